@@ -1,0 +1,152 @@
+/*
+ * netcore — a user-space TCP/IP stack behind a TUN device.
+ *
+ * The calls mirror POSIX sockets with an nc_ prefix and the stack as first
+ * argument; they return -1 and set errno as POSIX does (SPEC.md §3, §7).
+ * This header is the whole public surface: the FUSE daemon uses nothing else.
+ */
+#ifndef NETCORE_NETCORE_H
+#define NETCORE_NETCORE_H
+
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+struct nc_stack;
+
+struct nc_config {
+	const char *tun;	/* TUN to create or attach to; default "sn0" */
+	struct in_addr addr;	/* the stack's own address; 10.77.0.2 */
+	int prefix;		/* prefix length of addr; 24 */
+	struct in_addr gw;	/* host side of the TUN, default route; 10.77.0.1 */
+	int mtu;		/* 1500 */
+	int no_config;		/* leave the host side alone (no netlink) */
+	const char *pcap;	/* capture every packet to this file, or NULL */
+	unsigned msl_ms;	/* maximum segment lifetime; TIME_WAIT is 2*MSL */
+	int own_loop;		/* 1: no thread; the caller runs nc_run() */
+};
+
+/* Fill cfg with the defaults of SPEC.md §1. */
+void nc_config_init(struct nc_config *cfg);
+/* Parse "a.b.c.d/N" (or "a.b.c.d", prefix 32). 0, or -1 with EINVAL. */
+int nc_parse_cidr(const char *s, struct in_addr *addr, int *prefix);
+
+/* Open the TUN, configure the host side, start the loop (a thread unless
+ * cfg->own_loop). NULL with errno on failure; nc_error() says why. */
+struct nc_stack *nc_open(const struct nc_config *cfg);
+/* Text of the last nc_open failure in this thread. */
+const char *nc_error(void);
+/* Reset every open TCP connection, stop the loop, remove what nc_open
+ * created (TUN, host configuration), free everything. */
+void nc_close_stack(struct nc_stack *st);
+
+/* Run the event loop in the calling thread (cfg->own_loop) until
+ * nc_stop(); returns 0, or -1 with errno. */
+int nc_run(struct nc_stack *st);
+/* Ask the loop to return; callable from any thread or a callback. */
+void nc_stop(struct nc_stack *st);
+
+/* Event-driven use, on the stack's own loop: ready(arg) runs on the loop
+ * whenever fd is readable. fd < 0 entries are refused (EBADF). */
+int nc_loop_watch(struct nc_stack *st, int fd, void (*ready)(void *arg), void *arg);
+int nc_loop_unwatch(struct nc_stack *st, int fd);
+/* cb(arg, s, revents) runs on the loop when socket s's readiness changes
+ * (POLLIN POLLOUT POLLHUP POLLERR). cb NULL removes it. */
+int nc_set_event_cb(struct nc_stack *st, int s,
+		    void (*cb)(void *arg, int s, short revents), void *arg);
+
+/* Sockets. domain AF_INET; type SOCK_STREAM, SOCK_DGRAM (SOCK_NONBLOCK may
+ * be or-ed in); protocol 0 or the matching IPPROTO_*. */
+int nc_socket(struct nc_stack *st, int domain, int type, int protocol);
+int nc_bind(struct nc_stack *st, int s, const struct sockaddr *addr, socklen_t len);
+int nc_listen(struct nc_stack *st, int s, int backlog);
+int nc_accept(struct nc_stack *st, int s, struct sockaddr *addr, socklen_t *len);
+int nc_connect(struct nc_stack *st, int s, const struct sockaddr *name, socklen_t namelen);
+ssize_t nc_send(struct nc_stack *st, int s, const void *buf, size_t len, int flags);
+ssize_t nc_recv(struct nc_stack *st, int s, void *buf, size_t len, int flags);
+ssize_t nc_sendto(struct nc_stack *st, int s, const void *buf, size_t len, int flags,
+		  const struct sockaddr *to, socklen_t tolen);
+ssize_t nc_recvfrom(struct nc_stack *st, int s, void *buf, size_t len, int flags,
+		    struct sockaddr *from, socklen_t *fromlen);
+int nc_shutdown(struct nc_stack *st, int s, int how);
+int nc_close(struct nc_stack *st, int s);
+int nc_getsockname(struct nc_stack *st, int s, struct sockaddr *addr, socklen_t *len);
+int nc_getpeername(struct nc_stack *st, int s, struct sockaddr *addr, socklen_t *len);
+int nc_setsockopt(struct nc_stack *st, int s, int level, int name, const void *val, socklen_t len);
+int nc_getsockopt(struct nc_stack *st, int s, int level, int name, void *val, socklen_t *len);
+int nc_set_nonblock(struct nc_stack *st, int s, int on);
+
+/* Zero-copy receive for stream sockets: describe up to *iovcnt pieces of
+ * at most len queued bytes without consuming them (returns the byte count,
+ * 0 at EOF, -1 with errno like nc_recv), then nc_recv_consume() drops n of
+ * them. The pieces stay valid until the next call on the socket. */
+ssize_t nc_recv_peek(struct nc_stack *st, int s, struct iovec *iov, int *iovcnt, size_t len);
+int nc_recv_consume(struct nc_stack *st, int s, size_t n);
+
+struct nc_pollfd {
+	int fd;
+	short events;
+	short revents;
+};
+int nc_poll(struct nc_stack *st, struct nc_pollfd *fds, nfds_t nfds, int timeout_ms);
+
+/* Options of our own, beside the POSIX ones (SO_ERROR, SO_KEEPALIVE,
+ * SO_RCVBUF, SO_SNDBUF, SO_LINGER, SO_REUSEADDR, TCP_NODELAY, TCP_MAXSEG,
+ * TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, IP_TTL, IP_TOS). */
+enum {
+	NC_TCP_CONNECT_TIMEOUT = 0x4e01, /* IPPROTO_TCP, int ms; default 75000 */
+	NC_TCP_INFO = 0x4e02,		 /* IPPROTO_TCP, struct nc_tcp_info */
+};
+
+/* TCP states, in RFC 9293 order; nc_tcp_state_name() gives the status
+ * file's names (Closed Listen Syn_sent …). */
+enum nc_tcp_state {
+	NC_TCP_CLOSED, NC_TCP_LISTEN, NC_TCP_SYN_SENT, NC_TCP_SYN_RECEIVED,
+	NC_TCP_ESTABLISHED, NC_TCP_FIN_WAIT_1, NC_TCP_FIN_WAIT_2,
+	NC_TCP_CLOSE_WAIT, NC_TCP_CLOSING, NC_TCP_LAST_ACK, NC_TCP_TIME_WAIT,
+};
+const char *nc_tcp_state_name(int state);
+
+struct nc_tcp_info {
+	int state;		/* enum nc_tcp_state */
+	uint32_t qin;		/* bytes readable */
+	uint32_t qout;		/* bytes queued, not yet acknowledged */
+	uint32_t srtt_us, mdev_us, rto_us;
+	uint32_t cwnd;		/* congestion window, bytes */
+	uint32_t ssthresh;
+	uint32_t swnd;		/* peer's advertised window, bytes */
+	uint32_t rwnd;		/* window we advertise, bytes */
+	uint32_t mss;		/* send MSS */
+	uint32_t retrans;	/* segments retransmitted */
+	uint8_t wscale_snd, wscale_rcv, sack, timestamps;
+};
+
+/* Interface, routes and counters, for ipifc/status, iproute, P/stats. */
+struct nc_ifinfo {
+	char name[16];
+	struct in_addr addr, gw;
+	int prefix, mtu;
+	uint64_t ipackets, ibytes, opackets, obytes, ierrors, oerrors;
+};
+int nc_ifinfo(struct nc_stack *st, struct nc_ifinfo *out);
+
+struct nc_route {
+	struct in_addr dst;
+	int prefix;
+	struct in_addr gw;	/* 0.0.0.0 for a connected route */
+};
+/* Copies up to max routes; returns how many the table has. */
+int nc_routes(struct nc_stack *st, struct nc_route *out, int max);
+
+struct nc_stat {
+	const char *name;
+	uint64_t value;
+};
+/* Counters of one protocol (IPPROTO_IP, IPPROTO_ICMP, IPPROTO_TCP,
+ * IPPROTO_UDP) as name/value pairs; returns how many, copies up to max. */
+int nc_stats(struct nc_stack *st, int proto, struct nc_stat *out, int max);
+
+#endif

@@ -1,0 +1,115 @@
+/*
+ * Host-side configuration through netlink (libnl-route): the TUN goes up
+ * with the MTU of the stack and the gateway address, whose prefix gives
+ * the kernel its connected route to the stack.
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <netlink/netlink.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "driver.h"
+
+static struct rtnl_addr *make_addr(int ifindex, struct in_addr gw, int prefix)
+{
+	struct rtnl_addr *a = rtnl_addr_alloc();
+	struct nl_addr *local = nl_addr_build(AF_INET, &gw, sizeof gw);
+
+	if (a == NULL || local == NULL) {
+		rtnl_addr_put(a);
+		nl_addr_put(local);
+		return NULL;
+	}
+	nl_addr_set_prefixlen(local, prefix);
+	rtnl_addr_set_ifindex(a, ifindex);
+	rtnl_addr_set_local(a, local);
+	nl_addr_put(local);
+	return a;
+}
+
+static int link_up(struct nl_sock *sk, const char *ifname, int mtu, int *ifindex)
+{
+	struct rtnl_link *link = NULL, *change;
+	int err;
+
+	err = rtnl_link_get_kernel(sk, 0, ifname, &link);
+	if (err < 0)
+		return err;
+	*ifindex = rtnl_link_get_ifindex(link);
+	change = rtnl_link_alloc();
+	if (change == NULL) {
+		rtnl_link_put(link);
+		return -NLE_NOMEM;
+	}
+	rtnl_link_set_flags(change, IFF_UP);
+	rtnl_link_set_mtu(change, (unsigned)mtu);
+	err = rtnl_link_change(sk, link, change, 0);
+	rtnl_link_put(change);
+	rtnl_link_put(link);
+	return err;
+}
+
+/* The stack speaks IPv4 only: keep the kernel's IPv6 chatter (router
+ * solicitations) off the link. Best effort; a missing file is fine. */
+static void no_ipv6(const char *ifname)
+{
+	char path[96];
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/sys/net/ipv6/conf/%s/disable_ipv6", ifname);
+	f = fopen(path, "w");
+	if (f) {
+		fputs("1\n", f);
+		fclose(f);
+	}
+}
+
+int nl_configure(const char *ifname, struct in_addr gw, int prefix, int mtu, char *errbuf,
+		 size_t errlen)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	struct rtnl_addr *a = NULL;
+	const char *what = "netlink";
+	int err, ifindex = 0;
+
+	if (sk == NULL)
+		return -ENOMEM;
+	no_ipv6(ifname);
+	err = nl_connect(sk, NETLINK_ROUTE);
+	if (err == 0) {
+		what = "bring up";
+		err = link_up(sk, ifname, mtu, &ifindex);
+	}
+	if (err == 0) {
+		what = "add address to";
+		a = make_addr(ifindex, gw, prefix);
+		err = a ? rtnl_addr_add(sk, a, 0) : -NLE_NOMEM;
+		if (err == -NLE_EXIST)
+			err = 0;
+	}
+	if (err < 0)
+		snprintf(errbuf, errlen, "cannot %s %s: %s", what, ifname, nl_geterror(err));
+	rtnl_addr_put(a);
+	nl_socket_free(sk);
+	return err < 0 ? -EIO : 0;
+}
+
+void nl_unconfigure(const char *ifname, struct in_addr gw, int prefix)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	struct rtnl_addr *a;
+	int ifindex = (int)if_nametoindex(ifname);
+
+	if (sk == NULL)
+		return;
+	if (ifindex > 0 && nl_connect(sk, NETLINK_ROUTE) == 0) {
+		a = make_addr(ifindex, gw, prefix);
+		if (a)
+			rtnl_addr_delete(sk, a, 0);
+		rtnl_addr_put(a);
+	}
+	nl_socket_free(sk);
+}

@@ -1,0 +1,45 @@
+/* Packet capture in the classic pcap format, raw IPv4 link type, which
+ * tcpdump -r and wireshark read. */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "driver.h"
+
+enum { LINKTYPE_RAW = 101, SNAPLEN = 65535 };
+
+FILE *pcap_open(const char *path)
+{
+	struct {
+		uint32_t magic;
+		uint16_t major, minor;
+		int32_t zone;
+		uint32_t sigfigs, snaplen, linktype;
+	} h = { 0xa1b2c3d4, 2, 4, 0, 0, SNAPLEN, LINKTYPE_RAW };
+	FILE *f = fopen(path, "wb");
+
+	if (f == NULL)
+		return NULL;
+	if (fwrite(&h, sizeof h, 1, f) != 1) {
+		fclose(f);
+		return NULL;
+	}
+	return f;
+}
+
+void pcap_write(FILE *f, const uint8_t *pkt, size_t len)
+{
+	struct timespec ts;
+	struct {
+		uint32_t sec, usec, caplen, len;
+	} r;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	r.sec = (uint32_t)ts.tv_sec;
+	r.usec = (uint32_t)(ts.tv_nsec / 1000);
+	r.len = (uint32_t)len;
+	r.caplen = len < SNAPLEN ? (uint32_t)len : SNAPLEN;
+	fwrite(&r, sizeof r, 1, f);
+	fwrite(pkt, 1, r.caplen, f);
+}

@@ -1,0 +1,23 @@
+/* IPv4 reassembly (RFC 791, RFC 815): bounded memory, 30 s timeout. */
+#ifndef NETCORE_REASM_H
+#define NETCORE_REASM_H
+
+#include <stdint.h>
+
+struct stack;
+struct ippkt;
+
+enum {
+	REASM_TIMEOUT_US = 30 * 1000000ULL,
+	REASM_MAX_BYTES = 1024 * 1024,	/* all datagrams in reassembly */
+	REASM_MAX_DGRAMS = 64,
+};
+
+/* A fragment arrived (MF set or offset non-zero). Returns 1 and fills
+ * *whole (valid until the next call into reasm) when it completed a
+ * datagram; 0 while incomplete or when dropped (counted in st->ips). */
+int reasm_input(struct stack *st, const struct ippkt *frag, struct ippkt *whole);
+/* Free every datagram in reassembly. */
+void reasm_fini(struct stack *st);
+
+#endif

@@ -1,0 +1,201 @@
+/*
+ * The stack: its configuration, the table of transports it speaks, the
+ * entry points a driver (or a test) calls, and the counters.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <netcore/netcore.h>
+
+#include "buf.h"
+#include "icmp.h"
+#include "ip.h"
+#include "sock.h"
+#include "stack.h"
+
+static const struct proto icmp_proto = {
+	.num = IP_PROTO_ICMP,
+	.input = icmp_input,
+};
+
+/* The transports, as Plan 9's Fsproto registers them. */
+static const struct proto *const protos[] = {
+	&icmp_proto,
+};
+
+const struct proto *stack_proto(int num)
+{
+	for (size_t i = 0; i < sizeof protos / sizeof protos[0]; i++)
+		if (protos[i]->num == num)
+			return protos[i];
+	return NULL;
+}
+
+uint64_t stack_random(struct stack *st)
+{
+	/* xorshift64*: fast, and reproducible from the seed */
+	st->rng ^= st->rng >> 12;
+	st->rng ^= st->rng << 25;
+	st->rng ^= st->rng >> 27;
+	return st->rng * 0x2545f4914f6cdd1dULL;
+}
+
+static void fini_protos(struct stack *st, size_t n)
+{
+	while (n-- > 0)
+		if (protos[n]->fini)
+			protos[n]->fini(st);
+}
+
+struct stack *stack_new(const struct stack_config *cfg, stack_output_fn out, void *arg)
+{
+	struct stack *st = calloc(1, sizeof *st);
+	size_t i;
+
+	if (st == NULL)
+		return NULL;
+	st->addr = cfg->addr;
+	st->prefix = cfg->prefix;
+	st->mask = prefix_mask(cfg->prefix);
+	st->gw = cfg->gw;
+	st->mtu = cfg->mtu;
+	st->msl_ms = cfg->msl_ms ? cfg->msl_ms : 30000;
+	st->output = out;
+	st->output_arg = arg;
+	st->rng = cfg->seed ? cfg->seed : 0x9e3779b97f4a7c15ULL;
+	for (i = 0; i < sizeof st->secret; i += 8) {
+		uint64_t r = stack_random(st);
+		memcpy(st->secret + i, &r, 8);
+	}
+	st->ip_id = (uint16_t)stack_random(st);
+	st->obuf_size = IP_MAXPACKET + 64;
+	st->obuf = malloc(st->obuf_size);
+	if (st->obuf == NULL || st->mtu < 68 || st->mtu > IP_MAXPACKET)
+		goto fail;
+
+	route_add(st, st->addr, st->prefix, 0);
+	if (st->gw)
+		route_add(st, 0, 0, st->gw);
+
+	if (sock_init(st) < 0)
+		goto fail;
+	for (i = 0; i < sizeof protos / sizeof protos[0]; i++) {
+		if (protos[i]->init && protos[i]->init(st) < 0) {
+			fini_protos(st, i);
+			sock_fini(st);
+			goto fail;
+		}
+	}
+	return st;
+fail:
+	free(st->obuf);
+	free(st);
+	return NULL;
+}
+
+void stack_free(struct stack *st)
+{
+	if (st == NULL)
+		return;
+	sock_fini(st);
+	fini_protos(st, sizeof protos / sizeof protos[0]);
+	chunk_pool_free(st);
+	timers_free(&st->timers);
+	free(st->obuf);
+	free(st);
+}
+
+void stack_input(struct stack *st, uint64_t now, uint8_t *pkt, size_t len)
+{
+	stack_advance(st, now);
+	st->ifs.ipackets++;
+	st->ifs.ibytes += len;
+	ip_input(st, pkt, len);
+}
+
+void stack_advance(struct stack *st, uint64_t now)
+{
+	if (now > st->now)
+		st->now = now;
+	timers_run(st, st->now);
+}
+
+uint64_t stack_deadline(struct stack *st)
+{
+	return timers_next(&st->timers);
+}
+
+void stack_flush(struct stack *st)
+{
+	sock_flush(st);
+}
+
+/* ---- counters, named as in Linux's /proc/net/snmp ---- */
+
+static int put_stats(struct nc_stat *out, int max, const char *const *names,
+		     const uint64_t *values, int n)
+{
+	for (int i = 0; i < n && i < max; i++)
+		out[i] = (struct nc_stat){ names[i], values[i] };
+	return n;
+}
+
+static int ip_stats(struct stack *st, struct nc_stat *out, int max)
+{
+	static const char *const names[] = {
+		"InReceives", "InDelivers", "OutRequests", "InHdrShort",
+		"InHdrVersion", "InHdrLength", "InHdrChecksum", "InTotalLength",
+		"InAddrErrors", "InUnknownProtos", "InTTLZero", "OutNoRoutes",
+		"FragFails", "ReasmReqds", "ReasmOKs", "ReasmFails",
+	};
+	const struct ipstats *s = &st->ips;
+	const uint64_t v[] = {
+		s->in_receives, s->in_delivers, s->out_requests, s->in_short,
+		s->in_version, s->in_hlen, s->in_cksum, s->in_len,
+		s->in_addr_errors, s->in_unknown_proto, s->in_ttl, s->out_no_routes,
+		s->frag_needed, s->reasm_reqds, s->reasm_oks, s->reasm_fails,
+	};
+	return put_stats(out, max, names, v, sizeof v / sizeof v[0]);
+}
+
+static int icmp_stats(struct stack *st, struct nc_stat *out, int max)
+{
+	static const char *const names[] = {
+		"InMsgs", "InErrors", "InEchos", "InEchoReps", "InDestUnreachs",
+		"OutMsgs", "OutEchoReps", "OutDestUnreachs", "OutEchos",
+	};
+	const struct icmpstats *s = &st->icmps;
+	const uint64_t v[] = {
+		s->in_msgs, s->in_errors, s->in_echos, s->in_echo_reps, s->in_dest_unreachs,
+		s->out_msgs, s->out_echo_reps, s->out_dest_unreachs, s->out_echos,
+	};
+	return put_stats(out, max, names, v, sizeof v / sizeof v[0]);
+}
+
+int stack_stats(struct stack *st, int proto, struct nc_stat *out, int max)
+{
+	const struct proto *p;
+
+	if (proto == IPPROTO_IP)
+		return ip_stats(st, out, max);
+	if (proto == IPPROTO_ICMP)
+		return icmp_stats(st, out, max);
+	p = stack_proto(proto);
+	if (p == NULL || p->stats == NULL)
+		return -EPROTONOSUPPORT;
+	return p->stats(st, out, max);
+}
+
+const struct sockops *stack_sockops(int type, int protocol)
+{
+	for (size_t i = 0; i < sizeof protos / sizeof protos[0]; i++) {
+		const struct sockops *ops = protos[i]->ops;
+		if (ops == NULL || ops->type != type)
+			continue;
+		/* protocol 0 picks the usual one: TCP or UDP, never ping */
+		if (protocol == ops->proto || (protocol == 0 && ops->proto != IPPROTO_ICMP))
+			return ops;
+	}
+	return NULL;
+}

@@ -1,0 +1,149 @@
+/*
+ * The deterministic core of netcore: one struct stack holds the interface,
+ * the routes, the counters, the timers and the protocols. Time comes in as
+ * an argument (microseconds on any monotonic origin), packets come in
+ * through stack_input() and go out through the output callback. Nothing
+ * below this header reads a clock or makes a system call (DESIGN rule 1).
+ */
+#ifndef NETCORE_STACK_H
+#define NETCORE_STACK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "timer.h"
+
+struct tcp;
+struct udp;
+struct sock;
+struct socktab;
+
+/* Packet output: one whole IPv4 packet, valid only during the call. */
+typedef void (*stack_output_fn)(void *arg, const uint8_t *pkt, size_t len);
+
+struct stack_config {
+	uint32_t addr;		/* host byte order, like every address inside */
+	int prefix;
+	uint32_t gw;		/* 0: no default route */
+	int mtu;
+	unsigned msl_ms;	/* 0 means 30000 */
+	uint64_t seed;		/* for ISNs, ports, IP ids; tests fix it */
+};
+
+/* Counters. The names in stats.c's tables must follow these fields. */
+struct ifstats {
+	uint64_t ipackets, ibytes, opackets, obytes, ierrors, oerrors;
+};
+
+struct ipstats {
+	uint64_t in_receives, in_delivers, out_requests;
+	uint64_t in_short, in_version, in_hlen, in_cksum, in_len;
+	uint64_t in_addr_errors, in_unknown_proto, in_ttl, out_no_routes;
+	uint64_t frag_needed;	/* datagrams over the MTU with DF, dropped */
+	uint64_t reasm_reqds, reasm_oks, reasm_fails;
+};
+
+struct icmpstats {
+	uint64_t in_msgs, in_errors, in_echos, in_echo_reps, in_dest_unreachs;
+	uint64_t out_msgs, out_echo_reps, out_dest_unreachs, out_echos;
+};
+
+/* A route: dst/prefix, through gw (0: directly connected). */
+struct route {
+	uint32_t dst;
+	int prefix;
+	uint32_t gw;
+};
+enum { STACK_MAX_ROUTES = 16 };
+
+/* Per transport: how ICMP errors quoting one of its packets reach it.
+ * quoted points at the quoted IP header, qlen bytes are available (at
+ * least its header plus 8). */
+typedef void (*icmp_error_fn)(struct stack *st, int type, int code,
+			      const uint8_t *quoted, size_t qlen);
+
+/* A transport, as the IP layer sees it (cf. Plan 9's struct Proto).
+ * stack.c keeps the table of the ones this stack speaks. */
+struct ippkt;
+struct nc_stat;
+struct sockops;
+struct proto {
+	uint8_t num;		/* IP protocol number */
+	int (*init)(struct stack *st);
+	void (*fini)(struct stack *st);
+	void (*input)(struct stack *st, struct ippkt *ip);
+	icmp_error_fn error;
+	int (*stats)(struct stack *st, struct nc_stat *out, int max);
+	const struct sockops *ops;	/* its sockets, NULL if none */
+};
+/* The socket operations for socket(type, protocol), NULL if none. */
+const struct sockops *stack_sockops(int type, int protocol);
+/* The transport for an IP protocol number, NULL if not spoken. */
+const struct proto *stack_proto(int num);
+/* Counters of IPPROTO_IP (and the interface), ICMP, TCP, UDP. */
+int stack_stats(struct stack *st, int proto, struct nc_stat *out, int max);
+
+struct stack {
+	uint32_t addr, mask, gw;
+	int prefix, mtu;
+	unsigned msl_ms;
+	uint64_t now;		/* µs, set by stack_input/stack_advance */
+
+	stack_output_fn output;
+	void *output_arg;
+
+	struct route routes[STACK_MAX_ROUTES];
+	int nroutes;
+
+	struct ifstats ifs;
+	struct ipstats ips;
+	struct icmpstats icmps;
+
+	uint16_t ip_id;
+	uint64_t rng;		/* xorshift state, from the seed */
+	uint8_t secret[16];	/* key of the ISN hash (RFC 6528) */
+
+	struct timers timers;
+
+	struct socktab *socks;	/* sock.c */
+	struct tcp *tcp;	/* tcp.c */
+	struct udp *udp;	/* udp.c */
+	struct reasm *reasm;	/* reasm.c, NULL until the first fragment */
+
+	/* Called after stack_flush() delivered events, so a driver can wake
+	 * threads blocked in the API. */
+	void (*wake)(void *arg);
+	void *wake_arg;
+
+	/* Output scratch: transports build segments at obuf + IP_HLEN. */
+	uint8_t *obuf;
+	size_t obuf_size;
+};
+
+struct stack *stack_new(const struct stack_config *cfg, stack_output_fn out, void *arg);
+void stack_free(struct stack *st);
+
+/* One IPv4 packet arrives at time now. The buffer may be modified. */
+void stack_input(struct stack *st, uint64_t now, uint8_t *pkt, size_t len);
+/* Time moves to now: run every timer that is due. */
+void stack_advance(struct stack *st, uint64_t now);
+/* When the next timer is due (µs), UINT64_MAX if none. */
+uint64_t stack_deadline(struct stack *st);
+/* Deliver socket readiness events gathered since the last flush. Drivers
+ * call it once per batch of input, so readers see whole batches. */
+void stack_flush(struct stack *st);
+
+/* Handing out randomness from the seeded generator. */
+uint64_t stack_random(struct stack *st);
+
+/* Routes: add/remove; lookup is longest-prefix match. */
+int route_add(struct stack *st, uint32_t dst, int prefix, uint32_t gw);
+int route_del(struct stack *st, uint32_t dst, int prefix);
+const struct route *route_lookup(const struct stack *st, uint32_t dst);
+
+static inline uint32_t prefix_mask(int prefix)
+{
+	return prefix <= 0 ? 0 : prefix >= 32 ? 0xffffffffu : ~0u << (32 - prefix);
+}
+
+#endif
