@@ -596,3 +596,15 @@ int nc_stats(struct nc_stack *s, int proto, struct nc_stat *out, int max)
 	api_unlock(s);
 	return (int)result(r);
 }
+
+const char *nc_tcp_state_name(int state)
+{
+	static const char *const names[] = {
+		"Closed", "Listen", "Syn_sent", "Syn_received", "Established", "Finwait1",
+		"Finwait2", "Close_wait", "Closing", "Last_ack", "Time_wait",
+	};
+
+	if (state < 0 || state >= (int)(sizeof names / sizeof names[0]))
+		return "Unknown";
+	return names[state];
+}

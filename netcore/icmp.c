@@ -8,6 +8,7 @@
 
 #include "icmp.h"
 #include "ip.h"
+#include "ping.h"
 #include "stack.h"
 
 enum { ICMP_HLEN = 8, ICMP_QUOTE_MAX = 576 - IP_HLEN - ICMP_HLEN };
@@ -71,6 +72,7 @@ void icmp_input(struct stack *st, struct ippkt *ip)
 		break;
 	case ICMP_ECHOREPLY:
 		st->icmps.in_echo_reps++;
+		ping_input(st, ip);
 		break;
 	case ICMP_UNREACH:
 		st->icmps.in_dest_unreachs++;

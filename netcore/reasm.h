@@ -2,6 +2,7 @@
 #ifndef NETCORE_REASM_H
 #define NETCORE_REASM_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct stack;
@@ -17,6 +18,9 @@ enum {
  * *whole (valid until the next call into reasm) when it completed a
  * datagram; 0 while incomplete or when dropped (counted in st->ips). */
 int reasm_input(struct stack *st, const struct ippkt *frag, struct ippkt *whole);
+/* Bytes held by datagrams in reassembly (a spare buffer kept for the
+ * next one aside). */
+size_t reasm_mem(const struct stack *st);
 /* Free every datagram in reassembly. */
 void reasm_fini(struct stack *st);
 

@@ -11,17 +11,31 @@
 #include "buf.h"
 #include "icmp.h"
 #include "ip.h"
+#include "reasm.h"
 #include "sock.h"
 #include "stack.h"
+#include "udp.h"
 
 static const struct proto icmp_proto = {
 	.num = IP_PROTO_ICMP,
 	.input = icmp_input,
+	.ops = &icmp_sockops,
+};
+
+static const struct proto udp_proto = {
+	.num = IP_PROTO_UDP,
+	.init = udp_init,
+	.fini = udp_fini,
+	.input = udp_input,
+	.error = udp_icmp_error,
+	.stats = udp_stats,
+	.ops = &udp_sockops,
 };
 
 /* The transports, as Plan 9's Fsproto registers them. */
 static const struct proto *const protos[] = {
 	&icmp_proto,
+	&udp_proto,
 };
 
 const struct proto *stack_proto(int num)
@@ -100,6 +114,7 @@ void stack_free(struct stack *st)
 		return;
 	sock_fini(st);
 	fini_protos(st, sizeof protos / sizeof protos[0]);
+	reasm_fini(st);
 	chunk_pool_free(st);
 	timers_free(&st->timers);
 	free(st->obuf);

@@ -109,6 +109,8 @@ struct stack {
 	struct tcp *tcp;	/* tcp.c */
 	struct udp *udp;	/* udp.c */
 	struct reasm *reasm;	/* reasm.c, NULL until the first fragment */
+	struct ping *ping;	/* ping.c, NULL while no echo socket is open */
+	struct chunkpool *pool;	/* buf.c: free chunks, NULL until first use */
 
 	/* Called after stack_flush() delivered events, so a driver can wake
 	 * threads blocked in the API. */

@@ -1,0 +1,309 @@
+/*
+ * Conversations (SPEC.md §2, §3): the table of each protocol, numbers
+ * handed out lowest-first; the reference counts over open files and
+ * parked requests; the graceful close; and the socket event callback,
+ * which answers what waits on the conversation.
+ *
+ * A conversation is freed only when nothing refers to it and its socket
+ * is gone. For TCP the last close sends FIN after the queued data and
+ * keeps the number until the protocol reaches Closed (TIME_WAIT included).
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fs.h"
+
+enum { REAP_IOV = 16 };
+
+static struct ofile *static_files;	/* open files outside conversations */
+
+struct conv *conv_get(int proto, int n)
+{
+	if (proto < 0 || proto >= NPROTO || n < 0 || n >= fs.nconv[proto])
+		return NULL;
+	return fs.conv[proto][n];
+}
+
+/* The lowest free number of proto, growing the table; -1 if full. */
+static int free_slot(int proto)
+{
+	struct conv **t;
+	int n, size;
+
+	for (n = 0; n < fs.nconv[proto]; n++) {
+		if (fs.conv[proto][n] == NULL)
+			return n;
+	}
+	if (n >= CONV_MAX)
+		return -1;
+	size = n ? 2 * n : 64;
+	if (size > CONV_MAX)
+		size = CONV_MAX;
+	t = realloc(fs.conv[proto], (size_t)size * sizeof *t);
+	if (t == NULL)
+		return -1;
+	memset(t + n, 0, (size_t)(size - n) * sizeof *t);
+	fs.conv[proto] = t;
+	fs.nconv[proto] = size;
+	return n;
+}
+
+static void conv_event(void *arg, int s, short revents);
+
+struct conv *conv_new(int proto, int sock, uid_t uid, gid_t gid)
+{
+	int n = free_slot(proto);
+	struct conv *c;
+
+	if (n < 0) {
+		errno = ENFILE;
+		return NULL;
+	}
+	c = calloc(1, sizeof *c);
+	if (c == NULL)
+		return NULL;
+	c->n = n;
+	c->proto = proto;
+	c->sock = sock;
+	c->uid = uid;
+	c->gid = gid;
+	c->mode = 0660;
+	c->gen = ++fs.gen;
+	c->ctime = time(NULL);
+	c->backlog = DEF_BACKLOG;
+	if (nc_set_event_cb(fs.st, sock, conv_event, c) < 0) {
+		free(c);
+		return NULL;
+	}
+	fs.conv[proto][n] = c;
+	return c;
+}
+
+static void conv_free(struct conv *c)
+{
+	fs.conv[c->proto][c->n] = NULL;
+	free(c);
+}
+
+/* Close the socket and free c at once (nothing refers to it). */
+void conv_discard(struct conv *c)
+{
+	if (c->sock >= 0)
+		nc_close(fs.st, c->sock);
+	conv_free(c);
+}
+
+int conv_tcp_state(struct conv *c)
+{
+	struct nc_tcp_info ti;
+	socklen_t len = sizeof ti;
+
+	if (c->sock < 0 || nc_getsockopt(fs.st, c->sock, IPPROTO_TCP, NC_TCP_INFO, &ti, &len) < 0)
+		return NC_TCP_CLOSED;
+	return ti.state;
+}
+
+/* After the last close nobody reads: throw away what arrives, and free
+ * the conversation once TCP has reached Closed. */
+static void reap(struct conv *c)
+{
+	struct iovec iov[REAP_IOV];
+	int cnt = REAP_IOV;
+	ssize_t n;
+
+	while ((n = nc_recv_peek(fs.st, c->sock, iov, &cnt, SIZE_MAX)) > 0) {
+		nc_recv_consume(fs.st, c->sock, (size_t)n);
+		cnt = REAP_IOV;
+	}
+	if (conv_tcp_state(c) == NC_TCP_CLOSED)
+		conv_discard(c);
+}
+
+/* The last file is closed: graceful close (SPEC.md §3). */
+static void last_close(struct conv *c)
+{
+	switch (c->proto == P_TCP ? conv_tcp_state(c) : NC_TCP_CLOSED) {
+	case NC_TCP_CLOSED:
+	case NC_TCP_LISTEN:
+	case NC_TCP_SYN_SENT:
+		conv_discard(c);
+		return;
+	case NC_TCP_SYN_RECEIVED:
+	case NC_TCP_ESTABLISHED:
+	case NC_TCP_CLOSE_WAIT:
+		/* queued data still goes out, then FIN */
+		nc_shutdown(fs.st, c->sock, SHUT_WR);
+		break;
+	}
+	c->closing = 1;
+	reap(c);
+}
+
+void conv_put(struct conv *c)
+{
+	if (--c->ref > 0)
+		return;
+	if (c->closing)
+		reap(c);
+	else
+		last_close(c);
+}
+
+void conv_seterr(struct conv *c, int err, const char *what)
+{
+	snprintf(c->err, sizeof c->err, "%s: %s", what, strerror(err));
+}
+
+void conv_add_file(struct conv *c, struct ofile *of)
+{
+	struct ofile **list = c ? &c->files : &static_files;
+
+	of->c = c;
+	of->next = *list;
+	*list = of;
+	if (c)
+		c->ref++;
+}
+
+void conv_del_file(struct conv *c, struct ofile *of)
+{
+	struct ofile **pp = c ? &c->files : &static_files;
+
+	for (; *pp; pp = &(*pp)->next) {
+		if (*pp == of) {
+			*pp = of->next;
+			return;
+		}
+	}
+}
+
+/* Readiness changed: wake every poller of the conversation's files. */
+void conv_notify_poll(struct conv *c)
+{
+	for (struct ofile *of = c->files; of; of = of->next) {
+		if (of->ph) {
+			fuse_lowlevel_notify_poll(of->ph);
+			fuse_pollhandle_destroy(of->ph);
+			of->ph = NULL;
+		}
+	}
+}
+
+/* Runs on the loop when the socket's readiness changes. The reference
+ * keeps c alive while the requests it answers let go of theirs. */
+static void conv_event(void *arg, int s, short revents)
+{
+	struct conv *c = arg;
+
+	(void)s;
+	c->ref++;
+	if (c->connecting)
+		ctl_connect_done(c);
+	data_event(c, revents);
+	conv_notify_poll(c);
+	conv_put(c);
+}
+
+/* ---- parked requests ---- */
+
+struct pending *pend_new(fuse_req_t req, int kind)
+{
+	struct pending *p = calloc(1, sizeof *p);
+
+	if (p) {
+		p->req = req;
+		p->kind = kind;
+	}
+	return p;
+}
+
+static void interrupted(fuse_req_t req, void *data)
+{
+	(void)req;
+	pend_finish(data, EINTR);
+}
+
+/* Hold p on c until an event or an interrupt answers it. */
+void pend_park(struct conv *c, struct pending *p)
+{
+	struct pending **pp = &c->q[p->kind];
+
+	while (*pp)
+		pp = &(*pp)->next;
+	*pp = p;
+	p->c = c;
+	c->ref++;
+	if (fuse_req_interrupted(p->req))
+		pend_finish(p, EINTR);
+	else
+		fuse_req_interrupt_func(p->req, interrupted, p);
+}
+
+/* p has been answered: unlink and free it. */
+void pend_done(struct pending *p)
+{
+	struct conv *c = p->c;
+	struct pending **pp = &c->q[p->kind];
+
+	while (*pp != p)
+		pp = &(*pp)->next;
+	*pp = p->next;
+	free(p->buf);
+	free(p);
+	conv_put(c);
+}
+
+/* Answer p with err, or with the bytes a write already queued. */
+void pend_finish(struct pending *p, int err)
+{
+	if (p->kind == PEND_WRITE && p->skip + p->done > 0)
+		fuse_reply_write(p->req, p->skip + p->done);
+	else
+		fuse_reply_err(p->req, err);
+	pend_done(p);
+}
+
+/* At exit: answer what waits, free every conversation and open file.
+ * The stack itself resets the connections when it closes. */
+void conv_shutdown_all(void)
+{
+	struct ofile *of;
+
+	for (int p = 0; p < NPROTO; p++) {
+		for (int n = 0; n < fs.nconv[p]; n++) {
+			struct conv *c = fs.conv[p][n];
+
+			if (c == NULL)
+				continue;
+			for (int k = 0; k < NPEND; k++) {
+				struct pending *q;
+
+				while ((q = c->q[k]) != NULL) {
+					c->q[k] = q->next;
+					fuse_reply_err(q->req, ECONNRESET);
+					free(q->buf);
+					free(q);
+				}
+			}
+			while ((of = c->files) != NULL) {
+				c->files = of->next;
+				if (of->ph)
+					fuse_pollhandle_destroy(of->ph);
+				free(of->text);
+				free(of);
+			}
+			free(c);
+		}
+		free(fs.conv[p]);
+		fs.conv[p] = NULL;
+		fs.nconv[p] = 0;
+	}
+	while ((of = static_files) != NULL) {
+		static_files = of->next;
+		free(of->text);
+		free(of);
+	}
+}

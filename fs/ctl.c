@@ -1,0 +1,310 @@
+/*
+ * ctl (SPEC.md §3): one command a write, words separated by blanks. A
+ * command returns 0, a positive errno (kept as text for err), or PARKED
+ * when the write is answered later (a blocking connect).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "fs.h"
+
+enum {
+	PARKED = -1,
+	MAXARGS = 4,
+	SHUT_ABORT = 3,		/* nc_shutdown how: RST, straight to Closed */
+};
+
+struct ctlreq {
+	fuse_req_t req;
+	size_t len;
+	int flags;
+	const char *line;
+	int argc;
+	char *argv[MAXARGS];
+};
+
+static int number(const char *s, long min, long max, int *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (*s == 0 || *end != 0 || errno || v < min || v > max)
+		return EINVAL;
+	*out = (int)v;
+	return 0;
+}
+
+static int sockopt(struct conv *c, int level, int name, int val)
+{
+	return nc_setsockopt(fs.st, c->sock, level, name, &val, sizeof val) < 0 ? errno : 0;
+}
+
+static const char *proto_name(struct conv *c)
+{
+	return c->proto == P_TCP ? "tcp" : "udp";	/* for /etc/services */
+}
+
+static int bind_to(struct conv *c, const struct sockaddr_in *sa)
+{
+	return nc_bind(fs.st, c->sock, (const struct sockaddr *)sa, sizeof *sa) < 0 ? errno : 0;
+}
+
+static int tcp_connect(struct ctlreq *x, struct conv *c)
+{
+	struct sockaddr_in sa, la = { .sin_family = AF_INET };
+	struct pending *p;
+	int err = addr_parse(x->argv[1], "tcp", 0, &sa);
+
+	if (err == 0 && x->argc == 3 && (err = addr_port(x->argv[2], "tcp", &la.sin_port)) == 0) {
+		la.sin_port = htons(la.sin_port);
+		err = bind_to(c, &la);
+	}
+	if (err)
+		return err;
+	if (nc_connect(fs.st, c->sock, (struct sockaddr *)&sa, sizeof sa) == 0)
+		return 0;
+	if (errno != EINPROGRESS)
+		return errno;
+	c->connecting = 1;
+	snprintf(c->what, sizeof c->what, "%s", x->line);
+	if (x->flags & O_NONBLOCK)
+		return EINPROGRESS;
+	p = pend_new(x->req, PEND_CONNECT);
+	if (p == NULL)
+		return ENOMEM;
+	p->len = x->len;
+	pend_park(c, p);
+	return PARKED;
+}
+
+/* The handshake of c has ended (or not yet): answer the parked connect
+ * and record the outcome in err. */
+void ctl_connect_done(struct conv *c)
+{
+	int state = conv_tcp_state(c), err = 0;
+	socklen_t len = sizeof err;
+	struct pending *p;
+
+	if (state == NC_TCP_SYN_SENT || state == NC_TCP_SYN_RECEIVED)
+		return;
+	c->connecting = 0;
+	if (state == NC_TCP_CLOSED) {
+		if (nc_getsockopt(fs.st, c->sock, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err == 0)
+			err = ECONNABORTED;
+		conv_seterr(c, err, c->what);
+	} else {
+		c->err[0] = 0;
+	}
+	while ((p = c->q[PEND_CONNECT]) != NULL) {
+		if (err)
+			fuse_reply_err(p->req, err);
+		else
+			fuse_reply_write(p->req, p->len);
+		pend_done(p);
+	}
+}
+
+static int tcp_announce(struct ctlreq *x, struct conv *c)
+{
+	struct sockaddr_in sa;
+	int err = addr_parse(x->argv[1], "tcp", 1, &sa);
+
+	if (err)
+		return err;
+	sockopt(c, SOL_SOCKET, SO_REUSEADDR, 1);
+	err = bind_to(c, &sa);
+	if (err == 0 && nc_listen(fs.st, c->sock, c->backlog) < 0)
+		err = errno;
+	return err;
+}
+
+/* bind, and udp's announce */
+static int any_bind(struct ctlreq *x, struct conv *c)
+{
+	struct sockaddr_in sa;
+	int err = addr_parse(x->argv[1], proto_name(c), 1, &sa);
+
+	return err ? err : bind_to(c, &sa);
+}
+
+/* tcp: RST and Closed; udp, icmp: dissolve the association */
+static int any_hangup(struct ctlreq *x, struct conv *c)
+{
+	(void)x;
+	return nc_shutdown(fs.st, c->sock, SHUT_ABORT) < 0 ? errno : 0;
+}
+
+static int tcp_shutdown(struct ctlreq *x, struct conv *c)
+{
+	static const char *const how[] = { "rd", "wr", "rdwr" };
+
+	for (int i = 0; i < 3; i++) {
+		if (strcmp(x->argv[1], how[i]) == 0)
+			return nc_shutdown(fs.st, c->sock, i) < 0 ? errno : 0;
+	}
+	return EINVAL;
+}
+
+static int tcp_keepalive(struct ctlreq *x, struct conv *c)
+{
+	int ms, err = 0;
+
+	if (x->argc == 2 && (err = number(x->argv[1], 1, 24 * 3600 * 1000, &ms)) != 0)
+		return err;
+	err = sockopt(c, SOL_SOCKET, SO_KEEPALIVE, 1);
+	if (err == 0 && x->argc == 2)
+		err = sockopt(c, IPPROTO_TCP, TCP_KEEPINTVL, (ms + 999) / 1000);
+	return err;
+}
+
+static int tcp_nodelay(struct ctlreq *x, struct conv *c)
+{
+	return sockopt(c, IPPROTO_TCP, TCP_NODELAY, strcmp(x->argv[0], "nodelay") == 0);
+}
+
+static int tcp_timeout(struct ctlreq *x, struct conv *c)
+{
+	int ms, err = number(x->argv[1], 1, 3600 * 1000, &ms);
+
+	return err ? err : sockopt(c, IPPROTO_TCP, NC_TCP_CONNECT_TIMEOUT, ms);
+}
+
+static int tcp_backlog(struct ctlreq *x, struct conv *c)
+{
+	int n, err = number(x->argv[1], 1, 65535, &n);
+
+	if (err)
+		return err;
+	c->backlog = n;
+	if (conv_tcp_state(c) == NC_TCP_LISTEN && nc_listen(fs.st, c->sock, n) < 0)
+		return errno;
+	return 0;
+}
+
+static int ip_ttl_tos(struct ctlreq *x, struct conv *c)
+{
+	int ttl = strcmp(x->argv[0], "ttl") == 0, v;
+	int err = number(x->argv[1], ttl, 255, &v);
+
+	return err ? err : sockopt(c, IPPROTO_IP, ttl ? IP_TTL : IP_TOS, v);
+}
+
+/* udp and icmp: connect sets the peer (icmp takes a bare host), again
+ * and again; a null address dissolves. */
+static int dgram_connect(struct ctlreq *x, struct conv *c)
+{
+	struct sockaddr_in sa, la = { .sin_family = AF_INET };
+	const char *a = x->argv[1];
+	int err;
+
+	if (c->proto == P_ICMP && !strpbrk(a, "!:")) {
+		memset(&sa, 0, sizeof sa);
+		sa.sin_family = AF_INET;
+		err = addr_host(a, &sa.sin_addr);
+	} else {
+		err = addr_parse(a, proto_name(c), 0, &sa);
+	}
+	if (err == 0 && x->argc == 3 && (err = addr_port(x->argv[2], "udp", &la.sin_port)) == 0) {
+		la.sin_port = htons(la.sin_port);
+		err = bind_to(c, &la);
+	}
+	if (err)
+		return err;
+	return nc_connect(fs.st, c->sock, (struct sockaddr *)&sa, sizeof sa) < 0 ? errno : 0;
+}
+
+static int udp_headers(struct ctlreq *x, struct conv *c)
+{
+	(void)x;
+	c->headers = 1;
+	return 0;
+}
+
+enum { TCP = 1 << P_TCP, UDP = 1 << P_UDP, ICMP = 1 << P_ICMP };
+
+static const struct verb {
+	const char *name;
+	int min, max;	/* arguments, beside the verb */
+	int protos;
+	int (*fn)(struct ctlreq *x, struct conv *c);
+} verbs[] = {
+	{ "connect", 1, 2, TCP, tcp_connect },
+	{ "connect", 1, 2, UDP | ICMP, dgram_connect },
+	{ "announce", 1, 1, TCP, tcp_announce },
+	{ "announce", 1, 1, UDP, any_bind },
+	{ "bind", 1, 1, TCP | UDP, any_bind },
+	{ "hangup", 0, 0, TCP | UDP | ICMP, any_hangup },
+	{ "shutdown", 1, 1, TCP, tcp_shutdown },
+	{ "keepalive", 0, 1, TCP, tcp_keepalive },
+	{ "nodelay", 0, 0, TCP, tcp_nodelay },
+	{ "delay", 0, 0, TCP, tcp_nodelay },
+	{ "timeout", 1, 1, TCP, tcp_timeout },
+	{ "backlog", 1, 1, TCP, tcp_backlog },
+	{ "headers", 0, 0, UDP, udp_headers },
+	{ "ttl", 1, 1, TCP | UDP | ICMP, ip_ttl_tos },
+	{ "tos", 1, 1, TCP | UDP | ICMP, ip_ttl_tos },
+	{ NULL, 0, 0, 0, NULL },
+};
+
+static int run(struct ctlreq *x, struct conv *c)
+{
+	for (const struct verb *v = verbs; v->name; v++) {
+		if (strcmp(v->name, x->argv[0]) == 0 && (v->protos & 1 << c->proto)) {
+			if (x->argc - 1 < v->min || x->argc - 1 > v->max)
+				return EINVAL;
+			return v->fn(x, c);
+		}
+	}
+	return EINVAL;
+}
+
+static void split(struct ctlreq *x, char *s)
+{
+	char *save, *w;
+
+	x->argc = 0;
+	for (w = strtok_r(s, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+		if (x->argc == MAXARGS) {
+			x->argc = MAXARGS + 1;	/* too many: no verb takes them */
+			return;
+		}
+		x->argv[x->argc++] = w;
+	}
+}
+
+void ctl_write(fuse_req_t req, struct ofile *of, const char *buf, size_t len, int flags)
+{
+	char line[CTL_MAX + 1], words[CTL_MAX + 1];
+	struct ctlreq x = { .req = req, .len = len, .flags = flags, .line = line };
+	struct conv *c = of->c;
+	size_t n = len;
+	int err;
+
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		n--;
+	if (n > CTL_MAX || memchr(buf, 0, n)) {
+		conv_seterr(c, EINVAL, "ctl: command too long or not text");
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	memcpy(line, buf, n);
+	line[n] = 0;
+	strcpy(words, line);
+	split(&x, words);
+	err = x.argc == 0 || x.argc > MAXARGS ? EINVAL : run(&x, c);
+	if (err == PARKED)
+		return;
+	if (err) {
+		conv_seterr(c, err, line);
+		fuse_reply_err(req, err);
+	} else {
+		fuse_reply_write(req, len);
+	}
+}

@@ -1,0 +1,207 @@
+/*
+ * data and listen (SPEC.md §4, §6): reads, writes and listen opens that
+ * cannot be answered at once are parked on the conversation, in order,
+ * and answered from its socket events. Reads go out with one copy: the
+ * socket's queued bytes are described (nc_recv_peek), handed to FUSE as
+ * an iovec, then consumed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fs.h"
+
+enum { READ_IOV = 64 };
+
+/* Answer a read of up to size bytes if the socket has something to say:
+ * 1 if answered, 0 if it would block. */
+static int try_read(fuse_req_t req, struct conv *c, size_t size)
+{
+	struct iovec iov[READ_IOV];
+	int cnt = READ_IOV;
+	ssize_t n = nc_recv_peek(fs.st, c->sock, iov, &cnt, size);
+
+	if (n < 0) {
+		if (errno == EAGAIN)
+			return 0;
+		fuse_reply_err(req, errno);
+		return 1;
+	}
+	fuse_reply_iov(req, iov, n > 0 ? cnt : 0);
+	if (n > 0)
+		nc_recv_consume(fs.st, c->sock, (size_t)n);
+	return 1;
+}
+
+static int try_read_any(fuse_req_t req, struct conv *c, size_t size)
+{
+	return c->proto == P_TCP ? try_read(req, c, size) : dgram_try_read(req, c, size);
+}
+
+void data_read(fuse_req_t req, struct ofile *of, size_t size, int flags)
+{
+	struct conv *c = of->c;
+	struct pending *p;
+
+	if (size == 0) {
+		fuse_reply_buf(req, NULL, 0);
+		return;
+	}
+	if (c->q[PEND_READ] == NULL && try_read_any(req, c, size))
+		return;
+	if (flags & O_NONBLOCK) {
+		fuse_reply_err(req, EAGAIN);
+		return;
+	}
+	p = pend_new(req, PEND_READ);
+	if (p == NULL) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	p->of = of;
+	p->size = size;
+	pend_park(c, p);
+}
+
+/* Queue bytes until all are, the socket is full (EAGAIN) or fails:
+ * 0, or an errno. *done counts what went. */
+static int send_some(struct conv *c, const char *buf, size_t len, size_t *done)
+{
+	while (*done < len) {
+		ssize_t n = nc_send(fs.st, c->sock, buf + *done, len - *done, 0);
+
+		if (n < 0)
+			return errno;
+		*done += (size_t)n;
+	}
+	return 0;
+}
+
+/* Go on with parked write p: 1 when it is answered, 0 if it waits. */
+static int try_write(struct conv *c, struct pending *p)
+{
+	int err = send_some(c, p->buf, p->len, &p->done);
+
+	if (err == EAGAIN)
+		return 0;
+	pend_finish(p, err);	/* p->len > 0: the count, or the error */
+	return 1;
+}
+
+void data_write(fuse_req_t req, struct ofile *of, const char *buf, size_t len, int flags)
+{
+	struct conv *c = of->c;
+	struct pending *p;
+	size_t done = 0;
+	int err = EAGAIN;
+
+	if (c->proto != P_TCP) {
+		dgram_write(req, c, buf, len);	/* datagrams never wait */
+		return;
+	}
+	/* Behind a parked write, wait in line: bytes are never reordered. */
+	if (c->q[PEND_WRITE] == NULL)
+		err = send_some(c, buf, len, &done);
+	if (err == EAGAIN && !(flags & O_NONBLOCK)) {
+		p = pend_new(req, PEND_WRITE);
+		if (p && (p->buf = malloc(len - done)) != NULL) {
+			memcpy(p->buf, buf + done, len - done);
+			p->of = of;
+			p->skip = done;
+			p->len = len - done;
+			pend_park(c, p);
+			return;
+		}
+		free(p);
+		err = ENOMEM;
+	}
+	/* all of it, or what went before an error or a full socket */
+	if (err == 0 || done > 0)
+		fuse_reply_write(req, done);
+	else
+		fuse_reply_err(req, err);
+}
+
+/* A connection is waiting on listener c: make it conversation M and
+ * answer the open with M's ctl. 1 if answered, 0 if none waits. */
+static int try_accept(fuse_req_t req, struct conv *c, struct fuse_file_info *fi)
+{
+	int s = nc_accept(fs.st, c->sock, NULL, NULL);
+	struct conv *m;
+	struct ofile *of;
+
+	if (s < 0) {
+		if (errno == EAGAIN)
+			return 0;
+		fuse_reply_err(req, errno);
+		return 1;
+	}
+	nc_set_nonblock(fs.st, s, 1);
+	m = conv_new(c->proto, s, c->uid, c->gid);
+	if (m == NULL) {
+		int err = errno;
+		nc_close(fs.st, s);
+		fuse_reply_err(req, err);
+		return 1;
+	}
+	m->mode = c->mode;
+	of = ofile_new(Qctl, c->proto, m);
+	if (of == NULL || text_make(of) < 0) {
+		if (of)
+			ofile_free(of);
+		else
+			conv_discard(m);
+		fuse_reply_err(req, ENOMEM);
+		return 1;
+	}
+	file_reply_open(req, fi, of);
+	return 1;
+}
+
+void listen_open(fuse_req_t req, struct conv *c, struct fuse_file_info *fi)
+{
+	struct pending *p;
+
+	if (c->q[PEND_LISTEN] == NULL && try_accept(req, c, fi))
+		return;
+	if (fi->flags & O_NONBLOCK) {
+		fuse_reply_err(req, EAGAIN);
+		return;
+	}
+	p = pend_new(req, PEND_LISTEN);
+	if (p == NULL) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	p->fi = *fi;
+	pend_park(c, p);
+}
+
+/* The socket's readiness changed: answer what waits, oldest first. */
+void data_event(struct conv *c, short revents)
+{
+	struct pending *p;
+
+	(void)revents;
+	while ((p = c->q[PEND_LISTEN]) != NULL && try_accept(p->req, c, &p->fi))
+		pend_done(p);
+	while ((p = c->q[PEND_READ]) != NULL && try_read_any(p->req, c, p->size))
+		pend_done(p);
+	while ((p = c->q[PEND_WRITE]) != NULL && try_write(c, p))
+		;
+}
+
+void data_poll(fuse_req_t req, struct ofile *of, struct fuse_pollhandle *ph)
+{
+	struct nc_pollfd pfd = { .fd = of->c->sock, .events = POLLIN | POLLOUT };
+
+	if (ph) {
+		if (of->ph)
+			fuse_pollhandle_destroy(of->ph);
+		of->ph = ph;
+	}
+	if (nc_poll(fs.st, &pfd, 1, 0) < 0)
+		pfd.revents = POLLERR;
+	fuse_reply_poll(req, (unsigned)pfd.revents);
+}

@@ -1,0 +1,381 @@
+/*
+ * slashnet: options, the mount, and the one loop (SPEC.md §1).
+ *
+ * The stack's loop runs in the main thread (nc_run); the FUSE device and a
+ * signalfd are watched by it. In daemon mode we fork before anything else,
+ * and the parent returns only once the child reports the mount live.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "fs.h"
+
+struct fs fs;
+
+struct options {
+	struct nc_config cfg;
+	const char *mountpoint;
+	int foreground;
+	struct in_addr dns;
+	struct fuse_args fargs;
+};
+
+static int use_syslog;
+static int fuse_logged;		/* libfuse said why it failed */
+static struct fuse_buf fbuf;
+
+void logmsg(int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (use_syslog) {
+		vsyslog(prio, fmt, ap);
+	} else {
+		fputs("slashnet: ", stderr);
+		vfprintf(stderr, fmt, ap);
+		fputc('\n', stderr);
+	}
+	va_end(ap);
+}
+
+/* libfuse writes a line in pieces: gather them, log whole lines. */
+static void fuse_log_cb(enum fuse_log_level level, const char *fmt, va_list ap)
+{
+	static char line[512];
+	size_t n = strlen(line);
+
+	vsnprintf(line + n, sizeof line - n, fmt, ap);
+	n = strlen(line);
+	if (n == 0 || (line[n - 1] != '\n' && n < sizeof line - 1))
+		return;
+	if (line[n - 1] == '\n')
+		line[n - 1] = 0;
+	fuse_logged = 1;
+	logmsg(level <= FUSE_LOG_ERR ? LOG_ERR : LOG_INFO, "%s", line);
+	line[0] = 0;
+}
+
+static void usage(FILE *f)
+{
+	fputs("usage: slashnet [-f] [--tun NAME] [--addr CIDR] [--gw ADDR] [--no-config]\n"
+	      "                [--mtu N] [--pcap FILE] [--dns ADDR] [-o OPT[,OPT...]]\n"
+	      "                [MOUNTPOINT]\n"
+	      "Serve the Plan 9 /net (default MOUNTPOINT /net) from a user-space\n"
+	      "TCP/IP stack on TUN device NAME (default sn0, 10.77.0.2/24, gw 10.77.0.1).\n",
+	      f);
+}
+
+static int bad(const char *fmt, const char *arg)
+{
+	fputs("slashnet: ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	return -1;
+}
+
+static int parse_mtu(const char *s, int *mtu)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (*s == 0 || *end != 0 || errno || v < 576 || v > 65535)
+		return bad("--mtu '%s': want a number from 576 to 65535", s);
+	*mtu = (int)v;
+	return 0;
+}
+
+enum { OPT_TUN = 256, OPT_ADDR, OPT_GW, OPT_NOCONFIG, OPT_MTU, OPT_PCAP, OPT_DNS };
+
+static const struct option longopts[] = {
+	{ "tun", required_argument, NULL, OPT_TUN },
+	{ "addr", required_argument, NULL, OPT_ADDR },
+	{ "gw", required_argument, NULL, OPT_GW },
+	{ "no-config", no_argument, NULL, OPT_NOCONFIG },
+	{ "mtu", required_argument, NULL, OPT_MTU },
+	{ "pcap", required_argument, NULL, OPT_PCAP },
+	{ "dns", required_argument, NULL, OPT_DNS },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int parse_one(struct options *o, int c, const char *arg)
+{
+	switch (c) {
+	case 'f':
+		o->foreground = 1;
+		return 0;
+	case 'o':
+		if (fuse_opt_add_arg(&o->fargs, "-o") < 0 || fuse_opt_add_arg(&o->fargs, arg) < 0)
+			return bad("%s", "out of memory");
+		return 0;
+	case OPT_TUN:
+		if (*arg == 0 || strlen(arg) >= IFNAMSIZ)
+			return bad("--tun '%s': want a name of 1 to 15 characters", arg);
+		o->cfg.tun = arg;
+		return 0;
+	case OPT_ADDR:
+		if (nc_parse_cidr(arg, &o->cfg.addr, &o->cfg.prefix) < 0)
+			return bad("--addr '%s': want an IPv4 address/prefix", arg);
+		return 0;
+	case OPT_GW:
+		if (inet_pton(AF_INET, arg, &o->cfg.gw) != 1)
+			return bad("--gw '%s': want an IPv4 address", arg);
+		return 0;
+	case OPT_NOCONFIG:
+		o->cfg.no_config = 1;
+		return 0;
+	case OPT_MTU:
+		return parse_mtu(arg, &o->cfg.mtu);
+	case OPT_PCAP:
+		o->cfg.pcap = arg;
+		return 0;
+	case OPT_DNS:
+		if (inet_pton(AF_INET, arg, &o->dns) != 1)
+			return bad("--dns '%s': want an IPv4 address", arg);
+		return 0;
+	}
+	return -1;
+}
+
+static int parse_options(struct options *o, int argc, char **argv)
+{
+	int c;
+
+	nc_config_init(&o->cfg);
+	o->mountpoint = "/net";
+	if (fuse_opt_add_arg(&o->fargs, "slashnet") < 0)
+		return bad("%s", "out of memory");
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":fho:", longopts, NULL)) != -1) {
+		if (c == 'h') {
+			usage(stdout);
+			exit(0);
+		}
+		if (c == ':')
+			return bad("option '%s' needs a value", argv[optind - 1]);
+		if (c == '?')
+			return bad("unknown option '%s' (try --help)", argv[optind - 1]);
+		if (parse_one(o, c, optarg) < 0)
+			return -1;
+	}
+	if (optind < argc)
+		o->mountpoint = argv[optind++];
+	if (optind < argc)
+		return bad("unexpected argument '%s' (one MOUNTPOINT only)", argv[optind]);
+	return 0;
+}
+
+/* The mountpoint must be a directory no one has mounted on; the default
+ * /net is created if missing. */
+static int check_mountpoint(const char *mp)
+{
+	struct statx sx;
+
+	if (statx(AT_FDCWD, mp, 0, STATX_TYPE, &sx) < 0) {
+		if (errno == ENOENT && strcmp(mp, "/net") == 0 && mkdir(mp, 0755) == 0)
+			return 0;
+		logmsg(LOG_ERR, "%s: %s", mp, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(sx.stx_mode)) {
+		logmsg(LOG_ERR, "%s: not a directory", mp);
+		return -1;
+	}
+	if (sx.stx_attributes_mask & sx.stx_attributes & STATX_ATTR_MOUNT_ROOT) {
+		logmsg(LOG_ERR, "%s: mountpoint in use", mp);
+		return -1;
+	}
+	return 0;
+}
+
+/* The FUSE device is readable: serve every request queued there. */
+static void fuse_ready(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		int r = fuse_session_receive_buf(fs.se, &fbuf);
+
+		if (r == -EINTR)
+			continue;
+		if (r == -EAGAIN)
+			return;
+		if (r > 0)
+			fuse_session_process_buf(fs.se, &fbuf);
+		if (r <= 0 || fuse_session_exited(fs.se)) {
+			/* unmounted (ENODEV), or a fatal read error */
+			fuse_session_exit(fs.se);
+			nc_stop(fs.st);
+			return;
+		}
+	}
+}
+
+static void signal_ready(void *arg)
+{
+	struct signalfd_siginfo si;
+	int fd = *(int *)arg;
+
+	if (read(fd, &si, sizeof si) == sizeof si) {
+		logmsg(LOG_INFO, "%s: shutting down", strsignal((int)si.ssi_signo));
+		nc_stop(fs.st);
+	}
+}
+
+static int open_signals(void)
+{
+	sigset_t set;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+/* Mount and start serving. The mount is live on return 0. */
+static int start(struct options *o, int *sigfd)
+{
+	int fd;
+
+	if (check_mountpoint(o->mountpoint) < 0)
+		return -1;
+	o->cfg.own_loop = 1;
+	fs.st = nc_open(&o->cfg);
+	if (fs.st == NULL) {
+		logmsg(LOG_ERR, "%s", nc_error());
+		return -1;
+	}
+	fs.uid = getuid();
+	fs.gid = getgid();
+	fs.start = time(NULL);
+	fs.mountpoint = o->mountpoint;
+	fs.dns = o->dns;
+	fs.se = fuse_session_new(&o->fargs, &fs_ops, sizeof fs_ops, NULL);
+	if (fs.se == NULL || fuse_session_mount(fs.se, o->mountpoint) < 0) {
+		if (!fuse_logged)
+			logmsg(LOG_ERR, "%s: cannot mount", o->mountpoint);
+		return -1;
+	}
+	fd = fuse_session_fd(fs.se);
+	*sigfd = open_signals();
+	if (*sigfd < 0 || fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0 ||
+	    nc_loop_watch(fs.st, fd, fuse_ready, NULL) < 0 ||
+	    nc_loop_watch(fs.st, *sigfd, signal_ready, sigfd) < 0) {
+		logmsg(LOG_ERR, "cannot watch the FUSE device: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Undo start(), whatever part of it was done. */
+static void stop(int mounted, int sigfd)
+{
+	conv_shutdown_all();
+	if (fs.se) {
+		if (mounted)
+			fuse_session_unmount(fs.se);
+		fuse_session_destroy(fs.se);
+	}
+	if (fs.st)
+		nc_close_stack(fs.st);
+	if (sigfd >= 0)
+		close(sigfd);
+	free(fbuf.mem);
+}
+
+/* The daemon's side of the start-up pipe: detach once the mount is live. */
+static void detach(int statusfd)
+{
+	int null = open("/dev/null", O_RDWR);
+
+	if (write(statusfd, "1", 1) != 1)
+		logmsg(LOG_WARNING, "start-up pipe: %s", strerror(errno));
+	close(statusfd);
+	setsid();
+	if (chdir("/") < 0)
+		logmsg(LOG_WARNING, "chdir /: %s", strerror(errno));
+	openlog("slashnet", LOG_PID, LOG_DAEMON);
+	use_syslog = 1;
+	if (null >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		if (null > 2)
+			close(null);
+	}
+}
+
+static int serve(struct options *o, int statusfd)
+{
+	int sigfd = -1, ok = start(o, &sigfd) == 0;
+	int r = 0;
+
+	if (ok) {
+		if (statusfd >= 0)
+			detach(statusfd);
+		r = nc_run(fs.st);
+		if (r < 0)
+			logmsg(LOG_ERR, "event loop: %s", strerror(errno));
+	}
+	stop(ok, sigfd);
+	fuse_opt_free_args(&o->fargs);
+	return ok && r == 0 ? 0 : 1;
+}
+
+/* Parent: wait for the child's one byte (mount live) or its exit. */
+static int wait_child(pid_t pid, int statusfd)
+{
+	char c;
+	int status;
+
+	if (read(statusfd, &c, 1) == 1)
+		return 0;
+	if (waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status))
+		return 1;
+	fputs("slashnet: the daemon died while starting\n", stderr);
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = { .fargs = FUSE_ARGS_INIT(0, NULL) };
+	int pfd[2];
+	pid_t pid;
+
+	fuse_set_log_func(fuse_log_cb);
+	if (parse_options(&o, argc, argv) < 0) {
+		fuse_opt_free_args(&o.fargs);
+		return 1;
+	}
+	if (o.foreground)
+		return serve(&o, -1);
+	if (pipe2(pfd, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
+		perror("slashnet: fork");
+		return 1;
+	}
+	if (pid > 0) {
+		close(pfd[1]);
+		fuse_opt_free_args(&o.fargs);
+		return wait_child(pid, pfd[0]);
+	}
+	close(pfd[0]);
+	return serve(&o, pfd[1]);
+}

@@ -1,0 +1,149 @@
+/*
+ * The text files (SPEC.md §6): made when opened and again whenever read
+ * from offset 0, so a reader that rewinds sees fresh counters.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fs.h"
+
+enum { MAX_ROUTES = 64, MAX_STATS = 64 };
+
+static const char *ip(struct in_addr a, char *buf)
+{
+	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
+}
+
+static void ifc_status(FILE *f)
+{
+	char a[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN];
+	struct nc_ifinfo ii;
+
+	if (nc_ifinfo(fs.st, &ii) < 0)
+		return;
+	fprintf(f, "device %s\naddr %s/%d\ngw %s\nmtu %d\n", ii.name, ip(ii.addr, a), ii.prefix,
+		ip(ii.gw, g), ii.mtu);
+	fprintf(f, "ipackets %llu\nibytes %llu\nierrors %llu\n", (unsigned long long)ii.ipackets,
+		(unsigned long long)ii.ibytes, (unsigned long long)ii.ierrors);
+	fprintf(f, "opackets %llu\nobytes %llu\noerrors %llu\n", (unsigned long long)ii.opackets,
+		(unsigned long long)ii.obytes, (unsigned long long)ii.oerrors);
+}
+
+/* One route a line: destination/prefix, then the gateway (- if the
+ * network is directly connected). */
+static void iproute(FILE *f)
+{
+	char d[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN];
+	struct nc_route r[MAX_ROUTES];
+	int n = nc_routes(fs.st, r, MAX_ROUTES);
+
+	for (int i = 0; i < n && i < MAX_ROUTES; i++)
+		fprintf(f, "%s/%d %s\n", ip(r[i].dst, d), r[i].prefix,
+			r[i].gw.s_addr ? ip(r[i].gw, g) : "-");
+}
+
+static void stats(FILE *f, int proto)
+{
+	struct nc_stat s[MAX_STATS];
+	int n = nc_stats(fs.st, proto_num[proto], s, MAX_STATS);
+
+	for (int i = 0; i < n && i < MAX_STATS; i++)
+		fprintf(f, "%s: %llu\n", s[i].name, (unsigned long long)s[i].value);
+}
+
+static void address(FILE *f, struct conv *c, int peer)
+{
+	char a[INET_ADDRSTRLEN];
+	struct sockaddr_in sa = { 0 };
+	socklen_t len = sizeof sa;
+	int r = -1;
+
+	if (c->sock >= 0) {
+		if (peer)
+			r = nc_getpeername(fs.st, c->sock, (struct sockaddr *)&sa, &len);
+		else
+			r = nc_getsockname(fs.st, c->sock, (struct sockaddr *)&sa, &len);
+	}
+	if (r < 0)
+		memset(&sa, 0, sizeof sa);
+	fprintf(f, "%s!%u\n", ip(sa.sin_addr, a), ntohs(sa.sin_port));
+}
+
+/* The state name, then key value pairs; times in microseconds. */
+static void tcp_status(FILE *f, struct conv *c)
+{
+	struct nc_tcp_info ti = { .state = NC_TCP_CLOSED };
+	socklen_t len = sizeof ti;
+
+	if (c->sock < 0 || nc_getsockopt(fs.st, c->sock, IPPROTO_TCP, NC_TCP_INFO, &ti, &len) < 0)
+		memset(&ti, 0, sizeof ti);
+	fprintf(f, "%s qin %u qout %u srtt %u mdev %u rto %u cwin %u ssthresh %u swin %u rwin %u "
+		   "mss %u retrans %u\n",
+		nc_tcp_state_name(ti.state), ti.qin, ti.qout, ti.srtt_us, ti.mdev_us, ti.rto_us,
+		ti.cwnd, ti.ssthresh, ti.swnd, ti.rwnd, ti.mss, ti.retrans);
+}
+
+/* Datagram conversations: Connected once a peer is set, else Open. */
+static void dgram_status(FILE *f, struct conv *c)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof sa;
+
+	fprintf(f, "%s\n", nc_getpeername(fs.st, c->sock, (struct sockaddr *)&sa, &len) == 0 ?
+		"Connected" : "Open");
+}
+
+static void make(FILE *f, struct ofile *of)
+{
+	struct conv *c = of->c;
+
+	switch (of->type) {
+	case Qifcstatus:
+		ifc_status(f);
+		break;
+	case Qiproute:
+		iproute(f);
+		break;
+	case Qstats:
+		stats(f, of->proto);
+		break;
+	case Qctl:
+		fprintf(f, "%d\n", c->n);
+		break;
+	case Qlocal:
+	case Qremote:
+		address(f, c, of->type == Qremote);
+		break;
+	case Qstatus:
+		if (c->proto == P_TCP)
+			tcp_status(f, c);
+		else
+			dgram_status(f, c);
+		break;
+	case Qerr:
+		if (c->err[0])
+			fprintf(f, "%s\n", c->err);
+		break;
+	}
+}
+
+int text_make(struct ofile *of)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (f == NULL)
+		return -1;
+	make(f, of);
+	if (fclose(f) != 0) {
+		free(text);
+		return -1;
+	}
+	free(of->text);
+	of->text = text;
+	of->len = len;
+	return 0;
+}

@@ -1,0 +1,264 @@
+/*
+ * Echo sockets, for /net/icmp (socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP),
+ * after Linux's ping sockets). A socket has an id, kept as its local port:
+ * each send is one echo request carrying the payload, with that id and the
+ * next sequence number; each echo reply with that id, from the peer if the
+ * socket is connected, is queued, and recv returns its payload.
+ *
+ * The table of echo sockets (a hash by id) exists only while one is open.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+
+#include "buf.h"
+#include "icmp.h"
+#include "ip.h"
+#include "ping.h"
+#include "sock.h"
+#include "stack.h"
+#include "udp.h"
+
+enum {
+	ICMP_HLEN = 8,
+	PING_HASH = 64,
+	PING_MAXDATA = IP_MAXPACKET - IP_HLEN - ICMP_HLEN,
+	SHUT_RCV = 1,
+	SHUT_SND = 2,
+};
+
+struct pingpcb {
+	struct sock *so;
+	struct pingpcb *next;	/* hash chain of its id */
+	struct bufq rcvq;
+	uint16_t seq;		/* of the next request */
+	int id_bound;		/* bind() chose the id: dissolving keeps it */
+	int shut;
+};
+
+struct ping {
+	struct pingpcb *hash[PING_HASH];
+	int nsocks;
+};
+
+static struct pingpcb **chain(struct ping *p, uint16_t id)
+{
+	return &p->hash[id % PING_HASH];
+}
+
+static void hash_add(struct ping *p, struct pingpcb *pcb)
+{
+	struct pingpcb **c = chain(p, pcb->so->lport);
+
+	pcb->next = *c;
+	*c = pcb;
+}
+
+static void hash_del(struct ping *p, struct pingpcb *pcb)
+{
+	for (struct pingpcb **pp = chain(p, pcb->so->lport); *pp; pp = &(*pp)->next) {
+		if (*pp == pcb) {
+			*pp = pcb->next;
+			return;
+		}
+	}
+}
+
+static int id_in_use(struct stack *st, uint16_t id)
+{
+	for (struct pingpcb *q = *chain(st->ping, id); q; q = q->next)
+		if (q->so->lport == id)
+			return 1;
+	return 0;
+}
+
+static int set_id(struct stack *st, struct sock *so, uint16_t id)
+{
+	if (id == 0)
+		id = sock_ephemeral(st, id_in_use);
+	else if (id_in_use(st, id))
+		return -EADDRINUSE;
+	if (id == 0)
+		return -EADDRNOTAVAIL;
+	so->lport = id;
+	hash_add(st->ping, so->pcb);
+	return 0;
+}
+
+static int ping_attach(struct stack *st, struct sock *so)
+{
+	struct pingpcb *pcb;
+
+	if (st->ping == NULL && (st->ping = calloc(1, sizeof *st->ping)) == NULL)
+		return -ENOMEM;
+	pcb = calloc(1, sizeof *pcb);
+	if (pcb == NULL) {
+		if (st->ping->nsocks == 0) {
+			free(st->ping);
+			st->ping = NULL;
+		}
+		return -ENOMEM;
+	}
+	pcb->so = so;
+	so->pcb = pcb;
+	st->ping->nsocks++;
+	return 0;
+}
+
+static void ping_detach(struct stack *st, struct sock *so, int abort)
+{
+	struct pingpcb *pcb = so->pcb;
+
+	(void)abort;
+	if (so->lport != 0)
+		hash_del(st->ping, pcb);
+	bufq_clear(st, &pcb->rcvq);
+	free(pcb);
+	so->pcb = NULL;
+	if (--st->ping->nsocks == 0) {
+		free(st->ping);
+		st->ping = NULL;
+	}
+}
+
+static int ping_bind(struct stack *st, struct sock *so, uint32_t addr, uint16_t id)
+{
+	struct pingpcb *pcb = so->pcb;
+	int err;
+
+	if (so->lport != 0)
+		return -EINVAL;
+	if (addr != 0 && !ip_is_local(st, addr))
+		return -EADDRNOTAVAIL;
+	if ((err = set_id(st, so, id)) < 0)
+		return err;
+	so->laddr = addr;
+	pcb->id_bound = 1;
+	return 0;
+}
+
+static int ping_connect(struct stack *st, struct sock *so, uint32_t addr, uint16_t port)
+{
+	struct pingpcb *pcb = so->pcb;
+	int err;
+
+	(void)port;		/* echo has no ports */
+	if (addr == 0) {	/* dissolve */
+		so->faddr = 0;
+		if (!pcb->id_bound && so->lport != 0) {
+			hash_del(st->ping, pcb);
+			so->lport = 0;
+		}
+		return 0;
+	}
+	if (so->lport == 0 && (err = set_id(st, so, 0)) < 0)
+		return err;
+	so->faddr = addr;
+	return 0;
+}
+
+static int take_error(struct sock *so)
+{
+	int err = so->error;
+
+	so->error = 0;
+	return err;
+}
+
+static ssize_t ping_send(struct stack *st, struct sock *so, const void *buf, size_t len,
+			 const struct sockaddr_in *to)
+{
+	struct pingpcb *pcb = so->pcb;
+	uint32_t dst = to ? ntohl(to->sin_addr.s_addr) : so->faddr;
+	int err = take_error(so);
+
+	if (err)
+		return -err;
+	if (pcb->shut & SHUT_SND)
+		return -EPIPE;
+	if (dst == 0)
+		return to ? -EINVAL : -EDESTADDRREQ;
+	if (len > PING_MAXDATA)
+		return -EMSGSIZE;
+	if (so->lport == 0 && (err = set_id(st, so, 0)) < 0)
+		return err;
+	err = icmp_send_echo(st, dst, so->lport, pcb->seq, len ? buf : "", len, so->ttl, so->tos);
+	if (err < 0)
+		return err;
+	pcb->seq++;
+	return (ssize_t)len;
+}
+
+static ssize_t ping_recv(struct stack *st, struct sock *so, void *buf, size_t len, int flags,
+			 struct sockaddr_in *from)
+{
+	struct pingpcb *pcb = so->pcb;
+	int err = take_error(so);
+	ssize_t n;
+
+	if (err)
+		return -err;
+	n = dgram_get(st, &pcb->rcvq, buf, len, flags, from);
+	if (n == -EAGAIN && (pcb->shut & SHUT_RCV))
+		return 0;
+	return n;
+}
+
+static int ping_shutdown(struct stack *st, struct sock *so, int how)
+{
+	struct pingpcb *pcb = so->pcb;
+
+	if (how == NC_SHUT_ABORT)
+		return ping_connect(st, so, 0, 0);
+	pcb->shut |= how == SHUT_RD ? SHUT_RCV : how == SHUT_WR ? SHUT_SND : SHUT_RCV | SHUT_SND;
+	sock_event(st, so);
+	return so->faddr != 0 ? 0 : -ENOTCONN;
+}
+
+static short ping_poll(struct stack *st, struct sock *so)
+{
+	struct pingpcb *pcb = so->pcb;
+	short m = POLLOUT;
+
+	(void)st;
+	if (so->error)
+		m |= POLLERR;
+	if (pcb->rcvq.len > 0 || (pcb->shut & SHUT_RCV))
+		m |= POLLIN;
+	if (pcb->shut == (SHUT_RCV | SHUT_SND))
+		m |= POLLHUP;
+	return m;
+}
+
+const struct sockops icmp_sockops = {
+	.type = SOCK_DGRAM,
+	.proto = IPPROTO_ICMP,
+	.attach = ping_attach,
+	.detach = ping_detach,
+	.bind = ping_bind,
+	.connect = ping_connect,
+	.send = ping_send,
+	.recv = ping_recv,
+	.shutdown = ping_shutdown,
+	.poll = ping_poll,
+};
+
+void ping_input(struct stack *st, struct ippkt *ip)
+{
+	uint16_t id;
+
+	if (st->ping == NULL || ip->len < ICMP_HLEN)
+		return;
+	id = get16(ip->data + 4);
+	for (struct pingpcb *pcb = *chain(st->ping, id); pcb; pcb = pcb->next) {
+		struct sock *so = pcb->so;
+		if (so->lport != id || (so->faddr != 0 && so->faddr != ip->src) ||
+		    (so->laddr != 0 && so->laddr != ip->dst))
+			continue;
+		if (dgram_put(st, &pcb->rcvq, so->rcvbuf, ip->src, 0, ip->data + ICMP_HLEN,
+			      ip->len - ICMP_HLEN) == 0)
+			sock_event(st, so);
+		return;
+	}
+}

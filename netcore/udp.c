@@ -1,0 +1,511 @@
+/*
+ * UDP (RFC 768, RFC 1122 4.1): datagram sockets. A socket's control block
+ * sits in a hash chain keyed by its local port; input picks the most
+ * specific match (connected to this peer, then bound to this address, then
+ * the wildcard). Received datagrams wait in the socket's bounded queue as
+ * records in a bufq, so the steady state allocates nothing.
+ *
+ * connect() follows Linux: it may be called again and again (each call
+ * sets the peer, and with it the input filter), a null address dissolves
+ * the association, and a hard ICMP error about a datagram of a connected
+ * socket is reported by its next send or recv.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <netcore/netcore.h>
+
+#include "buf.h"
+#include "icmp.h"
+#include "ip.h"
+#include "sock.h"
+#include "stack.h"
+#include "udp.h"
+
+enum {
+	UDP_HLEN = 8,
+	UDP_HASH = 256,
+	UDP_MAXDATA = IP_MAXPACKET - IP_HLEN - UDP_HLEN,
+	DGRAM_HLEN = 8,		/* record header in a receive queue */
+	SHUT_RCV = 1,
+	SHUT_SND = 2,
+};
+
+struct udppcb {
+	struct sock *so;
+	struct udppcb *next;	/* hash chain of its local port */
+	struct bufq rcvq;
+	int port_bound;		/* bind() chose the port: dissolving keeps it */
+	int addr_bound;		/* bind() chose the address */
+	int shut;		/* SHUT_RCV, SHUT_SND */
+};
+
+struct udp {
+	struct udppcb *hash[UDP_HASH];
+	uint64_t in_datagrams, no_ports, in_errors, out_datagrams;
+	uint64_t rcvbuf_errors, in_csum_errors;
+};
+
+/* ---- the datagram queue (shared with ping.c) ---- */
+
+int dgram_put(struct stack *st, struct bufq *q, uint32_t limit, uint32_t addr, uint16_t port,
+	      const void *data, size_t len)
+{
+	size_t end = q->len;
+	uint8_t h[DGRAM_HLEN];
+
+	if (q->len > 0 && q->len + DGRAM_HLEN + len > limit)
+		return -ENOBUFS;
+	put32(h, addr);
+	put16(h + 4, port);
+	put16(h + 6, (uint16_t)len);
+	/* Written past the end, then joined: a datagram is queued whole or
+	 * not at all, even when memory runs out half way. */
+	if (bufq_write_at(st, q, end, h, DGRAM_HLEN) != DGRAM_HLEN ||
+	    bufq_write_at(st, q, end + DGRAM_HLEN, data, len) != len)
+		return -ENOBUFS;
+	bufq_extend(q, DGRAM_HLEN + len);
+	return 0;
+}
+
+ssize_t dgram_get(struct stack *st, struct bufq *q, void *buf, size_t len, int flags,
+		  struct sockaddr_in *from)
+{
+	uint8_t h[DGRAM_HLEN];
+	size_t dlen;
+
+	if (q->len == 0)
+		return -EAGAIN;
+	bufq_copyout(q, 0, h, DGRAM_HLEN);
+	dlen = get16(h + 6);
+	if (len > dlen)
+		len = dlen;
+	if (len > 0)
+		bufq_copyout(q, DGRAM_HLEN, buf, len);
+	if (from != NULL)
+		*from = (struct sockaddr_in){ .sin_family = AF_INET,
+					      .sin_port = htons(get16(h + 4)),
+					      .sin_addr.s_addr = htonl(get32(h)) };
+	if (!(flags & MSG_PEEK))
+		bufq_drop(st, q, DGRAM_HLEN + dlen);
+	if (q->len == 0)	/* an idle socket holds no chunk */
+		bufq_clear(st, q);
+	return (flags & MSG_TRUNC) ? (ssize_t)dlen : (ssize_t)len;
+}
+
+/* ---- the port hash ---- */
+
+static struct udppcb **chain(struct udp *u, uint16_t port)
+{
+	return &u->hash[port % UDP_HASH];
+}
+
+static void hash_add(struct udp *u, struct udppcb *pcb)
+{
+	struct udppcb **c = chain(u, pcb->so->lport);
+
+	pcb->next = *c;
+	*c = pcb;
+}
+
+static void hash_del(struct udp *u, struct udppcb *pcb)
+{
+	for (struct udppcb **pp = chain(u, pcb->so->lport); *pp; pp = &(*pp)->next) {
+		if (*pp == pcb) {
+			*pp = pcb->next;
+			return;
+		}
+	}
+}
+
+static int port_in_use(struct stack *st, uint16_t port)
+{
+	for (struct udppcb *p = *chain(st->udp, port); p; p = p->next)
+		if (p->so->lport == port)
+			return 1;
+	return 0;
+}
+
+/* Would so bound to addr:port share it with another socket? Allowed only
+ * when both asked for SO_REUSEADDR. */
+static int bind_conflict(struct stack *st, const struct sock *so, uint32_t addr, uint16_t port)
+{
+	for (struct udppcb *p = *chain(st->udp, port); p; p = p->next) {
+		const struct sock *o = p->so;
+		if (o == so || o->lport != port)
+			continue;
+		if (o->laddr != 0 && addr != 0 && o->laddr != addr)
+			continue;
+		if (!(so->reuseaddr && o->reuseaddr))
+			return 1;
+	}
+	return 0;
+}
+
+/* Give so an ephemeral port (implicit bind). */
+static int autobind(struct stack *st, struct sock *so)
+{
+	uint16_t port = sock_ephemeral(st, port_in_use);
+
+	if (port == 0)
+		return -EADDRNOTAVAIL;
+	so->lport = port;
+	hash_add(st->udp, so->pcb);
+	return 0;
+}
+
+/* ---- socket operations ---- */
+
+static int udp_attach(struct stack *st, struct sock *so)
+{
+	struct udppcb *pcb = calloc(1, sizeof *pcb);
+
+	(void)st;
+	if (pcb == NULL)
+		return -ENOMEM;
+	pcb->so = so;
+	so->pcb = pcb;
+	return 0;
+}
+
+static void udp_detach(struct stack *st, struct sock *so, int abort)
+{
+	struct udppcb *pcb = so->pcb;
+
+	(void)abort;
+	if (so->lport != 0)
+		hash_del(st->udp, pcb);
+	bufq_clear(st, &pcb->rcvq);
+	free(pcb);
+	so->pcb = NULL;
+}
+
+static int udp_bind(struct stack *st, struct sock *so, uint32_t addr, uint16_t port)
+{
+	struct udppcb *pcb = so->pcb;
+
+	if (so->lport != 0)
+		return -EINVAL;
+	if (addr != 0 && !ip_is_local(st, addr))
+		return -EADDRNOTAVAIL;
+	if (port == 0) {
+		port = sock_ephemeral(st, port_in_use);
+		if (port == 0)
+			return -EADDRNOTAVAIL;
+	} else if (bind_conflict(st, so, addr, port)) {
+		return -EADDRINUSE;
+	}
+	so->laddr = addr;
+	so->lport = port;
+	pcb->addr_bound = addr != 0;
+	pcb->port_bound = 1;
+	hash_add(st->udp, pcb);
+	return 0;
+}
+
+/* Forget the peer; what connect() chose implicitly goes with it. */
+static void dissolve(struct stack *st, struct sock *so)
+{
+	struct udppcb *pcb = so->pcb;
+
+	so->faddr = 0;
+	so->fport = 0;
+	if (!pcb->addr_bound)
+		so->laddr = 0;
+	if (!pcb->port_bound && so->lport != 0) {
+		hash_del(st->udp, pcb);
+		so->lport = 0;
+	}
+}
+
+static int udp_connect(struct stack *st, struct sock *so, uint32_t addr, uint16_t port)
+{
+	int err;
+
+	if (addr == 0 && port == 0) {
+		dissolve(st, so);
+		return 0;
+	}
+	if (so->lport == 0 && (err = autobind(st, so)) < 0)
+		return err;
+	if (so->laddr == 0)
+		so->laddr = st->addr;
+	so->faddr = addr;
+	so->fport = port;
+	return 0;
+}
+
+/* The pending error, cleared as it is reported (as Linux's sock_error). */
+static int take_error(struct sock *so)
+{
+	int err = so->error;
+
+	so->error = 0;
+	return err;
+}
+
+static int udp_output(struct stack *st, struct sock *so, uint32_t dst, uint16_t dport,
+		      const void *buf, size_t len)
+{
+	uint8_t *u = st->obuf + IP_HLEN;
+	uint32_t src = so->laddr ? so->laddr : st->addr;
+	size_t ulen = UDP_HLEN + len;
+	uint16_t sum;
+	int err;
+
+	put16(u, so->lport);
+	put16(u + 2, dport);
+	put16(u + 4, (uint16_t)ulen);
+	put16(u + 6, 0);
+	if (len > 0)
+		memcpy(u + UDP_HLEN, buf, len);
+	sum = cksum_fold(cksum_add(cksum_pseudo(src, dst, IP_PROTO_UDP, ulen), u, ulen));
+	put16(u + 6, sum ? sum : 0xffff);	/* 0 would mean "no checksum" */
+	err = ip_output(st, &(struct ipsend){ .src = src, .dst = dst, .proto = IP_PROTO_UDP,
+					      .ttl = so->ttl, .tos = so->tos }, ulen);
+	if (err == 0)
+		st->udp->out_datagrams++;
+	return err;
+}
+
+static ssize_t udp_send(struct stack *st, struct sock *so, const void *buf, size_t len,
+			const struct sockaddr_in *to)
+{
+	struct udppcb *pcb = so->pcb;
+	uint32_t dst = so->faddr;
+	uint16_t dport = so->fport;
+	int err = take_error(so);
+
+	if (err)
+		return -err;
+	if (pcb->shut & SHUT_SND)
+		return -EPIPE;
+	if (to != NULL) {
+		dst = ntohl(to->sin_addr.s_addr);
+		dport = ntohs(to->sin_port);
+		if (dst == 0 || dport == 0)
+			return -EINVAL;
+	} else if (dport == 0) {
+		return -EDESTADDRREQ;
+	}
+	if (len > UDP_MAXDATA)
+		return -EMSGSIZE;
+	if (so->lport == 0 && (err = autobind(st, so)) < 0)
+		return err;
+	err = udp_output(st, so, dst, dport, buf, len);
+	return err < 0 ? err : (ssize_t)len;
+}
+
+static ssize_t udp_recv(struct stack *st, struct sock *so, void *buf, size_t len, int flags,
+			struct sockaddr_in *from)
+{
+	struct udppcb *pcb = so->pcb;
+	int err = take_error(so);
+	ssize_t n;
+
+	if (err)
+		return -err;
+	n = dgram_get(st, &pcb->rcvq, buf, len, flags, from);
+	if (n == -EAGAIN && (pcb->shut & SHUT_RCV))
+		return 0;
+	return n;
+}
+
+static int udp_shutdown(struct stack *st, struct sock *so, int how)
+{
+	struct udppcb *pcb = so->pcb;
+
+	if (how == NC_SHUT_ABORT) {	/* hangup: dissolve */
+		dissolve(st, so);
+		return 0;
+	}
+	pcb->shut |= how == SHUT_RD ? SHUT_RCV : how == SHUT_WR ? SHUT_SND : SHUT_RCV | SHUT_SND;
+	sock_event(st, so);
+	/* Linux records the shutdown even then, so poll shows it */
+	return so->fport != 0 ? 0 : -ENOTCONN;
+}
+
+static short udp_poll(struct stack *st, struct sock *so)
+{
+	struct udppcb *pcb = so->pcb;
+	short m = POLLOUT;
+
+	(void)st;
+	if (so->error)
+		m |= POLLERR;
+	if (pcb->rcvq.len > 0)
+		m |= POLLIN;
+	if (pcb->shut & SHUT_RCV)
+		m |= POLLIN | POLLRDHUP;
+	if (pcb->shut == (SHUT_RCV | SHUT_SND))
+		m |= POLLHUP;
+	return m;
+}
+
+const struct sockops udp_sockops = {
+	.type = SOCK_DGRAM,
+	.proto = IPPROTO_UDP,
+	.attach = udp_attach,
+	.detach = udp_detach,
+	.bind = udp_bind,
+	.connect = udp_connect,
+	.send = udp_send,
+	.recv = udp_recv,
+	.shutdown = udp_shutdown,
+	.poll = udp_poll,
+};
+
+/* ---- input ---- */
+
+/* How well so matches a datagram src:sport -> dst:dport; -1 not at all. */
+static int match(const struct sock *so, uint32_t src, uint16_t sport, uint32_t dst,
+		 uint16_t dport)
+{
+	int score = 0;
+
+	if (so->lport != dport)
+		return -1;
+	if (so->laddr != 0) {
+		if (so->laddr != dst)
+			return -1;
+		score += 1;
+	}
+	if (so->fport != 0) {
+		if (so->faddr != src || so->fport != sport)
+			return -1;
+		score += 2;
+	}
+	return score;
+}
+
+static void deliver(struct stack *st, struct udppcb *pcb, uint32_t src, uint16_t sport,
+		    const uint8_t *data, size_t len)
+{
+	struct udp *u = st->udp;
+	struct sock *so = pcb->so;
+
+	if (dgram_put(st, &pcb->rcvq, so->rcvbuf, src, sport, data, len) < 0) {
+		u->rcvbuf_errors++;
+		u->in_errors++;
+		return;
+	}
+	u->in_datagrams++;
+	sock_event(st, so);
+}
+
+void udp_input(struct stack *st, struct ippkt *ip)
+{
+	struct udp *u = st->udp;
+	const uint8_t *h = ip->data;
+	struct udppcb *best = NULL;
+	int broadcast = !ip_is_local(st, ip->dst), best_score = -1, delivered = 0;
+	uint16_t sport, dport;
+	size_t ulen;
+
+	if (ip->len < UDP_HLEN || (ulen = get16(h + 4)) < UDP_HLEN || ulen > ip->len) {
+		u->in_errors++;
+		return;
+	}
+	if (get16(h + 6) != 0 &&
+	    cksum_fold(cksum_add(cksum_pseudo(ip->src, ip->dst, IP_PROTO_UDP, ulen), h, ulen))) {
+		u->in_csum_errors++;
+		u->in_errors++;
+		return;
+	}
+	ip->len = ulen;		/* drop any link padding */
+	sport = get16(h);
+	dport = get16(h + 2);
+	for (struct udppcb *p = *chain(u, dport); p; p = p->next) {
+		int s = match(p->so, ip->src, sport, ip->dst, dport);
+		if (s < 0)
+			continue;
+		if (broadcast) {	/* every listener gets its copy */
+			deliver(st, p, ip->src, sport, h + UDP_HLEN, ulen - UDP_HLEN);
+			delivered = 1;
+		} else if (s > best_score) {
+			best = p;
+			best_score = s;
+		}
+	}
+	if (best != NULL) {
+		deliver(st, best, ip->src, sport, h + UDP_HLEN, ulen - UDP_HLEN);
+		return;
+	}
+	if (!delivered) {
+		u->no_ports++;
+		if (!broadcast)
+			icmp_unreach(st, ip, ICMP_UNREACH_PORT);
+	}
+}
+
+/*
+ * An ICMP error quoting a datagram we sent. Like Linux without
+ * IP_RECVERR: only hard errors, and only for a socket connected to the
+ * peer the datagram went to.
+ */
+void udp_icmp_error(struct stack *st, int type, int code, const uint8_t *quoted, size_t qlen)
+{
+	size_t hlen = (size_t)(quoted[0] & 0xf) * 4;
+	uint32_t src, dst;
+	uint16_t sport, dport;
+	int err, fatal = 0;
+
+	if (hlen < IP_HLEN || qlen < hlen + UDP_HLEN)
+		return;
+	if (type == ICMP_UNREACH) {
+		err = icmp_unreach_errno(code, &fatal);
+	} else if (type == ICMP_PARAMPROB) {
+		err = EPROTO;
+		fatal = 1;
+	} else {
+		return;
+	}
+	if (!fatal)
+		return;
+	src = get32(quoted + 12);
+	dst = get32(quoted + 16);
+	sport = get16(quoted + hlen);
+	dport = get16(quoted + hlen + 2);
+	for (struct udppcb *p = *chain(st->udp, sport); p; p = p->next) {
+		struct sock *so = p->so;
+		if (so->lport == sport && so->fport == dport && so->faddr == dst &&
+		    (so->laddr == 0 || so->laddr == src))
+			sock_set_error(st, so, err);
+	}
+}
+
+/* ---- the protocol ---- */
+
+int udp_init(struct stack *st)
+{
+	st->udp = calloc(1, sizeof *st->udp);
+	return st->udp ? 0 : -ENOMEM;
+}
+
+void udp_fini(struct stack *st)
+{
+	free(st->udp);
+	st->udp = NULL;
+}
+
+/* Named as in Linux's /proc/net/snmp. */
+int udp_stats(struct stack *st, struct nc_stat *out, int max)
+{
+	static const char *const names[] = {
+		"InDatagrams", "NoPorts", "InErrors", "OutDatagrams",
+		"RcvbufErrors", "InCsumErrors",
+	};
+	const struct udp *u = st->udp;
+	const uint64_t v[] = {
+		u->in_datagrams, u->no_ports, u->in_errors, u->out_datagrams,
+		u->rcvbuf_errors, u->in_csum_errors,
+	};
+	int n = (int)(sizeof v / sizeof v[0]);
+
+	for (int i = 0; i < n && i < max; i++)
+		out[i] = (struct nc_stat){ names[i], v[i] };
+	return n;
+}

@@ -1,0 +1,221 @@
+# The library of the end-to-end scenarios; each scenario sources it first:
+#
+#     . "$(dirname "$0")/lib.sh"
+#
+# A scenario is one file checking one behaviour against the Linux kernel.
+# Sourcing this file re-executes the scenario inside new network, mount and
+# PID namespaces (unshare), so the TUN, the host addresses, the FUSE mount
+# and every process it starts exist only there: they all vanish when the
+# scenario ends, even if it is killed. It never touches the real network.
+#
+# Convention: each check prints "ok - WHAT" or "not ok - WHAT"; the scenario
+# exits 0 when it made at least one check and none failed, 1 otherwise.
+# run.sh counts one scenario as one test.
+#
+# Environment: SLASHNET, the daemon (default build/fs/slashnet); E2E_BUILD,
+# the build directory of the C test tools (default build). ASAN_OPTIONS and
+# UBSAN_OPTIONS, when set, also apply to the daemon; their reports go to
+# files here and fail the scenario.
+
+set -u
+E2E_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+: "${SLASHNET:=$E2E_ROOT/build/fs/slashnet}"
+: "${E2E_BUILD:=$E2E_ROOT/build}"
+export SLASHNET E2E_BUILD
+
+if [ -z "${E2E_INSIDE:-}" ]; then
+	# Outside: make the scratch directory, run this same scenario in the
+	# namespaces, remove the directory. --kill-child takes the whole PID
+	# namespace down with us if we are killed (run.sh's timeout).
+	E2E_DIR=$(mktemp -d "${TMPDIR:-/tmp}/slashnet-e2e.XXXXXX") || exit 1
+	trap 'rm -rf "$E2E_DIR"' EXIT
+	trap 'exit 143' TERM INT
+	E2E_INSIDE=1 E2E_DIR=$E2E_DIR unshare --net --mount --pid --fork --kill-child \
+		--mount-proc --propagation private bash "$0" "$@"
+	exit $?
+fi
+
+# Inside. The scratch directory becomes a tmpfs of this mount namespace,
+# so nothing written in it outlives the scenario.
+mount -t tmpfs -o mode=0755 e2e "$E2E_DIR" || exit 1
+ip link set lo up || exit 1
+MNT=$E2E_DIR/mnt
+LOG=$E2E_DIR/daemon.log
+mkdir "$MNT"
+: >"$LOG"
+if [ -n "${ASAN_OPTIONS:-}" ]; then
+	export ASAN_OPTIONS="$ASAN_OPTIONS:log_path=$E2E_DIR/sanitizer"
+fi
+if [ -n "${UBSAN_OPTIONS:-}" ]; then
+	export UBSAN_OPTIONS="$UBSAN_OPTIONS:log_path=$E2E_DIR/sanitizer"
+fi
+
+E2E_CHECKS=0
+E2E_FAILS=0
+E2E_PIDS=()
+DAEMON_PID=
+
+# ---- checks ----
+
+ok() {
+	E2E_CHECKS=$((E2E_CHECKS + 1))
+	echo "ok - $*"
+}
+
+not_ok() {
+	E2E_CHECKS=$((E2E_CHECKS + 1))
+	E2E_FAILS=$((E2E_FAILS + 1))
+	echo "not ok - $*"
+}
+
+# check WHAT COMMAND...: ok if the command succeeds.
+check() {
+	local what=$1
+	shift
+	if "$@"; then ok "$what"; else not_ok "$what"; fi
+}
+
+# check_eq WHAT EXPECTED ACTUAL
+check_eq() {
+	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1 (expected '$2', got '$3')"; fi
+}
+
+# check_gt WHAT A B: ok if the number A > B.
+check_gt() {
+	if [ "$2" -gt "$3" ] 2>/dev/null; then ok "$1"; else not_ok "$1 ($2 is not > $3)"; fi
+}
+
+# ---- the host side ----
+
+# Is DIR a mount point in this namespace?
+is_mounted() {
+	awk -v m="$1" '$5 == m { found = 1 } END { exit !found }' /proc/self/mountinfo
+}
+
+not_mounted() {
+	! is_mounted "$1"
+}
+
+has_link() {
+	ip link show dev "$1" >/dev/null 2>&1
+}
+
+no_link() {
+	! has_link "$1"
+}
+
+# The value of KEY in a "key value" file (ipifc/0/status), empty if none.
+field() {
+	awk -v k="$2" '$1 == k { print $2; exit }' "$1"
+}
+
+# How many replies `ping -c COUNT ADDR` got (each reply waited at most 2 s).
+ping_replies() {
+	ping -n -c "$2" -i 0.2 -W 2 "$1" 2>&1 |
+		sed -n 's/.* \([0-9][0-9]*\) received.*/\1/p'
+}
+
+# ---- the daemon ----
+
+# start_daemon [OPTIONS...]: run the daemon in the foreground (-f) as a job
+# of this shell, on $MNT, logging to $LOG; return once the mount is live
+# (the tree's tcp directory shows), 1 if it is not within 10 s or the
+# daemon died. Sets DAEMON_PID.
+start_daemon() {
+	local i
+
+	"$SLASHNET" -f "$@" "$MNT" >>"$LOG" 2>&1 &
+	DAEMON_PID=$!
+	E2E_PIDS+=("$DAEMON_PID")
+	for ((i = 0; i < 200; i++)); do
+		[ -d "$MNT/tcp" ] && return 0
+		kill -0 "$DAEMON_PID" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
+
+# Has process PID exited (gone, or a zombie not yet reaped)?
+exited() {
+	local stat
+
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+	stat=${stat##*) }
+	[ "${stat%% *}" = Z ]
+}
+
+# wait_gone PID [SECONDS]: wait, at most SECONDS (10), for any process of
+# this namespace to exit; 1 if it did not.
+wait_gone() {
+	local i
+
+	for ((i = 0; i < ${2:-10} * 20; i++)); do
+		exited "$1" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# wait_exit PID [SECONDS]: wait for a job of this shell to exit, at most
+# SECONDS (10); returns its exit status, or 124 after killing it.
+wait_exit() {
+	if wait_gone "$1" "${2:-10}"; then
+		wait "$1" 2>/dev/null
+		return
+	fi
+	kill -KILL "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 124
+}
+
+# stop_daemon: SIGTERM, then its exit status (124 if it did not exit).
+stop_daemon() {
+	kill -TERM "$DAEMON_PID" 2>/dev/null
+	wait_exit "$DAEMON_PID" 10
+}
+
+# The PIDs of slashnet processes in this PID namespace (all of them were
+# started by this scenario): how a daemonized slashnet is found.
+daemon_pids() {
+	local exe p
+
+	exe=$(readlink -f "$SLASHNET")
+	for p in /proc/[0-9]*; do
+		[ "$(readlink "$p/exe" 2>/dev/null)" = "$exe" ] && echo "${p#/proc/}"
+	done
+}
+
+# ---- the end ----
+
+# Stop what we started, unmount, report sanitizer findings and the log if
+# something failed, and set the exit status.
+e2e_finish() {
+	local rc=$? pid f
+
+	for pid in "${E2E_PIDS[@]}"; do
+		kill -0 "$pid" 2>/dev/null || continue
+		kill -TERM "$pid" 2>/dev/null
+		wait_exit "$pid" 5 >/dev/null 2>&1
+	done
+	if is_mounted "$MNT"; then
+		umount -l "$MNT"
+	fi
+	for f in "$E2E_DIR"/sanitizer*; do
+		[ -e "$f" ] || continue
+		not_ok "sanitizer report $(basename "$f")"
+		cat "$f"
+	done
+	if [ "$rc" -ne 0 ]; then
+		not_ok "the scenario itself exited with status $rc"
+	fi
+	if [ "$E2E_CHECKS" -eq 0 ]; then
+		not_ok "the scenario made no check"
+	fi
+	if [ "$E2E_FAILS" -gt 0 ] && [ -s "$LOG" ]; then
+		echo "--- daemon log:"
+		cat "$LOG"
+	fi
+	[ "$E2E_FAILS" -eq 0 ]
+	exit $?
+}
+trap e2e_finish EXIT
