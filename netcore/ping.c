@@ -22,7 +22,6 @@
 
 enum {
 	ICMP_HLEN = 8,
-	PING_HASH = 64,
 	PING_MAXDATA = IP_MAXPACKET - IP_HLEN - ICMP_HLEN,
 	SHUT_RCV = 1,
 	SHUT_SND = 2,
@@ -30,7 +29,6 @@ enum {
 
 struct pingpcb {
 	struct sock *so;
-	struct pingpcb *next;	/* hash chain of its id */
 	struct bufq rcvq;
 	uint16_t seq;		/* of the next request */
 	int id_bound;		/* bind() chose the id: dissolving keeps it */
@@ -38,39 +36,13 @@ struct pingpcb {
 };
 
 struct ping {
-	struct pingpcb *hash[PING_HASH];
+	struct porthash ids;	/* sockets by echo id (their lport) */
 	int nsocks;
 };
 
-static struct pingpcb **chain(struct ping *p, uint16_t id)
-{
-	return &p->hash[id % PING_HASH];
-}
-
-static void hash_add(struct ping *p, struct pingpcb *pcb)
-{
-	struct pingpcb **c = chain(p, pcb->so->lport);
-
-	pcb->next = *c;
-	*c = pcb;
-}
-
-static void hash_del(struct ping *p, struct pingpcb *pcb)
-{
-	for (struct pingpcb **pp = chain(p, pcb->so->lport); *pp; pp = &(*pp)->next) {
-		if (*pp == pcb) {
-			*pp = pcb->next;
-			return;
-		}
-	}
-}
-
 static int id_in_use(struct stack *st, uint16_t id)
 {
-	for (struct pingpcb *q = *chain(st->ping, id); q; q = q->next)
-		if (q->so->lport == id)
-			return 1;
-	return 0;
+	return porthash_used(&st->ping->ids, id);
 }
 
 static int set_id(struct stack *st, struct sock *so, uint16_t id)
@@ -82,7 +54,7 @@ static int set_id(struct stack *st, struct sock *so, uint16_t id)
 	if (id == 0)
 		return -EADDRNOTAVAIL;
 	so->lport = id;
-	hash_add(st->ping, so->pcb);
+	porthash_add(&st->ping->ids, so);
 	return 0;
 }
 
@@ -112,7 +84,7 @@ static void ping_detach(struct stack *st, struct sock *so, int abort)
 
 	(void)abort;
 	if (so->lport != 0)
-		hash_del(st->ping, pcb);
+		porthash_del(&st->ping->ids, so);
 	bufq_clear(st, &pcb->rcvq);
 	free(pcb);
 	so->pcb = NULL;
@@ -147,7 +119,7 @@ static int ping_connect(struct stack *st, struct sock *so, uint32_t addr, uint16
 	if (addr == 0) {	/* dissolve */
 		so->faddr = 0;
 		if (!pcb->id_bound && so->lport != 0) {
-			hash_del(st->ping, pcb);
+			porthash_del(&st->ping->ids, so);
 			so->lport = 0;
 		}
 		return 0;
@@ -251,8 +223,8 @@ void ping_input(struct stack *st, struct ippkt *ip)
 	if (st->ping == NULL || ip->len < ICMP_HLEN)
 		return;
 	id = get16(ip->data + 4);
-	for (struct pingpcb *pcb = *chain(st->ping, id); pcb; pcb = pcb->next) {
-		struct sock *so = pcb->so;
+	for (struct sock *so = porthash_first(&st->ping->ids, id); so; so = so->next_port) {
+		struct pingpcb *pcb = so->pcb;
 		if (so->lport != id || (so->faddr != 0 && so->faddr != ip->src) ||
 		    (so->laddr != 0 && so->laddr != ip->dst))
 			continue;

@@ -286,7 +286,7 @@ int sock_connect(struct stack *st, int fd, const struct sockaddr *a, socklen_t l
 		/* a null address dissolves the association */
 		if (fam == AF_UNSPEC || (addr == 0 && port == 0))
 			return so->ops->connect(st, so, 0, 0);
-		if (port == 0)
+		if (port == 0 && so->ops->proto != IPPROTO_ICMP)	/* echo has no ports */
 			return -EINVAL;
 	} else {
 		if (fam != AF_INET)
@@ -397,7 +397,7 @@ int sock_name(struct stack *st, int fd, int peer, struct sockaddr *a, socklen_t 
 		return -EBADF;
 	if (a == NULL || len == NULL)
 		return -EFAULT;
-	if (peer && so->fport == 0)
+	if (peer && so->faddr == 0 && so->fport == 0)
 		return -ENOTCONN;
 	if (peer)
 		put_addr(so->faddr, so->fport, a, len);
@@ -607,5 +607,43 @@ uint16_t sock_ephemeral(struct stack *st, int (*in_use)(struct stack *, uint16_t
 		if (!in_use(st, port))
 			return port;
 	}
+	return 0;
+}
+
+/* ---- sockets by local port ---- */
+
+static struct sock **port_chain(struct porthash *h, uint16_t port)
+{
+	return &h->chain[port % PORTHASH_SIZE];
+}
+
+void porthash_add(struct porthash *h, struct sock *so)
+{
+	struct sock **c = port_chain(h, so->lport);
+
+	so->next_port = *c;
+	*c = so;
+}
+
+void porthash_del(struct porthash *h, struct sock *so)
+{
+	for (struct sock **p = port_chain(h, so->lport); *p; p = &(*p)->next_port) {
+		if (*p == so) {
+			*p = so->next_port;
+			return;
+		}
+	}
+}
+
+struct sock *porthash_first(const struct porthash *h, uint16_t port)
+{
+	return h->chain[port % PORTHASH_SIZE];
+}
+
+int porthash_used(const struct porthash *h, uint16_t port)
+{
+	for (const struct sock *so = porthash_first(h, port); so; so = so->next_port)
+		if (so->lport == port)
+			return 1;
 	return 0;
 }

@@ -71,6 +71,8 @@ struct sock {
 	uint32_t laddr, faddr;	/* host order; filled by the protocol */
 	uint16_t lport, fport;
 
+	struct sock *next_port;	/* chain in its protocol's porthash */
+
 	/* events: on the stack's dirty list until stack_flush() */
 	struct sock *next_dirty;
 	int dirty;
@@ -129,6 +131,17 @@ void sock_set_error(struct stack *st, struct sock *so, int err);
 /* Pick a free ephemeral port; in_use(st, port) tells which are taken.
  * 0 when every port is taken. */
 uint16_t sock_ephemeral(struct stack *st, int (*in_use)(struct stack *, uint16_t));
+/* Sockets by local port: the chained hash a datagram protocol keeps of
+ * its bound sockets (UDP ports, echo ids). */
+enum { PORTHASH_SIZE = 256 };
+struct porthash {
+	struct sock *chain[PORTHASH_SIZE];
+};
+void porthash_add(struct porthash *h, struct sock *so);	/* by so->lport */
+void porthash_del(struct porthash *h, struct sock *so);
+/* First socket of port's chain: follow ->next_port, checking ->lport. */
+struct sock *porthash_first(const struct porthash *h, uint16_t port);
+int porthash_used(const struct porthash *h, uint16_t port);
 /* Deliver events of every dirty socket (called by stack_flush). */
 void sock_flush(struct stack *st);
 

@@ -27,7 +27,6 @@
 
 enum {
 	UDP_HLEN = 8,
-	UDP_HASH = 256,
 	UDP_MAXDATA = IP_MAXPACKET - IP_HLEN - UDP_HLEN,
 	DGRAM_HLEN = 8,		/* record header in a receive queue */
 	SHUT_RCV = 1,
@@ -36,7 +35,6 @@ enum {
 
 struct udppcb {
 	struct sock *so;
-	struct udppcb *next;	/* hash chain of its local port */
 	struct bufq rcvq;
 	int port_bound;		/* bind() chose the port: dissolving keeps it */
 	int addr_bound;		/* bind() chose the address */
@@ -44,7 +42,7 @@ struct udppcb {
 };
 
 struct udp {
-	struct udppcb *hash[UDP_HASH];
+	struct porthash ports;	/* bound sockets */
 	uint64_t in_datagrams, no_ports, in_errors, out_datagrams;
 	uint64_t rcvbuf_errors, in_csum_errors;
 };
@@ -96,45 +94,18 @@ ssize_t dgram_get(struct stack *st, struct bufq *q, void *buf, size_t len, int f
 	return (flags & MSG_TRUNC) ? (ssize_t)dlen : (ssize_t)len;
 }
 
-/* ---- the port hash ---- */
-
-static struct udppcb **chain(struct udp *u, uint16_t port)
-{
-	return &u->hash[port % UDP_HASH];
-}
-
-static void hash_add(struct udp *u, struct udppcb *pcb)
-{
-	struct udppcb **c = chain(u, pcb->so->lport);
-
-	pcb->next = *c;
-	*c = pcb;
-}
-
-static void hash_del(struct udp *u, struct udppcb *pcb)
-{
-	for (struct udppcb **pp = chain(u, pcb->so->lport); *pp; pp = &(*pp)->next) {
-		if (*pp == pcb) {
-			*pp = pcb->next;
-			return;
-		}
-	}
-}
+/* ---- ports ---- */
 
 static int port_in_use(struct stack *st, uint16_t port)
 {
-	for (struct udppcb *p = *chain(st->udp, port); p; p = p->next)
-		if (p->so->lport == port)
-			return 1;
-	return 0;
+	return porthash_used(&st->udp->ports, port);
 }
 
 /* Would so bound to addr:port share it with another socket? Allowed only
  * when both asked for SO_REUSEADDR. */
 static int bind_conflict(struct stack *st, const struct sock *so, uint32_t addr, uint16_t port)
 {
-	for (struct udppcb *p = *chain(st->udp, port); p; p = p->next) {
-		const struct sock *o = p->so;
+	for (const struct sock *o = porthash_first(&st->udp->ports, port); o; o = o->next_port) {
 		if (o == so || o->lport != port)
 			continue;
 		if (o->laddr != 0 && addr != 0 && o->laddr != addr)
@@ -153,7 +124,7 @@ static int autobind(struct stack *st, struct sock *so)
 	if (port == 0)
 		return -EADDRNOTAVAIL;
 	so->lport = port;
-	hash_add(st->udp, so->pcb);
+	porthash_add(&st->udp->ports, so);
 	return 0;
 }
 
@@ -177,7 +148,7 @@ static void udp_detach(struct stack *st, struct sock *so, int abort)
 
 	(void)abort;
 	if (so->lport != 0)
-		hash_del(st->udp, pcb);
+		porthash_del(&st->udp->ports, so);
 	bufq_clear(st, &pcb->rcvq);
 	free(pcb);
 	so->pcb = NULL;
@@ -202,7 +173,7 @@ static int udp_bind(struct stack *st, struct sock *so, uint32_t addr, uint16_t p
 	so->lport = port;
 	pcb->addr_bound = addr != 0;
 	pcb->port_bound = 1;
-	hash_add(st->udp, pcb);
+	porthash_add(&st->udp->ports, so);
 	return 0;
 }
 
@@ -216,7 +187,7 @@ static void dissolve(struct stack *st, struct sock *so)
 	if (!pcb->addr_bound)
 		so->laddr = 0;
 	if (!pcb->port_bound && so->lport != 0) {
-		hash_del(st->udp, pcb);
+		porthash_del(&st->udp->ports, so);
 		so->lport = 0;
 	}
 }
@@ -418,8 +389,9 @@ void udp_input(struct stack *st, struct ippkt *ip)
 	ip->len = ulen;		/* drop any link padding */
 	sport = get16(h);
 	dport = get16(h + 2);
-	for (struct udppcb *p = *chain(u, dport); p; p = p->next) {
-		int s = match(p->so, ip->src, sport, ip->dst, dport);
+	for (struct sock *o = porthash_first(&u->ports, dport); o; o = o->next_port) {
+		struct udppcb *p = o->pcb;
+		int s = match(o, ip->src, sport, ip->dst, dport);
 		if (s < 0)
 			continue;
 		if (broadcast) {	/* every listener gets its copy */
@@ -469,8 +441,7 @@ void udp_icmp_error(struct stack *st, int type, int code, const uint8_t *quoted,
 	dst = get32(quoted + 16);
 	sport = get16(quoted + hlen);
 	dport = get16(quoted + hlen + 2);
-	for (struct udppcb *p = *chain(st->udp, sport); p; p = p->next) {
-		struct sock *so = p->so;
+	for (struct sock *so = porthash_first(&st->udp->ports, sport); so; so = so->next_port) {
 		if (so->lport == sport && so->fport == dport && so->faddr == dst &&
 		    (so->laddr == 0 || so->laddr == src))
 			sock_set_error(st, so, err);

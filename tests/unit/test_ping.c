@@ -5,6 +5,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -43,8 +44,8 @@ static void teardown(void)
 	link_free(l);
 }
 
-TestSuite(ping, .init = two_stacks, .fini = teardown);
-TestSuite(ping_tap, .init = stack_and_tap, .fini = teardown);
+TestSuite(echosock, .init = two_stacks, .fini = teardown);
+TestSuite(echosock_tap, .init = stack_and_tap, .fini = teardown);
 
 static int echo_socket(void)
 {
@@ -71,7 +72,7 @@ static void run_ms(unsigned ms)
 	link_run(l, link_now(l) + (uint64_t)ms * 1000);
 }
 
-Test(ping, udp_is_still_the_default_datagram_protocol)
+Test(echosock, udp_is_still_the_default_datagram_protocol)
 {
 	int fd = sock_socket(a, AF_INET, SOCK_DGRAM, 0);
 	int type;
@@ -83,7 +84,7 @@ Test(ping, udp_is_still_the_default_datagram_protocol)
 	cr_assert_eq(sock_sendto(a, fd, "x", 1, 0, NULL, 0), -EDESTADDRREQ);
 }
 
-Test(ping, echo_through_two_stacks)
+Test(echosock, echo_through_two_stacks)
 {
 	int fd = echo_socket();
 	struct sockaddr_in from;
@@ -110,7 +111,7 @@ Test(ping, echo_through_two_stacks)
 	cr_assert_eq(a->icmps.in_echo_reps, 3);
 }
 
-Test(ping, replies_go_to_their_own_socket)
+Test(echosock, replies_go_to_their_own_socket)
 {
 	int s1 = echo_socket(), s2 = echo_socket();
 	char buf[16];
@@ -127,7 +128,7 @@ Test(ping, replies_go_to_their_own_socket)
 	cr_assert_eq(sock_recvfrom(a, s2, buf, sizeof buf, 0, NULL, NULL), 4);
 }
 
-Test(ping, large_payload_is_fragmented_and_comes_back_whole)
+Test(echosock, large_payload_is_fragmented_and_comes_back_whole)
 {
 	static uint8_t d[4000], got[5000];
 	int fd = echo_socket();
@@ -141,7 +142,7 @@ Test(ping, large_payload_is_fragmented_and_comes_back_whole)
 	cr_assert_eq(memcmp(d, got, sizeof d), 0);
 }
 
-Test(ping, close_frees_everything)
+Test(echosock, close_frees_everything)
 {
 	int s1 = echo_socket(), s2 = echo_socket();
 
@@ -194,7 +195,7 @@ static void reply(uint32_t src, uint16_t id, uint16_t seq, const char *data)
 	run_ms(10);
 }
 
-Test(ping_tap, requests_carry_the_id_and_increasing_sequence)
+Test(echosock_tap, requests_carry_the_id_and_increasing_sequence)
 {
 	int fd = echo_socket();
 	uint16_t id, seq, id0 = 0;
@@ -216,7 +217,7 @@ Test(ping_tap, requests_carry_the_id_and_increasing_sequence)
 	cr_assert_eq(ntohs(me.sin_port), id0, "the id is the local port");
 }
 
-Test(ping_tap, only_matching_replies_are_received)
+Test(echosock_tap, only_matching_replies_are_received)
 {
 	int fd = echo_socket();
 	uint16_t id, seq;
@@ -239,7 +240,7 @@ Test(ping_tap, only_matching_replies_are_received)
 	cr_assert_eq(sock_recvfrom(a, fd, buf, sizeof buf, 0, NULL, NULL), -EAGAIN);
 }
 
-Test(ping_tap, dissolved_socket_needs_an_address_again)
+Test(echosock_tap, dissolved_socket_needs_an_address_again)
 {
 	int fd = echo_socket();
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(TAP) };

@@ -197,9 +197,12 @@ Test(reasm, overlap_at_the_end_of_the_last_fragment)
 
 Test(reasm, fragment_past_the_known_end_drops_the_datagram)
 {
+	static uint8_t longer[TOTAL + 100];
+
 	make_dgram(PORT, 1);
-	frag2(6);		/* the datagram ends at 3001 */
-	frag(6, 2960, 80, 1);	/* says there is more past 3001 */
+	memcpy(longer, dg, TOTAL);
+	frag2(6);				/* the datagram ends at 3001 */
+	send_piece(6, longer, 2960, 80, 1);	/* says there is more past 3001 */
 	frag0(6);
 	frag1(6);
 	run_ms(10);

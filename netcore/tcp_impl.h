@@ -1,0 +1,213 @@
+/*
+ * Inside TCP: the control block and what tcp.c (connections, demux,
+ * sockets), tcp_input.c (segment arrival) and tcp_output.c (sending,
+ * timers, round-trip time, congestion control) share. Nothing outside
+ * those three files includes this header.
+ */
+#ifndef NETCORE_TCP_IMPL_H
+#define NETCORE_TCP_IMPL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <netcore/netcore.h>
+
+#include "buf.h"
+#include "timer.h"
+
+struct stack;
+struct sock;
+
+enum {
+	TCP_HLEN = 20,
+	TCP_MAXOPT = 40,
+
+	/* header flags */
+	TH_FIN = 0x01, TH_SYN = 0x02, TH_RST = 0x04, TH_PSH = 0x08,
+	TH_ACK = 0x10, TH_URG = 0x20,
+
+	/* options */
+	TCPOPT_EOL = 0, TCPOPT_NOP = 1, TCPOPT_MSS = 2, TCPOPT_WSCALE = 3,
+	TCPOPT_SACK_PERM = 4, TCPOPT_SACK = 5, TCPOPT_TS = 8,
+
+	TCP_DEFMSS = 536,	/* when the peer sends no MSS option */
+	TCP_WSCALE = 7,		/* our window shift: fits SOCK_MAX_BUF */
+	TCP_MAXWIN = 65535,
+	TCP_IW = 10,		/* initial window, segments (RFC 6928) */
+	TCP_OOO_MAX = 4,	/* out-of-order ranges kept */
+	TCP_SACK_MAX = 4,	/* SACK blocks remembered from the peer */
+	TCP_MAXRTX = 12,	/* data retransmissions before giving up */
+	TCP_SYNACK_RETRIES = 5,
+	TCP_MAX_BACKLOG = 1024,
+	TCP_MIN_SYNQ = 16,
+};
+
+/* Times, µs. */
+enum {
+	TCP_RTO_MIN = 200000,
+	TCP_RTO_MAX = 60000000,
+	TCP_RTO_INIT = 1000000,	/* RFC 6298 */
+	TCP_DELACK = 40000,	/* delayed ACK, well under the 200 ms bound */
+	TCP_PERSIST_MIN = 200000,
+	TCP_CONNECT_TIMEOUT_MS = 75000,
+	TCP_KEEPIDLE_S = 7200,
+	TCP_KEEPINTVL_S = 75,
+	TCP_KEEPCNT = 9,
+};
+
+/* What the single connection timer is doing now. */
+enum tcp_tmode {
+	TM_NONE, TM_RTX, TM_PERSIST, TM_KEEP, TM_TIMEWAIT, TM_FINWAIT2,
+};
+
+/* A sequence range [start, end). */
+struct seqrange {
+	uint32_t start, end;
+};
+
+/* Sequence-space comparisons (modulo 2^32). */
+static inline int seq_lt(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
+static inline int seq_leq(uint32_t a, uint32_t b) { return (int32_t)(a - b) <= 0; }
+static inline int seq_gt(uint32_t a, uint32_t b) { return (int32_t)(a - b) > 0; }
+static inline int seq_geq(uint32_t a, uint32_t b) { return (int32_t)(a - b) >= 0; }
+static inline uint32_t seq_max(uint32_t a, uint32_t b) { return seq_gt(a, b) ? a : b; }
+static inline uint32_t seq_min(uint32_t a, uint32_t b) { return seq_lt(a, b) ? a : b; }
+
+/* The transmission control block. */
+struct tcb {
+	struct sock *so;	/* NULL once the descriptor is closed */
+	struct tcb *hnext;	/* chain of the 4-tuple hash */
+	struct tcb *pnext;	/* chain of the local-port hash */
+	struct tcb *parent;	/* listener, while not yet accepted */
+	struct tcb *qnext;	/* listener's SYN queue or accept queue */
+
+	uint32_t laddr, faddr;
+	uint16_t lport, fport;
+	uint8_t state;		/* enum nc_tcp_state */
+	uint8_t tmode;		/* enum tcp_tmode */
+	uint8_t hashed : 1, bound : 1, connected : 1, nodelay : 1, keepalive : 1;
+	uint8_t shut_rd : 1, shut_wr : 1, fin_sent : 1, fin_rcvd : 1, fin_pending : 1;
+	uint8_t ts_ok : 1, sack_ok : 1, ws_ok : 1, ack_now : 1, in_recovery : 1;
+	uint8_t timing : 1, passive : 1, rtx_fast : 1;
+	uint8_t snd_wscale, rcv_wscale;
+	uint8_t nrtx;		/* consecutive timeouts (backoff) */
+	uint8_t kprobes;	/* keepalive probes unanswered */
+	uint8_t dupacks;
+	uint8_t nooo, nsack;
+
+	/* send sequence space */
+	uint32_t iss, snd_una, snd_nxt, snd_max;
+	uint32_t snd_wnd, max_sndwnd, snd_wl1, snd_wl2;
+	uint16_t mss;		/* largest payload + options we may send */
+	uint16_t user_mss;	/* TCP_MAXSEG, 0: none */
+
+	/* receive sequence space */
+	uint32_t irs, rcv_nxt, rcv_adv;	/* rcv_adv: right edge advertised */
+	uint32_t fin_seq;	/* an out-of-order FIN, when fin_pending */
+	uint32_t unacked;	/* bytes received since our last ACK */
+
+	/* timestamps (RFC 7323) */
+	uint32_t ts_recent, ts_offset;
+
+	/* round-trip time (RFC 6298), µs */
+	uint32_t srtt, rttvar, rto;
+	uint32_t rtt_seq;	/* the segment being timed (no timestamps) */
+	uint64_t rtt_start;
+
+	/* congestion control (RFC 5681, 6582) */
+	uint32_t cwnd, ssthresh, recover, bytes_acked;
+
+	/* buffers: sndq byte 0 is snd_una (after the SYN); rcvq byte 0 is the
+	 * first unread byte, byte rcvq.len is rcv_nxt */
+	struct bufq sndq, rcvq;
+	uint32_t sndbuf, rcvbuf;
+	struct seqrange ooo[TCP_OOO_MAX];	/* received beyond rcv_nxt, newest first */
+	struct seqrange sack[TCP_SACK_MAX];	/* the peer's SACK blocks */
+
+	/* listener */
+	struct tcb *synq, *acceptq;
+	uint16_t backlog, nsynq, nacceptq;
+
+	/* timers */
+	struct timer timer;	/* retransmit, persist, keepalive, TIME_WAIT */
+	struct timer dack;	/* delayed ACK */
+	uint64_t conn_deadline;	/* µs, for SYN retransmission */
+	uint64_t last_rcv;	/* µs, for keepalive */
+	uint32_t conn_timeout_ms;
+	uint32_t keepidle, keepintvl;	/* seconds */
+	uint8_t keepcnt;
+
+	int soft_error;		/* an ICMP error seen while established */
+	uint32_t retrans;	/* segments retransmitted, for NC_TCP_INFO */
+};
+
+struct tcpstats {
+	uint64_t active_opens, passive_opens, attempt_fails, estab_resets, curr_estab;
+	uint64_t in_segs, out_segs, retrans_segs, in_errs, out_rsts;
+};
+
+enum { TCP_HASH = 4096, TCP_PHASH = 1024 };
+
+struct tcp {
+	struct tcb *hash[TCP_HASH];	/* connections, by 4-tuple */
+	struct tcb *phash[TCP_PHASH];	/* every bound tcb, by local port */
+	struct tcpstats stats;
+};
+
+/* A parsed segment, host byte order. */
+struct seg {
+	uint32_t src, dst;
+	uint16_t sport, dport;
+	uint32_t seq, ack;
+	uint8_t flags;
+	uint32_t wnd;		/* as sent, not yet scaled */
+	const uint8_t *data;
+	uint32_t len;		/* payload bytes */
+	/* options */
+	uint16_t mss;		/* 0: absent */
+	int8_t wscale;		/* -1: absent */
+	uint8_t sack_perm, has_ts, nsack;
+	uint32_t tsval, tsecr;
+	struct seqrange sack[TCP_SACK_MAX];
+};
+
+/* tcp.c: connections */
+void tcp_setstate(struct stack *st, struct tcb *tcb, int state);
+/* The connection ends here; err (positive errno, 0 for a normal end) is
+ * reported to the socket if there is one. */
+void tcp_close(struct stack *st, struct tcb *tcb, int err);
+struct tcb *tcp_lookup(struct stack *st, uint32_t laddr, uint16_t lport, uint32_t faddr,
+		       uint16_t fport);
+struct tcb *tcp_listener(struct stack *st, uint32_t laddr, uint16_t lport);
+struct tcb *tcp_new_child(struct stack *st, struct tcb *l, const struct seg *s);
+int tcp_child_established(struct stack *st, struct tcb *tcb);
+void tcp_wake(struct stack *st, struct tcb *tcb);
+
+/* tcp_input.c */
+void tcp_options(struct seg *s, const uint8_t *opt, size_t len);
+
+/* tcp_output.c */
+void tcp_output(struct stack *st, struct tcb *tcb);
+void tcp_send_ack(struct stack *st, struct tcb *tcb);
+void tcp_send_rst(struct stack *st, struct tcb *tcb);
+/* A segment outside any connection (RST answers). */
+void tcp_respond(struct stack *st, uint32_t src, uint32_t dst, uint16_t sport,
+		 uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags);
+void tcp_timers_init(struct tcb *tcb);
+void tcp_timers_stop(struct stack *st, struct tcb *tcb);
+/* Choose what the connection timer should be doing now. */
+void tcp_timer_update(struct stack *st, struct tcb *tcb);
+void tcp_timer_restart_rtx(struct stack *st, struct tcb *tcb);
+void tcp_enter_timewait(struct stack *st, struct tcb *tcb);
+void tcp_delack(struct stack *st, struct tcb *tcb);
+void tcp_rtt_sample(struct tcb *tcb, uint32_t rtt_us);
+void tcp_cc_init(struct stack *st, struct tcb *tcb);
+/* New data acknowledged: acked bytes; cwnd and recovery. */
+void tcp_cc_ack(struct stack *st, struct tcb *tcb, uint32_t acked);
+void tcp_cc_dupack(struct stack *st, struct tcb *tcb);
+uint32_t tcp_rcv_window(const struct tcb *tcb);
+uint32_t tcp_ts_now(const struct stack *st, const struct tcb *tcb);
+uint32_t tcp_flight(const struct tcb *tcb);
+uint32_t tcp_data_end(const struct tcb *tcb);
+
+#endif
