@@ -23,16 +23,16 @@ enum {
 	TCP_MAXOPT = 40,
 
 	/* header flags */
-	TH_FIN = 0x01, TH_SYN = 0x02, TH_RST = 0x04, TH_PSH = 0x08,
-	TH_ACK = 0x10, TH_URG = 0x20,
+	SEG_FIN = 0x01, SEG_SYN = 0x02, SEG_RST = 0x04, SEG_PSH = 0x08,
+	SEG_ACK = 0x10, SEG_URG = 0x20,
 
 	/* options */
-	TCPOPT_EOL = 0, TCPOPT_NOP = 1, TCPOPT_MSS = 2, TCPOPT_WSCALE = 3,
-	TCPOPT_SACK_PERM = 4, TCPOPT_SACK = 5, TCPOPT_TS = 8,
+	OPT_EOL = 0, OPT_NOP = 1, OPT_MSS = 2, OPT_WSCALE = 3,
+	OPT_SACK_PERM = 4, OPT_SACK = 5, OPT_TS = 8,
 
 	TCP_DEFMSS = 536,	/* when the peer sends no MSS option */
 	TCP_WSCALE = 7,		/* our window shift: fits SOCK_MAX_BUF */
-	TCP_MAXWIN = 65535,
+	TCP_MAX_WND = 65535,
 	TCP_IW = 10,		/* initial window, segments (RFC 6928) */
 	TCP_OOO_MAX = 4,	/* out-of-order ranges kept */
 	TCP_SACK_MAX = 4,	/* SACK blocks remembered from the peer */
@@ -52,7 +52,7 @@ enum {
 	TCP_CONNECT_TIMEOUT_MS = 75000,
 	TCP_KEEPIDLE_S = 7200,
 	TCP_KEEPINTVL_S = 75,
-	TCP_KEEPCNT = 9,
+	TCP_DEF_KEEPCNT = 9,
 };
 
 /* What the single connection timer is doing now. */
