@@ -82,12 +82,15 @@ int addr_host(const char *s, struct in_addr *a)
 	return addr_hosts(s, a);
 }
 
-int addr_parse(const char *s, const char *proto, int port_only, struct sockaddr_in *sa)
+int addr_parse(const char *s, const char *proto, int port_only, struct sockaddr_in *sa,
+	       char *name)
 {
-	char buf[256], *sep;
+	char buf[ADDR_MAX], *sep;
 	uint16_t port = 0;
 	int err;
 
+	if (name)
+		name[0] = 0;
 	if (strlen(s) >= sizeof buf)
 		return EINVAL;
 	strcpy(buf, s);
@@ -102,10 +105,16 @@ int addr_parse(const char *s, const char *proto, int port_only, struct sockaddr_
 	if (sep == NULL) {
 		err = port_only ? addr_port(buf, proto, &port) : EINVAL;
 	} else {
+		int herr;
+
 		*sep = 0;
-		err = addr_host(buf, &sa->sin_addr);
-		if (err == 0)
-			err = addr_port(sep + 1, proto, &port);
+		herr = addr_host(buf, &sa->sin_addr);
+		err = herr == 0 || herr == ENOENT ? addr_port(sep + 1, proto, &port) : herr;
+		if (err == 0 && herr == ENOENT) {
+			err = ENOENT;
+			if (name)
+				strcpy(name, buf);
+		}
 	}
 	sa->sin_port = htons(port);
 	return err;

@@ -251,6 +251,8 @@ void pend_done(struct pending *p)
 	while (*pp != p)
 		pp = &(*pp)->next;
 	*pp = p->next;
+	if (p->l)
+		resolve_cancel(p->l);
 	free(p->buf);
 	free(p);
 	conv_put(c);

@@ -56,30 +56,73 @@ static int bind_to(struct conv *c, const struct sockaddr_in *sa)
 	return nc_bind(fs.st, c->sock, (const struct sockaddr *)sa, sizeof *sa) < 0 ? errno : 0;
 }
 
+/* Start connecting c to sa: 0 when connected, EINPROGRESS when under
+ * way, or an errno. */
+static int connect_sock(struct conv *c, const struct sockaddr_in *sa)
+{
+	if (nc_connect(fs.st, c->sock, (const struct sockaddr *)sa, sizeof *sa) == 0)
+		return 0;
+	if (errno == EINPROGRESS)
+		c->connecting = 1;
+	return errno;
+}
+
+/* The name of a parked connect is known (or not): go on. */
+static void connect_resolved(void *arg, int err, struct in_addr a)
+{
+	struct pending *p = arg;
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = p->port, .sin_addr = a };
+
+	p->l = NULL;
+	if (err == 0)
+		err = connect_sock(p->c, &sa);
+	if (err == EINPROGRESS && !p->nonblock)
+		return;		/* ctl_connect_done answers it */
+	if (err && err != EINPROGRESS)
+		conv_seterr(p->c, err, p->c->what);
+	if (err)
+		fuse_reply_err(p->req, err);
+	else
+		fuse_reply_write(p->req, p->len);
+	pend_done(p);
+}
+
 static int tcp_connect(struct ctlreq *x, struct conv *c)
 {
 	struct sockaddr_in sa, la = { .sin_family = AF_INET };
+	char name[ADDR_MAX];
 	struct pending *p;
-	int err = addr_parse(x->argv[1], "tcp", 0, &sa);
+	int err = addr_parse(x->argv[1], "tcp", 0, &sa, name);
 
-	if (err == 0 && x->argc == 3 && (err = addr_port(x->argv[2], "tcp", &la.sin_port)) == 0) {
+	if ((err == 0 || err == ENOENT) && x->argc == 3) {
+		int berr = addr_port(x->argv[2], "tcp", &la.sin_port);
+
 		la.sin_port = htons(la.sin_port);
-		err = bind_to(c, &la);
+		berr = berr ? berr : bind_to(c, &la);
+		err = berr ? berr : err;
 	}
-	if (err)
+	if (err != 0 && (err != ENOENT || name[0] == 0))
 		return err;
-	if (nc_connect(fs.st, c->sock, (struct sockaddr *)&sa, sizeof sa) == 0)
-		return 0;
-	if (errno != EINPROGRESS)
-		return errno;
-	c->connecting = 1;
 	snprintf(c->what, sizeof c->what, "%s", x->line);
-	if (x->flags & O_NONBLOCK)
-		return EINPROGRESS;
 	p = pend_new(x->req, PEND_CONNECT);
 	if (p == NULL)
 		return ENOMEM;
 	p->len = x->len;
+	p->nonblock = (x->flags & O_NONBLOCK) != 0;
+	p->port = sa.sin_port;
+	if (err == ENOENT) {	/* a name for cs: the write waits for it */
+		err = resolve(name, &sa.sin_addr, connect_resolved, p, &p->l);
+		if (err == EINPROGRESS) {
+			pend_park(c, p);
+			return PARKED;
+		}
+	}
+	if (err == 0)
+		err = connect_sock(c, &sa);
+	if (err != EINPROGRESS || p->nonblock) {
+		free(p);
+		return err;
+	}
 	pend_park(c, p);
 	return PARKED;
 }
@@ -102,7 +145,8 @@ void ctl_connect_done(struct conv *c)
 	} else {
 		c->err[0] = 0;
 	}
-	while ((p = c->q[PEND_CONNECT]) != NULL) {
+	/* (a connect still waiting for its name is not this one) */
+	while ((p = c->q[PEND_CONNECT]) != NULL && p->l == NULL) {
 		if (err)
 			fuse_reply_err(p->req, err);
 		else
@@ -114,7 +158,7 @@ void ctl_connect_done(struct conv *c)
 static int tcp_announce(struct ctlreq *x, struct conv *c)
 {
 	struct sockaddr_in sa;
-	int err = addr_parse(x->argv[1], "tcp", 1, &sa);
+	int err = addr_parse(x->argv[1], "tcp", 1, &sa, NULL);
 
 	if (err)
 		return err;
@@ -129,7 +173,7 @@ static int tcp_announce(struct ctlreq *x, struct conv *c)
 static int any_bind(struct ctlreq *x, struct conv *c)
 {
 	struct sockaddr_in sa;
-	int err = addr_parse(x->argv[1], proto_name(c), 1, &sa);
+	int err = addr_parse(x->argv[1], proto_name(c), 1, &sa, NULL);
 
 	return err ? err : bind_to(c, &sa);
 }
@@ -209,7 +253,7 @@ static int dgram_connect(struct ctlreq *x, struct conv *c)
 		sa.sin_family = AF_INET;
 		err = addr_host(a, &sa.sin_addr);
 	} else {
-		err = addr_parse(a, proto_name(c), 0, &sa);
+		err = addr_parse(a, proto_name(c), 0, &sa, NULL);
 	}
 	if (err == 0 && x->argc == 3 && (err = addr_port(x->argv[2], "udp", &la.sin_port)) == 0) {
 		la.sin_port = htons(la.sin_port);

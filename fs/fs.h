@@ -11,6 +11,7 @@
 #define FUSE_USE_VERSION 35
 
 #include <fuse_lowlevel.h>
+#include <syslog.h>
 #include <netcore/netcore.h>
 #include <sys/types.h>
 #include <time.h>
@@ -24,7 +25,7 @@ enum { P_TCP, P_UDP, P_ICMP, NPROTO };
  */
 enum {
 	Qroot = 1,	/* FUSE_ROOT_ID */
-	Qipifc, Qifc0, Qifcstatus, Qiproute,
+	Qcs, Qipifc, Qifc0, Qifcstatus, Qiproute,
 	Qproto, Qclone, Qstats,
 	Qconv, Qctl, Qdata, Qlisten, Qlocal, Qremote, Qstatus, Qerr,
 };
@@ -53,6 +54,9 @@ struct pending {
 	size_t len, done;	/* write: their length, how many went since */
 	size_t skip;		/* write: bytes queued before it was parked */
 	struct fuse_file_info fi;	/* listen: the open being answered */
+	struct lookup *l;	/* connect: the name being looked up */
+	uint16_t port;		/* connect: the port (network order) */
+	int nonblock;		/* connect: ctl is O_NONBLOCK */
 };
 
 /* One conversation: tcp/N. Counted by its open files and parked
@@ -84,6 +88,7 @@ struct ofile {
 	struct fuse_pollhandle *ph;
 	char *text;
 	size_t len;
+	size_t pos;		/* cs: the next line to read */
 };
 
 struct fs {
@@ -141,6 +146,20 @@ void listen_open(fuse_req_t req, struct conv *c, struct fuse_file_info *fi);
 /* dgram.c: data of udp and icmp. */
 int dgram_try_read(fuse_req_t req, struct conv *c, size_t size);
 void dgram_write(fuse_req_t req, struct conv *c, const char *buf, size_t len);
+
+/* cs.c: names to addresses, and the cs file. resolve() gives 0 with *a
+ * at once, EINPROGRESS when done() will be called later (*lp can cancel
+ * it), or an errno (ENOENT: unknown name). */
+typedef void (*resolve_fn)(void *arg, int err, struct in_addr a);
+struct lookup;
+int resolve(const char *name, struct in_addr *a, resolve_fn done, void *arg, struct lookup **lp);
+void resolve_cancel(struct lookup *l);
+int cs_init(void);
+void cs_fini(void);
+int cs_signo(void);
+void cs_signalled(void *ptr);
+void cs_write(fuse_req_t req, struct ofile *of, const char *buf, size_t len);
+void cs_read(fuse_req_t req, struct ofile *of, size_t size);
 
 /* main.c: logging. */
 void logmsg(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -12,6 +12,7 @@
 #include <net/if.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -231,7 +232,11 @@ static void signal_ready(void *arg)
 	struct signalfd_siginfo si;
 	int fd = *(int *)arg;
 
-	if (read(fd, &si, sizeof si) == sizeof si) {
+	while (read(fd, &si, sizeof si) == sizeof si) {
+		if ((int)si.ssi_signo == cs_signo()) {
+			cs_signalled((void *)(uintptr_t)si.ssi_ptr);
+			continue;
+		}
 		logmsg(LOG_INFO, "%s: shutting down", strsignal((int)si.ssi_signo));
 		nc_stop(fs.st);
 	}
@@ -246,6 +251,7 @@ static int open_signals(void)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, cs_signo());
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 }
@@ -282,12 +288,13 @@ static int start(struct options *o, int *sigfd)
 		logmsg(LOG_ERR, "cannot watch the FUSE device: %s", strerror(errno));
 		return -1;
 	}
-	return 0;
+	return cs_init();
 }
 
 /* Undo start(), whatever part of it was done. */
 static void stop(int mounted, int sigfd)
 {
+	cs_fini();
 	conv_shutdown_all();
 	if (fs.se) {
 		if (mounted)

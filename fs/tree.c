@@ -93,11 +93,13 @@ static int gen(fuse_ino_t dir, int i, struct ent *e)
 	switch (qtype(dir)) {
 	case Qroot:
 		if (i == 0)
-			return ent(e, "ipifc", qid(Qipifc, 0, -1));
+			return ent(e, "cs", qid(Qcs, 0, -1));
 		if (i == 1)
+			return ent(e, "ipifc", qid(Qipifc, 0, -1));
+		if (i == 2)
 			return ent(e, "iproute", qid(Qiproute, 0, -1));
-		if (i < 2 + NPROTO)
-			return ent(e, proto_name[i - 2], qid(Qproto, i - 2, -1));
+		if (i < 3 + NPROTO)
+			return ent(e, proto_name[i - 3], qid(Qproto, i - 3, -1));
 		return 0;
 	case Qipifc:
 		return i == 0 ? ent(e, "0", qid(Qifc0, 0, -1)) : 0;
@@ -180,7 +182,7 @@ static int fill_attr(fuse_ino_t ino, struct stat *st)
 	} else if (is_dir(t)) {
 		st->st_mode = S_IFDIR | 0555;
 		st->st_nlink = 2;
-	} else if (t == Qclone) {
+	} else if (t == Qclone || t == Qcs) {
 		st->st_mode = S_IFREG | 0666;
 	} else if (t == Qctl || t == Qdata || t == Qlisten) {
 		st->st_mode = S_IFREG | c->mode;
@@ -413,7 +415,12 @@ static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		data_read(req, of, size, fi->flags);
 		return;
 	}
-	/* Text files are made anew when read from the start. */
+	if (of->type == Qcs) {
+		cs_read(req, of, size);
+		return;
+	}
+	/* Text files are made anew when read from the start; ctl keeps
+	 * its number. */
 	if (off == 0 && of->type != Qctl && text_make(of) < 0) {
 		fuse_reply_err(req, ENOMEM);
 		return;
@@ -433,6 +440,8 @@ static void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 	(void)off;
 	if (of->type == Qctl)
 		ctl_write(req, of, buf, size, fi->flags);
+	else if (of->type == Qcs)
+		cs_write(req, of, buf, size);
 	else if (of->type == Qdata)
 		data_write(req, of, buf, size, fi->flags);
 	else
@@ -488,7 +497,7 @@ static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 		}
 		c->mode = attr->st_mode & 0777;
 	}
-	if ((to_set & FUSE_SET_ATTR_SIZE) && t != Qctl && t != Qdata && t != Qclone) {
+	if ((to_set & FUSE_SET_ATTR_SIZE) && t != Qctl && t != Qdata && t != Qclone && t != Qcs) {
 		fuse_reply_err(req, EACCES);
 		return;
 	}

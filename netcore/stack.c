@@ -14,6 +14,7 @@
 #include "reasm.h"
 #include "sock.h"
 #include "stack.h"
+#include "tcp.h"
 #include "udp.h"
 
 static const struct proto icmp_proto = {
@@ -32,10 +33,21 @@ static const struct proto udp_proto = {
 	.ops = &udp_sockops,
 };
 
+static const struct proto tcp_proto = {
+	.num = IP_PROTO_TCP,
+	.init = tcp_init,
+	.fini = tcp_fini,
+	.input = tcp_input,
+	.error = tcp_icmp_error,
+	.stats = tcp_stats,
+	.ops = &tcp_sockops,
+};
+
 /* The transports, as Plan 9's Fsproto registers them. */
 static const struct proto *const protos[] = {
 	&icmp_proto,
 	&udp_proto,
+	&tcp_proto,
 };
 
 const struct proto *stack_proto(int num)

@@ -88,7 +88,7 @@ struct tcb {
 	uint8_t hashed : 1, bound : 1, connected : 1, nodelay : 1, keepalive : 1;
 	uint8_t shut_rd : 1, shut_wr : 1, fin_sent : 1, fin_rcvd : 1, fin_pending : 1;
 	uint8_t ts_ok : 1, sack_ok : 1, ws_ok : 1, ack_now : 1, in_recovery : 1;
-	uint8_t timing : 1, passive : 1, rtx_fast : 1;
+	uint8_t timing : 1, passive : 1, force : 1;
 	uint8_t snd_wscale, rcv_wscale;
 	uint8_t nrtx;		/* consecutive timeouts (backoff) */
 	uint8_t kprobes;	/* keepalive probes unanswered */
@@ -100,11 +100,13 @@ struct tcb {
 	uint32_t snd_wnd, max_sndwnd, snd_wl1, snd_wl2;
 	uint16_t mss;		/* largest payload + options we may send */
 	uint16_t user_mss;	/* TCP_MAXSEG, 0: none */
+	uint8_t ttl, tos;	/* the socket's, kept for after close() */
 
 	/* receive sequence space */
 	uint32_t irs, rcv_nxt, rcv_adv;	/* rcv_adv: right edge advertised */
 	uint32_t fin_seq;	/* an out-of-order FIN, when fin_pending */
 	uint32_t unacked;	/* bytes received since our last ACK */
+	uint32_t rcv_mss;	/* largest segment seen, for ACK every second */
 
 	/* timestamps (RFC 7323) */
 	uint32_t ts_recent, ts_offset;

@@ -109,6 +109,14 @@ field() {
 	awk -v k="$2" '$1 == k { print $2; exit }' "$1"
 }
 
+# snmp GROUP NAME: the kernel's counter NAME of GROUP (Ip, Icmp, Tcp, Udp)
+# in /proc/net/snmp, this network namespace's.
+snmp() {
+	awk -v g="$1:" -v k="$2" '$1 == g {
+		if (!(g in hdr)) { hdr[g] = 1; for (i = 2; i <= NF; i++) col[$i] = i }
+		else if (k in col) print $col[k] }' /proc/net/snmp
+}
+
 # How many replies `ping -c COUNT ADDR` got (each reply waited at most 2 s).
 ping_replies() {
 	ping -n -c "$2" -i 0.2 -W 2 "$1" 2>&1 |
@@ -183,6 +191,74 @@ daemon_pids() {
 	for p in /proc/[0-9]*; do
 		[ "$(readlink "$p/exe" 2>/dev/null)" = "$exe" ] && echo "${p#/proc/}"
 	done
+}
+
+# ---- peers, tools, conversations ----
+
+# make_tun: create the TUN sn0 beforehand, host side 10.77.0.1/24 and up,
+# for a stack that attaches to it with --no-config (nctool): kernel
+# servers can then bind 10.77.0.1 before the stack starts.
+make_tun() {
+	ip tuntap add dev sn0 mode tun &&
+		ip addr add 10.77.0.1/24 dev sn0 &&
+		ip link set sn0 up
+}
+
+# wait_listen PORT [SECONDS]: wait, at most SECONDS (10), until a kernel
+# TCP socket listens on PORT; 1 if none does.
+wait_listen() {
+	local i
+
+	for ((i = 0; i < ${2:-10} * 20; i++)); do
+		[ -n "$(ss -Htln "sport = :$1")" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+export FDTOOL=$E2E_BUILD/tests/e2e/fdtool
+export NCTOOL=$E2E_BUILD/tests/e2e/nctool
+
+# kpeer ARGS...: the kernel's side of a conversation (tests/e2e/kpeer.py).
+kpeer() {
+	python3 "$E2E_ROOT/tests/e2e/kpeer.py" "$@"
+}
+
+# spawn NAME COMMAND...: run COMMAND as a job of this shell, its output in
+# $E2E_DIR/NAME.out; it is stopped at the end. Sets SPAWN_PID.
+spawn() {
+	local name=$1
+	shift
+	"$@" >"$E2E_DIR/$name.out" 2>&1 &
+	SPAWN_PID=$!
+	E2E_PIDS+=("$SPAWN_PID")
+}
+
+# wait_for FILE PATTERN [SECONDS]: wait, at most SECONDS (10), until a line
+# of FILE matches the grep PATTERN; 1 if none did.
+wait_for() {
+	local i
+
+	for ((i = 0; i < ${3:-10} * 20; i++)); do
+		grep -q -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# clone PROTO: open $MNT/PROTO/clone on a new descriptor of this shell.
+# Sets CONV_FD (that descriptor, the conversation's ctl), CONV_N (its
+# number) and CONV (its directory).
+# shellcheck disable=SC2034
+clone() {
+	exec {CONV_FD}<>"$MNT/$1/clone" || return 1
+	read -r CONV_N <&"$CONV_FD" || return 1
+	CONV=$MNT/$1/$CONV_N
+}
+
+# ctl COMMAND...: one write of COMMAND to the ctl of the last clone.
+ctl() {
+	echo "$*" >&"$CONV_FD"
 }
 
 # ---- the end ----

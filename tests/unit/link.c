@@ -179,13 +179,14 @@ void link_free(struct link *l)
 {
 	if (l == NULL)
 		return;
+	/* the stacks first: freeing one resets its connections onto the wire */
+	end_fini(&l->ends[LINK_A]);
+	end_fini(&l->ends[LINK_B]);
 	while (l->wire != NULL) {
 		struct packet *p = l->wire;
 		l->wire = p->next;
 		free(p);
 	}
-	end_fini(&l->ends[LINK_A]);
-	end_fini(&l->ends[LINK_B]);
 	free(l);
 }
 

@@ -1,0 +1,379 @@
+/*
+ * cs (SPEC.md §6): name to address translation. A write of
+ * "proto!host!service" (proto tcp, udp, icmp, or net for tcp and udp)
+ * translates it; reads then return one line per protocol, as
+ * "/MOUNTPOINT/tcp/clone 10.77.0.1!80". An untranslatable name fails the
+ * write with ENOENT.
+ *
+ * Host names come from /etc/hosts, then from DNS: over the stack's own UDP
+ * to --dns ADDR (dns.c) when given, otherwise from the host's resolver,
+ * asked with getaddrinfo_a, which reports through a real-time signal on
+ * the daemon's signalfd. Either way the loop never waits for an answer:
+ * the write is parked until it comes.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "dns.h"
+#include "fs.h"
+
+struct lookup {
+	struct lookup *next;
+	resolve_fn done;	/* NULL once cancelled */
+	void *arg;
+	int dns_h;		/* the DNS lookup, 0 if through the host */
+	struct gaicb gcb;
+	struct addrinfo hints;
+	char name[DNS_NAME_MAX + 1];
+};
+
+static struct dns *dns;
+static int dns_sock = -1, dns_timer = -1;
+static struct lookup *lookups;	/* in flight */
+
+int cs_signo(void)
+{
+	return SIGRTMIN + 1;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void unlink_lookup(struct lookup *l)
+{
+	for (struct lookup **pp = &lookups; *pp; pp = &(*pp)->next) {
+		if (*pp == l) {
+			*pp = l->next;
+			return;
+		}
+	}
+}
+
+/* ---- DNS over the stack ---- */
+
+/* Send what is due, take what came, and wake up at the next deadline. */
+static void dns_pump(void)
+{
+	struct itimerspec its = { 0 };
+	uint64_t d;
+
+	dns_sock_pump(dns, fs.st, dns_sock, now_ms());
+	d = dns_deadline(dns);
+	if (d != UINT64_MAX) {
+		d = d ? d : 1;
+		its.it_value.tv_sec = (time_t)(d / 1000);
+		its.it_value.tv_nsec = (long)(d % 1000) * 1000000;
+	}
+	timerfd_settime(dns_timer, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+static void dns_sock_event(void *arg, int s, short revents)
+{
+	(void)arg;
+	(void)s;
+	(void)revents;
+	dns_pump();
+}
+
+static void dns_timer_ready(void *arg)
+{
+	uint64_t n;
+
+	(void)arg;
+	if (read(dns_timer, &n, sizeof n) < 0 && errno != EAGAIN)
+		logmsg(LOG_WARNING, "dns timer: %s", strerror(errno));
+	dns_pump();
+}
+
+static void dns_done(void *arg, int err, const struct dns_answer *ans)
+{
+	struct lookup *l = arg;
+
+	unlink_lookup(l);
+	if (err == 0 && ans->n > 0)
+		l->done(l->arg, 0, ans->addr[0]);
+	else
+		l->done(l->arg, err == -ETIMEDOUT || err == -EIO ? -err : ENOENT,
+			(struct in_addr){ 0 });
+	free(l);
+}
+
+int cs_init(void)
+{
+	if (fs.dns.s_addr == 0)
+		return 0;
+	dns = dns_new(0, 0, (uint64_t)now_ms() ^ (uint64_t)getpid());
+	dns_sock = dns_sock_open(fs.st, fs.dns);
+	dns_timer = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (dns == NULL || dns_sock < 0 || dns_timer < 0 ||
+	    nc_set_event_cb(fs.st, dns_sock, dns_sock_event, NULL) < 0 ||
+	    nc_loop_watch(fs.st, dns_timer, dns_timer_ready, NULL) < 0) {
+		logmsg(LOG_ERR, "--dns: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- the host's resolver ---- */
+
+static int host_lookup(struct lookup *l)
+{
+	struct gaicb *list[1] = { &l->gcb };
+	struct sigevent sev = { .sigev_notify = SIGEV_SIGNAL, .sigev_signo = cs_signo() };
+
+	sev.sigev_value.sival_ptr = l;
+	l->hints.ai_family = AF_INET;
+	l->hints.ai_socktype = SOCK_STREAM;
+	l->gcb.ar_name = l->name;
+	l->gcb.ar_request = &l->hints;
+	return getaddrinfo_a(GAI_NOWAIT, list, 1, &sev) == 0 ? 0 : EAGAIN;
+}
+
+/* The signal of a finished getaddrinfo_a: ptr is its lookup. */
+void cs_signalled(void *ptr)
+{
+	struct lookup *l = ptr;
+	struct in_addr a = { 0 };
+	struct addrinfo *ai;
+	int err = ENOENT;
+
+	if (gai_error(&l->gcb) == 0) {
+		for (ai = l->gcb.ar_result; ai; ai = ai->ai_next) {
+			if (ai->ai_family == AF_INET) {
+				a = ((struct sockaddr_in *)ai->ai_addr)->sin_addr;
+				err = 0;
+				break;
+			}
+		}
+		freeaddrinfo(l->gcb.ar_result);
+	}
+	unlink_lookup(l);
+	if (l->done)
+		l->done(l->arg, err, a);
+	free(l);
+}
+
+/* ---- either ---- */
+
+int resolve(const char *name, struct in_addr *a, resolve_fn done, void *arg, struct lookup **lp)
+{
+	struct dns_answer ans;
+	struct lookup *l;
+	int err = addr_host(name, a), h;
+
+	if (err != ENOENT)
+		return err;	/* a dotted quad, *, /etc/hosts, or malformed */
+	if (strlen(name) > DNS_NAME_MAX || (l = calloc(1, sizeof *l)) == NULL)
+		return ENOENT;
+	strcpy(l->name, name);
+	l->done = done;
+	l->arg = arg;
+	if (dns) {
+		h = dns_lookup(dns, now_ms(), name, &ans, dns_done, l);
+		if (h == 0 && ans.n > 0)
+			*a = ans.addr[0];
+		if (h <= 0) {
+			free(l);
+			return h == 0 && ans.n > 0 ? 0 : ENOENT;
+		}
+		l->dns_h = h;
+		dns_pump();
+	} else if ((err = host_lookup(l)) != 0) {
+		free(l);
+		return err;
+	}
+	l->next = lookups;
+	lookups = l;
+	*lp = l;
+	return EINPROGRESS;
+}
+
+void resolve_cancel(struct lookup *l)
+{
+	if (l->dns_h) {
+		dns_cancel(dns, l->dns_h);
+	} else {
+		l->done = NULL;		/* the signal will still come */
+		if (gai_cancel(&l->gcb) != EAI_CANCELED)
+			return;
+	}
+	unlink_lookup(l);
+	free(l);
+}
+
+/* At exit: end every lookup, answering its waiter. A host lookup that
+ * a resolver thread still works on is left to it: the process ends. */
+void cs_fini(void)
+{
+	struct lookup *l;
+
+	while ((l = lookups) != NULL) {
+		lookups = l->next;
+		if (l->dns_h)
+			dns_cancel(dns, l->dns_h);
+		else if (gai_cancel(&l->gcb) != EAI_CANCELED)
+			continue;
+		l->done(l->arg, ECONNRESET, (struct in_addr){ 0 });
+		free(l);
+	}
+	if (dns)
+		dns_free(dns);
+	if (dns_timer >= 0)
+		close(dns_timer);
+}
+
+/* ---- the cs file ---- */
+
+struct csreq {
+	fuse_req_t req;
+	struct ofile *of;
+	size_t len;
+	char proto[8], service[64];
+	int any;		/* host "*" */
+	struct lookup *l;
+};
+
+/* The answer lines for host address a; ENOENT if the service is unknown
+ * to every protocol asked. */
+static int answer(struct ofile *of, const char *proto, const char *service, struct in_addr a,
+		  int any)
+{
+	static const char *const both[] = { "tcp", "udp" };
+	char ip[INET_ADDRSTRLEN], *text = NULL;
+	size_t len = 0;
+	int lines = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (f == NULL)
+		return ENOMEM;
+	inet_ntop(AF_INET, &a, ip, sizeof ip);
+	for (int i = 0; i < 2; i++) {
+		const char *p = strcmp(proto, "net") == 0 ? both[i] : proto;
+		uint16_t port;
+
+		if (strcmp(p, "icmp") == 0) {
+			fprintf(f, "%s/icmp/clone %s\n", fs.mountpoint, any ? "*" : ip);
+			lines++;
+		} else if (addr_port(service, p, &port) == 0) {
+			fprintf(f, "%s/%s/clone %s!%u\n", fs.mountpoint, p, any ? "*" : ip, port);
+			lines++;
+		}
+		if (p == proto)
+			break;
+	}
+	fclose(f);
+	if (lines == 0) {
+		free(text);
+		return ENOENT;
+	}
+	free(of->text);
+	of->text = text;
+	of->len = len;
+	of->pos = 0;
+	return 0;
+}
+
+/* As in Plan 9, each read returns the next line, whatever the offset. */
+void cs_read(fuse_req_t req, struct ofile *of, size_t size)
+{
+	const char *line = of->text + of->pos, *nl;
+	size_t n = of->len - of->pos;
+
+	if (n > 0 && (nl = memchr(line, '\n', n)) != NULL)
+		n = (size_t)(nl - line) + 1;
+	if (n > size)
+		n = size;
+	of->pos += n;
+	fuse_reply_buf(req, line, n);
+}
+
+static void cs_reply(struct csreq *q, int err, struct in_addr a)
+{
+	if (err != 0 && err != EINTR && err != ENOMEM)
+		err = ENOENT;	/* untranslatable, whatever the reason */
+	if (err == 0)
+		err = answer(q->of, q->proto, q->service, a, q->any);
+	if (err)
+		fuse_reply_err(q->req, err);
+	else
+		fuse_reply_write(q->req, q->len);
+	free(q);
+}
+
+static void cs_resolved(void *arg, int err, struct in_addr a)
+{
+	cs_reply(arg, err, a);
+}
+
+static void cs_interrupted(fuse_req_t req, void *arg)
+{
+	struct csreq *q = arg;
+
+	(void)req;
+	resolve_cancel(q->l);
+	fuse_reply_err(q->req, EINTR);
+	free(q);
+}
+
+/* "proto!host!service"; the service may be left out for icmp. */
+void cs_write(fuse_req_t req, struct ofile *of, const char *buf, size_t len)
+{
+	char line[256], *host, *service;
+	struct in_addr a = { 0 };
+	struct csreq *q;
+	size_t n = len;
+	int err;
+
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		n--;
+	q = calloc(1, sizeof *q);
+	if (q == NULL || n >= sizeof line) {
+		free(q);
+		fuse_reply_err(req, q ? EINVAL : ENOMEM);
+		return;
+	}
+	memcpy(line, buf, n);
+	line[n] = 0;
+	host = strchr(line, '!');
+	service = host ? strchr(host + 1, '!') : NULL;
+	if (host)
+		*host++ = 0;
+	if (service)
+		*service++ = 0;
+	if (host == NULL || strlen(line) >= sizeof q->proto ||
+	    (service ? strlen(service) >= sizeof q->service : strcmp(line, "icmp") != 0) ||
+	    (strcmp(line, "tcp") && strcmp(line, "udp") && strcmp(line, "icmp") &&
+	     strcmp(line, "net"))) {
+		free(q);
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	strcpy(q->proto, line);
+	strcpy(q->service, service ? service : "");
+	q->req = req;
+	q->of = of;
+	q->len = len;
+	q->any = strcmp(host, "*") == 0;
+	err = q->any ? 0 : resolve(host, &a, cs_resolved, q, &q->l);
+	if (err != EINPROGRESS)
+		cs_reply(q, err, a);
+	else if (fuse_req_interrupted(req))
+		cs_interrupted(req, q);
+	else
+		fuse_req_interrupt_func(req, cs_interrupted, q);
+}

@@ -1,0 +1,666 @@
+/*
+ * TCP output and time: building and sending segments (options, window,
+ * Nagle, silly-window avoidance), the connection timer (retransmission,
+ * persist, keepalive, TIME_WAIT), the delayed ACK, round-trip time
+ * (RFC 6298) and congestion control (RFC 5681 with NewReno, RFC 6582).
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "buf.h"
+#include "ip.h"
+#include "sock.h"
+#include "stack.h"
+#include "tcp.h"
+#include "tcp_impl.h"
+
+enum { TS_OPTLEN = 12, SACK_BLOCKS_TS = 3 };
+
+uint32_t tcp_ts_now(const struct stack *st, const struct tcb *t)
+{
+	return (uint32_t)(st->now / 1000) + t->ts_offset;
+}
+
+/* Sequence number just past the last byte queued to send. */
+uint32_t tcp_data_end(const struct tcb *t)
+{
+	return t->snd_una + (t->snd_una == t->iss) + t->sndq.len;
+}
+
+uint32_t tcp_flight(const struct tcb *t)
+{
+	return t->snd_max - t->snd_una;
+}
+
+static uint32_t min32(uint32_t a, uint32_t b)
+{
+	return a < b ? a : b;
+}
+
+/* The receive window: buffer room from rcv_nxt on. */
+uint32_t tcp_rcv_window(const struct tcb *t)
+{
+	uint32_t space = t->rcvbuf > t->rcvq.len ? t->rcvbuf - t->rcvq.len : 0;
+
+	if (t->shut_rd)
+		space = t->rcvbuf;	/* read or not, it is dropped */
+	return min32(space, (uint32_t)TCP_MAX_WND << t->rcv_wscale);
+}
+
+/* The window field of a segment. It never moves the right edge back,
+ * and grows only by a useful amount (RFC 9293 3.8.6.2.2). */
+static uint16_t window_field(struct tcb *t, int syn)
+{
+	uint32_t win = tcp_rcv_window(t);
+	uint32_t cur = seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
+	uint32_t field;
+
+	if (syn) {	/* never scaled (RFC 7323 2.2) */
+		field = min32(win, TCP_MAX_WND);
+		t->rcv_adv = t->rcv_nxt + field;
+		return (uint16_t)field;
+	}
+	if (win < cur || win - cur < min32(t->rcvbuf / 2, t->mss))
+		win = cur;
+	/* scaling rounds down: the edge may seem to move back by less than
+	 * 2^scale, which RFC 7323 2.4 allows; we still take up to rcv_adv */
+	field = min32(win >> t->rcv_wscale, TCP_MAX_WND);
+	if (seq_gt(t->rcv_nxt + (field << t->rcv_wscale), t->rcv_adv))
+		t->rcv_adv = t->rcv_nxt + (field << t->rcv_wscale);
+	return (uint16_t)field;
+}
+
+/* SACK blocks we put in an ACK: at most 3 beside timestamps. */
+static int sack_blocks(const struct tcb *t)
+{
+	int max = t->ts_ok ? SACK_BLOCKS_TS : TCP_OOO_MAX;
+
+	if (!t->sack_ok || t->nooo == 0)
+		return 0;
+	return t->nooo < max ? t->nooo : max;
+}
+
+/* Room for payload in a segment: the MSS less the options it carries. */
+static uint32_t seg_room(const struct tcb *t)
+{
+	uint32_t opt = (t->ts_ok ? TS_OPTLEN : 0) + (sack_blocks(t) ? 4u + 8u * sack_blocks(t) : 0);
+
+	return t->mss > opt ? t->mss - opt : 1;
+}
+
+static uint16_t our_mss(const struct stack *st, const struct tcb *t)
+{
+	uint32_t m = (uint32_t)st->mtu - IP_HLEN - TCP_HLEN;
+
+	if (t->user_mss && t->user_mss < m)
+		m = t->user_mss;
+	return (uint16_t)m;
+}
+
+static size_t put_ts(const struct stack *st, const struct tcb *t, uint8_t *o, int echo)
+{
+	o[0] = OPT_NOP;
+	o[1] = OPT_NOP;
+	o[2] = OPT_TS;
+	o[3] = 10;
+	put32(o + 4, tcp_ts_now(st, t));
+	put32(o + 8, echo ? t->ts_recent : 0);
+	return TS_OPTLEN;
+}
+
+/* Options of a SYN: all of them in ours, the peer's choice in a SYN-ACK. */
+static size_t syn_options(const struct stack *st, const struct tcb *t, uint8_t *o, int ack)
+{
+	int offer = t->state == NC_TCP_SYN_SENT;
+	size_t n = 4;
+
+	o[0] = OPT_MSS;
+	o[1] = 4;
+	put16(o + 2, our_mss(st, t));
+	if (offer || t->ts_ok)
+		n += put_ts(st, t, o + n, ack);
+	if (offer || t->ws_ok) {
+		o[n++] = OPT_NOP;
+		o[n++] = OPT_WSCALE;
+		o[n++] = 3;
+		o[n++] = TCP_WSCALE;
+	}
+	if (offer || t->sack_ok) {
+		o[n++] = OPT_NOP;
+		o[n++] = OPT_NOP;
+		o[n++] = OPT_SACK_PERM;
+		o[n++] = 2;
+	}
+	return n;
+}
+
+static size_t options(const struct stack *st, const struct tcb *t, uint8_t *o, uint8_t flags)
+{
+	int nb = (flags & SEG_ACK) ? sack_blocks(t) : 0;
+	size_t n = 0;
+
+	if (flags & SEG_SYN)
+		return syn_options(st, t, o, (flags & SEG_ACK) != 0);
+	if (t->ts_ok)
+		n += put_ts(st, t, o, 1);
+	if (nb > 0) {
+		o[n++] = OPT_NOP;
+		o[n++] = OPT_NOP;
+		o[n++] = OPT_SACK;
+		o[n++] = (uint8_t)(2 + 8 * nb);
+		for (int i = 0; i < nb; i++, n += 8) {
+			put32(o + n, t->ooo[i].start);
+			put32(o + n + 4, t->ooo[i].end);
+		}
+	}
+	return n;
+}
+
+static void checksum_and_send(struct stack *st, uint32_t src, uint32_t dst, uint8_t ttl,
+			      uint8_t tos, size_t len)
+{
+	uint8_t *h = st->obuf + IP_HLEN;
+
+	put16(h + 16, 0);
+	put16(h + 16, cksum_fold(cksum_add(cksum_pseudo(src, dst, IP_PROTO_TCP, len), h, len)));
+	st->tcp->stats.out_segs++;
+	ip_output(st, &(struct ipsend){ .src = src, .dst = dst, .proto = IP_PROTO_TCP,
+					.ttl = ttl, .tos = tos, .df = 1 }, len);
+}
+
+/* Send one segment of t: len bytes of the send queue from seq. */
+static void send_seg(struct stack *st, struct tcb *t, uint32_t seq, uint32_t len, uint8_t flags)
+{
+	uint8_t *h = st->obuf + IP_HLEN;
+	size_t optlen = options(st, t, h + TCP_HLEN, flags);
+	size_t hlen = TCP_HLEN + ((optlen + 3) & ~(size_t)3);
+
+	memset(h + TCP_HLEN + optlen, OPT_EOL, hlen - TCP_HLEN - optlen);
+	put16(h, t->lport);
+	put16(h + 2, t->fport);
+	put32(h + 4, seq);
+	put32(h + 8, (flags & SEG_ACK) ? t->rcv_nxt : 0);
+	h[12] = (uint8_t)(hlen / 4) << 4;
+	h[13] = flags;
+	put16(h + 14, window_field(t, (flags & SEG_SYN) != 0));
+	put16(h + 18, 0);
+	if (len > 0)
+		bufq_copyout(&t->sndq, seq - t->snd_una, h + hlen, len);
+	if (flags & SEG_ACK) {
+		t->ack_now = 0;
+		t->unacked = 0;
+		timer_stop(st, &t->dack);
+	}
+	if (seq_lt(seq, t->snd_max) && (len > 0 || (flags & (SEG_SYN | SEG_FIN)))) {
+		st->tcp->stats.retrans_segs++;
+		t->retrans++;
+	}
+	checksum_and_send(st, t->laddr, t->faddr, t->so ? t->so->ttl : t->ttl,
+			  t->so ? t->so->tos : t->tos, hlen + len);
+}
+
+void tcp_respond(struct stack *st, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
+		 uint32_t seq, uint32_t ack, uint8_t flags)
+{
+	uint8_t *h = st->obuf + IP_HLEN;
+
+	memset(h, 0, TCP_HLEN);
+	put16(h, sport);
+	put16(h + 2, dport);
+	put32(h + 4, seq);
+	put32(h + 8, ack);
+	h[12] = (TCP_HLEN / 4) << 4;
+	h[13] = flags;
+	if (flags & SEG_RST)
+		st->tcp->stats.out_rsts++;
+	checksum_and_send(st, src, dst, 0, 0, TCP_HLEN);
+}
+
+void tcp_send_ack(struct stack *st, struct tcb *t)
+{
+	send_seg(st, t, t->snd_nxt, 0, SEG_ACK);
+}
+
+/* Reset the peer of a synchronized (or half-open passive) connection. */
+void tcp_send_rst(struct stack *st, struct tcb *t)
+{
+	switch (t->state) {
+	case NC_TCP_CLOSED:
+	case NC_TCP_LISTEN:
+	case NC_TCP_SYN_SENT:
+	case NC_TCP_TIME_WAIT:
+		return;
+	}
+	tcp_respond(st, t->laddr, t->faddr, t->lport, t->fport, t->snd_max, t->rcv_nxt,
+		    SEG_RST | SEG_ACK);
+}
+
+/* A segment the peer must answer: one below snd_una, no data (for
+ * keepalive and zero-window probes, as Linux sends them). */
+static void send_probe(struct stack *st, struct tcb *t)
+{
+	send_seg(st, t, t->snd_una - 1, 0, SEG_ACK);
+}
+
+/* ---- the output loop ---- */
+
+/* Is our FIN to follow the queued data? */
+static int fin_due(const struct tcb *t)
+{
+	return t->shut_wr && (t->state == NC_TCP_FIN_WAIT_1 || t->state == NC_TCP_CLOSING ||
+			      t->state == NC_TCP_LAST_ACK);
+}
+
+/* Resending after a timeout: skip what the peer's SACK blocks hold. */
+static void skip_sacked(struct tcb *t)
+{
+	for (int i = 0; i < t->nsack; i++) {
+		struct seqrange r = t->sack[i];
+		if (seq_gt(r.start, t->snd_una) && seq_leq(r.start, t->snd_nxt) &&
+		    seq_lt(t->snd_nxt, r.end) && seq_leq(r.end, t->snd_max)) {
+			t->snd_nxt = r.end;
+			i = -1;		/* the new position may sit in another block */
+		}
+	}
+}
+
+/* Nagle (RFC 896) and sender-side silly window avoidance (RFC 9293
+ * 3.8.6.2.1): a segment shorter than full goes only when it is all we
+ * have and nothing is in flight (or TCP_NODELAY), when it fills half the
+ * largest window the peer offered, when it is a resend, or when the
+ * persist timer forces it. */
+static int may_send(const struct tcb *t, uint32_t len, uint32_t avail, uint32_t room)
+{
+	if (len >= room || seq_lt(t->snd_nxt, t->snd_max) || t->force)
+		return 1;
+	if (len == avail && (t->nodelay || t->snd_una == t->snd_max))
+		return 1;
+	return t->max_sndwnd > 0 && len >= t->max_sndwnd / 2;
+}
+
+/* Send the next segment the windows allow; 0 when there is none. */
+static int send_one(struct stack *st, struct tcb *t)
+{
+	uint32_t end = tcp_data_end(t), room, wnd, inflight, usable, avail, len;
+	uint8_t flags = SEG_ACK;
+	int fin;
+
+	if (seq_lt(t->snd_nxt, t->snd_max))
+		skip_sacked(t);
+	room = seg_room(t);
+	wnd = min32(t->snd_wnd, t->cwnd);
+	inflight = t->snd_nxt - t->snd_una;
+	usable = wnd > inflight ? wnd - inflight : 0;
+	avail = seq_lt(t->snd_nxt, end) ? end - t->snd_nxt : 0;
+	len = min32(min32(avail, room), usable);
+	fin = fin_due(t) && seq_leq(t->snd_nxt, end) && t->snd_nxt + len == end;
+	if (len == 0 && !fin)
+		return 0;
+	if (!fin && !may_send(t, len, avail, room))
+		return 0;
+	if (fin)
+		flags |= SEG_FIN;
+	if (len > 0 && t->snd_nxt + len == end)
+		flags |= SEG_PSH;
+	if (!t->timing && !t->ts_ok && !seq_lt(t->snd_nxt, t->snd_max) && len > 0) {
+		t->timing = 1;
+		t->rtt_seq = t->snd_nxt;
+		t->rtt_start = st->now;
+	}
+	send_seg(st, t, t->snd_nxt, len, flags);
+	t->snd_nxt += len + (uint32_t)fin;
+	if (fin)
+		t->fin_sent = 1;
+	if (seq_gt(t->snd_nxt, t->snd_max))
+		t->snd_max = t->snd_nxt;
+	return 1;
+}
+
+/* SYN or SYN-ACK, when due. */
+static void handshake_output(struct stack *st, struct tcb *t)
+{
+	if (t->snd_nxt != t->iss) {
+		if (t->ack_now)
+			tcp_send_ack(st, t);
+		return;
+	}
+	if (t->nrtx == 0 && !t->timing) {
+		t->timing = 1;
+		t->rtt_seq = t->iss;
+		t->rtt_start = st->now;
+	}
+	send_seg(st, t, t->iss, 0, t->state == NC_TCP_SYN_SENT ? SEG_SYN : SEG_SYN | SEG_ACK);
+	t->snd_nxt = t->iss + 1;
+	if (seq_gt(t->snd_nxt, t->snd_max))
+		t->snd_max = t->snd_nxt;
+}
+
+/* Send what is due: SYN, data, FIN, or an ACK asked for (ack_now). */
+void tcp_output(struct stack *st, struct tcb *t)
+{
+	int sent = 0;
+
+	switch (t->state) {
+	case NC_TCP_CLOSED:
+	case NC_TCP_LISTEN:
+		return;
+	case NC_TCP_SYN_SENT:
+	case NC_TCP_SYN_RECEIVED:
+		handshake_output(st, t);
+		tcp_timer_update(st, t);
+		return;
+	case NC_TCP_TIME_WAIT:
+		if (t->ack_now)
+			tcp_send_ack(st, t);
+		return;
+	}
+	while (send_one(st, t))
+		sent = 1;
+	if (!sent && t->ack_now)
+		tcp_send_ack(st, t);
+	tcp_timer_update(st, t);
+}
+
+/* The first unacknowledged segment again (fast retransmit, partial ACK). */
+static void retransmit_first(struct stack *st, struct tcb *t)
+{
+	uint32_t end = tcp_data_end(t);
+	uint32_t len = seq_lt(t->snd_una, end) ? min32(end - t->snd_una, seg_room(t)) : 0;
+	uint8_t flags = SEG_ACK;
+
+	if (t->fin_sent && t->snd_una + len == end)
+		flags |= SEG_FIN;
+	if (len == 0 && !(flags & SEG_FIN))
+		return;
+	t->timing = 0;		/* Karn */
+	send_seg(st, t, t->snd_una, len, flags);
+}
+
+/* ---- round-trip time (RFC 6298) ---- */
+
+void tcp_rtt_sample(struct tcb *t, uint32_t r)
+{
+	uint64_t rto;
+
+	if (t->srtt == 0 && t->rttvar == 0) {
+		t->srtt = r;
+		t->rttvar = r / 2;
+	} else {
+		uint32_t d = t->srtt > r ? t->srtt - r : r - t->srtt;
+		t->rttvar = (3 * t->rttvar + d) / 4;
+		t->srtt = (uint32_t)((7ull * t->srtt + r) / 8);
+	}
+	rto = (uint64_t)t->srtt + (4ull * t->rttvar > 1000 ? 4ull * t->rttvar : 1000);
+	t->rto = (uint32_t)(rto < TCP_RTO_MIN ? TCP_RTO_MIN : rto > TCP_RTO_MAX ? TCP_RTO_MAX : rto);
+}
+
+/* ---- congestion control (RFC 5681, NewReno RFC 6582) ---- */
+
+enum { CWND_MAX = 1 << 30 };
+
+void tcp_cc_init(struct stack *st, struct tcb *t)
+{
+	uint32_t iw = min32(TCP_IW * t->mss, 2u * t->mss > 14600 ? 2u * t->mss : 14600);
+
+	(void)st;
+	t->cwnd = t->nrtx ? t->mss : iw;	/* 1 MSS after a lost SYN */
+	t->ssthresh = CWND_MAX;
+	t->recover = t->iss;
+	t->in_recovery = 0;
+	t->dupacks = 0;
+	t->bytes_acked = 0;
+}
+
+static void cc_timeout(struct tcb *t)
+{
+	uint32_t half = tcp_flight(t) / 2;
+
+	t->ssthresh = half > 2u * t->mss ? half : 2u * t->mss;
+	t->cwnd = t->mss;
+	t->in_recovery = 0;
+	t->dupacks = 0;
+	t->bytes_acked = 0;
+	t->recover = t->snd_max - 1;
+}
+
+void tcp_cc_dupack(struct stack *st, struct tcb *t)
+{
+	uint32_t half;
+
+	t->dupacks++;
+	if (t->in_recovery) {
+		t->cwnd += t->mss;	/* a segment left the network */
+		return;
+	}
+	if (t->dupacks != 3 || !seq_gt(t->snd_una, t->recover))
+		return;
+	half = tcp_flight(t) / 2;
+	t->ssthresh = half > 2u * t->mss ? half : 2u * t->mss;
+	t->recover = t->snd_max - 1;
+	t->in_recovery = 1;
+	retransmit_first(st, t);
+	t->cwnd = t->ssthresh + 3u * t->mss;
+}
+
+void tcp_cc_ack(struct stack *st, struct tcb *t, uint32_t acked)
+{
+	if (t->in_recovery) {
+		if (seq_gt(t->snd_una, t->recover)) {	/* full ACK: recovery ends */
+			uint32_t flight = tcp_flight(t);
+			t->cwnd = min32(t->ssthresh, (flight > t->mss ? flight : t->mss) + t->mss);
+			t->in_recovery = 0;
+			t->dupacks = 0;
+		} else {	/* partial ACK: the next hole */
+			retransmit_first(st, t);
+			t->cwnd = (t->cwnd > acked ? t->cwnd - acked : 0) + (acked >= t->mss ? t->mss : 0);
+			if (t->cwnd < t->mss)
+				t->cwnd = t->mss;
+		}
+		return;
+	}
+	t->dupacks = 0;
+	if (t->cwnd < t->ssthresh) {
+		t->cwnd += min32(acked, 2u * t->mss);	/* slow start, L = 2 (RFC 3465) */
+	} else {
+		t->bytes_acked += acked;
+		if (t->bytes_acked >= t->cwnd) {
+			t->bytes_acked -= t->cwnd;
+			t->cwnd += t->mss;
+		}
+	}
+	if (t->cwnd > CWND_MAX)
+		t->cwnd = CWND_MAX;
+}
+
+/* ---- timers ---- */
+
+static uint64_t backoff(uint32_t base, unsigned n)
+{
+	uint64_t v = base;
+
+	while (n-- > 0 && v < TCP_RTO_MAX)
+		v *= 2;
+	return v < TCP_RTO_MAX ? v : TCP_RTO_MAX;
+}
+
+static void arm(struct stack *st, struct tcb *t, int mode, uint64_t when)
+{
+	t->tmode = (uint8_t)mode;
+	timer_set(st, &t->timer, when);
+}
+
+void tcp_timer_restart_rtx(struct stack *st, struct tcb *t)
+{
+	uint64_t when = st->now + t->rto;
+
+	if (t->state == NC_TCP_SYN_SENT || (t->state == NC_TCP_SYN_RECEIVED && !t->passive))
+		when = when < t->conn_deadline ? when : t->conn_deadline;
+	arm(st, t, TM_RTX, when);
+}
+
+static int keepalive_state(int state)
+{
+	return state == NC_TCP_ESTABLISHED || state == NC_TCP_CLOSE_WAIT ||
+	       state == NC_TCP_FIN_WAIT_2;
+}
+
+void tcp_timer_update(struct stack *st, struct tcb *t)
+{
+	int mode = timer_armed(&t->timer) ? t->tmode : TM_NONE;
+
+	switch (t->state) {
+	case NC_TCP_CLOSED:
+	case NC_TCP_LISTEN:
+		timer_stop(st, &t->timer);
+		t->tmode = TM_NONE;
+		return;
+	case NC_TCP_TIME_WAIT:
+		return;
+	}
+	if (t->state == NC_TCP_SYN_SENT || t->state == NC_TCP_SYN_RECEIVED ||
+	    t->snd_max != t->snd_una) {
+		if (mode != TM_RTX)
+			tcp_timer_restart_rtx(st, t);
+	} else if (seq_lt(t->snd_nxt, tcp_data_end(t))) {	/* the window holds us */
+		if (mode != TM_PERSIST)
+			arm(st, t, TM_PERSIST,
+			    st->now + backoff(t->rto > TCP_PERSIST_MIN ? t->rto : TCP_PERSIST_MIN,
+					      t->nrtx));
+	} else if (t->so == NULL && t->state == NC_TCP_FIN_WAIT_2) {
+		if (mode != TM_FINWAIT2)
+			arm(st, t, TM_FINWAIT2, st->now + 2ull * st->msl_ms * 1000);
+	} else if (t->keepalive && keepalive_state(t->state)) {
+		uint64_t idle_end = t->last_rcv + (uint64_t)t->keepidle * 1000000;
+		if (mode != TM_KEEP)
+			arm(st, t, TM_KEEP, idle_end > st->now ? idle_end : st->now);
+	} else {
+		timer_stop(st, &t->timer);
+		t->tmode = TM_NONE;
+	}
+}
+
+void tcp_enter_timewait(struct stack *st, struct tcb *t)
+{
+	tcp_setstate(st, t, NC_TCP_TIME_WAIT);
+	bufq_clear(st, &t->sndq);
+	arm(st, t, TM_TIMEWAIT, st->now + 2ull * st->msl_ms * 1000);
+}
+
+static void rtx_timeout(struct stack *st, struct tcb *t)
+{
+	int handshake = t->state == NC_TCP_SYN_SENT || t->state == NC_TCP_SYN_RECEIVED;
+	int err = t->soft_error ? t->soft_error : ETIMEDOUT;
+
+	if (handshake && !t->passive && st->now >= t->conn_deadline) {
+		tcp_close(st, t, err);
+		return;
+	}
+	if (handshake && t->passive && t->nrtx >= TCP_SYNACK_RETRIES) {
+		tcp_close(st, t, 0);
+		return;
+	}
+	if (!handshake && t->nrtx >= TCP_MAXRTX) {
+		tcp_close(st, t, err);
+		return;
+	}
+	t->nrtx++;
+	t->rto = t->rto * 2 < TCP_RTO_MAX ? t->rto * 2 : TCP_RTO_MAX;
+	t->timing = 0;		/* Karn: no sample from a resent segment */
+	if (handshake) {
+		t->snd_nxt = t->iss;
+	} else {
+		cc_timeout(t);
+		t->snd_nxt = t->snd_una;	/* go back N (skipping SACKed data) */
+	}
+	tcp_output(st, t);
+}
+
+/* The peer's window stayed closed, or too small to send into without
+ * silly windows: fill what there is (the override timeout of RFC 9293
+ * 3.8.6.2.1), else probe. Given up only when probes go unanswered, never
+ * while the peer answers (RFC 1122 4.2.2.17). */
+static void persist_timeout(struct stack *st, struct tcb *t)
+{
+	if (t->kprobes >= TCP_MAXRTX) {
+		tcp_close(st, t, t->soft_error ? t->soft_error : ETIMEDOUT);
+		return;
+	}
+	t->force = 1;
+	tcp_output(st, t);
+	t->force = 0;
+	if (t->snd_max != t->snd_una)
+		return;		/* data went: the retransmission timer runs */
+	send_probe(st, t);
+	t->kprobes++;
+	if (t->nrtx < 30)
+		t->nrtx++;
+	arm(st, t, TM_PERSIST,
+	    st->now + backoff(t->rto > TCP_PERSIST_MIN ? t->rto : TCP_PERSIST_MIN, t->nrtx));
+}
+
+static void keep_timeout(struct stack *st, struct tcb *t)
+{
+	uint64_t idle_end = t->last_rcv + (uint64_t)t->keepidle * 1000000;
+
+	if (t->kprobes == 0 && st->now < idle_end) {
+		arm(st, t, TM_KEEP, idle_end);
+		return;
+	}
+	if (t->kprobes >= t->keepcnt) {
+		tcp_send_rst(st, t);
+		tcp_close(st, t, ETIMEDOUT);
+		return;
+	}
+	send_probe(st, t);
+	t->kprobes++;
+	arm(st, t, TM_KEEP, st->now + (uint64_t)t->keepintvl * 1000000);
+}
+
+static void on_timer(struct stack *st, struct timer *tm)
+{
+	struct tcb *t = (struct tcb *)(void *)((char *)tm - offsetof(struct tcb, timer));
+
+	switch (t->tmode) {
+	case TM_RTX:
+		rtx_timeout(st, t);
+		break;
+	case TM_PERSIST:
+		persist_timeout(st, t);
+		break;
+	case TM_KEEP:
+		keep_timeout(st, t);
+		break;
+	case TM_TIMEWAIT:
+	case TM_FINWAIT2:
+		tcp_close(st, t, 0);
+		break;
+	}
+}
+
+static void on_dack(struct stack *st, struct timer *tm)
+{
+	struct tcb *t = (struct tcb *)(void *)((char *)tm - offsetof(struct tcb, dack));
+
+	t->ack_now = 1;
+	tcp_output(st, t);
+}
+
+void tcp_delack(struct stack *st, struct tcb *t)
+{
+	if (!timer_armed(&t->dack))
+		timer_set(st, &t->dack, st->now + TCP_DELACK);
+}
+
+void tcp_timers_init(struct tcb *t)
+{
+	timer_init(&t->timer, on_timer);
+	timer_init(&t->dack, on_dack);
+}
+
+void tcp_timers_stop(struct stack *st, struct tcb *t)
+{
+	timer_stop(st, &t->timer);
+	timer_stop(st, &t->dack);
+	t->tmode = TM_NONE;
+}

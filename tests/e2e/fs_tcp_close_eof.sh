@@ -1,0 +1,17 @@
+#!/bin/bash
+# The last close of a TCP conversation is a graceful close: the data
+# written just before still arrives, then the peer reads EOF.
+. "$(dirname "$0")/lib.sh"
+
+check "the daemon mounts $MNT" start_daemon
+spawn sink kpeer tcp-sink 10.77.0.1 9000
+check "the kernel sink is ready" wait_for "$E2E_DIR/sink.out" ready
+
+exec 3<>"$MNT/tcp/clone"
+read -r n <&3
+echo "connect 10.77.0.1!9000" >&3
+check_eq "connect 10.77.0.1!9000: exit status" 0 "$?"
+head -c 100000 /dev/zero >"$MNT/tcp/$n/data"
+exec 3<&-
+check "the peer reads EOF" wait_for "$E2E_DIR/sink.out" '^eof' 5
+check_eq "after every byte" "eof 100000" "$(grep -E '^(eof|reset)' "$E2E_DIR/sink.out")"

@@ -1,0 +1,42 @@
+#!/bin/bash
+# ctl errors decided by the stack itself (SPEC §3): EINVAL, EAFNOSUPPORT,
+# EADDRINUSE, EADDRNOTAVAIL, EISCONN; each failed write leaves
+# "COMMAND: reason" in err.
+. "$(dirname "$0")/lib.sh"
+
+# row ERRNO REASON COMMAND: on a new conversation, one write of COMMAND to
+# ctl fails with ERRNO, and err then reads "COMMAND: REASON".
+row() {
+	clone tcp
+	check_eq "$3" "$1" "$("$FDTOOL" -w "$CONV/ctl" "write:$3")"
+	check_eq "err after $3" "$3: $2" "$(cat "$CONV/err")"
+}
+
+check "the daemon mounts $MNT" start_daemon
+spawn echo kpeer tcp-echo 10.77.0.1 7777
+check "the kernel echo server is ready" wait_for "$E2E_DIR/echo.out" ready
+
+row EINVAL "Invalid argument" "bogus"
+row EINVAL "Invalid argument" "connect 10.77.0.1"
+row EINVAL "Invalid argument" "connect 10.77.0.1.5!80"
+row EINVAL "Invalid argument" "connect 10.77.0.1!99999"
+row EINVAL "Invalid argument" "timeout soon"
+row EINVAL "Invalid argument" "shutdown sideways"
+row EINVAL "Invalid argument" "headers"
+row EAFNOSUPPORT "Address family not supported by protocol" "connect ::1!80"
+row EADDRNOTAVAIL "Cannot assign requested address" "connect 0.0.0.0!80"
+row EADDRNOTAVAIL "Cannot assign requested address" "connect 10.77.0.1!0"
+row EADDRNOTAVAIL "Cannot assign requested address" "bind 10.77.0.9!5000"
+
+clone tcp
+check "announce *!8080" ctl "announce *!8080"
+row EADDRINUSE "Address already in use" "announce *!8080"
+row EADDRINUSE "Address already in use" "bind 10.77.0.2!8080"
+row EADDRINUSE "Address already in use" "connect 10.77.0.1!7777 8080"
+
+clone tcp
+check "connect 10.77.0.1!7777" ctl "connect 10.77.0.1!7777"
+check_eq "connect again: EISCONN" EISCONN "$("$FDTOOL" -w "$CONV/ctl" 'write:connect 10.77.0.1!7777')"
+check_eq "err after connect again" "connect 10.77.0.1!7777: Transport endpoint is already connected" \
+	"$(cat "$CONV/err")"
+check_eq "err of a conversation without error is empty" "" "$(clone tcp; cat "$CONV/err")"

@@ -1,0 +1,19 @@
+#!/bin/bash
+# `echo hangup >ctl` (a shell redirection: open with O_TRUNC, write,
+# close) aborts a TCP conversation: the peer gets a reset, the status is
+# Closed.
+. "$(dirname "$0")/lib.sh"
+
+check "the daemon mounts $MNT" start_daemon
+spawn sink kpeer tcp-sink 10.77.0.1 9000
+check "the kernel sink is ready" wait_for "$E2E_DIR/sink.out" ready
+
+exec 3<>"$MNT/tcp/clone"
+read -r n <&3
+echo "connect 10.77.0.1!9000" >&3
+check_eq "connect 10.77.0.1!9000: exit status" 0 "$?"
+check "the peer accepted" wait_for "$E2E_DIR/sink.out" accepted 5
+echo hangup >"$MNT/tcp/$n/ctl"
+check_eq "echo hangup >ctl: exit status" 0 "$?"
+check "the peer gets a reset" wait_for "$E2E_DIR/sink.out" '^reset' 5
+check_eq "status: Closed" Closed "$(cut -d' ' -f1 "$MNT/tcp/$n/status")"

@@ -1,0 +1,29 @@
+#!/bin/bash
+# 3% random loss each way on the TUN (nftables numgen): the kernel's curl
+# still downloads 8 MB from a netcore listener byte-identical.
+. "$(dirname "$0")/lib.sh"
+
+head -c $((8 << 20)) /dev/urandom >"$E2E_DIR/file"
+spawn serve timeout 50 "$NCTOOL" serve 8080 "$E2E_DIR/file"
+check "nctool listens on 10.77.0.2:8080" wait_for "$E2E_DIR/serve.out" listening
+check "nftables drops 3% of the packets each way" nft -f - <<'NFT'
+table inet e2e {
+	chain in {
+		type filter hook input priority 0;
+		iifname "sn0" numgen random mod 100 < 3 counter drop
+	}
+	chain out {
+		type filter hook output priority 0;
+		oifname "sn0" numgen random mod 100 < 3 counter drop
+	}
+}
+NFT
+curl -sS --max-time 45 -o "$E2E_DIR/got" http://10.77.0.2:8080/file
+check_eq "curl: exit status" 0 "$?"
+check "byte-identical" cmp "$E2E_DIR/file" "$E2E_DIR/got"
+for chain in in out; do
+	drops=$(nft list chain inet e2e "$chain" | sed -n 's/.*counter packets \([0-9]*\).*/\1/p')
+	check_gt "packets were dropped ($chain: $drops)" "$drops" 0
+done
+wait_exit "$SPAWN_PID" 10
+check_eq "nctool serve: exit status" 0 "$?"

@@ -1,0 +1,15 @@
+#!/bin/bash
+# The kernel forwards the stack's packets but has no route to 10.78.1.0/24:
+# it answers the SYN with an ICMP net unreachable, and connect() fails with
+# ENETUNREACH at once.
+. "$(dirname "$0")/lib.sh"
+
+check "forwarding on" sysctl -qw net.ipv4.ip_forward=1
+check "the kernel has no route to 10.78.1.5" [ -z "$(ip route show match 10.78.1.5)" ]
+start=$EPOCHREALTIME
+out=$(timeout 20 "$NCTOOL" connect 10.78.1.5 80 10000 2>/dev/null)
+check_eq "nctool connect: exit status" 2 "$?"
+ms=$(((${EPOCHREALTIME/./} - ${start/./}) / 1000))
+check_eq "connect 10.78.1.5:80" ENETUNREACH "$out"
+check "at once, not at the 10 s timeout (took $ms ms)" test "$ms" -lt 5000
+check_gt "the kernel sent an ICMP unreachable" "$(snmp Icmp OutDestUnreachs)" 0
