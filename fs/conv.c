@@ -199,10 +199,11 @@ static void conv_event(void *arg, int s, short revents)
 	struct conv *c = arg;
 
 	(void)s;
+	(void)revents;
 	c->ref++;
 	if (c->connecting)
 		ctl_connect_done(c);
-	data_event(c, revents);
+	data_event(c);
 	conv_notify_poll(c);
 	conv_put(c);
 }

@@ -59,7 +59,6 @@ void data_read(fuse_req_t req, struct ofile *of, size_t size, int flags)
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	p->of = of;
 	p->size = size;
 	pend_park(c, p);
 }
@@ -107,7 +106,6 @@ void data_write(fuse_req_t req, struct ofile *of, const char *buf, size_t len, i
 		p = pend_new(req, PEND_WRITE);
 		if (p && (p->buf = malloc(len - done)) != NULL) {
 			memcpy(p->buf, buf + done, len - done);
-			p->of = of;
 			p->skip = done;
 			p->len = len - done;
 			pend_park(c, p);
@@ -179,11 +177,10 @@ void listen_open(fuse_req_t req, struct conv *c, struct fuse_file_info *fi)
 }
 
 /* The socket's readiness changed: answer what waits, oldest first. */
-void data_event(struct conv *c, short revents)
+void data_event(struct conv *c)
 {
 	struct pending *p;
 
-	(void)revents;
 	while ((p = c->q[PEND_LISTEN]) != NULL && try_accept(p->req, c, &p->fi))
 		pend_done(p);
 	while ((p = c->q[PEND_READ]) != NULL && try_read_any(p->req, c, p->size))

@@ -48,7 +48,6 @@ struct pending {
 	int kind;
 	fuse_req_t req;
 	struct conv *c;
-	struct ofile *of;	/* read, write: the open file */
 	size_t size;		/* read: bytes asked */
 	char *buf;		/* write: the bytes not queued at once */
 	size_t len, done;	/* write: their length, how many went since */
@@ -140,7 +139,7 @@ void ctl_connect_done(struct conv *c);
 void data_read(fuse_req_t req, struct ofile *of, size_t size, int flags);
 void data_write(fuse_req_t req, struct ofile *of, const char *buf, size_t len, int flags);
 void data_poll(fuse_req_t req, struct ofile *of, struct fuse_pollhandle *ph);
-void data_event(struct conv *c, short revents);
+void data_event(struct conv *c);
 void listen_open(fuse_req_t req, struct conv *c, struct fuse_file_info *fi);
 
 /* dgram.c: data of udp and icmp. */

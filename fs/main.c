@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <net/if.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -36,6 +37,8 @@ struct options {
 
 static int use_syslog;
 static int fuse_logged;		/* libfuse said why it failed */
+static int mounted;
+static char mountpoint[PATH_MAX];	/* absolute: the daemon leaves its cwd */
 static struct fuse_buf fbuf;
 
 void logmsg(int prio, const char *fmt, ...)
@@ -263,6 +266,10 @@ static int start(struct options *o, int *sigfd)
 
 	if (check_mountpoint(o->mountpoint) < 0)
 		return -1;
+	if (realpath(o->mountpoint, mountpoint) == NULL) {
+		logmsg(LOG_ERR, "%s: %s", o->mountpoint, strerror(errno));
+		return -1;
+	}
 	o->cfg.own_loop = 1;
 	fs.st = nc_open(&o->cfg);
 	if (fs.st == NULL) {
@@ -272,14 +279,15 @@ static int start(struct options *o, int *sigfd)
 	fs.uid = getuid();
 	fs.gid = getgid();
 	fs.start = time(NULL);
-	fs.mountpoint = o->mountpoint;
+	fs.mountpoint = mountpoint;
 	fs.dns = o->dns;
 	fs.se = fuse_session_new(&o->fargs, &fs_ops, sizeof fs_ops, NULL);
-	if (fs.se == NULL || fuse_session_mount(fs.se, o->mountpoint) < 0) {
+	if (fs.se == NULL || fuse_session_mount(fs.se, mountpoint) < 0) {
 		if (!fuse_logged)
-			logmsg(LOG_ERR, "%s: cannot mount", o->mountpoint);
+			logmsg(LOG_ERR, "%s: cannot mount", mountpoint);
 		return -1;
 	}
+	mounted = 1;
 	fd = fuse_session_fd(fs.se);
 	*sigfd = open_signals();
 	if (*sigfd < 0 || fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0 ||
@@ -292,7 +300,7 @@ static int start(struct options *o, int *sigfd)
 }
 
 /* Undo start(), whatever part of it was done. */
-static void stop(int mounted, int sigfd)
+static void stop(int sigfd)
 {
 	cs_fini();
 	conv_shutdown_all();
@@ -342,7 +350,7 @@ static int serve(struct options *o, int statusfd)
 		if (r < 0)
 			logmsg(LOG_ERR, "event loop: %s", strerror(errno));
 	}
-	stop(ok, sigfd);
+	stop(sigfd);
 	fuse_opt_free_args(&o->fargs);
 	return ok && r == 0 ? 0 : 1;
 }

@@ -147,6 +147,7 @@ int ip_parse(uint8_t *pkt, size_t len, struct ippkt *ip)
 	ip->dst = get32(pkt + 16);
 	ip->data = pkt + hlen;
 	ip->len = total - hlen;
+	ip->csum_ok = 0;
 	return IPV_OK;
 }
 
@@ -166,7 +167,7 @@ static void count_bad(struct stack *st, int why)
 	st->ifs.ierrors++;
 }
 
-void ip_input(struct stack *st, uint8_t *pkt, size_t len)
+void ip_input(struct stack *st, uint8_t *pkt, size_t len, int csum_ok)
 {
 	struct ippkt ip;
 	int why;
@@ -177,6 +178,7 @@ void ip_input(struct stack *st, uint8_t *pkt, size_t len)
 		count_bad(st, why);
 		return;
 	}
+	ip.csum_ok = csum_ok;
 	if (ip.ttl == 0) {
 		/* never legitimate on a link (RFC 1122 3.2.1.7) */
 		st->ips.in_ttl++;

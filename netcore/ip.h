@@ -30,6 +30,7 @@ struct ippkt {
 	size_t hlen;
 	uint8_t *data;		/* the payload */
 	size_t len;
+	int csum_ok;		/* the link vouched for the transport checksum */
 };
 
 /* How a packet is sent. */
@@ -67,8 +68,9 @@ enum { IPV_OK = 0, IPV_SHORT = -1, IPV_VERSION = -2, IPV_HLEN = -3,
        IPV_CKSUM = -4, IPV_LEN = -5 };
 int ip_parse(uint8_t *pkt, size_t len, struct ippkt *ip);
 
-/* The stack's input path for one packet (after the driver). */
-void ip_input(struct stack *st, uint8_t *pkt, size_t len);
+/* The stack's input path for one packet (after the driver); csum_ok:
+ * the link vouches for the transport checksum. */
+void ip_input(struct stack *st, uint8_t *pkt, size_t len, int csum_ok);
 /* Deliver a whole (reassembled if need be) datagram to its transport. */
 void ip_deliver(struct stack *st, struct ippkt *ip);
 

@@ -97,13 +97,16 @@ static void drain(int fd)
 /* Read a batch of packets; the readers see them as one batch of events. */
 static void read_tun(struct nc_stack *s, uint64_t now)
 {
-	for (int i = 0; i < TUN_BATCH; i++) {
-		ssize_t n = read(s->tunfd, s->rxbuf, IP_MAXPACKET);
-		if (n <= 0)
-			break;
+	size_t len;
+	int csum_ok;
+
+	for (int i = 0; i < TUN_BATCH && tun_read(s, &len, &csum_ok) == 0; i++) {
 		if (s->pcap)
-			pcap_write(s->pcap, s->rxbuf, (size_t)n);
-		stack_input(s->core, now, s->rxbuf, (size_t)n);
+			pcap_write(s->pcap, s->rxbuf, len);
+		if (csum_ok)
+			stack_input_csum_ok(s->core, now, s->rxbuf, len);
+		else
+			stack_input(s->core, now, s->rxbuf, len);
 	}
 }
 

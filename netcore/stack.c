@@ -133,12 +133,22 @@ void stack_free(struct stack *st)
 	free(st);
 }
 
-void stack_input(struct stack *st, uint64_t now, uint8_t *pkt, size_t len)
+static void input(struct stack *st, uint64_t now, uint8_t *pkt, size_t len, int csum_ok)
 {
 	stack_advance(st, now);
 	st->ifs.ipackets++;
 	st->ifs.ibytes += len;
-	ip_input(st, pkt, len);
+	ip_input(st, pkt, len, csum_ok);
+}
+
+void stack_input(struct stack *st, uint64_t now, uint8_t *pkt, size_t len)
+{
+	input(st, now, pkt, len, 0);
+}
+
+void stack_input_csum_ok(struct stack *st, uint64_t now, uint8_t *pkt, size_t len)
+{
+	input(st, now, pkt, len, 1);
 }
 
 void stack_advance(struct stack *st, uint64_t now)

@@ -127,6 +127,9 @@ void stack_free(struct stack *st);
 
 /* One IPv4 packet arrives at time now. The buffer may be modified. */
 void stack_input(struct stack *st, uint64_t now, uint8_t *pkt, size_t len);
+/* The same, from a link that vouches for the TCP/UDP checksum (the kernel
+ * hands a TUN with checksum offload packets whose checksum is partial). */
+void stack_input_csum_ok(struct stack *st, uint64_t now, uint8_t *pkt, size_t len);
 /* Time moves to now: run every timer that is due. */
 void stack_advance(struct stack *st, uint64_t now);
 /* When the next timer is due (µs), UINT64_MAX if none. */

@@ -74,7 +74,8 @@ static int parse(const struct ippkt *ip, struct seg *s)
 	off = (size_t)(h[12] >> 4) * 4;
 	if (off < TCP_HLEN || off > ip->len)
 		return -1;
-	if (cksum_fold(cksum_add(cksum_pseudo(ip->src, ip->dst, IP_PROTO_TCP, ip->len), h,
+	if (!ip->csum_ok &&
+	    cksum_fold(cksum_add(cksum_pseudo(ip->src, ip->dst, IP_PROTO_TCP, ip->len), h,
 				 ip->len)) != 0)
 		return -1;
 	s->src = ip->src;

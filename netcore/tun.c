@@ -1,19 +1,37 @@
-/* The TUN device: IPv4 packets without any extra header (IFF_NO_PI). */
+/*
+ * The TUN device: IPv4 packets, each behind a virtio-net header
+ * (IFF_VNET_HDR). The header lets the kernel hand us TCP super-packets of
+ * up to 64 KiB with a partial checksum (TSO and checksum offload), so a
+ * bulk transfer costs one read per 64 KiB instead of one per segment.
+ * What we send carries an empty header: whole packets, checksums done.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
+#include <linux/virtio_net.h>
 #include <net/if.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "driver.h"
+#include "ip.h"
 #include "stack.h"
+
+static int set_offloads(int fd)
+{
+	int hdrsz = sizeof(struct virtio_net_hdr);
+
+	if (ioctl(fd, TUNSETVNETHDRSZ, &hdrsz) < 0)
+		return -1;
+	return ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4);
+}
 
 int tun_open(const char *name, char *actual, int *created)
 {
 	struct ifreq ifr = { 0 };
-	int fd;
+	int fd, e;
 
 	if (strlen(name) >= IFNAMSIZ) {
 		errno = ENAMETOOLONG;
@@ -23,10 +41,10 @@ int tun_open(const char *name, char *actual, int *created)
 	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_VNET_HDR;
 	memcpy(ifr.ifr_name, name, strlen(name));
-	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
-		int e = errno;
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0 || set_offloads(fd) < 0) {
+		e = errno;
 		close(fd);
 		errno = e;
 		return -1;
@@ -38,9 +56,26 @@ int tun_open(const char *name, char *actual, int *created)
 
 void tun_write(struct nc_stack *s, const uint8_t *pkt, size_t len)
 {
+	struct virtio_net_hdr vh = { .gso_type = VIRTIO_NET_HDR_GSO_NONE };
+	struct iovec iov[2] = { { &vh, sizeof vh }, { (void *)pkt, len } };
+
 	if (s->pcap)
 		pcap_write(s->pcap, pkt, len);
 	/* A full queue drops the packet, like a busy link: TCP recovers. */
-	if (write(s->tunfd, pkt, len) != (ssize_t)len)
+	if (writev(s->tunfd, iov, 2) != (ssize_t)(sizeof vh + len))
 		s->core->ifs.oerrors++;
+}
+
+int tun_read(struct nc_stack *s, size_t *len, int *csum_ok)
+{
+	struct virtio_net_hdr vh;
+	struct iovec iov[2] = { { &vh, sizeof vh }, { s->rxbuf, IP_MAXPACKET } };
+	ssize_t n = readv(s->tunfd, iov, 2);
+
+	if (n < (ssize_t)sizeof vh)
+		return -1;
+	*len = (size_t)n - sizeof vh;
+	/* A partial checksum from the kernel itself needs no checking. */
+	*csum_ok = (vh.flags & (VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID)) != 0;
+	return 0;
 }

@@ -380,7 +380,7 @@ void udp_input(struct stack *st, struct ippkt *ip)
 		u->in_errors++;
 		return;
 	}
-	if (get16(h + 6) != 0 &&
+	if (get16(h + 6) != 0 && !ip->csum_ok &&
 	    cksum_fold(cksum_add(cksum_pseudo(ip->src, ip->dst, IP_PROTO_UDP, ulen), h, ulen))) {
 		u->in_csum_errors++;
 		u->in_errors++;

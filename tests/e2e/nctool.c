@@ -3,7 +3,8 @@
  * end-to-end tests. It opens its own stack (TUN, addresses) and speaks to
  * the Linux kernel on the other side.
  *
- *   nctool [--tun NAME] [--addr CIDR] [--gw ADDR] [--mtu N] [--no-config] CMD ...
+ *   nctool [--tun NAME] [--addr CIDR] [--gw ADDR] [--mtu N] [--no-config]
+ *          [--pcap FILE] CMD ...
  *   get HOST PORT PATH          HTTP/1.0 GET; the body goes to stdout
  *   serve PORT FILE [COUNT]     answer COUNT HTTP requests (default 1) with FILE
  *   connect HOST PORT [MS]      connect with a timeout of MS (default 75000)
@@ -28,7 +29,7 @@ static struct nc_stack *st;
 static int usage(void)
 {
 	fprintf(stderr, "usage: nctool [--tun NAME] [--addr CIDR] [--gw ADDR] [--mtu N] "
-			"[--no-config] get HOST PORT PATH | serve PORT FILE [COUNT] | "
+			"[--no-config] [--pcap FILE] get HOST PORT PATH | serve PORT FILE [COUNT] | "
 			"connect HOST PORT [MS]\n");
 	return 1;
 }
@@ -202,7 +203,8 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "tun", required_argument, 0, 't' },	{ "addr", required_argument, 0, 'a' },
 		{ "gw", required_argument, 0, 'g' },	{ "mtu", required_argument, 0, 'm' },
-		{ "no-config", no_argument, 0, 'n' },	{ 0, 0, 0, 0 },
+		{ "no-config", no_argument, 0, 'n' },	{ "pcap", required_argument, 0, 'p' },
+		{ 0, 0, 0, 0 },
 	};
 	struct nc_config cfg;
 	int c, r;
@@ -221,6 +223,7 @@ int main(int argc, char **argv)
 			break;
 		case 'm': cfg.mtu = atoi(optarg); break;
 		case 'n': cfg.no_config = 1; break;
+		case 'p': cfg.pcap = optarg; break;
 		default: return usage();
 		}
 	}

@@ -7,7 +7,7 @@
 #include "ip.h"
 #include "peer.h"
 
-enum { F_FIN = 1, F_SYN = 2, F_RST = 4, F_PSH = 8, F_ACK = 16 };
+enum { F_FIN = 1, F_SYN = 2, F_RST = 4, F_PSH = 8, F_ACK = 16, F_URG = 32 };
 
 /* An option value in a spec: absent, any value ("*"), or this value. */
 enum { OPT_ABSENT, OPT_ANY, OPT_VALUE };
@@ -147,6 +147,7 @@ static void parse(const char *s, struct spec *sp)
 		case 'R': sp->flags |= F_RST; break;
 		case 'P': sp->flags |= F_PSH; break;
 		case '.': sp->flags |= F_ACK; break;
+		case 'U': sp->flags |= F_URG; break;
 		default: cr_assert_fail("bad flags in \"%s\"", s);
 		}
 	}
@@ -189,6 +190,14 @@ static uint64_t at_us(const struct peer *p, uint64_t ms)
 	return p->start + ms * 1000;
 }
 
+/* How long from now to time ms; 0 when that is past. */
+static uint64_t until(const struct peer *p, uint64_t ms)
+{
+	uint64_t now = link_now(p->link);
+
+	return at_us(p, ms) > now ? at_us(p, ms) - now : 0;
+}
+
 void peer_run(struct peer *p, uint64_t ms)
 {
 	link_run(p->link, at_us(p, ms));
@@ -223,6 +232,8 @@ void peer_send(struct peer *p, uint64_t ms, const char *text)
 	seg[12] = (uint8_t)(hlen / 4) << 4;
 	seg[13] = sp.flags;
 	put16(seg + 14, sp.has_win ? sp.win : 65535);
+	if (sp.flags & F_URG)
+		put16(seg + 18, (uint16_t)(sp.len ? sp.len : 1));	/* urgent pointer */
 	memcpy(seg + 20, sp.opt, sp.optlen);
 	for (size_t i = sp.optlen; i < optlen; i++)
 		seg[20 + i] = 1;	/* NOP padding */
@@ -366,7 +377,7 @@ void peer_expect(struct peer *p, uint64_t ms, const char *text)
 	uint64_t now;
 
 	parse(text, &sp);
-	if (!link_run_until(p->link, pending, p, at_us(p, ms + p->tol_ms) - link_now(p->link)))
+	if (!link_run_until(p->link, pending, p, until(p, ms + p->tol_ms)))
 		cr_assert_fail("want \"%s\" by %llu ms: nothing came", text,
 			       (unsigned long long)(ms + p->tol_ms));
 	now = link_now(p->link);
@@ -407,7 +418,7 @@ void peer_expect_none(struct peer *p, uint64_t ms)
 	struct rseg r;
 	char desc[160];
 
-	if (link_run_until(p->link, pending, p, at_us(p, ms) - link_now(p->link))) {
+	if (link_run_until(p->link, pending, p, until(p, ms))) {
 		uint64_t now = link_now(p->link);
 		take(p, &r, desc, sizeof desc);
 		cr_assert_fail("nothing wanted until %llu ms, got \"%s\" at %llu ms",

@@ -10,7 +10,7 @@
  *   peer_send(p, 3, "P. 1:101(100) ack 1");    // 100 bytes of data
  *   peer_expect(p, 3, ". 1:1(0) ack 101");
  *
- * Fields: flags (S F R P and . for ACK), then optionally start:end(len),
+ * Fields: flags (S F R P U, and . for ACK), then optionally start:end(len),
  * "ack N", "win N", and options in <…> (mss N, sackOK, wscale N,
  * TS val N ecr N, nop, sack A:B A:B …). In an expectation a field not
  * written is not checked, "<...>" checks no option, and a listed option
