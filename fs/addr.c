@@ -29,6 +29,9 @@ int addr_port(const char *s, const char *proto, uint16_t *port)
 		*port = (uint16_t)v;
 		return 0;
 	}
+	if (*s == '-' || strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				   "0123456789-_.") != strlen(s))
+		return EINVAL;	/* not even a name */
 	se = getservbyname(s, proto);
 	if (se == NULL)
 		return ENOENT;

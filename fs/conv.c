@@ -223,8 +223,12 @@ struct pending *pend_new(fuse_req_t req, int kind)
 
 static void interrupted(fuse_req_t req, void *data)
 {
+	struct pending *p = data;
+
 	(void)req;
-	pend_finish(data, EINTR);
+	if (p->kind == PEND_CONNECT)	/* a ctl failure: its text for err */
+		conv_seterr(p->c, EINTR, p->c->what);
+	pend_finish(p, EINTR);
 }
 
 /* Hold p on c until an event or an interrupt answers it. */
@@ -238,7 +242,7 @@ void pend_park(struct conv *c, struct pending *p)
 	p->c = c;
 	c->ref++;
 	if (fuse_req_interrupted(p->req))
-		pend_finish(p, EINTR);
+		interrupted(p->req, p);
 	else
 		fuse_req_interrupt_func(p->req, interrupted, p);
 }

@@ -308,10 +308,12 @@ static void cs_reply(struct csreq *q, int err, struct in_addr a)
 		err = ENOENT;	/* untranslatable, whatever the reason */
 	if (err == 0)
 		err = answer(q->of, q->proto, q->service, a, q->any);
-	if (err)
+	if (err) {
+		q->of->len = q->of->pos = 0;	/* no answer to read */
 		fuse_reply_err(q->req, err);
-	else
+	} else {
 		fuse_reply_write(q->req, q->len);
+	}
 	free(q);
 }
 

@@ -35,7 +35,8 @@ enum {
 	TCP_MAX_WND = 65535,
 	TCP_IW = 10,		/* initial window, segments (RFC 6928) */
 	TCP_OOO_MAX = 4,	/* out-of-order ranges kept */
-	TCP_SACK_MAX = 4,	/* SACK blocks remembered from the peer */
+	TCP_SACK_MAX = 4,	/* SACK blocks in one segment */
+	TCP_SCORE_MAX = 8,	/* ranges the peer holds beyond snd_una */
 	TCP_MAXRTX = 12,	/* data retransmissions before giving up */
 	TCP_SYNACK_RETRIES = 5,
 	TCP_MAX_BACKLOG = 1024,
@@ -48,6 +49,8 @@ enum {
 	TCP_RTO_MAX = 60000000,
 	TCP_RTO_INIT = 1000000,	/* RFC 6298 */
 	TCP_DELACK = 40000,	/* delayed ACK, well under the 200 ms bound */
+	TCP_PEER_DELACK = 200000,	/* the longest a peer may delay its ACK */
+	TCP_PTO_MIN = 10000,	/* tail loss probe (RFC 8985 7) */
 	TCP_PERSIST_MIN = 200000,
 	TCP_CONNECT_TIMEOUT_MS = 75000,
 	TCP_KEEPIDLE_S = 7200,
@@ -57,7 +60,7 @@ enum {
 
 /* What the single connection timer is doing now. */
 enum tcp_tmode {
-	TM_NONE, TM_RTX, TM_PERSIST, TM_KEEP, TM_TIMEWAIT, TM_FINWAIT2,
+	TM_NONE, TM_RTX, TM_TLP, TM_PERSIST, TM_KEEP, TM_TIMEWAIT, TM_FINWAIT2,
 };
 
 /* A sequence range [start, end). */
@@ -88,7 +91,7 @@ struct tcb {
 	uint8_t hashed : 1, bound : 1, connected : 1, nodelay : 1, keepalive : 1;
 	uint8_t shut_rd : 1, shut_wr : 1, fin_sent : 1, fin_rcvd : 1, fin_pending : 1;
 	uint8_t ts_ok : 1, sack_ok : 1, ws_ok : 1, ack_now : 1, in_recovery : 1;
-	uint8_t timing : 1, passive : 1, force : 1;
+	uint8_t timing : 1, passive : 1, force : 1, tlp_done : 1;
 	uint8_t snd_wscale, rcv_wscale;
 	uint8_t nrtx;		/* consecutive timeouts (backoff) */
 	uint8_t kprobes;	/* keepalive probes unanswered */
@@ -124,7 +127,8 @@ struct tcb {
 	struct bufq sndq, rcvq;
 	uint32_t sndbuf, rcvbuf;
 	struct seqrange ooo[TCP_OOO_MAX];	/* received beyond rcv_nxt, newest first */
-	struct seqrange sack[TCP_SACK_MAX];	/* the peer's SACK blocks */
+	struct seqrange sack[TCP_SCORE_MAX];	/* the scoreboard: SACKed ranges */
+	uint32_t rtx_next;	/* in recovery: resent up to here */
 
 	/* listener */
 	struct tcb *synq, *acceptq;
@@ -185,12 +189,8 @@ struct tcb *tcp_new_child(struct stack *st, struct tcb *l, const struct seg *s);
 int tcp_child_established(struct stack *st, struct tcb *tcb);
 void tcp_wake(struct stack *st, struct tcb *tcb);
 
-/* tcp_input.c */
-void tcp_options(struct seg *s, const uint8_t *opt, size_t len);
-
 /* tcp_output.c */
 void tcp_output(struct stack *st, struct tcb *tcb);
-void tcp_send_ack(struct stack *st, struct tcb *tcb);
 void tcp_send_rst(struct stack *st, struct tcb *tcb);
 /* A segment outside any connection (RST answers). */
 void tcp_respond(struct stack *st, uint32_t src, uint32_t dst, uint16_t sport,
@@ -203,13 +203,15 @@ void tcp_timer_restart_rtx(struct stack *st, struct tcb *tcb);
 void tcp_enter_timewait(struct stack *st, struct tcb *tcb);
 void tcp_delack(struct stack *st, struct tcb *tcb);
 void tcp_rtt_sample(struct tcb *tcb, uint32_t rtt_us);
-void tcp_cc_init(struct stack *st, struct tcb *tcb);
+void tcp_cc_init(struct tcb *tcb);
 /* New data acknowledged: acked bytes; cwnd and recovery. */
 void tcp_cc_ack(struct stack *st, struct tcb *tcb, uint32_t acked);
 void tcp_cc_dupack(struct stack *st, struct tcb *tcb);
+/* The peer's SACK blocks of s join the scoreboard; prune drops what
+ * snd_una passed. */
+void tcp_sack_update(struct tcb *tcb, const struct seg *s);
+void tcp_sack_prune(struct tcb *tcb);
 uint32_t tcp_rcv_window(const struct tcb *tcb);
 uint32_t tcp_ts_now(const struct stack *st, const struct tcb *tcb);
-uint32_t tcp_flight(const struct tcb *tcb);
-uint32_t tcp_data_end(const struct tcb *tcb);
 
 #endif

@@ -17,7 +17,7 @@
 
 /* ---- parsing ---- */
 
-void tcp_options(struct seg *s, const uint8_t *opt, size_t len)
+static void tcp_options(struct seg *s, const uint8_t *opt, size_t len)
 {
 	s->mss = 0;
 	s->wscale = -1;
@@ -169,7 +169,7 @@ static void rtt_from_ack(struct stack *st, struct tcb *t, const struct seg *s);
  * and send the FIN a shutdown asked for meanwhile. */
 static void established(struct stack *st, struct tcb *t)
 {
-	tcp_cc_init(st, t);
+	tcp_cc_init(t);
 	t->nrtx = 0;
 	tcp_setstate(st, t, NC_TCP_ESTABLISHED);
 	if (t->shut_wr)
@@ -245,7 +245,9 @@ static int new_ack(struct stack *st, struct tcb *t, const struct seg *s)
 	t->snd_una = s->ack;
 	if (seq_lt(t->snd_nxt, t->snd_una))
 		t->snd_nxt = t->snd_una;
+	tcp_sack_prune(t);
 	t->nrtx = 0;
+	t->tlp_done = 0;
 	tcp_cc_ack(st, t, data);
 	if (t->snd_una != t->snd_max)
 		tcp_timer_restart_rtx(st, t);
@@ -279,16 +281,14 @@ static int ack_input(struct stack *st, struct tcb *t, const struct seg *s)
 		tcp_output(st, t);
 		return -1;
 	}
-	if (t->sack_ok && s->nsack > 0) {
-		t->nsack = s->nsack;
-		memcpy(t->sack, s->sack, sizeof s->sack[0] * s->nsack);
-	}
+	if (t->sack_ok && s->nsack > 0)
+		tcp_sack_update(t, s);
 	if (seq_gt(s->ack, t->snd_una)) {
 		if (new_ack(st, t, s) < 0)
 			return -1;
 	} else if (s->ack == t->snd_una && s->len == 0 && !(s->flags & (SEG_SYN | SEG_FIN)) &&
-		   win == t->snd_wnd && t->snd_max != t->snd_una) {
-		tcp_cc_dupack(st, t);
+		   (win == t->snd_wnd || s->nsack > 0) && t->snd_max != t->snd_una) {
+		tcp_cc_dupack(st, t);	/* duplicate (RFC 5681 2, RFC 6675 2) */
 	}
 	if (seq_lt(t->snd_wl1, s->seq) || (t->snd_wl1 == s->seq && seq_leq(t->snd_wl2, s->ack))) {
 		t->snd_wnd = win;

@@ -23,12 +23,12 @@ uint32_t tcp_ts_now(const struct stack *st, const struct tcb *t)
 }
 
 /* Sequence number just past the last byte queued to send. */
-uint32_t tcp_data_end(const struct tcb *t)
+static uint32_t tcp_data_end(const struct tcb *t)
 {
 	return t->snd_una + (t->snd_una == t->iss) + t->sndq.len;
 }
 
-uint32_t tcp_flight(const struct tcb *t)
+static uint32_t tcp_flight(const struct tcb *t)
 {
 	return t->snd_max - t->snd_una;
 }
@@ -217,7 +217,7 @@ void tcp_respond(struct stack *st, uint32_t src, uint32_t dst, uint16_t sport, u
 	checksum_and_send(st, src, dst, 0, 0, TCP_HLEN);
 }
 
-void tcp_send_ack(struct stack *st, struct tcb *t)
+static void tcp_send_ack(struct stack *st, struct tcb *t)
 {
 	send_seg(st, t, t->snd_nxt, 0, SEG_ACK);
 }
@@ -279,6 +279,13 @@ static int may_send(const struct tcb *t, uint32_t len, uint32_t avail, uint32_t 
 	return t->max_sndwnd > 0 && len >= t->max_sndwnd / 2;
 }
 
+/* Limited transmit (RFC 3042): the first two duplicate ACKs each let a
+ * new segment out, so that a small window still makes three. */
+static uint32_t limited_transmit(const struct tcb *t)
+{
+	return t->in_recovery ? 0 : (t->dupacks < 2 ? t->dupacks : 2u) * t->mss;
+}
+
 /* Send the next segment the windows allow; 0 when there is none. */
 static int send_one(struct stack *st, struct tcb *t)
 {
@@ -289,7 +296,7 @@ static int send_one(struct stack *st, struct tcb *t)
 	if (seq_lt(t->snd_nxt, t->snd_max))
 		skip_sacked(t);
 	room = seg_room(t);
-	wnd = min32(t->snd_wnd, t->cwnd);
+	wnd = min32(t->snd_wnd, t->cwnd + limited_transmit(t));
 	inflight = t->snd_nxt - t->snd_una;
 	usable = wnd > inflight ? wnd - inflight : 0;
 	avail = seq_lt(t->snd_nxt, end) ? end - t->snd_nxt : 0;
@@ -362,6 +369,84 @@ void tcp_output(struct stack *st, struct tcb *t)
 	tcp_timer_update(st, t);
 }
 
+/* ---- the SACK scoreboard (RFC 2018, 6675) ---- */
+
+static void score_add(struct tcb *t, struct seqrange b)
+{
+	int i = 0;
+
+	while (i < t->nsack) {
+		struct seqrange r = t->sack[i];
+		if (seq_leq(r.start, b.end) && seq_geq(r.end, b.start)) {
+			b.start = seq_min(b.start, r.start);
+			b.end = seq_max(b.end, r.end);
+			t->sack[i] = t->sack[--t->nsack];
+			i = 0;
+		} else {
+			i++;
+		}
+	}
+	if (t->nsack < TCP_SCORE_MAX)
+		t->sack[t->nsack++] = b;
+}
+
+void tcp_sack_update(struct tcb *t, const struct seg *s)
+{
+	for (int i = 0; i < s->nsack; i++) {
+		struct seqrange b = s->sack[i];
+		if (!seq_lt(b.start, b.end) || seq_leq(b.end, t->snd_una) ||
+		    seq_gt(b.end, t->snd_max))
+			continue;	/* D-SACK, stale or bogus */
+		b.start = seq_max(b.start, t->snd_una);
+		score_add(t, b);
+	}
+}
+
+void tcp_sack_prune(struct tcb *t)
+{
+	int i = 0;
+
+	while (i < t->nsack) {
+		if (seq_leq(t->sack[i].end, t->snd_una)) {
+			t->sack[i] = t->sack[--t->nsack];
+		} else {
+			t->sack[i].start = seq_max(t->sack[i].start, t->snd_una);
+			i++;
+		}
+	}
+}
+
+/* Resend the next hole the peer does not hold and we have not resent in
+ * this recovery: with SACK, below the highest SACKed byte; without, the
+ * first unacknowledged segment. 0 when there is none. */
+static int retransmit_hole(struct stack *st, struct tcb *t)
+{
+	uint32_t seq = seq_max(t->rtx_next, t->snd_una), end = tcp_data_end(t), stop = end;
+	int above = 0;
+
+	if (t->nsack == 0 && seq != t->snd_una)
+		return 0;
+	for (int i = 0; i < t->nsack; i++) {	/* step over what the peer holds */
+		if (seq_leq(t->sack[i].start, seq) && seq_lt(seq, t->sack[i].end)) {
+			seq = t->sack[i].end;
+			i = -1;
+		}
+	}
+	for (int i = 0; i < t->nsack; i++) {
+		if (seq_gt(t->sack[i].start, seq)) {
+			stop = above ? seq_min(stop, t->sack[i].start) : t->sack[i].start;
+			above = 1;
+		}
+	}
+	if ((t->nsack > 0 && !above) || !seq_lt(seq, end))
+		return 0;
+	stop = min32(min32(stop - seq, end - seq), seg_room(t));
+	t->timing = 0;		/* Karn */
+	send_seg(st, t, seq, stop, SEG_ACK);
+	t->rtx_next = seq + stop;
+	return 1;
+}
+
 /* The first unacknowledged segment again (fast retransmit, partial ACK). */
 static void retransmit_first(struct stack *st, struct tcb *t)
 {
@@ -399,11 +484,10 @@ void tcp_rtt_sample(struct tcb *t, uint32_t r)
 
 enum { CWND_MAX = 1 << 30 };
 
-void tcp_cc_init(struct stack *st, struct tcb *t)
+void tcp_cc_init(struct tcb *t)
 {
 	uint32_t iw = min32(TCP_IW * t->mss, 2u * t->mss > 14600 ? 2u * t->mss : 14600);
 
-	(void)st;
 	t->cwnd = t->nrtx ? t->mss : iw;	/* 1 MSS after a lost SYN */
 	t->ssthresh = CWND_MAX;
 	t->recover = t->iss;
@@ -424,22 +508,51 @@ static void cc_timeout(struct tcb *t)
 	t->recover = t->snd_max - 1;
 }
 
+/* Duplicate ACKs that start a fast retransmit: 3, fewer when fewer
+ * segments are in flight and nothing new could make more (early
+ * retransmit, RFC 5827). */
+static unsigned dupthresh(const struct tcb *t)
+{
+	uint32_t segs = (tcp_flight(t) + t->mss - 1) / t->mss;
+
+	if (segs >= 4 || seq_lt(t->snd_max, tcp_data_end(t)))
+		return 3;
+	return segs > 2 ? segs - 1 : 1;
+}
+
+/* Bytes the peer holds beyond snd_una: this many mean a loss as surely
+ * as duplicate ACKs do (RFC 6675 IsLost). */
+static uint32_t sacked(const struct tcb *t)
+{
+	uint32_t n = 0;
+
+	for (int i = 0; i < t->nsack; i++)
+		n += t->sack[i].end - t->sack[i].start;
+	return n;
+}
+
 void tcp_cc_dupack(struct stack *st, struct tcb *t)
 {
 	uint32_t half;
 
 	t->dupacks++;
 	if (t->in_recovery) {
-		t->cwnd += t->mss;	/* a segment left the network */
+		/* a segment left the network: a hole goes in its place, or
+		 * the window inflates for new data */
+		if (!retransmit_hole(st, t))
+			t->cwnd += t->mss;
 		return;
 	}
-	if (t->dupacks != 3 || !seq_gt(t->snd_una, t->recover))
+	if ((t->dupacks < dupthresh(t) && sacked(t) <= (dupthresh(t) - 1) * t->mss) ||
+	    !seq_gt(t->snd_una, t->recover))
 		return;
 	half = tcp_flight(t) / 2;
 	t->ssthresh = half > 2u * t->mss ? half : 2u * t->mss;
 	t->recover = t->snd_max - 1;
 	t->in_recovery = 1;
-	retransmit_first(st, t);
+	t->rtx_next = t->snd_una;
+	if (!retransmit_hole(st, t))
+		retransmit_first(st, t);
 	t->cwnd = t->ssthresh + 3u * t->mss;
 }
 
@@ -452,7 +565,8 @@ void tcp_cc_ack(struct stack *st, struct tcb *t, uint32_t acked)
 			t->in_recovery = 0;
 			t->dupacks = 0;
 		} else {	/* partial ACK: the next hole */
-			retransmit_first(st, t);
+			if (!retransmit_hole(st, t) && t->nsack == 0)
+				retransmit_first(st, t);
 			t->cwnd = (t->cwnd > acked ? t->cwnd - acked : 0) + (acked >= t->mss ? t->mss : 0);
 			if (t->cwnd < t->mss)
 				t->cwnd = t->mss;
@@ -490,12 +604,30 @@ static void arm(struct stack *st, struct tcb *t, int mode, uint64_t when)
 	timer_set(st, &t->timer, when);
 }
 
+/* The tail loss probe's timeout: two round trips, plus the peer's
+ * delayed ACK when a single segment is out (RFC 8985 7.2). */
+static uint64_t pto(const struct tcb *t)
+{
+	uint64_t p = 2ull * t->srtt;
+
+	if (tcp_flight(t) <= t->mss)
+		p += TCP_PEER_DELACK;
+	return p > TCP_PTO_MIN ? p : TCP_PTO_MIN;
+}
+
+/* Data is in flight: a tail loss probe first if one may go, else the
+ * retransmission timeout. */
 void tcp_timer_restart_rtx(struct stack *st, struct tcb *t)
 {
 	uint64_t when = st->now + t->rto;
+	int handshake = t->state == NC_TCP_SYN_SENT || t->state == NC_TCP_SYN_RECEIVED;
 
-	if (t->state == NC_TCP_SYN_SENT || (t->state == NC_TCP_SYN_RECEIVED && !t->passive))
+	if (handshake && !t->passive)
 		when = when < t->conn_deadline ? when : t->conn_deadline;
+	if (!handshake && !t->in_recovery && !t->tlp_done && t->nrtx == 0 && pto(t) < t->rto) {
+		arm(st, t, TM_TLP, st->now + pto(t));
+		return;
+	}
 	arm(st, t, TM_RTX, when);
 }
 
@@ -520,7 +652,7 @@ void tcp_timer_update(struct stack *st, struct tcb *t)
 	}
 	if (t->state == NC_TCP_SYN_SENT || t->state == NC_TCP_SYN_RECEIVED ||
 	    t->snd_max != t->snd_una) {
-		if (mode != TM_RTX)
+		if (mode != TM_RTX && mode != TM_TLP)
 			tcp_timer_restart_rtx(st, t);
 	} else if (seq_lt(t->snd_nxt, tcp_data_end(t))) {	/* the window holds us */
 		if (mode != TM_PERSIST)
@@ -576,6 +708,24 @@ static void rtx_timeout(struct stack *st, struct tcb *t)
 	tcp_output(st, t);
 }
 
+/* No ACK for two round trips: send new data, or the last segment
+ * again, so that the peer's answer (with SACK) shows what a lost tail
+ * would otherwise hide until the retransmission timeout. */
+static void tlp_timeout(struct stack *st, struct tcb *t)
+{
+	uint32_t end = tcp_data_end(t), hi = seq_min(t->snd_max, end), len;
+	uint8_t fin = t->fin_sent && hi == end ? SEG_FIN : 0;
+
+	t->tlp_done = 1;
+	t->force = 1;
+	if (!send_one(st, t)) {
+		len = seq_lt(t->snd_una, hi) ? min32(hi - t->snd_una, seg_room(t)) : 0;
+		send_seg(st, t, hi - len, len, SEG_ACK | fin | (len > 0 ? SEG_PSH : 0));
+	}
+	t->force = 0;
+	arm(st, t, TM_RTX, st->now + t->rto);
+}
+
 /* The peer's window stayed closed, or too small to send into without
  * silly windows: fill what there is (the override timeout of RFC 9293
  * 3.8.6.2.1), else probe. Given up only when probes go unanswered, never
@@ -584,6 +734,11 @@ static void persist_timeout(struct stack *st, struct tcb *t)
 {
 	if (t->kprobes >= TCP_MAXRTX) {
 		tcp_close(st, t, t->soft_error ? t->soft_error : ETIMEDOUT);
+		return;
+	}
+	if (t->so == NULL && t->nrtx >= TCP_MAXRTX) {	/* an orphan may not wait forever */
+		tcp_send_rst(st, t);
+		tcp_close(st, t, 0);
 		return;
 	}
 	t->force = 1;
@@ -624,6 +779,9 @@ static void on_timer(struct stack *st, struct timer *tm)
 	switch (t->tmode) {
 	case TM_RTX:
 		rtx_timeout(st, t);
+		break;
+	case TM_TLP:
+		tlp_timeout(st, t);
 		break;
 	case TM_PERSIST:
 		persist_timeout(st, t);

@@ -79,9 +79,9 @@ Test(tcp_peer, active_open_honours_the_peer_mss)
 	cr_assert_eq(sock_sendto(a, c, buf, 2500, 0, NULL, 0), 2500);
 	peer_expect(&p, 3, ". 1:989(988) ack 1");	/* 1000 less 12 for TS */
 	peer_expect(&p, 3, ". 989:1977(988) ack 1");
-	peer_expect_none(&p, 100);	/* Nagle holds the small rest */
-	peer_send(&p, 100, ". 1:1(0) ack 1977 win 65535 <nop,nop,TS val 201 ecr *>");
-	peer_expect(&p, 100, "P. 1977:2501(524) ack 1");
+	peer_expect_none(&p, 8);	/* Nagle holds the small rest */
+	peer_send(&p, 8, ". 1:1(0) ack 1977 win 65535 <nop,nop,TS val 201 ecr *>");
+	peer_expect(&p, 9, "P. 1977:2501(524) ack 1");
 }
 
 Test(tcp_peer, syn_is_retransmitted_with_backoff)
@@ -377,4 +377,64 @@ Test(tcp_peer, fast_retransmit_on_three_duplicate_acks)
 	peer_expect_none(&p, 8);
 	peer_send(&p, 8, ". 1:1(0) ack 989 <nop,nop,TS val 201 ecr *,nop,nop,sack 1977:4941>");
 	peer_expect(&p, 9, ". 989:1977(988) ack 1");
+}
+
+Test(tcp_peer, tail_loss_probe_resends_the_last_segment)
+{
+	int c = active_open();
+	static char buf[2 * 988];
+
+	cr_assert_eq(sock_sendto(a, c, buf, sizeof buf, 0, NULL, 0), sizeof buf);
+	peer_expect(&p, 5, ". 1:989(988) ack 1");
+	peer_expect(&p, 5, "P. 989:1977(988) ack 1");
+	/* no ACK: two round trips (at least 10 ms) later, the tail again */
+	peer_expect(&p, 14, "P. 989:1977(988) ack 1");
+	peer_send(&p, 15, ". 1:1(0) ack 1 <nop,nop,TS val 201 ecr *,nop,nop,sack 989:1977>");
+	peer_expect(&p, 16, ". 1:989(988) ack 1");	/* the hole, at once */
+}
+
+Test(tcp_peer, soft_icmp_error_is_reported_when_retransmission_gives_up)
+{
+	int c = active_open();
+	char buf[8];
+
+	cr_assert_eq(sock_sendto(a, c, "data", 4, 0, NULL, 0), 4);
+	peer_expect(&p, 5, "P. 1:5(4) ack 1");
+	peer_icmp(&p, 6, ICMP_UNREACH, ICMP_UNREACH_HOST);
+	peer_run(&p, 7);
+	cr_assert_eq(state_of(a, c), NC_TCP_ESTABLISHED);	/* soft: it goes on */
+	cr_assert_eq(so_error(a, c), 0);
+	peer_run(&p, 20 * 60 * 1000);
+	cr_assert_eq(state_of(a, c), NC_TCP_CLOSED);
+	cr_assert_eq(sock_recvfrom(a, c, buf, sizeof buf, 0, NULL, NULL), -EHOSTUNREACH);
+}
+
+Test(tcp_peer, icmp_quoting_acknowledged_data_is_ignored)
+{
+	int c = active_open();
+
+	cr_assert_eq(sock_sendto(a, c, "data", 4, 0, NULL, 0), 4);
+	peer_expect(&p, 5, "P. 1:5(4) ack 1");
+	peer_send(&p, 6, ". 1:1(0) ack 5 <nop,nop,TS val 201 ecr *>");
+	peer_icmp(&p, 7, ICMP_UNREACH, ICMP_UNREACH_HOST);	/* quotes seq 1 < snd_una */
+	cr_assert_eq(sock_sendto(a, c, "more", 4, 0, NULL, 0), 4);
+	peer_expect(&p, 8, "P. 5:9(4) ack 1");
+	peer_send(&p, 9, ". 1:1(0) ack 9 <nop,nop,TS val 202 ecr *>");
+	peer_run(&p, 10);
+	cr_assert_eq(state_of(a, c), NC_TCP_ESTABLISHED);
+}
+
+Test(tcp_peer, a_new_syn_ends_time_wait)
+{
+	int s = passive_open();
+
+	peer_run(&p, 10);
+	cr_assert_eq(sock_shutdown(a, s, SHUT_WR), 0);
+	peer_expect(&p, 11, "F. 1:1(0) ack 1");
+	peer_send(&p, 11, "F. 1:1(0) ack 2");
+	peer_expect(&p, 12, ". 2:2(0) ack 2");
+	cr_assert_eq(state_of(a, s), NC_TCP_TIME_WAIT);
+	peer_send(&p, 100, "S 100000:100000(0) win 65535 <mss 1460>");
+	peer_expect(&p, 101, "S. ack 100001");
+	cr_assert_eq(state_of(a, s), NC_TCP_CLOSED);
 }
