@@ -444,8 +444,10 @@ static int bind_conflict(struct stack *st, const struct sock *so, uint32_t addr,
 			continue;
 		if (t->laddr != 0 && addr != 0 && t->laddr != addr)
 			continue;
+		/* SO_REUSEADDR shares a port with connections (a server
+		 * restarting) and with sockets that asked for it too */
 		if (so->reuseaddr && t->state != NC_TCP_LISTEN &&
-		    (t->so == NULL || t->so->reuseaddr))
+		    (t->so == NULL || t->so->reuseaddr || t->connected))
 			continue;
 		return 1;
 	}

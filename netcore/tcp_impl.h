@@ -41,6 +41,7 @@ enum {
 	TCP_SYNACK_RETRIES = 5,
 	TCP_MAX_BACKLOG = 1024,
 	TCP_MIN_SYNQ = 16,
+	TCP_CHALLENGE_MAX = 1000,	/* challenge ACKs a second (RFC 5961 7) */
 };
 
 /* Times, µs. */
@@ -158,6 +159,8 @@ struct tcp {
 	struct tcb *hash[TCP_HASH];	/* connections, by 4-tuple */
 	struct tcb *phash[TCP_PHASH];	/* every bound tcb, by local port */
 	struct tcpstats stats;
+	uint64_t challenge_start;	/* µs, of the current second */
+	uint32_t challenges;		/* challenge ACKs sent in it */
 };
 
 /* A parsed segment, host byte order. */

@@ -480,10 +480,26 @@ static void reset(struct stack *st, struct tcb *t)
 	tcp_close(st, t, err);
 }
 
-static void challenge_ack(struct stack *st, struct tcb *t)
+static void ack_at_once(struct stack *st, struct tcb *t)
 {
 	t->ack_now = 1;
 	tcp_output(st, t);
+}
+
+/* The answer to a RST or SYN that may be forged (RFC 5961): an ACK the
+ * true peer will act on, and never more than so many a second. */
+static void challenge_ack(struct stack *st, struct tcb *t)
+{
+	struct tcp *tcp = st->tcp;
+
+	if (st->now - tcp->challenge_start >= 1000000) {
+		tcp->challenge_start = st->now;
+		tcp->challenges = 0;
+	}
+	if (tcp->challenges >= TCP_CHALLENGE_MAX)
+		return;
+	tcp->challenges++;
+	ack_at_once(st, t);
 }
 
 /* The third segment of a passive (or simultaneous) open; -1 when the
@@ -514,7 +530,7 @@ static void conn_input(struct stack *st, struct tcb *t, struct seg *s)
 
 	/* PAWS (RFC 7323 5.3); a RST passes */
 	if (t->ts_ok && s->has_ts && seq_lt(s->tsval, t->ts_recent) && !(s->flags & SEG_RST)) {
-		challenge_ack(st, t);
+		ack_at_once(st, t);
 		return;
 	}
 	if (t->state == NC_TCP_SYN_RECEIVED && (s->flags & SEG_SYN) && s->seq == t->irs) {
@@ -533,7 +549,10 @@ static void conn_input(struct stack *st, struct tcb *t, struct seg *s)
 			return;
 		if (t->state == NC_TCP_TIME_WAIT && (s->flags & SEG_FIN))
 			tcp_enter_timewait(st, t);	/* the peer lost our last ACK */
-		challenge_ack(st, t);
+		if (s->flags & SEG_SYN)
+			challenge_ack(st, t);
+		else
+			ack_at_once(st, t);
 		return;
 	}
 	if (s->flags & SEG_RST) {	/* RFC 5961 3.2 */

@@ -110,6 +110,17 @@ Test(tcp_peer, rst_in_window_but_not_exact_gets_a_challenge_ack)
 	cr_assert_eq(state_of(a, s), NC_TCP_ESTABLISHED);
 }
 
+Test(tcp_peer, challenge_acks_are_limited_to_1000_a_second)
+{
+	int s = passive_open();
+
+	for (int i = 0; i < 1100; i++)
+		peer_send(&p, 10, "R. 50:50(0) ack 1");
+	peer_run(&p, 20);
+	cr_assert_eq(link_pending(l, LINK_B), 1000);
+	cr_assert_eq(state_of(a, s), NC_TCP_ESTABLISHED);
+}
+
 Test(tcp_peer, rst_outside_the_window_is_ignored)
 {
 	int s = passive_open();
