@@ -44,7 +44,7 @@ echo "connect $host" >&3 || { echo "ping.sh: cannot reach $host: $(cat "$net/icm
 exec 4<>"$net/icmp/$n/data" || exit 2
 
 echo "PING $host through $net/icmp/$n"
-sent=0 received=0 min= max=0 sum=0
+sent=0 received=0 min='' max=0 sum=0
 for ((seq = 1; seq <= count; seq++)); do
 	[ "$seq" -gt 1 ] && sleep "$interval"
 	payload=$(printf 'slashnet ping %-42s' "$seq")	# 56 bytes

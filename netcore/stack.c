@@ -40,6 +40,7 @@ static const struct proto tcp_proto = {
 	.input = tcp_input,
 	.error = tcp_icmp_error,
 	.stats = tcp_stats,
+	.flush = tcp_flush,
 	.ops = &tcp_sockops,
 };
 
@@ -165,6 +166,9 @@ uint64_t stack_deadline(struct stack *st)
 
 void stack_flush(struct stack *st)
 {
+	for (size_t i = 0; i < sizeof protos / sizeof protos[0]; i++)
+		if (protos[i]->flush)
+			protos[i]->flush(st);
 	sock_flush(st);
 }
 

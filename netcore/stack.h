@@ -74,6 +74,7 @@ struct proto {
 	void (*input)(struct stack *st, struct ippkt *ip);
 	icmp_error_fn error;
 	int (*stats)(struct stack *st, struct nc_stat *out, int max);
+	void (*flush)(struct stack *st);	/* end of a batch of input */
 	const struct sockops *ops;	/* its sockets, NULL if none */
 };
 /* The socket operations for socket(type, protocol), NULL if none. */

@@ -218,8 +218,37 @@ static void list_append(struct tcb **head, struct tcb *t)
 	*head = t;
 }
 
+/* Output for t once the batch of input is done: one ACK then covers every
+ * segment of the batch, as a NIC's interrupt coalescing would have it. */
+void tcp_output_later(struct stack *st, struct tcb *t)
+{
+	if (t->output_due)
+		return;
+	t->output_due = 1;
+	t->onext = st->tcp->due;
+	st->tcp->due = t;
+}
+
+void tcp_flush(struct stack *st)
+{
+	struct tcb *t;
+
+	while ((t = st->tcp->due) != NULL) {
+		st->tcp->due = t->onext;
+		t->output_due = 0;
+		tcp_output(st, t);
+		tcp_timer_update(st, t);
+	}
+}
+
 static void tcb_free(struct stack *st, struct tcb *t)
 {
+	if (t->output_due) {
+		struct tcb **p = &st->tcp->due;
+		while (*p != t)
+			p = &(*p)->onext;
+		*p = t->onext;
+	}
 	tcp_timers_stop(st, t);
 	hash_remove(st, t);
 	port_remove(st, t);

@@ -84,6 +84,7 @@ struct tcb {
 	struct tcb *pnext;	/* chain of the local-port hash */
 	struct tcb *parent;	/* listener, while not yet accepted */
 	struct tcb *qnext;	/* listener's SYN queue or accept queue */
+	struct tcb *onext;	/* on the list of output due at flush */
 
 	uint32_t laddr, faddr;
 	uint16_t lport, fport;
@@ -92,7 +93,7 @@ struct tcb {
 	uint8_t hashed : 1, bound : 1, connected : 1, nodelay : 1, keepalive : 1;
 	uint8_t shut_rd : 1, shut_wr : 1, fin_sent : 1, fin_rcvd : 1, fin_pending : 1;
 	uint8_t ts_ok : 1, sack_ok : 1, ws_ok : 1, ack_now : 1, in_recovery : 1;
-	uint8_t timing : 1, passive : 1, force : 1, tlp_done : 1;
+	uint8_t timing : 1, passive : 1, force : 1, tlp_done : 1, output_due : 1;
 	uint8_t snd_wscale, rcv_wscale;
 	uint8_t nrtx;		/* consecutive timeouts (backoff) */
 	uint8_t kprobes;	/* keepalive probes unanswered */
@@ -158,6 +159,7 @@ enum { TCP_HASH = 4096, TCP_PHASH = 1024 };
 struct tcp {
 	struct tcb *hash[TCP_HASH];	/* connections, by 4-tuple */
 	struct tcb *phash[TCP_PHASH];	/* every bound tcb, by local port */
+	struct tcb *due;		/* output after this batch of input */
 	struct tcpstats stats;
 	uint64_t challenge_start;	/* µs, of the current second */
 	uint32_t challenges;		/* challenge ACKs sent in it */
@@ -194,6 +196,8 @@ void tcp_wake(struct stack *st, struct tcb *tcb);
 
 /* tcp_output.c */
 void tcp_output(struct stack *st, struct tcb *tcb);
+/* tcp_output at the end of the input batch (tcp_flush). */
+void tcp_output_later(struct stack *st, struct tcb *tcb);
 void tcp_send_rst(struct stack *st, struct tcb *tcb);
 /* A segment outside any connection (RST answers). */
 void tcp_respond(struct stack *st, uint32_t src, uint32_t dst, uint16_t sport,

@@ -578,7 +578,7 @@ static void conn_input(struct stack *st, struct tcb *t, struct seg *s)
 		return;
 	if ((s->len > 0 || (s->flags & SEG_FIN)) && process_text(st, t, s) < 0)
 		return;
-	tcp_output(st, t);
+	tcp_output_later(st, t);
 	tcp_timer_update(st, t);
 }
 

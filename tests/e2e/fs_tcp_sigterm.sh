@@ -12,6 +12,7 @@ read -r n <&3
 echo "connect 10.77.0.1!9000" >&3
 check_eq "connect 10.77.0.1!9000: exit status" 0 "$?"
 check "the peer accepted" wait_for "$E2E_DIR/sink.out" accepted 5
+check_eq "status: Established" Established "$(cut -d' ' -f1 "$MNT/tcp/$n/status")"
 kill -TERM "$DAEMON_PID"
 wait_exit "$DAEMON_PID" 10
 check_eq "SIGTERM: exit status" 0 "$?"
