@@ -87,13 +87,27 @@ static void connect_resolved(void *arg, int err, struct in_addr a)
 	pend_done(p);
 }
 
+/* A connection under way or made answers a second connect (EALREADY,
+ * EISCONN) before its LPORT could fail to bind. */
+static int connect_again(struct conv *c)
+{
+	int state = conv_tcp_state(c);
+
+	if (state == NC_TCP_SYN_SENT)
+		return EALREADY;
+	return state == NC_TCP_CLOSED || state == NC_TCP_LISTEN ? 0 : EISCONN;
+}
+
 static int tcp_connect(struct ctlreq *x, struct conv *c)
 {
 	struct sockaddr_in sa, la = { .sin_family = AF_INET };
 	char name[ADDR_MAX];
 	struct pending *p;
-	int err = addr_parse(x->argv[1], "tcp", 0, &sa, name);
+	int err = connect_again(c);
 
+	if (err)
+		return err;
+	err = addr_parse(x->argv[1], "tcp", 0, &sa, name);
 	if ((err == 0 || err == ENOENT) && x->argc == 3) {
 		int berr = addr_port(x->argv[2], "tcp", &la.sin_port);
 

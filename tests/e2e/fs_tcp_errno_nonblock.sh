@@ -55,6 +55,8 @@ check_eq "O_NONBLOCK connect, then again" $'EINPROGRESS\nEALREADY' \
 check_eq "err after EALREADY" "connect 10.77.0.1!7777: Operation already in progress" \
 	"$(cat "$CONV/err")"
 check_eq "status: Syn_sent" Syn_sent "$(state)"
+check_eq "connect ADDR LPORT while in progress" EALREADY \
+	"$("$FDTOOL" -n -w "$CONV/ctl" 'write:connect 10.77.0.1!7777 40000')"
 echo hangup >&"$CONV_FD"
 
 # EINTR: a blocking connect interrupted by a signal; it goes on.
