@@ -261,6 +261,38 @@ ctl() {
 	echo "$*" >&"$CONV_FD"
 }
 
+# kernel_sink PORT: the kernel's tcp-sink (kpeer.py) on 10.77.0.1:PORT,
+# ready; it reports in $E2E_DIR/sink.out.
+kernel_sink() {
+	spawn sink kpeer tcp-sink 10.77.0.1 "$1"
+	check "the kernel sink is ready" wait_for "$E2E_DIR/sink.out" ready
+}
+
+# shell_connect ADDR: what a pure shell client does first: fd 3 becomes
+# the ctl of a new TCP conversation, $n its number, connected to ADDR.
+shell_connect() {
+	exec 3<>"$MNT/tcp/clone" && read -r n <&3 || { not_ok "clone tcp"; return 1; }
+	echo "connect $1" >&3
+	check_eq "connect $1: exit status" 0 "$?"
+}
+
+# drop_each_way PERCENT: nftables drops that share of the packets going
+# in and out through sn0, at random (numgen), counting them.
+drop_each_way() {
+	check "nftables drops $1% of the packets each way" nft -f - <<NFT
+table inet e2e {
+	chain in {
+		type filter hook input priority 0;
+		iifname "sn0" numgen random mod 100 < $1 counter drop
+	}
+	chain out {
+		type filter hook output priority 0;
+		oifname "sn0" numgen random mod 100 < $1 counter drop
+	}
+}
+NFT
+}
+
 # ---- the end ----
 
 # Stop what we started, unmount, report sanitizer findings and the log if

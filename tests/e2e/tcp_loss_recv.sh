@@ -4,18 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 
 check "the TUN sn0 is made, host side 10.77.0.1" make_tun
-check "nftables drops 3% of the packets each way" nft -f - <<'NFT'
-table inet e2e {
-	chain in {
-		type filter hook input priority 0;
-		iifname "sn0" numgen random mod 100 < 3 counter drop
-	}
-	chain out {
-		type filter hook output priority 0;
-		oifname "sn0" numgen random mod 100 < 3 counter drop
-	}
-}
-NFT
+drop_each_way 3
 mkdir "$E2E_DIR/www"
 head -c $((8 << 20)) /dev/urandom >"$E2E_DIR/www/file"
 spawn http python3 -m http.server 8000 --bind 10.77.0.1 --directory "$E2E_DIR/www"

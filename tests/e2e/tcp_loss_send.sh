@@ -6,18 +6,7 @@
 head -c $((8 << 20)) /dev/urandom >"$E2E_DIR/file"
 spawn serve timeout 50 "$NCTOOL" serve 8080 "$E2E_DIR/file"
 check "nctool listens on 10.77.0.2:8080" wait_for "$E2E_DIR/serve.out" listening
-check "nftables drops 3% of the packets each way" nft -f - <<'NFT'
-table inet e2e {
-	chain in {
-		type filter hook input priority 0;
-		iifname "sn0" numgen random mod 100 < 3 counter drop
-	}
-	chain out {
-		type filter hook output priority 0;
-		oifname "sn0" numgen random mod 100 < 3 counter drop
-	}
-}
-NFT
+drop_each_way 3
 curl -sS --max-time 45 -o "$E2E_DIR/got" http://10.77.0.2:8080/file
 check_eq "curl: exit status" 0 "$?"
 check "byte-identical" cmp "$E2E_DIR/file" "$E2E_DIR/got"
