@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include "buf.h"
+#include "dgram.h"
 #include "icmp.h"
 #include "ip.h"
 #include "ping.h"
@@ -23,16 +24,13 @@
 enum {
 	ICMP_HLEN = 8,
 	PING_MAXDATA = IP_MAXPACKET - IP_HLEN - ICMP_HLEN,
-	SHUT_RCV = 1,
-	SHUT_SND = 2,
 };
 
 struct pingpcb {
 	struct sock *so;
-	struct bufq rcvq;
+	struct dgram dg;	/* received datagrams, shutdown */
 	uint16_t seq;		/* of the next request */
 	int id_bound;		/* bind() chose the id: dissolving keeps it */
-	int shut;
 };
 
 struct ping {
@@ -85,7 +83,7 @@ static void ping_detach(struct stack *st, struct sock *so, int abort)
 	(void)abort;
 	if (so->lport != 0)
 		porthash_del(&st->ping->ids, so);
-	bufq_clear(st, &pcb->rcvq);
+	bufq_clear(st, &pcb->dg.rcvq);
 	free(pcb);
 	so->pcb = NULL;
 	if (--st->ping->nsocks == 0) {
@@ -130,24 +128,16 @@ static int ping_connect(struct stack *st, struct sock *so, uint32_t addr, uint16
 	return 0;
 }
 
-static int take_error(struct sock *so)
-{
-	int err = so->error;
-
-	so->error = 0;
-	return err;
-}
-
 static ssize_t ping_send(struct stack *st, struct sock *so, const void *buf, size_t len,
 			 const struct sockaddr_in *to)
 {
 	struct pingpcb *pcb = so->pcb;
 	uint32_t dst = to ? ntohl(to->sin_addr.s_addr) : so->faddr;
-	int err = take_error(so);
+	int err = sock_take_error(so);
 
 	if (err)
 		return -err;
-	if (pcb->shut & SHUT_SND)
+	if (pcb->dg.shut & DG_SHUT_SND)
 		return -EPIPE;
 	if (dst == 0)
 		return to ? -EINVAL : -EDESTADDRREQ;
@@ -166,15 +156,8 @@ static ssize_t ping_recv(struct stack *st, struct sock *so, void *buf, size_t le
 			 struct sockaddr_in *from)
 {
 	struct pingpcb *pcb = so->pcb;
-	int err = take_error(so);
-	ssize_t n;
 
-	if (err)
-		return -err;
-	n = dgram_get(st, &pcb->rcvq, buf, len, flags, from);
-	if (n == -EAGAIN && (pcb->shut & SHUT_RCV))
-		return 0;
-	return n;
+	return dgram_recv(st, so, &pcb->dg, buf, len, flags, from);
 }
 
 static int ping_shutdown(struct stack *st, struct sock *so, int how)
@@ -183,24 +166,16 @@ static int ping_shutdown(struct stack *st, struct sock *so, int how)
 
 	if (how == NC_SHUT_ABORT)
 		return ping_connect(st, so, 0, 0);
-	pcb->shut |= how == SHUT_RD ? SHUT_RCV : how == SHUT_WR ? SHUT_SND : SHUT_RCV | SHUT_SND;
-	sock_event(st, so);
+	dgram_shutdown(st, so, &pcb->dg, how);
 	return so->faddr != 0 ? 0 : -ENOTCONN;
 }
 
 static short ping_poll(struct stack *st, struct sock *so)
 {
 	struct pingpcb *pcb = so->pcb;
-	short m = POLLOUT;
 
 	(void)st;
-	if (so->error)
-		m |= POLLERR;
-	if (pcb->rcvq.len > 0 || (pcb->shut & SHUT_RCV))
-		m |= POLLIN;
-	if (pcb->shut == (SHUT_RCV | SHUT_SND))
-		m |= POLLHUP;
-	return m;
+	return dgram_poll(so, &pcb->dg);
 }
 
 const struct sockops icmp_sockops = {
@@ -228,7 +203,7 @@ void ping_input(struct stack *st, struct ippkt *ip)
 		if (so->lport != id || (so->faddr != 0 && so->faddr != ip->src) ||
 		    (so->laddr != 0 && so->laddr != ip->dst))
 			continue;
-		if (dgram_put(st, &pcb->rcvq, so->rcvbuf, ip->src, 0, ip->data + ICMP_HLEN,
+		if (dgram_put(st, &pcb->dg.rcvq, so->rcvbuf, ip->src, 0, ip->data + ICMP_HLEN,
 			      ip->len - ICMP_HLEN) == 0)
 			sock_event(st, so);
 		return;

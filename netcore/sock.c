@@ -491,7 +491,7 @@ int sock_getopt(struct stack *st, int fd, int level, int name, void *val, sockle
 		case SO_ERROR:
 			err = put_int(val, len, so->error);
 			if (err == 0)
-				so->error = 0;
+				sock_take_error(so);
 			return err;
 		case SO_TYPE: return put_int(val, len, so->ops->type);
 		case SO_RCVBUF: return put_int(val, len, (int)so->rcvbuf);
@@ -562,6 +562,14 @@ void sock_event(struct stack *st, struct sock *so)
 	so->dirty = 1;
 	so->next_dirty = st->socks->dirty;
 	st->socks->dirty = so;
+}
+
+int sock_take_error(struct sock *so)
+{
+	int err = so->error;
+
+	so->error = 0;
+	return err;
 }
 
 void sock_set_error(struct stack *st, struct sock *so, int err)

@@ -126,6 +126,8 @@ struct sock *sock_new_child(struct stack *st, const struct sock *listener);
  * listener; the child gets a descriptor only when accepted.) */
 /* Free a child that was never accepted (the protocol has let go of it). */
 void sock_free_child(struct stack *st, struct sock *so);
+/* Take the pending error (0 if none), clearing it, as SO_ERROR does. */
+int sock_take_error(struct sock *so);
 /* Record a pending error (SO_ERROR) and raise an event. */
 void sock_set_error(struct stack *st, struct sock *so, int err);
 /* Pick a free ephemeral port; in_use(st, port) tells which are taken.

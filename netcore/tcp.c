@@ -602,20 +602,12 @@ static int tcp_connect(struct stack *st, struct sock *so, uint32_t addr, uint16_
 }
 
 /* The pending error, cleared as it is reported. */
-static int take_error(struct sock *so)
-{
-	int err = so->error;
-
-	so->error = 0;
-	return err;
-}
-
 static ssize_t tcp_send(struct stack *st, struct sock *so, const void *buf, size_t len,
 			const struct sockaddr_in *to)
 {
 	struct tcb *t = so->pcb;
 	size_t space, n;
-	int err = take_error(so);
+	int err = sock_take_error(so);
 
 	(void)to;
 	if (err)
@@ -675,7 +667,7 @@ static ssize_t recv_nodata(struct tcb *t, struct sock *so)
 
 	if (t->state == NC_TCP_LISTEN)
 		return -ENOTCONN;
-	err = take_error(so);
+	err = sock_take_error(so);
 	if (err)
 		return -err;
 	if (t->fin_rcvd || t->shut_rd)

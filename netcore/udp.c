@@ -19,6 +19,7 @@
 #include <netcore/netcore.h>
 
 #include "buf.h"
+#include "dgram.h"
 #include "icmp.h"
 #include "ip.h"
 #include "sock.h"
@@ -28,17 +29,13 @@
 enum {
 	UDP_HLEN = 8,
 	UDP_MAXDATA = IP_MAXPACKET - IP_HLEN - UDP_HLEN,
-	DGRAM_HLEN = 8,		/* record header in a receive queue */
-	SHUT_RCV = 1,
-	SHUT_SND = 2,
 };
 
 struct udppcb {
 	struct sock *so;
-	struct bufq rcvq;
+	struct dgram dg;	/* received datagrams, shutdown */
 	int port_bound;		/* bind() chose the port: dissolving keeps it */
 	int addr_bound;		/* bind() chose the address */
-	int shut;		/* SHUT_RCV, SHUT_SND */
 };
 
 struct udp {
@@ -46,53 +43,6 @@ struct udp {
 	uint64_t in_datagrams, no_ports, in_errors, out_datagrams;
 	uint64_t rcvbuf_errors, in_csum_errors;
 };
-
-/* ---- the datagram queue (shared with ping.c) ---- */
-
-int dgram_put(struct stack *st, struct bufq *q, uint32_t limit, uint32_t addr, uint16_t port,
-	      const void *data, size_t len)
-{
-	size_t end = q->len;
-	uint8_t h[DGRAM_HLEN];
-
-	if (q->len > 0 && q->len + DGRAM_HLEN + len > limit)
-		return -ENOBUFS;
-	put32(h, addr);
-	put16(h + 4, port);
-	put16(h + 6, (uint16_t)len);
-	/* Written past the end, then joined: a datagram is queued whole or
-	 * not at all, even when memory runs out half way. */
-	if (bufq_write_at(st, q, end, h, DGRAM_HLEN) != DGRAM_HLEN ||
-	    bufq_write_at(st, q, end + DGRAM_HLEN, data, len) != len)
-		return -ENOBUFS;
-	bufq_extend(q, DGRAM_HLEN + len);
-	return 0;
-}
-
-ssize_t dgram_get(struct stack *st, struct bufq *q, void *buf, size_t len, int flags,
-		  struct sockaddr_in *from)
-{
-	uint8_t h[DGRAM_HLEN];
-	size_t dlen;
-
-	if (q->len == 0)
-		return -EAGAIN;
-	bufq_copyout(q, 0, h, DGRAM_HLEN);
-	dlen = get16(h + 6);
-	if (len > dlen)
-		len = dlen;
-	if (len > 0)
-		bufq_copyout(q, DGRAM_HLEN, buf, len);
-	if (from != NULL)
-		*from = (struct sockaddr_in){ .sin_family = AF_INET,
-					      .sin_port = htons(get16(h + 4)),
-					      .sin_addr.s_addr = htonl(get32(h)) };
-	if (!(flags & MSG_PEEK))
-		bufq_drop(st, q, DGRAM_HLEN + dlen);
-	if (q->len == 0)	/* an idle socket holds no chunk */
-		bufq_clear(st, q);
-	return (flags & MSG_TRUNC) ? (ssize_t)dlen : (ssize_t)len;
-}
 
 /* ---- ports ---- */
 
@@ -149,7 +99,7 @@ static void udp_detach(struct stack *st, struct sock *so, int abort)
 	(void)abort;
 	if (so->lport != 0)
 		porthash_del(&st->udp->ports, so);
-	bufq_clear(st, &pcb->rcvq);
+	bufq_clear(st, &pcb->dg.rcvq);
 	free(pcb);
 	so->pcb = NULL;
 }
@@ -210,14 +160,6 @@ static int udp_connect(struct stack *st, struct sock *so, uint32_t addr, uint16_
 }
 
 /* The pending error, cleared as it is reported (as Linux's sock_error). */
-static int take_error(struct sock *so)
-{
-	int err = so->error;
-
-	so->error = 0;
-	return err;
-}
-
 static int udp_output(struct stack *st, struct sock *so, uint32_t dst, uint16_t dport,
 		      const void *buf, size_t len)
 {
@@ -248,11 +190,11 @@ static ssize_t udp_send(struct stack *st, struct sock *so, const void *buf, size
 	struct udppcb *pcb = so->pcb;
 	uint32_t dst = so->faddr;
 	uint16_t dport = so->fport;
-	int err = take_error(so);
+	int err = sock_take_error(so);
 
 	if (err)
 		return -err;
-	if (pcb->shut & SHUT_SND)
+	if (pcb->dg.shut & DG_SHUT_SND)
 		return -EPIPE;
 	if (to != NULL) {
 		dst = ntohl(to->sin_addr.s_addr);
@@ -274,15 +216,8 @@ static ssize_t udp_recv(struct stack *st, struct sock *so, void *buf, size_t len
 			struct sockaddr_in *from)
 {
 	struct udppcb *pcb = so->pcb;
-	int err = take_error(so);
-	ssize_t n;
 
-	if (err)
-		return -err;
-	n = dgram_get(st, &pcb->rcvq, buf, len, flags, from);
-	if (n == -EAGAIN && (pcb->shut & SHUT_RCV))
-		return 0;
-	return n;
+	return dgram_recv(st, so, &pcb->dg, buf, len, flags, from);
 }
 
 static int udp_shutdown(struct stack *st, struct sock *so, int how)
@@ -293,8 +228,7 @@ static int udp_shutdown(struct stack *st, struct sock *so, int how)
 		dissolve(st, so);
 		return 0;
 	}
-	pcb->shut |= how == SHUT_RD ? SHUT_RCV : how == SHUT_WR ? SHUT_SND : SHUT_RCV | SHUT_SND;
-	sock_event(st, so);
+	dgram_shutdown(st, so, &pcb->dg, how);
 	/* Linux records the shutdown even then, so poll shows it */
 	return so->fport != 0 ? 0 : -ENOTCONN;
 }
@@ -302,18 +236,9 @@ static int udp_shutdown(struct stack *st, struct sock *so, int how)
 static short udp_poll(struct stack *st, struct sock *so)
 {
 	struct udppcb *pcb = so->pcb;
-	short m = POLLOUT;
 
 	(void)st;
-	if (so->error)
-		m |= POLLERR;
-	if (pcb->rcvq.len > 0)
-		m |= POLLIN;
-	if (pcb->shut & SHUT_RCV)
-		m |= POLLIN | POLLRDHUP;
-	if (pcb->shut == (SHUT_RCV | SHUT_SND))
-		m |= POLLHUP;
-	return m;
+	return dgram_poll(so, &pcb->dg);
 }
 
 const struct sockops udp_sockops = {
@@ -358,7 +283,7 @@ static void deliver(struct stack *st, struct udppcb *pcb, uint32_t src, uint16_t
 	struct udp *u = st->udp;
 	struct sock *so = pcb->so;
 
-	if (dgram_put(st, &pcb->rcvq, so->rcvbuf, src, sport, data, len) < 0) {
+	if (dgram_put(st, &pcb->dg.rcvq, so->rcvbuf, src, sport, data, len) < 0) {
 		u->rcvbuf_errors++;
 		u->in_errors++;
 		return;
