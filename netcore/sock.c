@@ -215,16 +215,23 @@ static void put_addr(uint32_t addr, uint16_t port, struct sockaddr *a, socklen_t
 	*len = sizeof sin;
 }
 
+/* The socket fd and an address argument, checked: the family, or -errno. */
+static int sock_and_addr(struct stack *st, int fd, const struct sockaddr *a, socklen_t len,
+			 struct sock **so, uint32_t *addr, uint16_t *port)
+{
+	*so = sock_get(st, fd);
+	if (*so == NULL)
+		return -EBADF;
+	return get_addr(a, len, addr, port);
+}
+
 int sock_bind(struct stack *st, int fd, const struct sockaddr *a, socklen_t len)
 {
-	struct sock *so = sock_get(st, fd);
+	struct sock *so;
 	uint32_t addr;
 	uint16_t port;
-	int fam;
+	int fam = sock_and_addr(st, fd, a, len, &so, &addr, &port);
 
-	if (so == NULL)
-		return -EBADF;
-	fam = get_addr(a, len, &addr, &port);
 	if (fam < 0)
 		return fam;
 	if (fam != AF_INET)
@@ -272,14 +279,11 @@ int sock_accept(struct stack *st, int fd, struct sockaddr *a, socklen_t *len)
 
 int sock_connect(struct stack *st, int fd, const struct sockaddr *a, socklen_t len)
 {
-	struct sock *so = sock_get(st, fd);
+	struct sock *so;
 	uint32_t addr;
 	uint16_t port;
-	int fam;
+	int fam = sock_and_addr(st, fd, a, len, &so, &addr, &port);
 
-	if (so == NULL)
-		return -EBADF;
-	fam = get_addr(a, len, &addr, &port);
 	if (fam < 0)
 		return fam;
 	if (so->ops->type == SOCK_DGRAM) {
@@ -603,6 +607,15 @@ void sock_flush(struct stack *st)
 	}
 	if (any && st->wake)
 		st->wake(st->wake_arg);
+}
+
+int sock_bind_port(struct stack *st, uint16_t port, int (*in_use)(struct stack *, uint16_t),
+		   int taken)
+{
+	if (port != 0)
+		return taken ? -EADDRINUSE : port;
+	port = sock_ephemeral(st, in_use);
+	return port ? port : -EADDRNOTAVAIL;
 }
 
 uint16_t sock_ephemeral(struct stack *st, int (*in_use)(struct stack *, uint16_t))

@@ -144,6 +144,10 @@ void porthash_del(struct porthash *h, struct sock *so);
 /* First socket of port's chain: follow ->next_port, checking ->lport. */
 struct sock *porthash_first(const struct porthash *h, uint16_t port);
 int porthash_used(const struct porthash *h, uint16_t port);
+/* The port a bind gets: port itself unless taken (-EADDRINUSE), or for
+ * port 0 a free ephemeral one (-EADDRNOTAVAIL when none is). */
+int sock_bind_port(struct stack *st, uint16_t port, int (*in_use)(struct stack *, uint16_t),
+		   int taken);
 /* Deliver events of every dirty socket (called by stack_flush). */
 void sock_flush(struct stack *st);
 

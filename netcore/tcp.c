@@ -486,16 +486,14 @@ static int bind_conflict(struct stack *st, const struct sock *so, uint32_t addr,
 static int tcp_bind(struct stack *st, struct sock *so, uint32_t addr, uint16_t port)
 {
 	struct tcb *t = so->pcb;
+	int p;
 
 	if (so->lport != 0 || t->state != NC_TCP_CLOSED || t->connected)
 		return -EINVAL;
-	if (port == 0) {
-		port = sock_ephemeral(st, port_in_use);
-		if (port == 0)
-			return -EADDRNOTAVAIL;
-	} else if (bind_conflict(st, so, addr, port)) {
-		return -EADDRINUSE;
-	}
+	p = sock_bind_port(st, port, port_in_use, port && bind_conflict(st, so, addr, port));
+	if (p < 0)
+		return p;
+	port = (uint16_t)p;
 	t->laddr = so->laddr = addr;
 	t->lport = so->lport = port;
 	port_insert(st, t);

@@ -107,18 +107,16 @@ static void udp_detach(struct stack *st, struct sock *so, int abort)
 static int udp_bind(struct stack *st, struct sock *so, uint32_t addr, uint16_t port)
 {
 	struct udppcb *pcb = so->pcb;
+	int p;
 
 	if (so->lport != 0)
 		return -EINVAL;
 	if (addr != 0 && !ip_is_local(st, addr))
 		return -EADDRNOTAVAIL;
-	if (port == 0) {
-		port = sock_ephemeral(st, port_in_use);
-		if (port == 0)
-			return -EADDRNOTAVAIL;
-	} else if (bind_conflict(st, so, addr, port)) {
-		return -EADDRINUSE;
-	}
+	p = sock_bind_port(st, port, port_in_use, port && bind_conflict(st, so, addr, port));
+	if (p < 0)
+		return p;
+	port = (uint16_t)p;
 	so->laddr = addr;
 	so->lport = port;
 	pcb->addr_bound = addr != 0;
