@@ -13,19 +13,35 @@
 #include "buf.h"
 #include "stack.h"
 
-enum { POOL_MAX = 128 };	/* free chunks kept per stack: 2 MiB */
+enum {
+	POOL_MAX = 128,		/* free chunks kept per stack: 2 MiB */
+	CHUNKS_MAX = 16384,	/* chunks in use per stack: 256 MiB, the bound
+				 * on every socket buffer of the stack together */
+};
 
 struct chunkpool {
 	struct chunk *free;
-	unsigned n;
+	unsigned n;		/* on the free list */
+	unsigned used;		/* held by queues */
 };
 
+static struct chunkpool *pool(struct stack *st)
+{
+	if (st->pool == NULL)
+		st->pool = calloc(1, sizeof *st->pool);
+	return st->pool;
+}
+
+/* A chunk, or NULL when memory runs out or the stack's bound is reached:
+ * then a queue takes fewer bytes, and TCP's peer sends them again. */
 static struct chunk *chunk_get(struct stack *st)
 {
-	struct chunkpool *p = st->pool;
+	struct chunkpool *p = pool(st);
 	struct chunk *c;
 
-	if (p != NULL && p->free != NULL) {
+	if (p == NULL || p->used >= CHUNKS_MAX)
+		return NULL;
+	if (p->free != NULL) {
 		c = p->free;
 		p->free = c->next;
 		p->n--;
@@ -34,17 +50,17 @@ static struct chunk *chunk_get(struct stack *st)
 		if (c == NULL)
 			return NULL;
 	}
+	p->used++;
 	c->next = NULL;
 	return c;
 }
 
 static void chunk_put(struct stack *st, struct chunk *c)
 {
-	struct chunkpool *p = st->pool;
+	struct chunkpool *p = st->pool;	/* there since chunk_get */
 
-	if (p == NULL)
-		p = st->pool = calloc(1, sizeof *p);
-	if (p == NULL || p->n >= POOL_MAX) {
+	p->used--;
+	if (p->n >= POOL_MAX) {
 		free(c);
 		return;
 	}

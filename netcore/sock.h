@@ -82,7 +82,7 @@ struct sock {
 
 /* Socket-layer constants. */
 enum {
-	SOCK_DEF_BUF = 256 * 1024,	/* default SO_RCVBUF / SO_SNDBUF */
+	SOCK_DEF_BUF = 1024 * 1024,	/* default SO_RCVBUF / SO_SNDBUF */
 	SOCK_MAX_BUF = 4 * 1024 * 1024,
 	SOCK_MIN_BUF = 2048,
 	NC_SHUT_ABORT = 3,	/* nc_shutdown how: RST, go to Closed */

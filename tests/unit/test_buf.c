@@ -1,0 +1,105 @@
+/* Chunked byte queues: order, offsets, out-of-order writes, the pool and
+ * the stack-wide bound on buffer memory. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "stack.h"
+
+static struct stack st;
+static uint8_t data[3 * CHUNK_SIZE + 100];
+
+static void setup(void)
+{
+	memset(&st, 0, sizeof st);
+	for (size_t i = 0; i < sizeof data; i++)
+		data[i] = (uint8_t)(i * 7 + i / 251);
+}
+
+static void teardown(void)
+{
+	chunk_pool_free(&st);
+}
+
+TestSuite(buf, .init = setup, .fini = teardown);
+
+Test(buf, append_copyout_drop_across_chunks)
+{
+	struct bufq q = { 0 };
+	uint8_t out[sizeof data];
+
+	cr_assert_eq(bufq_append(&st, &q, data, 1000), 1000);
+	cr_assert_eq(bufq_append(&st, &q, data + 1000, sizeof data - 1000), sizeof data - 1000);
+	cr_assert_eq(q.len, sizeof data);
+	cr_assert_eq(bufq_copyout(&q, 0, out, sizeof out), sizeof data);
+	cr_assert_arr_eq(out, data, sizeof data);
+
+	bufq_drop(&st, &q, CHUNK_SIZE + 5);
+	cr_assert_eq(q.len, sizeof data - CHUNK_SIZE - 5);
+	cr_assert_eq(bufq_copyout(&q, 10, out, 100), 100);
+	cr_assert_arr_eq(out, data + CHUNK_SIZE + 15, 100);
+	bufq_clear(&st, &q);
+	cr_assert_eq(q.len, 0);
+	cr_assert_null(q.head, "an empty queue holds no chunk");
+}
+
+Test(buf, iov_describes_the_bytes_in_place)
+{
+	struct bufq q = { 0 };
+	struct iovec iov[8];
+	size_t total = 0, at = 0;
+	int n;
+
+	bufq_append(&st, &q, data, sizeof data);
+	n = bufq_iov(&q, 50, 2 * CHUNK_SIZE, iov, 8, &total);
+	cr_assert_eq(total, 2 * CHUNK_SIZE);
+	cr_assert_geq(n, 2);
+	for (int i = 0; i < n; i++) {
+		cr_assert_arr_eq(iov[i].iov_base, data + 50 + at, iov[i].iov_len);
+		at += iov[i].iov_len;
+	}
+	cr_assert_eq(at, total);
+	bufq_clear(&st, &q);
+}
+
+Test(buf, out_of_order_bytes_join_when_the_gap_fills)
+{
+	struct bufq q = { 0 };
+	uint8_t out[300];
+
+	bufq_append(&st, &q, data, 100);
+	cr_assert_eq(bufq_write_at(&st, &q, 200, data + 200, 100), 100);
+	cr_assert_eq(q.len, 100, "bytes past a gap are not in the queue yet");
+	cr_assert_eq(bufq_write_at(&st, &q, 100, data + 100, 100), 100);
+	bufq_extend(&q, 200);
+	cr_assert_eq(q.len, 300);
+	bufq_copyout(&q, 0, out, 300);
+	cr_assert_arr_eq(out, data, 300);
+	bufq_clear(&st, &q);
+}
+
+/* All queues of a stack together stay under the bound: an append past it
+ * takes fewer bytes, and memory given back makes room again. */
+Test(buf, the_stack_bound_limits_every_queue_together)
+{
+	enum { NQ = 64 };
+	static struct bufq q[NQ];
+	static uint8_t block[1 << 20];
+	size_t total = 0, got;
+
+	memset(q, 0, sizeof q);
+	for (int i = 0; i < NQ; i++)
+		for (int k = 0; k < 8; k++)
+			total += bufq_append(&st, &q[i], block, sizeof block);
+	cr_assert_lt(total, (size_t)NQ * 8 * sizeof block, "the bound took effect");
+	cr_assert_geq(total, 200u << 20, "but only near 256 MiB");
+	bufq_append(&st, &q[0], block, CHUNK_SIZE);	/* fills its last chunk */
+	got = bufq_append(&st, &q[0], block, CHUNK_SIZE);
+	cr_assert_eq(got, 0, "no new chunk past the bound");
+	bufq_clear(&st, &q[1]);
+	got = bufq_append(&st, &q[0], block, CHUNK_SIZE);
+	cr_assert_eq(got, CHUNK_SIZE, "freed chunks make room again");
+	for (int i = 0; i < NQ; i++)
+		bufq_clear(&st, &q[i]);
+}
