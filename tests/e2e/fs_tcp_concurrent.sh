@@ -8,7 +8,7 @@ COUNT=16
 
 # How many calls the server has taken from listen so far.
 accepted() {
-	wc -l <"$E2E_DIR/accepted" 2>/dev/null || echo 0
+	wc -l 2>/dev/null <"$E2E_DIR/accepted" || echo 0
 }
 
 # handle N: answer the HTTP request on conversation N (its ctl is fd 5),
