@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <netcore/netcore.h>
+
 #include "ip.h"
 #include "link.h"
 
@@ -372,4 +374,16 @@ int link_run_until(struct link *l, int (*pred)(void *arg), void *arg, uint64_t m
 		step(l, t);
 	}
 	return 1;
+}
+
+uint64_t stack_counter(struct stack *st, int proto, const char *name)
+{
+	struct nc_stat s[64];
+	int n = stack_stats(st, proto, s, 64);
+
+	for (int i = 0; i < n && i < 64; i++)
+		if (strcmp(s[i].name, name) == 0)
+			return s[i].value;
+	fprintf(stderr, "no counter %s\n", name);
+	abort();
 }

@@ -117,4 +117,8 @@ void link_run(struct link *l, uint64_t until);
  * max_us passed (the clock is then now + max_us). */
 int link_run_until(struct link *l, int (*pred)(void *arg), void *arg, uint64_t max_us);
 
+/* The counter called name among a stack's counters of proto (IPPROTO_TCP
+ * …); the test fails if there is none. */
+uint64_t stack_counter(struct stack *st, int proto, const char *name);
+
 #endif

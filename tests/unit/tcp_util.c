@@ -103,14 +103,7 @@ int so_error(struct stack *st, int fd)
 
 uint64_t tcp_stat(struct stack *st, const char *name)
 {
-	struct nc_stat s[32];
-	int n = stack_stats(st, IPPROTO_TCP, s, 32);
-
-	for (int i = 0; i < n && i < 32; i++)
-		if (strcmp(s[i].name, name) == 0)
-			return s[i].value;
-	cr_assert_fail("no counter %s", name);
-	return 0;
+	return stack_counter(st, IPPROTO_TCP, name);
 }
 
 void make_pair(uint16_t port, int *c, int *s)

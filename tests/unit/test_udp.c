@@ -125,18 +125,6 @@ static void run_ms(unsigned ms)
 	link_run(l, link_now(l) + (uint64_t)ms * 1000);
 }
 
-static uint64_t stat_of(struct stack *st, int proto, const char *name)
-{
-	struct nc_stat s[64];
-	int n = stack_stats(st, proto, s, 64);
-
-	for (int i = 0; i < n && i < 64; i++)
-		if (strcmp(s[i].name, name) == 0)
-			return s[i].value;
-	cr_assert_fail("no counter %s", name);
-	return 0;
-}
-
 /* ---- connect, re-connect, dissolve ---- */
 
 Test(udp, send_unconnected_without_address_is_edestaddrreq)
@@ -262,14 +250,14 @@ Test(udp, connected_socket_takes_only_its_peer)
 	cr_assert_eq(sendto_str(b, stranger, "foreign", A_ADDR, 6000), 7);
 	run_ms(10);
 	cr_assert_eq(recv_str(a, fd, buf, sizeof buf, &from), -EAGAIN);
-	cr_assert_eq(stat_of(a, IPPROTO_UDP, "NoPorts"), 1);
-	cr_assert_eq(stat_of(a, IPPROTO_UDP, "InDatagrams"), 0);
+	cr_assert_eq(stack_counter(a, IPPROTO_UDP, "NoPorts"), 1);
+	cr_assert_eq(stack_counter(a, IPPROTO_UDP, "InDatagrams"), 0);
 
 	cr_assert_eq(sendto_str(b, srv, "peer", A_ADDR, 6000), 4);
 	run_ms(10);
 	cr_assert_eq(recv_str(a, fd, buf, sizeof buf, &from), 4);
 	cr_assert_str_eq(buf, "peer");
-	cr_assert_eq(stat_of(a, IPPROTO_UDP, "InDatagrams"), 1);
+	cr_assert_eq(stack_counter(a, IPPROTO_UDP, "InDatagrams"), 1);
 }
 
 Test(udp, connected_socket_wins_over_a_wildcard_on_the_same_port)
@@ -306,8 +294,8 @@ Test(udp, port_unreachable_gives_econnrefused_on_next_send_then_clears)
 	cr_assert_eq(connect_to(a, fd, B_ADDR, 99), 0);
 	cr_assert_eq(send_str(a, fd, "anyone?"), 7);
 	run_ms(10);
-	cr_assert_eq(stat_of(b, IPPROTO_UDP, "NoPorts"), 1);
-	cr_assert_eq(stat_of(b, IPPROTO_ICMP, "OutDestUnreachs"), 1);
+	cr_assert_eq(stack_counter(b, IPPROTO_UDP, "NoPorts"), 1);
+	cr_assert_eq(stack_counter(b, IPPROTO_ICMP, "OutDestUnreachs"), 1);
 	cr_assert(sock_poll(a, fd) & POLLERR);
 	cr_assert_eq(send_str(a, fd, "again"), -ECONNREFUSED);
 	cr_assert_eq(send_str(a, fd, "again"), 5, "reported once");
@@ -341,7 +329,7 @@ Test(udp, unconnected_socket_ignores_port_unreachable)
 
 	cr_assert_eq(sendto_str(a, fd, "x", B_ADDR, 99), 1);
 	run_ms(10);
-	cr_assert_eq(stat_of(b, IPPROTO_ICMP, "OutDestUnreachs"), 1);
+	cr_assert_eq(stack_counter(b, IPPROTO_ICMP, "OutDestUnreachs"), 1);
 	cr_assert_eq(sock_poll(a, fd) & POLLERR, 0);
 	cr_assert_eq(sendto_str(a, fd, "y", B_ADDR, 99), 1);
 }
@@ -409,8 +397,8 @@ Test(udp, receive_queue_is_bounded_and_overflow_is_counted)
 	while (sock_recvfrom(b, srv, buf, sizeof buf, 0, NULL, NULL) == 1000)
 		got++;
 	cr_assert_eq(got, 2, "2048 bytes hold two 1000-byte datagrams");
-	cr_assert_eq(stat_of(b, IPPROTO_UDP, "RcvbufErrors"), 8);
-	cr_assert_eq(stat_of(b, IPPROTO_UDP, "InDatagrams"), 2);
+	cr_assert_eq(stack_counter(b, IPPROTO_UDP, "RcvbufErrors"), 8);
+	cr_assert_eq(stack_counter(b, IPPROTO_UDP, "InDatagrams"), 2);
 	/* drained, it takes more again */
 	cr_assert_eq(sock_sendto(a, fd, d, sizeof d, 0, NULL, 0), 1000);
 	run_ms(10);
@@ -470,7 +458,7 @@ Test(udp, datagram_of_8000_bytes_both_ways)
 	cr_assert_eq(sock_recvfrom(b, srv, got, sizeof got, 0, (struct sockaddr *)&from, &flen),
 		     8000);
 	cr_assert_eq(memcmp(d, got, sizeof d), 0);
-	cr_assert_eq(stat_of(b, IPPROTO_IP, "ReasmOKs"), 1);
+	cr_assert_eq(stack_counter(b, IPPROTO_IP, "ReasmOKs"), 1);
 
 	cr_assert_eq(sock_sendto(b, srv, d, sizeof d, 0, (struct sockaddr *)&from, flen), 8000);
 	run_ms(10);
@@ -572,8 +560,8 @@ Test(udp_tap, bad_checksum_dropped_zero_checksum_accepted)
 	pkt[len - 1] ^= 0x40;
 	inject(len);
 	cr_assert_eq(sock_recvfrom(a, fd, buf, sizeof buf, 0, NULL, NULL), -EAGAIN);
-	cr_assert_eq(stat_of(a, IPPROTO_UDP, "InCsumErrors"), 1);
-	cr_assert_eq(stat_of(a, IPPROTO_UDP, "InErrors"), 1);
+	cr_assert_eq(stack_counter(a, IPPROTO_UDP, "InCsumErrors"), 1);
+	cr_assert_eq(stack_counter(a, IPPROTO_UDP, "InErrors"), 1);
 
 	inject(udp_packet(A_ADDR, 1000, 7, "nosum", 1));
 	cr_assert_eq(sock_recvfrom(a, fd, buf, sizeof buf, 0, NULL, NULL), 5);
@@ -592,7 +580,7 @@ Test(udp_tap, bad_lengths_are_errors)
 	len = udp_packet(A_ADDR, 1000, 7, "abcdef", 1);
 	put16(pkt + IP_HLEN + 4, 4);	/* shorter than the header */
 	inject(len);
-	cr_assert_eq(stat_of(a, IPPROTO_UDP, "InErrors"), 2);
+	cr_assert_eq(stack_counter(a, IPPROTO_UDP, "InErrors"), 2);
 	/* shorter than the IP payload: the rest is padding */
 	len = udp_packet(A_ADDR, 1000, 7, "abcdef", 1);
 	put16(pkt + IP_HLEN + 4, 8 + 3);
@@ -612,7 +600,7 @@ Test(udp_tap, closed_port_answers_port_unreachable)
 	cr_assert_eq(got[IP_HLEN], ICMP_UNREACH);
 	cr_assert_eq(got[IP_HLEN + 1], ICMP_UNREACH_PORT);
 	cr_assert_eq(memcmp(got + IP_HLEN + 8, pkt, len), 0, "quotes the datagram");
-	cr_assert_eq(stat_of(a, IPPROTO_UDP, "NoPorts"), 1);
+	cr_assert_eq(stack_counter(a, IPPROTO_UDP, "NoPorts"), 1);
 }
 
 Test(udp_tap, broadcast_reaches_every_listener_and_draws_no_unreachable)
@@ -631,5 +619,5 @@ Test(udp_tap, broadcast_reaches_every_listener_and_draws_no_unreachable)
 
 	inject(udp_packet(BCAST, 68, 4444, "nobody", 0));
 	cr_assert_eq(link_pending(l, LINK_B), 0, "no ICMP about a broadcast");
-	cr_assert_eq(stat_of(a, IPPROTO_UDP, "NoPorts"), 1);
+	cr_assert_eq(stack_counter(a, IPPROTO_UDP, "NoPorts"), 1);
 }
