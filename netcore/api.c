@@ -125,9 +125,9 @@ static long result(long r)
 
 /* ---- opening and closing ---- */
 
-static void output(void *arg, const uint8_t *pkt, size_t len)
+static void output(void *arg, const uint8_t *pkt, size_t len, unsigned gso)
 {
-	tun_write(arg, pkt, len);
+	tun_write(arg, pkt, len, gso);
 }
 
 static int fail(struct nc_stack *s, int err, const char *fmt, const char *what)
@@ -209,6 +209,7 @@ struct nc_stack *nc_open(const struct nc_config *cfg)
 		.addr = ntohl(cfg->addr.s_addr), .prefix = cfg->prefix,
 		.gw = ntohl(cfg->gw.s_addr), .mtu = cfg->mtu,
 		.msl_ms = cfg->msl_ms, .seed = seed,
+		.tso = 1,	/* tun_open asked the kernel for TSO4 */
 	};
 	s->core = stack_new(&sc, output, s);
 	if (s->core == NULL) {

@@ -49,7 +49,7 @@ uint64_t clock_now(void);
 
 /* tun.c: open (creating or attaching) a TUN; *created says which. */
 int tun_open(const char *name, char *actual, int *created);
-void tun_write(struct nc_stack *s, const uint8_t *pkt, size_t len);
+void tun_write(struct nc_stack *s, const uint8_t *pkt, size_t len, unsigned gso);
 /* Read one packet into s->rxbuf: 0, or -1 with errno (EAGAIN: none). */
 int tun_read(struct nc_stack *s, size_t *len, int *csum_ok);
 

@@ -216,11 +216,11 @@ static void put_header(struct stack *st, uint8_t *h, const struct ipsend *how,
 	put16(h + 10, cksum(h, IP_HLEN));
 }
 
-static void emit(struct stack *st, const uint8_t *pkt, size_t len)
+static void emit(struct stack *st, const uint8_t *pkt, size_t len, unsigned gso)
 {
 	st->ifs.opackets++;
 	st->ifs.obytes += len;
-	st->output(st->output_arg, pkt, len);
+	st->output(st->output_arg, pkt, len, gso);
 }
 
 /*
@@ -237,7 +237,7 @@ static void fragment(struct stack *st, const struct ipsend *how, size_t len, uin
 		uint8_t *h = st->obuf + off;
 
 		put_header(st, h, how, IP_HLEN + n, id, frag);
-		emit(st, h, IP_HLEN + n);
+		emit(st, h, IP_HLEN + n, 0);
 	}
 }
 
@@ -252,9 +252,9 @@ int ip_output(struct stack *st, const struct ipsend *how, size_t len)
 	}
 	if (IP_HLEN + len > IP_MAXPACKET)
 		return -EMSGSIZE;
-	if (IP_HLEN + len <= (size_t)st->mtu) {
+	if (IP_HLEN + len <= (size_t)st->mtu || how->gso) {
 		put_header(st, st->obuf, how, IP_HLEN + len, id, how->df ? IP_DF : 0);
-		emit(st, st->obuf, IP_HLEN + len);
+		emit(st, st->obuf, IP_HLEN + len, how->gso);
 		return 0;
 	}
 	if (how->df) {

@@ -38,6 +38,7 @@ struct ipsend {
 	uint32_t src, dst;	/* src 0: the stack's address */
 	uint8_t proto, ttl, tos;	/* ttl 0: IP_DEFTTL */
 	int df;
+	unsigned gso;		/* TCP super-packet of segments this big, or 0 */
 };
 
 static inline uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }

@@ -87,6 +87,7 @@ struct stack *stack_new(const struct stack_config *cfg, stack_output_fn out, voi
 	st->mask = prefix_mask(cfg->prefix);
 	st->gw = cfg->gw;
 	st->mtu = cfg->mtu;
+	st->tso = cfg->tso;
 	st->msl_ms = cfg->msl_ms ? cfg->msl_ms : 30000;
 	st->output = out;
 	st->output_arg = arg;

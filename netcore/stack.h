@@ -18,8 +18,11 @@ struct udp;
 struct sock;
 struct socktab;
 
-/* Packet output: one whole IPv4 packet, valid only during the call. */
-typedef void (*stack_output_fn)(void *arg, const uint8_t *pkt, size_t len);
+/* Packet output: one IPv4 packet, valid only during the call. gso 0: a
+ * whole packet; otherwise a TCP super-packet the link cuts into segments
+ * of gso payload bytes (TCP segmentation offload, when the stack's
+ * config asked for it). */
+typedef void (*stack_output_fn)(void *arg, const uint8_t *pkt, size_t len, unsigned gso);
 
 struct stack_config {
 	uint32_t addr;		/* host byte order, like every address inside */
@@ -28,6 +31,7 @@ struct stack_config {
 	int mtu;
 	unsigned msl_ms;	/* 0 means 30000 */
 	uint64_t seed;		/* for ISNs, ports, IP ids; tests fix it */
+	int tso;		/* the link takes TCP super-packets (gso) */
 };
 
 /* Counters. The names in stats.c's tables must follow these fields. */
@@ -87,6 +91,7 @@ int stack_stats(struct stack *st, int proto, struct nc_stat *out, int max);
 struct stack {
 	uint32_t addr, mask, gw;
 	int prefix, mtu;
+	int tso;		/* see stack_config */
 	unsigned msl_ms;
 	uint64_t now;		/* µs, set by stack_input/stack_advance */
 

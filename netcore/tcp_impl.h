@@ -20,6 +20,7 @@ struct sock;
 
 enum {
 	TCP_HLEN = 20,
+	TCP_MAXHLEN = 60,	/* header with the most options */
 	TCP_MAXOPT = 40,
 
 	/* header flags */

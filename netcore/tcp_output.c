@@ -158,7 +158,7 @@ static size_t options(const struct stack *st, const struct tcb *t, uint8_t *o, u
 }
 
 static void checksum_and_send(struct stack *st, uint32_t src, uint32_t dst, uint8_t ttl,
-			      uint8_t tos, size_t len)
+			      uint8_t tos, size_t len, unsigned gso)
 {
 	uint8_t *h = st->obuf + IP_HLEN;
 
@@ -166,7 +166,7 @@ static void checksum_and_send(struct stack *st, uint32_t src, uint32_t dst, uint
 	put16(h + 16, cksum_fold(cksum_add(cksum_pseudo(src, dst, IP_PROTO_TCP, len), h, len)));
 	st->tcp->stats.out_segs++;
 	ip_output(st, &(struct ipsend){ .src = src, .dst = dst, .proto = IP_PROTO_TCP,
-					.ttl = ttl, .tos = tos, .df = 1 }, len);
+					.ttl = ttl, .tos = tos, .df = 1, .gso = gso }, len);
 }
 
 /* Send one segment of t: len bytes of the send queue from seq. */
@@ -175,6 +175,7 @@ static void send_seg(struct stack *st, struct tcb *t, uint32_t seq, uint32_t len
 	uint8_t *h = st->obuf + IP_HLEN;
 	size_t optlen = options(st, t, h + TCP_HLEN, flags);
 	size_t hlen = TCP_HLEN + ((optlen + 3) & ~(size_t)3);
+	uint32_t room = seg_room(t);
 
 	memset(h + TCP_HLEN + optlen, OPT_EOL, hlen - TCP_HLEN - optlen);
 	put16(h, t->lport);
@@ -197,7 +198,7 @@ static void send_seg(struct stack *st, struct tcb *t, uint32_t seq, uint32_t len
 		t->retrans++;
 	}
 	checksum_and_send(st, t->laddr, t->faddr, t->so ? t->so->ttl : t->ttl,
-			  t->so ? t->so->tos : t->tos, hlen + len);
+			  t->so ? t->so->tos : t->tos, hlen + len, len > room ? room : 0);
 }
 
 void tcp_respond(struct stack *st, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
@@ -214,7 +215,7 @@ void tcp_respond(struct stack *st, uint32_t src, uint32_t dst, uint16_t sport, u
 	h[13] = flags;
 	if (flags & SEG_RST)
 		st->tcp->stats.out_rsts++;
-	checksum_and_send(st, src, dst, 0, 0, TCP_HLEN);
+	checksum_and_send(st, src, dst, 0, 0, TCP_HLEN, 0);
 }
 
 static void tcp_send_ack(struct stack *st, struct tcb *t)
@@ -286,6 +287,15 @@ static uint32_t limited_transmit(const struct tcb *t)
 	return t->in_recovery ? 0 : (t->dupacks < 2 ? t->dupacks : 2u) * t->mss;
 }
 
+/* The most new data one segment may carry: the room of one, or with
+ * segmentation offload as many full ones as a 64 KiB packet holds. */
+static uint32_t seg_max(const struct stack *st, const struct tcb *t, uint32_t room)
+{
+	uint32_t n = (IP_MAXPACKET - IP_HLEN - TCP_MAXHLEN) / room;
+
+	return st->tso && n > 1 && !seq_lt(t->snd_nxt, t->snd_max) ? n * room : room;
+}
+
 /* Send the next segment the windows allow; 0 when there is none. */
 static int send_one(struct stack *st, struct tcb *t)
 {
@@ -300,7 +310,7 @@ static int send_one(struct stack *st, struct tcb *t)
 	inflight = t->snd_nxt - t->snd_una;
 	usable = wnd > inflight ? wnd - inflight : 0;
 	avail = seq_lt(t->snd_nxt, end) ? end - t->snd_nxt : 0;
-	len = min32(min32(avail, room), usable);
+	len = min32(min32(avail, seg_max(st, t, room)), usable);
 	fin = fin_due(t) && seq_leq(t->snd_nxt, end) && t->snd_nxt + len == end;
 	if (len == 0 && !fin)
 		return 0;

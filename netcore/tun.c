@@ -3,7 +3,8 @@
  * (IFF_VNET_HDR). The header lets the kernel hand us TCP super-packets of
  * up to 64 KiB with a partial checksum (TSO and checksum offload), so a
  * bulk transfer costs one read per 64 KiB instead of one per segment.
- * What we send carries an empty header: whole packets, checksums done.
+ * What we send is whole packets, checksums done, or TCP super-packets the
+ * kernel cuts into segments (gso_size), so sending is cheap too.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -54,9 +55,15 @@ int tun_open(const char *name, char *actual, int *created)
 	return fd;
 }
 
-void tun_write(struct nc_stack *s, const uint8_t *pkt, size_t len)
+void tun_write(struct nc_stack *s, const uint8_t *pkt, size_t len, unsigned gso)
 {
 	struct virtio_net_hdr vh = { .gso_type = VIRTIO_NET_HDR_GSO_NONE };
+
+	if (gso) {	/* the kernel cuts it into segments of gso bytes */
+		vh.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+		vh.gso_size = (uint16_t)gso;
+		vh.hdr_len = (uint16_t)(IP_HLEN + (pkt[IP_HLEN + 12] >> 4) * 4);
+	}
 	struct iovec iov[2] = { { &vh, sizeof vh }, { (void *)pkt, len } };
 
 	if (s->pcap)

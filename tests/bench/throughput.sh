@@ -1,27 +1,22 @@
 #!/bin/bash
-# Bulk download: the Linux kernel's own TCP against slashnet, same run.
+# Bulk transfer, the Linux kernel's own TCP against slashnet, same run:
 #
-#   kernel:   socat sends SIZE bytes over loopback; dd reads them from a
-#             kernel socket (bash's /dev/tcp) and drops them
-#   slashnet: socat (kernel) sends SIZE bytes through the TUN to netcore;
-#             dd reads /net/tcp/N/data and drops them
+#   download  kernel:   socat sends SIZE bytes over loopback; dd reads them
+#                       from a kernel socket (bash's /dev/tcp)
+#             slashnet: socat (kernel) sends through the TUN to netcore;
+#                       dd reads /net/tcp/N/data
+#   upload    kernel:   dd writes to a kernel socket; socat drops the bytes
+#             slashnet: dd writes /net/tcp/N/data; socat (kernel) drops them
 #
-# Prints both rates and the ratio. Runs in its own namespaces (the e2e
-# library's), so it touches nothing outside. SIZE in MiB (default 1000).
+# Prints the rates and the ratios. Runs in its own namespaces (the e2e
+# library's), so it touches nothing outside. SIZE_MB in MiB (default 1000).
 . "$(dirname "$0")/../e2e/lib.sh"
 
 SIZE_MB=${SIZE_MB:-1000}
 BYTES=$((SIZE_MB * 1024 * 1024))
+PORT=9000
 
 now() { date +%s.%N; }
-
-# sender PORT ADDR: socat serving BYTES of zeros on ADDR:PORT, once.
-sender() {
-	timeout 120 socat -b 262144 -u OPEN:/dev/zero,readbytes=$BYTES \
-		TCP-LISTEN:"$1",bind="$2",reuseaddr &
-	E2E_PIDS+=($!)
-	wait_listen "$1" || return 1
-}
 
 rate() {	# MB/s from bytes and two times
 	echo "$1 $2 $3" | awk '{ printf "%.0f", $1 / ($3 - $2) / 1e6 }'
@@ -32,38 +27,73 @@ copied() {
 	awk '/bytes/ { print $1 }' | tail -n 1
 }
 
-kernel_rate() {
-	local t0 t1 got
-	sender 9001 127.0.0.1 || return 1
-	t0=$(now)
-	got=$(timeout 120 dd of=/dev/null bs=1M </dev/tcp/127.0.0.1/9001 2>&1 | copied)
-	t1=$(now)
-	[ "$got" -eq "$BYTES" ] || return 1
-	rate "$BYTES" "$t0" "$t1"
+# peer ADDR DIRECTION: a kernel socat on ADDR:PORT (a new port each time)
+# that sends BYTES of zeros (down) or drops what it gets (up), once.
+peer() {
+	PORT=$((PORT + 1))
+	if [ "$2" = down ]; then
+		timeout 120 socat -b 262144 -u OPEN:/dev/zero,readbytes=$BYTES \
+			TCP-LISTEN:$PORT,bind="$1",reuseaddr &
+	else
+		timeout 120 socat -b 262144 -u TCP-LISTEN:$PORT,bind="$1",reuseaddr \
+			OPEN:/dev/null &
+	fi
+	E2E_PIDS+=($!)
+	wait_listen $PORT
 }
 
-slashnet_rate() {
-	local n t0 t1 got
-	sender 9002 10.77.0.1 || return 1
+# timed COMMAND...: run it (a dd), print "BYTES T0 T1".
+timed() {
+	local t0 t1 got
+	t0=$(now)
+	got=$("$@" 2>&1 | copied)
+	t1=$(now)
+	echo "$got $t0 $t1"
+}
+
+# result "BYTES T0 T1": the rate, or nothing if not every byte went.
+result() {
+	set -- $1
+	[ "${1:-0}" -eq "$BYTES" ] && rate "$1" "$2" "$3"
+}
+
+kernel_down() {
+	peer 127.0.0.1 down || return 1
+	result "$(timed timeout 120 bash -c "dd of=/dev/null bs=1M </dev/tcp/127.0.0.1/$PORT")"
+}
+
+kernel_up() {
+	peer 127.0.0.1 up || return 1
+	result "$(timed timeout 120 bash -c "dd if=/dev/zero bs=1M count=$SIZE_MB \
+		iflag=fullblock >/dev/tcp/127.0.0.1/$PORT")"
+}
+
+# slashnet DIRECTION: the same through a /net conversation.
+slashnet() {
+	local n r
+	peer 10.77.0.1 "$1" || return 1
 	exec 3<>"$MNT/tcp/clone"
 	read -r n <&3
-	echo "connect 10.77.0.1!9002" >&3 || return 1
-	t0=$(now)
-	got=$(timeout 120 dd if="$MNT/tcp/$n/data" of=/dev/null bs=1M 2>&1 | copied)
-	t1=$(now)
+	echo "connect 10.77.0.1!$PORT" >&3 || return 1
+	if [ "$1" = down ]; then
+		r=$(timed timeout 120 dd if="$MNT/tcp/$n/data" of=/dev/null bs=1M)
+	else
+		r=$(timed timeout 120 dd if=/dev/zero of="$MNT/tcp/$n/data" bs=1M \
+			count=$SIZE_MB iflag=fullblock)
+	fi
 	exec 3>&-
-	[ "$got" -eq "$BYTES" ] || return 1
-	rate "$BYTES" "$t0" "$t1"
+	result "$r"
+}
+
+report() {	# report WHAT KERNEL OURS
+	check "$1: kernel transfer of $SIZE_MB MiB completes" test -n "$2"
+	check "$1: slashnet transfer of $SIZE_MB MiB completes" test -n "$3"
+	[ -n "$2" ] && [ -n "$3" ] || return
+	printf '%-9s kernel %5s MB/s   slashnet %5s MB/s   ratio %s\n' "$1" "$2" "$3" \
+		"$(echo "$3 $2" | awk '{ printf "%.2f", $1 / $2 }')"
 }
 
 check "the daemon mounts $MNT" start_daemon
-k=$(kernel_rate) || k=
-s=$(slashnet_rate) || s=
-check "kernel transfer of $SIZE_MB MiB completes" test -n "$k"
-check "slashnet transfer of $SIZE_MB MiB completes" test -n "$s"
-if [ -n "$k" ] && [ -n "$s" ]; then
-	echo "kernel TCP (loopback, dd):   $k MB/s"
-	echo "slashnet (dd tcp/N/data):    $s MB/s"
-	echo "ratio:                       $(echo "$s $k" | awk '{ printf "%.2f", $1 / $2 }')"
-fi
+report download "$(kernel_down)" "$(slashnet down)"
+report upload "$(kernel_up)" "$(slashnet up)"
 stop_daemon

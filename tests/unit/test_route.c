@@ -7,11 +7,12 @@
 
 static struct stack *st;
 
-static void discard(void *arg, const uint8_t *pkt, size_t len)
+static void discard(void *arg, const uint8_t *pkt, size_t len, unsigned gso)
 {
 	(void)arg;
 	(void)pkt;
 	(void)len;
+	(void)gso;
 }
 
 static void setup(void)

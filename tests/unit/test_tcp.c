@@ -84,6 +84,44 @@ Test(tcp, bulk_one_megabyte)
 	cr_assert_eq(pump(b, s, a, c, 1 << 20, 10000), 1 << 20);
 }
 
+/* With segmentation offload new data leaves in super-packets of whole
+ * segments, up to 64 KiB; resends are single segments again. */
+static size_t biggest;
+
+static int measure(void *arg, int dir, const uint8_t *pkt, size_t len)
+{
+	(void)arg;
+	(void)pkt;
+	if (dir == LINK_A_TO_B && len > biggest)
+		biggest = len;
+	return LINK_PASS;
+}
+
+Test(tcp, segmentation_offload_sends_super_packets)
+{
+	int c, s;
+
+	a->tso = 1;
+	make_pair(80, &c, &s);
+	biggest = 0;
+	link_set_filter(l, measure, NULL);
+	cr_assert_eq(pump(a, c, b, s, 4 << 20, 10000), 4 << 20);
+	cr_assert_gt(biggest, 60000, "super-packets went out (biggest %zu)", biggest);
+	cr_assert_leq(biggest, 65535);
+}
+
+Test(tcp, segmentation_offload_over_a_bad_link)
+{
+	struct link_impair imp = { .drop = 0.10, .dup = 0.05, .reorder = 0.05 };
+	int c, s;
+
+	a->tso = 1;
+	make_pair(80, &c, &s);
+	link_set_impair(l, LINK_A_TO_B, &imp);
+	link_set_impair(l, LINK_B_TO_A, &imp);
+	cr_assert_eq(pump(a, c, b, s, 4 << 20, 3600 * 1000), 4 << 20);
+}
+
 /* 10 MB each way over a link that loses 10%, duplicates 5% and reorders
  * 5% of the packets in both directions: every byte arrives, in order. */
 static void lossy(void)
