@@ -16,7 +16,6 @@
 enum {
 	PARKED = -1,
 	MAXARGS = 4,
-	SHUT_ABORT = 3,		/* nc_shutdown how: RST, straight to Closed */
 };
 
 struct ctlreq {
@@ -196,7 +195,7 @@ static int any_bind(struct ctlreq *x, struct conv *c)
 static int any_hangup(struct ctlreq *x, struct conv *c)
 {
 	(void)x;
-	return nc_shutdown(fs.st, c->sock, SHUT_ABORT) < 0 ? errno : 0;
+	return nc_shutdown(fs.st, c->sock, NC_SHUT_ABORT) < 0 ? errno : 0;
 }
 
 static int tcp_shutdown(struct ctlreq *x, struct conv *c)

@@ -8,6 +8,7 @@
 #ifndef NETCORE_SOCK_H
 #define NETCORE_SOCK_H
 
+#include <netcore/netcore.h>
 #include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -85,7 +86,6 @@ enum {
 	SOCK_DEF_BUF = 1024 * 1024,	/* default SO_RCVBUF / SO_SNDBUF */
 	SOCK_MAX_BUF = 4 * 1024 * 1024,
 	SOCK_MIN_BUF = 2048,
-	NC_SHUT_ABORT = 3,	/* nc_shutdown how: RST, go to Closed */
 	EPHEMERAL_LO = 32768,
 	EPHEMERAL_HI = 60999,
 };

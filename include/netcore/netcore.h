@@ -71,7 +71,11 @@ ssize_t nc_sendto(struct nc_stack *st, int s, const void *buf, size_t len, int f
 		  const struct sockaddr *to, socklen_t tolen);
 ssize_t nc_recvfrom(struct nc_stack *st, int s, void *buf, size_t len, int flags,
 		    struct sockaddr *from, socklen_t *fromlen);
+/* how: SHUT_RD, SHUT_WR, SHUT_RDWR, or NC_SHUT_ABORT: an abortive close
+ * that keeps the socket (TCP: RST to the peer, straight to Closed; then
+ * recv gives 0 and send EPIPE; UDP: the association dissolves). */
 int nc_shutdown(struct nc_stack *st, int s, int how);
+enum { NC_SHUT_ABORT = 3 };
 int nc_close(struct nc_stack *st, int s);
 int nc_getsockname(struct nc_stack *st, int s, struct sockaddr *addr, socklen_t *len);
 int nc_getpeername(struct nc_stack *st, int s, struct sockaddr *addr, socklen_t *len);
