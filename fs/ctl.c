@@ -209,16 +209,20 @@ static int tcp_shutdown(struct ctlreq *x, struct conv *c)
 	return EINVAL;
 }
 
+/* keepalive [MS]: probes after 2 hours idle, or as Plan 9's keepalive
+ * timer, after MS idle and every MS then (whole seconds, rounded up). */
 static int tcp_keepalive(struct ctlreq *x, struct conv *c)
 {
-	int ms, err = 0;
+	int ms, s, err = 0;
 
 	if (x->argc == 2 && (err = number(x->argv[1], 1, 24 * 3600 * 1000, &ms)) != 0)
 		return err;
 	err = sockopt(c, SOL_SOCKET, SO_KEEPALIVE, 1);
-	if (err == 0 && x->argc == 2)
-		err = sockopt(c, IPPROTO_TCP, TCP_KEEPINTVL, (ms + 999) / 1000);
-	return err;
+	if (err || x->argc == 1)
+		return err;
+	s = (ms + 999) / 1000;
+	err = sockopt(c, IPPROTO_TCP, TCP_KEEPIDLE, s);
+	return err ? err : sockopt(c, IPPROTO_TCP, TCP_KEEPINTVL, s);
 }
 
 static int tcp_nodelay(struct ctlreq *x, struct conv *c)

@@ -1,0 +1,53 @@
+#!/bin/bash
+# ctl options of a TCP conversation reach the wire: `ttl` and `tos` in
+# the IP header of what it sends, `keepalive MS` as probes after MS idle,
+# `backlog N` as the bound of calls waiting for listen.
+. "$(dirname "$0")/lib.sh"
+
+PCAP=$E2E_DIR/cap.pcap
+
+# Packets 10.77.0.2 sent to port 9000, as tcpdump -v prints them.
+ours() {
+	tcpdump -nv -r "$PCAP" 'src host 10.77.0.2 and dst port 9000' 2>/dev/null
+}
+
+check "the daemon mounts $MNT" start_daemon --pcap "$PCAP"
+kernel_sink 9000
+clone tcp
+check "ttl 7" ctl "ttl 7"
+check "tos 0x10" ctl "tos 16"
+check "connect" ctl 'connect 10.77.0.1!9000'
+check "the peer accepted" wait_for "$E2E_DIR/sink.out" accepted 5
+echo hello >"$CONV/data"
+check_gt "packets we sent are in the capture" "$(ours | grep -cE '^[0-9]')" 1
+check "every packet we sent has ttl 7" test -z "$(ours | grep -E '^[0-9]' | grep -v 'ttl 7,')"
+check "and tos 0x10" test -z "$(ours | grep -E '^[0-9]' | grep -v 'tos 0x10,')"
+
+# An idle connection with keepalive 1000 sends probes about every second.
+before=$(ours | grep -cE '^[0-9]')
+check "keepalive 1000" ctl "keepalive 1000"
+probes=0
+for ((i = 0; i < 100; i++)); do		# at most 5 s
+	probes=$(($(ours | grep -cE '^[0-9]') - before))
+	[ "$probes" -ge 2 ] && break
+	sleep 0.05
+done
+check_gt "keepalive probes went out while idle ($probes)" "$probes" 1
+echo hangup >&"$CONV_FD"
+
+# backlog 1: with nobody opening listen, two calls wait (the queue and
+# the one Linux also lets in); a third kernel connect gets no answer.
+clone tcp
+check "backlog 1" ctl "backlog 1"
+check "announce 8080" ctl "announce 8080"
+for i in 1 2 3; do
+	timeout 10 socat -u - TCP:10.77.0.2:8080 </dev/zero >/dev/null 2>&1 &
+	E2E_PIDS+=($!)
+done
+waiting=0
+for ((i = 0; i < 100; i++)); do
+	waiting=$(ss -Htn state syn-sent 'dport = :8080' | wc -l)
+	[ "$waiting" -ge 1 ] && [ "$(ss -Htn state established 'dport = :8080' | wc -l)" -ge 1 ] && break
+	sleep 0.05
+done
+check_gt "a call beyond the backlog waits in SYN-SENT" "$waiting" 0
