@@ -348,7 +348,7 @@ static int serve(struct options *o, int statusfd)
 			detach(statusfd);
 		r = nc_run(fs.st);
 		if (r < 0)
-			logmsg(LOG_ERR, "event loop: %s", strerror(errno));
+			logmsg(LOG_ERR, "%s: the network is gone: %s", o->cfg.tun, strerror(errno));
 	}
 	stop(sigfd);
 	fuse_opt_free_args(&o->fargs);

@@ -50,7 +50,8 @@ uint64_t clock_now(void);
 /* tun.c: open (creating or attaching) a TUN; *created says which. */
 int tun_open(const char *name, char *actual, int *created);
 void tun_write(struct nc_stack *s, const uint8_t *pkt, size_t len, unsigned gso);
-/* Read one packet into s->rxbuf: 0, or -1 with errno (EAGAIN: none). */
+/* Read one packet into s->rxbuf (*len 0: nothing usable): 0, or -1
+ * with errno (EAGAIN: none waiting). */
 int tun_read(struct nc_stack *s, size_t *len, int *csum_ok);
 
 /* nl.c: bring the host side up: link up, MTU, address gw/prefix. */

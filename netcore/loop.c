@@ -94,13 +94,18 @@ static void drain(int fd)
 		;
 }
 
-/* Read a batch of packets; the readers see them as one batch of events. */
-static void read_tun(struct nc_stack *s, uint64_t now)
+/* Read a batch of packets; the readers see them as one batch of events.
+ * -1 with errno when the TUN itself failed (the device was deleted). */
+static int read_tun(struct nc_stack *s, uint64_t now)
 {
 	size_t len;
 	int csum_ok;
 
-	for (int i = 0; i < TUN_BATCH && tun_read(s, &len, &csum_ok) == 0; i++) {
+	for (int i = 0; i < TUN_BATCH; i++) {
+		if (tun_read(s, &len, &csum_ok) < 0)
+			return errno == EAGAIN || errno == EINTR ? 0 : -1;
+		if (len == 0)
+			continue;
 		if (s->pcap)
 			pcap_write(s->pcap, s->rxbuf, len);
 		if (csum_ok)
@@ -108,36 +113,40 @@ static void read_tun(struct nc_stack *s, uint64_t now)
 		else
 			stack_input(s->core, now, s->rxbuf, len);
 	}
+	return 0;
 }
 
-static void dispatch(struct nc_stack *s, int fd, uint64_t now)
+/* Serve one ready descriptor; -1 with errno when the TUN failed. */
+static int dispatch(struct nc_stack *s, int fd, uint64_t now)
 {
-	if (fd == s->tunfd) {
-		read_tun(s, now);
-		return;
-	}
+	if (fd == s->tunfd)
+		return read_tun(s, now);
 	if (fd == s->timerfd || fd == s->evfd) {
 		drain(fd);
 		if (fd == s->timerfd)
 			s->armed = UINT64_MAX;
-		return;
+		return 0;
 	}
 	for (int i = 0; i < s->nwatch; i++) {
 		if (s->watches[i].fd == fd) {
 			s->watches[i].ready(s->watches[i].arg);
-			return;
+			break;
 		}
 	}
+	return 0;
 }
 
+/* Until nc_stop: 0. A failed TUN (deleted under us) or epoll: -1 with
+ * errno, since the stack has no network left. */
 int loop_run(struct nc_stack *s)
 {
 	struct epoll_event evs[MAX_EVENTS];
+	int err = 0;
 
 	pthread_mutex_lock(&s->lock);
 	s->loop_thread = pthread_self();
 	s->in_loop = 1;
-	while (!s->stopping) {
+	while (!s->stopping && !err) {
 		uint64_t now;
 		int n;
 
@@ -146,18 +155,24 @@ int loop_run(struct nc_stack *s)
 		n = epoll_wait(s->epfd, evs, MAX_EVENTS, -1);
 		pthread_mutex_lock(&s->lock);
 		if (n < 0 && errno != EINTR)
-			break;
+			err = errno;
 		now = clock_now();
-		for (int i = 0; i < n; i++)
-			dispatch(s, evs[i].data.fd, now);
+		for (int i = 0; i < n && !err; i++)
+			if (dispatch(s, evs[i].data.fd, now) < 0)
+				err = errno;
 		stack_advance(s->core, clock_now());
 		stack_flush(s->core);
 		if (s->pcap)
 			fflush(s->pcap);
 	}
 	s->in_loop = 0;
+	if (err) {	/* threads blocked in the API must not wait for it */
+		s->stopping = 1;
+		pthread_cond_broadcast(&s->cond);
+	}
 	pthread_mutex_unlock(&s->lock);
-	return s->stopping ? 0 : -1;
+	errno = err;
+	return err ? -1 : 0;
 }
 
 int nc_loop_watch(struct nc_stack *s, int fd, void (*ready)(void *), void *arg)

@@ -79,9 +79,9 @@ int tun_read(struct nc_stack *s, size_t *len, int *csum_ok)
 	struct iovec iov[2] = { { &vh, sizeof vh }, { s->rxbuf, IP_MAXPACKET } };
 	ssize_t n = readv(s->tunfd, iov, 2);
 
-	if (n < (ssize_t)sizeof vh)
+	if (n < 0)
 		return -1;
-	*len = (size_t)n - sizeof vh;
+	*len = (size_t)n < sizeof vh ? 0 : (size_t)n - sizeof vh;
 	/* A partial checksum from the kernel itself needs no checking. */
 	*csum_ok = (vh.flags & (VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID)) != 0;
 	return 0;
