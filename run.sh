@@ -26,7 +26,7 @@ die() {
 }
 
 # Install the Debian packages that are missing (one apt-get update first).
-deps() {
+packages() {
 	local p missing=()
 
 	for p in "${DEPS[@]}"; do
@@ -39,6 +39,18 @@ deps() {
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -q || die "apt-get update failed"
 	apt-get install -y -q "${missing[@]}" </dev/null || die "apt-get install failed"
+}
+
+# The kernel's TUN and FUSE devices, loading their modules if need be.
+devices() {
+	[ -c /dev/net/tun ] || modprobe tun || die "no /dev/net/tun (modprobe tun failed)"
+	[ -c /dev/fuse ] || modprobe fuse || die "no /dev/fuse (modprobe fuse failed)"
+}
+
+# What the build and the daemon need on this machine.
+deps() {
+	packages
+	devices
 }
 
 # build DIR [MESON OPTIONS...]: configure once, then build.
