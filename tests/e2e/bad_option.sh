@@ -1,6 +1,6 @@
 #!/bin/bash
-# A bad option, a bad value, or a mountpoint in use: one line on stderr,
-# exit status 1, nothing left behind.
+# A bad option, a bad value, a mountpoint in use or a TUN that cannot be
+# opened: one line on stderr, exit status 1, nothing left behind.
 . "$(dirname "$0")/lib.sh"
 
 # expect_refusal WHAT ARGS...: the daemon must exit 1 with one line on stderr.
@@ -26,6 +26,10 @@ check "no sn0 left" no_link sn0
 
 check "the daemon mounts $MNT" start_daemon
 expect_refusal "mountpoint in use" -f --tun sn1 --addr 10.78.0.2/24 --gw 10.78.0.1 "$MNT"
+mkdir "$E2E_DIR/other"
+expect_refusal "TUN in use" -f --tun sn0 "$E2E_DIR/other"
+check "nothing mounted there" not_mounted "$E2E_DIR/other"
+expect_refusal "TUN name too long" -f --tun sn0-with-a-name-too-long "$E2E_DIR/other"
 check "the first daemon still serves" test -d "$MNT/tcp"
 check "the refused daemon left no sn1" no_link sn1
 stop_daemon
