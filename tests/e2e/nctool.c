@@ -8,6 +8,10 @@
  *   get HOST PORT PATH          HTTP/1.0 GET; the body goes to stdout
  *   serve PORT FILE [COUNT]     answer COUNT HTTP requests (default 1) with FILE
  *   connect HOST PORT [MS]      connect with a timeout of MS (default 75000)
+ *   pollconnect HOST PORT MS    the same the event-loop way: a non-blocking
+ *                               connect (EINPROGRESS), nc_poll for POLLOUT
+ *                               at most MS, then SO_ERROR; "timeout" if
+ *                               nc_poll saw nothing
  *
  * connect prints "connected" or the errno's name (ECONNREFUSED …); every
  * command exits 0 on success, 2 when the network said no, 1 on misuse.
@@ -30,7 +34,7 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: nctool [--tun NAME] [--addr CIDR] [--gw ADDR] [--mtu N] "
 			"[--no-config] [--pcap FILE] get HOST PORT PATH | serve PORT FILE [COUNT] | "
-			"connect HOST PORT [MS]\n");
+			"connect HOST PORT [MS] | pollconnect HOST PORT MS\n");
 	return 1;
 }
 
@@ -76,6 +80,38 @@ static int cmd_connect(char **av, int ac)
 		return fail("connect");
 	printf("connected\n");
 	nc_close(st, s);
+	return 0;
+}
+
+static int cmd_pollconnect(char **av, int ac)
+{
+	struct sockaddr_in sin;
+	struct nc_pollfd p = { .events = POLLOUT };
+	socklen_t len = sizeof(int);
+	int n, err = 0;
+
+	if (ac < 3 || sockaddr_of(av[0], av[1], &sin) < 0)
+		return usage();
+	p.fd = nc_socket(st, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	if (p.fd < 0)
+		return fail("socket");
+	if (nc_connect(st, p.fd, (struct sockaddr *)&sin, sizeof sin) == 0 || errno != EINPROGRESS)
+		return fail("connect did not say EINPROGRESS");
+	n = nc_poll(st, &p, 1, atoi(av[2]));
+	if (n < 0)
+		return fail("poll");
+	if (n == 0) {
+		printf("timeout\n");
+		return 2;
+	}
+	if (nc_getsockopt(st, p.fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		return fail("getsockopt");
+	if (err) {
+		errno = err;
+		return fail("connect");
+	}
+	printf("connected\n");
+	nc_close(st, p.fd);
 	return 0;
 }
 
@@ -242,6 +278,8 @@ int main(int argc, char **argv)
 		r = cmd_serve(argv, argc);
 	else if (strcmp(argv[-1], "connect") == 0)
 		r = cmd_connect(argv, argc);
+	else if (strcmp(argv[-1], "pollconnect") == 0)
+		r = cmd_pollconnect(argv, argc);
 	else
 		r = usage();
 	fflush(stdout);
