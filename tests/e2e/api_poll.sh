@@ -6,8 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 
 check "the TUN sn0 is made, host side 10.77.0.1" make_tun
-spawn echo kpeer tcp-echo 10.77.0.1 7777
-check "the kernel echo server is ready" wait_for "$E2E_DIR/echo.out" ready
+kernel_echo 7777
 check_eq "to a listening port" connected \
 	"$(timeout 20 "$NCTOOL" --no-config pollconnect 10.77.0.1 7777 5000 2>/dev/null)"
 check_eq "to a closed port" ECONNREFUSED \

@@ -49,8 +49,7 @@ wait_for_count() {
 }
 
 check "the daemon mounts $MNT" start_daemon
-spawn echo kpeer tcp-echo 10.77.0.1 7777
-check "the kernel echo server is ready" wait_for "$E2E_DIR/echo.out" ready
+kernel_echo 7777
 start=$SECONDS
 round 1
 echo "# round 1: $((SECONDS - start)) s"

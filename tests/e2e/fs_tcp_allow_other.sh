@@ -9,8 +9,7 @@ as_nobody() {
 }
 
 check "the daemon mounts $MNT with -o allow_other" start_daemon -o allow_other
-spawn echo kpeer tcp-echo 10.77.0.1 7777
-check "the kernel echo server is ready" wait_for "$E2E_DIR/echo.out" ready
+kernel_echo 7777
 
 clone tcp
 echo "announce *!8080" >&"$CONV_FD"

@@ -22,8 +22,7 @@ wait_state() {
 }
 
 check "the daemon mounts $MNT" start_daemon
-spawn echo kpeer tcp-echo 10.77.0.1 7777
-check "the kernel echo server is ready" wait_for "$E2E_DIR/echo.out" ready
+kernel_echo 7777
 check "nftables drops TCP to port 7777 from ports 40000-40001" nft -f - <<'NFT'
 table inet e2e {
 	chain in {

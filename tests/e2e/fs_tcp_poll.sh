@@ -5,8 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 
 check "the daemon mounts $MNT" start_daemon
-spawn echo kpeer tcp-echo 10.77.0.1 7777
-check "the kernel echo server is ready" wait_for "$E2E_DIR/echo.out" ready
+kernel_echo 7777
 
 clone tcp
 echo "connect 10.77.0.1!7777" >&"$CONV_FD"

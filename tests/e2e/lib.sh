@@ -261,6 +261,13 @@ ctl() {
 	echo "$*" >&"$CONV_FD"
 }
 
+# kernel_echo PORT: the kernel's tcp-echo (kpeer.py) on 10.77.0.1:PORT,
+# ready; it reports in $E2E_DIR/echo.out.
+kernel_echo() {
+	spawn echo kpeer tcp-echo 10.77.0.1 "$1"
+	check "the kernel echo server is ready" wait_for "$E2E_DIR/echo.out" ready
+}
+
 # kernel_sink PORT: the kernel's tcp-sink (kpeer.py) on 10.77.0.1:PORT,
 # ready; it reports in $E2E_DIR/sink.out.
 kernel_sink() {
