@@ -215,17 +215,19 @@ static void synsent_input(struct stack *st, struct tcb *t, struct seg *s)
 
 /* ---- the send side: acknowledgments and window ---- */
 
+/* An RTT sample: the timed segment's, to the microsecond, or else the
+ * timestamp echo's (RFC 7323), whose millisecond ticks say nothing about
+ * a round trip under one millisecond. */
 static void rtt_from_ack(struct stack *st, struct tcb *t, const struct seg *s)
 {
-	if (t->ts_ok && s->has_ts && s->tsecr != 0) {
-		uint32_t ms = tcp_ts_now(st, t) - s->tsecr;
-		if (ms < 3600u * 1000)	/* an echo from this century */
-			tcp_rtt_sample(t, ms * 1000);
-	} else if (t->timing && seq_gt(s->ack, t->rtt_seq)) {
+	if (t->timing && seq_gt(s->ack, t->rtt_seq)) {
 		tcp_rtt_sample(t, (uint32_t)(st->now - t->rtt_start));
-	}
-	if (t->timing && seq_gt(s->ack, t->rtt_seq))
 		t->timing = 0;
+	} else if (t->ts_ok && s->has_ts && s->tsecr != 0) {
+		uint32_t ms = tcp_ts_now(st, t) - s->tsecr;
+		if (ms > 0 && ms < 3600u * 1000)	/* an echo from this century */
+			tcp_rtt_sample(t, ms * 1000);
+	}
 }
 
 /* s acknowledges new data; -1 when that ended the connection. */

@@ -320,7 +320,7 @@ static int send_one(struct stack *st, struct tcb *t)
 		flags |= SEG_FIN;
 	if (len > 0 && t->snd_nxt + len == end)
 		flags |= SEG_PSH;
-	if (!t->timing && !t->ts_ok && !seq_lt(t->snd_nxt, t->snd_max) && len > 0) {
+	if (!t->timing && !seq_lt(t->snd_nxt, t->snd_max) && len > 0) {
 		t->timing = 1;
 		t->rtt_seq = t->snd_nxt;
 		t->rtt_start = st->now;

@@ -84,6 +84,23 @@ Test(tcp, bulk_one_megabyte)
 	cr_assert_eq(pump(b, s, a, c, 1 << 20, 10000), 1 << 20);
 }
 
+/* The smoothed RTT is measured to the microsecond, also with timestamps
+ * on (their millisecond ticks cannot see a 200 µs round trip). */
+Test(tcp, srtt_to_the_microsecond)
+{
+	struct nc_tcp_info ti;
+	socklen_t len = sizeof ti;
+	int c, s;
+
+	link_set_delay(l, 100);
+	make_pair(80, &c, &s);
+	cr_assert_eq(pump(a, c, b, s, 1 << 20, 10000), 1 << 20);
+	cr_assert_eq(sock_getopt(a, c, IPPROTO_TCP, NC_TCP_INFO, &ti, &len), 0);
+	cr_assert(ti.timestamps, "timestamps were negotiated");
+	cr_assert(ti.srtt_us >= 150 && ti.srtt_us <= 1000, "srtt %u µs for a 200 µs path",
+		  ti.srtt_us);
+}
+
 /* With segmentation offload new data leaves in super-packets of whole
  * segments, up to 64 KiB; resends are single segments again. */
 static size_t biggest;
