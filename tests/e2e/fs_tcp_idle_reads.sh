@@ -11,15 +11,16 @@ threads() {
 	ls "/proc/$DAEMON_PID/task" | wc -l
 }
 
-# How many of the cats are blocked in a FUSE request (builtins only: a
-# fork for each of 1000 processes would dominate the run).
+# How many of the cats are blocked in the read system call (number 0 on
+# x86-64, first in /proc/PID/syscall; builtins only: a fork for each of
+# 1000 processes would dominate the run).
 blocked() {
-	local pid w n=0
+	local pid sc n=0
 
 	for pid in "${cats[@]}"; do
-		w=
-		read -r w 2>/dev/null <"/proc/$pid/wchan"	# no newline: status 1
-		[[ $w == *fuse* || $w == request_wait_answer ]] && n=$((n + 1))
+		sc=
+		read -r sc _ 2>/dev/null <"/proc/$pid/syscall"
+		[ "$sc" = 0 ] && n=$((n + 1))
 	done
 	echo "$n"
 }
