@@ -92,7 +92,7 @@ static int is_icmp_error(const struct ippkt *ip)
 	return ip->data[0] != ICMP_ECHO && ip->data[0] != ICMP_ECHOREPLY;
 }
 
-void icmp_unreach(struct stack *st, const struct ippkt *ip, int code)
+void icmp_error(struct stack *st, const struct ippkt *ip, int type, int code)
 {
 	uint8_t *m = st->obuf + IP_HLEN;
 	size_t quote = ip->hlen + ip->len;
@@ -105,11 +105,19 @@ void icmp_unreach(struct stack *st, const struct ippkt *ip, int code)
 	if (quote > ICMP_QUOTE_MAX)
 		quote = ICMP_QUOTE_MAX;
 	memmove(m + ICMP_HLEN, ip->hdr, quote);
-	m[0] = ICMP_UNREACH;
+	m[0] = (uint8_t)type;
 	m[1] = (uint8_t)code;
 	put32(m + 4, 0);
-	st->icmps.out_dest_unreachs++;
+	if (type == ICMP_UNREACH)
+		st->icmps.out_dest_unreachs++;
+	else if (type == ICMP_TIMXCEED)
+		st->icmps.out_time_excds++;
 	send_icmp(st, ip->src, ICMP_HLEN + quote, 0, 0);
+}
+
+void icmp_unreach(struct stack *st, const struct ippkt *ip, int code)
+{
+	icmp_error(st, ip, ICMP_UNREACH, code);
 }
 
 int icmp_send_echo(struct stack *st, uint32_t dst, uint16_t id, uint16_t seq,

@@ -24,11 +24,17 @@ enum {
 	ICMP_UNREACH_HOST_PROHIB = 10, ICMP_UNREACH_TOSNET = 11,
 	ICMP_UNREACH_TOSHOST = 12, ICMP_UNREACH_FILTER_PROHIB = 13,
 	ICMP_UNREACH_HOST_PRECEDENCE = 14, ICMP_UNREACH_PRECEDENCE_CUTOFF = 15,
+
+	/* codes of ICMP_TIMXCEED */
+	ICMP_TIMXCEED_INTRANS = 0, ICMP_TIMXCEED_REASS = 1,
 };
 
 void icmp_input(struct stack *st, struct ippkt *ip);
-/* Answer the packet ip (as received) with destination unreachable. Never
- * for ICMP errors, broadcasts or fragments other than the first. */
+/* Answer the packet ip (as received) with an error of type and code,
+ * quoting its header and the start of its data. Never for ICMP errors,
+ * broadcasts or fragments other than the first (RFC 1122 3.2.2). */
+void icmp_error(struct stack *st, const struct ippkt *ip, int type, int code);
+/* The same, destination unreachable. */
 void icmp_unreach(struct stack *st, const struct ippkt *ip, int code);
 /* errno for a destination-unreachable code, as Linux maps it
  * (and whether it is a hard error in its table). */

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "icmp.h"
 #include "ip.h"
 #include "reasm.h"
 #include "stack.h"
@@ -89,14 +90,42 @@ static void drop(struct stack *st, struct reasm *r, struct fragdgram *d)
 	st->ips.reasm_fails++;
 }
 
+/* RFC 1122 3.3.2: a datagram that timed out with its first fragment in
+ * hand is reported to its source with ICMP time exceeded, quoting its
+ * header (built in the buffer's header room) and first 8 bytes. */
+static void time_exceeded(struct stack *st, struct fragdgram *d)
+{
+	uint8_t *h = d->buf;
+	struct ippkt ip = { .src = d->src, .dst = d->dst, .proto = d->proto, .ttl = d->ttl,
+			    .tos = d->tos, .hdr = h, .hlen = IP_HLEN, .data = h + IP_HLEN,
+			    .len = d->maxend < 8 ? d->maxend : 8 };
+
+	if (h == NULL || !(d->got[0] & 1))
+		return;
+	memset(h, 0, IP_HLEN);
+	h[0] = 0x45;
+	h[1] = d->tos;
+	put16(h + 2, (uint16_t)(IP_HLEN + ip.len));
+	put16(h + 4, d->id);
+	h[8] = d->ttl;
+	h[9] = d->proto;
+	put32(h + 12, d->src);
+	put32(h + 16, d->dst);
+	put16(h + 10, cksum(h, IP_HLEN));
+	icmp_error(st, &ip, ICMP_TIMXCEED, ICMP_TIMXCEED_REASS);
+}
+
 static void expire(struct stack *st, struct timer *t)
 {
 	struct reasm *r = st->reasm;
 
 	(void)t;
-	for (int i = 0; i < REASM_MAX_DGRAMS; i++)
-		if (r->d[i].used && r->d[i].expires <= st->now)
+	for (int i = 0; i < REASM_MAX_DGRAMS; i++) {
+		if (r->d[i].used && r->d[i].expires <= st->now) {
+			time_exceeded(st, &r->d[i]);
 			drop(st, r, &r->d[i]);
+		}
+	}
 	arm(st, r);
 }
 

@@ -205,12 +205,13 @@ static int icmp_stats(struct stack *st, struct nc_stat *out, int max)
 {
 	static const char *const names[] = {
 		"InMsgs", "InErrors", "InEchos", "InEchoReps", "InDestUnreachs",
-		"OutMsgs", "OutEchoReps", "OutDestUnreachs", "OutEchos",
+		"OutMsgs", "OutEchoReps", "OutDestUnreachs", "OutEchos", "OutTimeExcds",
 	};
 	const struct icmpstats *s = &st->icmps;
 	const uint64_t v[] = {
 		s->in_msgs, s->in_errors, s->in_echos, s->in_echo_reps, s->in_dest_unreachs,
 		s->out_msgs, s->out_echo_reps, s->out_dest_unreachs, s->out_echos,
+		s->out_time_excds,
 	};
 	return put_stats(out, max, names, v, sizeof v / sizeof v[0]);
 }

@@ -49,7 +49,7 @@ struct ipstats {
 
 struct icmpstats {
 	uint64_t in_msgs, in_errors, in_echos, in_echo_reps, in_dest_unreachs;
-	uint64_t out_msgs, out_echo_reps, out_dest_unreachs, out_echos;
+	uint64_t out_msgs, out_echo_reps, out_dest_unreachs, out_echos, out_time_excds;
 };
 
 /* A route: dst/prefix, through gw (0: directly connected). */

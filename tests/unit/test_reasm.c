@@ -351,3 +351,28 @@ Test(reasm, reassembled_to_a_closed_port_draws_an_unreachable)
 	cr_assert_eq(get16(got + IP_HLEN + 8 + 2), IP_HLEN + TOTAL);
 	cr_assert_eq(get16(got + IP_HLEN + 8 + IP_HLEN + 2), 4444);
 }
+
+/* RFC 1122 3.3.2: a timed-out datagram whose first fragment came is
+ * reported with ICMP time exceeded (reassembly), quoting its header and
+ * first 8 bytes; one that never had its first fragment is not. */
+Test(reasm, timeout_with_the_first_fragment_sends_time_exceeded)
+{
+	uint8_t got[1500];
+	size_t n;
+
+	make_dgram(PORT, 1);
+	frag0(21);
+	frag2(22);		/* another datagram, without its first fragment */
+	run_ms(31000);
+	cr_assert_eq(st->ips.reasm_fails, 2);
+	n = link_recv(l, LINK_B, got, sizeof got);
+	cr_assert_eq(n, IP_HLEN + 8 + IP_HLEN + 8, "one ICMP message, got %zu bytes", n);
+	cr_assert_eq(got[IP_HLEN], ICMP_TIMXCEED);
+	cr_assert_eq(got[IP_HLEN + 1], ICMP_TIMXCEED_REASS);
+	cr_assert_eq(cksum(got + IP_HLEN, n - IP_HLEN), 0);
+	cr_assert_eq(get16(got + IP_HLEN + 8 + 4), 21, "it quotes datagram 21");
+	cr_assert_eq(cksum(got + IP_HLEN + 8, IP_HLEN), 0, "a valid quoted header");
+	cr_assert_eq(get16(got + IP_HLEN + 8 + IP_HLEN + 2), PORT, "and its first 8 bytes");
+	cr_assert_eq(link_recv(l, LINK_B, got, sizeof got), 0, "nothing for datagram 22");
+	cr_assert_eq(st->icmps.out_time_excds, 1);
+}
