@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <linux/fuse.h>	/* struct fuse_open_out, FOPEN_STREAM */
 
 #include "fs.h"
 
@@ -315,15 +316,39 @@ void ofile_free(struct ofile *of)
 		conv_put(c);
 }
 
-/* Answer an open with of as its file. If the opener has gone (the open
+/*
+ * The open reply for a data file, sent by hand: libfuse's fuse_file_info
+ * has no bit for FOPEN_STREAM. A stream has no file position, so the
+ * kernel takes no position lock around its reads and writes, and a write
+ * need not wait for a read of the same open file that is blocked for
+ * data (two threads, or `cat <&4 & echo x >&4` in a shell).
+ */
+static int reply_open_stream(fuse_req_t req, struct ofile *of)
+{
+	struct fuse_open_out out = {
+		.fh = (uintptr_t)of,
+		.open_flags = FOPEN_DIRECT_IO | FOPEN_NONSEEKABLE | FOPEN_STREAM,
+	};
+
+	return fuse_reply_buf(req, (const char *)&out, sizeof out);
+}
+
+/* Answer an open with of as its file: data is a stream, the rest are
+ * generated text read from offset 0. If the opener has gone (the open
  * was interrupted), no release will come: let go of of here. */
 void file_reply_open(fuse_req_t req, struct fuse_file_info *fi, struct ofile *of)
 {
-	fi->fh = (uintptr_t)of;
-	fi->direct_io = 1;
-	fi->keep_cache = 0;
-	fi->nonseekable = of->type == Qdata;
-	if (fuse_reply_open(req, fi) == -ENOENT)
+	int r;
+
+	if (of->type == Qdata) {
+		r = reply_open_stream(req, of);
+	} else {
+		fi->fh = (uintptr_t)of;
+		fi->direct_io = 1;
+		fi->keep_cache = 0;
+		r = fuse_reply_open(req, fi);
+	}
+	if (r == -ENOENT)
 		ofile_free(of);
 }
 

@@ -193,6 +193,21 @@ daemon_pids() {
 	done
 }
 
+# wait_in_read PID [SECONDS]: wait, at most SECONDS (10), until process PID
+# sleeps in the read system call (number 0 on x86-64, first in
+# /proc/PID/syscall); 1 if it does not.
+wait_in_read() {
+	local i sc
+
+	for ((i = 0; i < ${2:-10} * 20; i++)); do
+		sc=
+		read -r sc _ 2>/dev/null <"/proc/$1/syscall"
+		[ "$sc" = 0 ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 # ---- peers, tools, conversations ----
 
 # make_tun: create the TUN sn0 beforehand, host side 10.77.0.1/24 and up,
