@@ -18,7 +18,7 @@ MNT=/net
 PIDFILE=$ROOT/build/slashnet.pid
 DAEMON_LOG=$ROOT/build/slashnet.log
 UNIT_TIMEOUT=300	# seconds, the whole Criterion binary
-E2E_TIMEOUT=60		# seconds, each scenario
+E2E_TIMEOUT=60		# seconds, each scenario unless it says "# e2e-timeout: N"
 
 die() {
 	echo "run.sh: $*" >&2
@@ -184,21 +184,23 @@ run_unit() {
 
 # Each scenario in its own namespaces, one at a time, bounded in time.
 run_e2e() {
-	local dir=$1 t name out rc start
+	local dir=$1 t name out rc start limit
 
 	for t in tests/e2e/*.sh; do
 		[ "$(basename "$t")" = lib.sh ] && continue
 		name=$(basename "$t" .sh)
+		limit=$(sed -n 's/^# e2e-timeout: \([0-9][0-9]*\)$/\1/p' "$t")
+		limit=${limit:-$E2E_TIMEOUT}
 		out=$(mktemp)
 		start=$SECONDS
 		SLASHNET=$ROOT/$dir/fs/slashnet E2E_BUILD=$ROOT/$dir \
-			timeout -k 5 "$E2E_TIMEOUT" bash "$t" </dev/null >"$out" 2>&1
+			timeout -k 5 "$limit" bash "$t" </dev/null >"$out" 2>&1
 		rc=$?
 		if [ "$rc" -eq 0 ]; then
 			echo "PASS e2e/$name ($((SECONDS - start)) s)"
 			PASSED=$((PASSED + 1))
 		else
-			[ "$rc" -eq 124 ] && echo "(timed out after $E2E_TIMEOUT s)" >>"$out"
+			[ "$rc" -eq 124 ] && echo "(timed out after $limit s)" >>"$out"
 			echo "FAIL e2e/$name (exit $rc):"
 			sed 's/^/    /' "$out"
 			FAILED=$((FAILED + 1))

@@ -46,7 +46,7 @@ static int id_in_use(struct stack *st, uint16_t id)
 static int set_id(struct stack *st, struct sock *so, uint16_t id)
 {
 	if (id == 0)
-		id = sock_ephemeral(st, id_in_use);
+		id = sock_ephemeral(st, 0, 0, id_in_use);
 	else if (id_in_use(st, id))
 		return -EADDRINUSE;
 	if (id == 0)

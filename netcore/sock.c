@@ -614,17 +614,30 @@ int sock_bind_port(struct stack *st, uint16_t port, int (*in_use)(struct stack *
 {
 	if (port != 0)
 		return taken ? -EADDRINUSE : port;
-	port = sock_ephemeral(st, in_use);
+	port = sock_ephemeral(st, 0, 0, in_use);
 	return port ? port : -EADDRNOTAVAIL;
 }
 
-uint16_t sock_ephemeral(struct stack *st, int (*in_use)(struct stack *, uint16_t))
+/*
+ * RFC 6056's double-hash port selection (algorithm 3): each destination
+ * starts at its own secret offset, and a step counter shared by the
+ * destinations that hash alike moves on by one with every port tried.
+ * Ports to one destination thus come in turn, so the one just freed (that
+ * the peer may still hold in TIME_WAIT) is the last to come again, and
+ * nobody can guess the next port of another destination.
+ */
+uint16_t sock_ephemeral(struct stack *st, uint32_t faddr, uint16_t fport,
+			int (*in_use)(struct stack *, uint16_t))
 {
 	unsigned range = EPHEMERAL_HI - EPHEMERAL_LO + 1;
-	unsigned start = (unsigned)(stack_random(st) % range);
+	uint64_t dst = (uint64_t)faddr << 16 | fport;
+	uint32_t offset = (uint32_t)stack_hash(st, HASH_PORT_OFFSET, dst, st->addr);
+	uint16_t *step = &st->port_step[stack_hash(st, HASH_PORT_STEP, dst, st->addr) %
+					(sizeof st->port_step / sizeof st->port_step[0])];
 
 	for (unsigned i = 0; i < range; i++) {
-		uint16_t port = (uint16_t)(EPHEMERAL_LO + (start + i) % range);
+		uint16_t port = (uint16_t)(EPHEMERAL_LO + (offset + *step) % range);
+		(*step)++;
 		if (!in_use(st, port))
 			return port;
 	}

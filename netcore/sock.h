@@ -130,9 +130,11 @@ void sock_free_child(struct stack *st, struct sock *so);
 int sock_take_error(struct sock *so);
 /* Record a pending error (SO_ERROR) and raise an event. */
 void sock_set_error(struct stack *st, struct sock *so, int err);
-/* Pick a free ephemeral port; in_use(st, port) tells which are taken.
+/* Pick a free ephemeral port for talking to faddr!fport (0!0 when the
+ * peer is not known yet); in_use(st, port) tells which are taken.
  * 0 when every port is taken. */
-uint16_t sock_ephemeral(struct stack *st, int (*in_use)(struct stack *, uint16_t));
+uint16_t sock_ephemeral(struct stack *st, uint32_t faddr, uint16_t fport,
+			int (*in_use)(struct stack *, uint16_t));
 /* Sockets by local port: the chained hash a datagram protocol keeps of
  * its bound sockets (UDP ports, echo ids). */
 enum { PORTHASH_SIZE = 256 };

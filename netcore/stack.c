@@ -68,6 +68,42 @@ uint64_t stack_random(struct stack *st)
 	return st->rng * 0x2545f4914f6cdd1dULL;
 }
 
+static uint64_t rotl(uint64_t x, int b)
+{
+	return x << b | x >> (64 - b);
+}
+
+static void sipround(uint64_t v[4])
+{
+	v[0] += v[1]; v[1] = rotl(v[1], 13); v[1] ^= v[0]; v[0] = rotl(v[0], 32);
+	v[2] += v[3]; v[3] = rotl(v[3], 16); v[3] ^= v[2];
+	v[0] += v[3]; v[3] = rotl(v[3], 21); v[3] ^= v[0];
+	v[2] += v[1]; v[1] = rotl(v[1], 17); v[1] ^= v[2]; v[2] = rotl(v[2], 32);
+}
+
+/* SipHash-2-4 of a 16-byte message under the stack's secret. */
+uint64_t stack_hash(const struct stack *st, enum hash_use use, uint64_t m0, uint64_t m1)
+{
+	uint64_t k0, k1, v[4], m[3] = { m0, m1 ^ (uint64_t)use << 56, (uint64_t)16 << 56 };
+
+	memcpy(&k0, st->secret, 8);
+	memcpy(&k1, st->secret + 8, 8);
+	v[0] = k0 ^ 0x736f6d6570736575ULL;
+	v[1] = k1 ^ 0x646f72616e646f6dULL;
+	v[2] = k0 ^ 0x6c7967656e657261ULL;
+	v[3] = k1 ^ 0x7465646279746573ULL;
+	for (int i = 0; i < 3; i++) {
+		v[3] ^= m[i];
+		sipround(v);
+		sipround(v);
+		v[0] ^= m[i];
+	}
+	v[2] ^= 0xff;
+	for (int i = 0; i < 4; i++)
+		sipround(v);
+	return v[0] ^ v[1] ^ v[2] ^ v[3];
+}
+
 static void fini_protos(struct stack *st, size_t n)
 {
 	while (n-- > 0)

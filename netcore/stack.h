@@ -107,7 +107,8 @@ struct stack {
 
 	uint16_t ip_id;
 	uint64_t rng;		/* xorshift state, from the seed */
-	uint8_t secret[16];	/* key of the ISN hash (RFC 6528) */
+	uint8_t secret[16];	/* key of stack_hash() */
+	uint16_t port_step[256];	/* sock.c: ephemeral ports (RFC 6056) */
 
 	struct timers timers;
 
@@ -146,6 +147,14 @@ void stack_flush(struct stack *st);
 
 /* Handing out randomness from the seeded generator. */
 uint64_t stack_random(struct stack *st);
+/*
+ * A keyed hash (SipHash-2-4) of 16 bytes under the stack's secret, for
+ * values a remote host must not predict: ISNs (RFC 6528), timestamp
+ * offsets, ephemeral ports (RFC 6056). Each use hashes under its own tag
+ * (in m1's top byte, which the uses leave 0), so no two share values.
+ */
+enum hash_use { HASH_ISN, HASH_TS_OFFSET, HASH_PORT_OFFSET, HASH_PORT_STEP };
+uint64_t stack_hash(const struct stack *st, enum hash_use use, uint64_t m0, uint64_t m1);
 
 /* Routes: add/remove; lookup is longest-prefix match. */
 int route_add(struct stack *st, uint32_t dst, int prefix, uint32_t gw);

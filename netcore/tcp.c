@@ -28,43 +28,7 @@
 #include "tcp.h"
 #include "tcp_impl.h"
 
-/* ---- initial sequence numbers (RFC 6528) ---- */
-
-static uint64_t rotl(uint64_t x, int b)
-{
-	return x << b | x >> (64 - b);
-}
-
-static void sipround(uint64_t v[4])
-{
-	v[0] += v[1]; v[1] = rotl(v[1], 13); v[1] ^= v[0]; v[0] = rotl(v[0], 32);
-	v[2] += v[3]; v[3] = rotl(v[3], 16); v[3] ^= v[2];
-	v[0] += v[3]; v[3] = rotl(v[3], 21); v[3] ^= v[0];
-	v[2] += v[1]; v[1] = rotl(v[1], 17); v[1] ^= v[2]; v[2] = rotl(v[2], 32);
-}
-
-/* SipHash-2-4 of a 16-byte message: the keyed function F of RFC 6528. */
-static uint64_t siphash(const uint8_t key[16], uint64_t m0, uint64_t m1)
-{
-	uint64_t k0, k1, v[4], m[3] = { m0, m1, (uint64_t)16 << 56 };
-
-	memcpy(&k0, key, 8);
-	memcpy(&k1, key + 8, 8);
-	v[0] = k0 ^ 0x736f6d6570736575ULL;
-	v[1] = k1 ^ 0x646f72616e646f6dULL;
-	v[2] = k0 ^ 0x6c7967656e657261ULL;
-	v[3] = k1 ^ 0x7465646279746573ULL;
-	for (int i = 0; i < 3; i++) {
-		v[3] ^= m[i];
-		sipround(v);
-		sipround(v);
-		v[0] ^= m[i];
-	}
-	v[2] ^= 0xff;
-	for (int i = 0; i < 4; i++)
-		sipround(v);
-	return v[0] ^ v[1] ^ v[2] ^ v[3];
-}
+/* ---- initial sequence numbers (RFC 6528) and timestamp offsets ---- */
 
 /* ISN = M + F(4-tuple, secret), M ticking every 4 µs. */
 static uint32_t tcp_isn(struct stack *st, const struct tcb *tcb)
@@ -72,7 +36,20 @@ static uint32_t tcp_isn(struct stack *st, const struct tcb *tcb)
 	uint64_t m0 = (uint64_t)tcb->laddr << 32 | tcb->faddr;
 	uint64_t m1 = (uint64_t)tcb->lport << 16 | tcb->fport;
 
-	return (uint32_t)(st->now / 4) + (uint32_t)siphash(st->secret, m0, m1);
+	return (uint32_t)(st->now / 4) + (uint32_t)stack_hash(st, HASH_ISN, m0, m1);
+}
+
+/*
+ * The offset of a connection's timestamp clock: a keyed hash of the two
+ * addresses, as Linux keeps it (RFC 7323 §5.4). Every incarnation of a
+ * 4-tuple, and every port between the same two hosts, then sends
+ * timestamps from one increasing clock, so a peer still holding the
+ * 4-tuple in TIME_WAIT takes a new SYN (RFC 6191) instead of rejecting
+ * it as old (PAWS).
+ */
+static uint32_t tcp_ts_offset(struct stack *st, const struct tcb *tcb)
+{
+	return (uint32_t)stack_hash(st, HASH_TS_OFFSET, (uint64_t)tcb->laddr << 32 | tcb->faddr, 0);
 }
 
 /* ---- the hash tables ---- */
@@ -345,7 +322,7 @@ struct tcb *tcp_new_child(struct stack *st, struct tcb *l, const struct seg *s)
 	c->passive = 1;
 	c->parent = l;
 	c->iss = tcp_isn(st, c);
-	c->ts_offset = (uint32_t)stack_random(st);
+	c->ts_offset = tcp_ts_offset(st, c);
 	list_append(&l->synq, c);
 	l->nsynq++;
 	hash_insert(st, c);
@@ -575,7 +552,7 @@ static int tcp_connect(struct stack *st, struct sock *so, uint32_t addr, uint16_
 		return -EISCONN;
 	}
 	if (so->lport == 0) {
-		uint16_t p = sock_ephemeral(st, port_in_use);
+		uint16_t p = sock_ephemeral(st, addr, port, port_in_use);
 		if (p == 0)
 			return -EADDRNOTAVAIL;
 		t->lport = so->lport = p;
@@ -590,7 +567,7 @@ static int tcp_connect(struct stack *st, struct sock *so, uint32_t addr, uint16_
 	conn_fresh(t);
 	so->error = 0;
 	t->iss = tcp_isn(st, t);
-	t->ts_offset = (uint32_t)stack_random(st);
+	t->ts_offset = tcp_ts_offset(st, t);
 	t->snd_una = t->snd_nxt = t->snd_max = t->iss;
 	t->conn_deadline = st->now + (uint64_t)t->conn_timeout_ms * 1000;
 	st->tcp->stats.active_opens++;

@@ -584,6 +584,25 @@ static void conn_input(struct stack *st, struct tcb *t, struct seg *s)
 	tcp_timer_update(st, t);
 }
 
+/*
+ * May a SYN end this TIME_WAIT and open a new incarnation of the 4-tuple?
+ * RFC 6191: when the old one had timestamps and the SYN carries one, it
+ * must be newer (or equal with a higher sequence number); else the
+ * sequence number must be beyond the old one's. A SYN refused here is
+ * handled by TIME_WAIT itself (an ACK of the old incarnation).
+ */
+static int tw_takes_syn(const struct tcb *t, const struct seg *s)
+{
+	if ((s->flags & (SEG_SYN | SEG_ACK | SEG_RST)) != SEG_SYN)
+		return 0;
+	if (s->has_ts && t->ts_ok)
+		return seq_gt(s->tsval, t->ts_recent) ||
+		       (s->tsval == t->ts_recent && seq_gt(s->seq, t->rcv_nxt));
+	if (s->has_ts)
+		return 1;	/* the old incarnation had none */
+	return seq_gt(s->seq, t->rcv_nxt);
+}
+
 void tcp_input(struct stack *st, struct ippkt *ip)
 {
 	struct tcpstats *ts = &st->tcp->stats;
@@ -598,10 +617,8 @@ void tcp_input(struct stack *st, struct ippkt *ip)
 	if (!ip_is_local(st, s.dst))
 		return;		/* no TCP to broadcast addresses */
 	t = tcp_lookup(st, s.dst, s.dport, s.src, s.sport);
-	/* a new SYN beyond an old incarnation's sequence ends its TIME_WAIT */
-	if (t != NULL && t->state == NC_TCP_TIME_WAIT &&
-	    (s.flags & (SEG_SYN | SEG_ACK | SEG_RST)) == SEG_SYN && seq_gt(s.seq, t->rcv_nxt)) {
-		tcp_close(st, t, 0);
+	if (t != NULL && t->state == NC_TCP_TIME_WAIT && tw_takes_syn(t, &s)) {
+		tcp_close(st, t, 0);	/* a new incarnation begins */
 		t = NULL;
 	}
 	if (t == NULL) {

@@ -69,7 +69,7 @@ static int bind_conflict(struct stack *st, const struct sock *so, uint32_t addr,
 /* Give so an ephemeral port (implicit bind). */
 static int autobind(struct stack *st, struct sock *so)
 {
-	uint16_t port = sock_ephemeral(st, port_in_use);
+	uint16_t port = sock_ephemeral(st, 0, 0, port_in_use);
 
 	if (port == 0)
 		return -EADDRNOTAVAIL;

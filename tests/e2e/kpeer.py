@@ -15,6 +15,8 @@
     kpeer.py tcp-reset ADDR PORT          accept one connection, read until a
                                           newline, then reset it (SO_LINGER 0)
                                           and print "reset sent"
+    kpeer.py http-close ADDR PORT         an HTTP/1.0 server that closes
+                                          first; print "served N" for each
 
 Servers bind before they print "ready" on stdout, so a scenario can wait for
 that line. Every wait is bounded: udp-ask gives up after 3 s (exit 1).
@@ -137,9 +139,30 @@ def tcp_reset(addr, port):
     return 0
 
 
+def http_close(addr, port):
+    """An HTTP/1.0 server that closes first: each request gets a short
+    answer, then the server's close (it holds the TIME_WAIT)."""
+    lsock = tcp_listener(addr, port)
+    ready()
+    n = 0
+    while True:
+        c, _ = lsock.accept()
+        data = b""
+        while b"\r\n\r\n" not in data:
+            more = c.recv(65536)
+            if not more:
+                break
+            data += more
+        n += 1
+        c.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: 6\r\n\r\nhello\n")
+        c.close()
+        print("served", n, flush=True)
+
+
 def main(argv):
     cmds = {"udp-echo": udp_echo, "udp-ask": udp_ask, "udp-send": udp_send,
-            "tcp-echo": tcp_echo, "tcp-sink": tcp_sink, "tcp-reset": tcp_reset}
+            "tcp-echo": tcp_echo, "tcp-sink": tcp_sink, "tcp-reset": tcp_reset,
+            "http-close": http_close}
     if len(argv) < 2 or argv[1] not in cmds:
         print(__doc__, file=sys.stderr)
         return 2

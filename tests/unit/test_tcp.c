@@ -393,3 +393,63 @@ Test(tcp, zero_window_then_window_update)
 		cr_assert_eq(got, sizeof big);
 	}
 }
+
+/* The local port of connected socket fd. */
+static uint16_t local_port(struct stack *st, int fd)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof sin;
+
+	cr_assert_eq(sock_name(st, fd, 0, (struct sockaddr *)&sin, &len), 0);
+	return ntohs(sin.sin_port);
+}
+
+/* RFC 6056: ports to one peer come in turn, so one just freed is not
+ * picked again soon (the peer may hold it in TIME_WAIT). 1000 refused
+ * connects free their ports at once; none may come again. */
+Test(tcp, ephemeral_ports_to_one_peer_do_not_repeat)
+{
+	static uint8_t seen[65536];
+
+	for (int i = 0; i < 1000; i++) {
+		int c = tcp_sock(a);
+		uint16_t port;
+
+		cr_assert_eq(connect_to(a, c, B_ADDR, 9), -EINPROGRESS);
+		port = local_port(a, c);
+		cr_assert(port >= EPHEMERAL_LO && port <= EPHEMERAL_HI, "port %u", port);
+		cr_assert_eq(seen[port], 0, "port %u again after %d connects", port, i);
+		seen[port] = 1;
+		run_ms(3);	/* SYN, RST: one round trip */
+		cr_assert_eq(so_error(a, c), ECONNREFUSED);
+		cr_assert_eq(sock_close(a, c), 0);
+	}
+}
+
+/*
+ * The peer closed first and holds the 4-tuple in TIME_WAIT; a new connect
+ * from the same port must be taken at once (RFC 6191): the new SYN's
+ * timestamp continues the old incarnation's clock. Eight rounds, so a
+ * timestamp offset drawn at random per connection could not pass by luck.
+ */
+Test(tcp, reconnecting_through_the_peers_time_wait_takes_one_round_trip)
+{
+	int lfd = listen_on(b, 80, 8);
+
+	for (int i = 0; i < 8; i++) {
+		int c = tcp_sock(a), s;
+
+		cr_assert_eq(bind_to(a, c, 0, 40000), 0);
+		cr_assert_eq(connect_to(a, c, B_ADDR, 80), -EINPROGRESS);
+		run_ms(3);	/* SYN, SYN-ACK, ACK: one and a half round trips */
+		cr_assert_eq(state_of(a, c), NC_TCP_ESTABLISHED, "round %d", i);
+		s = sock_accept(b, lfd, NULL, NULL);
+		cr_assert_geq(s, 0);
+		cr_assert_eq(sock_close(b, s), 0);	/* the peer closes first */
+		run_ms(3);
+		cr_assert_eq(sock_close(a, c), 0);
+		run_ms(5);
+	}
+	cr_assert_eq(tcp_stat(a, "OutRsts"), 0);
+	cr_assert_eq(tcp_stat(a, "RetransSegs"), 0);
+}

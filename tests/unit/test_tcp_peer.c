@@ -449,3 +449,39 @@ Test(tcp_peer, a_new_syn_ends_time_wait)
 	peer_expect(&p, 101, "S. ack 100001");
 	cr_assert_eq(state_of(a, s), NC_TCP_CLOSED);
 }
+
+/* The stack closed first and holds TIME_WAIT (the peer's last TSval 101). */
+static int time_wait_after_passive_open(void)
+{
+	int s = passive_open();
+
+	peer_run(&p, 10);
+	cr_assert_eq(sock_shutdown(a, s, SHUT_WR), 0);
+	peer_expect(&p, 11, "F. 1:1(0) ack 1");
+	peer_send(&p, 11, "F. 1:1(0) ack 2 <nop,nop,TS val 101 ecr *>");
+	peer_expect(&p, 12, ". 2:2(0) ack 2");
+	cr_assert_eq(state_of(a, s), NC_TCP_TIME_WAIT);
+	return s;
+}
+
+/* RFC 6191: with timestamps on both incarnations the timestamp decides,
+ * not the sequence number (here below the old one's). */
+Test(tcp_peer, time_wait_takes_a_syn_with_a_newer_timestamp)
+{
+	int s = time_wait_after_passive_open();
+
+	peer_send(&p, 100, "S 0:0(0) win 65535 <mss 1460,sackOK,TS val 500 ecr 0,nop,wscale 7>");
+	peer_expect(&p, 101, "S. ack 1 <mss 1460,TS val * ecr 500,wscale 7,sackOK>");
+	cr_assert_eq(state_of(a, s), NC_TCP_CLOSED);
+}
+
+/* An older timestamp is an old duplicate, whatever its sequence number:
+ * TIME_WAIT stays and answers with the old incarnation's ACK. */
+Test(tcp_peer, time_wait_keeps_a_syn_with_an_older_timestamp_out)
+{
+	int s = time_wait_after_passive_open();
+
+	peer_send(&p, 100, "S 100000:100000(0) win 65535 <mss 1460,sackOK,TS val 50 ecr 0,nop,wscale 7>");
+	peer_expect(&p, 101, ". 2:2(0) ack 2");
+	cr_assert_eq(state_of(a, s), NC_TCP_TIME_WAIT);
+}
