@@ -290,6 +290,63 @@ kernel_sink() {
 	check "the kernel sink is ready" wait_for "$E2E_DIR/sink.out" ready
 }
 
+# kernel_nginx PORT: nginx on 10.77.0.1:PORT in the foreground, serving
+# $E2E_DIR/www (index.html: 1 KiB, big: 4 MiB), everything it writes in
+# $E2E_DIR; ready when it answers.
+kernel_nginx() {
+	mkdir -p "$E2E_DIR/www" "$E2E_DIR/nginx"
+	head -c 1024 /dev/zero | tr '\0' x >"$E2E_DIR/www/index.html"
+	head -c 4194304 /dev/urandom >"$E2E_DIR/www/big"
+	cat >"$E2E_DIR/nginx.conf" <<CONF
+daemon off;
+worker_processes 1;
+pid $E2E_DIR/nginx/pid;
+error_log $E2E_DIR/nginx/error.log;
+events { worker_connections 1024; }
+http {
+	access_log off;
+	client_body_temp_path $E2E_DIR/nginx;
+	proxy_temp_path $E2E_DIR/nginx;
+	fastcgi_temp_path $E2E_DIR/nginx;
+	uwsgi_temp_path $E2E_DIR/nginx;
+	scgi_temp_path $E2E_DIR/nginx;
+	server { listen 10.77.0.1:$1; root $E2E_DIR/www; }
+}
+CONF
+	spawn nginx nginx -c "$E2E_DIR/nginx.conf" -e "$E2E_DIR/nginx/error.log"
+	check "nginx listens on 10.77.0.1:$1" wait_listen "$1"
+}
+
+# stack_listens PORT: does a conversation of the stack listen on PORT?
+stack_listens() {
+	local d st
+
+	for d in "$MNT"/tcp/[0-9]*; do
+		read -r st _ <"$d/status" 2>/dev/null || continue
+		[ "$st" = Listen ] && grep -q "!$1\$" "$d/local" && return 0
+	done
+	return 1
+}
+
+# wait_stack_listens PORT [SECONDS]: wait, at most SECONDS (10), for it.
+wait_stack_listens() {
+	local i
+
+	for ((i = 0; i < ${2:-10} * 20; i++)); do
+		stack_listens "$1" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# forwarder PORT DEST: examples/forward.sh on the stack, relaying calls to
+# PORT on to DEST; ready when the stack listens on PORT. Sets FORWARD_PID.
+forwarder() {
+	spawn forward bash "$E2E_ROOT/examples/forward.sh" "$1" "$2" "$MNT"
+	FORWARD_PID=$SPAWN_PID
+	check "forward.sh listens on $1" wait_stack_listens "$1"
+}
+
 # shell_connect ADDR: what a pure shell client does first: fd 3 becomes
 # the ctl of a new TCP conversation, $n its number, connected to ADDR.
 shell_connect() {
