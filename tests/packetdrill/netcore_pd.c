@@ -413,7 +413,8 @@ static ssize_t send_iov(void *ud, int fd, const struct iovec *iov, int n, int fl
 		return -1;
 	}
 	for (int i = 0; i < n; i++) {
-		memcpy(buf + off, iov[i].iov_base, iov[i].iov_len);
+		if (iov[i].iov_len > 0)
+			memcpy(buf + off, iov[i].iov_base, iov[i].iov_len);
 		off += iov[i].iov_len;
 	}
 	r = pd_sendto(ud, fd, buf, len, flags, to, tolen);
@@ -435,7 +436,8 @@ static ssize_t recv_iov(void *ud, int fd, const struct iovec *iov, int n, int fl
 	r = pd_recvfrom(ud, fd, buf, len, flags, from, fromlen);
 	for (int i = 0; i < n && r > 0 && off < (size_t)r; i++) {
 		size_t k = (size_t)r - off < iov[i].iov_len ? (size_t)r - off : iov[i].iov_len;
-		memcpy(iov[i].iov_base, buf + off, k);
+		if (k > 0)
+			memcpy(iov[i].iov_base, buf + off, k);
 		off += k;
 	}
 	free(buf);
@@ -605,7 +607,8 @@ static int pd_netdev_send(void *ud, const void *pkt, size_t len)
 
 	if (copy != NULL) {
 		settle(pd);
-		memcpy(copy, pkt, len);
+		if (len > 0)
+			memcpy(copy, pkt, len);
 		stack_input(pd->st, pd->now, copy, len);
 		free(copy);
 	}

@@ -12,9 +12,12 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "pd_interface.h"
 
@@ -135,7 +138,8 @@ static void inject(uint8_t flags, uint32_t seq, uint32_t ack, const void *data, 
 	put16(tcp + 14, 65535);
 	if (flags & SYN)
 		put32(tcp + 20, 0x020405b4);	/* MSS 1460 */
-	memcpy(tcp + thl, data, len);
+	if (len > 0)
+		memcpy(tcp + thl, data, len);
 	memcpy(pseudo, pkt + 12, 8);
 	pseudo[8] = 0;
 	pseudo[9] = IPPROTO_TCP;
@@ -206,11 +210,17 @@ static int establish(void)
 
 struct call {
 	pthread_t thread;
+	_Atomic pid_t tid;
 	int fd;
 	char buf[1000];
 	long result;
 	long long end;		/* the clock right after it returned */
 };
+
+static void begin(struct call *c)
+{
+	c->tid = gettid();
+}
 
 static void returned(struct call *c, long r)
 {
@@ -222,6 +232,7 @@ static void *do_read(void *arg)
 {
 	struct call *c = arg;
 
+	begin(c);
 	returned(c, ifc.read(ifc.userdata, c->fd, c->buf, sizeof c->buf));
 	return NULL;
 }
@@ -231,15 +242,33 @@ static void *do_connect(void *arg)
 	struct call *c = arg;
 	struct sockaddr_in a = addr(REMOTE, RPORT);
 
+	begin(c);
 	returned(c, ifc.connect(ifc.userdata, c->fd, (struct sockaddr *)&a, sizeof a));
 	return NULL;
 }
 
-/* Start the call and give it the (real) time to block. */
+/* Is thread tid asleep? The third field of its stat file says. */
+static int asleep(pid_t tid)
+{
+	char path[64], line[256], *p;
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)tid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return 0;
+	p = fgets(line, sizeof line, f);
+	fclose(f);
+	p = p ? strrchr(line, ')') : NULL;
+	return p != NULL && p[1] == ' ' && p[2] == 'S';
+}
+
+/* Start the call and wait until it sleeps, as packetdrill does. */
 static void start(struct call *c, void *(*fn)(void *))
 {
 	cr_assert_eq(pthread_create(&c->thread, NULL, fn, c), 0);
-	nanosleep(&(struct timespec){ 0, 20000000 }, NULL);
+	for (int i = 0; i < 2000 && !(c->tid && asleep(c->tid)); i++)
+		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
 }
 
 /* ---- the tests ---- */
