@@ -51,7 +51,7 @@
 enum {
 	MAX_FD = 1024,		/* placeholder descriptors we can map */
 	MAX_QUEUED = 8192,	/* sent packets packetdrill has not read */
-	SLOTS_FREE = -1,
+	SLOT_FREE = -1,
 };
 
 static const uint64_t START_US = 1000000000000ull;	/* any origin; fixed */
@@ -66,7 +66,7 @@ struct packet {
 };
 
 struct slot {
-	int core;		/* netcore's descriptor, SLOTS_FREE if none */
+	int core;		/* netcore's descriptor, SLOT_FREE if none */
 	int nonblock;
 };
 
@@ -227,7 +227,7 @@ static long result(long r)
 
 static struct slot *slot_of(struct pd *pd, int fd)
 {
-	if (fd < 0 || fd >= MAX_FD || pd->slot[fd].core == SLOTS_FREE)
+	if (fd < 0 || fd >= MAX_FD || pd->slot[fd].core == SLOT_FREE)
 		return NULL;
 	return &pd->slot[fd];
 }
@@ -535,7 +535,7 @@ static int pd_close(void *ud, int fd)
 
 	if (s) {
 		r = sock_close(pd->st, s->core);
-		s->core = SLOTS_FREE;
+		s->core = SLOT_FREE;
 		close(fd);
 	}
 	leave(pd);
@@ -814,7 +814,7 @@ void packetdrill_interface_init(const char *flags, struct pd_interface *ifc)
 	pd->out_tail = &pd->out;
 	pd->until = UINT64_MAX;
 	for (int i = 0; i < MAX_FD; i++)
-		pd->slot[i].core = SLOTS_FREE;
+		pd->slot[i].core = SLOT_FREE;
 	pd->st = stack_new(&cfg, on_output, pd);
 	if (pd->st == NULL) {
 		fprintf(stderr, "netcore_pd: cannot make a stack\n");
