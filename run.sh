@@ -163,7 +163,7 @@ stop() {
 PASSED=0
 FAILED=0
 
-# The Criterion binary: counts from its "Synthesis" line. A test that leaked
+# A Criterion binary (unit, pd_test): counts from its "Synthesis" line. A test that leaked
 # is reported by LeakSanitizer after Criterion counted it passed: each leak
 # report turns one pass into a failure.
 run_unit() {
@@ -235,6 +235,7 @@ run_tests() {
 	deps
 	if [ "$dir" = build ]; then build_plain; else build_asan; fi
 	run_unit "$dir/tests/unit/unit"
+	run_unit "$dir/tests/packetdrill/pd_test"
 	run_e2e "$dir"
 	echo "$PASSED passed, $FAILED failed"
 	[ "$FAILED" -eq 0 ]
