@@ -322,7 +322,7 @@ stack_listens() {
 	local d st
 
 	for d in "$MNT"/tcp/[0-9]*; do
-		read -r st _ <"$d/status" 2>/dev/null || continue
+		read -r st _ 2>/dev/null <"$d/status" || continue
 		[ "$st" = Listen ] && grep -q "!$1\$" "$d/local" && return 0
 	done
 	return 1
