@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,6 +54,31 @@ static int free_slot(int proto)
 
 static void conv_event(void *arg, int s, short revents);
 
+/*
+ * Conversations alive, and the most there were since memory was last
+ * given back. A burst of connections leaves the heap full of holes (each
+ * conversation's blocks, its socket, its TCP state through Time_wait)
+ * that malloc keeps for reuse; once the count has fallen to half its peak,
+ * the free pages go back to the system, so a daemon that served a burst
+ * does not stay at its high-water mark.
+ */
+static int live, peak;
+
+static void note_born(void)
+{
+	if (++live > peak)
+		peak = live;
+}
+
+static void note_gone(void)
+{
+	live--;
+	if (peak >= 64 && live <= peak / 2) {
+		malloc_trim(0);
+		peak = live;
+	}
+}
+
 struct conv *conv_new(int proto, int sock, uid_t uid, gid_t gid)
 {
 	int n = free_slot(proto);
@@ -79,6 +105,7 @@ struct conv *conv_new(int proto, int sock, uid_t uid, gid_t gid)
 		return NULL;
 	}
 	fs.conv[proto][n] = c;
+	note_born();
 	return c;
 }
 
@@ -86,6 +113,7 @@ static void conv_free(struct conv *c)
 {
 	fs.conv[c->proto][c->n] = NULL;
 	free(c);
+	note_gone();
 }
 
 /* Close the socket and free c at once (nothing refers to it). */

@@ -76,7 +76,7 @@ static void fuse_log_cb(enum fuse_log_level level, const char *fmt, va_list ap)
 static void usage(FILE *f)
 {
 	fputs("usage: slashnet [-f] [--tun NAME] [--addr CIDR] [--gw ADDR] [--no-config]\n"
-	      "                [--mtu N] [--pcap FILE] [--dns ADDR] [-o OPT[,OPT...]]\n"
+	      "                [--mtu N] [--msl MS] [--pcap FILE] [--dns ADDR] [-o OPT[,OPT...]]\n"
 	      "                [MOUNTPOINT]\n"
 	      "Serve the Plan 9 /net (default MOUNTPOINT /net) from a user-space\n"
 	      "TCP/IP stack on TUN device NAME (default sn0, 10.77.0.2/24, gw 10.77.0.1).\n",
@@ -91,20 +91,21 @@ static int bad(const char *fmt, const char *arg)
 	return -1;
 }
 
-static int parse_mtu(const char *s, int *mtu)
+/* A whole number from lo to hi for option name; -1 after saying so. */
+static int parse_num(const char *name, const char *s, long lo, long hi, long *v)
 {
 	char *end;
-	long v;
 
 	errno = 0;
-	v = strtol(s, &end, 10);
-	if (*s == 0 || *end != 0 || errno || v < 576 || v > 65535)
-		return bad("--mtu '%s': want a number from 576 to 65535", s);
-	*mtu = (int)v;
+	*v = strtol(s, &end, 10);
+	if (*s == 0 || *end != 0 || errno || *v < lo || *v > hi) {
+		fprintf(stderr, "slashnet: %s '%s': want a number from %ld to %ld\n", name, s, lo, hi);
+		return -1;
+	}
 	return 0;
 }
 
-enum { OPT_TUN = 256, OPT_ADDR, OPT_GW, OPT_NOCONFIG, OPT_MTU, OPT_PCAP, OPT_DNS };
+enum { OPT_TUN = 256, OPT_ADDR, OPT_GW, OPT_NOCONFIG, OPT_MTU, OPT_MSL, OPT_PCAP, OPT_DNS };
 
 static const struct option longopts[] = {
 	{ "tun", required_argument, NULL, OPT_TUN },
@@ -112,6 +113,7 @@ static const struct option longopts[] = {
 	{ "gw", required_argument, NULL, OPT_GW },
 	{ "no-config", no_argument, NULL, OPT_NOCONFIG },
 	{ "mtu", required_argument, NULL, OPT_MTU },
+	{ "msl", required_argument, NULL, OPT_MSL },
 	{ "pcap", required_argument, NULL, OPT_PCAP },
 	{ "dns", required_argument, NULL, OPT_DNS },
 	{ "help", no_argument, NULL, 'h' },
@@ -120,6 +122,8 @@ static const struct option longopts[] = {
 
 static int parse_one(struct options *o, int c, const char *arg)
 {
+	long v;
+
 	switch (c) {
 	case 'f':
 		o->foreground = 1;
@@ -145,7 +149,15 @@ static int parse_one(struct options *o, int c, const char *arg)
 		o->cfg.no_config = 1;
 		return 0;
 	case OPT_MTU:
-		return parse_mtu(arg, &o->cfg.mtu);
+		if (parse_num("--mtu", arg, 576, 65535, &v) < 0)
+			return -1;
+		o->cfg.mtu = (int)v;
+		return 0;
+	case OPT_MSL:
+		if (parse_num("--msl", arg, 1, 600000, &v) < 0)
+			return -1;
+		o->cfg.msl_ms = (unsigned)v;
+		return 0;
 	case OPT_PCAP:
 		o->cfg.pcap = arg;
 		return 0;
