@@ -347,6 +347,12 @@ forwarder() {
 	check "forward.sh listens on $1" wait_stack_listens "$1"
 }
 
+# netforwarder PORT DEST: the same with examples/netforward (C).
+netforwarder() {
+	spawn netforward "$E2E_BUILD/examples/netforward" "$1" "$2" "$MNT"
+	check "netforward listens on $1" wait_stack_listens "$1"
+}
+
 # shell_connect ADDR: what a pure shell client does first: fd 3 becomes
 # the ctl of a new TCP conversation, $n its number, connected to ADDR.
 shell_connect() {
