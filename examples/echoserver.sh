@@ -4,6 +4,10 @@
 #
 #   examples/echoserver.sh PORT [MOUNTPOINT]
 set -eu
+if [ $# -lt 1 ]; then
+	echo "usage: $0 PORT [MOUNTPOINT]" >&2
+	exit 2
+fi
 net=${2:-/net}
 exec 3<>"$net/tcp/clone"
 read -r n <&3

@@ -3,6 +3,10 @@
 #
 #   examples/httpget.sh HOST!PORT [PATH] [MOUNTPOINT]
 set -eu
+if [ $# -lt 1 ]; then
+	echo "usage: $0 HOST!PORT [PATH] [MOUNTPOINT]" >&2
+	exit 2
+fi
 net=${3:-/net}
 exec 3<>"$net/tcp/clone"		# a new conversation; fd 3 is its ctl
 read -r n <&3				# its number

@@ -5,6 +5,10 @@
 #
 #   examples/udpecho.sh PORT [MOUNTPOINT]
 set -eu
+if [ $# -lt 1 ]; then
+	echo "usage: $0 PORT [MOUNTPOINT]" >&2
+	exit 2
+fi
 net=${2:-/net}
 exec 3<>"$net/udp/clone"
 read -r n <&3
@@ -12,5 +16,7 @@ echo "announce *!$1" >&3
 echo headers >&3
 exec 4<>"$net/udp/$n/data"
 while :; do
-	dd bs=65600 count=1 <&4 >&4 2>/dev/null	# one datagram in, the same out
+	# one datagram in, the same out; a client gone (ICMP unreachable,
+	# ECONNREFUSED) ends only its exchange, not the server
+	dd bs=65600 count=1 <&4 >&4 2>/dev/null || :
 done

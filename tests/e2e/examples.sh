@@ -44,3 +44,14 @@ check "forward.sh: curl through it gets the file" cmp -s "$E2E_DIR/fwd.blob" "$E
 spawn udp bash "$EX/udpecho.sh" 9999 "$MNT"
 check_eq "udpecho.sh: the datagram comes back" "ping me" \
 	"$(for i in 1 2 3 4 5; do kpeer udp-ask 10.77.0.2 9999 'ping me' && break; done)"
+
+spawn nfwd "$E2E_BUILD/examples/netforward" 8081 '10.77.0.1!8000' "$MNT"
+check "netforward announces" wait_stack_listens 8081
+timeout 20 curl -s -o "$E2E_DIR/nfwd.blob" http://10.77.0.2:8081/blob
+check "netforward: curl through it gets the file" cmp -s "$E2E_DIR/nfwd.blob" "$E2E_DIR/www/blob"
+
+for ex in echoserver.sh forward.sh httpget.sh udpecho.sh; do
+	bash "$EX/$ex" >/dev/null 2>"$E2E_DIR/usage"
+	check_eq "$ex without arguments: exit 2" 2 "$?"
+	check "$ex without arguments: a usage line" grep -q '^usage: ' "$E2E_DIR/usage"
+done
