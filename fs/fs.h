@@ -35,6 +35,7 @@ enum {
 	CTL_MAX = 512,		/* longest ctl command */
 	ERR_MAX = 128,		/* text kept for err */
 	DEF_BACKLOG = 128,
+	DATA_IO_MAX = 1 << 20,	/* the largest read or write request */
 };
 
 /* What a parked request waits for; also its queue on the conversation. */

@@ -187,6 +187,10 @@ static int fill_attr(fuse_ino_t ino, struct stat *st)
 		st->st_mode = S_IFREG | 0666;
 	} else if (t == Qctl || t == Qdata || t == Qlisten) {
 		st->st_mode = S_IFREG | c->mode;
+		/* cat, cp and the shell read in steps of st_blksize (at least
+		 * 128 KiB): offer the largest request the mount takes. */
+		if (t == Qdata)
+			st->st_blksize = DATA_IO_MAX;
 	} else {
 		st->st_mode = S_IFREG | 0444;
 	}
@@ -537,7 +541,7 @@ static void fs_init(void *userdata, struct fuse_conn_info *conn)
 		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
 	/* One read() of data is one request, served in order. */
 	conn->want &= ~(unsigned)FUSE_CAP_ASYNC_DIO;
-	conn->max_write = 1 << 20;
+	conn->max_write = DATA_IO_MAX;	/* libfuse sets max_pages from it */
 }
 
 const struct fuse_lowlevel_ops fs_ops = {

@@ -10,6 +10,8 @@ spawn reset kpeer tcp-reset 10.77.0.1 7778
 check "the kernel resetter is ready" wait_for "$E2E_DIR/reset.out" ready
 
 clone tcp
+check_eq "st_blksize of data: 1 MiB, so cat reads in 1 MiB steps" 1048576 \
+	"$(stat -c %o "$CONV/data")"
 check_eq "read before connect" ENOTCONN "$("$FDTOOL" "$CONV/data" read)"
 
 echo "connect 10.77.0.1!7777" >&"$CONV_FD"
