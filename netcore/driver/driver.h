@@ -1,7 +1,8 @@
 /*
- * The driver around the deterministic core: the TUN device, host-side
- * configuration, packet capture and the one event loop. This is the only
- * part of netcore that reads clocks and makes system calls.
+ * The driver around the deterministic core (../core): opening a stack
+ * (open.c), the public calls (api.c), the one event loop (loop.c), the
+ * TUN device, host-side configuration and packet capture. This is the
+ * only part of netcore that reads clocks and makes system calls.
  */
 #ifndef NETCORE_DRIVER_H
 #define NETCORE_DRIVER_H
@@ -70,6 +71,10 @@ void loop_fini(struct nc_stack *s);
 int loop_run(struct nc_stack *s);
 /* Wake the loop so it re-reads the deadline or sees a stop. */
 void loop_poke(struct nc_stack *s);
+/* Watch fd for input (0, or -1 with errno) or stop watching it; the loop
+ * calls the ready callback of s->watches for it. */
+int loop_add_fd(struct nc_stack *s, int fd);
+void loop_del_fd(struct nc_stack *s, int fd);
 
 /* api.c: take/leave the stack lock around an API call. */
 void api_lock(struct nc_stack *s);

@@ -1,7 +1,7 @@
 /*
  * The one event loop: epoll over the TUN, a timerfd set to the core's
  * next deadline, an eventfd other threads use to wake it, and the file
- * descriptors users hand in with nc_loop_watch (the FUSE session).
+ * descriptors users hand in with nc_loop_watch (api.c; the FUSE session).
  * It holds the stack lock while it works and lets go while it waits.
  */
 #include <errno.h>
@@ -27,7 +27,7 @@ uint64_t clock_now(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
-static int add_fd(struct nc_stack *s, int fd)
+int loop_add_fd(struct nc_stack *s, int fd)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
 
@@ -43,7 +43,8 @@ int loop_init(struct nc_stack *s)
 	s->rxbuf = malloc(IP_MAXPACKET);
 	if (s->epfd < 0 || s->timerfd < 0 || s->evfd < 0 || s->rxbuf == NULL)
 		return -1;
-	if (add_fd(s, s->tunfd) < 0 || add_fd(s, s->timerfd) < 0 || add_fd(s, s->evfd) < 0)
+	if (loop_add_fd(s, s->tunfd) < 0 || loop_add_fd(s, s->timerfd) < 0 ||
+	    loop_add_fd(s, s->evfd) < 0)
 		return -1;
 	return 0;
 }
@@ -175,44 +176,7 @@ int loop_run(struct nc_stack *s)
 	return err ? -1 : 0;
 }
 
-int nc_loop_watch(struct nc_stack *s, int fd, void (*ready)(void *), void *arg)
+void loop_del_fd(struct nc_stack *s, int fd)
 {
-	struct watch *w;
-	int ret = -1;
-
-	if (fd < 0 || ready == NULL) {
-		errno = fd < 0 ? EBADF : EINVAL;
-		return -1;
-	}
-	api_lock(s);
-	w = realloc(s->watches, (s->nwatch + 1) * sizeof *w);
-	if (w == NULL) {
-		errno = ENOMEM;
-	} else {
-		s->watches = w;
-		if (add_fd(s, fd) == 0) {
-			w[s->nwatch++] = (struct watch){ fd, ready, arg };
-			ret = 0;
-		}
-	}
-	api_unlock(s);
-	return ret;
-}
-
-int nc_loop_unwatch(struct nc_stack *s, int fd)
-{
-	int ret = -1;
-
-	api_lock(s);
-	errno = ENOENT;
-	for (int i = 0; i < s->nwatch; i++) {
-		if (s->watches[i].fd == fd) {
-			s->watches[i] = s->watches[--s->nwatch];
-			epoll_ctl(s->epfd, EPOLL_CTL_DEL, fd, NULL);
-			ret = 0;
-			break;
-		}
-	}
-	api_unlock(s);
-	return ret;
+	epoll_ctl(s->epfd, EPOLL_CTL_DEL, fd, NULL);
 }
