@@ -11,30 +11,29 @@
 #include "ping.h"
 #include "stack.h"
 
-enum { ICMP_HLEN = 8, ICMP_QUOTE_MAX = 576 - IP_HLEN - ICMP_HLEN };
+enum { ICMP_QUOTE_MAX = 576 - IP_HLEN - ICMP_HLEN };
 
-static int send_icmp(struct stack *st, uint32_t dst, size_t len, uint8_t ttl, uint8_t tos)
+/* Send the len-byte message whose body stands at st->obuf + IP_HLEN +
+ * ICMP_HLEN, with header h. */
+static int send_icmp(struct stack *st, uint32_t dst, const struct icmphdr *h, size_t len,
+		     uint8_t ttl, uint8_t tos)
 {
-	uint8_t *m = st->obuf + IP_HLEN;
-
-	put16(m + 2, 0);
-	put16(m + 2, cksum(m, len));
+	icmp_emit(st->obuf + IP_HLEN, len, h);
 	st->icmps.out_msgs++;
 	return ip_output(st, &(struct ipsend){ .dst = dst, .proto = IP_PROTO_ICMP,
 					       .ttl = ttl, .tos = tos }, len);
 }
 
-static void echo_reply(struct stack *st, struct ippkt *ip)
+static void echo_reply(struct stack *st, struct ippkt *ip, const struct icmphdr *echo)
 {
 	uint8_t *m = st->obuf + IP_HLEN;
 
 	if (ip->len > st->obuf_size - IP_HLEN)
 		return;
 	memcpy(m, ip->data, ip->len);
-	m[0] = ICMP_ECHOREPLY;
-	m[1] = 0;
 	st->icmps.out_echo_reps++;
-	send_icmp(st, ip->src, ip->len, 0, ip->tos);
+	send_icmp(st, ip->src, &(struct icmphdr){ ICMP_ECHOREPLY, 0, echo->id, echo->seq },
+		  ip->len, 0, ip->tos);
 }
 
 /* An error about a datagram we sent: hand it to its transport. */
@@ -56,31 +55,30 @@ static void error_input(struct stack *st, struct ippkt *ip, int type, int code)
 
 void icmp_input(struct stack *st, struct ippkt *ip)
 {
-	int type;
+	struct icmphdr h;
 
 	st->icmps.in_msgs++;
-	if (ip->len < ICMP_HLEN || cksum(ip->data, ip->len) != 0) {
+	if (icmp_parse(ip->data, ip->len, &h) < 0) {
 		st->icmps.in_errors++;
 		return;
 	}
-	type = ip->data[0];
-	switch (type) {
+	switch (h.type) {
 	case ICMP_ECHO:
 		st->icmps.in_echos++;
 		if (ip->dst == st->addr)	/* no replies to broadcasts */
-			echo_reply(st, ip);
+			echo_reply(st, ip, &h);
 		break;
 	case ICMP_ECHOREPLY:
 		st->icmps.in_echo_reps++;
-		ping_input(st, ip);
+		ping_input(st, ip, h.id);
 		break;
 	case ICMP_UNREACH:
 		st->icmps.in_dest_unreachs++;
-		error_input(st, ip, type, ip->data[1]);
+		error_input(st, ip, h.type, h.code);
 		break;
 	case ICMP_TIMXCEED:
 	case ICMP_PARAMPROB:
-		error_input(st, ip, type, ip->data[1]);
+		error_input(st, ip, h.type, h.code);
 		break;
 	}
 }
@@ -99,20 +97,18 @@ void icmp_error(struct stack *st, const struct ippkt *ip, int type, int code)
 
 	/* RFC 1122 3.2.2: never about an ICMP error, a broadcast, a non-first
 	 * fragment, or a source that is not a single host. */
-	if (is_icmp_error(ip) || ip->dst != st->addr || (get16(ip->hdr + 6) & IP_OFFMASK) ||
+	if (is_icmp_error(ip) || ip->dst != st->addr || (ip->frag & IP_OFFMASK) ||
 	    ip->src == 0 || ip->src == 0xffffffffu || (ip->src >> 28) >= 14)
 		return;
 	if (quote > ICMP_QUOTE_MAX)
 		quote = ICMP_QUOTE_MAX;
 	memmove(m + ICMP_HLEN, ip->hdr, quote);
-	m[0] = (uint8_t)type;
-	m[1] = (uint8_t)code;
-	put32(m + 4, 0);
 	if (type == ICMP_UNREACH)
 		st->icmps.out_dest_unreachs++;
 	else if (type == ICMP_TIMXCEED)
 		st->icmps.out_time_excds++;
-	send_icmp(st, ip->src, ICMP_HLEN + quote, 0, 0);
+	send_icmp(st, ip->src, &(struct icmphdr){ (uint8_t)type, (uint8_t)code, 0, 0 },
+		  ICMP_HLEN + quote, 0, 0);
 }
 
 void icmp_unreach(struct stack *st, const struct ippkt *ip, int code)
@@ -127,13 +123,10 @@ int icmp_send_echo(struct stack *st, uint32_t dst, uint16_t id, uint16_t seq,
 
 	if (len > st->obuf_size - IP_HLEN - ICMP_HLEN)
 		return -EMSGSIZE;
-	m[0] = ICMP_ECHO;
-	m[1] = 0;
-	put16(m + 4, id);
-	put16(m + 6, seq);
 	memcpy(m + ICMP_HLEN, data, len);
 	st->icmps.out_echos++;
-	return send_icmp(st, dst, ICMP_HLEN + len, ttl, tos);
+	return send_icmp(st, dst, &(struct icmphdr){ ICMP_ECHO, 0, id, seq }, ICMP_HLEN + len,
+			 ttl, tos);
 }
 
 /* Linux's icmp_err_convert table: errno, and whether it is a hard error. */

@@ -1,4 +1,5 @@
-/* ICMP: echo, destination-unreachable generation, errors to transports. */
+/* ICMP: echo, destination-unreachable generation, errors to transports.
+ * The header and its types and codes are wire.h's. */
 #ifndef NETCORE_ICMP_H
 #define NETCORE_ICMP_H
 
@@ -8,26 +9,6 @@
 #include "ip.h"
 
 struct stack;
-
-enum {
-	ICMP_ECHOREPLY = 0,
-	ICMP_UNREACH = 3,
-	ICMP_ECHO = 8,
-	ICMP_TIMXCEED = 11,
-	ICMP_PARAMPROB = 12,
-
-	/* codes of ICMP_UNREACH */
-	ICMP_UNREACH_NET = 0, ICMP_UNREACH_HOST = 1, ICMP_UNREACH_PROTOCOL = 2,
-	ICMP_UNREACH_PORT = 3, ICMP_UNREACH_NEEDFRAG = 4, ICMP_UNREACH_SRCFAIL = 5,
-	ICMP_UNREACH_NET_UNKNOWN = 6, ICMP_UNREACH_HOST_UNKNOWN = 7,
-	ICMP_UNREACH_ISOLATED = 8, ICMP_UNREACH_NET_PROHIB = 9,
-	ICMP_UNREACH_HOST_PROHIB = 10, ICMP_UNREACH_TOSNET = 11,
-	ICMP_UNREACH_TOSHOST = 12, ICMP_UNREACH_FILTER_PROHIB = 13,
-	ICMP_UNREACH_HOST_PRECEDENCE = 14, ICMP_UNREACH_PRECEDENCE_CUTOFF = 15,
-
-	/* codes of ICMP_TIMXCEED */
-	ICMP_TIMXCEED_INTRANS = 0, ICMP_TIMXCEED_REASS = 1,
-};
 
 void icmp_input(struct stack *st, struct ippkt *ip);
 /* Answer the packet ip (as received) with an error of type and code,
@@ -40,7 +21,8 @@ void icmp_unreach(struct stack *st, const struct ippkt *ip, int code);
  * (and whether it is a hard error in its table). */
 int icmp_unreach_errno(int code, int *fatal);
 
-/* Echo sockets (/net/icmp): a reply with this id goes to icmp_sock_input. */
+/* Send an echo request (for echo sockets, ping.c; replies come back
+ * through ping_input). */
 int icmp_send_echo(struct stack *st, uint32_t dst, uint16_t id, uint16_t seq,
 		   const void *data, size_t len, uint8_t ttl, uint8_t tos);
 

@@ -19,10 +19,8 @@
 #include "ping.h"
 #include "sock.h"
 #include "stack.h"
-#include "udp.h"
 
 enum {
-	ICMP_HLEN = 8,
 	PING_MAXDATA = IP_MAXPACKET - IP_HLEN - ICMP_HLEN,
 };
 
@@ -191,13 +189,10 @@ const struct sockops icmp_sockops = {
 	.poll = ping_poll,
 };
 
-void ping_input(struct stack *st, struct ippkt *ip)
+void ping_input(struct stack *st, struct ippkt *ip, uint16_t id)
 {
-	uint16_t id;
-
-	if (st->ping == NULL || ip->len < ICMP_HLEN)
+	if (st->ping == NULL)
 		return;
-	id = get16(ip->data + 4);
 	for (struct sock *so = porthash_first(&st->ping->ids, id); so; so = so->next_port) {
 		struct pingpcb *pcb = so->pcb;
 		if (so->lport != id || (so->faddr != 0 && so->faddr != ip->src) ||

@@ -97,21 +97,14 @@ static void time_exceeded(struct stack *st, struct fragdgram *d)
 {
 	uint8_t *h = d->buf;
 	struct ippkt ip = { .src = d->src, .dst = d->dst, .proto = d->proto, .ttl = d->ttl,
-			    .tos = d->tos, .hdr = h, .hlen = IP_HLEN, .data = h + IP_HLEN,
-			    .len = d->maxend < 8 ? d->maxend : 8 };
+			    .tos = d->tos, .id = d->id, .hdr = h, .hlen = IP_HLEN,
+			    .data = h + IP_HLEN, .len = d->maxend < 8 ? d->maxend : 8 };
 
 	if (h == NULL || !(d->got[0] & 1))
 		return;
-	memset(h, 0, IP_HLEN);
-	h[0] = 0x45;
-	h[1] = d->tos;
-	put16(h + 2, (uint16_t)(IP_HLEN + ip.len));
-	put16(h + 4, d->id);
-	h[8] = d->ttl;
-	h[9] = d->proto;
-	put32(h + 12, d->src);
-	put32(h + 16, d->dst);
-	put16(h + 10, cksum(h, IP_HLEN));
+	ip_emit(h, &(struct iphdr){ .tos = d->tos, .ttl = d->ttl, .proto = d->proto,
+				    .total = (uint16_t)(IP_HLEN + ip.len), .id = d->id,
+				    .src = d->src, .dst = d->dst });
 	icmp_error(st, &ip, ICMP_TIMXCEED, ICMP_TIMXCEED_REASS);
 }
 
@@ -147,7 +140,7 @@ static struct fragdgram *find(struct reasm *r, const struct ippkt *f)
 	for (int i = 0; i < REASM_MAX_DGRAMS; i++) {
 		struct fragdgram *d = &r->d[i];
 		if (d->used && d->src == f->src && d->dst == f->dst && d->proto == f->proto &&
-		    d->id == get16(f->hdr + 4))
+		    d->id == f->id)
 			return d;
 	}
 	return NULL;
@@ -169,7 +162,7 @@ static struct fragdgram *start(struct stack *st, struct reasm *r, const struct i
 	d->src = f->src;
 	d->dst = f->dst;
 	d->proto = f->proto;
-	d->id = get16(f->hdr + 4);
+	d->id = f->id;
 	d->expires = st->now + REASM_TIMEOUT_US;
 	arm(st, r);
 	return d;
@@ -235,20 +228,12 @@ static void finish(struct stack *st, struct reasm *r, struct fragdgram *d, struc
 {
 	uint8_t *h = d->buf;
 
-	h[0] = 0x45;
-	h[1] = d->tos;
-	put16(h + 2, (uint16_t)(IP_HLEN + d->total));
-	put16(h + 4, d->id);
-	put16(h + 6, 0);
-	h[8] = d->ttl;
-	h[9] = d->proto;
-	put16(h + 10, 0);
-	put32(h + 12, d->src);
-	put32(h + 16, d->dst);
-	put16(h + 10, cksum(h, IP_HLEN));
+	ip_emit(h, &(struct iphdr){ .tos = d->tos, .ttl = d->ttl, .proto = d->proto,
+				    .total = (uint16_t)(IP_HLEN + d->total), .id = d->id,
+				    .src = d->src, .dst = d->dst });
 	*whole = (struct ippkt){ .src = d->src, .dst = d->dst, .proto = d->proto,
-				 .ttl = d->ttl, .tos = d->tos, .hdr = h, .hlen = IP_HLEN,
-				 .data = h + IP_HLEN, .len = d->total };
+				 .ttl = d->ttl, .tos = d->tos, .id = d->id, .hdr = h,
+				 .hlen = IP_HLEN, .data = h + IP_HLEN, .len = d->total };
 	r->bytes -= d->cap;
 	r->done = d->buf;
 	r->done_cap = d->cap;
@@ -275,7 +260,7 @@ static void recycle(struct reasm *r)
 
 int reasm_input(struct stack *st, const struct ippkt *frag, struct ippkt *whole)
 {
-	uint16_t field = get16(frag->hdr + 6);
+	uint16_t field = frag->frag;
 	size_t off = (size_t)(field & IP_OFFMASK) * 8, end = off + frag->len;
 	int more = (field & IP_MF) != 0;
 	struct reasm *r = get_reasm(st);

@@ -14,29 +14,17 @@
 
 #include "buf.h"
 #include "timer.h"
+#include "wire.h"
 
 struct stack;
 struct sock;
 
 enum {
-	TCP_HLEN = 20,
-	TCP_MAXHLEN = 60,	/* header with the most options */
-	TCP_MAXOPT = 40,
-
-	/* header flags */
-	SEG_FIN = 0x01, SEG_SYN = 0x02, SEG_RST = 0x04, SEG_PSH = 0x08,
-	SEG_ACK = 0x10, SEG_URG = 0x20,
-
-	/* options */
-	OPT_EOL = 0, OPT_NOP = 1, OPT_MSS = 2, OPT_WSCALE = 3,
-	OPT_SACK_PERM = 4, OPT_SACK = 5, OPT_TS = 8,
-
 	TCP_DEFMSS = 536,	/* when the peer sends no MSS option */
 	TCP_WSCALE = 7,		/* our window shift: fits SOCK_MAX_BUF */
 	TCP_MAX_WND = 65535,
 	TCP_IW = 10,		/* initial window, segments (RFC 6928) */
 	TCP_OOO_MAX = 4,	/* out-of-order ranges kept */
-	TCP_SACK_MAX = 4,	/* SACK blocks in one segment */
 	TCP_SCORE_MAX = 8,	/* ranges the peer holds beyond snd_una */
 	TCP_MAXRTX = 12,	/* data retransmissions before giving up */
 	TCP_SYNACK_RETRIES = 5,
@@ -63,11 +51,6 @@ enum {
 /* What the single connection timer is doing now. */
 enum tcp_tmode {
 	TM_NONE, TM_RTX, TM_TLP, TM_PERSIST, TM_KEEP, TM_TIMEWAIT, TM_FINWAIT2,
-};
-
-/* A sequence range [start, end). */
-struct seqrange {
-	uint32_t start, end;
 };
 
 /* Sequence-space comparisons (modulo 2^32). */
@@ -164,23 +147,6 @@ struct tcp {
 	struct tcpstats stats;
 	uint64_t challenge_start;	/* µs, of the current second */
 	uint32_t challenges;		/* challenge ACKs sent in it */
-};
-
-/* A parsed segment, host byte order. */
-struct seg {
-	uint32_t src, dst;
-	uint16_t sport, dport;
-	uint32_t seq, ack;
-	uint8_t flags;
-	uint32_t wnd;		/* as sent, not yet scaled */
-	const uint8_t *data;
-	uint32_t len;		/* payload bytes */
-	/* options */
-	uint16_t mss;		/* 0: absent */
-	int8_t wscale;		/* -1: absent */
-	uint8_t sack_perm, has_ts, nsack;
-	uint32_t tsval, tsecr;
-	struct seqrange sack[TCP_SACK_MAX];
 };
 
 /* tcp.c: connections */

@@ -15,83 +15,6 @@
 #include "tcp.h"
 #include "tcp_impl.h"
 
-/* ---- parsing ---- */
-
-static void tcp_options(struct seg *s, const uint8_t *opt, size_t len)
-{
-	s->mss = 0;
-	s->wscale = -1;
-	s->sack_perm = s->has_ts = s->nsack = 0;
-	while (len > 0 && opt[0] != OPT_EOL) {
-		size_t ol;
-		if (opt[0] == OPT_NOP) {
-			opt++;
-			len--;
-			continue;
-		}
-		if (len < 2 || (ol = opt[1]) < 2 || ol > len)
-			return;
-		switch (opt[0]) {
-		case OPT_MSS:
-			if (ol == 4)
-				s->mss = get16(opt + 2);
-			break;
-		case OPT_WSCALE:
-			if (ol == 3)
-				s->wscale = (int8_t)(opt[2] > 14 ? 14 : opt[2]);
-			break;
-		case OPT_SACK_PERM:
-			s->sack_perm = ol == 2;
-			break;
-		case OPT_SACK:
-			for (size_t i = 2; i + 8 <= ol && s->nsack < TCP_SACK_MAX; i += 8) {
-				s->sack[s->nsack].start = get32(opt + i);
-				s->sack[s->nsack].end = get32(opt + i + 4);
-				s->nsack++;
-			}
-			break;
-		case OPT_TS:
-			if (ol == 10) {
-				s->has_ts = 1;
-				s->tsval = get32(opt + 2);
-				s->tsecr = get32(opt + 6);
-			}
-			break;
-		}
-		opt += ol;
-		len -= ol;
-	}
-}
-
-/* 0 and *s filled, or -1 for a malformed segment. */
-static int parse(const struct ippkt *ip, struct seg *s)
-{
-	const uint8_t *h = ip->data;
-	size_t off;
-
-	if (ip->len < TCP_HLEN)
-		return -1;
-	off = (size_t)(h[12] >> 4) * 4;
-	if (off < TCP_HLEN || off > ip->len)
-		return -1;
-	if (!ip->csum_ok &&
-	    cksum_fold(cksum_add(cksum_pseudo(ip->src, ip->dst, IP_PROTO_TCP, ip->len), h,
-				 ip->len)) != 0)
-		return -1;
-	s->src = ip->src;
-	s->dst = ip->dst;
-	s->sport = get16(h);
-	s->dport = get16(h + 2);
-	s->seq = get32(h + 4);
-	s->ack = get32(h + 8);
-	s->flags = h[13] & 0x3f;
-	s->wnd = get16(h + 14);
-	s->data = h + off;
-	s->len = (uint32_t)(ip->len - off);
-	tcp_options(s, h + TCP_HLEN, off - TCP_HLEN);
-	return 0;
-}
-
 /* Sequence space a segment takes: its data, SYN and FIN. */
 static uint32_t seg_space(const struct seg *s)
 {
@@ -114,7 +37,7 @@ static void no_conn(struct stack *st, const struct seg *s)
 
 /* What a SYN (or SYN-ACK) tells: MSS, window scale, SACK, timestamps. We
  * offer every option in our SYN, so the peer's choice decides. */
-static void syn_options(struct stack *st, struct tcb *t, const struct seg *s)
+static void apply_peer_syn_options(struct stack *st, struct tcb *t, const struct seg *s)
 {
 	uint32_t ours = (uint32_t)st->mtu - IP_HLEN - TCP_HLEN;
 
@@ -156,7 +79,7 @@ static void listen_input(struct stack *st, struct tcb *l, const struct seg *s)
 	c = tcp_new_child(st, l, s);
 	if (c == NULL)
 		return;		/* a queue is full: drop, the peer tries again */
-	syn_options(st, c, s);
+	apply_peer_syn_options(st, c, s);
 	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
 	tcp_setstate(st, c, NC_TCP_SYN_RECEIVED);
 	tcp_output(st, c);	/* SYN-ACK */
@@ -190,7 +113,7 @@ static void synsent_input(struct stack *st, struct tcb *t, struct seg *s)
 	}
 	if (!(s->flags & SEG_SYN))
 		return;
-	syn_options(st, t, s);
+	apply_peer_syn_options(st, t, s);
 	t->rcv_adv = t->rcv_nxt + (t->rcvbuf < TCP_MAX_WND ? t->rcvbuf : TCP_MAX_WND);
 	if (!(s->flags & SEG_ACK)) {	/* simultaneous open */
 		tcp_setstate(st, t, NC_TCP_SYN_RECEIVED);
@@ -609,7 +532,7 @@ void tcp_input(struct stack *st, struct ippkt *ip)
 	struct seg s;
 	struct tcb *t;
 
-	if (parse(ip, &s) < 0) {
+	if (tcp_parse(ip, &s) < 0) {
 		ts->in_errs++;
 		return;
 	}

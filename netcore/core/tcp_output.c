@@ -15,7 +15,7 @@
 #include "tcp.h"
 #include "tcp_impl.h"
 
-enum { TS_OPTLEN = 12, SACK_BLOCKS_TS = 3 };
+enum { SACK_BLOCKS_TS = 3 };
 
 uint32_t tcp_ts_now(const struct stack *st, const struct tcb *t)
 {
@@ -84,7 +84,7 @@ static int sack_blocks(const struct tcb *t)
 /* Room for payload in a segment: the MSS less the options it carries. */
 static uint32_t seg_room(const struct tcb *t)
 {
-	uint32_t opt = (t->ts_ok ? TS_OPTLEN : 0) + (sack_blocks(t) ? 4u + 8u * sack_blocks(t) : 0);
+	uint32_t opt = (t->ts_ok ? OPT_TS_LEN : 0) + (sack_blocks(t) ? 4u + 8u * sack_blocks(t) : 0);
 
 	return t->mss > opt ? t->mss - opt : 1;
 }
@@ -98,72 +98,35 @@ static uint16_t our_mss(const struct stack *st, const struct tcb *t)
 	return (uint16_t)m;
 }
 
-static size_t put_ts(const struct stack *st, const struct tcb *t, uint8_t *o, int echo)
+/* The options of a segment with flags: in a SYN all we offer, in a
+ * SYN-ACK the peer's choice; afterwards timestamps and SACK blocks. */
+static void our_options(const struct stack *st, const struct tcb *t, struct seg *s)
 {
-	o[0] = OPT_NOP;
-	o[1] = OPT_NOP;
-	o[2] = OPT_TS;
-	o[3] = 10;
-	put32(o + 4, tcp_ts_now(st, t));
-	put32(o + 8, echo ? t->ts_recent : 0);
-	return TS_OPTLEN;
-}
+	int syn = (s->flags & SEG_SYN) != 0, offer = t->state == NC_TCP_SYN_SENT;
+	int nb = (s->flags & SEG_ACK) ? sack_blocks(t) : 0;
 
-/* Options of a SYN: all of them in ours, the peer's choice in a SYN-ACK. */
-static size_t syn_options(const struct stack *st, const struct tcb *t, uint8_t *o, int ack)
-{
-	int offer = t->state == NC_TCP_SYN_SENT;
-	size_t n = 4;
-
-	o[0] = OPT_MSS;
-	o[1] = 4;
-	put16(o + 2, our_mss(st, t));
-	if (offer || t->ts_ok)
-		n += put_ts(st, t, o + n, ack);
-	if (offer || t->ws_ok) {
-		o[n++] = OPT_NOP;
-		o[n++] = OPT_WSCALE;
-		o[n++] = 3;
-		o[n++] = TCP_WSCALE;
+	tcp_no_options(s);
+	if (syn)
+		s->mss = our_mss(st, t);
+	if (syn ? offer || t->ts_ok : t->ts_ok) {
+		s->has_ts = 1;
+		s->tsval = tcp_ts_now(st, t);
+		s->tsecr = !syn || (s->flags & SEG_ACK) ? t->ts_recent : 0;
 	}
-	if (offer || t->sack_ok) {
-		o[n++] = OPT_NOP;
-		o[n++] = OPT_NOP;
-		o[n++] = OPT_SACK_PERM;
-		o[n++] = 2;
+	if (syn && (offer || t->ws_ok))
+		s->wscale = TCP_WSCALE;
+	if (syn && (offer || t->sack_ok))
+		s->sack_perm = 1;
+	if (!syn && nb > 0) {
+		s->nsack = (uint8_t)nb;
+		memcpy(s->sack, t->ooo, sizeof s->sack[0] * (size_t)nb);
 	}
-	return n;
-}
-
-static size_t options(const struct stack *st, const struct tcb *t, uint8_t *o, uint8_t flags)
-{
-	int nb = (flags & SEG_ACK) ? sack_blocks(t) : 0;
-	size_t n = 0;
-
-	if (flags & SEG_SYN)
-		return syn_options(st, t, o, (flags & SEG_ACK) != 0);
-	if (t->ts_ok)
-		n += put_ts(st, t, o, 1);
-	if (nb > 0) {
-		o[n++] = OPT_NOP;
-		o[n++] = OPT_NOP;
-		o[n++] = OPT_SACK;
-		o[n++] = (uint8_t)(2 + 8 * nb);
-		for (int i = 0; i < nb; i++, n += 8) {
-			put32(o + n, t->ooo[i].start);
-			put32(o + n + 4, t->ooo[i].end);
-		}
-	}
-	return n;
 }
 
 static void checksum_and_send(struct stack *st, uint32_t src, uint32_t dst, uint8_t ttl,
 			      uint8_t tos, size_t len, unsigned gso)
 {
-	uint8_t *h = st->obuf + IP_HLEN;
-
-	put16(h + 16, 0);
-	put16(h + 16, cksum_fold(cksum_add(cksum_pseudo(src, dst, IP_PROTO_TCP, len), h, len)));
+	tcp_cksum_set(st->obuf + IP_HLEN, src, dst, len);
 	st->tcp->stats.out_segs++;
 	ip_output(st, &(struct ipsend){ .src = src, .dst = dst, .proto = IP_PROTO_TCP,
 					.ttl = ttl, .tos = tos, .df = 1, .gso = gso }, len);
@@ -173,19 +136,14 @@ static void checksum_and_send(struct stack *st, uint32_t src, uint32_t dst, uint
 static void send_seg(struct stack *st, struct tcb *t, uint32_t seq, uint32_t len, uint8_t flags)
 {
 	uint8_t *h = st->obuf + IP_HLEN;
-	size_t optlen = options(st, t, h + TCP_HLEN, flags);
-	size_t hlen = TCP_HLEN + ((optlen + 3) & ~(size_t)3);
+	struct seg s = { .sport = t->lport, .dport = t->fport, .seq = seq,
+			 .ack = (flags & SEG_ACK) ? t->rcv_nxt : 0, .flags = flags };
 	uint32_t room = seg_room(t);
+	size_t hlen;
 
-	memset(h + TCP_HLEN + optlen, OPT_EOL, hlen - TCP_HLEN - optlen);
-	put16(h, t->lport);
-	put16(h + 2, t->fport);
-	put32(h + 4, seq);
-	put32(h + 8, (flags & SEG_ACK) ? t->rcv_nxt : 0);
-	h[12] = (uint8_t)(hlen / 4) << 4;
-	h[13] = flags;
-	put16(h + 14, window_field(t, (flags & SEG_SYN) != 0));
-	put16(h + 18, 0);
+	our_options(st, t, &s);
+	s.wnd = window_field(t, (flags & SEG_SYN) != 0);
+	hlen = tcp_emit(h, &s);
 	if (len > 0)
 		bufq_copyout(&t->sndq, seq - t->snd_una, h + hlen, len);
 	if (flags & SEG_ACK) {
@@ -204,15 +162,10 @@ static void send_seg(struct stack *st, struct tcb *t, uint32_t seq, uint32_t len
 void tcp_respond(struct stack *st, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
 		 uint32_t seq, uint32_t ack, uint8_t flags)
 {
-	uint8_t *h = st->obuf + IP_HLEN;
+	struct seg s = { .sport = sport, .dport = dport, .seq = seq, .ack = ack, .flags = flags };
 
-	memset(h, 0, TCP_HLEN);
-	put16(h, sport);
-	put16(h + 2, dport);
-	put32(h + 4, seq);
-	put32(h + 8, ack);
-	h[12] = (TCP_HLEN / 4) << 4;
-	h[13] = flags;
+	tcp_no_options(&s);
+	tcp_emit(st->obuf + IP_HLEN, &s);
 	if (flags & SEG_RST)
 		st->tcp->stats.out_rsts++;
 	checksum_and_send(st, src, dst, 0, 0, TCP_HLEN, 0);

@@ -27,7 +27,6 @@
 #include "udp.h"
 
 enum {
-	UDP_HLEN = 8,
 	UDP_MAXDATA = IP_MAXPACKET - IP_HLEN - UDP_HLEN,
 };
 
@@ -164,17 +163,12 @@ static int udp_output(struct stack *st, struct sock *so, uint32_t dst, uint16_t 
 	uint8_t *u = st->obuf + IP_HLEN;
 	uint32_t src = so->laddr ? so->laddr : st->addr;
 	size_t ulen = UDP_HLEN + len;
-	uint16_t sum;
 	int err;
 
-	put16(u, so->lport);
-	put16(u + 2, dport);
-	put16(u + 4, (uint16_t)ulen);
-	put16(u + 6, 0);
 	if (len > 0)
 		memcpy(u + UDP_HLEN, buf, len);
-	sum = cksum_fold(cksum_add(cksum_pseudo(src, dst, IP_PROTO_UDP, ulen), u, ulen));
-	put16(u + 6, sum ? sum : 0xffff);	/* 0 would mean "no checksum" */
+	udp_emit(u, &(struct udphdr){ .sport = so->lport, .dport = dport, .len = (uint16_t)ulen },
+		 src, dst);
 	err = ip_output(st, &(struct ipsend){ .src = src, .dst = dst, .proto = IP_PROTO_UDP,
 					      .ttl = so->ttl, .tos = so->tos }, ulen);
 	if (err == 0)
@@ -296,22 +290,22 @@ void udp_input(struct stack *st, struct ippkt *ip)
 	const uint8_t *h = ip->data;
 	struct udppcb *best = NULL;
 	int broadcast = !ip_is_local(st, ip->dst), best_score = -1, delivered = 0;
+	struct udphdr uh;
 	uint16_t sport, dport;
 	size_t ulen;
 
-	if (ip->len < UDP_HLEN || (ulen = get16(h + 4)) < UDP_HLEN || ulen > ip->len) {
-		u->in_errors++;
-		return;
-	}
-	if (get16(h + 6) != 0 && !ip->csum_ok &&
-	    cksum_fold(cksum_add(cksum_pseudo(ip->src, ip->dst, IP_PROTO_UDP, ulen), h, ulen))) {
+	switch (udp_parse(ip, &uh)) {
+	case UDP_BAD_CKSUM:
 		u->in_csum_errors++;
+		/* fall through */
+	case UDP_BAD_LEN:
 		u->in_errors++;
 		return;
 	}
+	ulen = uh.len;
 	ip->len = ulen;		/* drop any link padding */
-	sport = get16(h);
-	dport = get16(h + 2);
+	sport = uh.sport;
+	dport = uh.dport;
 	for (struct sock *o = porthash_first(&u->ports, dport); o; o = o->next_port) {
 		struct udppcb *p = o->pcb;
 		int s = match(o, ip->src, sport, ip->dst, dport);

@@ -267,15 +267,9 @@ size_t link_recv(struct link *l, int end, uint8_t *buf, size_t size)
 size_t link_build_ip(uint8_t *buf, uint32_t src, uint32_t dst, uint8_t proto,
 		     const void *payload, size_t len)
 {
-	memset(buf, 0, IP_HLEN);
-	buf[0] = 0x45;
-	put16(buf + 2, (uint16_t)(IP_HLEN + len));
-	put16(buf + 4, 1);
-	buf[8] = IP_DEFTTL;
-	buf[9] = proto;
-	put32(buf + 12, src);
-	put32(buf + 16, dst);
-	put16(buf + 10, cksum(buf, IP_HLEN));
+	ip_emit(buf, &(struct iphdr){ .ttl = IP_DEFTTL, .proto = proto,
+				      .total = (uint16_t)(IP_HLEN + len), .id = 1,
+				      .src = src, .dst = dst });
 	if (len > 0)
 		memcpy(buf + IP_HLEN, payload, len);
 	return IP_HLEN + len;
