@@ -1,8 +1,9 @@
 /*
- * Inside TCP: the control block and what tcp.c (connections, demux,
- * sockets), tcp_input.c (segment arrival) and tcp_output.c (sending,
- * timers, round-trip time, congestion control) share. Nothing outside
- * those three files includes this header.
+ * Inside TCP: the control block and what its files share: tcp.c
+ * (connections: ISN, demux, life cycle, ICMP errors), tcp_sock.c (socket
+ * operations and options), tcp_input.c (segment arrival), tcp_output.c
+ * (segment building), tcp_timer.c (the clocks) and tcp_cc.c (RTT,
+ * congestion control, SACK scoreboard). Nothing else includes it.
  */
 #ifndef NETCORE_TCP_IMPL_H
 #define NETCORE_TCP_IMPL_H
@@ -60,6 +61,7 @@ static inline int seq_gt(uint32_t a, uint32_t b) { return (int32_t)(a - b) > 0; 
 static inline int seq_geq(uint32_t a, uint32_t b) { return (int32_t)(a - b) >= 0; }
 static inline uint32_t seq_max(uint32_t a, uint32_t b) { return seq_gt(a, b) ? a : b; }
 static inline uint32_t seq_min(uint32_t a, uint32_t b) { return seq_lt(a, b) ? a : b; }
+static inline uint32_t min32(uint32_t a, uint32_t b) { return a < b ? a : b; }
 
 /* The transmission control block. */
 struct tcb {
@@ -150,6 +152,14 @@ struct tcp {
 };
 
 /* tcp.c: connections */
+struct tcb *tcp_tcb_new(void);
+void tcp_tcb_free(struct stack *st, struct tcb *t);
+/* The initial sequence number (RFC 6528) and timestamp offset of t. */
+void tcp_new_isn(struct stack *st, struct tcb *t);
+void tcp_hash_insert(struct stack *st, struct tcb *t);
+void tcp_port_insert(struct stack *st, struct tcb *t);
+int tcp_port_in_use(struct stack *st, uint16_t port);
+int tcp_bind_conflict(struct stack *st, const struct sock *so, uint32_t addr, uint16_t port);
 void tcp_setstate(struct stack *st, struct tcb *tcb, int state);
 /* The connection ends here; err (positive errno, 0 for a normal end) is
  * reported to the socket if there is one. */
@@ -160,15 +170,33 @@ struct tcb *tcp_listener(struct stack *st, uint32_t laddr, uint16_t lport);
 struct tcb *tcp_new_child(struct stack *st, struct tcb *l, const struct seg *s);
 int tcp_child_established(struct stack *st, struct tcb *tcb);
 void tcp_wake(struct stack *st, struct tcb *tcb);
-
-/* tcp_output.c */
-void tcp_output(struct stack *st, struct tcb *tcb);
 /* tcp_output at the end of the input batch (tcp_flush). */
 void tcp_output_later(struct stack *st, struct tcb *tcb);
+
+/* tcp_output.c: segments */
+void tcp_output(struct stack *st, struct tcb *tcb);
+/* Send the next segment the windows allow; 0 when there is none. */
+int tcp_send_one(struct stack *st, struct tcb *t);
+/* Send len bytes of the send queue from seq, with flags. */
+void tcp_send_seg(struct stack *st, struct tcb *t, uint32_t seq, uint32_t len, uint8_t flags);
 void tcp_send_rst(struct stack *st, struct tcb *tcb);
+/* A segment the peer must answer (keepalive and zero-window probes). */
+void tcp_send_probe(struct stack *st, struct tcb *t);
 /* A segment outside any connection (RST answers). */
 void tcp_respond(struct stack *st, uint32_t src, uint32_t dst, uint16_t sport,
 		 uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags);
+/* Resend the next hole of the scoreboard (0: none), or the first
+ * unacknowledged segment. */
+int tcp_retransmit_hole(struct stack *st, struct tcb *t);
+void tcp_retransmit_first(struct stack *st, struct tcb *t);
+/* Payload room in one segment; the end of the queued data; in flight. */
+uint32_t tcp_seg_room(const struct tcb *t);
+uint32_t tcp_data_end(const struct tcb *t);
+uint32_t tcp_flight(const struct tcb *t);
+uint32_t tcp_rcv_window(const struct tcb *tcb);
+uint32_t tcp_ts_now(const struct stack *st, const struct tcb *tcb);
+
+/* tcp_timer.c */
 void tcp_timers_init(struct tcb *tcb);
 void tcp_timers_stop(struct stack *st, struct tcb *tcb);
 /* Choose what the connection timer should be doing now. */
@@ -176,16 +204,18 @@ void tcp_timer_update(struct stack *st, struct tcb *tcb);
 void tcp_timer_restart_rtx(struct stack *st, struct tcb *tcb);
 void tcp_enter_timewait(struct stack *st, struct tcb *tcb);
 void tcp_delack(struct stack *st, struct tcb *tcb);
+
+/* tcp_cc.c: round-trip time, congestion control, the SACK scoreboard */
 void tcp_rtt_sample(struct tcb *tcb, uint32_t rtt_us);
 void tcp_cc_init(struct tcb *tcb);
 /* New data acknowledged: acked bytes; cwnd and recovery. */
 void tcp_cc_ack(struct stack *st, struct tcb *tcb, uint32_t acked);
 void tcp_cc_dupack(struct stack *st, struct tcb *tcb);
+/* The retransmission timer went off: back to one segment. */
+void tcp_cc_timeout(struct tcb *t);
 /* The peer's SACK blocks of s join the scoreboard; prune drops what
  * snd_una passed. */
 void tcp_sack_update(struct tcb *tcb, const struct seg *s);
 void tcp_sack_prune(struct tcb *tcb);
-uint32_t tcp_rcv_window(const struct tcb *tcb);
-uint32_t tcp_ts_now(const struct stack *st, const struct tcb *tcb);
 
 #endif

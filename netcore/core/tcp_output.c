@@ -1,8 +1,8 @@
 /*
- * TCP output and time: building and sending segments (options, window,
- * Nagle, silly-window avoidance), the connection timer (retransmission,
- * persist, keepalive, TIME_WAIT), the delayed ACK, round-trip time
- * (RFC 6298) and congestion control (RFC 5681 with NewReno, RFC 6582).
+ * TCP output: building and sending segments (options, window, Nagle,
+ * silly-window avoidance), the output loop, and the retransmissions
+ * congestion control asks for. When to send is tcp_timer.c's, how much
+ * tcp_cc.c's.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -23,19 +23,14 @@ uint32_t tcp_ts_now(const struct stack *st, const struct tcb *t)
 }
 
 /* Sequence number just past the last byte queued to send. */
-static uint32_t tcp_data_end(const struct tcb *t)
+uint32_t tcp_data_end(const struct tcb *t)
 {
 	return t->snd_una + (t->snd_una == t->iss) + t->sndq.len;
 }
 
-static uint32_t tcp_flight(const struct tcb *t)
+uint32_t tcp_flight(const struct tcb *t)
 {
 	return t->snd_max - t->snd_una;
-}
-
-static uint32_t min32(uint32_t a, uint32_t b)
-{
-	return a < b ? a : b;
 }
 
 /* The receive window: buffer room from rcv_nxt on. */
@@ -82,7 +77,7 @@ static int sack_blocks(const struct tcb *t)
 }
 
 /* Room for payload in a segment: the MSS less the options it carries. */
-static uint32_t seg_room(const struct tcb *t)
+uint32_t tcp_seg_room(const struct tcb *t)
 {
 	uint32_t opt = (t->ts_ok ? OPT_TS_LEN : 0) + (sack_blocks(t) ? 4u + 8u * sack_blocks(t) : 0);
 
@@ -133,12 +128,12 @@ static void checksum_and_send(struct stack *st, uint32_t src, uint32_t dst, uint
 }
 
 /* Send one segment of t: len bytes of the send queue from seq. */
-static void send_seg(struct stack *st, struct tcb *t, uint32_t seq, uint32_t len, uint8_t flags)
+void tcp_send_seg(struct stack *st, struct tcb *t, uint32_t seq, uint32_t len, uint8_t flags)
 {
 	uint8_t *h = st->obuf + IP_HLEN;
 	struct seg s = { .sport = t->lport, .dport = t->fport, .seq = seq,
 			 .ack = (flags & SEG_ACK) ? t->rcv_nxt : 0, .flags = flags };
-	uint32_t room = seg_room(t);
+	uint32_t room = tcp_seg_room(t);
 	size_t hlen;
 
 	our_options(st, t, &s);
@@ -173,7 +168,7 @@ void tcp_respond(struct stack *st, uint32_t src, uint32_t dst, uint16_t sport, u
 
 static void tcp_send_ack(struct stack *st, struct tcb *t)
 {
-	send_seg(st, t, t->snd_nxt, 0, SEG_ACK);
+	tcp_send_seg(st, t, t->snd_nxt, 0, SEG_ACK);
 }
 
 /* Reset the peer of a synchronized (or half-open passive) connection. */
@@ -192,9 +187,9 @@ void tcp_send_rst(struct stack *st, struct tcb *t)
 
 /* A segment the peer must answer: one below snd_una, no data (for
  * keepalive and zero-window probes, as Linux sends them). */
-static void send_probe(struct stack *st, struct tcb *t)
+void tcp_send_probe(struct stack *st, struct tcb *t)
 {
-	send_seg(st, t, t->snd_una - 1, 0, SEG_ACK);
+	tcp_send_seg(st, t, t->snd_una - 1, 0, SEG_ACK);
 }
 
 /* ---- the output loop ---- */
@@ -250,7 +245,7 @@ static uint32_t seg_max(const struct stack *st, const struct tcb *t, uint32_t ro
 }
 
 /* Send the next segment the windows allow; 0 when there is none. */
-static int send_one(struct stack *st, struct tcb *t)
+int tcp_send_one(struct stack *st, struct tcb *t)
 {
 	uint32_t end = tcp_data_end(t), room, wnd, inflight, usable, avail, len;
 	uint8_t flags = SEG_ACK;
@@ -258,7 +253,7 @@ static int send_one(struct stack *st, struct tcb *t)
 
 	if (seq_lt(t->snd_nxt, t->snd_max))
 		skip_sacked(t);
-	room = seg_room(t);
+	room = tcp_seg_room(t);
 	wnd = min32(t->snd_wnd, t->cwnd + limited_transmit(t));
 	inflight = t->snd_nxt - t->snd_una;
 	usable = wnd > inflight ? wnd - inflight : 0;
@@ -278,7 +273,7 @@ static int send_one(struct stack *st, struct tcb *t)
 		t->rtt_seq = t->snd_nxt;
 		t->rtt_start = st->now;
 	}
-	send_seg(st, t, t->snd_nxt, len, flags);
+	tcp_send_seg(st, t, t->snd_nxt, len, flags);
 	t->snd_nxt += len + (uint32_t)fin;
 	if (fin)
 		t->fin_sent = 1;
@@ -300,7 +295,7 @@ static void handshake_output(struct stack *st, struct tcb *t)
 		t->rtt_seq = t->iss;
 		t->rtt_start = st->now;
 	}
-	send_seg(st, t, t->iss, 0, t->state == NC_TCP_SYN_SENT ? SEG_SYN : SEG_SYN | SEG_ACK);
+	tcp_send_seg(st, t, t->iss, 0, t->state == NC_TCP_SYN_SENT ? SEG_SYN : SEG_SYN | SEG_ACK);
 	t->snd_nxt = t->iss + 1;
 	if (seq_gt(t->snd_nxt, t->snd_max))
 		t->snd_max = t->snd_nxt;
@@ -325,64 +320,19 @@ void tcp_output(struct stack *st, struct tcb *t)
 			tcp_send_ack(st, t);
 		return;
 	}
-	while (send_one(st, t))
+	while (tcp_send_one(st, t))
 		sent = 1;
 	if (!sent && t->ack_now)
 		tcp_send_ack(st, t);
 	tcp_timer_update(st, t);
 }
 
-/* ---- the SACK scoreboard (RFC 2018, 6675) ---- */
-
-static void score_add(struct tcb *t, struct seqrange b)
-{
-	int i = 0;
-
-	while (i < t->nsack) {
-		struct seqrange r = t->sack[i];
-		if (seq_leq(r.start, b.end) && seq_geq(r.end, b.start)) {
-			b.start = seq_min(b.start, r.start);
-			b.end = seq_max(b.end, r.end);
-			t->sack[i] = t->sack[--t->nsack];
-			i = 0;
-		} else {
-			i++;
-		}
-	}
-	if (t->nsack < TCP_SCORE_MAX)
-		t->sack[t->nsack++] = b;
-}
-
-void tcp_sack_update(struct tcb *t, const struct seg *s)
-{
-	for (int i = 0; i < s->nsack; i++) {
-		struct seqrange b = s->sack[i];
-		if (!seq_lt(b.start, b.end) || seq_leq(b.end, t->snd_una) ||
-		    seq_gt(b.end, t->snd_max))
-			continue;	/* D-SACK, stale or bogus */
-		b.start = seq_max(b.start, t->snd_una);
-		score_add(t, b);
-	}
-}
-
-void tcp_sack_prune(struct tcb *t)
-{
-	int i = 0;
-
-	while (i < t->nsack) {
-		if (seq_leq(t->sack[i].end, t->snd_una)) {
-			t->sack[i] = t->sack[--t->nsack];
-		} else {
-			t->sack[i].start = seq_max(t->sack[i].start, t->snd_una);
-			i++;
-		}
-	}
-}
+/* ---- retransmission of what the scoreboard says is lost ---- */
 
 /* Resend the next hole the peer does not hold and we have not resent in
  * this recovery: with SACK, below the highest SACKed byte; without, the
  * first unacknowledged segment. 0 when there is none. */
-static int retransmit_hole(struct stack *st, struct tcb *t)
+int tcp_retransmit_hole(struct stack *st, struct tcb *t)
 {
 	uint32_t seq = seq_max(t->rtx_next, t->snd_una), end = tcp_data_end(t), stop = end;
 	int above = 0;
@@ -403,18 +353,18 @@ static int retransmit_hole(struct stack *st, struct tcb *t)
 	}
 	if ((t->nsack > 0 && !above) || !seq_lt(seq, end))
 		return 0;
-	stop = min32(min32(stop - seq, end - seq), seg_room(t));
+	stop = min32(min32(stop - seq, end - seq), tcp_seg_room(t));
 	t->timing = 0;		/* Karn */
-	send_seg(st, t, seq, stop, SEG_ACK);
+	tcp_send_seg(st, t, seq, stop, SEG_ACK);
 	t->rtx_next = seq + stop;
 	return 1;
 }
 
 /* The first unacknowledged segment again (fast retransmit, partial ACK). */
-static void retransmit_first(struct stack *st, struct tcb *t)
+void tcp_retransmit_first(struct stack *st, struct tcb *t)
 {
 	uint32_t end = tcp_data_end(t);
-	uint32_t len = seq_lt(t->snd_una, end) ? min32(end - t->snd_una, seg_room(t)) : 0;
+	uint32_t len = seq_lt(t->snd_una, end) ? min32(end - t->snd_una, tcp_seg_room(t)) : 0;
 	uint8_t flags = SEG_ACK;
 
 	if (t->fin_sent && t->snd_una + len == end)
@@ -422,366 +372,5 @@ static void retransmit_first(struct stack *st, struct tcb *t)
 	if (len == 0 && !(flags & SEG_FIN))
 		return;
 	t->timing = 0;		/* Karn */
-	send_seg(st, t, t->snd_una, len, flags);
-}
-
-/* ---- round-trip time (RFC 6298) ---- */
-
-void tcp_rtt_sample(struct tcb *t, uint32_t r)
-{
-	uint64_t rto;
-
-	if (t->srtt == 0 && t->rttvar == 0) {
-		t->srtt = r;
-		t->rttvar = r / 2;
-	} else {
-		uint32_t d = t->srtt > r ? t->srtt - r : r - t->srtt;
-		t->rttvar = (3 * t->rttvar + d) / 4;
-		t->srtt = (uint32_t)((7ull * t->srtt + r) / 8);
-	}
-	rto = (uint64_t)t->srtt + (4ull * t->rttvar > 1000 ? 4ull * t->rttvar : 1000);
-	t->rto = (uint32_t)(rto < TCP_RTO_MIN ? TCP_RTO_MIN : rto > TCP_RTO_MAX ? TCP_RTO_MAX : rto);
-}
-
-/* ---- congestion control (RFC 5681, NewReno RFC 6582) ---- */
-
-enum { CWND_MAX = 1 << 30 };
-
-void tcp_cc_init(struct tcb *t)
-{
-	uint32_t iw = min32(TCP_IW * t->mss, 2u * t->mss > 14600 ? 2u * t->mss : 14600);
-
-	t->cwnd = t->nrtx ? t->mss : iw;	/* 1 MSS after a lost SYN */
-	t->ssthresh = CWND_MAX;
-	t->recover = t->iss;
-	t->in_recovery = 0;
-	t->dupacks = 0;
-	t->bytes_acked = 0;
-}
-
-static void cc_timeout(struct tcb *t)
-{
-	uint32_t half = tcp_flight(t) / 2;
-
-	t->ssthresh = half > 2u * t->mss ? half : 2u * t->mss;
-	t->cwnd = t->mss;
-	t->in_recovery = 0;
-	t->dupacks = 0;
-	t->bytes_acked = 0;
-	t->recover = t->snd_max - 1;
-}
-
-/* Duplicate ACKs that start a fast retransmit: 3, fewer when fewer
- * segments are in flight and nothing new could make more (early
- * retransmit, RFC 5827). */
-static unsigned dupthresh(const struct tcb *t)
-{
-	uint32_t segs = (tcp_flight(t) + t->mss - 1) / t->mss;
-
-	if (segs >= 4 || seq_lt(t->snd_max, tcp_data_end(t)))
-		return 3;
-	return segs > 2 ? segs - 1 : 1;
-}
-
-/* Bytes the peer holds beyond snd_una: this many mean a loss as surely
- * as duplicate ACKs do (RFC 6675 IsLost). */
-static uint32_t sacked(const struct tcb *t)
-{
-	uint32_t n = 0;
-
-	for (int i = 0; i < t->nsack; i++)
-		n += t->sack[i].end - t->sack[i].start;
-	return n;
-}
-
-void tcp_cc_dupack(struct stack *st, struct tcb *t)
-{
-	uint32_t half;
-
-	t->dupacks++;
-	if (t->in_recovery) {
-		/* a segment left the network: a hole goes in its place, or
-		 * the window inflates for new data */
-		if (!retransmit_hole(st, t))
-			t->cwnd += t->mss;
-		return;
-	}
-	if ((t->dupacks < dupthresh(t) && sacked(t) <= (dupthresh(t) - 1) * t->mss) ||
-	    !seq_gt(t->snd_una, t->recover))
-		return;
-	half = tcp_flight(t) / 2;
-	t->ssthresh = half > 2u * t->mss ? half : 2u * t->mss;
-	t->recover = t->snd_max - 1;
-	t->in_recovery = 1;
-	t->rtx_next = t->snd_una;
-	if (!retransmit_hole(st, t))
-		retransmit_first(st, t);
-	t->cwnd = t->ssthresh + 3u * t->mss;
-}
-
-void tcp_cc_ack(struct stack *st, struct tcb *t, uint32_t acked)
-{
-	if (t->in_recovery) {
-		if (seq_gt(t->snd_una, t->recover)) {	/* full ACK: recovery ends */
-			uint32_t flight = tcp_flight(t);
-			t->cwnd = min32(t->ssthresh, (flight > t->mss ? flight : t->mss) + t->mss);
-			t->in_recovery = 0;
-			t->dupacks = 0;
-		} else {	/* partial ACK: the next hole */
-			if (!retransmit_hole(st, t) && t->nsack == 0)
-				retransmit_first(st, t);
-			t->cwnd = (t->cwnd > acked ? t->cwnd - acked : 0) + (acked >= t->mss ? t->mss : 0);
-			if (t->cwnd < t->mss)
-				t->cwnd = t->mss;
-		}
-		return;
-	}
-	t->dupacks = 0;
-	if (t->cwnd < t->ssthresh) {
-		t->cwnd += min32(acked, 2u * t->mss);	/* slow start, L = 2 (RFC 3465) */
-	} else {
-		t->bytes_acked += acked;
-		if (t->bytes_acked >= t->cwnd) {
-			t->bytes_acked -= t->cwnd;
-			t->cwnd += t->mss;
-		}
-	}
-	if (t->cwnd > CWND_MAX)
-		t->cwnd = CWND_MAX;
-}
-
-/* ---- timers ---- */
-
-static uint64_t backoff(uint32_t base, unsigned n)
-{
-	uint64_t v = base;
-
-	while (n-- > 0 && v < TCP_RTO_MAX)
-		v *= 2;
-	return v < TCP_RTO_MAX ? v : TCP_RTO_MAX;
-}
-
-static void arm(struct stack *st, struct tcb *t, int mode, uint64_t when)
-{
-	t->tmode = (uint8_t)mode;
-	timer_set(st, &t->timer, when);
-}
-
-/* The tail loss probe's timeout: two round trips, plus the peer's
- * delayed ACK when a single segment is out (RFC 8985 7.2). */
-static uint64_t pto(const struct tcb *t)
-{
-	uint64_t p = 2ull * t->srtt;
-
-	if (tcp_flight(t) <= t->mss)
-		p += TCP_PEER_DELACK;
-	return p > TCP_PTO_MIN ? p : TCP_PTO_MIN;
-}
-
-/* Data is in flight: a tail loss probe first if one may go, else the
- * retransmission timeout. */
-void tcp_timer_restart_rtx(struct stack *st, struct tcb *t)
-{
-	uint64_t when = st->now + t->rto;
-	int handshake = t->state == NC_TCP_SYN_SENT || t->state == NC_TCP_SYN_RECEIVED;
-
-	if (handshake && !t->passive)
-		when = when < t->conn_deadline ? when : t->conn_deadline;
-	if (!handshake && !t->in_recovery && !t->tlp_done && t->nrtx == 0 && pto(t) < t->rto) {
-		arm(st, t, TM_TLP, st->now + pto(t));
-		return;
-	}
-	arm(st, t, TM_RTX, when);
-}
-
-static int keepalive_state(int state)
-{
-	return state == NC_TCP_ESTABLISHED || state == NC_TCP_CLOSE_WAIT ||
-	       state == NC_TCP_FIN_WAIT_2;
-}
-
-void tcp_timer_update(struct stack *st, struct tcb *t)
-{
-	int mode = timer_armed(&t->timer) ? t->tmode : TM_NONE;
-
-	switch (t->state) {
-	case NC_TCP_CLOSED:
-	case NC_TCP_LISTEN:
-		timer_stop(st, &t->timer);
-		t->tmode = TM_NONE;
-		return;
-	case NC_TCP_TIME_WAIT:
-		return;
-	}
-	if (t->state == NC_TCP_SYN_SENT || t->state == NC_TCP_SYN_RECEIVED ||
-	    t->snd_max != t->snd_una) {
-		if (mode != TM_RTX && mode != TM_TLP)
-			tcp_timer_restart_rtx(st, t);
-	} else if (seq_lt(t->snd_nxt, tcp_data_end(t))) {	/* the window holds us */
-		if (mode != TM_PERSIST)
-			arm(st, t, TM_PERSIST,
-			    st->now + backoff(t->rto > TCP_PERSIST_MIN ? t->rto : TCP_PERSIST_MIN,
-					      t->nrtx));
-	} else if (t->so == NULL && t->state == NC_TCP_FIN_WAIT_2) {
-		if (mode != TM_FINWAIT2)
-			arm(st, t, TM_FINWAIT2, st->now + 2ull * st->msl_ms * 1000);
-	} else if (t->keepalive && keepalive_state(t->state)) {
-		uint64_t idle_end = t->last_rcv + (uint64_t)t->keepidle * 1000000;
-		if (mode != TM_KEEP)
-			arm(st, t, TM_KEEP, idle_end > st->now ? idle_end : st->now);
-	} else {
-		timer_stop(st, &t->timer);
-		t->tmode = TM_NONE;
-	}
-}
-
-void tcp_enter_timewait(struct stack *st, struct tcb *t)
-{
-	tcp_setstate(st, t, NC_TCP_TIME_WAIT);
-	bufq_clear(st, &t->sndq);
-	arm(st, t, TM_TIMEWAIT, st->now + 2ull * st->msl_ms * 1000);
-}
-
-static void rtx_timeout(struct stack *st, struct tcb *t)
-{
-	int handshake = t->state == NC_TCP_SYN_SENT || t->state == NC_TCP_SYN_RECEIVED;
-	int err = t->soft_error ? t->soft_error : ETIMEDOUT;
-
-	if (handshake && !t->passive && st->now >= t->conn_deadline) {
-		tcp_close(st, t, err);
-		return;
-	}
-	if (handshake && t->passive && t->nrtx >= TCP_SYNACK_RETRIES) {
-		tcp_close(st, t, 0);
-		return;
-	}
-	if (!handshake && t->nrtx >= TCP_MAXRTX) {
-		tcp_close(st, t, err);
-		return;
-	}
-	t->nrtx++;
-	t->rto = t->rto * 2 < TCP_RTO_MAX ? t->rto * 2 : TCP_RTO_MAX;
-	t->timing = 0;		/* Karn: no sample from a resent segment */
-	if (handshake) {
-		t->snd_nxt = t->iss;
-	} else {
-		cc_timeout(t);
-		t->snd_nxt = t->snd_una;	/* go back N (skipping SACKed data) */
-	}
-	tcp_output(st, t);
-}
-
-/* No ACK for two round trips: send new data, or the last segment
- * again, so that the peer's answer (with SACK) shows what a lost tail
- * would otherwise hide until the retransmission timeout. */
-static void tlp_timeout(struct stack *st, struct tcb *t)
-{
-	uint32_t end = tcp_data_end(t), hi = seq_min(t->snd_max, end), len;
-	uint8_t fin = t->fin_sent && hi == end ? SEG_FIN : 0;
-
-	t->tlp_done = 1;
-	t->force = 1;
-	if (!send_one(st, t)) {
-		len = seq_lt(t->snd_una, hi) ? min32(hi - t->snd_una, seg_room(t)) : 0;
-		send_seg(st, t, hi - len, len, SEG_ACK | fin | (len > 0 ? SEG_PSH : 0));
-	}
-	t->force = 0;
-	arm(st, t, TM_RTX, st->now + t->rto);
-}
-
-/* The peer's window stayed closed, or too small to send into without
- * silly windows: fill what there is (the override timeout of RFC 9293
- * 3.8.6.2.1), else probe. Given up only when probes go unanswered, never
- * while the peer answers (RFC 1122 4.2.2.17). */
-static void persist_timeout(struct stack *st, struct tcb *t)
-{
-	if (t->kprobes >= TCP_MAXRTX) {
-		tcp_close(st, t, t->soft_error ? t->soft_error : ETIMEDOUT);
-		return;
-	}
-	if (t->so == NULL && t->nrtx >= TCP_MAXRTX) {	/* an orphan may not wait forever */
-		tcp_send_rst(st, t);
-		tcp_close(st, t, 0);
-		return;
-	}
-	t->force = 1;
-	tcp_output(st, t);
-	t->force = 0;
-	if (t->snd_max != t->snd_una)
-		return;		/* data went: the retransmission timer runs */
-	send_probe(st, t);
-	t->kprobes++;
-	if (t->nrtx < 30)
-		t->nrtx++;
-	arm(st, t, TM_PERSIST,
-	    st->now + backoff(t->rto > TCP_PERSIST_MIN ? t->rto : TCP_PERSIST_MIN, t->nrtx));
-}
-
-static void keep_timeout(struct stack *st, struct tcb *t)
-{
-	uint64_t idle_end = t->last_rcv + (uint64_t)t->keepidle * 1000000;
-
-	if (t->kprobes == 0 && st->now < idle_end) {
-		arm(st, t, TM_KEEP, idle_end);
-		return;
-	}
-	if (t->kprobes >= t->keepcnt) {
-		tcp_send_rst(st, t);
-		tcp_close(st, t, ETIMEDOUT);
-		return;
-	}
-	send_probe(st, t);
-	t->kprobes++;
-	arm(st, t, TM_KEEP, st->now + (uint64_t)t->keepintvl * 1000000);
-}
-
-static void on_timer(struct stack *st, struct timer *tm)
-{
-	struct tcb *t = (struct tcb *)(void *)((char *)tm - offsetof(struct tcb, timer));
-
-	switch (t->tmode) {
-	case TM_RTX:
-		rtx_timeout(st, t);
-		break;
-	case TM_TLP:
-		tlp_timeout(st, t);
-		break;
-	case TM_PERSIST:
-		persist_timeout(st, t);
-		break;
-	case TM_KEEP:
-		keep_timeout(st, t);
-		break;
-	case TM_TIMEWAIT:
-	case TM_FINWAIT2:
-		tcp_close(st, t, 0);
-		break;
-	}
-}
-
-static void on_dack(struct stack *st, struct timer *tm)
-{
-	struct tcb *t = (struct tcb *)(void *)((char *)tm - offsetof(struct tcb, dack));
-
-	t->ack_now = 1;
-	tcp_output(st, t);
-}
-
-void tcp_delack(struct stack *st, struct tcb *t)
-{
-	if (!timer_armed(&t->dack))
-		timer_set(st, &t->dack, st->now + TCP_DELACK);
-}
-
-void tcp_timers_init(struct tcb *t)
-{
-	timer_init(&t->timer, on_timer);
-	timer_init(&t->dack, on_dack);
-}
-
-void tcp_timers_stop(struct stack *st, struct tcb *t)
-{
-	timer_stop(st, &t->timer);
-	timer_stop(st, &t->dack);
-	t->tmode = TM_NONE;
+	tcp_send_seg(st, t, t->snd_una, len, flags);
 }
