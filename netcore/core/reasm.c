@@ -57,16 +57,20 @@ static void expire(struct stack *st, struct timer *t);
 
 static struct reasm *get_reasm(struct stack *st)
 {
-	if (st->reasm == NULL) {
-		st->reasm = calloc(1, sizeof *st->reasm);
-		if (st->reasm != NULL)
-			timer_init(&st->reasm->timer, expire);
+	struct reasm *r = st->reasm;
+
+	if (r != NULL)
+		return r;
+	r = calloc(1, sizeof *r);
+	if (r == NULL || timer_init(st, &r->timer, expire) < 0) {
+		free(r);
+		return NULL;
 	}
-	return st->reasm;
+	st->reasm = r;
+	return r;
 }
 
-/* Keep the timer on the earliest deadline. If it cannot be armed, the
- * limits still bound what is held. */
+/* Keep the timer on the earliest deadline. */
 static void arm(struct stack *st, struct reasm *r)
 {
 	uint64_t when = UINT64_MAX;
@@ -311,7 +315,7 @@ void reasm_fini(struct stack *st)
 
 	if (r == NULL)
 		return;
-	timer_stop(st, &r->timer);
+	timer_fini(st, &r->timer);
 	for (int i = 0; i < REASM_MAX_DGRAMS; i++)
 		free(r->d[i].buf);
 	free(r->done);

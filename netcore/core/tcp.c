@@ -182,12 +182,16 @@ int tcp_bind_conflict(struct stack *st, const struct sock *so, uint32_t addr, ui
 
 /* ---- control blocks ---- */
 
-struct tcb *tcp_tcb_new(void)
+struct tcb *tcp_tcb_new(struct stack *st)
 {
 	struct tcb *t = calloc(1, sizeof *t);
 
 	if (t == NULL)
 		return NULL;
+	if (tcp_timers_init(st, t) < 0) {
+		free(t);
+		return NULL;
+	}
 	t->state = NC_TCP_CLOSED;
 	t->rto = TCP_RTO_INIT;
 	t->mss = TCP_DEFMSS;
@@ -198,7 +202,6 @@ struct tcb *tcp_tcb_new(void)
 	t->sndbuf = SOCK_DEF_BUF;
 	t->rcvbuf = SOCK_DEF_BUF;
 	t->snd_wscale = t->rcv_wscale = 0;
-	tcp_timers_init(t);
 	return t;
 }
 
@@ -252,7 +255,7 @@ void tcp_tcb_free(struct stack *st, struct tcb *t)
 			p = &(*p)->onext;
 		*p = t->onext;
 	}
-	tcp_timers_stop(st, t);
+	tcp_timers_fini(st, t);
 	hash_remove(st, t);
 	port_remove(st, t);
 	bufq_clear(st, &t->sndq);
@@ -327,7 +330,7 @@ struct tcb *tcp_new_child(struct stack *st, struct tcb *l, const struct seg *s)
 
 	if (l->nsynq >= synq_max || l->nacceptq >= l->backlog)
 		return NULL;
-	c = tcp_tcb_new();
+	c = tcp_tcb_new(st);
 	if (c == NULL)
 		return NULL;
 	c->laddr = s->dst;

@@ -152,7 +152,8 @@ struct tcp {
 };
 
 /* tcp.c: connections */
-struct tcb *tcp_tcb_new(void);
+/* A closed tcb with its timers: NULL when memory runs out. */
+struct tcb *tcp_tcb_new(struct stack *st);
 void tcp_tcb_free(struct stack *st, struct tcb *t);
 /* The initial sequence number (RFC 6528) and timestamp offset of t. */
 void tcp_new_isn(struct stack *st, struct tcb *t);
@@ -197,8 +198,11 @@ uint32_t tcp_rcv_window(const struct tcb *tcb);
 uint32_t tcp_ts_now(const struct stack *st, const struct tcb *tcb);
 
 /* tcp_timer.c */
-void tcp_timers_init(struct tcb *tcb);
+/* A new tcb's two timers, their room kept: 0, or -ENOMEM. */
+int tcp_timers_init(struct stack *st, struct tcb *tcb);
+/* Stop them (the tcb lives on), or stop them and give their room back. */
 void tcp_timers_stop(struct stack *st, struct tcb *tcb);
+void tcp_timers_fini(struct stack *st, struct tcb *tcb);
 /* Choose what the connection timer should be doing now. */
 void tcp_timer_update(struct stack *st, struct tcb *tcb);
 void tcp_timer_restart_rtx(struct stack *st, struct tcb *tcb);

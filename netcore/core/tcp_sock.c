@@ -18,9 +18,8 @@
 
 static int tcp_attach(struct stack *st, struct sock *so)
 {
-	struct tcb *t = tcp_tcb_new();
+	struct tcb *t = tcp_tcb_new(st);
 
-	(void)st;
 	if (t == NULL)
 		return -ENOMEM;
 	t->so = so;

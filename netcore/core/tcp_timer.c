@@ -240,10 +240,21 @@ void tcp_delack(struct stack *st, struct tcb *t)
 		timer_set(st, &t->dack, st->now + TCP_DELACK);
 }
 
-void tcp_timers_init(struct tcb *t)
+int tcp_timers_init(struct stack *st, struct tcb *t)
 {
-	timer_init(&t->timer, on_timer);
-	timer_init(&t->dack, on_dack);
+	if (timer_init(st, &t->timer, on_timer) < 0)
+		return -ENOMEM;
+	if (timer_init(st, &t->dack, on_dack) < 0) {
+		timer_fini(st, &t->timer);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void tcp_timers_fini(struct stack *st, struct tcb *t)
+{
+	timer_fini(st, &t->timer);
+	timer_fini(st, &t->dack);
 }
 
 void tcp_timers_stop(struct stack *st, struct tcb *t)

@@ -3,16 +3,35 @@
  * slot, so stopping or re-arming one is O(log n) and a stack with ten
  * thousand connections finds its next deadline at the root.
  */
+#include <errno.h>
 #include <stdlib.h>
 
 #include "stack.h"
 #include "timer.h"
 
-void timer_init(struct timer *t, void (*fn)(struct stack *, struct timer *))
+int timer_init(struct stack *st, struct timer *t, void (*fn)(struct stack *, struct timer *))
 {
+	struct timers *ts = &st->timers;
+
 	t->when = 0;
 	t->slot = -1;
 	t->fn = fn;
+	if (ts->reserved == ts->cap) {
+		int cap = ts->cap ? 2 * ts->cap : 64;
+		struct timer **heap = realloc(ts->heap, (size_t)cap * sizeof *heap);
+		if (heap == NULL)
+			return -ENOMEM;
+		ts->heap = heap;
+		ts->cap = cap;
+	}
+	ts->reserved++;
+	return 0;
+}
+
+void timer_fini(struct stack *st, struct timer *t)
+{
+	timer_stop(st, t);
+	st->timers.reserved--;
 }
 
 static void place(struct timers *ts, int i, struct timer *t)
@@ -53,7 +72,8 @@ static void sift_down(struct timers *ts, int i)
 	place(ts, i, t);
 }
 
-int timer_set(struct stack *st, struct timer *t, uint64_t when)
+/* Never more timers armed than initialised: there is always room. */
+void timer_set(struct stack *st, struct timer *t, uint64_t when)
 {
 	struct timers *ts = &st->timers;
 
@@ -64,20 +84,11 @@ int timer_set(struct stack *st, struct timer *t, uint64_t when)
 			sift_up(ts, t->slot);
 		else
 			sift_down(ts, t->slot);
-		return 0;
-	}
-	if (ts->n == ts->cap) {
-		int cap = ts->cap ? 2 * ts->cap : 64;
-		struct timer **heap = realloc(ts->heap, cap * sizeof *heap);
-		if (heap == NULL)
-			return -1;
-		ts->heap = heap;
-		ts->cap = cap;
+		return;
 	}
 	t->when = when;
 	place(ts, ts->n++, t);
 	sift_up(ts, t->slot);
-	return 0;
 }
 
 void timer_stop(struct stack *st, struct timer *t)
@@ -115,5 +126,5 @@ void timers_free(struct timers *ts)
 {
 	free(ts->heap);
 	ts->heap = NULL;
-	ts->n = ts->cap = 0;
+	ts->n = ts->cap = ts->reserved = 0;
 }

@@ -34,7 +34,7 @@ Test(timer, fires_in_deadline_order)
 	unsigned seed = 7;
 
 	for (int i = 0; i < 32; i++) {
-		timer_init(&t[i], record);
+		cr_assert_eq(timer_init(&st, &t[i], record), 0);
 		seed = seed * 1103515245 + 12345;
 		timer_set(&st, &t[i], 1 + (seed >> 16) % 1000);
 	}
@@ -50,8 +50,8 @@ Test(timer, only_due_timers_fire)
 {
 	struct timer a, b;
 
-	timer_init(&a, record);
-	timer_init(&b, record);
+	cr_assert_eq(timer_init(&st, &a, record), 0);
+	cr_assert_eq(timer_init(&st, &b, record), 0);
 	timer_set(&st, &a, 100);
 	timer_set(&st, &b, 200);
 	timers_run(&st, 150);
@@ -67,7 +67,7 @@ Test(timer, rearm_and_stop)
 	struct timer t[8];
 
 	for (int i = 0; i < 8; i++) {
-		timer_init(&t[i], record);
+		cr_assert_eq(timer_init(&st, &t[i], record), 0);
 		timer_set(&st, &t[i], 100 + (uint64_t)i);
 	}
 	timer_set(&st, &t[7], 50);	/* earlier */
@@ -81,4 +81,25 @@ Test(timer, rearm_and_stop)
 	cr_assert_eq(fired[6], 500);
 	for (int i = 1; i < 7; i++)
 		cr_assert_leq(fired[i - 1], fired[i]);
+}
+
+/* Room is kept from timer_init to timer_fini: arming every initialised
+ * timer at once needs no allocation, and what is given back is reused. */
+Test(timer, room_is_kept_per_timer)
+{
+	static struct timer t[200];
+
+	for (int i = 0; i < 200; i++)
+		cr_assert_eq(timer_init(&st, &t[i], record), 0);
+	cr_assert_eq(st.timers.reserved, 200);
+	cr_assert_geq(st.timers.cap, 200);
+	for (int i = 0; i < 200; i++)
+		timer_set(&st, &t[i], 1000 - (uint64_t)i);
+	cr_assert_eq(st.timers.n, 200);
+	cr_assert_eq(timers_next(&st.timers), 801);
+	for (int i = 0; i < 200; i++)
+		timer_fini(&st, &t[i]);
+	cr_assert_eq(st.timers.reserved, 0);
+	cr_assert_eq(st.timers.n, 0);
+	cr_assert_eq(timers_next(&st.timers), UINT64_MAX);
 }
