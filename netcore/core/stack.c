@@ -17,6 +17,8 @@
 #include "tcp.h"
 #include "udp.h"
 
+enum { POLL_ROUNDS = 8 };
+
 static const struct proto icmp_proto = {
 	.num = IP_PROTO_ICMP,
 	.input = icmp_input,
@@ -199,6 +201,21 @@ void stack_advance(struct stack *st, uint64_t now)
 uint64_t stack_deadline(struct stack *st)
 {
 	return timers_next(&st->timers);
+}
+
+/* A driver's one call after a batch of input (or a timer): run what is
+ * due, deliver the events, and again while that made something due at
+ * once, for a few rounds at most, so that a callback that always makes
+ * more cannot hold the driver. */
+uint64_t stack_poll(struct stack *st, uint64_t now)
+{
+	for (int round = 0; round < POLL_ROUNDS; round++) {
+		stack_advance(st, now);
+		stack_flush(st);
+		if (stack_deadline(st) > st->now)
+			break;
+	}
+	return stack_deadline(st);
 }
 
 void stack_flush(struct stack *st)

@@ -132,6 +132,16 @@ struct stack {
 struct stack *stack_new(const struct stack_config *cfg, stack_output_fn out, void *arg);
 void stack_free(struct stack *st);
 
+/*
+ * The driver's contract: for each batch of input (up to 64 packets from
+ * the TUN, or a timer going off), stack_input() each packet, then one
+ * stack_poll(). Output leaves through the output callback meanwhile;
+ * events reach the sockets' callbacks in stack_poll. Returns the next
+ * deadline (µs, UINT64_MAX: none): the driver calls again by then (at
+ * once when it is not later than now).
+ */
+uint64_t stack_poll(struct stack *st, uint64_t now);
+
 /* One IPv4 packet arrives at time now. The buffer may be modified. */
 void stack_input(struct stack *st, uint64_t now, uint8_t *pkt, size_t len);
 /* The same, from a link that vouches for the TCP/UDP checksum (the kernel
@@ -141,8 +151,9 @@ void stack_input_csum_ok(struct stack *st, uint64_t now, uint8_t *pkt, size_t le
 void stack_advance(struct stack *st, uint64_t now);
 /* When the next timer is due (µs), UINT64_MAX if none. */
 uint64_t stack_deadline(struct stack *st);
-/* Deliver socket readiness events gathered since the last flush. Drivers
- * call it once per batch of input, so readers see whole batches. */
+/* Deliver socket readiness events gathered since the last flush (and the
+ * output the batch made due), so readers see whole batches. stack_poll
+ * calls it; so does the API after a call from another thread. */
 void stack_flush(struct stack *st);
 
 /* Handing out randomness from the seeded generator. */

@@ -161,8 +161,7 @@ int loop_run(struct nc_stack *s)
 		for (int i = 0; i < n && !err; i++)
 			if (dispatch(s, evs[i].data.fd, now) < 0)
 				err = errno;
-		stack_advance(s->core, clock_now());
-		stack_flush(s->core);
+		stack_poll(s->core, clock_now());
 		if (s->pcap)
 			fflush(s->pcap);
 	}

@@ -37,6 +37,7 @@ struct link {
 	struct link_counters cnt[2];
 	link_filter_fn filter;
 	void *filter_arg;
+	int batch;		/* arrivals due at once a stack gets before a poll */
 };
 
 /* ---- randomness: xorshift64*, reproducible from the seed ---- */
@@ -170,6 +171,7 @@ struct link *link_new(const struct stack_config *a, const struct stack_config *b
 	if (l == NULL)
 		return NULL;
 	l->delay = LINK_DELAY_US;
+	l->batch = 1;
 	link_set_seed(l, 1);
 	if (end_init(l, LINK_A, a) < 0 || end_init(l, LINK_B, b) < 0) {
 		link_free(l);
@@ -206,6 +208,11 @@ uint64_t link_now(const struct link *l)
 void link_set_delay(struct link *l, uint64_t delay_us)
 {
 	l->delay = delay_us;
+}
+
+void link_set_batch(struct link *l, int n)
+{
+	l->batch = n < 1 ? 1 : n;
 }
 
 void link_set_seed(struct link *l, uint64_t seed)
@@ -277,22 +284,17 @@ size_t link_build_ip(uint8_t *buf, uint32_t src, uint32_t dst, uint8_t proto,
 
 /* ---- running ---- */
 
-/* Both stacks to the link's time: due timers run, events are delivered.
- * Delivering events may arm a timer that is due at once, so this repeats
- * until nothing is due; a stack that never gets there would make the link
- * spin forever at this instant, so that is reported. */
+/* Both stacks to the link's time, through the drivers' one call. A
+ * stack that keeps a timer due at this instant would make the link spin
+ * forever here, so that is reported. */
 static void sync_stacks(struct link *l)
 {
 	for (int i = 0; i < 2; i++) {
 		struct stack *st = l->ends[i].st;
-		int round = 0;
+		int polls = 0;
 
-		while (st != NULL) {
-			stack_advance(st, l->now);
-			stack_flush(st);
-			if (stack_deadline(st) > l->now || stack_deadline(st) == UINT64_MAX)
-				break;
-			if (++round == 1000) {
+		while (st != NULL && stack_poll(st, l->now) <= l->now) {
+			if (++polls == 1000) {
 				fprintf(stderr, "link: stack %c keeps a timer due at %llu us\n",
 					'A' + i, (unsigned long long)l->now);
 				abort();
@@ -331,12 +333,13 @@ static uint64_t next_event(const struct link *l)
 }
 
 /* Move to time t (never backwards) and run what is due there: the first
- * arrival if it is due, and every timer due. */
+ * arrivals due (a batch of up to l->batch, as the TUN gives them), and
+ * every timer due. */
 static void step(struct link *l, uint64_t t)
 {
 	if (t > l->now)
 		l->now = t;
-	if (l->wire != NULL && l->wire->when <= l->now) {
+	for (int i = 0; i < l->batch && l->wire != NULL && l->wire->when <= l->now; i++) {
 		struct packet *p = l->wire;
 		l->wire = p->next;
 		arrive(l, p);

@@ -19,7 +19,8 @@
  * the wire at the link's current time and arrives at the other end
  * delay_us later (plus any impairment). Arrivals and the stacks' timers
  * are run strictly in time order; a stack gets stack_input() for each
- * packet and stack_advance() at each of its deadlines, then stack_flush().
+ * packet (or batch of packets, link_set_batch) and stack_poll() after it
+ * and at each of its deadlines, as the real driver does.
  * Packets with the same arrival time keep the order they were sent in.
  *
  * Directions: a packet sent by end e travels in direction e, so
@@ -86,6 +87,10 @@ uint64_t link_now(const struct link *l);
 /* Settings; change them at any time, they apply to packets sent after. */
 void link_set_delay(struct link *l, uint64_t delay_us);
 void link_set_seed(struct link *l, uint64_t seed);
+/* Batch mode: a stack gets up to n arrivals due at the same time before
+ * one stack_poll, as the driver reads up to 64 packets from the TUN
+ * before one flush. 1 (the default): a poll after every packet. */
+void link_set_batch(struct link *l, int n);
 void link_set_impair(struct link *l, int dir, const struct link_impair *imp);
 void link_set_filter(struct link *l, link_filter_fn fn, void *arg);
 const struct link_counters *link_counters(const struct link *l, int dir);

@@ -86,6 +86,33 @@ Test(tcp, bulk_one_megabyte)
 
 /* The smoothed RTT is measured to the microsecond, also with timestamps
  * on (their millisecond ticks cannot see a 200 µs round trip). */
+/* Segments received for what b sent back while a moved 4 MiB to it. */
+static uint64_t acks_for_transfer(int batch)
+{
+	size_t n = 4 << 20;
+	int c, s;
+
+	link_set_batch(l, batch);
+	make_pair(5000, &c, &s);
+	cr_assert_eq(pump(a, c, b, s, n, 20000), n);
+	return tcp_stat(b, "OutSegs");
+}
+
+/* With the driver's batches (64 packets, then one flush) a flight that
+ * arrives at once is acknowledged at the flush, once, where one flush a
+ * packet acknowledges every second segment: the batched output path of
+ * production (tcp_output_later, tcp_flush) runs here too. */
+Test(tcp, a_batch_of_input_is_acknowledged_once)
+{
+	uint64_t single = acks_for_transfer(1), batched;
+
+	tcp_teardown();
+	tcp_two_stacks();
+	batched = acks_for_transfer(64);
+	cr_assert_lt(batched * 4, single, "ACKs: %llu batched, %llu one by one",
+		     (unsigned long long)batched, (unsigned long long)single);
+}
+
 Test(tcp, srtt_to_the_microsecond)
 {
 	struct nc_tcp_info ti;
