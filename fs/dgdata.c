@@ -8,7 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "fs.h"
+#include "dgdata.h"
 
 enum { HDRLEN = 52, MAXDGRAM = 65536 };
 
@@ -40,7 +40,7 @@ static void put_header(unsigned char *h, struct conv *c, const struct sockaddr_i
 }
 
 /* Answer a read with the next datagram: 1 if answered, 0 if none. */
-int dgram_try_read(fuse_req_t req, struct conv *c, size_t size)
+int dgdata_try_read(fuse_req_t req, struct conv *c, size_t size)
 {
 	struct sockaddr_in from = { 0 };
 	socklen_t flen = sizeof from;
@@ -75,7 +75,7 @@ static int get_header(const unsigned char *h, struct sockaddr_in *to)
 	return 0;
 }
 
-void dgram_write(fuse_req_t req, struct conv *c, const char *buf, size_t len)
+void dgdata_write(fuse_req_t req, struct conv *c, const char *buf, size_t len)
 {
 	struct sockaddr_in to;
 	ssize_t n;

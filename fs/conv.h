@@ -2,16 +2,18 @@
  * slashnet: the Plan 9 /net served over FUSE (low-level API) on top of the
  * netcore public API. Everything runs on the stack's loop thread: FUSE
  * requests are read there, and socket events arrive there, so nothing here
- * takes a lock. A request that must wait is parked on its conversation
- * (struct pending) and answered later from the socket's event callback.
+ * takes a lock. A request that must wait is parked (struct pending) and
+ * answered later from the socket's event callback.
+ *
+ * This is the bottom of fs/: the daemon's state, conversations, their
+ * open files and parked requests (conv.c). The files above it:
+ *   main.c  →  tree.c  →  ctl.c data.c dgdata.c cs.c text.c  →  conv.c dns.c addr.c log.c
+ * each calling only down (and ctl.c → cs.c, data.c → dgdata.c, text.c).
  */
-#ifndef SLASHNET_FS_H
-#define SLASHNET_FS_H
-
-#define FUSE_USE_VERSION 35
+#ifndef SLASHNET_CONV_H
+#define SLASHNET_CONV_H
 
 #include <fuse_lowlevel.h>
-#include <syslog.h>
 #include <netcore/netcore.h>
 #include <sys/types.h>
 #include <time.h>
@@ -37,8 +39,9 @@ enum {
 	DEF_BACKLOG = 128,
 };
 
-/* What a parked request waits for; also its queue on the conversation. */
-enum { PEND_READ, PEND_WRITE, PEND_CONNECT, PEND_LISTEN, NPEND };
+/* What a parked request waits for; also its queue on the conversation.
+ * PEND_CS: a cs write waiting for a name, on no conversation. */
+enum { PEND_READ, PEND_WRITE, PEND_CONNECT, PEND_LISTEN, PEND_CS, NPEND };
 
 struct conv;
 struct ofile;
@@ -53,9 +56,14 @@ struct pending {
 	size_t len, done;	/* write: their length, how many went since */
 	size_t skip;		/* write: bytes queued before it was parked */
 	struct fuse_file_info fi;	/* listen: the open being answered */
-	struct lookup *l;	/* connect: the name being looked up */
+	struct lookup *l;	/* connect, cs: the name being looked up */
 	uint16_t port;		/* connect: the port (network order) */
 	int nonblock;		/* connect: ctl is O_NONBLOCK */
+	struct ofile *of;	/* cs: the file written */
+	void *ctx;		/* the parker's own, freed with p */
+	/* Called when p ends before its event (an interrupt, the end of the
+	 * conversation): undo what the parker started, e.g. a lookup. */
+	void (*cancel)(struct pending *p);
 };
 
 /* One conversation: tcp/N. Counted by its open files and parked
@@ -104,17 +112,14 @@ struct fs {
 };
 
 extern struct fs fs;
-
-/* tree.c */
-extern const struct fuse_lowlevel_ops fs_ops;
 extern const int proto_num[NPROTO];	/* IPPROTO_TCP ... */
-struct ofile *ofile_new(int type, int proto, struct conv *c);
-void ofile_free(struct ofile *of);
-void file_reply_open(fuse_req_t req, struct fuse_file_info *fi, struct ofile *of);
 
-/* conv.c: the conversation table. */
+/* The conversation table. */
 struct conv *conv_get(int proto, int n);
 struct conv *conv_new(int proto, int sock, uid_t uid, gid_t gid);
+/* What a socket event does to its conversation, above this file: set
+ * once, by tree.c. Pollers are woken after it. */
+void conv_on_event(void (*fn)(struct conv *c));
 void conv_put(struct conv *c);
 void conv_discard(struct conv *c);
 void conv_seterr(struct conv *c, int err, const char *what);
@@ -123,44 +128,18 @@ void conv_del_file(struct conv *c, struct ofile *of);
 void conv_notify_poll(struct conv *c);
 void conv_shutdown_all(void);
 int conv_tcp_state(struct conv *c);
+
+/* Open files. */
+struct ofile *ofile_new(int type, int proto, struct conv *c);
+void ofile_free(struct ofile *of);
+void file_reply_open(fuse_req_t req, struct fuse_file_info *fi, struct ofile *of);
+
+/* Parked requests: the one way a request waits. */
 struct pending *pend_new(fuse_req_t req, int kind);
+/* Hold p on c (NULL for a request of no conversation, PEND_CS) until an
+ * event or an interrupt answers it. */
 void pend_park(struct conv *c, struct pending *p);
 void pend_done(struct pending *p);
 void pend_finish(struct pending *p, int err);
-
-/* text.c: generated files. */
-int text_make(struct ofile *of);
-
-/* ctl.c */
-void ctl_write(fuse_req_t req, struct ofile *of, const char *buf, size_t len, int flags);
-void ctl_connect_done(struct conv *c);
-
-/* data.c */
-void data_read(fuse_req_t req, struct ofile *of, size_t size, int flags);
-void data_write(fuse_req_t req, struct ofile *of, const char *buf, size_t len, int flags);
-void data_poll(fuse_req_t req, struct ofile *of, struct fuse_pollhandle *ph);
-void data_event(struct conv *c);
-void listen_open(fuse_req_t req, struct conv *c, struct fuse_file_info *fi);
-
-/* dgram.c: data of udp and icmp. */
-int dgram_try_read(fuse_req_t req, struct conv *c, size_t size);
-void dgram_write(fuse_req_t req, struct conv *c, const char *buf, size_t len);
-
-/* cs.c: names to addresses, and the cs file. resolve() gives 0 with *a
- * at once, EINPROGRESS when done() will be called later (*lp can cancel
- * it), or an errno (ENOENT: unknown name). */
-typedef void (*resolve_fn)(void *arg, int err, struct in_addr a);
-struct lookup;
-int resolve(const char *name, struct in_addr *a, resolve_fn done, void *arg, struct lookup **lp);
-void resolve_cancel(struct lookup *l);
-int cs_init(void);
-void cs_fini(void);
-int cs_signo(void);
-void cs_signalled(void *ptr);
-void cs_write(fuse_req_t req, struct ofile *of, const char *buf, size_t len);
-void cs_read(fuse_req_t req, struct ofile *of, size_t size);
-
-/* main.c: logging. */
-void logmsg(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif
