@@ -19,7 +19,7 @@ static int send_icmp(struct stack *st, uint32_t dst, const struct icmphdr *h, si
 		     uint8_t ttl, uint8_t tos)
 {
 	icmp_emit(st->obuf + IP_HLEN, len, h);
-	st->icmps.out_msgs++;
+	st->icmps[ICMPS_OUT_MSGS]++;
 	return ip_output(st, &(struct ipsend){ .dst = dst, .proto = IP_PROTO_ICMP,
 					       .ttl = ttl, .tos = tos }, len);
 }
@@ -31,7 +31,7 @@ static void echo_reply(struct stack *st, struct ippkt *ip, const struct icmphdr 
 	if (ip->len > st->obuf_size - IP_HLEN)
 		return;
 	memcpy(m, ip->data, ip->len);
-	st->icmps.out_echo_reps++;
+	st->icmps[ICMPS_OUT_ECHO_REPS]++;
 	send_icmp(st, ip->src, &(struct icmphdr){ ICMP_ECHOREPLY, 0, echo->id, echo->seq },
 		  ip->len, 0, ip->tos);
 }
@@ -57,23 +57,23 @@ void icmp_input(struct stack *st, struct ippkt *ip)
 {
 	struct icmphdr h;
 
-	st->icmps.in_msgs++;
+	st->icmps[ICMPS_IN_MSGS]++;
 	if (icmp_parse(ip->data, ip->len, &h) < 0) {
-		st->icmps.in_errors++;
+		st->icmps[ICMPS_IN_ERRORS]++;
 		return;
 	}
 	switch (h.type) {
 	case ICMP_ECHO:
-		st->icmps.in_echos++;
+		st->icmps[ICMPS_IN_ECHOS]++;
 		if (ip->dst == st->addr)	/* no replies to broadcasts */
 			echo_reply(st, ip, &h);
 		break;
 	case ICMP_ECHOREPLY:
-		st->icmps.in_echo_reps++;
+		st->icmps[ICMPS_IN_ECHO_REPS]++;
 		ping_input(st, ip, h.id);
 		break;
 	case ICMP_UNREACH:
-		st->icmps.in_dest_unreachs++;
+		st->icmps[ICMPS_IN_DEST_UNREACHS]++;
 		error_input(st, ip, h.type, h.code);
 		break;
 	case ICMP_TIMXCEED:
@@ -104,9 +104,9 @@ void icmp_error(struct stack *st, const struct ippkt *ip, int type, int code)
 		quote = ICMP_QUOTE_MAX;
 	memmove(m + ICMP_HLEN, ip->hdr, quote);
 	if (type == ICMP_UNREACH)
-		st->icmps.out_dest_unreachs++;
+		st->icmps[ICMPS_OUT_DEST_UNREACHS]++;
 	else if (type == ICMP_TIMXCEED)
-		st->icmps.out_time_excds++;
+		st->icmps[ICMPS_OUT_TIME_EXCDS]++;
 	send_icmp(st, ip->src, &(struct icmphdr){ (uint8_t)type, (uint8_t)code, 0, 0 },
 		  ICMP_HLEN + quote, 0, 0);
 }
@@ -124,7 +124,7 @@ int icmp_send_echo(struct stack *st, uint32_t dst, uint16_t id, uint16_t seq,
 	if (len > st->obuf_size - IP_HLEN - ICMP_HLEN)
 		return -EMSGSIZE;
 	memcpy(m + ICMP_HLEN, data, len);
-	st->icmps.out_echos++;
+	st->icmps[ICMPS_OUT_ECHOS]++;
 	return send_icmp(st, dst, &(struct icmphdr){ ICMP_ECHO, 0, id, seq }, ICMP_HLEN + len,
 			 ttl, tos);
 }

@@ -74,10 +74,10 @@ static int for_us(const struct stack *st, uint32_t dst)
 
 static void count_bad(struct stack *st, int why)
 {
-	uint64_t *c = why == IPV_SHORT ? &st->ips.in_short :
-		      why == IPV_VERSION ? &st->ips.in_version :
-		      why == IPV_HLEN ? &st->ips.in_hlen :
-		      why == IPV_CKSUM ? &st->ips.in_cksum : &st->ips.in_len;
+	uint64_t *c = why == IPV_SHORT ? &st->ips[IPS_IN_SHORT] :
+		      why == IPV_VERSION ? &st->ips[IPS_IN_VERSION] :
+		      why == IPV_HLEN ? &st->ips[IPS_IN_HLEN] :
+		      why == IPV_CKSUM ? &st->ips[IPS_IN_CKSUM] : &st->ips[IPS_IN_LEN];
 	(*c)++;
 	st->ifs.ierrors++;
 }
@@ -87,7 +87,7 @@ void ip_input(struct stack *st, uint8_t *pkt, size_t len, int csum_ok)
 	struct ippkt ip;
 	int why;
 
-	st->ips.in_receives++;
+	st->ips[IPS_IN_RECEIVES]++;
 	why = ip_parse(pkt, len, &ip);
 	if (why != IPV_OK) {
 		count_bad(st, why);
@@ -96,12 +96,12 @@ void ip_input(struct stack *st, uint8_t *pkt, size_t len, int csum_ok)
 	ip.csum_ok = csum_ok;
 	if (ip.ttl == 0) {
 		/* never legitimate on a link (RFC 1122 3.2.1.7) */
-		st->ips.in_ttl++;
+		st->ips[IPS_IN_TTL]++;
 		st->ifs.ierrors++;
 		return;
 	}
 	if (!for_us(st, ip.dst)) {
-		st->ips.in_addr_errors++;
+		st->ips[IPS_IN_ADDR_ERRORS]++;
 		return;
 	}
 	if (ip.frag & (IP_MF | IP_OFFMASK)) {
@@ -153,9 +153,9 @@ int ip_output(struct stack *st, const struct ipsend *how, size_t len)
 {
 	uint16_t id = st->ip_id++;
 
-	st->ips.out_requests++;
+	st->ips[IPS_OUT_REQUESTS]++;
 	if (route_lookup(st, how->dst) == NULL) {
-		st->ips.out_no_routes++;
+		st->ips[IPS_OUT_NO_ROUTES]++;
 		return -ENETUNREACH;
 	}
 	if (IP_HLEN + len > IP_MAXPACKET)
@@ -166,7 +166,7 @@ int ip_output(struct stack *st, const struct ipsend *how, size_t len)
 		return 0;
 	}
 	if (how->df) {
-		st->ips.frag_needed++;
+		st->ips[IPS_FRAG_NEEDED]++;
 		return -EMSGSIZE;
 	}
 	fragment(st, how, len, id);
@@ -180,10 +180,10 @@ void ip_deliver(struct stack *st, struct ippkt *ip)
 	const struct proto *p = stack_proto(ip->proto);
 
 	if (p == NULL || p->input == NULL) {
-		st->ips.in_unknown_proto++;
+		st->ips[IPS_IN_UNKNOWN_PROTO]++;
 		icmp_unreach(st, ip, ICMP_UNREACH_PROTOCOL);
 		return;
 	}
-	st->ips.in_delivers++;
+	st->ips[IPS_IN_DELIVERS]++;
 	p->input(st, ip);
 }

@@ -91,7 +91,7 @@ static void drop(struct stack *st, struct reasm *r, struct fragdgram *d)
 	d->buf = NULL;
 	d->cap = 0;
 	d->used = 0;
-	st->ips.reasm_fails++;
+	st->ips[IPS_REASM_FAILS]++;
 }
 
 /* RFC 1122 3.3.2: a datagram that timed out with its first fragment in
@@ -244,7 +244,7 @@ static void finish(struct stack *st, struct reasm *r, struct fragdgram *d, struc
 	d->buf = NULL;
 	d->cap = 0;
 	d->used = 0;
-	st->ips.reasm_oks++;
+	st->ips[IPS_REASM_OKS]++;
 	arm(st, r);
 }
 
@@ -270,15 +270,15 @@ int reasm_input(struct stack *st, const struct ippkt *frag, struct ippkt *whole)
 	struct reasm *r = get_reasm(st);
 	struct fragdgram *d;
 
-	st->ips.reasm_reqds++;
+	st->ips[IPS_REASM_REQDS]++;
 	if (r == NULL) {
-		st->ips.reasm_fails++;
+		st->ips[IPS_REASM_FAILS]++;
 		return 0;
 	}
 	recycle(r);
 	/* empty, beyond 64 KiB, or not a multiple of 8 before the end */
 	if (frag->len == 0 || end > REASM_MAXDATA || (more && frag->len % 8 != 0)) {
-		st->ips.reasm_fails++;
+		st->ips[IPS_REASM_FAILS]++;
 		return 0;
 	}
 	d = find(r, frag);

@@ -228,55 +228,54 @@ void stack_flush(struct stack *st)
 
 /* ---- counters, named as in Linux's /proc/net/snmp ---- */
 
-static int put_stats(struct nc_stat *out, int max, const char *const *names,
-		     const uint64_t *values, int n)
+int stack_put_stats(struct nc_stat *out, int max, const char *const *names,
+		    const uint64_t *values, int n)
 {
 	for (int i = 0; i < n && i < max; i++)
 		out[i] = (struct nc_stat){ names[i], values[i] };
 	return n;
 }
 
-static int ip_stats(struct stack *st, struct nc_stat *out, int max)
-{
-	static const char *const names[] = {
-		"InReceives", "InDelivers", "OutRequests", "InHdrShort",
-		"InHdrVersion", "InHdrLength", "InHdrChecksum", "InTotalLength",
-		"InAddrErrors", "InUnknownProtos", "InTTLZero", "OutNoRoutes",
-		"FragFails", "ReasmReqds", "ReasmOKs", "ReasmFails",
-	};
-	const struct ipstats *s = &st->ips;
-	const uint64_t v[] = {
-		s->in_receives, s->in_delivers, s->out_requests, s->in_short,
-		s->in_version, s->in_hlen, s->in_cksum, s->in_len,
-		s->in_addr_errors, s->in_unknown_proto, s->in_ttl, s->out_no_routes,
-		s->frag_needed, s->reasm_reqds, s->reasm_oks, s->reasm_fails,
-	};
-	return put_stats(out, max, names, v, sizeof v / sizeof v[0]);
-}
+static const char *const ip_names[IPS_N] = {
+	[IPS_IN_RECEIVES] = "InReceives",
+	[IPS_IN_DELIVERS] = "InDelivers",
+	[IPS_OUT_REQUESTS] = "OutRequests",
+	[IPS_IN_SHORT] = "InHdrShort",
+	[IPS_IN_VERSION] = "InHdrVersion",
+	[IPS_IN_HLEN] = "InHdrLength",
+	[IPS_IN_CKSUM] = "InHdrChecksum",
+	[IPS_IN_LEN] = "InTotalLength",
+	[IPS_IN_ADDR_ERRORS] = "InAddrErrors",
+	[IPS_IN_UNKNOWN_PROTO] = "InUnknownProtos",
+	[IPS_IN_TTL] = "InTTLZero",
+	[IPS_OUT_NO_ROUTES] = "OutNoRoutes",
+	[IPS_FRAG_NEEDED] = "FragFails",
+	[IPS_REASM_REQDS] = "ReasmReqds",
+	[IPS_REASM_OKS] = "ReasmOKs",
+	[IPS_REASM_FAILS] = "ReasmFails",
+};
 
-static int icmp_stats(struct stack *st, struct nc_stat *out, int max)
-{
-	static const char *const names[] = {
-		"InMsgs", "InErrors", "InEchos", "InEchoReps", "InDestUnreachs",
-		"OutMsgs", "OutEchoReps", "OutDestUnreachs", "OutEchos", "OutTimeExcds",
-	};
-	const struct icmpstats *s = &st->icmps;
-	const uint64_t v[] = {
-		s->in_msgs, s->in_errors, s->in_echos, s->in_echo_reps, s->in_dest_unreachs,
-		s->out_msgs, s->out_echo_reps, s->out_dest_unreachs, s->out_echos,
-		s->out_time_excds,
-	};
-	return put_stats(out, max, names, v, sizeof v / sizeof v[0]);
-}
+static const char *const icmp_names[ICMPS_N] = {
+	[ICMPS_IN_MSGS] = "InMsgs",
+	[ICMPS_IN_ERRORS] = "InErrors",
+	[ICMPS_IN_ECHOS] = "InEchos",
+	[ICMPS_IN_ECHO_REPS] = "InEchoReps",
+	[ICMPS_IN_DEST_UNREACHS] = "InDestUnreachs",
+	[ICMPS_OUT_MSGS] = "OutMsgs",
+	[ICMPS_OUT_ECHO_REPS] = "OutEchoReps",
+	[ICMPS_OUT_DEST_UNREACHS] = "OutDestUnreachs",
+	[ICMPS_OUT_ECHOS] = "OutEchos",
+	[ICMPS_OUT_TIME_EXCDS] = "OutTimeExcds",
+};
 
 int stack_stats(struct stack *st, int proto, struct nc_stat *out, int max)
 {
 	const struct proto *p;
 
 	if (proto == IPPROTO_IP)
-		return ip_stats(st, out, max);
+		return stack_put_stats(out, max, ip_names, st->ips, IPS_N);
 	if (proto == IPPROTO_ICMP)
-		return icmp_stats(st, out, max);
+		return stack_put_stats(out, max, icmp_names, st->icmps, ICMPS_N);
 	p = stack_proto(proto);
 	if (p == NULL || p->stats == NULL)
 		return -EPROTONOSUPPORT;

@@ -34,22 +34,27 @@ struct stack_config {
 	int tso;		/* the link takes TCP super-packets (gso) */
 };
 
-/* Counters. The names in stats.c's tables must follow these fields. */
+/* Counters of the interface (nc_ifinfo). */
 struct ifstats {
 	uint64_t ipackets, ibytes, opackets, obytes, ierrors, oerrors;
 };
 
-struct ipstats {
-	uint64_t in_receives, in_delivers, out_requests;
-	uint64_t in_short, in_version, in_hlen, in_cksum, in_len;
-	uint64_t in_addr_errors, in_unknown_proto, in_ttl, out_no_routes;
-	uint64_t frag_needed;	/* datagrams over the MTU with DF, dropped */
-	uint64_t reasm_reqds, reasm_oks, reasm_fails;
+/* Counters of IP and ICMP, indexes of st->ips and st->icmps; their names
+ * (as Linux's /proc/net/snmp) are in stack.c, by these indexes. */
+enum {
+	IPS_IN_RECEIVES, IPS_IN_DELIVERS, IPS_OUT_REQUESTS,
+	IPS_IN_SHORT, IPS_IN_VERSION, IPS_IN_HLEN, IPS_IN_CKSUM, IPS_IN_LEN,
+	IPS_IN_ADDR_ERRORS, IPS_IN_UNKNOWN_PROTO, IPS_IN_TTL, IPS_OUT_NO_ROUTES,
+	IPS_FRAG_NEEDED,	/* datagrams over the MTU with DF, dropped */
+	IPS_REASM_REQDS, IPS_REASM_OKS, IPS_REASM_FAILS,
+	IPS_N
 };
 
-struct icmpstats {
-	uint64_t in_msgs, in_errors, in_echos, in_echo_reps, in_dest_unreachs;
-	uint64_t out_msgs, out_echo_reps, out_dest_unreachs, out_echos, out_time_excds;
+enum {
+	ICMPS_IN_MSGS, ICMPS_IN_ERRORS, ICMPS_IN_ECHOS, ICMPS_IN_ECHO_REPS,
+	ICMPS_IN_DEST_UNREACHS, ICMPS_OUT_MSGS, ICMPS_OUT_ECHO_REPS,
+	ICMPS_OUT_DEST_UNREACHS, ICMPS_OUT_ECHOS, ICMPS_OUT_TIME_EXCDS,
+	ICMPS_N
 };
 
 /* A route: dst/prefix, through gw (0: directly connected). */
@@ -87,6 +92,9 @@ const struct sockops *stack_sockops(int type, int protocol);
 const struct proto *stack_proto(int num);
 /* Counters of IPPROTO_IP (and the interface), ICMP, TCP, UDP. */
 int stack_stats(struct stack *st, int proto, struct nc_stat *out, int max);
+/* Copy n counters and their names out, up to max; returns n. */
+int stack_put_stats(struct nc_stat *out, int max, const char *const *names,
+		    const uint64_t *values, int n);
 
 struct stack {
 	uint32_t addr, mask, gw;
@@ -102,8 +110,8 @@ struct stack {
 	int nroutes;
 
 	struct ifstats ifs;
-	struct ipstats ips;
-	struct icmpstats icmps;
+	uint64_t ips[IPS_N];
+	uint64_t icmps[ICMPS_N];
 
 	uint16_t ip_id;
 	uint64_t rng;		/* xorshift state, from the seed */

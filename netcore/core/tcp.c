@@ -276,20 +276,20 @@ static int estab_like(int state)
 
 void tcp_setstate(struct stack *st, struct tcb *tcb, int state)
 {
-	struct tcpstats *s = &st->tcp->stats;
+	uint64_t *s = st->tcp->stats;
 	int old = tcb->state;
 
 	if (old == state)
 		return;
 	if (estab_like(old) && !estab_like(state))
-		s->curr_estab--;
+		s[TCPS_CURR_ESTAB]--;
 	if (!estab_like(old) && estab_like(state))
-		s->curr_estab++;
+		s[TCPS_CURR_ESTAB]++;
 	if (state == NC_TCP_CLOSED) {
 		if (old == NC_TCP_SYN_SENT || old == NC_TCP_SYN_RECEIVED)
-			s->attempt_fails++;
+			s[TCPS_ATTEMPT_FAILS]++;
 		if (estab_like(old))
-			s->estab_resets++;
+			s[TCPS_ESTAB_RESETS]++;
 	}
 	if (state == NC_TCP_ESTABLISHED)
 		tcb->connected = 1;
@@ -355,7 +355,7 @@ struct tcb *tcp_new_child(struct stack *st, struct tcb *l, const struct seg *s)
 	l->nsynq++;
 	tcp_hash_insert(st, c);
 	tcp_port_insert(st, c);
-	st->tcp->stats.passive_opens++;
+	st->tcp->stats[TCPS_PASSIVE_OPENS]++;
 	return c;
 }
 
@@ -455,21 +455,20 @@ void tcp_fini(struct stack *st)
 }
 
 /* Named as in Linux's /proc/net/snmp. */
+static const char *const tcp_names[TCPS_N] = {
+	[TCPS_ACTIVE_OPENS] = "ActiveOpens",
+	[TCPS_PASSIVE_OPENS] = "PassiveOpens",
+	[TCPS_ATTEMPT_FAILS] = "AttemptFails",
+	[TCPS_ESTAB_RESETS] = "EstabResets",
+	[TCPS_CURR_ESTAB] = "CurrEstab",
+	[TCPS_IN_SEGS] = "InSegs",
+	[TCPS_OUT_SEGS] = "OutSegs",
+	[TCPS_RETRANS_SEGS] = "RetransSegs",
+	[TCPS_IN_ERRS] = "InErrs",
+	[TCPS_OUT_RSTS] = "OutRsts",
+};
+
 int tcp_stats(struct stack *st, struct nc_stat *out, int max)
 {
-	static const char *const names[] = {
-		"ActiveOpens", "PassiveOpens", "AttemptFails", "EstabResets", "CurrEstab",
-		"InSegs", "OutSegs", "RetransSegs", "InErrs", "OutRsts",
-	};
-	const struct tcpstats *s = &st->tcp->stats;
-	const uint64_t v[] = {
-		s->active_opens, s->passive_opens, s->attempt_fails, s->estab_resets,
-		s->curr_estab, s->in_segs, s->out_segs, s->retrans_segs, s->in_errs,
-		s->out_rsts,
-	};
-	int n = (int)(sizeof v / sizeof v[0]);
-
-	for (int i = 0; i < n && i < max; i++)
-		out[i] = (struct nc_stat){ names[i], v[i] };
-	return n;
+	return stack_put_stats(out, max, tcp_names, st->tcp->stats, TCPS_N);
 }

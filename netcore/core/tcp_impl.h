@@ -135,9 +135,12 @@ struct tcb {
 	uint32_t retrans;	/* segments retransmitted, for NC_TCP_INFO */
 };
 
-struct tcpstats {
-	uint64_t active_opens, passive_opens, attempt_fails, estab_resets, curr_estab;
-	uint64_t in_segs, out_segs, retrans_segs, in_errs, out_rsts;
+/* Counters, indexes of struct tcp's stats; names in tcp.c. */
+enum {
+	TCPS_ACTIVE_OPENS, TCPS_PASSIVE_OPENS, TCPS_ATTEMPT_FAILS, TCPS_ESTAB_RESETS,
+	TCPS_CURR_ESTAB, TCPS_IN_SEGS, TCPS_OUT_SEGS, TCPS_RETRANS_SEGS, TCPS_IN_ERRS,
+	TCPS_OUT_RSTS,
+	TCPS_N
 };
 
 enum { TCP_HASH = 4096, TCP_PHASH = 1024 };
@@ -146,7 +149,7 @@ struct tcp {
 	struct tcb *hash[TCP_HASH];	/* connections, by 4-tuple */
 	struct tcb *phash[TCP_PHASH];	/* every bound tcb, by local port */
 	struct tcb *due;		/* output after this batch of input */
-	struct tcpstats stats;
+	uint64_t stats[TCPS_N];
 	uint64_t challenge_start;	/* µs, of the current second */
 	uint32_t challenges;		/* challenge ACKs sent in it */
 };

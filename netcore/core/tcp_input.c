@@ -528,15 +528,15 @@ static int tw_takes_syn(const struct tcb *t, const struct seg *s)
 
 void tcp_input(struct stack *st, struct ippkt *ip)
 {
-	struct tcpstats *ts = &st->tcp->stats;
+	uint64_t *ts = st->tcp->stats;
 	struct seg s;
 	struct tcb *t;
 
 	if (tcp_parse(ip, &s) < 0) {
-		ts->in_errs++;
+		ts[TCPS_IN_ERRS]++;
 		return;
 	}
-	ts->in_segs++;
+	ts[TCPS_IN_SEGS]++;
 	if (!ip_is_local(st, s.dst))
 		return;		/* no TCP to broadcast addresses */
 	t = tcp_lookup(st, s.dst, s.dport, s.src, s.sport);

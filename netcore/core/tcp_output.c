@@ -122,7 +122,7 @@ static void checksum_and_send(struct stack *st, uint32_t src, uint32_t dst, uint
 			      uint8_t tos, size_t len, unsigned gso)
 {
 	tcp_cksum_set(st->obuf + IP_HLEN, src, dst, len);
-	st->tcp->stats.out_segs++;
+	st->tcp->stats[TCPS_OUT_SEGS]++;
 	ip_output(st, &(struct ipsend){ .src = src, .dst = dst, .proto = IP_PROTO_TCP,
 					.ttl = ttl, .tos = tos, .df = 1, .gso = gso }, len);
 }
@@ -147,7 +147,7 @@ void tcp_send_seg(struct stack *st, struct tcb *t, uint32_t seq, uint32_t len, u
 		timer_stop(st, &t->dack);
 	}
 	if (seq_lt(seq, t->snd_max) && (len > 0 || (flags & (SEG_SYN | SEG_FIN)))) {
-		st->tcp->stats.retrans_segs++;
+		st->tcp->stats[TCPS_RETRANS_SEGS]++;
 		t->retrans++;
 	}
 	checksum_and_send(st, t->laddr, t->faddr, t->so ? t->so->ttl : t->ttl,
@@ -162,7 +162,7 @@ void tcp_respond(struct stack *st, uint32_t src, uint32_t dst, uint16_t sport, u
 	tcp_no_options(&s);
 	tcp_emit(st->obuf + IP_HLEN, &s);
 	if (flags & SEG_RST)
-		st->tcp->stats.out_rsts++;
+		st->tcp->stats[TCPS_OUT_RSTS]++;
 	checksum_and_send(st, src, dst, 0, 0, TCP_HLEN, 0);
 }
 

@@ -206,7 +206,7 @@ static int tcp_connect(struct stack *st, struct sock *so, uint32_t addr, uint16_
 	tcp_new_isn(st, t);
 	t->snd_una = t->snd_nxt = t->snd_max = t->iss;
 	t->conn_deadline = st->now + (uint64_t)t->conn_timeout_ms * 1000;
-	st->tcp->stats.active_opens++;
+	st->tcp->stats[TCPS_ACTIVE_OPENS]++;
 	tcp_setstate(st, t, NC_TCP_SYN_SENT);
 	tcp_output(st, t);
 	return -EINPROGRESS;

@@ -37,10 +37,25 @@ struct udppcb {
 	int addr_bound;		/* bind() chose the address */
 };
 
+/* Counters, named as in Linux's /proc/net/snmp. */
+enum {
+	UDPS_IN_DATAGRAMS, UDPS_NO_PORTS, UDPS_IN_ERRORS, UDPS_OUT_DATAGRAMS,
+	UDPS_RCVBUF_ERRORS, UDPS_IN_CSUM_ERRORS,
+	UDPS_N
+};
+
+static const char *const udp_names[UDPS_N] = {
+	[UDPS_IN_DATAGRAMS] = "InDatagrams",
+	[UDPS_NO_PORTS] = "NoPorts",
+	[UDPS_IN_ERRORS] = "InErrors",
+	[UDPS_OUT_DATAGRAMS] = "OutDatagrams",
+	[UDPS_RCVBUF_ERRORS] = "RcvbufErrors",
+	[UDPS_IN_CSUM_ERRORS] = "InCsumErrors",
+};
+
 struct udp {
 	struct porthash ports;	/* bound sockets */
-	uint64_t in_datagrams, no_ports, in_errors, out_datagrams;
-	uint64_t rcvbuf_errors, in_csum_errors;
+	uint64_t stats[UDPS_N];
 };
 
 /* ---- ports ---- */
@@ -172,7 +187,7 @@ static int udp_output(struct stack *st, struct sock *so, uint32_t dst, uint16_t 
 	err = ip_output(st, &(struct ipsend){ .src = src, .dst = dst, .proto = IP_PROTO_UDP,
 					      .ttl = so->ttl, .tos = so->tos }, ulen);
 	if (err == 0)
-		st->udp->out_datagrams++;
+		st->udp->stats[UDPS_OUT_DATAGRAMS]++;
 	return err;
 }
 
@@ -276,11 +291,11 @@ static void deliver(struct stack *st, struct udppcb *pcb, uint32_t src, uint16_t
 	struct sock *so = pcb->so;
 
 	if (dgram_put(st, &pcb->dg.rcvq, so->rcvbuf, src, sport, data, len) < 0) {
-		u->rcvbuf_errors++;
-		u->in_errors++;
+		u->stats[UDPS_RCVBUF_ERRORS]++;
+		u->stats[UDPS_IN_ERRORS]++;
 		return;
 	}
-	u->in_datagrams++;
+	u->stats[UDPS_IN_DATAGRAMS]++;
 	sock_event(st, so);
 }
 
@@ -296,10 +311,10 @@ void udp_input(struct stack *st, struct ippkt *ip)
 
 	switch (udp_parse(ip, &uh)) {
 	case UDP_BAD_CKSUM:
-		u->in_csum_errors++;
+		u->stats[UDPS_IN_CSUM_ERRORS]++;
 		/* fall through */
 	case UDP_BAD_LEN:
-		u->in_errors++;
+		u->stats[UDPS_IN_ERRORS]++;
 		return;
 	}
 	ulen = uh.len;
@@ -324,7 +339,7 @@ void udp_input(struct stack *st, struct ippkt *ip)
 		return;
 	}
 	if (!delivered) {
-		u->no_ports++;
+		u->stats[UDPS_NO_PORTS]++;
 		if (!broadcast)
 			icmp_unreach(st, ip, ICMP_UNREACH_PORT);
 	}
@@ -379,21 +394,7 @@ void udp_fini(struct stack *st)
 	st->udp = NULL;
 }
 
-/* Named as in Linux's /proc/net/snmp. */
 int udp_stats(struct stack *st, struct nc_stat *out, int max)
 {
-	static const char *const names[] = {
-		"InDatagrams", "NoPorts", "InErrors", "OutDatagrams",
-		"RcvbufErrors", "InCsumErrors",
-	};
-	const struct udp *u = st->udp;
-	const uint64_t v[] = {
-		u->in_datagrams, u->no_ports, u->in_errors, u->out_datagrams,
-		u->rcvbuf_errors, u->in_csum_errors,
-	};
-	int n = (int)(sizeof v / sizeof v[0]);
-
-	for (int i = 0; i < n && i < max; i++)
-		out[i] = (struct nc_stat){ names[i], v[i] };
-	return n;
+	return stack_put_stats(out, max, udp_names, st->udp->stats, UDPS_N);
 }

@@ -82,8 +82,8 @@ Test(icmp, echo_reply_mirrors_the_request)
 	cr_assert_eq(get16(reply + IP_HLEN + 6), 7, "seq");
 	cr_assert_arr_eq(reply + IP_HLEN + 8, pkt + IP_HLEN + 8, 57, "payload");
 	cr_assert_eq(link_pending(l, LINK_A), 0, "exactly one reply");
-	cr_assert_eq(st->icmps.in_echos, 1);
-	cr_assert_eq(st->icmps.out_echo_reps, 1);
+	cr_assert_eq(st->icmps[ICMPS_IN_ECHOS], 1);
+	cr_assert_eq(st->icmps[ICMPS_OUT_ECHO_REPS], 1);
 	cr_assert_eq(st->ifs.opackets, 1);
 	cr_assert_eq(st->ifs.obytes, len);
 }
@@ -105,14 +105,14 @@ Test(icmp, bad_checksum_gets_no_reply)
 
 	pkt[IP_HLEN + 8] ^= 0x40;
 	cr_assert_eq(exchange(len), 0);
-	cr_assert_eq(st->icmps.in_errors, 1);
-	cr_assert_eq(st->icmps.out_msgs, 0);
+	cr_assert_eq(st->icmps[ICMPS_IN_ERRORS], 1);
+	cr_assert_eq(st->icmps[ICMPS_OUT_MSGS], 0);
 }
 
 Test(icmp, no_reply_to_a_broadcast_echo)
 {
 	cr_assert_eq(exchange(echo_request(BCAST, 1, 1, 8)), 0);
-	cr_assert_eq(st->icmps.in_echos, 1);
+	cr_assert_eq(st->icmps[ICMPS_IN_ECHOS], 1);
 }
 
 Test(icmp, unknown_protocol_is_unreachable)
@@ -130,8 +130,8 @@ Test(icmp, unknown_protocol_is_unreachable)
 	/* it quotes at least the header and 8 bytes of what we sent */
 	cr_assert_geq(n, 2 * IP_HLEN + 8 + 8);
 	cr_assert_arr_eq(reply + IP_HLEN + 8, pkt, IP_HLEN + 8);
-	cr_assert_eq(st->ips.in_unknown_proto, 1);
-	cr_assert_eq(st->icmps.out_dest_unreachs, 1);
+	cr_assert_eq(st->ips[IPS_IN_UNKNOWN_PROTO], 1);
+	cr_assert_eq(st->icmps[ICMPS_OUT_DEST_UNREACHS], 1);
 }
 
 Test(icmp, no_unreachable_for_a_broadcast)
@@ -139,7 +139,7 @@ Test(icmp, no_unreachable_for_a_broadcast)
 	uint8_t data[8] = { 0 };
 
 	cr_assert_eq(exchange(link_build_ip(pkt, HOST, BCAST, 253, data, sizeof data)), 0);
-	cr_assert_eq(st->icmps.out_dest_unreachs, 0);
+	cr_assert_eq(st->icmps[ICMPS_OUT_DEST_UNREACHS], 0);
 }
 
 /* ---- two stacks back to back ---- */
@@ -180,7 +180,7 @@ static uint64_t ping(int from, uint32_t addr, int n)
 		cr_assert_eq(icmp_send_echo(s, addr, 42, (uint16_t)i, payload, sizeof payload, 0, 0), 0);
 		link_run(l, link_now(l) + 10 * LINK_DELAY_US);
 	}
-	return s->icmps.in_echo_reps;
+	return s->icmps[ICMPS_IN_ECHO_REPS];
 }
 
 Test(ping, both_ways)
@@ -192,8 +192,8 @@ Test(ping, both_ways)
 	for (int i = 0; i < 3; i++)
 		cr_assert_eq(seen[i], i);
 	cr_assert_eq(ping(LINK_B, A_ADDR, 5), 5);
-	cr_assert_eq(link_stack(l, LINK_B)->icmps.in_echos, 3);
-	cr_assert_eq(link_stack(l, LINK_A)->icmps.in_echos, 5);
+	cr_assert_eq(link_stack(l, LINK_B)->icmps[ICMPS_IN_ECHOS], 3);
+	cr_assert_eq(link_stack(l, LINK_A)->icmps[ICMPS_IN_ECHOS], 5);
 	cr_assert_eq(link_counters(l, LINK_A_TO_B)->delivered, 3 + 5);
 }
 
@@ -213,7 +213,7 @@ Test(ping, half_lost_and_counted)
 	cr_assert(replies > 0 && replies < 40, "%llu of 40 replies", (unsigned long long)replies);
 	/* a lost ping lost its request or its reply, never both */
 	cr_assert_eq(ab->dropped + ba->dropped, lost);
-	cr_assert_eq(link_stack(l, LINK_B)->icmps.in_echos, ab->delivered);
+	cr_assert_eq(link_stack(l, LINK_B)->icmps[ICMPS_IN_ECHOS], ab->delivered);
 	cr_assert_eq(ba->sent, ab->delivered, "B answers every request it gets");
 	cr_assert_eq(replies, ba->delivered);
 }
@@ -239,6 +239,6 @@ Test(ping, no_route_off_link)
 	struct stack *a = link_stack(l, LINK_A);
 
 	cr_assert_eq(icmp_send_echo(a, 0x0a4e0001, 1, 1, "x", 1, 0, 0), -ENETUNREACH);
-	cr_assert_eq(a->ips.out_no_routes, 1);
+	cr_assert_eq(a->ips[IPS_OUT_NO_ROUTES], 1);
 	cr_assert_eq(link_counters(l, LINK_A_TO_B)->sent, 0);
 }

@@ -280,15 +280,15 @@ Test(ip_input, counts_each_malformed_kind)
 	reseal();
 	inject(len);
 
-	cr_assert_eq(st->ips.in_receives, 5);
-	cr_assert_eq(st->ips.in_short, 1);
-	cr_assert_eq(st->ips.in_version, 1);
-	cr_assert_eq(st->ips.in_hlen, 1);
-	cr_assert_eq(st->ips.in_cksum, 1);
-	cr_assert_eq(st->ips.in_len, 1);
+	cr_assert_eq(st->ips[IPS_IN_RECEIVES], 5);
+	cr_assert_eq(st->ips[IPS_IN_SHORT], 1);
+	cr_assert_eq(st->ips[IPS_IN_VERSION], 1);
+	cr_assert_eq(st->ips[IPS_IN_HLEN], 1);
+	cr_assert_eq(st->ips[IPS_IN_CKSUM], 1);
+	cr_assert_eq(st->ips[IPS_IN_LEN], 1);
 	cr_assert_eq(st->ifs.ierrors, 5);
 	cr_assert_eq(st->ifs.ipackets, 5);
-	cr_assert_eq(st->ips.in_delivers, 0);
+	cr_assert_eq(st->ips[IPS_IN_DELIVERS], 0);
 	cr_assert_eq(link_pending(l, LINK_A), 0, "nothing answers a malformed packet");
 }
 
@@ -299,8 +299,8 @@ Test(ip_input, drops_ttl_zero)
 	pkt[8] = 0;
 	reseal();
 	inject(len);
-	cr_assert_eq(st->ips.in_ttl, 1);
-	cr_assert_eq(st->ips.in_delivers, 0);
+	cr_assert_eq(st->ips[IPS_IN_TTL], 1);
+	cr_assert_eq(st->ips[IPS_IN_DELIVERS], 0);
 	cr_assert_eq(link_pending(l, LINK_A), 0);
 }
 
@@ -311,8 +311,8 @@ Test(ip_input, drops_what_is_not_for_us)
 	put32(pkt + 16, 0x0a4d0009);
 	reseal();
 	inject(len);
-	cr_assert_eq(st->ips.in_addr_errors, 1);
-	cr_assert_eq(st->ips.in_delivers, 0);
+	cr_assert_eq(st->ips[IPS_IN_ADDR_ERRORS], 1);
+	cr_assert_eq(st->ips[IPS_IN_DELIVERS], 0);
 	cr_assert_eq(link_pending(l, LINK_A), 0);
 }
 

@@ -107,8 +107,8 @@ Test(echosock, echo_through_two_stacks)
 		cr_assert_eq(ntohl(from.sin_addr.s_addr), B_ADDR);
 	}
 	cr_assert_eq(sock_recvfrom(a, fd, buf, sizeof buf, 0, NULL, NULL), -EAGAIN);
-	cr_assert_eq(a->icmps.out_echos, 3);
-	cr_assert_eq(a->icmps.in_echo_reps, 3);
+	cr_assert_eq(a->icmps[ICMPS_OUT_ECHOS], 3);
+	cr_assert_eq(a->icmps[ICMPS_IN_ECHO_REPS], 3);
 }
 
 Test(echosock, replies_go_to_their_own_socket)

@@ -109,9 +109,9 @@ Test(reasm, in_order)
 	run_ms(10);
 	expect_dgram();
 	expect_nothing();
-	cr_assert_eq(st->ips.reasm_reqds, 3);
-	cr_assert_eq(st->ips.reasm_oks, 1);
-	cr_assert_eq(st->ips.reasm_fails, 0);
+	cr_assert_eq(st->ips[IPS_REASM_REQDS], 3);
+	cr_assert_eq(st->ips[IPS_REASM_OKS], 1);
+	cr_assert_eq(st->ips[IPS_REASM_FAILS], 0);
 	cr_assert_eq(reasm_mem(st), 0);
 }
 
@@ -123,7 +123,7 @@ Test(reasm, out_of_order)
 	frag1(2);
 	run_ms(10);
 	expect_dgram();
-	cr_assert_eq(st->ips.reasm_oks, 1);
+	cr_assert_eq(st->ips[IPS_REASM_OKS], 1);
 	cr_assert_eq(reasm_mem(st), 0);
 }
 
@@ -138,8 +138,8 @@ Test(reasm, duplicates_change_nothing)
 	run_ms(10);
 	expect_dgram();
 	expect_nothing();
-	cr_assert_eq(st->ips.reasm_oks, 1);
-	cr_assert_eq(st->ips.reasm_fails, 0);
+	cr_assert_eq(st->ips[IPS_REASM_OKS], 1);
+	cr_assert_eq(st->ips[IPS_REASM_FAILS], 0);
 
 	/* a late copy starts a datagram of its own, which never completes */
 	frag1(3);
@@ -148,7 +148,7 @@ Test(reasm, duplicates_change_nothing)
 	cr_assert_gt(reasm_mem(st), 0);
 	run_ms(31000);
 	cr_assert_eq(reasm_mem(st), 0);
-	cr_assert_eq(st->ips.reasm_fails, 1);
+	cr_assert_eq(st->ips[IPS_REASM_FAILS], 1);
 }
 
 Test(reasm, two_datagrams_interleaved)
@@ -163,7 +163,7 @@ Test(reasm, two_datagrams_interleaved)
 	run_ms(10);
 	expect_dgram();
 	expect_dgram();
-	cr_assert_eq(st->ips.reasm_oks, 2);
+	cr_assert_eq(st->ips[IPS_REASM_OKS], 2);
 	cr_assert_eq(reasm_mem(st), 0);
 }
 
@@ -180,7 +180,7 @@ Test(reasm, overlaps_first_wins)
 	frag(4, 2400, TOTAL - 2400, 0);
 	run_ms(10);
 	expect_dgram();	/* checksum and bytes of the first arrivals */
-	cr_assert_eq(st->ips.reasm_oks, 1);
+	cr_assert_eq(st->ips[IPS_REASM_OKS], 1);
 	cr_assert_eq(reasm_mem(st), 0);
 }
 
@@ -192,7 +192,7 @@ Test(reasm, overlap_at_the_end_of_the_last_fragment)
 	frag(5, 0, 2400, 1);
 	run_ms(10);
 	expect_dgram();
-	cr_assert_eq(st->ips.reasm_fails, 0);
+	cr_assert_eq(st->ips[IPS_REASM_FAILS], 0);
 }
 
 Test(reasm, fragment_past_the_known_end_drops_the_datagram)
@@ -207,8 +207,8 @@ Test(reasm, fragment_past_the_known_end_drops_the_datagram)
 	frag1(6);
 	run_ms(10);
 	expect_nothing();
-	cr_assert_eq(st->ips.reasm_oks, 0);
-	cr_assert_geq(st->ips.reasm_fails, 1);
+	cr_assert_eq(st->ips[IPS_REASM_OKS], 0);
+	cr_assert_geq(st->ips[IPS_REASM_FAILS], 1);
 	run_ms(31000);
 	cr_assert_eq(reasm_mem(st), 0);
 }
@@ -219,7 +219,7 @@ Test(reasm, last_fragment_shorter_than_what_came_drops_the_datagram)
 	frag1(7);			/* up to 2960 */
 	frag(7, 1480, 800, 0);		/* "ends at 2280" */
 	run_ms(10);
-	cr_assert_eq(st->ips.reasm_fails, 1);
+	cr_assert_eq(st->ips[IPS_REASM_FAILS], 1);
 	cr_assert_eq(reasm_mem(st), 0);
 	expect_nothing();
 }
@@ -230,7 +230,7 @@ Test(reasm, two_different_ends_drop_the_datagram)
 	frag2(8);
 	frag(8, 2960, 16, 0);
 	run_ms(10);
-	cr_assert_eq(st->ips.reasm_fails, 1);
+	cr_assert_eq(st->ips[IPS_REASM_FAILS], 1);
 	cr_assert_eq(reasm_mem(st), 0);
 }
 
@@ -243,8 +243,8 @@ Test(reasm, malformed_fragments_are_dropped)
 	send_piece(9, big, 8189 * 8, 100, 0);	/* past 65535 bytes: ping of death */
 	send_piece(9, big, 8, 0, 1);		/* empty */
 	run_ms(10);
-	cr_assert_eq(st->ips.reasm_reqds, 3);
-	cr_assert_eq(st->ips.reasm_fails, 3);
+	cr_assert_eq(st->ips[IPS_REASM_REQDS], 3);
+	cr_assert_eq(st->ips[IPS_REASM_FAILS], 3);
 	cr_assert_eq(reasm_mem(st), 0);
 	expect_nothing();
 }
@@ -281,10 +281,10 @@ Test(reasm, incomplete_times_out_and_memory_is_released)
 	cr_assert_gt(reasm_mem(st), 0);
 	link_run(l, arrived + REASM_TIMEOUT_US - 1000);
 	cr_assert_gt(reasm_mem(st), 0, "kept until the timeout");
-	cr_assert_eq(st->ips.reasm_fails, 0);
+	cr_assert_eq(st->ips[IPS_REASM_FAILS], 0);
 	link_run(l, arrived + REASM_TIMEOUT_US + 1000);
 	cr_assert_eq(reasm_mem(st), 0);
-	cr_assert_eq(st->ips.reasm_fails, 1);
+	cr_assert_eq(st->ips[IPS_REASM_FAILS], 1);
 	cr_assert_eq(stack_deadline(st), UINT64_MAX, "no timer left");
 
 	/* the last fragment alone starts anew and cannot complete */
@@ -292,7 +292,7 @@ Test(reasm, incomplete_times_out_and_memory_is_released)
 	run_ms(10);
 	expect_nothing();
 	run_ms(31000);
-	cr_assert_eq(st->ips.reasm_fails, 2);
+	cr_assert_eq(st->ips[IPS_REASM_FAILS], 2);
 	cr_assert_eq(reasm_mem(st), 0);
 }
 
@@ -302,7 +302,7 @@ Test(reasm, datagram_count_is_bounded)
 	for (int id = 0; id < 100; id++)
 		frag(1000 + id, 0, 1480, 1);
 	run_ms(10);
-	cr_assert_eq(st->ips.reasm_fails, 100 - REASM_MAX_DGRAMS, "the oldest evicted");
+	cr_assert_eq(st->ips[IPS_REASM_FAILS], 100 - REASM_MAX_DGRAMS, "the oldest evicted");
 	cr_assert_leq(reasm_mem(st), REASM_MAX_BYTES);
 	/* the newest are still there: complete one */
 	frag(1099, 1480, 1480, 1);
@@ -321,7 +321,7 @@ Test(reasm, memory_is_bounded)
 		run_ms(1);
 		cr_assert_leq(reasm_mem(st), REASM_MAX_BYTES);
 	}
-	cr_assert_gt(st->ips.reasm_fails, 0);
+	cr_assert_gt(st->ips[IPS_REASM_FAILS], 0);
 	make_dgram(PORT, 1);
 	frag0(14);
 	frag1(14);
@@ -364,7 +364,7 @@ Test(reasm, timeout_with_the_first_fragment_sends_time_exceeded)
 	frag0(21);
 	frag2(22);		/* another datagram, without its first fragment */
 	run_ms(31000);
-	cr_assert_eq(st->ips.reasm_fails, 2);
+	cr_assert_eq(st->ips[IPS_REASM_FAILS], 2);
 	n = link_recv(l, LINK_B, got, sizeof got);
 	cr_assert_eq(n, IP_HLEN + 8 + IP_HLEN + 8, "one ICMP message, got %zu bytes", n);
 	cr_assert_eq(got[IP_HLEN], ICMP_TIMXCEED);
@@ -374,5 +374,5 @@ Test(reasm, timeout_with_the_first_fragment_sends_time_exceeded)
 	cr_assert_eq(cksum(got + IP_HLEN + 8, IP_HLEN), 0, "a valid quoted header");
 	cr_assert_eq(get16(got + IP_HLEN + 8 + IP_HLEN + 2), PORT, "and its first 8 bytes");
 	cr_assert_eq(link_recv(l, LINK_B, got, sizeof got), 0, "nothing for datagram 22");
-	cr_assert_eq(st->icmps.out_time_excds, 1);
+	cr_assert_eq(st->icmps[ICMPS_OUT_TIME_EXCDS], 1);
 }
