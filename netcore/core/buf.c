@@ -69,6 +69,11 @@ static void chunk_put(struct stack *st, struct chunk *c)
 	p->n++;
 }
 
+unsigned chunks_used(const struct stack *st)
+{
+	return st->pool ? st->pool->used : 0;
+}
+
 void chunk_pool_free(struct stack *st)
 {
 	struct chunkpool *p = st->pool;

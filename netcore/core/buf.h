@@ -47,5 +47,7 @@ void bufq_clear(struct stack *st, struct bufq *q);
 
 /* The pool: chunks freed are kept (up to a bound) for reuse. */
 void chunk_pool_free(struct stack *st);
+/* Chunks held by queues now. */
+unsigned chunks_used(const struct stack *st);
 
 #endif

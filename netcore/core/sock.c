@@ -86,6 +86,16 @@ struct sock *sock_get(struct stack *st, int fd)
 	return fd >= 0 && fd < t->cap ? t->v[fd] : NULL;
 }
 
+int sock_count(const struct stack *st)
+{
+	const struct socktab *t = st->socks;
+	int n = 0;
+
+	for (int fd = 0; fd < t->cap; fd++)
+		n += t->v[fd] != NULL;
+	return n;
+}
+
 /* Give so the lowest free descriptor. */
 static int install(struct stack *st, struct sock *so)
 {

@@ -94,6 +94,7 @@ enum {
 int sock_init(struct stack *st);
 void sock_fini(struct stack *st);	/* aborts and frees everything */
 struct sock *sock_get(struct stack *st, int fd);	/* NULL if not open */
+int sock_count(const struct stack *st);	/* descriptors open */
 
 /* The API, core half. Each returns >= 0 or -errno. */
 int sock_socket(struct stack *st, int domain, int type, int protocol);

@@ -61,6 +61,12 @@ const struct proto *stack_proto(int num)
 	return NULL;
 }
 
+size_t stack_mem(struct stack *st)
+{
+	return (size_t)sock_count(st) + tcp_count(st) + chunks_used(st) + reasm_mem(st) +
+	       (size_t)st->timers.n;
+}
+
 uint64_t stack_random(struct stack *st)
 {
 	/* xorshift64*: fast, and reproducible from the seed */

@@ -164,6 +164,12 @@ uint64_t stack_deadline(struct stack *st);
  * calls it; so does the API after a call from another thread. */
 void stack_flush(struct stack *st);
 
+/* What the stack holds for work in progress: open sockets, TCP control
+ * blocks, chunks in socket queues, bytes of datagrams in reassembly,
+ * armed timers. 0 once it has let go of everything (the unit tests end
+ * with that check, as lwIP's do). */
+size_t stack_mem(struct stack *st);
+
 /* Handing out randomness from the seeded generator. */
 uint64_t stack_random(struct stack *st);
 /*

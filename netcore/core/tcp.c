@@ -192,6 +192,7 @@ struct tcb *tcp_tcb_new(struct stack *st)
 		free(t);
 		return NULL;
 	}
+	st->tcp->ntcb++;
 	t->state = NC_TCP_CLOSED;
 	t->rto = TCP_RTO_INIT;
 	t->mss = TCP_DEFMSS;
@@ -260,6 +261,7 @@ void tcp_tcb_free(struct stack *st, struct tcb *t)
 	port_remove(st, t);
 	bufq_clear(st, &t->sndq);
 	bufq_clear(st, &t->rcvq);
+	st->tcp->ntcb--;
 	free(t);
 }
 
@@ -467,6 +469,11 @@ static const char *const tcp_names[TCPS_N] = {
 	[TCPS_IN_ERRS] = "InErrs",
 	[TCPS_OUT_RSTS] = "OutRsts",
 };
+
+unsigned tcp_count(const struct stack *st)
+{
+	return st->tcp->ntcb;
+}
 
 int tcp_stats(struct stack *st, struct nc_stat *out, int max)
 {

@@ -17,6 +17,8 @@ void tcp_input(struct stack *st, struct ippkt *ip);
 void tcp_icmp_error(struct stack *st, int type, int code, const uint8_t *quoted, size_t qlen);
 /* Send what the input of this batch made due (stack_flush calls it). */
 void tcp_flush(struct stack *st);
+/* Control blocks alive (for stack_mem). */
+unsigned tcp_count(const struct stack *st);
 /* Counters for P/stats; returns how many, copies up to max. */
 int tcp_stats(struct stack *st, struct nc_stat *out, int max);
 

@@ -152,6 +152,7 @@ struct tcp {
 	uint64_t stats[TCPS_N];
 	uint64_t challenge_start;	/* µs, of the current second */
 	uint32_t challenges;		/* challenge ACKs sent in it */
+	unsigned ntcb;			/* control blocks alive */
 };
 
 /* tcp.c: connections */

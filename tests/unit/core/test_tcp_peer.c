@@ -13,9 +13,9 @@
 #include "icmp.h"
 #include "peer.h"
 #include "sock.h"
-#include "tcp_util.h"
+#include "fixture.h"
 
-TestSuite(tcp_peer, .init = tcp_stack_and_tap, .fini = tcp_teardown);
+TestSuite(tcp_peer, .init = stack_and_tap, .fini = teardown);
 
 static struct peer p;
 

@@ -14,56 +14,17 @@
 
 #include "icmp.h"
 #include "ip.h"
+#include "fixture.h"
 #include "link.h"
 #include "sock.h"
 #include "stack.h"
 
-enum {
-	A_ADDR = 0x0a4d0002,	/* 10.77.0.2 */
-	B_ADDR = 0x0a4d0003,	/* 10.77.0.3 */
-	BCAST = 0x0a4d00ff,
-	TAP = 0x0a4d0001,	/* the tap, in the tap tests */
-};
-
-static struct link *l;
-static struct stack *a, *b;	/* b is NULL in the tap tests */
-
-static void two_stacks(void)
-{
-	struct stack_config ca = { .addr = A_ADDR, .prefix = 24, .mtu = 1500, .seed = 11 };
-	struct stack_config cb = { .addr = B_ADDR, .prefix = 24, .mtu = 1500, .seed = 22 };
-
-	l = link_new(&ca, &cb);
-	cr_assert_not_null(l);
-	a = link_stack(l, LINK_A);
-	b = link_stack(l, LINK_B);
-}
-
-static void stack_and_tap(void)
-{
-	struct stack_config ca = { .addr = A_ADDR, .prefix = 24, .mtu = 1500, .seed = 11 };
-
-	l = link_new(&ca, NULL);
-	cr_assert_not_null(l);
-	a = link_stack(l, LINK_A);
-	b = NULL;
-}
-
-static void teardown(void)
-{
-	link_free(l);
-}
+enum { BCAST = 0x0a4d00ff };
 
 TestSuite(udp, .init = two_stacks, .fini = teardown);
 TestSuite(udp_tap, .init = stack_and_tap, .fini = teardown);
 
 /* ---- helpers ---- */
-
-static struct sockaddr_in sin_of(uint32_t addr, uint16_t port)
-{
-	return (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(port),
-				     .sin_addr.s_addr = htonl(addr) };
-}
 
 static int udp_socket(struct stack *st)
 {
@@ -80,18 +41,6 @@ static int bound_socket(struct stack *st, uint16_t port)
 
 	cr_assert_eq(sock_bind(st, fd, (struct sockaddr *)&sin, sizeof sin), 0);
 	return fd;
-}
-
-static int connect_to(struct stack *st, int fd, uint32_t addr, uint16_t port)
-{
-	struct sockaddr_in sin = sin_of(addr, port);
-
-	return sock_connect(st, fd, (struct sockaddr *)&sin, sizeof sin);
-}
-
-static ssize_t send_str(struct stack *st, int fd, const char *s)
-{
-	return sock_sendto(st, fd, s, strlen(s), 0, NULL, 0);
 }
 
 static ssize_t sendto_str(struct stack *st, int fd, const char *s, uint32_t addr, uint16_t port)
@@ -118,11 +67,6 @@ static uint16_t local_port(struct stack *st, int fd)
 
 	cr_assert_eq(sock_name(st, fd, 0, (struct sockaddr *)&sin, &len), 0);
 	return ntohs(sin.sin_port);
-}
-
-static void run_ms(unsigned ms)
-{
-	link_run(l, link_now(l) + (uint64_t)ms * 1000);
 }
 
 /* ---- connect, re-connect, dissolve ---- */
@@ -518,10 +462,10 @@ static size_t udp_packet(uint32_t dst, uint16_t sport, uint16_t dport, const cha
 	put16(u + 6, 0);
 	memcpy(u + 8, data, strlen(data));
 	if (!sum_zero) {
-		uint16_t s = cksum_fold(cksum_add(cksum_pseudo(TAP, dst, IP_PROTO_UDP, len), u, len));
+		uint16_t s = cksum_fold(cksum_add(cksum_pseudo(TAP_ADDR, dst, IP_PROTO_UDP, len), u, len));
 		put16(u + 6, s ? s : 0xffff);
 	}
-	return link_build_ip(pkt, TAP, dst, IP_PROTO_UDP, u, len);
+	return link_build_ip(pkt, TAP_ADDR, dst, IP_PROTO_UDP, u, len);
 }
 
 static void inject(size_t len)
@@ -536,7 +480,7 @@ Test(udp_tap, checksum_is_generated_and_valid)
 	uint8_t got[256];
 	size_t n;
 
-	cr_assert_eq(sendto_str(a, fd, "odd", TAP, 53), 3);
+	cr_assert_eq(sendto_str(a, fd, "odd", TAP_ADDR, 53), 3);
 	run_ms(10);
 	n = link_recv(l, LINK_B, got, sizeof got);
 	cr_assert_eq(n, IP_HLEN + 8 + 3);
@@ -545,7 +489,7 @@ Test(udp_tap, checksum_is_generated_and_valid)
 	cr_assert_eq(get16(got + IP_HLEN + 2), 53);
 	cr_assert_eq(get16(got + IP_HLEN + 4), 11);
 	cr_assert_neq(get16(got + IP_HLEN + 6), 0);
-	cr_assert_eq(cksum_fold(cksum_add(cksum_pseudo(A_ADDR, TAP, IP_PROTO_UDP, 11),
+	cr_assert_eq(cksum_fold(cksum_add(cksum_pseudo(A_ADDR, TAP_ADDR, IP_PROTO_UDP, 11),
 					  got + IP_HLEN, 11)), 0);
 	cr_assert_eq(memcmp(got + IP_HLEN + 8, "odd", 3), 0);
 }

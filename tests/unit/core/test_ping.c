@@ -11,38 +11,12 @@
 
 #include "icmp.h"
 #include "ip.h"
+#include "fixture.h"
 #include "link.h"
 #include "sock.h"
 #include "stack.h"
 
-enum { A_ADDR = 0x0a4d0002, B_ADDR = 0x0a4d0003, TAP = 0x0a4d0001, OTHER = 0x0a4d0009 };
-
-static struct link *l;
-static struct stack *a;
-
-static void two_stacks(void)
-{
-	struct stack_config ca = { .addr = A_ADDR, .prefix = 24, .mtu = 1500, .seed = 5 };
-	struct stack_config cb = { .addr = B_ADDR, .prefix = 24, .mtu = 1500, .seed = 6 };
-
-	l = link_new(&ca, &cb);
-	cr_assert_not_null(l);
-	a = link_stack(l, LINK_A);
-}
-
-static void stack_and_tap(void)
-{
-	struct stack_config ca = { .addr = A_ADDR, .prefix = 24, .mtu = 1500, .seed = 5 };
-
-	l = link_new(&ca, NULL);
-	cr_assert_not_null(l);
-	a = link_stack(l, LINK_A);
-}
-
-static void teardown(void)
-{
-	link_free(l);
-}
+enum { OTHER = 0x0a4d0009 };
 
 TestSuite(echosock, .init = two_stacks, .fini = teardown);
 TestSuite(echosock_tap, .init = stack_and_tap, .fini = teardown);
@@ -53,23 +27,6 @@ static int echo_socket(void)
 
 	cr_assert_geq(fd, 0, "socket: %d", fd);
 	return fd;
-}
-
-static int connect_to(int fd, uint32_t addr)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(addr) };
-
-	return sock_connect(a, fd, (struct sockaddr *)&sin, sizeof sin);
-}
-
-static ssize_t send_str(int fd, const char *s)
-{
-	return sock_sendto(a, fd, s, strlen(s), 0, NULL, 0);
-}
-
-static void run_ms(unsigned ms)
-{
-	link_run(l, link_now(l) + (uint64_t)ms * 1000);
 }
 
 Test(echosock, udp_is_still_the_default_datagram_protocol)
@@ -91,13 +48,13 @@ Test(echosock, echo_through_two_stacks)
 	socklen_t flen = sizeof from;
 	char buf[64];
 
-	cr_assert_eq(send_str(fd, "nobody"), -EDESTADDRREQ);
-	cr_assert_eq(connect_to(fd, B_ADDR), 0);
+	cr_assert_eq(send_str(a, fd, "nobody"), -EDESTADDRREQ);
+	cr_assert_eq(connect_to(a, fd, B_ADDR, 0), 0);
 	cr_assert_eq(sock_poll(a, fd) & POLLIN, 0);
 	for (int i = 0; i < 3; i++) {
 		char msg[16];
 		int n = snprintf(msg, sizeof msg, "echo %d", i);
-		cr_assert_eq(send_str(fd, msg), n);
+		cr_assert_eq(send_str(a, fd, msg), n);
 		run_ms(10);
 		cr_assert(sock_poll(a, fd) & POLLIN);
 		flen = sizeof from;
@@ -116,13 +73,13 @@ Test(echosock, replies_go_to_their_own_socket)
 	int s1 = echo_socket(), s2 = echo_socket();
 	char buf[16];
 
-	cr_assert_eq(connect_to(s1, B_ADDR), 0);
-	cr_assert_eq(connect_to(s2, B_ADDR), 0);
-	cr_assert_eq(send_str(s1, "one"), 3);
+	cr_assert_eq(connect_to(a, s1, B_ADDR, 0), 0);
+	cr_assert_eq(connect_to(a, s2, B_ADDR, 0), 0);
+	cr_assert_eq(send_str(a, s1, "one"), 3);
 	run_ms(10);
 	cr_assert_eq(sock_recvfrom(a, s2, buf, sizeof buf, 0, NULL, NULL), -EAGAIN);
 	cr_assert_eq(sock_recvfrom(a, s1, buf, sizeof buf, 0, NULL, NULL), 3);
-	cr_assert_eq(send_str(s2, "two!"), 4);
+	cr_assert_eq(send_str(a, s2, "two!"), 4);
 	run_ms(10);
 	cr_assert_eq(sock_recvfrom(a, s1, buf, sizeof buf, 0, NULL, NULL), -EAGAIN);
 	cr_assert_eq(sock_recvfrom(a, s2, buf, sizeof buf, 0, NULL, NULL), 4);
@@ -135,7 +92,7 @@ Test(echosock, large_payload_is_fragmented_and_comes_back_whole)
 
 	for (size_t i = 0; i < sizeof d; i++)
 		d[i] = (uint8_t)(i * 3);
-	cr_assert_eq(connect_to(fd, B_ADDR), 0);
+	cr_assert_eq(connect_to(a, fd, B_ADDR, 0), 0);
 	cr_assert_eq(sock_sendto(a, fd, d, sizeof d, 0, NULL, 0), 4000);
 	run_ms(10);
 	cr_assert_eq(sock_recvfrom(a, fd, got, sizeof got, 0, NULL, NULL), 4000);
@@ -146,15 +103,15 @@ Test(echosock, close_frees_everything)
 {
 	int s1 = echo_socket(), s2 = echo_socket();
 
-	cr_assert_eq(connect_to(s1, B_ADDR), 0);
-	cr_assert_eq(send_str(s1, "queued"), 6);
+	cr_assert_eq(connect_to(a, s1, B_ADDR, 0), 0);
+	cr_assert_eq(send_str(a, s1, "queued"), 6);
 	run_ms(10);
 	cr_assert_eq(sock_close(a, s1), 0);	/* with a reply queued */
 	cr_assert_eq(sock_close(a, s2), 0);
 	cr_assert_null(a->ping);
 	s1 = echo_socket();
-	cr_assert_eq(connect_to(s1, B_ADDR), 0);
-	cr_assert_eq(send_str(s1, "again"), 5);
+	cr_assert_eq(connect_to(a, s1, B_ADDR, 0), 0);
+	cr_assert_eq(send_str(a, s1, "again"), 5);
 	run_ms(10);
 	cr_assert(sock_poll(a, s1) & POLLIN);
 }
@@ -163,14 +120,14 @@ Test(echosock, close_frees_everything)
 
 static uint8_t pkt[2048];
 
-/* Take the next packet at the tap: it must be an echo request to TAP. */
+/* Take the next packet at the tap: it must be an echo request to TAP_ADDR. */
 static size_t take_request(uint16_t *id, uint16_t *seq)
 {
 	size_t n = link_recv(l, LINK_B, pkt, sizeof pkt);
 
 	cr_assert_geq(n, IP_HLEN + 8);
 	cr_assert_eq(pkt[9], IP_PROTO_ICMP);
-	cr_assert_eq(get32(pkt + 16), TAP);
+	cr_assert_eq(get32(pkt + 16), TAP_ADDR);
 	cr_assert_eq(pkt[IP_HLEN], ICMP_ECHO);
 	cr_assert_eq(cksum(pkt + IP_HLEN, n - IP_HLEN), 0);
 	*id = get16(pkt + IP_HLEN + 4);
@@ -202,9 +159,9 @@ Test(echosock_tap, requests_carry_the_id_and_increasing_sequence)
 	struct sockaddr_in me;
 	socklen_t len = sizeof me;
 
-	cr_assert_eq(connect_to(fd, TAP), 0);
+	cr_assert_eq(connect_to(a, fd, TAP_ADDR, 0), 0);
 	for (int i = 0; i < 3; i++) {
-		cr_assert_eq(send_str(fd, "abc"), 3);
+		cr_assert_eq(send_str(a, fd, "abc"), 3);
 		run_ms(10);
 		cr_assert_eq(take_request(&id, &seq), 3);
 		cr_assert_eq(memcmp(pkt + IP_HLEN + 8, "abc", 3), 0);
@@ -223,19 +180,19 @@ Test(echosock_tap, only_matching_replies_are_received)
 	uint16_t id, seq;
 	char buf[32];
 
-	cr_assert_eq(connect_to(fd, TAP), 0);
-	cr_assert_eq(send_str(fd, "x"), 1);
+	cr_assert_eq(connect_to(a, fd, TAP_ADDR, 0), 0);
+	cr_assert_eq(send_str(a, fd, "x"), 1);
 	run_ms(10);
 	take_request(&id, &seq);
 
-	reply(TAP, (uint16_t)(id + 1), seq, "wrong id");
+	reply(TAP_ADDR, (uint16_t)(id + 1), seq, "wrong id");
 	reply(OTHER, id, seq, "wrong peer");
 	cr_assert_eq(sock_recvfrom(a, fd, buf, sizeof buf, 0, NULL, NULL), -EAGAIN);
-	reply(TAP, id, seq, "right");
+	reply(TAP_ADDR, id, seq, "right");
 	cr_assert_eq(sock_recvfrom(a, fd, buf, sizeof buf, 0, NULL, NULL), 5);
 	cr_assert_eq(memcmp(buf, "right", 5), 0);
 	/* truncated to the buffer, one reply per read */
-	reply(TAP, id, seq, "longer reply");
+	reply(TAP_ADDR, id, seq, "longer reply");
 	cr_assert_eq(sock_recvfrom(a, fd, buf, 6, 0, NULL, NULL), 6);
 	cr_assert_eq(sock_recvfrom(a, fd, buf, sizeof buf, 0, NULL, NULL), -EAGAIN);
 }
@@ -243,13 +200,13 @@ Test(echosock_tap, only_matching_replies_are_received)
 Test(echosock_tap, dissolved_socket_needs_an_address_again)
 {
 	int fd = echo_socket();
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(TAP) };
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(TAP_ADDR) };
 	struct sockaddr unspec = { .sa_family = AF_UNSPEC };
 	uint16_t id, seq;
 
-	cr_assert_eq(connect_to(fd, TAP), 0);
+	cr_assert_eq(connect_to(a, fd, TAP_ADDR, 0), 0);
 	cr_assert_eq(sock_connect(a, fd, &unspec, sizeof unspec), 0);
-	cr_assert_eq(send_str(fd, "x"), -EDESTADDRREQ);
+	cr_assert_eq(send_str(a, fd, "x"), -EDESTADDRREQ);
 	cr_assert_eq(sock_sendto(a, fd, "yz", 2, 0, (struct sockaddr *)&sin, sizeof sin), 2);
 	run_ms(10);
 	cr_assert_eq(take_request(&id, &seq), 2);

@@ -5,12 +5,12 @@
 
 #include "icmp.h"
 #include "ip.h"
+#include "fixture.h"
 #include "link.h"
 #include "stack.h"
 
 enum { HOST = 0x0a4d0001, ME = 0x0a4d0002, BCAST = 0x0a4d00ff };
 
-static struct link *l;
 static struct stack *st;
 static uint8_t pkt[2048], reply[2048];
 
@@ -23,11 +23,6 @@ static void tap_setup(void)
 	l = link_new(NULL, &cfg);
 	cr_assert_not_null(l);
 	st = link_stack(l, LINK_B);
-}
-
-static void teardown(void)
-{
-	link_free(l);
 }
 
 TestSuite(icmp, .init = tap_setup, .fini = teardown);
@@ -144,12 +139,12 @@ Test(icmp, no_unreachable_for_a_broadcast)
 
 /* ---- two stacks back to back ---- */
 
-enum { A_ADDR = 0x0a4d0001, B_ADDR = 0x0a4d0002 };
+enum { PING_A = 0x0a4d0001, PING_B = 0x0a4d0002 };
 
 static void pair_setup(void)
 {
-	struct stack_config a = { .addr = A_ADDR, .prefix = 24, .mtu = 1500, .seed = 1 };
-	struct stack_config b = { .addr = B_ADDR, .prefix = 24, .mtu = 1500, .seed = 2 };
+	struct stack_config a = { .addr = PING_A, .prefix = 24, .mtu = 1500, .seed = 1 };
+	struct stack_config b = { .addr = PING_B, .prefix = 24, .mtu = 1500, .seed = 2 };
 
 	l = link_new(&a, &b);
 	cr_assert_not_null(l);
@@ -187,11 +182,11 @@ Test(ping, both_ways)
 {
 	nseen = 0;
 	link_set_filter(l, watch_replies, NULL);
-	cr_assert_eq(ping(LINK_A, B_ADDR, 3), 3);
+	cr_assert_eq(ping(LINK_A, PING_B, 3), 3);
 	cr_assert_eq(nseen, 3);
 	for (int i = 0; i < 3; i++)
 		cr_assert_eq(seen[i], i);
-	cr_assert_eq(ping(LINK_B, A_ADDR, 5), 5);
+	cr_assert_eq(ping(LINK_B, PING_A, 5), 5);
 	cr_assert_eq(link_stack(l, LINK_B)->icmps[ICMPS_IN_ECHOS], 3);
 	cr_assert_eq(link_stack(l, LINK_A)->icmps[ICMPS_IN_ECHOS], 5);
 	cr_assert_eq(link_counters(l, LINK_A_TO_B)->delivered, 3 + 5);
@@ -207,7 +202,7 @@ Test(ping, half_lost_and_counted)
 	link_set_seed(l, 2024);
 	link_set_impair(l, LINK_A_TO_B, &half);
 	link_set_impair(l, LINK_B_TO_A, &half);
-	replies = ping(LINK_A, B_ADDR, 40);
+	replies = ping(LINK_A, PING_B, 40);
 	lost = 40 - replies;
 
 	cr_assert(replies > 0 && replies < 40, "%llu of 40 replies", (unsigned long long)replies);
@@ -230,7 +225,7 @@ static int drop_seq_3(void *arg, int dir, const uint8_t *p, size_t len)
 Test(ping, scripted_loss_of_one_request)
 {
 	link_set_filter(l, drop_seq_3, NULL);
-	cr_assert_eq(ping(LINK_A, B_ADDR, 6), 5);
+	cr_assert_eq(ping(LINK_A, PING_B, 6), 5);
 	cr_assert_eq(link_counters(l, LINK_A_TO_B)->dropped, 1);
 }
 

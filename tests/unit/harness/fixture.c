@@ -1,20 +1,21 @@
-/* Helpers of the TCP unit tests (see tcp_util.h). */
+/* The unit tests' fixture (see fixture.h). */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include <netcore/netcore.h>
 
 #include "sock.h"
-#include "tcp_util.h"
+#include "fixture.h"
 
 struct link *l;
 struct stack *a, *b;
 
-void tcp_two_stacks(void)
+void two_stacks(void)
 {
 	struct stack_config ca = { .addr = A_ADDR, .prefix = 24, .mtu = 1500, .seed = 11 };
 	struct stack_config cb = { .addr = B_ADDR, .prefix = 24, .mtu = 1500, .seed = 22 };
@@ -25,7 +26,7 @@ void tcp_two_stacks(void)
 	b = link_stack(l, LINK_B);
 }
 
-void tcp_stack_and_tap(void)
+void stack_and_tap(void)
 {
 	struct stack_config ca = { .addr = A_ADDR, .prefix = 24, .mtu = 1500, .seed = 11 };
 
@@ -35,15 +36,71 @@ void tcp_stack_and_tap(void)
 	b = NULL;
 }
 
-void tcp_teardown(void)
+enum { LEAK_WAIT_US = 3600ull * 1000000 };	/* orphans give up within minutes */
+
+static void close_all(struct stack *st)
 {
-	link_free(l);
+	for (int fd = 0; st != NULL && sock_count(st) > 0; fd++)
+		if (sock_get(st, fd) != NULL)
+			cr_assert_eq(sock_close(st, fd), 0);
+}
+
+static int let_go(void *arg)
+{
+	struct link *link = arg;
+
+	for (int end = LINK_A; end <= LINK_B; end++)
+		if (link_stack(link, end) != NULL && stack_mem(link_stack(link, end)) > 0)
+			return 0;
+	return 1;
+}
+
+/* Criterion does not count a failed assertion in a .fini: a leak ends
+ * the test's process instead, which it reports as a crash. */
+void leak_check(struct stack *st, char name)
+{
+	if (st == NULL || stack_mem(st) == 0)
+		return;
+	fprintf(stderr, "leak: stack %c still holds %zu things (sockets, tcbs, chunks, "
+		"reassembly bytes, timers)\n", name, stack_mem(st));
+	abort();
+}
+
+void fixture_free(struct link *link)
+{
+	close_all(link_stack(link, LINK_A));
+	close_all(link_stack(link, LINK_B));
+	link_run_until(link, let_go, link, LEAK_WAIT_US);
+	for (int end = LINK_A; end <= LINK_B; end++)
+		leak_check(link_stack(link, end), 'A' + end);
+	link_free(link);
+}
+
+void teardown(void)
+{
+	fixture_free(l);
 	l = NULL;
 }
 
 void run_ms(uint64_t ms)
 {
 	link_run(l, link_now(l) + ms * 1000);
+}
+
+ssize_t send_str(struct stack *st, int fd, const char *s)
+{
+	return sock_sendto(st, fd, s, strlen(s), 0, NULL, 0);
+}
+
+int set_int(struct stack *st, int fd, int level, int name, int v)
+{
+	return sock_setopt(st, fd, level, name, &v, sizeof v);
+}
+
+int drop_all(void *arg, int dir, const uint8_t *pkt, size_t len)
+{
+	(void)arg, (void)dir, (void)pkt, (void)len;
+	return LINK_DROP;
 }
 
 int tcp_sock(struct stack *st)
@@ -54,7 +111,7 @@ int tcp_sock(struct stack *st)
 	return fd;
 }
 
-static struct sockaddr_in sin_of(uint32_t addr, uint16_t port)
+struct sockaddr_in sin_of(uint32_t addr, uint16_t port)
 {
 	return (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(port),
 				     .sin_addr.s_addr = htonl(addr) };
@@ -161,6 +218,5 @@ size_t pump(struct stack *sa, int fa, struct stack *sb, int fb, size_t n, uint64
 		if (got < n)
 			run_ms(1);
 	}
-	
 	return got;
 }

@@ -10,6 +10,7 @@
 
 #include "icmp.h"
 #include "ip.h"
+#include "fixture.h"
 #include "link.h"
 #include "reasm.h"
 #include "sock.h"
@@ -17,7 +18,6 @@
 
 enum { TAP = 0x0a4d0001, ME = 0x0a4d0002, PORT = 7, DATA = 2993, TOTAL = 8 + DATA };
 
-static struct link *l;
 static struct stack *st;
 static int fd;
 static uint8_t dg[TOTAL];	/* the UDP datagram being fragmented (odd length) */
@@ -33,11 +33,6 @@ static void setup(void)
 	fd = sock_socket(st, AF_INET, SOCK_DGRAM, 0);
 	cr_assert_geq(fd, 0);
 	cr_assert_eq(sock_bind(st, fd, (struct sockaddr *)&sin, sizeof sin), 0);
-}
-
-static void teardown(void)
-{
-	link_free(l);
 }
 
 TestSuite(reasm, .init = setup, .fini = teardown);
@@ -72,11 +67,6 @@ static void send_piece(uint16_t id, const uint8_t *p, size_t off, size_t len, in
 static void frag(uint16_t id, size_t off, size_t len, int more)
 {
 	send_piece(id, dg, off, len, more);
-}
-
-static void run_ms(uint64_t ms)
-{
-	link_run(l, link_now(l) + ms * 1000);
 }
 
 /* The next datagram on the socket must be dg's payload. */

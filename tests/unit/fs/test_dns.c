@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../fs/dns.h"
+#include "../../../fs/dns.h"
 
 /* ---- building messages ---- */
 

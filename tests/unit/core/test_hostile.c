@@ -13,13 +13,13 @@
 
 #include "icmp.h"
 #include "ip.h"
+#include "fixture.h"
 #include "link.h"
 #include "sock.h"
 #include "stack.h"
 
 enum { HOST = 0x0a4d0001, ME = 0x0a4d0002, ROUNDS = 30000 };
 
-static struct link *l;
 static struct stack *st;
 static uint64_t rng = 0x243f6a8885a308d3ULL;
 
@@ -132,11 +132,6 @@ static void setup(void)
 	s = sock_socket(st, AF_INET, SOCK_DGRAM, 0);
 	cr_assert_eq(sock_bind(st, s, (struct sockaddr *)&a, sizeof a), 0);
 	cr_assert_geq(sock_socket(st, AF_INET, SOCK_DGRAM, IPPROTO_ICMP), 0);
-}
-
-static void teardown(void)
-{
-	link_free(l);
 }
 
 TestSuite(hostile, .init = setup, .fini = teardown);

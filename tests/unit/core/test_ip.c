@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "ip.h"
+#include "fixture.h"
 #include "link.h"
 #include "stack.h"
 
@@ -234,7 +235,6 @@ Test(ip_parse, rejects_total_length_beyond_received)
 
 /* ---- the input path counts what it drops ---- */
 
-static struct link *l;
 static struct stack *st;
 
 static void stack_setup(void)
@@ -246,18 +246,13 @@ static void stack_setup(void)
 	st = link_stack(l, LINK_B);
 }
 
-static void stack_teardown(void)
-{
-	link_free(l);
-}
-
 static void inject(size_t len)
 {
 	cr_assert_eq(link_inject(l, LINK_A, pkt, len), 0);
 	link_run(l, link_now(l) + 10 * LINK_DELAY_US);
 }
 
-TestSuite(ip_input, .init = stack_setup, .fini = stack_teardown);
+TestSuite(ip_input, .init = stack_setup, .fini = teardown);
 
 Test(ip_input, counts_each_malformed_kind)
 {

@@ -15,21 +15,10 @@
 #include "icmp.h"
 #include "peer.h"
 #include "sock.h"
-#include "tcp_util.h"
+#include "fixture.h"
 
-TestSuite(tcp_errno, .init = tcp_two_stacks, .fini = tcp_teardown);
-TestSuite(tcp_errno_peer, .init = tcp_stack_and_tap, .fini = tcp_teardown);
-
-static int drop_all(void *arg, int dir, const uint8_t *pkt, size_t len)
-{
-	(void)arg, (void)dir, (void)pkt, (void)len;
-	return LINK_DROP;
-}
-
-static int set_int(struct stack *st, int fd, int level, int name, int v)
-{
-	return sock_setopt(st, fd, level, name, &v, sizeof v);
-}
+TestSuite(tcp_errno, .init = two_stacks, .fini = teardown);
+TestSuite(tcp_errno_peer, .init = stack_and_tap, .fini = teardown);
 
 Test(tcp_errno, einprogress_then_connected)
 {

@@ -12,14 +12,9 @@
 #include <netcore/netcore.h>
 
 #include "sock.h"
-#include "tcp_util.h"
+#include "fixture.h"
 
-TestSuite(tcp, .init = tcp_two_stacks, .fini = tcp_teardown);
-
-static ssize_t send_str(struct stack *st, int fd, const char *s)
-{
-	return sock_sendto(st, fd, s, strlen(s), 0, NULL, 0);
-}
+TestSuite(tcp, .init = two_stacks, .fini = teardown);
 
 static ssize_t recv_str(struct stack *st, int fd, char *buf, size_t size)
 {
@@ -106,8 +101,8 @@ Test(tcp, a_batch_of_input_is_acknowledged_once)
 {
 	uint64_t single = acks_for_transfer(1), batched;
 
-	tcp_teardown();
-	tcp_two_stacks();
+	teardown();
+	two_stacks();
 	batched = acks_for_transfer(64);
 	cr_assert_lt(batched * 4, single, "ACKs: %llu batched, %llu one by one",
 		     (unsigned long long)batched, (unsigned long long)single);
@@ -197,21 +192,10 @@ Test(tcp, ten_megabytes_over_a_bad_link_b_to_a)
 
 /* ---- the states of RFC 9293's diagram ---- */
 
-static int drop_all(void *arg, int dir, const uint8_t *pkt, size_t len)
-{
-	(void)arg, (void)dir, (void)pkt, (void)len;
-	return LINK_DROP;
-}
-
 static int drop_b_to_a(void *arg, int dir, const uint8_t *pkt, size_t len)
 {
 	(void)arg, (void)pkt, (void)len;
 	return dir == LINK_B_TO_A ? LINK_DROP : LINK_PASS;
-}
-
-static int set_int(struct stack *st, int fd, int level, int name, int v)
-{
-	return sock_setopt(st, fd, level, name, &v, sizeof v);
 }
 
 Test(tcp, closed_listen_closed)

@@ -2,19 +2,13 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
+#include "fixture.h"
 #include "link.h"
-
-static struct link *l;
 
 static void setup(void)
 {
 	l = link_new(NULL, NULL);
 	cr_assert_not_null(l);
-}
-
-static void teardown(void)
-{
-	link_free(l);
 }
 
 TestSuite(link, .init = setup, .fini = teardown);
@@ -213,5 +207,5 @@ Test(link, inject_refused_on_a_stack_end)
 	cr_assert_null(link_stack(s, LINK_B));
 	cr_assert_eq(link_inject(s, LINK_A, &b, 1), -1);
 	cr_assert_eq(link_inject(s, LINK_B, &b, 1), 0);
-	link_free(s);
+	fixture_free(s);
 }

@@ -3,6 +3,7 @@
 #include <errno.h>
 
 #include "ip.h"
+#include "fixture.h"
 #include "stack.h"
 
 static struct stack *st;
@@ -25,12 +26,13 @@ static void setup(void)
 	cr_assert_not_null(st);
 }
 
-static void teardown(void)
+static void route_teardown(void)
 {
+	leak_check(st, 'A');
 	stack_free(st);
 }
 
-TestSuite(route, .init = setup, .fini = teardown);
+TestSuite(route, .init = setup, .fini = route_teardown);
 
 /* The route chosen for dst, as "prefix length" (-1 if none) and gateway. */
 static int lookup(uint32_t dst, uint32_t *gw)

@@ -7,7 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "../../fs/addr.h"
+#include "../../../fs/addr.h"
 
 static int parse(const char *s, int port_only, struct sockaddr_in *sa, char *name)
 {
