@@ -281,7 +281,6 @@ void file_reply_open(fuse_req_t req, struct fuse_file_info *fi, struct ofile *of
 		ofile_free(of);
 }
 
-
 /* ---- parked requests ---- */
 
 struct pending *pend_new(fuse_req_t req, int kind)
