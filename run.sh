@@ -164,8 +164,9 @@ PASSED=0
 FAILED=0
 
 # A Criterion binary (unit, pd_test): counts from its "Synthesis" line. A test that leaked
-# is reported by LeakSanitizer after Criterion counted it passed: each leak
-# report turns one pass into a failure.
+# is reported after Criterion counted it passed, by LeakSanitizer or by the
+# fixture's leak check ending the teardown (which Criterion only warns
+# about): each such report turns one pass into a failure.
 run_unit() {
 	local bin=$1 out line tested passing leaks rc
 
@@ -175,7 +176,7 @@ run_unit() {
 	rc=$?
 	cat "$out"
 	line=$(grep -a 'Synthesis: Tested:' "$out" | tail -n 1)
-	leaks=$(grep -ac 'ERROR: LeakSanitizer' "$out")
+	leaks=$(grep -ac -e 'ERROR: LeakSanitizer' -e 'crashed during its setup or teardown' "$out")
 	rm -f "$out"
 	if [[ $line =~ Tested:\ ([0-9]+)\ \|\ Passing:\ ([0-9]+) ]]; then
 		tested=${BASH_REMATCH[1]}
@@ -189,6 +190,20 @@ run_unit() {
 		fi
 	else
 		echo "unit: no summary (exit status $rc): counted as one failure"
+		FAILED=$((FAILED + 1))
+	fi
+}
+
+# DESIGN rule 1 as a build fact: the meson test core-purity.
+run_purity() {
+	local out
+
+	if out=$(meson test -C "$1" --no-rebuild --print-errorlogs core-purity 2>&1); then
+		echo "PASS core-purity"
+		PASSED=$((PASSED + 1))
+	else
+		echo "FAIL core-purity:"
+		echo "$out" | sed 's/^/    /'
 		FAILED=$((FAILED + 1))
 	fi
 }
@@ -234,6 +249,7 @@ run_tests() {
 	[ "$(id -u)" -eq 0 ] || die "the tests need root (namespaces, TUN, FUSE)"
 	deps
 	if [ "$dir" = build ]; then build_plain; else build_asan; fi
+	run_purity "$dir"
 	run_unit "$dir/tests/unit/unit"
 	run_unit "$dir/tests/packetdrill/pd_test"
 	run_e2e "$dir"

@@ -1,8 +1,9 @@
 /*
  * Conversations (SPEC.md §2, §3): the table of each protocol, numbers
  * handed out lowest-first; the reference counts over open files and
- * parked requests; the graceful close; and the socket event callback,
- * which answers what waits on the conversation.
+ * parked requests; the graceful close; the open files; the parking of
+ * requests; and the socket event callback, which hands the event to the
+ * files above (conv_on_event) and wakes the pollers.
  *
  * A conversation is freed only when nothing refers to it and its socket
  * is gone. For TCP the last close sends FIN after the queued data and
@@ -14,12 +15,18 @@
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fuse.h>	/* struct fuse_open_out, FOPEN_STREAM */
 
-#include "fs.h"
+#include "conv.h"
 
 enum { REAP_IOV = 16 };
 
+struct fs fs;
+const int proto_num[NPROTO] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP };
+
 static struct ofile *static_files;	/* open files outside conversations */
+static struct pending *unowned;	/* parked on no conversation (cs) */
+static void (*event_fn)(struct conv *c);
 
 struct conv *conv_get(int proto, int n)
 {
@@ -220,6 +227,11 @@ void conv_notify_poll(struct conv *c)
 	}
 }
 
+void conv_on_event(void (*fn)(struct conv *c))
+{
+	event_fn = fn;
+}
+
 /* Runs on the loop when the socket's readiness changes. The reference
  * keeps c alive while the requests it answers let go of theirs. */
 static void conv_event(void *arg, int s, short revents)
@@ -229,11 +241,72 @@ static void conv_event(void *arg, int s, short revents)
 	(void)s;
 	(void)revents;
 	c->ref++;
-	if (c->connecting)
-		ctl_connect_done(c);
-	data_event(c);
+	event_fn(c);
 	conv_notify_poll(c);
 	conv_put(c);
+}
+
+/* ---- open files ---- */
+
+struct ofile *ofile_new(int type, int proto, struct conv *c)
+{
+	struct ofile *of = calloc(1, sizeof *of);
+
+	if (of == NULL)
+		return NULL;
+	of->type = type;
+	of->proto = proto;
+	conv_add_file(c, of);
+	return of;
+}
+
+void ofile_free(struct ofile *of)
+{
+	struct conv *c = of->c;
+
+	conv_del_file(c, of);
+	if (of->ph)
+		fuse_pollhandle_destroy(of->ph);
+	free(of->text);
+	free(of);
+	if (c)
+		conv_put(c);
+}
+
+/*
+ * The open reply for a data file, sent by hand: libfuse's fuse_file_info
+ * has no bit for FOPEN_STREAM. A stream has no file position, so the
+ * kernel takes no position lock around its reads and writes, and a write
+ * need not wait for a read of the same open file that is blocked for
+ * data (two threads, or `cat <&4 & echo x >&4` in a shell).
+ */
+static int reply_open_stream(fuse_req_t req, struct ofile *of)
+{
+	struct fuse_open_out out = {
+		.fh = (uintptr_t)of,
+		.open_flags = FOPEN_DIRECT_IO | FOPEN_NONSEEKABLE | FOPEN_STREAM,
+	};
+
+	return fuse_reply_buf(req, (const char *)&out, sizeof out);
+}
+
+/* Answer an open with of as its file: data is a stream, the rest are
+ * generated text read from offset 0. If the opener has gone (the open
+ * was interrupted), no release will come: let go of of here. */
+void file_reply_open(fuse_req_t req, struct fuse_file_info *fi, struct ofile *of)
+{
+	int r;
+
+	if (of->type == Qdata) {
+		r = reply_open_stream(req, of);
+	} else {
+		fi->fh = (uintptr_t)of;
+		fi->direct_io = 1;
+		fi->keep_cache = 0;
+		r = fuse_reply_open(req, fi);
+	}
+	if (r == -ENOENT)
+		ofile_free(of);
 }
 
 /* ---- parked requests ---- */
@@ -259,16 +332,21 @@ static void interrupted(fuse_req_t req, void *data)
 	pend_finish(p, EINTR);
 }
 
-/* Hold p on c until an event or an interrupt answers it. */
+static struct pending **queue_of(struct pending *p)
+{
+	return p->c ? &p->c->q[p->kind] : &unowned;
+}
+
 void pend_park(struct conv *c, struct pending *p)
 {
-	struct pending **pp = &c->q[p->kind];
+	struct pending **pp;
 
-	while (*pp)
-		pp = &(*pp)->next;
-	*pp = p;
 	p->c = c;
-	c->ref++;
+	for (pp = queue_of(p); *pp; pp = &(*pp)->next)
+		;
+	*pp = p;
+	if (c)
+		c->ref++;
 	if (fuse_req_interrupted(p->req))
 		interrupted(p->req, p);
 	else
@@ -279,16 +357,18 @@ void pend_park(struct conv *c, struct pending *p)
 void pend_done(struct pending *p)
 {
 	struct conv *c = p->c;
-	struct pending **pp = &c->q[p->kind];
+	struct pending **pp = queue_of(p);
 
 	while (*pp != p)
 		pp = &(*pp)->next;
 	*pp = p->next;
-	if (p->l)
-		resolve_cancel(p->l);
+	if (p->cancel)
+		p->cancel(p);
 	free(p->buf);
+	free(p->ctx);
 	free(p);
-	conv_put(c);
+	if (c)
+		conv_put(c);
 }
 
 /* Answer p with err, or with the bytes a write already queued. */
@@ -301,11 +381,21 @@ void pend_finish(struct pending *p, int err)
 	pend_done(p);
 }
 
+/* At exit, a parked request: answered, freed (its lookups are gone). */
+static void pend_reset(struct pending *p)
+{
+	fuse_reply_err(p->req, ECONNRESET);
+	free(p->buf);
+	free(p->ctx);
+	free(p);
+}
+
 /* At exit: answer what waits, free every conversation and open file.
  * The stack itself resets the connections when it closes. */
 void conv_shutdown_all(void)
 {
 	struct ofile *of;
+	struct pending *q;
 
 	for (int p = 0; p < NPROTO; p++) {
 		for (int n = 0; n < fs.nconv[p]; n++) {
@@ -314,13 +404,9 @@ void conv_shutdown_all(void)
 			if (c == NULL)
 				continue;
 			for (int k = 0; k < NPEND; k++) {
-				struct pending *q;
-
 				while ((q = c->q[k]) != NULL) {
 					c->q[k] = q->next;
-					fuse_reply_err(q->req, ECONNRESET);
-					free(q->buf);
-					free(q);
+					pend_reset(q);
 				}
 			}
 			while ((of = c->files) != NULL) {
@@ -335,6 +421,10 @@ void conv_shutdown_all(void)
 		free(fs.conv[p]);
 		fs.conv[p] = NULL;
 		fs.nconv[p] = 0;
+	}
+	while ((q = unowned) != NULL) {
+		unowned = q->next;
+		pend_reset(q);
 	}
 	while ((of = static_files) != NULL) {
 		static_files = of->next;

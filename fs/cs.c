@@ -24,8 +24,10 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "conv.h"
+#include "cs.h"
 #include "dns.h"
-#include "fs.h"
+#include "log.h"
 
 struct lookup {
 	struct lookup *next;
@@ -239,13 +241,10 @@ void cs_fini(void)
 
 /* ---- the cs file ---- */
 
+/* What a cs write asks, kept while its name is looked up (its ctx). */
 struct csreq {
-	fuse_req_t req;
-	struct ofile *of;
-	size_t len;
 	char proto[8], service[64];
 	int any;		/* host "*" */
-	struct lookup *l;
 };
 
 /* The answer lines for host address a; ENOENT if the service is unknown
@@ -302,80 +301,96 @@ void cs_read(fuse_req_t req, struct ofile *of, size_t size)
 	fuse_reply_buf(req, line, n);
 }
 
-static void cs_reply(struct csreq *q, int err, struct in_addr a)
+/* Answer the write p with the lines for a, or with err. */
+static void cs_reply(struct pending *p, int err, struct in_addr a)
 {
+	struct csreq *q = p->ctx;
+
 	if (err != 0 && err != EINTR && err != ENOMEM)
 		err = ENOENT;	/* untranslatable, whatever the reason */
 	if (err == 0)
-		err = answer(q->of, q->proto, q->service, a, q->any);
+		err = answer(p->of, q->proto, q->service, a, q->any);
 	if (err) {
-		q->of->len = q->of->pos = 0;	/* no answer to read */
-		fuse_reply_err(q->req, err);
+		p->of->len = p->of->pos = 0;	/* no answer to read */
+		fuse_reply_err(p->req, err);
 	} else {
-		fuse_reply_write(q->req, q->len);
+		fuse_reply_write(p->req, p->len);
 	}
-	free(q);
 }
 
 static void cs_resolved(void *arg, int err, struct in_addr a)
 {
-	cs_reply(arg, err, a);
+	struct pending *p = arg;
+
+	p->l = NULL;		/* over: nothing to cancel */
+	cs_reply(p, err, a);
+	pend_done(p);
 }
 
-static void cs_interrupted(fuse_req_t req, void *arg)
+void resolve_cancel_pending(struct pending *p)
 {
-	struct csreq *q = arg;
-
-	(void)req;
-	resolve_cancel(q->l);
-	fuse_reply_err(q->req, EINTR);
-	free(q);
+	if (p->l)
+		resolve_cancel(p->l);
 }
 
-/* "proto!host!service"; the service may be left out for icmp. */
+/* Split "proto!host!service" in line into q and *host; EINVAL if it is
+ * not one. */
+static int cs_parse(char *line, struct csreq *q, char **host)
+{
+	char *service;
+
+	*host = strchr(line, '!');
+	service = *host ? strchr(*host + 1, '!') : NULL;
+	if (*host)
+		*(*host)++ = 0;
+	if (service)
+		*service++ = 0;
+	if (*host == NULL || strlen(line) >= sizeof q->proto ||
+	    (service ? strlen(service) >= sizeof q->service : strcmp(line, "icmp") != 0) ||
+	    (strcmp(line, "tcp") && strcmp(line, "udp") && strcmp(line, "icmp") &&
+	     strcmp(line, "net")))
+		return EINVAL;
+	strcpy(q->proto, line);
+	strcpy(q->service, service ? service : "");
+	q->any = strcmp(*host, "*") == 0;
+	return 0;
+}
+
+/* "proto!host!service"; the service may be left out for icmp. A name
+ * to look up parks the write (PEND_CS) until the answer comes. */
 void cs_write(fuse_req_t req, struct ofile *of, const char *buf, size_t len)
 {
-	char line[256], *host, *service;
+	char line[256], *host;
 	struct in_addr a = { 0 };
-	struct csreq *q;
+	struct pending *p = pend_new(req, PEND_CS);
+	struct csreq *q = calloc(1, sizeof *q);
 	size_t n = len;
 	int err;
 
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
 		n--;
-	q = calloc(1, sizeof *q);
-	if (q == NULL || n >= sizeof line) {
+	err = p == NULL || q == NULL ? ENOMEM : n >= sizeof line ? EINVAL : 0;
+	if (err == 0) {
+		memcpy(line, buf, n);
+		line[n] = 0;
+		err = cs_parse(line, q, &host);
+	}
+	if (err) {
+		free(p);
 		free(q);
-		fuse_reply_err(req, q ? EINVAL : ENOMEM);
+		fuse_reply_err(req, err);
 		return;
 	}
-	memcpy(line, buf, n);
-	line[n] = 0;
-	host = strchr(line, '!');
-	service = host ? strchr(host + 1, '!') : NULL;
-	if (host)
-		*host++ = 0;
-	if (service)
-		*service++ = 0;
-	if (host == NULL || strlen(line) >= sizeof q->proto ||
-	    (service ? strlen(service) >= sizeof q->service : strcmp(line, "icmp") != 0) ||
-	    (strcmp(line, "tcp") && strcmp(line, "udp") && strcmp(line, "icmp") &&
-	     strcmp(line, "net"))) {
+	p->ctx = q;
+	p->of = of;
+	p->len = len;
+	err = q->any ? 0 : resolve(host, &a, cs_resolved, p, &p->l);
+	if (err != EINPROGRESS) {
+		cs_reply(p, err, a);
 		free(q);
-		fuse_reply_err(req, EINVAL);
+		free(p);
 		return;
 	}
-	strcpy(q->proto, line);
-	strcpy(q->service, service ? service : "");
-	q->req = req;
-	q->of = of;
-	q->len = len;
-	q->any = strcmp(host, "*") == 0;
-	err = q->any ? 0 : resolve(host, &a, cs_resolved, q, &q->l);
-	if (err != EINPROGRESS)
-		cs_reply(q, err, a);
-	else if (fuse_req_interrupted(req))
-		cs_interrupted(req, q);
-	else
-		fuse_req_interrupt_func(req, cs_interrupted, q);
+	p->cancel = resolve_cancel_pending;
+	pend_park(NULL, p);
 }

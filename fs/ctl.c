@@ -11,7 +11,9 @@
 #include <string.h>
 
 #include "addr.h"
-#include "fs.h"
+#include "conv.h"
+#include "cs.h"
+#include "ctl.h"
 
 enum {
 	PARKED = -1,
@@ -123,6 +125,7 @@ static int tcp_connect(struct ctlreq *x, struct conv *c)
 	p->len = x->len;
 	p->nonblock = (x->flags & O_NONBLOCK) != 0;
 	p->port = sa.sin_port;
+	p->cancel = resolve_cancel_pending;
 	if (err == ENOENT) {	/* a name for cs: the write waits for it */
 		err = resolve(name, &sa.sin_addr, connect_resolved, p, &p->l);
 		if (err == EINPROGRESS) {

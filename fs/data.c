@@ -10,7 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fs.h"
+#include "conv.h"
+#include "data.h"
+#include "dgdata.h"
+#include "text.h"
 
 enum { READ_IOV = 64 };
 
@@ -36,7 +39,7 @@ static int try_read(fuse_req_t req, struct conv *c, size_t size)
 
 static int try_read_any(fuse_req_t req, struct conv *c, size_t size)
 {
-	return c->proto == P_TCP ? try_read(req, c, size) : dgram_try_read(req, c, size);
+	return c->proto == P_TCP ? try_read(req, c, size) : dgdata_try_read(req, c, size);
 }
 
 void data_read(fuse_req_t req, struct ofile *of, size_t size, int flags)
@@ -96,7 +99,7 @@ void data_write(fuse_req_t req, struct ofile *of, const char *buf, size_t len, i
 	int err = EAGAIN;
 
 	if (c->proto != P_TCP) {
-		dgram_write(req, c, buf, len);	/* datagrams never wait */
+		dgdata_write(req, c, buf, len);	/* datagrams never wait */
 		return;
 	}
 	/* Behind a parked write, wait in line: bytes are never reordered. */

@@ -1,14 +1,12 @@
 /*
- * DNS A-record lookups (RFC 1034, RFC 1035): the message codec, a
- * resolver as a state machine, and a pump over a netcore UDP socket.
- * See dns.h.
+ * DNS A-record lookups (RFC 1034, RFC 1035): the message codec and a
+ * resolver as a state machine (the pump over a netcore UDP socket is
+ * dns_sock.c). See dns.h.
  */
 #include <errno.h>
 #include <limits.h>
 #include <string.h>
 #include <stdlib.h>
-
-#include <netcore/netcore.h>
 
 #include "dns.h"
 
@@ -21,8 +19,6 @@ enum {
 	MAX_CNAMES = 8,		/* aliases followed in one answer */
 	MAX_TTL = 86400,	/* cache nothing longer than a day */
 	CACHE_SIZE = 64,
-	PUMP_MAX = 64,		/* datagrams read in one pump */
-	RECV_MAX = 4096,	/* a reply may be longer than asked */
 	DEF_TIMEOUT_MS = 1000,
 	DEF_TRIES = 3,
 };
@@ -460,42 +456,4 @@ uint64_t dns_deadline(const struct dns *d)
 		if (d->q[i].h != 0 && d->q[i].due < t)
 			t = d->q[i].due;
 	return t;
-}
-
-/* ---- the pump ---- */
-
-int dns_sock_open(struct nc_stack *st, struct in_addr server)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(DNS_PORT),
-				   .sin_addr = server };
-	int s = nc_socket(st, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, IPPROTO_UDP);
-	int err;
-
-	if (s < 0)
-		return -1;
-	if (nc_connect(st, s, (const struct sockaddr *)&sin, sizeof sin) < 0) {
-		err = errno;
-		nc_close(st, s);
-		errno = err;
-		return -1;
-	}
-	return s;
-}
-
-void dns_sock_pump(struct dns *d, struct nc_stack *st, int s, uint64_t now)
-{
-	uint8_t buf[RECV_MAX];
-	size_t n;
-
-	for (int i = 0; i < PUMP_MAX; i++) {
-		ssize_t got = nc_recv(st, s, buf, sizeof buf, MSG_DONTWAIT);
-		if (got >= 0)
-			dns_input(d, now, buf, (size_t)got);
-		else if (errno != ECONNREFUSED)	/* reported once; retries go on */
-			break;
-	}
-	dns_advance(d, now);
-	/* A query that cannot be sent is as good as lost: its retry covers it. */
-	while ((n = dns_output(d, now, buf, sizeof buf)) > 0)
-		nc_send(st, s, buf, n, MSG_DONTWAIT);
 }

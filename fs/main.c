@@ -23,9 +23,11 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "fs.h"
+#include "conv.h"
+#include "cs.h"
+#include "log.h"
+#include "tree.h"
 
-struct fs fs;
 
 struct options {
 	struct nc_config cfg;
@@ -35,26 +37,10 @@ struct options {
 	struct fuse_args fargs;
 };
 
-static int use_syslog;
 static int fuse_logged;		/* libfuse said why it failed */
 static int mounted;
 static char mountpoint[PATH_MAX];	/* absolute: the daemon leaves its cwd */
 static struct fuse_buf fbuf;
-
-void logmsg(int prio, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	if (use_syslog) {
-		vsyslog(prio, fmt, ap);
-	} else {
-		fputs("slashnet: ", stderr);
-		vfprintf(stderr, fmt, ap);
-		fputc('\n', stderr);
-	}
-	va_end(ap);
-}
 
 /* libfuse writes a line in pieces: gather them, log whole lines. */
 static void fuse_log_cb(enum fuse_log_level level, const char *fmt, va_list ap)
@@ -340,7 +326,7 @@ static void detach(int statusfd)
 	if (chdir("/") < 0)
 		logmsg(LOG_WARNING, "chdir /: %s", strerror(errno));
 	openlog("slashnet", LOG_PID, LOG_DAEMON);
-	use_syslog = 1;
+	log_to_syslog();
 	if (null >= 0) {
 		dup2(null, 0);
 		dup2(null, 1);

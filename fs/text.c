@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fs.h"
+#include "conv.h"
+#include "text.h"
 
 enum { MAX_ROUTES = 64, MAX_STATS = 64 };
 

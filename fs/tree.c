@@ -14,14 +14,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <linux/fuse.h>	/* struct fuse_open_out, FOPEN_STREAM */
 
-#include "fs.h"
+#include "conv.h"
+#include "cs.h"
+#include "ctl.h"
+#include "data.h"
+#include "text.h"
+#include "tree.h"
 
 static const double STATIC_TTL = 60.0;	/* the fixed part of the tree */
 
 static const char *const proto_name[NPROTO] = { "tcp", "udp", "icmp" };
-const int proto_num[NPROTO] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP };
 
 static const struct {
 	const char *name;
@@ -295,67 +298,6 @@ static int permitted(const struct fuse_ctx *ctx, struct conv *c, mode_t mode, in
 	return (want & ~bits) == 0;
 }
 
-struct ofile *ofile_new(int type, int proto, struct conv *c)
-{
-	struct ofile *of = calloc(1, sizeof *of);
-
-	if (of == NULL)
-		return NULL;
-	of->type = type;
-	of->proto = proto;
-	conv_add_file(c, of);
-	return of;
-}
-
-void ofile_free(struct ofile *of)
-{
-	struct conv *c = of->c;
-
-	conv_del_file(c, of);
-	if (of->ph)
-		fuse_pollhandle_destroy(of->ph);
-	free(of->text);
-	free(of);
-	if (c)
-		conv_put(c);
-}
-
-/*
- * The open reply for a data file, sent by hand: libfuse's fuse_file_info
- * has no bit for FOPEN_STREAM. A stream has no file position, so the
- * kernel takes no position lock around its reads and writes, and a write
- * need not wait for a read of the same open file that is blocked for
- * data (two threads, or `cat <&4 & echo x >&4` in a shell).
- */
-static int reply_open_stream(fuse_req_t req, struct ofile *of)
-{
-	struct fuse_open_out out = {
-		.fh = (uintptr_t)of,
-		.open_flags = FOPEN_DIRECT_IO | FOPEN_NONSEEKABLE | FOPEN_STREAM,
-	};
-
-	return fuse_reply_buf(req, (const char *)&out, sizeof out);
-}
-
-/* Answer an open with of as its file: data is a stream, the rest are
- * generated text read from offset 0. If the opener has gone (the open
- * was interrupted), no release will come: let go of of here. */
-void file_reply_open(fuse_req_t req, struct fuse_file_info *fi, struct ofile *of)
-{
-	int r;
-
-	if (of->type == Qdata) {
-		r = reply_open_stream(req, of);
-	} else {
-		fi->fh = (uintptr_t)of;
-		fi->direct_io = 1;
-		fi->keep_cache = 0;
-		r = fuse_reply_open(req, fi);
-	}
-	if (r == -ENOENT)
-		ofile_free(of);
-}
-
 /* open(P/clone): a new conversation; the file is its ctl. */
 static void open_clone(fuse_req_t req, int proto, struct fuse_file_info *fi)
 {
@@ -534,9 +476,19 @@ static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 	fuse_reply_attr(req, &st, ttl(ino));
 }
 
+/* A socket event: a connect under way may be done (ctl), parked reads,
+ * writes and listens may go on (data). */
+static void conv_ready(struct conv *c)
+{
+	if (c->connecting)
+		ctl_connect_done(c);
+	data_event(c);
+}
+
 static void fs_init(void *userdata, struct fuse_conn_info *conn)
 {
 	(void)userdata;
+	conv_on_event(conv_ready);
 	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
 		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
 	/* One read() of data is one request, served in order. */

@@ -1,0 +1,146 @@
+/*
+ * slashnet: the Plan 9 /net served over FUSE (low-level API) on top of the
+ * netcore public API. Everything runs on the stack's loop thread: FUSE
+ * requests are read there, and socket events arrive there, so nothing here
+ * takes a lock. A request that must wait is parked (struct pending) and
+ * answered later from the socket's event callback.
+ *
+ * This is the bottom of fs/: the daemon's state, conversations, their
+ * open files and parked requests (conv.c). The files above it:
+ *   main.c  →  tree.c  →  ctl.c data.c dgdata.c cs.c text.c  →  conv.c dns.c addr.c log.c
+ * each calling only down (and ctl.c → cs.c, data.c → dgdata.c, text.c).
+ */
+#ifndef SLASHNET_CONV_H
+#define SLASHNET_CONV_H
+
+#include <fuse_lowlevel.h>
+#include <netcore/netcore.h>
+#include <sys/types.h>
+#include <time.h>
+
+/* Protocols, in the order of the tree. */
+enum { P_TCP, P_UDP, P_ICMP, NPROTO };
+
+/*
+ * File types. An inode number packs type, protocol and conversation
+ * (as Plan 9's devip does with its qid paths): see tree.c.
+ */
+enum {
+	Qroot = 1,	/* FUSE_ROOT_ID */
+	Qcs, Qipifc, Qifc0, Qifcstatus, Qiproute,
+	Qproto, Qclone, Qstats,
+	Qconv, Qctl, Qdata, Qlisten, Qlocal, Qremote, Qstatus, Qerr,
+};
+
+enum {
+	CONV_MAX = 16384,	/* conversations per protocol */
+	CTL_MAX = 512,		/* longest ctl command */
+	ERR_MAX = 128,		/* text kept for err */
+	DEF_BACKLOG = 128,
+	DATA_IO_MAX = 1 << 20,	/* the largest read or write request */
+};
+
+/* What a parked request waits for; also its queue on the conversation.
+ * PEND_CS: a cs write waiting for a name, on no conversation. */
+enum { PEND_READ, PEND_WRITE, PEND_CONNECT, PEND_LISTEN, PEND_CS, NPEND };
+
+struct conv;
+struct ofile;
+
+struct pending {
+	struct pending *next;
+	int kind;
+	fuse_req_t req;
+	struct conv *c;
+	size_t size;		/* read: bytes asked */
+	char *buf;		/* write: the bytes not queued at once */
+	size_t len, done;	/* write: their length, how many went since */
+	size_t skip;		/* write: bytes queued before it was parked */
+	struct fuse_file_info fi;	/* listen: the open being answered */
+	struct lookup *l;	/* connect, cs: the name being looked up */
+	uint16_t port;		/* connect: the port (network order) */
+	int nonblock;		/* connect: ctl is O_NONBLOCK */
+	struct ofile *of;	/* cs: the file written */
+	void *ctx;		/* the parker's own, freed with p */
+	/* Called when p ends before its event (an interrupt, the end of the
+	 * conversation): undo what the parker started, e.g. a lookup. */
+	void (*cancel)(struct pending *p);
+};
+
+/* One conversation: tcp/N. Counted by its open files and parked
+ * requests; freed once unreferenced and its socket is gone. */
+struct conv {
+	int n, proto;
+	int sock;		/* netcore socket, -1 once closed */
+	int ref;
+	int closing;		/* last close done, waiting for TCP's Closed */
+	int connecting;		/* a connect is under way */
+	char what[64];		/* that connect command, for err */
+	uid_t uid;
+	gid_t gid;
+	mode_t mode;		/* of ctl, data and listen */
+	uint64_t gen;		/* FUSE generation: numbers are reused */
+	time_t ctime;
+	int backlog;
+	int headers;		/* udp: data carries the 52-byte header */
+	char err[ERR_MAX];
+	struct pending *q[NPEND];
+	struct ofile *files;	/* open files, for poll notifications */
+};
+
+/* An open file (fi->fh). Text files keep the text generated at offset 0. */
+struct ofile {
+	int type, proto;
+	struct conv *c;		/* NULL outside conversations */
+	struct ofile *next;	/* on c->files */
+	struct fuse_pollhandle *ph;
+	char *text;
+	size_t len;
+	size_t pos;		/* cs: the next line to read */
+};
+
+struct fs {
+	struct nc_stack *st;
+	struct fuse_session *se;
+	const char *mountpoint;
+	struct in_addr dns;	/* --dns, 0.0.0.0 if none */
+	uid_t uid;
+	gid_t gid;
+	time_t start;
+	uint64_t gen;
+	struct conv **conv[NPROTO];
+	int nconv[NPROTO];	/* slots allocated in conv[p] */
+};
+
+extern struct fs fs;
+extern const int proto_num[NPROTO];	/* IPPROTO_TCP ... */
+
+/* The conversation table. */
+struct conv *conv_get(int proto, int n);
+struct conv *conv_new(int proto, int sock, uid_t uid, gid_t gid);
+/* What a socket event does to its conversation, above this file: set
+ * once, by tree.c. Pollers are woken after it. */
+void conv_on_event(void (*fn)(struct conv *c));
+void conv_put(struct conv *c);
+void conv_discard(struct conv *c);
+void conv_seterr(struct conv *c, int err, const char *what);
+void conv_add_file(struct conv *c, struct ofile *of);
+void conv_del_file(struct conv *c, struct ofile *of);
+void conv_notify_poll(struct conv *c);
+void conv_shutdown_all(void);
+int conv_tcp_state(struct conv *c);
+
+/* Open files. */
+struct ofile *ofile_new(int type, int proto, struct conv *c);
+void ofile_free(struct ofile *of);
+void file_reply_open(fuse_req_t req, struct fuse_file_info *fi, struct ofile *of);
+
+/* Parked requests: the one way a request waits. */
+struct pending *pend_new(fuse_req_t req, int kind);
+/* Hold p on c (NULL for a request of no conversation, PEND_CS) until an
+ * event or an interrupt answers it. */
+void pend_park(struct conv *c, struct pending *p);
+void pend_done(struct pending *p);
+void pend_finish(struct pending *p, int err);
+
+#endif

@@ -1,0 +1,29 @@
+/*
+ * cs.c: names to addresses (for ctl's connect and for cs), and the cs
+ * file (SPEC.md §6).
+ */
+#ifndef SLASHNET_CS_H
+#define SLASHNET_CS_H
+
+#include <netinet/in.h>
+
+#include "conv.h"
+
+/* resolve() gives 0 with *a at once, EINPROGRESS when done() will be
+ * called later (*lp can cancel it), or an errno (ENOENT: unknown name). */
+typedef void (*resolve_fn)(void *arg, int err, struct in_addr a);
+struct lookup;
+int resolve(const char *name, struct in_addr *a, resolve_fn done, void *arg, struct lookup **lp);
+void resolve_cancel(struct lookup *l);
+/* A pending's cancel: its lookup p->l, if one is under way. */
+void resolve_cancel_pending(struct pending *p);
+
+int cs_init(void);
+void cs_fini(void);
+/* The signal the host's resolver reports on, and its report. */
+int cs_signo(void);
+void cs_signalled(void *ptr);
+void cs_write(fuse_req_t req, struct ofile *of, const char *buf, size_t len);
+void cs_read(fuse_req_t req, struct ofile *of, size_t size);
+
+#endif

@@ -1,0 +1,239 @@
+/*
+ * Byte queues in chunks (see buf.h). A queue is a list of fixed-size
+ * chunks; byte i of the queue lives at offset off + i of the list. Bytes
+ * written past the end (out-of-order data) sit in the same chunks and
+ * join the queue when bufq_extend() is told the gap is filled.
+ *
+ * Chunks come from a per-stack free list, so a connection in steady state
+ * takes and gives back chunks without calling malloc.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "stack.h"
+
+enum {
+	POOL_MAX = 128,		/* free chunks kept per stack: 2 MiB */
+	CHUNKS_MAX = 16384,	/* chunks in use per stack: 256 MiB, the bound
+				 * on every socket buffer of the stack together */
+};
+
+struct chunkpool {
+	struct chunk *free;
+	unsigned n;		/* on the free list */
+	unsigned used;		/* held by queues */
+};
+
+static struct chunkpool *pool(struct stack *st)
+{
+	if (st->pool == NULL)
+		st->pool = calloc(1, sizeof *st->pool);
+	return st->pool;
+}
+
+/* A chunk, or NULL when memory runs out or the stack's bound is reached:
+ * then a queue takes fewer bytes, and TCP's peer sends them again. */
+static struct chunk *chunk_get(struct stack *st)
+{
+	struct chunkpool *p = pool(st);
+	struct chunk *c;
+
+	if (p == NULL || p->used >= CHUNKS_MAX)
+		return NULL;
+	if (p->free != NULL) {
+		c = p->free;
+		p->free = c->next;
+		p->n--;
+	} else {
+		c = malloc(sizeof *c);
+		if (c == NULL)
+			return NULL;
+	}
+	p->used++;
+	c->next = NULL;
+	return c;
+}
+
+static void chunk_put(struct stack *st, struct chunk *c)
+{
+	struct chunkpool *p = st->pool;	/* there since chunk_get */
+
+	p->used--;
+	if (p->n >= POOL_MAX) {
+		free(c);
+		return;
+	}
+	c->next = p->free;
+	p->free = c;
+	p->n++;
+}
+
+unsigned chunks_used(const struct stack *st)
+{
+	return st->pool ? st->pool->used : 0;
+}
+
+void chunk_pool_free(struct stack *st)
+{
+	struct chunkpool *p = st->pool;
+
+	if (p == NULL)
+		return;
+	while (p->free != NULL) {
+		struct chunk *c = p->free;
+		p->free = c->next;
+		free(c);
+	}
+	free(p);
+	st->pool = NULL;
+}
+
+/* Make room for at least want bytes past off; returns the room there is. */
+static size_t grow(struct stack *st, struct bufq *q, size_t want)
+{
+	while (q->room < want) {
+		struct chunk *c = chunk_get(st);
+		if (c == NULL)
+			break;
+		if (q->tail == NULL) {
+			q->head = c;
+			q->off = 0;
+		} else {
+			q->tail->next = c;
+		}
+		q->tail = c;
+		q->room += CHUNK_SIZE;
+	}
+	return q->room;
+}
+
+/* The chunk holding queue byte pos (< room), and pos's offset in it. The
+ * tail is found at once, so appending does not walk the list. */
+static struct chunk *locate(const struct bufq *q, size_t pos, size_t *at)
+{
+	struct chunk *c;
+	size_t i;
+
+	if (pos + CHUNK_SIZE >= q->room) {
+		*at = CHUNK_SIZE - (q->room - pos);
+		return q->tail;
+	}
+	i = q->off + pos;
+	for (c = q->head; i >= CHUNK_SIZE; c = c->next)
+		i -= CHUNK_SIZE;
+	*at = i;
+	return c;
+}
+
+size_t bufq_write_at(struct stack *st, struct bufq *q, size_t off, const void *src, size_t n)
+{
+	const uint8_t *s = src;
+	struct chunk *c;
+	size_t room, at, done = 0;
+
+	room = grow(st, q, off + n);
+	if (off >= room)
+		return 0;
+	if (n > room - off)
+		n = room - off;
+	c = locate(q, off, &at);
+	while (done < n) {
+		size_t k = CHUNK_SIZE - at < n - done ? CHUNK_SIZE - at : n - done;
+		memcpy(c->data + at, s + done, k);
+		done += k;
+		c = c->next;
+		at = 0;
+	}
+	return done;
+}
+
+void bufq_extend(struct bufq *q, size_t n)
+{
+	q->len += n;
+}
+
+size_t bufq_append(struct stack *st, struct bufq *q, const void *src, size_t n)
+{
+	n = bufq_write_at(st, q, q->len, src, n);
+	bufq_extend(q, n);
+	return n;
+}
+
+size_t bufq_copyout(const struct bufq *q, size_t off, void *dst, size_t n)
+{
+	uint8_t *d = dst;
+	struct chunk *c;
+	size_t at, done = 0;
+
+	if (off >= q->len)
+		return 0;
+	if (n > q->len - off)
+		n = q->len - off;
+	c = locate(q, off, &at);
+	while (done < n) {
+		size_t k = CHUNK_SIZE - at < n - done ? CHUNK_SIZE - at : n - done;
+		memcpy(d + done, c->data + at, k);
+		done += k;
+		c = c->next;
+		at = 0;
+	}
+	return done;
+}
+
+int bufq_iov(const struct bufq *q, size_t off, size_t n, struct iovec *iov, int max,
+	     size_t *total)
+{
+	struct chunk *c;
+	size_t at, done = 0;
+	int cnt = 0;
+
+	if (off < q->len && n > q->len - off)
+		n = q->len - off;
+	if (off < q->len && n > 0) {
+		c = locate(q, off, &at);
+		while (done < n && cnt < max) {
+			size_t k = CHUNK_SIZE - at < n - done ? CHUNK_SIZE - at : n - done;
+			iov[cnt].iov_base = c->data + at;
+			iov[cnt].iov_len = k;
+			cnt++;
+			done += k;
+			c = c->next;
+			at = 0;
+		}
+	}
+	if (total != NULL)
+		*total = done;
+	return cnt;
+}
+
+void bufq_drop(struct stack *st, struct bufq *q, size_t n)
+{
+	if (n > q->len)
+		n = q->len;
+	q->len -= n;
+	q->room -= n;
+	q->off += n;
+	while (q->head != NULL && q->off >= CHUNK_SIZE) {
+		struct chunk *c = q->head;
+		q->head = c->next;
+		q->off -= CHUNK_SIZE;
+		chunk_put(st, c);
+	}
+	if (q->head == NULL) {
+		q->tail = NULL;
+		q->off = 0;
+		q->room = 0;
+	}
+}
+
+void bufq_clear(struct stack *st, struct bufq *q)
+{
+	while (q->head != NULL) {
+		struct chunk *c = q->head;
+		q->head = c->next;
+		chunk_put(st, c);
+	}
+	q->tail = NULL;
+	q->off = q->len = q->room = 0;
+}

@@ -1,0 +1,53 @@
+/*
+ * Byte queues for socket buffers: bytes live in fixed-size chunks taken
+ * from a per-stack pool, so an idle socket holds no buffer memory and the
+ * steady state allocates nothing (DESIGN rules 5, 6).
+ *
+ * A queue also takes bytes beyond its end (bufq_write_at), for TCP's
+ * out-of-order data: they become part of the queue once bufq_extend()
+ * says the gap before them is filled.
+ */
+#ifndef NETCORE_BUF_H
+#define NETCORE_BUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+struct stack;
+
+enum { CHUNK_SIZE = 16384 - 32 };	/* data bytes in one chunk */
+
+struct chunk {
+	struct chunk *next;
+	uint8_t data[CHUNK_SIZE];
+};
+
+struct bufq {
+	struct chunk *head, *tail;
+	uint32_t off;		/* first byte's offset in head */
+	uint32_t len;		/* bytes in the queue */
+	uint32_t room;		/* bytes allocated past off in the chunk list */
+};
+
+/* Append; returns how many bytes fit (fewer only if memory runs out). */
+size_t bufq_append(struct stack *st, struct bufq *q, const void *src, size_t n);
+/* Copy n bytes starting off bytes into the queue, without consuming. */
+size_t bufq_copyout(const struct bufq *q, size_t off, void *dst, size_t n);
+/* Describe up to n bytes from off as at most max iovecs; returns count. */
+int bufq_iov(const struct bufq *q, size_t off, size_t n, struct iovec *iov, int max,
+	     size_t *total);
+/* Drop n bytes from the front, giving emptied chunks back to the pool. */
+void bufq_drop(struct stack *st, struct bufq *q, size_t n);
+/* Write bytes at off >= len (out of order); returns bytes written. */
+size_t bufq_write_at(struct stack *st, struct bufq *q, size_t off, const void *src, size_t n);
+/* n bytes written by bufq_write_at right after the end join the queue. */
+void bufq_extend(struct bufq *q, size_t n);
+void bufq_clear(struct stack *st, struct bufq *q);
+
+/* The pool: chunks freed are kept (up to a bound) for reuse. */
+void chunk_pool_free(struct stack *st);
+/* Chunks held by queues now. */
+unsigned chunks_used(const struct stack *st);
+
+#endif

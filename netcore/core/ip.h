@@ -1,0 +1,39 @@
+/*
+ * IPv4: input, routing, output with fragmentation, and the dispatch to
+ * ICMP, UDP and TCP. The header itself is wire.h's.
+ */
+#ifndef NETCORE_IP_H
+#define NETCORE_IP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wire.h"
+
+struct stack;
+
+/* How a packet is sent. */
+struct ipsend {
+	uint32_t src, dst;	/* src 0: the stack's address */
+	uint8_t proto, ttl, tos;	/* ttl 0: IP_DEFTTL */
+	int df;
+	unsigned gso;		/* TCP super-packet of segments this big, or 0 */
+};
+
+/* The stack's input path for one packet (after the driver); csum_ok:
+ * the link vouches for the transport checksum. */
+void ip_input(struct stack *st, uint8_t *pkt, size_t len, int csum_ok);
+/* Deliver a whole (reassembled if need be) datagram to its transport. */
+void ip_deliver(struct stack *st, struct ippkt *ip);
+
+/* Send a transport payload of len bytes that the caller wrote at
+ * st->obuf + IP_HLEN. Routes it, builds the header, fragments it if it
+ * exceeds the MTU and df is off. 0, or a negative errno (-ENETUNREACH when
+ * no route, -EMSGSIZE when too big with DF). */
+int ip_output(struct stack *st, const struct ipsend *how, size_t len);
+/* Whether dst is reachable through the table (0) or -ENETUNREACH. */
+int ip_route_ok(const struct stack *st, uint32_t dst);
+/* Is a one of the stack's own addresses? */
+int ip_is_local(const struct stack *st, uint32_t a);
+
+#endif

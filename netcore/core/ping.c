@@ -1,0 +1,206 @@
+/*
+ * Echo sockets, for /net/icmp (socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP),
+ * after Linux's ping sockets). A socket has an id, kept as its local port:
+ * each send is one echo request carrying the payload, with that id and the
+ * next sequence number; each echo reply with that id, from the peer if the
+ * socket is connected, is queued, and recv returns its payload.
+ *
+ * The table of echo sockets (a hash by id) exists only while one is open.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+
+#include "buf.h"
+#include "dgram.h"
+#include "icmp.h"
+#include "ip.h"
+#include "ping.h"
+#include "sock.h"
+#include "stack.h"
+
+enum {
+	PING_MAXDATA = IP_MAXPACKET - IP_HLEN - ICMP_HLEN,
+};
+
+struct pingpcb {
+	struct sock *so;
+	struct dgram dg;	/* received datagrams, shutdown */
+	uint16_t seq;		/* of the next request */
+	int id_bound;		/* bind() chose the id: dissolving keeps it */
+};
+
+struct ping {
+	struct porthash ids;	/* sockets by echo id (their lport) */
+	int nsocks;
+};
+
+static int id_in_use(struct stack *st, uint16_t id)
+{
+	return porthash_used(&st->ping->ids, id);
+}
+
+static int set_id(struct stack *st, struct sock *so, uint16_t id)
+{
+	if (id == 0)
+		id = sock_ephemeral(st, 0, 0, id_in_use);
+	else if (id_in_use(st, id))
+		return -EADDRINUSE;
+	if (id == 0)
+		return -EADDRNOTAVAIL;
+	so->lport = id;
+	porthash_add(&st->ping->ids, so);
+	return 0;
+}
+
+static int ping_attach(struct stack *st, struct sock *so)
+{
+	struct pingpcb *pcb;
+
+	if (st->ping == NULL && (st->ping = calloc(1, sizeof *st->ping)) == NULL)
+		return -ENOMEM;
+	pcb = calloc(1, sizeof *pcb);
+	if (pcb == NULL) {
+		if (st->ping->nsocks == 0) {
+			free(st->ping);
+			st->ping = NULL;
+		}
+		return -ENOMEM;
+	}
+	pcb->so = so;
+	so->pcb = pcb;
+	st->ping->nsocks++;
+	return 0;
+}
+
+static void ping_detach(struct stack *st, struct sock *so, int abort)
+{
+	struct pingpcb *pcb = so->pcb;
+
+	(void)abort;
+	if (so->lport != 0)
+		porthash_del(&st->ping->ids, so);
+	bufq_clear(st, &pcb->dg.rcvq);
+	free(pcb);
+	so->pcb = NULL;
+	if (--st->ping->nsocks == 0) {
+		free(st->ping);
+		st->ping = NULL;
+	}
+}
+
+static int ping_bind(struct stack *st, struct sock *so, uint32_t addr, uint16_t id)
+{
+	struct pingpcb *pcb = so->pcb;
+	int err;
+
+	if (so->lport != 0)
+		return -EINVAL;
+	if (addr != 0 && !ip_is_local(st, addr))
+		return -EADDRNOTAVAIL;
+	if ((err = set_id(st, so, id)) < 0)
+		return err;
+	so->laddr = addr;
+	pcb->id_bound = 1;
+	return 0;
+}
+
+static int ping_connect(struct stack *st, struct sock *so, uint32_t addr, uint16_t port)
+{
+	struct pingpcb *pcb = so->pcb;
+	int err;
+
+	(void)port;		/* echo has no ports */
+	if (addr == 0) {	/* dissolve */
+		so->faddr = 0;
+		if (!pcb->id_bound && so->lport != 0) {
+			porthash_del(&st->ping->ids, so);
+			so->lport = 0;
+		}
+		return 0;
+	}
+	if (so->lport == 0 && (err = set_id(st, so, 0)) < 0)
+		return err;
+	so->faddr = addr;
+	return 0;
+}
+
+static ssize_t ping_send(struct stack *st, struct sock *so, const void *buf, size_t len,
+			 const struct sockaddr_in *to)
+{
+	struct pingpcb *pcb = so->pcb;
+	uint32_t dst = to ? ntohl(to->sin_addr.s_addr) : so->faddr;
+	int err = sock_take_error(so);
+
+	if (err)
+		return -err;
+	if (pcb->dg.shut & DG_SHUT_SND)
+		return -EPIPE;
+	if (dst == 0)
+		return to ? -EINVAL : -EDESTADDRREQ;
+	if (len > PING_MAXDATA)
+		return -EMSGSIZE;
+	if (so->lport == 0 && (err = set_id(st, so, 0)) < 0)
+		return err;
+	err = icmp_send_echo(st, dst, so->lport, pcb->seq, len ? buf : "", len, so->ttl, so->tos);
+	if (err < 0)
+		return err;
+	pcb->seq++;
+	return (ssize_t)len;
+}
+
+static ssize_t ping_recv(struct stack *st, struct sock *so, void *buf, size_t len, int flags,
+			 struct sockaddr_in *from)
+{
+	struct pingpcb *pcb = so->pcb;
+
+	return dgram_recv(st, so, &pcb->dg, buf, len, flags, from);
+}
+
+static int ping_shutdown(struct stack *st, struct sock *so, int how)
+{
+	struct pingpcb *pcb = so->pcb;
+
+	if (how == NC_SHUT_ABORT)
+		return ping_connect(st, so, 0, 0);
+	dgram_shutdown(st, so, &pcb->dg, how);
+	return so->faddr != 0 ? 0 : -ENOTCONN;
+}
+
+static short ping_poll(struct stack *st, struct sock *so)
+{
+	struct pingpcb *pcb = so->pcb;
+
+	(void)st;
+	return dgram_poll(so, &pcb->dg);
+}
+
+const struct sockops icmp_sockops = {
+	.type = SOCK_DGRAM,
+	.proto = IPPROTO_ICMP,
+	.attach = ping_attach,
+	.detach = ping_detach,
+	.bind = ping_bind,
+	.connect = ping_connect,
+	.send = ping_send,
+	.recv = ping_recv,
+	.shutdown = ping_shutdown,
+	.poll = ping_poll,
+};
+
+void ping_input(struct stack *st, struct ippkt *ip, uint16_t id)
+{
+	if (st->ping == NULL)
+		return;
+	for (struct sock *so = porthash_first(&st->ping->ids, id); so; so = so->next_port) {
+		struct pingpcb *pcb = so->pcb;
+		if (so->lport != id || (so->faddr != 0 && so->faddr != ip->src) ||
+		    (so->laddr != 0 && so->laddr != ip->dst))
+			continue;
+		if (dgram_put(st, &pcb->dg.rcvq, so->rcvbuf, ip->src, 0, ip->data + ICMP_HLEN,
+			      ip->len - ICMP_HLEN) == 0)
+			sock_event(st, so);
+		return;
+	}
+}

@@ -1,0 +1,302 @@
+/*
+ * The stack: its configuration, the table of transports it speaks, the
+ * entry points a driver (or a test) calls, and the counters.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <netcore/netcore.h>
+
+#include "buf.h"
+#include "icmp.h"
+#include "ip.h"
+#include "reasm.h"
+#include "sock.h"
+#include "stack.h"
+#include "tcp.h"
+#include "udp.h"
+
+enum { POLL_ROUNDS = 8 };
+
+static const struct proto icmp_proto = {
+	.num = IP_PROTO_ICMP,
+	.input = icmp_input,
+	.ops = &icmp_sockops,
+};
+
+static const struct proto udp_proto = {
+	.num = IP_PROTO_UDP,
+	.init = udp_init,
+	.fini = udp_fini,
+	.input = udp_input,
+	.error = udp_icmp_error,
+	.stats = udp_stats,
+	.ops = &udp_sockops,
+};
+
+static const struct proto tcp_proto = {
+	.num = IP_PROTO_TCP,
+	.init = tcp_init,
+	.fini = tcp_fini,
+	.input = tcp_input,
+	.error = tcp_icmp_error,
+	.stats = tcp_stats,
+	.flush = tcp_flush,
+	.ops = &tcp_sockops,
+};
+
+/* The transports, as Plan 9's Fsproto registers them. */
+static const struct proto *const protos[] = {
+	&icmp_proto,
+	&udp_proto,
+	&tcp_proto,
+};
+
+const struct proto *stack_proto(int num)
+{
+	for (size_t i = 0; i < sizeof protos / sizeof protos[0]; i++)
+		if (protos[i]->num == num)
+			return protos[i];
+	return NULL;
+}
+
+size_t stack_mem(struct stack *st)
+{
+	return (size_t)sock_count(st) + tcp_count(st) + chunks_used(st) + reasm_mem(st) +
+	       (size_t)st->timers.n;
+}
+
+uint64_t stack_random(struct stack *st)
+{
+	/* xorshift64*: fast, and reproducible from the seed */
+	st->rng ^= st->rng >> 12;
+	st->rng ^= st->rng << 25;
+	st->rng ^= st->rng >> 27;
+	return st->rng * 0x2545f4914f6cdd1dULL;
+}
+
+static uint64_t rotl(uint64_t x, int b)
+{
+	return x << b | x >> (64 - b);
+}
+
+static void sipround(uint64_t v[4])
+{
+	v[0] += v[1]; v[1] = rotl(v[1], 13); v[1] ^= v[0]; v[0] = rotl(v[0], 32);
+	v[2] += v[3]; v[3] = rotl(v[3], 16); v[3] ^= v[2];
+	v[0] += v[3]; v[3] = rotl(v[3], 21); v[3] ^= v[0];
+	v[2] += v[1]; v[1] = rotl(v[1], 17); v[1] ^= v[2]; v[2] = rotl(v[2], 32);
+}
+
+/* SipHash-2-4 of a 16-byte message under the stack's secret. */
+uint64_t stack_hash(const struct stack *st, enum hash_use use, uint64_t m0, uint64_t m1)
+{
+	uint64_t k0, k1, v[4], m[3] = { m0, m1 ^ (uint64_t)use << 56, (uint64_t)16 << 56 };
+
+	memcpy(&k0, st->secret, 8);
+	memcpy(&k1, st->secret + 8, 8);
+	v[0] = k0 ^ 0x736f6d6570736575ULL;
+	v[1] = k1 ^ 0x646f72616e646f6dULL;
+	v[2] = k0 ^ 0x6c7967656e657261ULL;
+	v[3] = k1 ^ 0x7465646279746573ULL;
+	for (int i = 0; i < 3; i++) {
+		v[3] ^= m[i];
+		sipround(v);
+		sipround(v);
+		v[0] ^= m[i];
+	}
+	v[2] ^= 0xff;
+	for (int i = 0; i < 4; i++)
+		sipround(v);
+	return v[0] ^ v[1] ^ v[2] ^ v[3];
+}
+
+static void fini_protos(struct stack *st, size_t n)
+{
+	while (n-- > 0)
+		if (protos[n]->fini)
+			protos[n]->fini(st);
+}
+
+struct stack *stack_new(const struct stack_config *cfg, stack_output_fn out, void *arg)
+{
+	struct stack *st = calloc(1, sizeof *st);
+	size_t i;
+
+	if (st == NULL)
+		return NULL;
+	st->addr = cfg->addr;
+	st->prefix = cfg->prefix;
+	st->mask = prefix_mask(cfg->prefix);
+	st->gw = cfg->gw;
+	st->mtu = cfg->mtu;
+	st->tso = cfg->tso;
+	st->msl_ms = cfg->msl_ms ? cfg->msl_ms : 30000;
+	st->output = out;
+	st->output_arg = arg;
+	st->rng = cfg->seed ? cfg->seed : 0x9e3779b97f4a7c15ULL;
+	for (i = 0; i < sizeof st->secret; i += 8) {
+		uint64_t r = stack_random(st);
+		memcpy(st->secret + i, &r, 8);
+	}
+	st->ip_id = (uint16_t)stack_random(st);
+	st->obuf_size = IP_MAXPACKET + 64;
+	st->obuf = malloc(st->obuf_size);
+	if (st->obuf == NULL || st->mtu < 68 || st->mtu > IP_MAXPACKET)
+		goto fail;
+
+	route_add(st, st->addr, st->prefix, 0);
+	if (st->gw)
+		route_add(st, 0, 0, st->gw);
+
+	if (sock_init(st) < 0)
+		goto fail;
+	for (i = 0; i < sizeof protos / sizeof protos[0]; i++) {
+		if (protos[i]->init && protos[i]->init(st) < 0) {
+			fini_protos(st, i);
+			sock_fini(st);
+			goto fail;
+		}
+	}
+	return st;
+fail:
+	free(st->obuf);
+	free(st);
+	return NULL;
+}
+
+void stack_free(struct stack *st)
+{
+	if (st == NULL)
+		return;
+	sock_fini(st);
+	fini_protos(st, sizeof protos / sizeof protos[0]);
+	reasm_fini(st);
+	chunk_pool_free(st);
+	timers_free(&st->timers);
+	free(st->obuf);
+	free(st);
+}
+
+static void input(struct stack *st, uint64_t now, uint8_t *pkt, size_t len, int csum_ok)
+{
+	stack_advance(st, now);
+	st->ifs.ipackets++;
+	st->ifs.ibytes += len;
+	ip_input(st, pkt, len, csum_ok);
+}
+
+void stack_input(struct stack *st, uint64_t now, uint8_t *pkt, size_t len)
+{
+	input(st, now, pkt, len, 0);
+}
+
+void stack_input_csum_ok(struct stack *st, uint64_t now, uint8_t *pkt, size_t len)
+{
+	input(st, now, pkt, len, 1);
+}
+
+void stack_advance(struct stack *st, uint64_t now)
+{
+	if (now > st->now)
+		st->now = now;
+	timers_run(st, st->now);
+}
+
+uint64_t stack_deadline(struct stack *st)
+{
+	return timers_next(&st->timers);
+}
+
+/* A driver's one call after a batch of input (or a timer): run what is
+ * due, deliver the events, and again while that made something due at
+ * once, for a few rounds at most, so that a callback that always makes
+ * more cannot hold the driver. */
+uint64_t stack_poll(struct stack *st, uint64_t now)
+{
+	for (int round = 0; round < POLL_ROUNDS; round++) {
+		stack_advance(st, now);
+		stack_flush(st);
+		if (stack_deadline(st) > st->now)
+			break;
+	}
+	return stack_deadline(st);
+}
+
+void stack_flush(struct stack *st)
+{
+	for (size_t i = 0; i < sizeof protos / sizeof protos[0]; i++)
+		if (protos[i]->flush)
+			protos[i]->flush(st);
+	sock_flush(st);
+}
+
+/* ---- counters, named as in Linux's /proc/net/snmp ---- */
+
+int stack_put_stats(struct nc_stat *out, int max, const char *const *names,
+		    const uint64_t *values, int n)
+{
+	for (int i = 0; i < n && i < max; i++)
+		out[i] = (struct nc_stat){ names[i], values[i] };
+	return n;
+}
+
+static const char *const ip_names[IPS_N] = {
+	[IPS_IN_RECEIVES] = "InReceives",
+	[IPS_IN_DELIVERS] = "InDelivers",
+	[IPS_OUT_REQUESTS] = "OutRequests",
+	[IPS_IN_SHORT] = "InHdrShort",
+	[IPS_IN_VERSION] = "InHdrVersion",
+	[IPS_IN_HLEN] = "InHdrLength",
+	[IPS_IN_CKSUM] = "InHdrChecksum",
+	[IPS_IN_LEN] = "InTotalLength",
+	[IPS_IN_ADDR_ERRORS] = "InAddrErrors",
+	[IPS_IN_UNKNOWN_PROTO] = "InUnknownProtos",
+	[IPS_IN_TTL] = "InTTLZero",
+	[IPS_OUT_NO_ROUTES] = "OutNoRoutes",
+	[IPS_FRAG_NEEDED] = "FragFails",
+	[IPS_REASM_REQDS] = "ReasmReqds",
+	[IPS_REASM_OKS] = "ReasmOKs",
+	[IPS_REASM_FAILS] = "ReasmFails",
+};
+
+static const char *const icmp_names[ICMPS_N] = {
+	[ICMPS_IN_MSGS] = "InMsgs",
+	[ICMPS_IN_ERRORS] = "InErrors",
+	[ICMPS_IN_ECHOS] = "InEchos",
+	[ICMPS_IN_ECHO_REPS] = "InEchoReps",
+	[ICMPS_IN_DEST_UNREACHS] = "InDestUnreachs",
+	[ICMPS_OUT_MSGS] = "OutMsgs",
+	[ICMPS_OUT_ECHO_REPS] = "OutEchoReps",
+	[ICMPS_OUT_DEST_UNREACHS] = "OutDestUnreachs",
+	[ICMPS_OUT_ECHOS] = "OutEchos",
+	[ICMPS_OUT_TIME_EXCDS] = "OutTimeExcds",
+};
+
+int stack_stats(struct stack *st, int proto, struct nc_stat *out, int max)
+{
+	const struct proto *p;
+
+	if (proto == IPPROTO_IP)
+		return stack_put_stats(out, max, ip_names, st->ips, IPS_N);
+	if (proto == IPPROTO_ICMP)
+		return stack_put_stats(out, max, icmp_names, st->icmps, ICMPS_N);
+	p = stack_proto(proto);
+	if (p == NULL || p->stats == NULL)
+		return -EPROTONOSUPPORT;
+	return p->stats(st, out, max);
+}
+
+const struct sockops *stack_sockops(int type, int protocol)
+{
+	for (size_t i = 0; i < sizeof protos / sizeof protos[0]; i++) {
+		const struct sockops *ops = protos[i]->ops;
+		if (ops == NULL || ops->type != type)
+			continue;
+		/* protocol 0 picks the usual one: TCP or UDP, never ping */
+		if (protocol == ops->proto || (protocol == 0 && ops->proto != IPPROTO_ICMP))
+			return ops;
+	}
+	return NULL;
+}

@@ -1,0 +1,194 @@
+/*
+ * The deterministic core of netcore: one struct stack holds the interface,
+ * the routes, the counters, the timers and the protocols. Time comes in as
+ * an argument (microseconds on any monotonic origin), packets come in
+ * through stack_input() and go out through the output callback. Nothing
+ * below this header reads a clock or makes a system call (DESIGN rule 1).
+ */
+#ifndef NETCORE_STACK_H
+#define NETCORE_STACK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "timer.h"
+
+struct tcp;
+struct udp;
+struct sock;
+struct socktab;
+
+/* Packet output: one IPv4 packet, valid only during the call. gso 0: a
+ * whole packet; otherwise a TCP super-packet the link cuts into segments
+ * of gso payload bytes (TCP segmentation offload, when the stack's
+ * config asked for it). */
+typedef void (*stack_output_fn)(void *arg, const uint8_t *pkt, size_t len, unsigned gso);
+
+struct stack_config {
+	uint32_t addr;		/* host byte order, like every address inside */
+	int prefix;
+	uint32_t gw;		/* 0: no default route */
+	int mtu;
+	unsigned msl_ms;	/* 0 means 30000 */
+	uint64_t seed;		/* for ISNs, ports, IP ids; tests fix it */
+	int tso;		/* the link takes TCP super-packets (gso) */
+};
+
+/* Counters of the interface (nc_ifinfo). */
+struct ifstats {
+	uint64_t ipackets, ibytes, opackets, obytes, ierrors, oerrors;
+};
+
+/* Counters of IP and ICMP, indexes of st->ips and st->icmps; their names
+ * (as Linux's /proc/net/snmp) are in stack.c, by these indexes. */
+enum {
+	IPS_IN_RECEIVES, IPS_IN_DELIVERS, IPS_OUT_REQUESTS,
+	IPS_IN_SHORT, IPS_IN_VERSION, IPS_IN_HLEN, IPS_IN_CKSUM, IPS_IN_LEN,
+	IPS_IN_ADDR_ERRORS, IPS_IN_UNKNOWN_PROTO, IPS_IN_TTL, IPS_OUT_NO_ROUTES,
+	IPS_FRAG_NEEDED,	/* datagrams over the MTU with DF, dropped */
+	IPS_REASM_REQDS, IPS_REASM_OKS, IPS_REASM_FAILS,
+	IPS_N
+};
+
+enum {
+	ICMPS_IN_MSGS, ICMPS_IN_ERRORS, ICMPS_IN_ECHOS, ICMPS_IN_ECHO_REPS,
+	ICMPS_IN_DEST_UNREACHS, ICMPS_OUT_MSGS, ICMPS_OUT_ECHO_REPS,
+	ICMPS_OUT_DEST_UNREACHS, ICMPS_OUT_ECHOS, ICMPS_OUT_TIME_EXCDS,
+	ICMPS_N
+};
+
+/* A route: dst/prefix, through gw (0: directly connected). */
+struct route {
+	uint32_t dst;
+	int prefix;
+	uint32_t gw;
+};
+enum { STACK_MAX_ROUTES = 16 };
+
+/* Per transport: how ICMP errors quoting one of its packets reach it.
+ * quoted points at the quoted IP header, qlen bytes are available (at
+ * least its header plus 8). */
+typedef void (*icmp_error_fn)(struct stack *st, int type, int code,
+			      const uint8_t *quoted, size_t qlen);
+
+/* A transport, as the IP layer sees it (cf. Plan 9's struct Proto).
+ * stack.c keeps the table of the ones this stack speaks. */
+struct ippkt;
+struct nc_stat;
+struct sockops;
+struct proto {
+	uint8_t num;		/* IP protocol number */
+	int (*init)(struct stack *st);
+	void (*fini)(struct stack *st);
+	void (*input)(struct stack *st, struct ippkt *ip);
+	icmp_error_fn error;
+	int (*stats)(struct stack *st, struct nc_stat *out, int max);
+	void (*flush)(struct stack *st);	/* end of a batch of input */
+	const struct sockops *ops;	/* its sockets, NULL if none */
+};
+/* The socket operations for socket(type, protocol), NULL if none. */
+const struct sockops *stack_sockops(int type, int protocol);
+/* The transport for an IP protocol number, NULL if not spoken. */
+const struct proto *stack_proto(int num);
+/* Counters of IPPROTO_IP (and the interface), ICMP, TCP, UDP. */
+int stack_stats(struct stack *st, int proto, struct nc_stat *out, int max);
+/* Copy n counters and their names out, up to max; returns n. */
+int stack_put_stats(struct nc_stat *out, int max, const char *const *names,
+		    const uint64_t *values, int n);
+
+struct stack {
+	uint32_t addr, mask, gw;
+	int prefix, mtu;
+	int tso;		/* see stack_config */
+	unsigned msl_ms;
+	uint64_t now;		/* µs, set by stack_input/stack_advance */
+
+	stack_output_fn output;
+	void *output_arg;
+
+	struct route routes[STACK_MAX_ROUTES];
+	int nroutes;
+
+	struct ifstats ifs;
+	uint64_t ips[IPS_N];
+	uint64_t icmps[ICMPS_N];
+
+	uint16_t ip_id;
+	uint64_t rng;		/* xorshift state, from the seed */
+	uint8_t secret[16];	/* key of stack_hash() */
+	uint16_t port_step[256];	/* sock.c: ephemeral ports (RFC 6056) */
+
+	struct timers timers;
+
+	struct socktab *socks;	/* sock.c */
+	struct tcp *tcp;	/* tcp.c */
+	struct udp *udp;	/* udp.c */
+	struct reasm *reasm;	/* reasm.c, NULL until the first fragment */
+	struct ping *ping;	/* ping.c, NULL while no echo socket is open */
+	struct chunkpool *pool;	/* buf.c: free chunks, NULL until first use */
+
+	/* Called after stack_flush() delivered events, so a driver can wake
+	 * threads blocked in the API. */
+	void (*wake)(void *arg);
+	void *wake_arg;
+
+	/* Output scratch: transports build segments at obuf + IP_HLEN. */
+	uint8_t *obuf;
+	size_t obuf_size;
+};
+
+struct stack *stack_new(const struct stack_config *cfg, stack_output_fn out, void *arg);
+void stack_free(struct stack *st);
+
+/*
+ * The driver's contract: for each batch of input (up to 64 packets from
+ * the TUN, or a timer going off), stack_input() each packet, then one
+ * stack_poll(). Output leaves through the output callback meanwhile;
+ * events reach the sockets' callbacks in stack_poll. Returns the next
+ * deadline (µs, UINT64_MAX: none): the driver calls again by then (at
+ * once when it is not later than now).
+ */
+uint64_t stack_poll(struct stack *st, uint64_t now);
+
+/* One IPv4 packet arrives at time now. The buffer may be modified. */
+void stack_input(struct stack *st, uint64_t now, uint8_t *pkt, size_t len);
+/* The same, from a link that vouches for the TCP/UDP checksum (the kernel
+ * hands a TUN with checksum offload packets whose checksum is partial). */
+void stack_input_csum_ok(struct stack *st, uint64_t now, uint8_t *pkt, size_t len);
+/* Time moves to now: run every timer that is due. */
+void stack_advance(struct stack *st, uint64_t now);
+/* When the next timer is due (µs), UINT64_MAX if none. */
+uint64_t stack_deadline(struct stack *st);
+/* Deliver socket readiness events gathered since the last flush (and the
+ * output the batch made due), so readers see whole batches. stack_poll
+ * calls it; so does the API after a call from another thread. */
+void stack_flush(struct stack *st);
+
+/* What the stack holds for work in progress: open sockets, TCP control
+ * blocks, chunks in socket queues, bytes of datagrams in reassembly,
+ * armed timers. 0 once it has let go of everything (the unit tests end
+ * with that check, as lwIP's do). */
+size_t stack_mem(struct stack *st);
+
+/* Handing out randomness from the seeded generator. */
+uint64_t stack_random(struct stack *st);
+/*
+ * A keyed hash (SipHash-2-4) of 16 bytes under the stack's secret, for
+ * values a remote host must not predict: ISNs (RFC 6528), timestamp
+ * offsets, ephemeral ports (RFC 6056). Each use hashes under its own tag
+ * (in m1's top byte, which the uses leave 0), so no two share values.
+ */
+enum hash_use { HASH_ISN, HASH_TS_OFFSET, HASH_PORT_OFFSET, HASH_PORT_STEP };
+uint64_t stack_hash(const struct stack *st, enum hash_use use, uint64_t m0, uint64_t m1);
+
+/* Routes: add/remove; lookup is longest-prefix match. */
+int route_add(struct stack *st, uint32_t dst, int prefix, uint32_t gw);
+int route_del(struct stack *st, uint32_t dst, int prefix);
+const struct route *route_lookup(const struct stack *st, uint32_t dst);
+
+static inline uint32_t prefix_mask(int prefix)
+{
+	return prefix <= 0 ? 0 : prefix >= 32 ? 0xffffffffu : ~0u << (32 - prefix);
+}
+
+#endif

@@ -1,0 +1,481 @@
+/*
+ * TCP (RFC 9293): connections, their initial sequence numbers, their
+ * lookup, their states and their end, and the ICMP errors about them. A
+ * connection is a struct tcb (tcp_impl.h); tcp_sock.c gives it to
+ * sockets, tcp_input.c handles arriving segments, tcp_output.c sends,
+ * tcp_timer.c waits and tcp_cc.c paces. Every state change goes through
+ * tcp_setstate(), every end of a connection through tcp_close() with its
+ * reason.
+ *
+ * A tcb lives as long as its socket or its protocol state needs it: after
+ * close() the connection goes on without a socket (tcb->so NULL) until it
+ * reaches Closed, then it is freed. Connections a listener has not handed
+ * out yet hang on its SYN queue (no socket) or accept queue (a socket
+ * without a descriptor).
+ */
+#include <errno.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <netcore/netcore.h>
+
+#include "buf.h"
+#include "icmp.h"
+#include "ip.h"
+#include "sock.h"
+#include "stack.h"
+#include "tcp.h"
+#include "tcp_impl.h"
+
+/* ---- initial sequence numbers (RFC 6528) and timestamp offsets ---- */
+
+/* ISN = M + F(4-tuple, secret), M ticking every 4 µs. */
+static uint32_t tcp_isn(struct stack *st, const struct tcb *tcb)
+{
+	uint64_t m0 = (uint64_t)tcb->laddr << 32 | tcb->faddr;
+	uint64_t m1 = (uint64_t)tcb->lport << 16 | tcb->fport;
+
+	return (uint32_t)(st->now / 4) + (uint32_t)stack_hash(st, HASH_ISN, m0, m1);
+}
+
+/*
+ * The offset of a connection's timestamp clock: a keyed hash of the two
+ * addresses, as Linux keeps it (RFC 7323 §5.4). Every incarnation of a
+ * 4-tuple, and every port between the same two hosts, then sends
+ * timestamps from one increasing clock, so a peer still holding the
+ * 4-tuple in TIME_WAIT takes a new SYN (RFC 6191) instead of rejecting
+ * it as old (PAWS).
+ */
+static uint32_t tcp_ts_offset(struct stack *st, const struct tcb *tcb)
+{
+	return (uint32_t)stack_hash(st, HASH_TS_OFFSET, (uint64_t)tcb->laddr << 32 | tcb->faddr, 0);
+}
+
+void tcp_new_isn(struct stack *st, struct tcb *t)
+{
+	t->iss = tcp_isn(st, t);
+	t->ts_offset = tcp_ts_offset(st, t);
+}
+
+/* ---- the hash tables ---- */
+
+static unsigned hash4(uint32_t laddr, uint16_t lport, uint32_t faddr, uint16_t fport)
+{
+	uint32_t h = faddr * 0x9e3779b1u ^ ((uint32_t)fport << 16 | lport) ^ laddr * 0x85ebca6bu;
+
+	h ^= h >> 15;
+	h *= 0x2c1b3c6du;
+	h ^= h >> 12;
+	return h & (TCP_HASH - 1);
+}
+
+static struct tcb **chain4(struct stack *st, const struct tcb *t)
+{
+	return &st->tcp->hash[hash4(t->laddr, t->lport, t->faddr, t->fport)];
+}
+
+static struct tcb **pchain(struct stack *st, uint16_t port)
+{
+	return &st->tcp->phash[port % TCP_PHASH];
+}
+
+void tcp_hash_insert(struct stack *st, struct tcb *t)
+{
+	struct tcb **c = chain4(st, t);
+
+	t->hnext = *c;
+	*c = t;
+	t->hashed = 1;
+}
+
+static void hash_remove(struct stack *st, struct tcb *t)
+{
+	if (!t->hashed)
+		return;
+	for (struct tcb **pp = chain4(st, t); *pp; pp = &(*pp)->hnext) {
+		if (*pp == t) {
+			*pp = t->hnext;
+			break;
+		}
+	}
+	t->hashed = 0;
+}
+
+void tcp_port_insert(struct stack *st, struct tcb *t)
+{
+	struct tcb **c = pchain(st, t->lport);
+
+	t->pnext = *c;
+	*c = t;
+	t->bound = 1;
+}
+
+static void port_remove(struct stack *st, struct tcb *t)
+{
+	if (!t->bound)
+		return;
+	for (struct tcb **pp = pchain(st, t->lport); *pp; pp = &(*pp)->pnext) {
+		if (*pp == t) {
+			*pp = t->pnext;
+			break;
+		}
+	}
+	t->bound = 0;
+}
+
+struct tcb *tcp_lookup(struct stack *st, uint32_t laddr, uint16_t lport, uint32_t faddr,
+		       uint16_t fport)
+{
+	struct tcb *t = st->tcp->hash[hash4(laddr, lport, faddr, fport)];
+
+	for (; t; t = t->hnext)
+		if (t->lport == lport && t->fport == fport && t->faddr == faddr &&
+		    t->laddr == laddr)
+			return t;
+	return NULL;
+}
+
+/* The listener for a SYN to laddr:lport: bound to laddr, else to any. */
+struct tcb *tcp_listener(struct stack *st, uint32_t laddr, uint16_t lport)
+{
+	struct tcb *any = NULL;
+
+	for (struct tcb *t = *pchain(st, lport); t; t = t->pnext) {
+		if (t->state != NC_TCP_LISTEN || t->lport != lport)
+			continue;
+		if (t->laddr == laddr)
+			return t;
+		if (t->laddr == 0)
+			any = t;
+	}
+	return any;
+}
+
+int tcp_port_in_use(struct stack *st, uint16_t port)
+{
+	for (struct tcb *t = *pchain(st, port); t; t = t->pnext)
+		if (t->lport == port)
+			return 1;
+	return 0;
+}
+
+/* Would so's bind to addr:port clash with a tcb already on the port? */
+int tcp_bind_conflict(struct stack *st, const struct sock *so, uint32_t addr, uint16_t port)
+{
+	for (struct tcb *t = *pchain(st, port); t; t = t->pnext) {
+		if (t->lport != port || t->so == so)
+			continue;
+		if (t->laddr != 0 && addr != 0 && t->laddr != addr)
+			continue;
+		/* SO_REUSEADDR shares a port with connections (a server
+		 * restarting) and with sockets that asked for it too */
+		if (so->reuseaddr && t->state != NC_TCP_LISTEN &&
+		    (t->so == NULL || t->so->reuseaddr || t->connected))
+			continue;
+		return 1;
+	}
+	return 0;
+}
+
+/* ---- control blocks ---- */
+
+struct tcb *tcp_tcb_new(struct stack *st)
+{
+	struct tcb *t = calloc(1, sizeof *t);
+
+	if (t == NULL)
+		return NULL;
+	if (tcp_timers_init(st, t) < 0) {
+		free(t);
+		return NULL;
+	}
+	st->tcp->ntcb++;
+	t->state = NC_TCP_CLOSED;
+	t->rto = TCP_RTO_INIT;
+	t->mss = TCP_DEFMSS;
+	t->conn_timeout_ms = TCP_CONNECT_TIMEOUT_MS;
+	t->keepidle = TCP_KEEPIDLE_S;
+	t->keepintvl = TCP_KEEPINTVL_S;
+	t->keepcnt = TCP_DEF_KEEPCNT;
+	t->sndbuf = SOCK_DEF_BUF;
+	t->rcvbuf = SOCK_DEF_BUF;
+	t->snd_wscale = t->rcv_wscale = 0;
+	return t;
+}
+
+static void list_remove(struct tcb **head, struct tcb *t)
+{
+	for (; *head; head = &(*head)->qnext) {
+		if (*head == t) {
+			*head = t->qnext;
+			t->qnext = NULL;
+			return;
+		}
+	}
+}
+
+static void list_append(struct tcb **head, struct tcb *t)
+{
+	while (*head)
+		head = &(*head)->qnext;
+	t->qnext = NULL;
+	*head = t;
+}
+
+/* Output for t once the batch of input is done: one ACK then covers every
+ * segment of the batch, as a NIC's interrupt coalescing would have it. */
+void tcp_output_later(struct stack *st, struct tcb *t)
+{
+	if (t->output_due)
+		return;
+	t->output_due = 1;
+	t->onext = st->tcp->due;
+	st->tcp->due = t;
+}
+
+void tcp_flush(struct stack *st)
+{
+	struct tcb *t;
+
+	while ((t = st->tcp->due) != NULL) {
+		st->tcp->due = t->onext;
+		t->output_due = 0;
+		tcp_output(st, t);
+		tcp_timer_update(st, t);
+	}
+}
+
+void tcp_tcb_free(struct stack *st, struct tcb *t)
+{
+	if (t->output_due) {
+		struct tcb **p = &st->tcp->due;
+		while (*p != t)
+			p = &(*p)->onext;
+		*p = t->onext;
+	}
+	tcp_timers_fini(st, t);
+	hash_remove(st, t);
+	port_remove(st, t);
+	bufq_clear(st, &t->sndq);
+	bufq_clear(st, &t->rcvq);
+	st->tcp->ntcb--;
+	free(t);
+}
+
+void tcp_wake(struct stack *st, struct tcb *tcb)
+{
+	if (tcb->so != NULL)
+		sock_event(st, tcb->so);
+}
+
+static int estab_like(int state)
+{
+	return state == NC_TCP_ESTABLISHED || state == NC_TCP_CLOSE_WAIT;
+}
+
+void tcp_setstate(struct stack *st, struct tcb *tcb, int state)
+{
+	uint64_t *s = st->tcp->stats;
+	int old = tcb->state;
+
+	if (old == state)
+		return;
+	if (estab_like(old) && !estab_like(state))
+		s[TCPS_CURR_ESTAB]--;
+	if (!estab_like(old) && estab_like(state))
+		s[TCPS_CURR_ESTAB]++;
+	if (state == NC_TCP_CLOSED) {
+		if (old == NC_TCP_SYN_SENT || old == NC_TCP_SYN_RECEIVED)
+			s[TCPS_ATTEMPT_FAILS]++;
+		if (estab_like(old))
+			s[TCPS_ESTAB_RESETS]++;
+	}
+	if (state == NC_TCP_ESTABLISHED)
+		tcb->connected = 1;
+	tcb->state = (uint8_t)state;
+	tcp_wake(st, tcb);
+}
+
+/* Every end of a connection comes here. Without a socket the tcb goes;
+ * with one it stays, Closed, until the descriptor is closed. */
+void tcp_close(struct stack *st, struct tcb *tcb, int err)
+{
+	tcp_timers_stop(st, tcb);
+	bufq_clear(st, &tcb->sndq);
+	tcb->nooo = 0;
+	tcb->nsack = 0;
+	if (tcb->rcvq.len == 0)
+		bufq_clear(st, &tcb->rcvq);
+	hash_remove(st, tcb);
+	tcp_setstate(st, tcb, NC_TCP_CLOSED);
+	if (tcb->so != NULL) {
+		if (err)
+			sock_set_error(st, tcb->so, err);
+		return;
+	}
+	if (tcb->parent != NULL) {
+		list_remove(&tcb->parent->synq, tcb);
+		tcb->parent->nsynq--;
+	}
+	tcp_tcb_free(st, tcb);
+}
+
+/* A new connection for listener l from SYN s, on its SYN queue; NULL when
+ * either queue is full (the SYN is dropped) or memory runs out. */
+struct tcb *tcp_new_child(struct stack *st, struct tcb *l, const struct seg *s)
+{
+	unsigned synq_max = l->backlog > TCP_MIN_SYNQ ? l->backlog : TCP_MIN_SYNQ;
+	struct tcb *c;
+
+	if (l->nsynq >= synq_max || l->nacceptq >= l->backlog)
+		return NULL;
+	c = tcp_tcb_new(st);
+	if (c == NULL)
+		return NULL;
+	c->laddr = s->dst;
+	c->lport = s->dport;
+	c->faddr = s->src;
+	c->fport = s->sport;
+	c->nodelay = l->nodelay;
+	c->keepalive = l->keepalive;
+	c->keepidle = l->keepidle;
+	c->keepintvl = l->keepintvl;
+	c->keepcnt = l->keepcnt;
+	c->conn_timeout_ms = l->conn_timeout_ms;
+	c->user_mss = l->user_mss;
+	c->sndbuf = l->sndbuf;
+	c->rcvbuf = l->rcvbuf;
+	c->ttl = l->so->ttl;
+	c->tos = l->so->tos;
+	c->passive = 1;
+	c->parent = l;
+	tcp_new_isn(st, c);
+	list_append(&l->synq, c);
+	l->nsynq++;
+	tcp_hash_insert(st, c);
+	tcp_port_insert(st, c);
+	st->tcp->stats[TCPS_PASSIVE_OPENS]++;
+	return c;
+}
+
+/* A passive connection completed its handshake: give it a socket and put
+ * it on the accept queue. 0; -EAGAIN when the accept queue is full (the
+ * ACK is ignored, the SYN-ACK will be sent again); -ENOMEM. */
+int tcp_child_established(struct stack *st, struct tcb *c)
+{
+	struct tcb *l = c->parent;
+	struct sock *so;
+
+	if (l == NULL)
+		return 0;
+	if (l->nacceptq >= l->backlog)
+		return -EAGAIN;
+	so = sock_new_child(st, l->so);
+	if (so == NULL)
+		return -ENOMEM;
+	so->pcb = c;
+	so->laddr = c->laddr;
+	so->lport = c->lport;
+	so->faddr = c->faddr;
+	so->fport = c->fport;
+	c->so = so;
+	list_remove(&l->synq, c);
+	l->nsynq--;
+	list_append(&l->acceptq, c);
+	l->nacceptq++;
+	tcp_wake(st, l);
+	return 0;
+}
+
+/* ---- ICMP errors ---- */
+
+/*
+ * An ICMP error quoting one of our segments, believed only when the
+ * quoted sequence number is one we have in flight (RFC 5927). During the
+ * handshake it ends the attempt; afterwards it is remembered, and
+ * reported if retransmission gives up (as Linux without IP_RECVERR).
+ */
+void tcp_icmp_error(struct stack *st, int type, int code, const uint8_t *quoted, size_t qlen)
+{
+	size_t hlen = (size_t)(quoted[0] & 0xf) * 4;
+	const uint8_t *th = quoted + hlen;
+	struct tcb *t;
+	uint32_t seq;
+	int err;
+
+	if (hlen < IP_HLEN || qlen < hlen + 8)
+		return;
+	t = tcp_lookup(st, get32(quoted + 12), get16(th), get32(quoted + 16), get16(th + 2));
+	if (t == NULL)
+		return;
+	seq = get32(th + 4);
+	if (seq_lt(seq, t->snd_una) || seq_gt(seq, t->snd_max))
+		return;
+	if (type == ICMP_UNREACH && code != ICMP_UNREACH_NEEDFRAG)
+		err = icmp_unreach_errno(code, NULL);
+	else if (type == ICMP_TIMXCEED)
+		err = EHOSTUNREACH;
+	else if (type == ICMP_PARAMPROB)
+		err = EPROTO;
+	else
+		return;
+	if (t->state == NC_TCP_SYN_SENT || t->state == NC_TCP_SYN_RECEIVED)
+		tcp_close(st, t, err);
+	else
+		t->soft_error = err;
+}
+
+/* ---- the protocol ---- */
+
+int tcp_init(struct stack *st)
+{
+	st->tcp = calloc(1, sizeof *st->tcp);
+	return st->tcp ? 0 : -ENOMEM;
+}
+
+/* Every socket is gone (sock_fini ran): reset what still lives. */
+void tcp_fini(struct stack *st)
+{
+	struct tcp *tcp = st->tcp;
+
+	if (tcp == NULL)
+		return;
+	for (int i = 0; i < TCP_PHASH; i++) {
+		struct tcb *t;
+		while ((t = tcp->phash[i]) != NULL) {
+			tcp_send_rst(st, t);
+			if (t->so != NULL)	/* a child nobody accepted */
+				sock_free_child(st, t->so);
+			tcp_tcb_free(st, t);
+		}
+	}
+	free(tcp);
+	st->tcp = NULL;
+}
+
+/* Named as in Linux's /proc/net/snmp. */
+static const char *const tcp_names[TCPS_N] = {
+	[TCPS_ACTIVE_OPENS] = "ActiveOpens",
+	[TCPS_PASSIVE_OPENS] = "PassiveOpens",
+	[TCPS_ATTEMPT_FAILS] = "AttemptFails",
+	[TCPS_ESTAB_RESETS] = "EstabResets",
+	[TCPS_CURR_ESTAB] = "CurrEstab",
+	[TCPS_IN_SEGS] = "InSegs",
+	[TCPS_OUT_SEGS] = "OutSegs",
+	[TCPS_RETRANS_SEGS] = "RetransSegs",
+	[TCPS_IN_ERRS] = "InErrs",
+	[TCPS_OUT_RSTS] = "OutRsts",
+};
+
+unsigned tcp_count(const struct stack *st)
+{
+	return st->tcp->ntcb;
+}
+
+int tcp_stats(struct stack *st, struct nc_stat *out, int max)
+{
+	return stack_put_stats(out, max, tcp_names, st->tcp->stats, TCPS_N);
+}

@@ -1,0 +1,229 @@
+/*
+ * Inside TCP: the control block and what its files share: tcp.c
+ * (connections: ISN, demux, life cycle, ICMP errors), tcp_sock.c (socket
+ * operations and options), tcp_input.c (segment arrival), tcp_output.c
+ * (segment building), tcp_timer.c (the clocks) and tcp_cc.c (RTT,
+ * congestion control, SACK scoreboard). Nothing else includes it.
+ */
+#ifndef NETCORE_TCP_IMPL_H
+#define NETCORE_TCP_IMPL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <netcore/netcore.h>
+
+#include "buf.h"
+#include "timer.h"
+#include "wire.h"
+
+struct stack;
+struct sock;
+
+enum {
+	TCP_DEFMSS = 536,	/* when the peer sends no MSS option */
+	TCP_WSCALE = 7,		/* our window shift: fits SOCK_MAX_BUF */
+	TCP_MAX_WND = 65535,
+	TCP_IW = 10,		/* initial window, segments (RFC 6928) */
+	TCP_OOO_MAX = 4,	/* out-of-order ranges kept */
+	TCP_SCORE_MAX = 8,	/* ranges the peer holds beyond snd_una */
+	TCP_MAXRTX = 12,	/* data retransmissions before giving up */
+	TCP_SYNACK_RETRIES = 5,
+	TCP_MAX_BACKLOG = 1024,
+	TCP_MIN_SYNQ = 16,
+	TCP_CHALLENGE_MAX = 1000,	/* challenge ACKs a second (RFC 5961 7) */
+};
+
+/* Times, µs. */
+enum {
+	TCP_RTO_MIN = 200000,
+	TCP_RTO_MAX = 60000000,
+	TCP_RTO_INIT = 1000000,	/* RFC 6298 */
+	TCP_DELACK = 40000,	/* delayed ACK, well under the 200 ms bound */
+	TCP_PEER_DELACK = 200000,	/* the longest a peer may delay its ACK */
+	TCP_PTO_MIN = 10000,	/* tail loss probe (RFC 8985 7) */
+	TCP_PERSIST_MIN = 200000,
+	TCP_CONNECT_TIMEOUT_MS = 75000,
+	TCP_KEEPIDLE_S = 7200,
+	TCP_KEEPINTVL_S = 75,
+	TCP_DEF_KEEPCNT = 9,
+};
+
+/* What the single connection timer is doing now. */
+enum tcp_tmode {
+	TM_NONE, TM_RTX, TM_TLP, TM_PERSIST, TM_KEEP, TM_TIMEWAIT, TM_FINWAIT2,
+};
+
+/* Sequence-space comparisons (modulo 2^32). */
+static inline int seq_lt(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
+static inline int seq_leq(uint32_t a, uint32_t b) { return (int32_t)(a - b) <= 0; }
+static inline int seq_gt(uint32_t a, uint32_t b) { return (int32_t)(a - b) > 0; }
+static inline int seq_geq(uint32_t a, uint32_t b) { return (int32_t)(a - b) >= 0; }
+static inline uint32_t seq_max(uint32_t a, uint32_t b) { return seq_gt(a, b) ? a : b; }
+static inline uint32_t seq_min(uint32_t a, uint32_t b) { return seq_lt(a, b) ? a : b; }
+static inline uint32_t min32(uint32_t a, uint32_t b) { return a < b ? a : b; }
+
+/* The transmission control block. */
+struct tcb {
+	struct sock *so;	/* NULL once the descriptor is closed */
+	struct tcb *hnext;	/* chain of the 4-tuple hash */
+	struct tcb *pnext;	/* chain of the local-port hash */
+	struct tcb *parent;	/* listener, while not yet accepted */
+	struct tcb *qnext;	/* listener's SYN queue or accept queue */
+	struct tcb *onext;	/* on the list of output due at flush */
+
+	uint32_t laddr, faddr;
+	uint16_t lport, fport;
+	uint8_t state;		/* enum nc_tcp_state */
+	uint8_t tmode;		/* enum tcp_tmode */
+	uint8_t hashed : 1, bound : 1, connected : 1, nodelay : 1, keepalive : 1;
+	uint8_t shut_rd : 1, shut_wr : 1, fin_sent : 1, fin_rcvd : 1, fin_pending : 1;
+	uint8_t ts_ok : 1, sack_ok : 1, ws_ok : 1, ack_now : 1, in_recovery : 1;
+	uint8_t timing : 1, passive : 1, force : 1, tlp_done : 1, output_due : 1;
+	uint8_t snd_wscale, rcv_wscale;
+	uint8_t nrtx;		/* consecutive timeouts (backoff) */
+	uint8_t kprobes;	/* keepalive probes unanswered */
+	uint8_t dupacks;
+	uint8_t nooo, nsack;
+
+	/* send sequence space */
+	uint32_t iss, snd_una, snd_nxt, snd_max;
+	uint32_t snd_wnd, max_sndwnd, snd_wl1, snd_wl2;
+	uint16_t mss;		/* largest payload + options we may send */
+	uint16_t user_mss;	/* TCP_MAXSEG, 0: none */
+	uint8_t ttl, tos;	/* the socket's, kept for after close() */
+
+	/* receive sequence space */
+	uint32_t irs, rcv_nxt, rcv_adv;	/* rcv_adv: right edge advertised */
+	uint32_t fin_seq;	/* an out-of-order FIN, when fin_pending */
+	uint32_t unacked;	/* bytes received since our last ACK */
+	uint32_t rcv_mss;	/* largest segment seen, for ACK every second */
+
+	/* timestamps (RFC 7323) */
+	uint32_t ts_recent, ts_offset;
+
+	/* round-trip time (RFC 6298), µs */
+	uint32_t srtt, rttvar, rto;
+	uint32_t rtt_seq;	/* the segment being timed (no timestamps) */
+	uint64_t rtt_start;
+
+	/* congestion control (RFC 5681, 6582) */
+	uint32_t cwnd, ssthresh, recover, bytes_acked;
+
+	/* buffers: sndq byte 0 is snd_una (after the SYN); rcvq byte 0 is the
+	 * first unread byte, byte rcvq.len is rcv_nxt */
+	struct bufq sndq, rcvq;
+	uint32_t sndbuf, rcvbuf;
+	struct seqrange ooo[TCP_OOO_MAX];	/* received beyond rcv_nxt, newest first */
+	struct seqrange sack[TCP_SCORE_MAX];	/* the scoreboard: SACKed ranges */
+	uint32_t rtx_next;	/* in recovery: resent up to here */
+
+	/* listener */
+	struct tcb *synq, *acceptq;
+	uint16_t backlog, nsynq, nacceptq;
+
+	/* timers */
+	struct timer timer;	/* retransmit, persist, keepalive, TIME_WAIT */
+	struct timer dack;	/* delayed ACK */
+	uint64_t conn_deadline;	/* µs, for SYN retransmission */
+	uint64_t last_rcv;	/* µs, for keepalive */
+	uint32_t conn_timeout_ms;
+	uint32_t keepidle, keepintvl;	/* seconds */
+	uint8_t keepcnt;
+
+	int soft_error;		/* an ICMP error seen while established */
+	uint32_t retrans;	/* segments retransmitted, for NC_TCP_INFO */
+};
+
+/* Counters, indexes of struct tcp's stats; names in tcp.c. */
+enum {
+	TCPS_ACTIVE_OPENS, TCPS_PASSIVE_OPENS, TCPS_ATTEMPT_FAILS, TCPS_ESTAB_RESETS,
+	TCPS_CURR_ESTAB, TCPS_IN_SEGS, TCPS_OUT_SEGS, TCPS_RETRANS_SEGS, TCPS_IN_ERRS,
+	TCPS_OUT_RSTS,
+	TCPS_N
+};
+
+enum { TCP_HASH = 4096, TCP_PHASH = 1024 };
+
+struct tcp {
+	struct tcb *hash[TCP_HASH];	/* connections, by 4-tuple */
+	struct tcb *phash[TCP_PHASH];	/* every bound tcb, by local port */
+	struct tcb *due;		/* output after this batch of input */
+	uint64_t stats[TCPS_N];
+	uint64_t challenge_start;	/* µs, of the current second */
+	uint32_t challenges;		/* challenge ACKs sent in it */
+	unsigned ntcb;			/* control blocks alive */
+};
+
+/* tcp.c: connections */
+/* A closed tcb with its timers: NULL when memory runs out. */
+struct tcb *tcp_tcb_new(struct stack *st);
+void tcp_tcb_free(struct stack *st, struct tcb *t);
+/* The initial sequence number (RFC 6528) and timestamp offset of t. */
+void tcp_new_isn(struct stack *st, struct tcb *t);
+void tcp_hash_insert(struct stack *st, struct tcb *t);
+void tcp_port_insert(struct stack *st, struct tcb *t);
+int tcp_port_in_use(struct stack *st, uint16_t port);
+int tcp_bind_conflict(struct stack *st, const struct sock *so, uint32_t addr, uint16_t port);
+void tcp_setstate(struct stack *st, struct tcb *tcb, int state);
+/* The connection ends here; err (positive errno, 0 for a normal end) is
+ * reported to the socket if there is one. */
+void tcp_close(struct stack *st, struct tcb *tcb, int err);
+struct tcb *tcp_lookup(struct stack *st, uint32_t laddr, uint16_t lport, uint32_t faddr,
+		       uint16_t fport);
+struct tcb *tcp_listener(struct stack *st, uint32_t laddr, uint16_t lport);
+struct tcb *tcp_new_child(struct stack *st, struct tcb *l, const struct seg *s);
+int tcp_child_established(struct stack *st, struct tcb *tcb);
+void tcp_wake(struct stack *st, struct tcb *tcb);
+/* tcp_output at the end of the input batch (tcp_flush). */
+void tcp_output_later(struct stack *st, struct tcb *tcb);
+
+/* tcp_output.c: segments */
+void tcp_output(struct stack *st, struct tcb *tcb);
+/* Send the next segment the windows allow; 0 when there is none. */
+int tcp_send_one(struct stack *st, struct tcb *t);
+/* Send len bytes of the send queue from seq, with flags. */
+void tcp_send_seg(struct stack *st, struct tcb *t, uint32_t seq, uint32_t len, uint8_t flags);
+void tcp_send_rst(struct stack *st, struct tcb *tcb);
+/* A segment the peer must answer (keepalive and zero-window probes). */
+void tcp_send_probe(struct stack *st, struct tcb *t);
+/* A segment outside any connection (RST answers). */
+void tcp_respond(struct stack *st, uint32_t src, uint32_t dst, uint16_t sport,
+		 uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags);
+/* Resend the next hole of the scoreboard (0: none), or the first
+ * unacknowledged segment. */
+int tcp_retransmit_hole(struct stack *st, struct tcb *t);
+void tcp_retransmit_first(struct stack *st, struct tcb *t);
+/* Payload room in one segment; the end of the queued data; in flight. */
+uint32_t tcp_seg_room(const struct tcb *t);
+uint32_t tcp_data_end(const struct tcb *t);
+uint32_t tcp_flight(const struct tcb *t);
+uint32_t tcp_rcv_window(const struct tcb *tcb);
+uint32_t tcp_ts_now(const struct stack *st, const struct tcb *tcb);
+
+/* tcp_timer.c */
+/* A new tcb's two timers, their room kept: 0, or -ENOMEM. */
+int tcp_timers_init(struct stack *st, struct tcb *tcb);
+/* Stop them (the tcb lives on), or stop them and give their room back. */
+void tcp_timers_stop(struct stack *st, struct tcb *tcb);
+void tcp_timers_fini(struct stack *st, struct tcb *tcb);
+/* Choose what the connection timer should be doing now. */
+void tcp_timer_update(struct stack *st, struct tcb *tcb);
+void tcp_timer_restart_rtx(struct stack *st, struct tcb *tcb);
+void tcp_enter_timewait(struct stack *st, struct tcb *tcb);
+void tcp_delack(struct stack *st, struct tcb *tcb);
+
+/* tcp_cc.c: round-trip time, congestion control, the SACK scoreboard */
+void tcp_rtt_sample(struct tcb *tcb, uint32_t rtt_us);
+void tcp_cc_init(struct tcb *tcb);
+/* New data acknowledged: acked bytes; cwnd and recovery. */
+void tcp_cc_ack(struct stack *st, struct tcb *tcb, uint32_t acked);
+void tcp_cc_dupack(struct stack *st, struct tcb *tcb);
+/* The retransmission timer went off: back to one segment. */
+void tcp_cc_timeout(struct tcb *t);
+/* The peer's SACK blocks of s join the scoreboard; prune drops what
+ * snd_una passed. */
+void tcp_sack_update(struct tcb *tcb, const struct seg *s);
+void tcp_sack_prune(struct tcb *tcb);
+
+#endif

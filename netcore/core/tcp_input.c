@@ -1,0 +1,559 @@
+/*
+ * TCP segment arrival (RFC 9293 3.10.7), in the order the RFC gives:
+ * checks, the segment's connection (or listener, or none: RST), then per
+ * state. Synchronized states share one path: PAWS, sequence
+ * acceptability, RST and SYN with the RFC 5961 defences, the ACK (send
+ * side, tcp_output.c for congestion control), the text, and the FIN.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "buf.h"
+#include "ip.h"
+#include "sock.h"
+#include "stack.h"
+#include "tcp.h"
+#include "tcp_impl.h"
+
+/* Sequence space a segment takes: its data, SYN and FIN. */
+static uint32_t seg_space(const struct seg *s)
+{
+	return s->len + !!(s->flags & SEG_SYN) + !!(s->flags & SEG_FIN);
+}
+
+/* No connection wants s: answer with a RST (RFC 9293 3.10.7.1). */
+static void no_conn(struct stack *st, const struct seg *s)
+{
+	if (s->flags & SEG_RST)
+		return;
+	if (s->flags & SEG_ACK)
+		tcp_respond(st, s->dst, s->src, s->dport, s->sport, s->ack, 0, SEG_RST);
+	else
+		tcp_respond(st, s->dst, s->src, s->dport, s->sport, 0, s->seq + seg_space(s),
+			    SEG_RST | SEG_ACK);
+}
+
+/* ---- the handshake ---- */
+
+/* What a SYN (or SYN-ACK) tells: MSS, window scale, SACK, timestamps. We
+ * offer every option in our SYN, so the peer's choice decides. */
+static void apply_peer_syn_options(struct stack *st, struct tcb *t, const struct seg *s)
+{
+	uint32_t ours = (uint32_t)st->mtu - IP_HLEN - TCP_HLEN;
+
+	if (t->user_mss && t->user_mss < ours)
+		ours = t->user_mss;
+	t->mss = (uint16_t)(s->mss == 0 ? (ours < TCP_DEFMSS ? ours : TCP_DEFMSS)
+			    : s->mss < ours ? s->mss : ours);
+	if (t->mss < 64)
+		t->mss = 64;
+	t->ws_ok = s->wscale >= 0;
+	t->snd_wscale = t->ws_ok ? (uint8_t)s->wscale : 0;
+	t->rcv_wscale = t->ws_ok ? TCP_WSCALE : 0;
+	t->sack_ok = s->sack_perm;
+	t->ts_ok = s->has_ts;
+	if (t->ts_ok)
+		t->ts_recent = s->tsval;
+	t->irs = s->seq;
+	t->rcv_nxt = s->seq + 1;
+	t->rcv_adv = t->rcv_nxt;
+	t->snd_wnd = s->wnd;	/* never scaled in a SYN (RFC 7323 2.2) */
+	t->max_sndwnd = s->wnd;
+	t->snd_wl1 = s->seq;
+	t->snd_wl2 = s->ack;
+	t->last_rcv = st->now;
+}
+
+static void listen_input(struct stack *st, struct tcb *l, const struct seg *s)
+{
+	struct tcb *c;
+
+	if (s->flags & SEG_RST)
+		return;
+	if (s->flags & SEG_ACK) {
+		no_conn(st, s);
+		return;
+	}
+	if (!(s->flags & SEG_SYN))
+		return;
+	c = tcp_new_child(st, l, s);
+	if (c == NULL)
+		return;		/* a queue is full: drop, the peer tries again */
+	apply_peer_syn_options(st, c, s);
+	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
+	tcp_setstate(st, c, NC_TCP_SYN_RECEIVED);
+	tcp_output(st, c);	/* SYN-ACK */
+}
+
+static int process_text(struct stack *st, struct tcb *t, struct seg *s);
+static void rtt_from_ack(struct stack *st, struct tcb *t, const struct seg *s);
+
+/* The handshake is done on our side: count it, start congestion control,
+ * and send the FIN a shutdown asked for meanwhile. */
+static void established(struct stack *st, struct tcb *t)
+{
+	tcp_cc_init(t);
+	t->nrtx = 0;
+	tcp_setstate(st, t, NC_TCP_ESTABLISHED);
+	if (t->shut_wr)
+		tcp_setstate(st, t, NC_TCP_FIN_WAIT_1);
+}
+
+static void synsent_input(struct stack *st, struct tcb *t, struct seg *s)
+{
+	if ((s->flags & SEG_ACK) &&
+	    (seq_leq(s->ack, t->iss) || seq_gt(s->ack, t->snd_max))) {
+		no_conn(st, s);
+		return;
+	}
+	if (s->flags & SEG_RST) {
+		if (s->flags & SEG_ACK)
+			tcp_close(st, t, ECONNREFUSED);
+		return;
+	}
+	if (!(s->flags & SEG_SYN))
+		return;
+	apply_peer_syn_options(st, t, s);
+	t->rcv_adv = t->rcv_nxt + (t->rcvbuf < TCP_MAX_WND ? t->rcvbuf : TCP_MAX_WND);
+	if (!(s->flags & SEG_ACK)) {	/* simultaneous open */
+		tcp_setstate(st, t, NC_TCP_SYN_RECEIVED);
+		t->snd_nxt = t->iss;	/* our SYN again, now with ACK */
+		tcp_output(st, t);
+		return;
+	}
+	rtt_from_ack(st, t, s);
+	t->snd_una = s->ack;
+	if (seq_lt(t->snd_nxt, t->snd_una))
+		t->snd_nxt = t->snd_una;
+	established(st, t);
+	t->ack_now = 1;
+	if (s->len > 0 || (s->flags & SEG_FIN)) {
+		s->seq++;
+		s->flags &= (uint8_t)~SEG_SYN;
+		process_text(st, t, s);
+	}
+	tcp_output(st, t);
+	tcp_timer_update(st, t);
+}
+
+/* ---- the send side: acknowledgments and window ---- */
+
+/* An RTT sample: the timed segment's, to the microsecond, or else the
+ * timestamp echo's (RFC 7323), whose millisecond ticks say nothing about
+ * a round trip under one millisecond. */
+static void rtt_from_ack(struct stack *st, struct tcb *t, const struct seg *s)
+{
+	if (t->timing && seq_gt(s->ack, t->rtt_seq)) {
+		tcp_rtt_sample(t, (uint32_t)(st->now - t->rtt_start));
+		t->timing = 0;
+	} else if (t->ts_ok && s->has_ts && s->tsecr != 0) {
+		uint32_t ms = tcp_ts_now(st, t) - s->tsecr;
+		if (ms > 0 && ms < 3600u * 1000)	/* an echo from this century */
+			tcp_rtt_sample(t, ms * 1000);
+	}
+}
+
+/* s acknowledges new data; -1 when that ended the connection. */
+static int new_ack(struct stack *st, struct tcb *t, const struct seg *s)
+{
+	uint32_t acked = s->ack - t->snd_una, data;
+	int fin_acked;
+
+	rtt_from_ack(st, t, s);
+	if (t->snd_una == t->iss)
+		acked--;	/* our SYN */
+	data = acked < t->sndq.len ? acked : t->sndq.len;
+	fin_acked = acked > data;
+	bufq_drop(st, &t->sndq, data);
+	if (t->sndq.len == 0)
+		bufq_clear(st, &t->sndq);
+	t->snd_una = s->ack;
+	if (seq_lt(t->snd_nxt, t->snd_una))
+		t->snd_nxt = t->snd_una;
+	tcp_sack_prune(t);
+	t->nrtx = 0;
+	t->tlp_done = 0;
+	tcp_cc_ack(st, t, data);
+	if (t->snd_una != t->snd_max)
+		tcp_timer_restart_rtx(st, t);
+	if (data > 0)
+		tcp_wake(st, t);
+	if (!fin_acked)
+		return 0;
+	switch (t->state) {
+	case NC_TCP_FIN_WAIT_1:
+		tcp_setstate(st, t, NC_TCP_FIN_WAIT_2);
+		break;
+	case NC_TCP_CLOSING:
+		tcp_enter_timewait(st, t);
+		break;
+	case NC_TCP_LAST_ACK:
+		tcp_close(st, t, 0);
+		return -1;
+	}
+	return 0;
+}
+
+/* The ACK field and the window (RFC 9293 3.10.7.4 fifth, RFC 5961 5);
+ * -1 when the segment goes no further. */
+static int ack_input(struct stack *st, struct tcb *t, const struct seg *s)
+{
+	uint32_t win = s->wnd << t->snd_wscale;
+	uint32_t maxwnd = t->max_sndwnd > TCP_MAX_WND ? t->max_sndwnd : TCP_MAX_WND;
+
+	if (seq_gt(s->ack, t->snd_max) || seq_lt(s->ack, t->snd_una - maxwnd)) {
+		t->ack_now = 1;
+		tcp_output(st, t);
+		return -1;
+	}
+	if (t->sack_ok && s->nsack > 0)
+		tcp_sack_update(t, s);
+	if (seq_gt(s->ack, t->snd_una)) {
+		if (new_ack(st, t, s) < 0)
+			return -1;
+	} else if (s->ack == t->snd_una && s->len == 0 && !(s->flags & (SEG_SYN | SEG_FIN)) &&
+		   (win == t->snd_wnd || s->nsack > 0) && t->snd_max != t->snd_una) {
+		tcp_cc_dupack(st, t);	/* duplicate (RFC 5681 2, RFC 6675 2) */
+	}
+	if (seq_lt(t->snd_wl1, s->seq) || (t->snd_wl1 == s->seq && seq_leq(t->snd_wl2, s->ack))) {
+		t->snd_wnd = win;
+		t->snd_wl1 = s->seq;
+		t->snd_wl2 = s->ack;
+		if (win > t->max_sndwnd)
+			t->max_sndwnd = win;
+	}
+	return 0;
+}
+
+/* ---- the receive side: text and FIN ---- */
+
+/* Keep out-of-order bytes [seq, seq+len) at their place in rcvq and
+ * remember the range (merged with its neighbours, newest first, as SACK
+ * wants). With no range free the segment is dropped. */
+static void ooo_add(struct stack *st, struct tcb *t, uint32_t seq, const uint8_t *d,
+		    uint32_t len)
+{
+	struct seqrange keep[TCP_OOO_MAX];
+	uint32_t start = seq, end = seq + len;
+	int n = 0;
+
+	for (int i = 0; i < t->nooo; i++) {
+		struct seqrange r = t->ooo[i];
+		if (seq_leq(r.start, end) && seq_geq(r.end, start)) {
+			start = seq_min(start, r.start);
+			end = seq_max(end, r.end);
+		} else {
+			keep[n++] = r;
+		}
+	}
+	if (n == TCP_OOO_MAX)
+		return;
+	if (bufq_write_at(st, &t->rcvq, t->rcvq.len + (seq - t->rcv_nxt), d, len) != len)
+		return;
+	t->ooo[0] = (struct seqrange){ start, end };
+	memcpy(t->ooo + 1, keep, sizeof keep[0] * n);
+	t->nooo = (uint8_t)(n + 1);
+}
+
+/* rcv_nxt moved: ranges it reached join the queue. */
+static void ooo_merge(struct tcb *t)
+{
+	int i = 0;
+
+	while (i < t->nooo) {
+		struct seqrange r = t->ooo[i];
+		if (seq_gt(r.start, t->rcv_nxt)) {
+			i++;
+			continue;
+		}
+		if (seq_gt(r.end, t->rcv_nxt)) {
+			bufq_extend(&t->rcvq, r.end - t->rcv_nxt);
+			t->rcv_nxt = r.end;
+		}
+		memmove(t->ooo + i, t->ooo + i + 1, sizeof t->ooo[0] * (size_t)(t->nooo - i - 1));
+		t->nooo--;
+		i = 0;		/* the new rcv_nxt may reach an earlier range */
+	}
+}
+
+static void fin_arrived(struct stack *st, struct tcb *t)
+{
+	t->rcv_nxt++;
+	t->fin_rcvd = 1;
+	t->fin_pending = 0;
+	t->ack_now = 1;
+	switch (t->state) {
+	case NC_TCP_ESTABLISHED:
+		tcp_setstate(st, t, NC_TCP_CLOSE_WAIT);
+		break;
+	case NC_TCP_FIN_WAIT_1:		/* our FIN is not acknowledged yet */
+		tcp_setstate(st, t, NC_TCP_CLOSING);
+		break;
+	case NC_TCP_FIN_WAIT_2:
+		tcp_enter_timewait(st, t);
+		break;
+	}
+	tcp_wake(st, t);
+}
+
+/* In-order bytes: queue them (or skip them after SHUT_RD). */
+static void in_order(struct stack *st, struct tcb *t, const uint8_t *d, uint32_t len)
+{
+	uint32_t n = t->shut_rd ? len : (uint32_t)bufq_append(st, &t->rcvq, d, len);
+	uint32_t full = (uint32_t)st->mtu - IP_HLEN - TCP_HLEN;
+
+	t->rcv_nxt += n;
+	if (t->nooo > 0) {
+		ooo_merge(t);
+		t->ack_now = 1;		/* a hole filled: tell at once */
+	}
+	if (len > t->rcv_mss)
+		t->rcv_mss = len < full ? len : full;
+	t->unacked += n;
+	if (t->unacked >= 2u * t->rcv_mss)
+		t->ack_now = 1;		/* every second full segment */
+	else
+		tcp_delack(st, t);
+	if (!t->shut_rd)
+		tcp_wake(st, t);
+}
+
+/* The segment's data and FIN (RFC 9293 3.10.7.4 seventh and eighth);
+ * -1 when that ended the connection. */
+static int process_text(struct stack *st, struct tcb *t, struct seg *s)
+{
+	uint32_t seq = s->seq, len = s->len, off, space;
+	const uint8_t *d = s->data;
+	int fin = (s->flags & SEG_FIN) != 0;
+
+	if (t->state != NC_TCP_ESTABLISHED && t->state != NC_TCP_FIN_WAIT_1 &&
+	    t->state != NC_TCP_FIN_WAIT_2)
+		return 0;
+	if (seq_lt(seq, t->rcv_nxt)) {	/* trim what we have */
+		uint32_t dup = t->rcv_nxt - seq;
+		if (dup > len) {
+			len = 0;
+			fin = 0;
+		} else {
+			d += dup;
+			len -= dup;
+		}
+		seq = t->rcv_nxt;
+	}
+	if (len > 0 && t->so == NULL) {	/* nobody will read it (RFC 2525 2.17) */
+		tcp_send_rst(st, t);
+		tcp_close(st, t, 0);
+		return -1;
+	}
+	space = t->rcvbuf > t->rcvq.len ? t->rcvbuf - t->rcvq.len : 0;
+	off = seq - t->rcv_nxt;
+	if (len > 0 && off + len > space) {	/* beyond the window */
+		len = off < space ? space - off : 0;
+		fin = 0;
+		t->ack_now = 1;
+	}
+	if (len > 0 && off == 0) {
+		in_order(st, t, d, len);
+	} else if (len > 0) {
+		if (!t->shut_rd)
+			ooo_add(st, t, seq, d, len);
+		t->ack_now = 1;		/* a duplicate ACK, with SACK blocks */
+	}
+	if (fin && seq + len != t->rcv_nxt) {
+		t->fin_pending = 1;
+		t->fin_seq = seq + len;
+		t->ack_now = 1;
+	} else if (fin) {
+		fin_arrived(st, t);
+	}
+	if (t->fin_pending && t->fin_seq == t->rcv_nxt)
+		fin_arrived(st, t);
+	return 0;
+}
+
+/* ---- synchronized states ---- */
+
+/* Is s within the receive window (RFC 9293 3.10.7.4 first)? With the
+ * window closed a segment at rcv_nxt still counts, for its ACK and RST. */
+static int acceptable(const struct tcb *t, const struct seg *s, uint32_t seglen)
+{
+	uint32_t wnd = seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
+
+	if (wnd == 0)
+		return s->seq == t->rcv_nxt;
+	if (s->seq - t->rcv_nxt < wnd)
+		return 1;
+	return seglen > 0 && s->seq + seglen - 1 - t->rcv_nxt < wnd;
+}
+
+/* An acceptable RST with the exact sequence number. */
+static void reset(struct stack *st, struct tcb *t)
+{
+	int err = 0;
+
+	switch (t->state) {
+	case NC_TCP_SYN_RECEIVED:
+		err = t->passive ? 0 : ECONNREFUSED;
+		break;
+	case NC_TCP_ESTABLISHED:
+	case NC_TCP_FIN_WAIT_1:
+	case NC_TCP_FIN_WAIT_2:
+	case NC_TCP_CLOSE_WAIT:
+		err = ECONNRESET;
+		break;
+	}
+	tcp_close(st, t, err);
+}
+
+static void ack_at_once(struct stack *st, struct tcb *t)
+{
+	t->ack_now = 1;
+	tcp_output(st, t);
+}
+
+/* The answer to a RST or SYN that may be forged (RFC 5961): an ACK the
+ * true peer will act on, and never more than so many a second. */
+static void challenge_ack(struct stack *st, struct tcb *t)
+{
+	struct tcp *tcp = st->tcp;
+
+	if (st->now - tcp->challenge_start >= 1000000) {
+		tcp->challenge_start = st->now;
+		tcp->challenges = 0;
+	}
+	if (tcp->challenges >= TCP_CHALLENGE_MAX)
+		return;
+	tcp->challenges++;
+	ack_at_once(st, t);
+}
+
+/* The third segment of a passive (or simultaneous) open; -1 when the
+ * segment goes no further. */
+static int synrcvd_ack(struct stack *st, struct tcb *t, const struct seg *s)
+{
+	int err;
+
+	if (seq_leq(s->ack, t->snd_una) || seq_gt(s->ack, t->snd_max)) {
+		no_conn(st, s);
+		return -1;
+	}
+	err = tcp_child_established(st, t);
+	if (err == -EAGAIN)
+		return -1;	/* accept queue full: the SYN-ACK will come again */
+	if (err < 0) {
+		tcp_send_rst(st, t);
+		tcp_close(st, t, 0);
+		return -1;
+	}
+	established(st, t);
+	return 0;
+}
+
+static void conn_input(struct stack *st, struct tcb *t, struct seg *s)
+{
+	uint32_t seglen = seg_space(s);
+
+	/* PAWS (RFC 7323 5.3); a RST passes */
+	if (t->ts_ok && s->has_ts && seq_lt(s->tsval, t->ts_recent) && !(s->flags & SEG_RST)) {
+		ack_at_once(st, t);
+		return;
+	}
+	if (t->state == NC_TCP_SYN_RECEIVED && (s->flags & SEG_SYN) && s->seq == t->irs) {
+		if (!(s->flags & SEG_ACK)) {
+			t->snd_nxt = t->iss;	/* our SYN-ACK was lost: again */
+			tcp_output(st, t);
+			return;
+		}
+		/* simultaneous open: the peer's SYN-ACK acknowledges ours */
+		s->seq++;
+		s->flags &= (uint8_t)~SEG_SYN;
+		seglen--;
+	}
+	if (!acceptable(t, s, seglen)) {
+		if (s->flags & SEG_RST)
+			return;
+		if (t->state == NC_TCP_TIME_WAIT && (s->flags & SEG_FIN))
+			tcp_enter_timewait(st, t);	/* the peer lost our last ACK */
+		if (s->flags & SEG_SYN)
+			challenge_ack(st, t);
+		else
+			ack_at_once(st, t);
+		return;
+	}
+	if (s->flags & SEG_RST) {	/* RFC 5961 3.2 */
+		if (s->seq == t->rcv_nxt)
+			reset(st, t);
+		else
+			challenge_ack(st, t);
+		return;
+	}
+	if (s->flags & SEG_SYN) {	/* RFC 5961 4.2 */
+		challenge_ack(st, t);
+		return;
+	}
+	if (!(s->flags & SEG_ACK))
+		return;
+	if (t->ts_ok && s->has_ts && seq_leq(s->seq, t->rcv_nxt))
+		t->ts_recent = s->tsval;
+	t->last_rcv = st->now;
+	t->kprobes = 0;
+	if (t->state == NC_TCP_SYN_RECEIVED && synrcvd_ack(st, t, s) < 0)
+		return;
+	if (ack_input(st, t, s) < 0)
+		return;
+	if ((s->len > 0 || (s->flags & SEG_FIN)) && process_text(st, t, s) < 0)
+		return;
+	tcp_output_later(st, t);
+	tcp_timer_update(st, t);
+}
+
+/*
+ * May a SYN end this TIME_WAIT and open a new incarnation of the 4-tuple?
+ * RFC 6191: when the old one had timestamps and the SYN carries one, it
+ * must be newer (or equal with a higher sequence number); else the
+ * sequence number must be beyond the old one's. A SYN refused here is
+ * handled by TIME_WAIT itself (an ACK of the old incarnation).
+ */
+static int tw_takes_syn(const struct tcb *t, const struct seg *s)
+{
+	if ((s->flags & (SEG_SYN | SEG_ACK | SEG_RST)) != SEG_SYN)
+		return 0;
+	if (s->has_ts && t->ts_ok)
+		return seq_gt(s->tsval, t->ts_recent) ||
+		       (s->tsval == t->ts_recent && seq_gt(s->seq, t->rcv_nxt));
+	if (s->has_ts)
+		return 1;	/* the old incarnation had none */
+	return seq_gt(s->seq, t->rcv_nxt);
+}
+
+void tcp_input(struct stack *st, struct ippkt *ip)
+{
+	uint64_t *ts = st->tcp->stats;
+	struct seg s;
+	struct tcb *t;
+
+	if (tcp_parse(ip, &s) < 0) {
+		ts[TCPS_IN_ERRS]++;
+		return;
+	}
+	ts[TCPS_IN_SEGS]++;
+	if (!ip_is_local(st, s.dst))
+		return;		/* no TCP to broadcast addresses */
+	t = tcp_lookup(st, s.dst, s.dport, s.src, s.sport);
+	if (t != NULL && t->state == NC_TCP_TIME_WAIT && tw_takes_syn(t, &s)) {
+		tcp_close(st, t, 0);	/* a new incarnation begins */
+		t = NULL;
+	}
+	if (t == NULL) {
+		struct tcb *l = tcp_listener(st, s.dst, s.dport);
+		if (l != NULL)
+			listen_input(st, l, &s);
+		else
+			no_conn(st, &s);
+		return;
+	}
+	if (t->state == NC_TCP_SYN_SENT)
+		synsent_input(st, t, &s);
+	else
+		conn_input(st, t, &s);
+}

@@ -1,0 +1,616 @@
+/*
+ * TCP's socket operations (struct sockops, sock.h) and its options: what
+ * bind, listen, accept, connect, send, recv, shutdown, close and poll do
+ * to a connection, and the table of SOL_SOCKET and IPPROTO_TCP options.
+ */
+#include <errno.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <netcore/netcore.h>
+
+#include "buf.h"
+#include "sock.h"
+#include "stack.h"
+#include "tcp_impl.h"
+
+static int tcp_attach(struct stack *st, struct sock *so)
+{
+	struct tcb *t = tcp_tcb_new(st);
+
+	if (t == NULL)
+		return -ENOMEM;
+	t->so = so;
+	t->sndbuf = so->sndbuf;
+	t->rcvbuf = so->rcvbuf;
+	so->pcb = t;
+	return 0;
+}
+
+/* Reset every connection a listener has not handed out. */
+static void drop_children(struct stack *st, struct tcb *l)
+{
+	while (l->synq != NULL) {
+		struct tcb *c = l->synq;
+		tcp_send_rst(st, c);
+		tcp_close(st, c, 0);	/* leaves the SYN queue, freed */
+	}
+	while (l->acceptq != NULL) {
+		struct tcb *c = l->acceptq;
+		struct sock *so = c->so;
+		l->acceptq = c->qnext;
+		l->nacceptq--;
+		c->qnext = NULL;
+		c->parent = NULL;
+		c->so = NULL;
+		sock_free_child(st, so);
+		tcp_send_rst(st, c);
+		tcp_close(st, c, 0);
+	}
+}
+
+/* Our side has no more to send: FIN after the queued data. In a
+ * handshake the FIN waits for Established (tcp_input.c). */
+static void start_fin(struct stack *st, struct tcb *t)
+{
+	t->shut_wr = 1;
+	if (t->state == NC_TCP_ESTABLISHED)
+		tcp_setstate(st, t, NC_TCP_FIN_WAIT_1);
+	else if (t->state == NC_TCP_CLOSE_WAIT)
+		tcp_setstate(st, t, NC_TCP_LAST_ACK);
+	tcp_output(st, t);
+}
+
+static void tcp_detach(struct stack *st, struct sock *so, int abort)
+{
+	struct tcb *t = so->pcb;
+
+	so->pcb = NULL;
+	t->so = NULL;
+	t->ttl = so->ttl;
+	t->tos = so->tos;
+	switch (t->state) {
+	case NC_TCP_LISTEN:
+		drop_children(st, t);
+		tcp_setstate(st, t, NC_TCP_CLOSED);
+		tcp_tcb_free(st, t);
+		return;
+	case NC_TCP_CLOSED:
+		tcp_tcb_free(st, t);
+		return;
+	case NC_TCP_SYN_SENT:
+		tcp_close(st, t, 0);
+		return;
+	}
+	/* close() with unread data, or SO_LINGER 0: reset (RFC 2525 2.17) */
+	if (abort || t->rcvq.len > 0) {
+		tcp_send_rst(st, t);
+		tcp_close(st, t, 0);
+		return;
+	}
+	t->shut_rd = 1;
+	if (!t->shut_wr)
+		start_fin(st, t);
+	tcp_timer_update(st, t);
+}
+
+static int tcp_bind(struct stack *st, struct sock *so, uint32_t addr, uint16_t port)
+{
+	struct tcb *t = so->pcb;
+	int p;
+
+	if (so->lport != 0 || t->state != NC_TCP_CLOSED || t->connected)
+		return -EINVAL;
+	p = sock_bind_port(st, port, tcp_port_in_use,
+			   port && tcp_bind_conflict(st, so, addr, port));
+	if (p < 0)
+		return p;
+	port = (uint16_t)p;
+	t->laddr = so->laddr = addr;
+	t->lport = so->lport = port;
+	tcp_port_insert(st, t);
+	return 0;
+}
+
+static int tcp_listen(struct stack *st, struct sock *so, int backlog)
+{
+	struct tcb *t = so->pcb;
+
+	backlog = backlog < 1 ? 1 : backlog > TCP_MAX_BACKLOG ? TCP_MAX_BACKLOG : backlog;
+	if (t->state == NC_TCP_LISTEN) {
+		t->backlog = (uint16_t)backlog;
+		return 0;
+	}
+	if (t->state != NC_TCP_CLOSED || t->connected)
+		return -EINVAL;
+	if (so->lport == 0) {
+		int err = tcp_bind(st, so, 0, 0);
+		if (err < 0)
+			return err;
+	} else {
+		struct tcb *o = tcp_listener(st, t->laddr, t->lport);
+		if (o != NULL && (o->laddr == t->laddr || o->laddr == 0 || t->laddr == 0))
+			return -EADDRINUSE;
+	}
+	t->backlog = (uint16_t)backlog;
+	tcp_setstate(st, t, NC_TCP_LISTEN);
+	return 0;
+}
+
+static int tcp_accept(struct stack *st, struct sock *so, struct sock **out)
+{
+	struct tcb *t = so->pcb, *c = t->acceptq;
+
+	(void)st;
+	if (t->state != NC_TCP_LISTEN)
+		return -EINVAL;
+	if (c == NULL)
+		return -EAGAIN;
+	t->acceptq = c->qnext;
+	t->nacceptq--;
+	c->qnext = NULL;
+	c->parent = NULL;
+	*out = c->so;
+	return 0;
+}
+
+/* Forget what an earlier, failed attempt left in the tcb. */
+static void conn_fresh(struct tcb *t)
+{
+	t->shut_rd = t->shut_wr = t->fin_sent = t->fin_rcvd = t->fin_pending = 0;
+	t->ts_ok = t->sack_ok = t->ws_ok = t->ack_now = t->in_recovery = t->timing = 0;
+	t->snd_wscale = t->rcv_wscale = 0;
+	t->nrtx = t->kprobes = t->dupacks = t->nooo = t->nsack = 0;
+	t->snd_wnd = t->max_sndwnd = 0;
+	t->srtt = t->rttvar = 0;
+	t->rto = TCP_RTO_INIT;
+	t->soft_error = 0;
+	t->unacked = 0;
+}
+
+static int tcp_connect(struct stack *st, struct sock *so, uint32_t addr, uint16_t port)
+{
+	struct tcb *t = so->pcb;
+	uint32_t laddr = so->laddr ? so->laddr : st->addr;
+
+	switch (t->state) {
+	case NC_TCP_LISTEN:
+		return -EINVAL;
+	case NC_TCP_SYN_SENT:
+	case NC_TCP_SYN_RECEIVED:
+		return -EALREADY;
+	case NC_TCP_CLOSED:
+		if (t->connected)
+			return -EISCONN;
+		break;
+	default:
+		return -EISCONN;
+	}
+	if (so->lport == 0) {
+		uint16_t p = sock_ephemeral(st, addr, port, tcp_port_in_use);
+		if (p == 0)
+			return -EADDRNOTAVAIL;
+		t->lport = so->lport = p;
+		tcp_port_insert(st, t);
+	} else if (tcp_lookup(st, laddr, so->lport, addr, port) != NULL) {
+		return -EADDRINUSE;
+	}
+	t->laddr = so->laddr = laddr;
+	t->faddr = so->faddr = addr;
+	t->fport = so->fport = port;
+	tcp_hash_insert(st, t);
+	conn_fresh(t);
+	so->error = 0;
+	tcp_new_isn(st, t);
+	t->snd_una = t->snd_nxt = t->snd_max = t->iss;
+	t->conn_deadline = st->now + (uint64_t)t->conn_timeout_ms * 1000;
+	st->tcp->stats[TCPS_ACTIVE_OPENS]++;
+	tcp_setstate(st, t, NC_TCP_SYN_SENT);
+	tcp_output(st, t);
+	return -EINPROGRESS;
+}
+
+/* The pending error, cleared as it is reported. */
+static ssize_t tcp_send(struct stack *st, struct sock *so, const void *buf, size_t len,
+			const struct sockaddr_in *to)
+{
+	struct tcb *t = so->pcb;
+	size_t space, n;
+	int err = sock_take_error(so);
+
+	(void)to;
+	if (err)
+		return -err;
+	if (t->shut_wr)
+		return -EPIPE;
+	switch (t->state) {
+	case NC_TCP_SYN_SENT:
+	case NC_TCP_SYN_RECEIVED:
+		return -EAGAIN;		/* writable once connected */
+	case NC_TCP_ESTABLISHED:
+	case NC_TCP_CLOSE_WAIT:
+		break;
+	case NC_TCP_CLOSED:
+	case NC_TCP_LISTEN:
+		return t->connected ? -EPIPE : -ENOTCONN;
+	default:
+		return -EPIPE;
+	}
+	if (len == 0)
+		return 0;
+	space = t->sndbuf > t->sndq.len ? t->sndbuf - t->sndq.len : 0;
+	if (space == 0)
+		return -EAGAIN;
+	n = bufq_append(st, &t->sndq, buf, len < space ? len : space);
+	if (n == 0)
+		return -ENOBUFS;
+	tcp_output(st, t);
+	return (ssize_t)n;
+}
+
+/* The application took n bytes: reopen the window when it grew enough
+ * (receiver-side silly window avoidance, RFC 9293 3.8.6.2.2). */
+static void consumed(struct stack *st, struct tcb *t, size_t n)
+{
+	uint32_t adv, win, step;
+
+	bufq_drop(st, &t->rcvq, n);
+	if (t->rcvq.len == 0 && t->nooo == 0)
+		bufq_clear(st, &t->rcvq);	/* an idle socket holds no chunk */
+	if (t->state != NC_TCP_ESTABLISHED && t->state != NC_TCP_FIN_WAIT_1 &&
+	    t->state != NC_TCP_FIN_WAIT_2)
+		return;
+	adv = seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
+	win = tcp_rcv_window(t);
+	step = t->rcvbuf / 2 < 2u * t->mss ? t->rcvbuf / 2 : 2u * t->mss;
+	if (win >= adv + step) {
+		t->ack_now = 1;
+		tcp_output(st, t);
+	}
+}
+
+/* What a read gets when no byte is queued: the error, EOF, or wait. */
+static ssize_t recv_nodata(struct tcb *t, struct sock *so)
+{
+	int err;
+
+	if (t->state == NC_TCP_LISTEN)
+		return -ENOTCONN;
+	err = sock_take_error(so);
+	if (err)
+		return -err;
+	if (t->fin_rcvd || t->shut_rd)
+		return 0;
+	if (t->state == NC_TCP_CLOSED)
+		return t->connected ? 0 : -ENOTCONN;
+	return -EAGAIN;
+}
+
+static ssize_t tcp_recv(struct stack *st, struct sock *so, void *buf, size_t len, int flags,
+			struct sockaddr_in *from)
+{
+	struct tcb *t = so->pcb;
+	size_t n;
+
+	if (t->rcvq.len == 0 || t->shut_rd)
+		return recv_nodata(t, so);
+	n = bufq_copyout(&t->rcvq, 0, buf, len);
+	if (!(flags & MSG_PEEK))
+		consumed(st, t, n);
+	if (from != NULL)
+		*from = (struct sockaddr_in){ .sin_family = AF_INET,
+					      .sin_port = htons(t->fport),
+					      .sin_addr.s_addr = htonl(t->faddr) };
+	return (ssize_t)n;
+}
+
+static ssize_t tcp_peek(struct stack *st, struct sock *so, struct iovec *iov, int *iovcnt,
+			size_t len)
+{
+	struct tcb *t = so->pcb;
+	size_t total;
+
+	(void)st;
+	if (t->rcvq.len == 0 || t->shut_rd) {
+		*iovcnt = 0;
+		return recv_nodata(t, so);
+	}
+	*iovcnt = bufq_iov(&t->rcvq, 0, len, iov, *iovcnt, &total);
+	return (ssize_t)total;
+}
+
+static int tcp_consume(struct stack *st, struct sock *so, size_t n)
+{
+	struct tcb *t = so->pcb;
+
+	if (n > t->rcvq.len)
+		return -EINVAL;
+	consumed(st, t, n);
+	return 0;
+}
+
+static int tcp_shutdown(struct stack *st, struct sock *so, int how)
+{
+	struct tcb *t = so->pcb;
+
+	if (how == NC_SHUT_ABORT) {	/* hangup: RST, Closed, the socket stays */
+		if (t->state == NC_TCP_LISTEN) {
+			drop_children(st, t);
+			tcp_setstate(st, t, NC_TCP_CLOSED);
+		} else if (t->state != NC_TCP_CLOSED) {
+			tcp_send_rst(st, t);
+			tcp_close(st, t, 0);
+		}
+		t->shut_rd = t->shut_wr = 1;
+		bufq_clear(st, &t->rcvq);
+		tcp_wake(st, t);
+		return 0;
+	}
+	if (t->state == NC_TCP_LISTEN && how != SHUT_WR) {
+		drop_children(st, t);
+		tcp_setstate(st, t, NC_TCP_CLOSED);
+		return 0;
+	}
+	if (t->state == NC_TCP_CLOSED || t->state == NC_TCP_LISTEN)
+		return -ENOTCONN;
+	if (how != SHUT_WR) {	/* what is queued or comes is dropped */
+		t->shut_rd = 1;
+		t->nooo = 0;
+		bufq_clear(st, &t->rcvq);
+	}
+	if (how != SHUT_RD && !t->shut_wr)
+		start_fin(st, t);
+	tcp_wake(st, t);
+	return 0;
+}
+
+static short tcp_poll(struct stack *st, struct sock *so)
+{
+	struct tcb *t = so->pcb;
+	int rdone = t->fin_rcvd || t->shut_rd;
+	short m = so->error ? POLLERR : 0;
+
+	(void)st;
+	switch (t->state) {
+	case NC_TCP_LISTEN:
+		return t->acceptq ? m | POLLIN : m;
+	case NC_TCP_SYN_SENT:
+	case NC_TCP_SYN_RECEIVED:
+		return m;
+	case NC_TCP_CLOSED:
+		return m | POLLIN | POLLRDHUP | POLLOUT | POLLHUP;
+	}
+	if (t->rcvq.len > 0 || rdone)
+		m |= POLLIN;
+	if (rdone)
+		m |= POLLRDHUP;
+	/* writable: room for a quarter of the buffer (or nothing to send) */
+	if (t->shut_wr || t->sndbuf - (t->sndq.len < t->sndbuf ? t->sndq.len : t->sndbuf) >=
+			  t->sndbuf / 4)
+		m |= POLLOUT;
+	if (rdone && t->shut_wr)
+		m |= POLLHUP;
+	return m;
+}
+
+/* ---- options ---- */
+
+static int get_int(const void *val, size_t len, int *v)
+{
+	if (val == NULL || len < sizeof(int))
+		return -EFAULT;
+	memcpy(v, val, sizeof *v);
+	return 0;
+}
+
+static int put_int(void *val, size_t *len, int v)
+{
+	if (*len < sizeof(int))
+		return -EINVAL;
+	memcpy(val, &v, sizeof v);
+	*len = sizeof v;
+	return 0;
+}
+
+/* Keepalive settings changed: a running keepalive timer starts over. */
+static void keep_changed(struct stack *st, struct tcb *t)
+{
+	if (t->tmode == TM_KEEP) {
+		timer_stop(st, &t->timer);
+		t->tmode = TM_NONE;
+	}
+	tcp_timer_update(st, t);
+}
+
+static int set_keepalive(struct stack *st, struct tcb *t, int v)
+{
+	t->keepalive = v != 0;
+	t->kprobes = 0;
+	t->last_rcv = st->now;
+	keep_changed(st, t);
+	return 0;
+}
+
+/* sock.c keeps the (clamped) size; the connection follows it. */
+static int set_rcvbuf(struct stack *st, struct tcb *t, int v)
+{
+	(void)v;
+	t->rcvbuf = t->so->rcvbuf;
+	consumed(st, t, 0);	/* a bigger buffer may open the window */
+	return 0;
+}
+
+static int set_sndbuf(struct stack *st, struct tcb *t, int v)
+{
+	(void)v;
+	t->sndbuf = t->so->sndbuf;
+	tcp_wake(st, t);
+	return 0;
+}
+
+static int set_nodelay(struct stack *st, struct tcb *t, int v)
+{
+	t->nodelay = v != 0;
+	if (t->nodelay)
+		tcp_output(st, t);
+	return 0;
+}
+
+static int set_maxseg(struct stack *st, struct tcb *t, int v)
+{
+	(void)st;
+	if (v < 88 || v > 65495)
+		return -EINVAL;
+	t->user_mss = (uint16_t)v;
+	return 0;
+}
+
+static int set_keepidle(struct stack *st, struct tcb *t, int v)
+{
+	if (v < 1 || v > 32767)
+		return -EINVAL;
+	t->keepidle = (uint32_t)v;
+	keep_changed(st, t);
+	return 0;
+}
+
+static int set_keepintvl(struct stack *st, struct tcb *t, int v)
+{
+	if (v < 1 || v > 32767)
+		return -EINVAL;
+	t->keepintvl = (uint32_t)v;
+	keep_changed(st, t);
+	return 0;
+}
+
+static int set_keepcnt(struct stack *st, struct tcb *t, int v)
+{
+	(void)st;
+	if (v < 1 || v > 127)
+		return -EINVAL;
+	t->keepcnt = (uint8_t)v;
+	return 0;
+}
+
+static int set_connect_timeout(struct stack *st, struct tcb *t, int v)
+{
+	(void)st;
+	if (v <= 0)
+		return -EINVAL;
+	t->conn_timeout_ms = (uint32_t)v;
+	return 0;
+}
+
+static int get_keepalive(const struct tcb *t) { return t->keepalive; }
+static int get_nodelay(const struct tcb *t) { return t->nodelay; }
+static int get_keepidle(const struct tcb *t) { return (int)t->keepidle; }
+static int get_keepintvl(const struct tcb *t) { return (int)t->keepintvl; }
+static int get_keepcnt(const struct tcb *t) { return t->keepcnt; }
+static int get_connect_timeout(const struct tcb *t) { return (int)t->conn_timeout_ms; }
+
+/* Before a connection the MSS asked for, after it the one agreed. */
+static int get_maxseg(const struct tcb *t)
+{
+	return t->state == NC_TCP_CLOSED && t->user_mss ? t->user_mss : t->mss;
+}
+
+/* The integer options TCP acts on, as ctl.c's verbs[]. SO_RCVBUF and
+ * SO_SNDBUF are sock.c's to answer; TCP only follows a new size. */
+static const struct tcpopt {
+	int level, name;
+	int (*set)(struct stack *st, struct tcb *t, int v);
+	int (*get)(const struct tcb *t);
+} options[] = {
+	{ SOL_SOCKET, SO_KEEPALIVE, set_keepalive, get_keepalive },
+	{ SOL_SOCKET, SO_RCVBUF, set_rcvbuf, NULL },
+	{ SOL_SOCKET, SO_SNDBUF, set_sndbuf, NULL },
+	{ IPPROTO_TCP, TCP_NODELAY, set_nodelay, get_nodelay },
+	{ IPPROTO_TCP, TCP_MAXSEG, set_maxseg, get_maxseg },
+	{ IPPROTO_TCP, TCP_KEEPIDLE, set_keepidle, get_keepidle },
+	{ IPPROTO_TCP, TCP_KEEPINTVL, set_keepintvl, get_keepintvl },
+	{ IPPROTO_TCP, TCP_KEEPCNT, set_keepcnt, get_keepcnt },
+	{ IPPROTO_TCP, NC_TCP_CONNECT_TIMEOUT, set_connect_timeout, get_connect_timeout },
+};
+
+static const struct tcpopt *find_option(int level, int name)
+{
+	for (size_t i = 0; i < sizeof options / sizeof options[0]; i++)
+		if (options[i].level == level && options[i].name == name)
+			return &options[i];
+	return NULL;
+}
+
+static int tcp_setopt(struct stack *st, struct sock *so, int level, int name,
+		      const void *val, size_t len)
+{
+	const struct tcpopt *o = find_option(level, name);
+	int v, err;
+
+	if (o == NULL && (level != IPPROTO_TCP || name == NC_TCP_INFO))
+		return -ENOPROTOOPT;
+	/* as Linux, an IPPROTO_TCP value is read before its name is known */
+	if ((err = get_int(val, len, &v)) < 0)
+		return err;
+	return o ? o->set(st, so->pcb, v) : -ENOPROTOOPT;
+}
+
+static void tcp_info(const struct tcb *t, struct nc_tcp_info *ti)
+{
+	memset(ti, 0, sizeof *ti);
+	ti->state = t->state;
+	ti->qin = t->rcvq.len;
+	ti->qout = t->sndq.len;
+	ti->srtt_us = t->srtt;
+	ti->mdev_us = t->rttvar;
+	ti->rto_us = t->rto;
+	ti->cwnd = t->cwnd;
+	ti->ssthresh = t->ssthresh;
+	ti->swnd = t->snd_wnd;
+	ti->rwnd = tcp_rcv_window(t);
+	ti->mss = t->mss;
+	ti->retrans = t->retrans;
+	ti->wscale_snd = t->ws_ok ? t->snd_wscale : 0;
+	ti->wscale_rcv = t->ws_ok ? t->rcv_wscale : 0;
+	ti->sack = t->sack_ok;
+	ti->timestamps = t->ts_ok;
+}
+
+static int tcp_getopt(struct stack *st, struct sock *so, int level, int name, void *val,
+		      size_t *len)
+{
+	const struct tcpopt *o = find_option(level, name);
+	struct nc_tcp_info ti;
+
+	(void)st;
+	if (level == IPPROTO_TCP && name == NC_TCP_INFO) {	/* the one that is a struct */
+		tcp_info(so->pcb, &ti);
+		if (*len > sizeof ti)
+			*len = sizeof ti;
+		memcpy(val, &ti, *len);
+		return 0;
+	}
+	if (o == NULL || o->get == NULL)
+		return -ENOPROTOOPT;
+	return put_int(val, len, o->get(so->pcb));
+}
+
+const struct sockops tcp_sockops = {
+	.type = SOCK_STREAM,
+	.proto = IPPROTO_TCP,
+	.attach = tcp_attach,
+	.detach = tcp_detach,
+	.bind = tcp_bind,
+	.listen = tcp_listen,
+	.accept = tcp_accept,
+	.connect = tcp_connect,
+	.send = tcp_send,
+	.recv = tcp_recv,
+	.peek = tcp_peek,
+	.consume = tcp_consume,
+	.shutdown = tcp_shutdown,
+	.poll = tcp_poll,
+	.setopt = tcp_setopt,
+	.getopt = tcp_getopt,
+};

@@ -1,0 +1,400 @@
+/*
+ * UDP (RFC 768, RFC 1122 4.1): datagram sockets. A socket's control block
+ * sits in a hash chain keyed by its local port; input picks the most
+ * specific match (connected to this peer, then bound to this address, then
+ * the wildcard). Received datagrams wait in the socket's bounded queue as
+ * records in a bufq, so the steady state allocates nothing.
+ *
+ * connect() follows Linux: it may be called again and again (each call
+ * sets the peer, and with it the input filter), a null address dissolves
+ * the association, and a hard ICMP error about a datagram of a connected
+ * socket is reported by its next send or recv.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <netcore/netcore.h>
+
+#include "buf.h"
+#include "dgram.h"
+#include "icmp.h"
+#include "ip.h"
+#include "sock.h"
+#include "stack.h"
+#include "udp.h"
+
+enum {
+	UDP_MAXDATA = IP_MAXPACKET - IP_HLEN - UDP_HLEN,
+};
+
+struct udppcb {
+	struct sock *so;
+	struct dgram dg;	/* received datagrams, shutdown */
+	int port_bound;		/* bind() chose the port: dissolving keeps it */
+	int addr_bound;		/* bind() chose the address */
+};
+
+/* Counters, named as in Linux's /proc/net/snmp. */
+enum {
+	UDPS_IN_DATAGRAMS, UDPS_NO_PORTS, UDPS_IN_ERRORS, UDPS_OUT_DATAGRAMS,
+	UDPS_RCVBUF_ERRORS, UDPS_IN_CSUM_ERRORS,
+	UDPS_N
+};
+
+static const char *const udp_names[UDPS_N] = {
+	[UDPS_IN_DATAGRAMS] = "InDatagrams",
+	[UDPS_NO_PORTS] = "NoPorts",
+	[UDPS_IN_ERRORS] = "InErrors",
+	[UDPS_OUT_DATAGRAMS] = "OutDatagrams",
+	[UDPS_RCVBUF_ERRORS] = "RcvbufErrors",
+	[UDPS_IN_CSUM_ERRORS] = "InCsumErrors",
+};
+
+struct udp {
+	struct porthash ports;	/* bound sockets */
+	uint64_t stats[UDPS_N];
+};
+
+/* ---- ports ---- */
+
+static int port_in_use(struct stack *st, uint16_t port)
+{
+	return porthash_used(&st->udp->ports, port);
+}
+
+/* Would so bound to addr:port share it with another socket? Allowed only
+ * when both asked for SO_REUSEADDR. */
+static int bind_conflict(struct stack *st, const struct sock *so, uint32_t addr, uint16_t port)
+{
+	for (const struct sock *o = porthash_first(&st->udp->ports, port); o; o = o->next_port) {
+		if (o == so || o->lport != port)
+			continue;
+		if (o->laddr != 0 && addr != 0 && o->laddr != addr)
+			continue;
+		if (!(so->reuseaddr && o->reuseaddr))
+			return 1;
+	}
+	return 0;
+}
+
+/* Give so an ephemeral port (implicit bind). */
+static int autobind(struct stack *st, struct sock *so)
+{
+	uint16_t port = sock_ephemeral(st, 0, 0, port_in_use);
+
+	if (port == 0)
+		return -EADDRNOTAVAIL;
+	so->lport = port;
+	porthash_add(&st->udp->ports, so);
+	return 0;
+}
+
+/* ---- socket operations ---- */
+
+static int udp_attach(struct stack *st, struct sock *so)
+{
+	struct udppcb *pcb = calloc(1, sizeof *pcb);
+
+	(void)st;
+	if (pcb == NULL)
+		return -ENOMEM;
+	pcb->so = so;
+	so->pcb = pcb;
+	return 0;
+}
+
+static void udp_detach(struct stack *st, struct sock *so, int abort)
+{
+	struct udppcb *pcb = so->pcb;
+
+	(void)abort;
+	if (so->lport != 0)
+		porthash_del(&st->udp->ports, so);
+	bufq_clear(st, &pcb->dg.rcvq);
+	free(pcb);
+	so->pcb = NULL;
+}
+
+static int udp_bind(struct stack *st, struct sock *so, uint32_t addr, uint16_t port)
+{
+	struct udppcb *pcb = so->pcb;
+	int p;
+
+	if (so->lport != 0)
+		return -EINVAL;
+	if (addr != 0 && !ip_is_local(st, addr))
+		return -EADDRNOTAVAIL;
+	p = sock_bind_port(st, port, port_in_use, port && bind_conflict(st, so, addr, port));
+	if (p < 0)
+		return p;
+	port = (uint16_t)p;
+	so->laddr = addr;
+	so->lport = port;
+	pcb->addr_bound = addr != 0;
+	pcb->port_bound = 1;
+	porthash_add(&st->udp->ports, so);
+	return 0;
+}
+
+/* Forget the peer; what connect() chose implicitly goes with it. */
+static void dissolve(struct stack *st, struct sock *so)
+{
+	struct udppcb *pcb = so->pcb;
+
+	so->faddr = 0;
+	so->fport = 0;
+	if (!pcb->addr_bound)
+		so->laddr = 0;
+	if (!pcb->port_bound && so->lport != 0) {
+		porthash_del(&st->udp->ports, so);
+		so->lport = 0;
+	}
+}
+
+static int udp_connect(struct stack *st, struct sock *so, uint32_t addr, uint16_t port)
+{
+	int err;
+
+	if (addr == 0 && port == 0) {
+		dissolve(st, so);
+		return 0;
+	}
+	if (so->lport == 0 && (err = autobind(st, so)) < 0)
+		return err;
+	if (so->laddr == 0)
+		so->laddr = st->addr;
+	so->faddr = addr;
+	so->fport = port;
+	return 0;
+}
+
+/* The pending error, cleared as it is reported (as Linux's sock_error). */
+static int udp_output(struct stack *st, struct sock *so, uint32_t dst, uint16_t dport,
+		      const void *buf, size_t len)
+{
+	uint8_t *u = st->obuf + IP_HLEN;
+	uint32_t src = so->laddr ? so->laddr : st->addr;
+	size_t ulen = UDP_HLEN + len;
+	int err;
+
+	if (len > 0)
+		memcpy(u + UDP_HLEN, buf, len);
+	udp_emit(u, &(struct udphdr){ .sport = so->lport, .dport = dport, .len = (uint16_t)ulen },
+		 src, dst);
+	err = ip_output(st, &(struct ipsend){ .src = src, .dst = dst, .proto = IP_PROTO_UDP,
+					      .ttl = so->ttl, .tos = so->tos }, ulen);
+	if (err == 0)
+		st->udp->stats[UDPS_OUT_DATAGRAMS]++;
+	return err;
+}
+
+static ssize_t udp_send(struct stack *st, struct sock *so, const void *buf, size_t len,
+			const struct sockaddr_in *to)
+{
+	struct udppcb *pcb = so->pcb;
+	uint32_t dst = so->faddr;
+	uint16_t dport = so->fport;
+	int err = sock_take_error(so);
+
+	if (err)
+		return -err;
+	if (pcb->dg.shut & DG_SHUT_SND)
+		return -EPIPE;
+	if (to != NULL) {
+		dst = ntohl(to->sin_addr.s_addr);
+		dport = ntohs(to->sin_port);
+		if (dst == 0 || dport == 0)
+			return -EINVAL;
+	} else if (dport == 0) {
+		return -EDESTADDRREQ;
+	}
+	if (len > UDP_MAXDATA)
+		return -EMSGSIZE;
+	if (so->lport == 0 && (err = autobind(st, so)) < 0)
+		return err;
+	err = udp_output(st, so, dst, dport, buf, len);
+	return err < 0 ? err : (ssize_t)len;
+}
+
+static ssize_t udp_recv(struct stack *st, struct sock *so, void *buf, size_t len, int flags,
+			struct sockaddr_in *from)
+{
+	struct udppcb *pcb = so->pcb;
+
+	return dgram_recv(st, so, &pcb->dg, buf, len, flags, from);
+}
+
+static int udp_shutdown(struct stack *st, struct sock *so, int how)
+{
+	struct udppcb *pcb = so->pcb;
+
+	if (how == NC_SHUT_ABORT) {	/* hangup: dissolve */
+		dissolve(st, so);
+		return 0;
+	}
+	dgram_shutdown(st, so, &pcb->dg, how);
+	/* Linux records the shutdown even then, so poll shows it */
+	return so->fport != 0 ? 0 : -ENOTCONN;
+}
+
+static short udp_poll(struct stack *st, struct sock *so)
+{
+	struct udppcb *pcb = so->pcb;
+
+	(void)st;
+	return dgram_poll(so, &pcb->dg);
+}
+
+const struct sockops udp_sockops = {
+	.type = SOCK_DGRAM,
+	.proto = IPPROTO_UDP,
+	.attach = udp_attach,
+	.detach = udp_detach,
+	.bind = udp_bind,
+	.connect = udp_connect,
+	.send = udp_send,
+	.recv = udp_recv,
+	.shutdown = udp_shutdown,
+	.poll = udp_poll,
+};
+
+/* ---- input ---- */
+
+/* How well so matches a datagram src:sport -> dst:dport; -1 not at all. */
+static int match(const struct sock *so, uint32_t src, uint16_t sport, uint32_t dst,
+		 uint16_t dport)
+{
+	int score = 0;
+
+	if (so->lport != dport)
+		return -1;
+	if (so->laddr != 0) {
+		if (so->laddr != dst)
+			return -1;
+		score += 1;
+	}
+	if (so->fport != 0) {
+		if (so->faddr != src || so->fport != sport)
+			return -1;
+		score += 2;
+	}
+	return score;
+}
+
+static void deliver(struct stack *st, struct udppcb *pcb, uint32_t src, uint16_t sport,
+		    const uint8_t *data, size_t len)
+{
+	struct udp *u = st->udp;
+	struct sock *so = pcb->so;
+
+	if (dgram_put(st, &pcb->dg.rcvq, so->rcvbuf, src, sport, data, len) < 0) {
+		u->stats[UDPS_RCVBUF_ERRORS]++;
+		u->stats[UDPS_IN_ERRORS]++;
+		return;
+	}
+	u->stats[UDPS_IN_DATAGRAMS]++;
+	sock_event(st, so);
+}
+
+void udp_input(struct stack *st, struct ippkt *ip)
+{
+	struct udp *u = st->udp;
+	const uint8_t *h = ip->data;
+	struct udppcb *best = NULL;
+	int broadcast = !ip_is_local(st, ip->dst), best_score = -1, delivered = 0;
+	struct udphdr uh;
+	uint16_t sport, dport;
+	size_t ulen;
+
+	switch (udp_parse(ip, &uh)) {
+	case UDP_BAD_CKSUM:
+		u->stats[UDPS_IN_CSUM_ERRORS]++;
+		/* fall through */
+	case UDP_BAD_LEN:
+		u->stats[UDPS_IN_ERRORS]++;
+		return;
+	}
+	ulen = uh.len;
+	ip->len = ulen;		/* drop any link padding */
+	sport = uh.sport;
+	dport = uh.dport;
+	for (struct sock *o = porthash_first(&u->ports, dport); o; o = o->next_port) {
+		struct udppcb *p = o->pcb;
+		int s = match(o, ip->src, sport, ip->dst, dport);
+		if (s < 0)
+			continue;
+		if (broadcast) {	/* every listener gets its copy */
+			deliver(st, p, ip->src, sport, h + UDP_HLEN, ulen - UDP_HLEN);
+			delivered = 1;
+		} else if (s > best_score) {
+			best = p;
+			best_score = s;
+		}
+	}
+	if (best != NULL) {
+		deliver(st, best, ip->src, sport, h + UDP_HLEN, ulen - UDP_HLEN);
+		return;
+	}
+	if (!delivered) {
+		u->stats[UDPS_NO_PORTS]++;
+		if (!broadcast)
+			icmp_unreach(st, ip, ICMP_UNREACH_PORT);
+	}
+}
+
+/*
+ * An ICMP error quoting a datagram we sent. Like Linux without
+ * IP_RECVERR: only hard errors, and only for a socket connected to the
+ * peer the datagram went to.
+ */
+void udp_icmp_error(struct stack *st, int type, int code, const uint8_t *quoted, size_t qlen)
+{
+	size_t hlen = (size_t)(quoted[0] & 0xf) * 4;
+	uint32_t src, dst;
+	uint16_t sport, dport;
+	int err, fatal = 0;
+
+	if (hlen < IP_HLEN || qlen < hlen + UDP_HLEN)
+		return;
+	if (type == ICMP_UNREACH) {
+		err = icmp_unreach_errno(code, &fatal);
+	} else if (type == ICMP_PARAMPROB) {
+		err = EPROTO;
+		fatal = 1;
+	} else {
+		return;
+	}
+	if (!fatal)
+		return;
+	src = get32(quoted + 12);
+	dst = get32(quoted + 16);
+	sport = get16(quoted + hlen);
+	dport = get16(quoted + hlen + 2);
+	for (struct sock *so = porthash_first(&st->udp->ports, sport); so; so = so->next_port) {
+		if (so->lport == sport && so->fport == dport && so->faddr == dst &&
+		    (so->laddr == 0 || so->laddr == src))
+			sock_set_error(st, so, err);
+	}
+}
+
+/* ---- the protocol ---- */
+
+int udp_init(struct stack *st)
+{
+	st->udp = calloc(1, sizeof *st->udp);
+	return st->udp ? 0 : -ENOMEM;
+}
+
+void udp_fini(struct stack *st)
+{
+	free(st->udp);
+	st->udp = NULL;
+}
+
+int udp_stats(struct stack *st, struct nc_stat *out, int max)
+{
+	return stack_put_stats(out, max, udp_names, st->udp->stats, UDPS_N);
+}

@@ -1,0 +1,83 @@
+/*
+ * The driver around the deterministic core (../core): opening a stack
+ * (open.c), the public calls (api.c), the one event loop (loop.c), the
+ * TUN device, host-side configuration and packet capture. This is the
+ * only part of netcore that reads clocks and makes system calls.
+ */
+#ifndef NETCORE_DRIVER_H
+#define NETCORE_DRIVER_H
+
+#include <net/if.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <netcore/netcore.h>
+
+struct stack;
+
+struct watch {
+	int fd;
+	void (*ready)(void *arg);
+	void *arg;
+};
+
+struct nc_stack {
+	struct stack *core;
+	struct nc_config cfg;
+	char tun[IFNAMSIZ];
+	int tunfd, epfd, timerfd, evfd;
+	int created_tun;	/* the TUN is ours: it goes when we do */
+	int configured;		/* we gave the host side its address */
+	FILE *pcap;
+
+	/* Recursive: the loop holds it while it works, and the callbacks it
+	 * runs may call the API again. Other threads take it per call. */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;	/* broadcast after events; CLOCK_MONOTONIC */
+	pthread_t thread, loop_thread;
+	int has_thread, in_loop, stopping;
+	uint64_t armed;		/* deadline the timerfd is set to */
+
+	struct watch *watches;
+	int nwatch;
+
+	uint8_t *rxbuf;		/* one packet read from the TUN */
+};
+
+/* Microseconds on CLOCK_MONOTONIC. */
+uint64_t clock_now(void);
+
+/* tun.c: open (creating or attaching) a TUN; *created says which. */
+int tun_open(const char *name, char *actual, int *created);
+void tun_write(struct nc_stack *s, const uint8_t *pkt, size_t len, unsigned gso);
+/* Read one packet into s->rxbuf (*len 0: nothing usable): 0, or -1
+ * with errno (EAGAIN: none waiting). */
+int tun_read(struct nc_stack *s, size_t *len, int *csum_ok);
+
+/* nl.c: bring the host side up: link up, MTU, address gw/prefix. */
+int nl_configure(const char *ifname, struct in_addr gw, int prefix, int mtu, char *err,
+		 size_t errlen);
+/* Undo nl_configure on a TUN we attached to (not created). */
+void nl_unconfigure(const char *ifname, struct in_addr gw, int prefix);
+
+/* pcap.c */
+FILE *pcap_open(const char *path);
+void pcap_write(FILE *f, const uint8_t *pkt, size_t len);
+
+/* loop.c */
+int loop_init(struct nc_stack *s);
+void loop_fini(struct nc_stack *s);
+int loop_run(struct nc_stack *s);
+/* Wake the loop so it re-reads the deadline or sees a stop. */
+void loop_poke(struct nc_stack *s);
+/* Watch fd for input (0, or -1 with errno) or stop watching it; the loop
+ * calls the ready callback of s->watches for it. */
+int loop_add_fd(struct nc_stack *s, int fd);
+void loop_del_fd(struct nc_stack *s, int fd);
+
+/* api.c: take/leave the stack lock around an API call. */
+void api_lock(struct nc_stack *s);
+void api_unlock(struct nc_stack *s);
+
+#endif

@@ -1,0 +1,181 @@
+/*
+ * The one event loop: epoll over the TUN, a timerfd set to the core's
+ * next deadline, an eventfd other threads use to wake it, and the file
+ * descriptors users hand in with nc_loop_watch (api.c; the FUSE session).
+ * It holds the stack lock while it works and lets go while it waits.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "driver.h"
+#include "ip.h"
+#include "stack.h"
+
+enum { TUN_BATCH = 64, MAX_EVENTS = 32 };
+
+uint64_t clock_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+int loop_add_fd(struct nc_stack *s, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+
+	return epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+int loop_init(struct nc_stack *s)
+{
+	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	s->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	s->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	s->armed = UINT64_MAX;
+	s->rxbuf = malloc(IP_MAXPACKET);
+	if (s->epfd < 0 || s->timerfd < 0 || s->evfd < 0 || s->rxbuf == NULL)
+		return -1;
+	if (loop_add_fd(s, s->tunfd) < 0 || loop_add_fd(s, s->timerfd) < 0 ||
+	    loop_add_fd(s, s->evfd) < 0)
+		return -1;
+	return 0;
+}
+
+void loop_fini(struct nc_stack *s)
+{
+	if (s->epfd >= 0)
+		close(s->epfd);
+	if (s->timerfd >= 0)
+		close(s->timerfd);
+	if (s->evfd >= 0)
+		close(s->evfd);
+	free(s->rxbuf);
+	free(s->watches);
+}
+
+void loop_poke(struct nc_stack *s)
+{
+	uint64_t one = 1;
+
+	if (write(s->evfd, &one, sizeof one) < 0 && errno != EAGAIN)
+		s->core->ifs.oerrors++;
+}
+
+/* Keep the timerfd on the core's next deadline. */
+static void arm_timer(struct nc_stack *s)
+{
+	uint64_t d = stack_deadline(s->core);
+	struct itimerspec its = { 0 };
+
+	if (d == s->armed)
+		return;
+	if (d != UINT64_MAX) {
+		if (d == 0)
+			d = 1;	/* an all-zero it_value would disarm */
+		its.it_value.tv_sec = (time_t)(d / 1000000);
+		its.it_value.tv_nsec = (long)(d % 1000000) * 1000;
+	}
+	timerfd_settime(s->timerfd, TFD_TIMER_ABSTIME, &its, NULL);
+	s->armed = d;
+}
+
+static void drain(int fd)
+{
+	uint64_t v;
+
+	while (read(fd, &v, sizeof v) > 0)
+		;
+}
+
+/* Read a batch of packets; the readers see them as one batch of events.
+ * -1 with errno when the TUN itself failed (the device was deleted). */
+static int read_tun(struct nc_stack *s, uint64_t now)
+{
+	size_t len;
+	int csum_ok;
+
+	for (int i = 0; i < TUN_BATCH; i++) {
+		if (tun_read(s, &len, &csum_ok) < 0)
+			return errno == EAGAIN || errno == EINTR ? 0 : -1;
+		if (len == 0)
+			continue;
+		if (s->pcap)
+			pcap_write(s->pcap, s->rxbuf, len);
+		if (csum_ok)
+			stack_input_csum_ok(s->core, now, s->rxbuf, len);
+		else
+			stack_input(s->core, now, s->rxbuf, len);
+	}
+	return 0;
+}
+
+/* Serve one ready descriptor; -1 with errno when the TUN failed. */
+static int dispatch(struct nc_stack *s, int fd, uint64_t now)
+{
+	if (fd == s->tunfd)
+		return read_tun(s, now);
+	if (fd == s->timerfd || fd == s->evfd) {
+		drain(fd);
+		if (fd == s->timerfd)
+			s->armed = UINT64_MAX;
+		return 0;
+	}
+	for (int i = 0; i < s->nwatch; i++) {
+		if (s->watches[i].fd == fd) {
+			s->watches[i].ready(s->watches[i].arg);
+			break;
+		}
+	}
+	return 0;
+}
+
+/* Until nc_stop: 0. A failed TUN (deleted under us) or epoll: -1 with
+ * errno, since the stack has no network left. */
+int loop_run(struct nc_stack *s)
+{
+	struct epoll_event evs[MAX_EVENTS];
+	int err = 0;
+
+	pthread_mutex_lock(&s->lock);
+	s->loop_thread = pthread_self();
+	s->in_loop = 1;
+	while (!s->stopping && !err) {
+		uint64_t now;
+		int n;
+
+		arm_timer(s);
+		pthread_mutex_unlock(&s->lock);
+		n = epoll_wait(s->epfd, evs, MAX_EVENTS, -1);
+		pthread_mutex_lock(&s->lock);
+		if (n < 0 && errno != EINTR)
+			err = errno;
+		now = clock_now();
+		for (int i = 0; i < n && !err; i++)
+			if (dispatch(s, evs[i].data.fd, now) < 0)
+				err = errno;
+		stack_poll(s->core, clock_now());
+		if (s->pcap)
+			fflush(s->pcap);
+	}
+	s->in_loop = 0;
+	if (err) {	/* threads blocked in the API must not wait for it */
+		s->stopping = 1;
+		pthread_cond_broadcast(&s->cond);
+	}
+	pthread_mutex_unlock(&s->lock);
+	errno = err;
+	return err ? -1 : 0;
+}
+
+void loop_del_fd(struct nc_stack *s, int fd)
+{
+	epoll_ctl(s->epfd, EPOLL_CTL_DEL, fd, NULL);
+}

@@ -1,0 +1,200 @@
+/*
+ * Opening and closing a stack: the configuration, the TUN, the host side,
+ * the packet capture, the core itself and the loop thread, and undoing
+ * all of it. What cannot be opened is said once, in nc_error().
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "driver.h"
+#include "ip.h"
+#include "stack.h"
+
+static __thread char open_error[256];
+
+const char *nc_error(void)
+{
+	return open_error;
+}
+
+void nc_config_init(struct nc_config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	cfg->tun = "sn0";
+	inet_pton(AF_INET, "10.77.0.2", &cfg->addr);
+	cfg->prefix = 24;
+	inet_pton(AF_INET, "10.77.0.1", &cfg->gw);
+	cfg->mtu = 1500;
+	cfg->msl_ms = 30000;
+}
+
+int nc_parse_cidr(const char *s, struct in_addr *addr, int *prefix)
+{
+	char buf[32], *slash, *end;
+	long p = 32;
+
+	if (s == NULL || strlen(s) >= sizeof buf)
+		goto bad;
+	strcpy(buf, s);
+	slash = strchr(buf, '/');
+	if (slash) {
+		*slash++ = 0;
+		errno = 0;
+		p = strtol(slash, &end, 10);
+		if (*slash == 0 || *end != 0 || errno || p < 0 || p > 32)
+			goto bad;
+	}
+	if (inet_pton(AF_INET, buf, addr) != 1)
+		goto bad;
+	*prefix = (int)p;
+	return 0;
+bad:
+	errno = EINVAL;
+	return -1;
+}
+
+static void wake_waiters(void *arg)
+{
+	struct nc_stack *s = arg;
+
+	pthread_cond_broadcast(&s->cond);
+}
+
+static void output(void *arg, const uint8_t *pkt, size_t len, unsigned gso)
+{
+	tun_write(arg, pkt, len, gso);
+}
+
+static int fail(struct nc_stack *s, int err, const char *fmt, const char *what)
+{
+	snprintf(open_error, sizeof open_error, fmt, what, strerror(err));
+	errno = err;
+	(void)s;
+	return -1;
+}
+
+static int open_driver(struct nc_stack *s, const struct nc_config *cfg)
+{
+	char errbuf[200];
+
+	s->tunfd = tun_open(cfg->tun, s->tun, &s->created_tun);
+	if (s->tunfd < 0)
+		return fail(s, errno, "cannot open TUN %s: %s", cfg->tun);
+	if (!cfg->no_config) {
+		if (nl_configure(s->tun, cfg->gw, cfg->prefix, cfg->mtu, errbuf, sizeof errbuf) < 0) {
+			snprintf(open_error, sizeof open_error, "%s", errbuf);
+			errno = EIO;
+			return -1;
+		}
+		s->configured = 1;
+	}
+	if (cfg->pcap) {
+		s->pcap = pcap_open(cfg->pcap);
+		if (s->pcap == NULL)
+			return fail(s, errno, "cannot write pcap file %s: %s", cfg->pcap);
+	}
+	if (loop_init(s) < 0)
+		return fail(s, errno, "cannot set up the event loop%s: %s", "");
+	return 0;
+}
+
+static void *loop_main(void *arg)
+{
+	loop_run(arg);
+	return NULL;
+}
+
+static int check_config(const struct nc_config *cfg)
+{
+	if (cfg->tun == NULL || cfg->prefix < 0 || cfg->prefix > 32 || cfg->mtu < 576 ||
+	    cfg->mtu > IP_MAXPACKET) {
+		snprintf(open_error, sizeof open_error, "invalid configuration");
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+struct nc_stack *nc_open(const struct nc_config *cfg)
+{
+	struct nc_stack *s = calloc(1, sizeof *s);
+	pthread_mutexattr_t ma;
+	pthread_condattr_t ca;
+	struct stack_config sc;
+	uint64_t seed;
+
+	open_error[0] = 0;
+	if (s == NULL || check_config(cfg) < 0) {
+		free(s);
+		return NULL;
+	}
+	s->cfg = *cfg;
+	s->tunfd = s->epfd = s->timerfd = s->evfd = -1;
+	pthread_mutexattr_init(&ma);
+	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&s->lock, &ma);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->cond, &ca);
+
+	if (open_driver(s, cfg) < 0)
+		goto fail;
+	seed = clock_now() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)s;
+	sc = (struct stack_config){
+		.addr = ntohl(cfg->addr.s_addr), .prefix = cfg->prefix,
+		.gw = ntohl(cfg->gw.s_addr), .mtu = cfg->mtu,
+		.msl_ms = cfg->msl_ms, .seed = seed,
+		.tso = 1,	/* tun_open asked the kernel for TSO4 */
+	};
+	s->core = stack_new(&sc, output, s);
+	if (s->core == NULL) {
+		fail(s, ENOMEM, "cannot create the stack%s: %s", "");
+		goto fail;
+	}
+	s->core->wake = wake_waiters;
+	s->core->wake_arg = s;
+	s->core->now = clock_now();
+	if (!cfg->own_loop) {
+		if (pthread_create(&s->thread, NULL, loop_main, s) != 0) {
+			fail(s, EAGAIN, "cannot start the loop thread%s: %s", "");
+			goto fail;
+		}
+		s->has_thread = 1;
+	}
+	return s;
+fail:
+	{
+		int e = errno;
+		nc_close_stack(s);
+		errno = e;
+	}
+	return NULL;
+}
+
+void nc_close_stack(struct nc_stack *s)
+{
+	if (s == NULL)
+		return;
+	if (s->has_thread) {
+		nc_stop(s);
+		pthread_join(s->thread, NULL);
+	}
+	pthread_mutex_lock(&s->lock);
+	stack_free(s->core);	/* resets every connection through the TUN */
+	s->core = NULL;
+	pthread_mutex_unlock(&s->lock);
+	loop_fini(s);
+	if (s->configured && !s->created_tun)
+		nl_unconfigure(s->tun, s->cfg.gw, s->cfg.prefix);
+	if (s->tunfd >= 0)
+		close(s->tunfd);	/* a TUN we created disappears with it */
+	if (s->pcap)
+		fclose(s->pcap);
+	pthread_cond_destroy(&s->cond);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}

@@ -1,0 +1,466 @@
+/*
+ * TCP between two stacks back to back: the handshake, data both ways,
+ * the closing states, resets, and bulk transfers over a lossy link.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <netcore/netcore.h>
+
+#include "sock.h"
+#include "fixture.h"
+
+TestSuite(tcp, .init = two_stacks, .fini = teardown);
+
+static ssize_t recv_str(struct stack *st, int fd, char *buf, size_t size)
+{
+	ssize_t n = sock_recvfrom(st, fd, buf, size - 1, 0, NULL, NULL);
+
+	buf[n > 0 ? n : 0] = '\0';
+	return n;
+}
+
+Test(tcp, connect_accept_and_talk)
+{
+	int c, s;
+	char buf[64];
+
+	make_pair(80, &c, &s);
+	cr_assert_eq(send_str(a, c, "hello"), 5);
+	run_ms(10);
+	cr_assert_eq(recv_str(b, s, buf, sizeof buf), 5);
+	cr_assert_str_eq(buf, "hello");
+	cr_assert_eq(send_str(b, s, "world!"), 6);
+	run_ms(10);
+	cr_assert_eq(recv_str(a, c, buf, sizeof buf), 6);
+	cr_assert_str_eq(buf, "world!");
+	cr_assert_eq(recv_str(a, c, buf, sizeof buf), -EAGAIN);
+	cr_assert_eq(tcp_stat(a, "ActiveOpens"), 1);
+	cr_assert_eq(tcp_stat(b, "PassiveOpens"), 1);
+	cr_assert_eq(tcp_stat(a, "CurrEstab"), 1);
+}
+
+Test(tcp, graceful_close_walks_the_states)
+{
+	int c, s;
+	char buf[8];
+
+	make_pair(80, &c, &s);
+	cr_assert_eq(sock_shutdown(a, c, SHUT_WR), 0);
+	cr_assert_eq(state_of(a, c), NC_TCP_FIN_WAIT_1);
+	run_ms(10);
+	cr_assert_eq(state_of(a, c), NC_TCP_FIN_WAIT_2);
+	cr_assert_eq(state_of(b, s), NC_TCP_CLOSE_WAIT);
+	cr_assert_eq(recv_str(b, s, buf, sizeof buf), 0);
+	cr_assert_eq(send_str(b, s, "bye"), 3);
+	cr_assert_eq(sock_shutdown(b, s, SHUT_WR), 0);
+	cr_assert_eq(state_of(b, s), NC_TCP_LAST_ACK);
+	run_ms(10);
+	cr_assert_eq(recv_str(a, c, buf, sizeof buf), 3);
+	cr_assert_eq(recv_str(a, c, buf, sizeof buf), 0);
+	cr_assert_eq(state_of(a, c), NC_TCP_TIME_WAIT);
+	cr_assert_eq(state_of(b, s), NC_TCP_CLOSED);
+	cr_assert_eq(so_error(b, s), 0);
+	run_ms(2 * 30000 + 10);
+	cr_assert_eq(state_of(a, c), NC_TCP_CLOSED);
+	cr_assert_eq(tcp_stat(a, "CurrEstab"), 0);
+}
+
+Test(tcp, bulk_one_megabyte)
+{
+	int c, s;
+
+	make_pair(80, &c, &s);
+	cr_assert_eq(pump(a, c, b, s, 1 << 20, 10000), 1 << 20);
+	cr_assert_eq(pump(b, s, a, c, 1 << 20, 10000), 1 << 20);
+}
+
+/* The smoothed RTT is measured to the microsecond, also with timestamps
+ * on (their millisecond ticks cannot see a 200 µs round trip). */
+/* Segments received for what b sent back while a moved 4 MiB to it. */
+static uint64_t acks_for_transfer(int batch)
+{
+	size_t n = 4 << 20;
+	int c, s;
+
+	link_set_batch(l, batch);
+	make_pair(5000, &c, &s);
+	cr_assert_eq(pump(a, c, b, s, n, 20000), n);
+	return tcp_stat(b, "OutSegs");
+}
+
+/* With the driver's batches (64 packets, then one flush) a flight that
+ * arrives at once is acknowledged at the flush, once, where one flush a
+ * packet acknowledges every second segment: the batched output path of
+ * production (tcp_output_later, tcp_flush) runs here too. */
+Test(tcp, a_batch_of_input_is_acknowledged_once)
+{
+	uint64_t single = acks_for_transfer(1), batched;
+
+	teardown();
+	two_stacks();
+	batched = acks_for_transfer(64);
+	cr_assert_lt(batched * 4, single, "ACKs: %llu batched, %llu one by one",
+		     (unsigned long long)batched, (unsigned long long)single);
+}
+
+Test(tcp, srtt_to_the_microsecond)
+{
+	struct nc_tcp_info ti;
+	socklen_t len = sizeof ti;
+	int c, s;
+
+	link_set_delay(l, 100);
+	make_pair(80, &c, &s);
+	cr_assert_eq(pump(a, c, b, s, 1 << 20, 10000), 1 << 20);
+	cr_assert_eq(sock_getopt(a, c, IPPROTO_TCP, NC_TCP_INFO, &ti, &len), 0);
+	cr_assert(ti.timestamps, "timestamps were negotiated");
+	cr_assert(ti.srtt_us >= 150 && ti.srtt_us <= 1000, "srtt %u µs for a 200 µs path",
+		  ti.srtt_us);
+}
+
+/* With segmentation offload new data leaves in super-packets of whole
+ * segments, up to 64 KiB; resends are single segments again. */
+static size_t biggest;
+
+static int measure(void *arg, int dir, const uint8_t *pkt, size_t len)
+{
+	(void)arg;
+	(void)pkt;
+	if (dir == LINK_A_TO_B && len > biggest)
+		biggest = len;
+	return LINK_PASS;
+}
+
+Test(tcp, segmentation_offload_sends_super_packets)
+{
+	int c, s;
+
+	a->tso = 1;
+	make_pair(80, &c, &s);
+	biggest = 0;
+	link_set_filter(l, measure, NULL);
+	cr_assert_eq(pump(a, c, b, s, 4 << 20, 10000), 4 << 20);
+	cr_assert_gt(biggest, 60000, "super-packets went out (biggest %zu)", biggest);
+	cr_assert_leq(biggest, 65535);
+}
+
+Test(tcp, segmentation_offload_over_a_bad_link)
+{
+	struct link_impair imp = { .drop = 0.10, .dup = 0.05, .reorder = 0.05 };
+	int c, s;
+
+	a->tso = 1;
+	make_pair(80, &c, &s);
+	link_set_impair(l, LINK_A_TO_B, &imp);
+	link_set_impair(l, LINK_B_TO_A, &imp);
+	cr_assert_eq(pump(a, c, b, s, 4 << 20, 3600 * 1000), 4 << 20);
+}
+
+/* 10 MB each way over a link that loses 10%, duplicates 5% and reorders
+ * 5% of the packets in both directions: every byte arrives, in order. */
+static void lossy(void)
+{
+	struct link_impair imp = { .drop = 0.10, .dup = 0.05, .reorder = 0.05 };
+
+	link_set_impair(l, LINK_A_TO_B, &imp);
+	link_set_impair(l, LINK_B_TO_A, &imp);
+}
+
+Test(tcp, ten_megabytes_over_a_bad_link_a_to_b)
+{
+	int c, s;
+
+	make_pair(80, &c, &s);
+	lossy();
+	cr_assert_eq(pump(a, c, b, s, 10 << 20, 3600 * 1000), 10 << 20);
+	cr_assert_gt(tcp_stat(a, "RetransSegs"), 0);
+}
+
+Test(tcp, ten_megabytes_over_a_bad_link_b_to_a)
+{
+	int c, s;
+
+	make_pair(80, &c, &s);
+	lossy();
+	cr_assert_eq(pump(b, s, a, c, 10 << 20, 3600 * 1000), 10 << 20);
+}
+
+/* ---- the states of RFC 9293's diagram ---- */
+
+static int drop_b_to_a(void *arg, int dir, const uint8_t *pkt, size_t len)
+{
+	(void)arg, (void)pkt, (void)len;
+	return dir == LINK_B_TO_A ? LINK_DROP : LINK_PASS;
+}
+
+Test(tcp, closed_listen_closed)
+{
+	int lfd = tcp_sock(b);
+
+	cr_assert_eq(state_of(b, lfd), NC_TCP_CLOSED);
+	cr_assert_eq(bind_to(b, lfd, 0, 80), 0);
+	cr_assert_eq(sock_listen(b, lfd, 4), 0);
+	cr_assert_eq(state_of(b, lfd), NC_TCP_LISTEN);
+	cr_assert_eq(sock_shutdown(b, lfd, NC_SHUT_ABORT), 0);
+	cr_assert_eq(state_of(b, lfd), NC_TCP_CLOSED);
+}
+
+Test(tcp, closing_a_listener_resets_unaccepted_connections)
+{
+	int lfd = listen_on(b, 80, 4), c = tcp_sock(a);
+
+	cr_assert_eq(connect_to(a, c, B_ADDR, 80), -EINPROGRESS);
+	run_ms(10);
+	cr_assert_eq(state_of(a, c), NC_TCP_ESTABLISHED);
+	cr_assert_eq(sock_close(b, lfd), 0);
+	run_ms(10);
+	cr_assert_eq(state_of(a, c), NC_TCP_CLOSED);
+	cr_assert_eq(so_error(a, c), ECONNRESET);
+}
+
+Test(tcp, syn_sent_closed_by_close)
+{
+	int c = tcp_sock(a);
+
+	link_set_filter(l, drop_all, NULL);
+	cr_assert_eq(connect_to(a, c, B_ADDR, 80), -EINPROGRESS);
+	cr_assert_eq(sock_close(a, c), 0);
+	run_ms(5000);
+	cr_assert_eq(link_counters(l, LINK_A_TO_B)->sent, 1);	/* the SYN, no more */
+	cr_assert_eq(tcp_stat(a, "AttemptFails"), 1);
+}
+
+Test(tcp, simultaneous_open)
+{
+	int x = tcp_sock(a), y = tcp_sock(b);
+	char buf[8];
+
+	cr_assert_eq(bind_to(a, x, 0, 5000), 0);
+	cr_assert_eq(bind_to(b, y, 0, 6000), 0);
+	cr_assert_eq(connect_to(a, x, B_ADDR, 6000), -EINPROGRESS);
+	cr_assert_eq(connect_to(b, y, A_ADDR, 5000), -EINPROGRESS);
+	run_ms(1);	/* the SYNs cross */
+	cr_assert_eq(state_of(a, x), NC_TCP_SYN_RECEIVED);
+	cr_assert_eq(state_of(b, y), NC_TCP_SYN_RECEIVED);
+	run_ms(10);
+	cr_assert_eq(state_of(a, x), NC_TCP_ESTABLISHED);
+	cr_assert_eq(state_of(b, y), NC_TCP_ESTABLISHED);
+	cr_assert_eq(sock_sendto(a, x, "ping", 4, 0, NULL, 0), 4);
+	run_ms(10);
+	cr_assert_eq(sock_recvfrom(b, y, buf, sizeof buf, 0, NULL, NULL), 4);
+}
+
+Test(tcp, simultaneous_close)
+{
+	int c, s;
+
+	make_pair(80, &c, &s);
+	cr_assert_eq(sock_shutdown(a, c, SHUT_WR), 0);
+	cr_assert_eq(sock_shutdown(b, s, SHUT_WR), 0);
+	cr_assert_eq(state_of(a, c), NC_TCP_FIN_WAIT_1);
+	cr_assert_eq(state_of(b, s), NC_TCP_FIN_WAIT_1);
+	run_ms(1);	/* the FINs cross */
+	cr_assert_eq(state_of(a, c), NC_TCP_CLOSING);
+	cr_assert_eq(state_of(b, s), NC_TCP_CLOSING);
+	run_ms(10);
+	cr_assert_eq(state_of(a, c), NC_TCP_TIME_WAIT);
+	cr_assert_eq(state_of(b, s), NC_TCP_TIME_WAIT);
+	run_ms(60000);
+	cr_assert_eq(state_of(a, c), NC_TCP_CLOSED);
+	cr_assert_eq(state_of(b, s), NC_TCP_CLOSED);
+}
+
+Test(tcp, close_sends_queued_data_then_fin_and_the_orphan_ends)
+{
+	static char big[100000];
+	char buf[4096];
+	size_t got = 0;
+	int c, s;
+	ssize_t n;
+
+	make_pair(80, &c, &s);
+	memset(big, 'x', sizeof big);
+	cr_assert_eq(sock_sendto(a, c, big, sizeof big, 0, NULL, 0), sizeof big);
+	cr_assert_eq(sock_close(a, c), 0);
+	for (int i = 0; i < 1000 && (n = sock_recvfrom(b, s, buf, sizeof buf, 0, NULL, NULL)) != 0; i++) {
+		if (n > 0)
+			got += (size_t)n;
+		else
+			run_ms(1);
+	}
+	cr_assert_eq(got, sizeof big);
+	cr_assert_eq(state_of(b, s), NC_TCP_CLOSE_WAIT);
+	cr_assert_eq(sock_close(b, s), 0);
+	run_ms(10);
+	cr_assert_eq(tcp_stat(b, "CurrEstab"), 0);
+	run_ms(60010);		/* a's TIME_WAIT ends: nothing is left */
+}
+
+Test(tcp, close_with_unread_data_resets)
+{
+	int c, s;
+
+	make_pair(80, &c, &s);
+	cr_assert_eq(sock_sendto(a, c, "unread", 6, 0, NULL, 0), 6);
+	run_ms(10);
+	cr_assert_eq(sock_close(b, s), 0);
+	run_ms(10);
+	cr_assert_eq(state_of(a, c), NC_TCP_CLOSED);
+	cr_assert_eq(so_error(a, c), ECONNRESET);
+	cr_assert_eq(tcp_stat(b, "OutRsts"), 1);
+}
+
+Test(tcp, hangup_resets_and_keeps_the_socket)
+{
+	int c, s;
+	char buf[4];
+
+	make_pair(80, &c, &s);
+	cr_assert_eq(sock_shutdown(a, c, NC_SHUT_ABORT), 0);
+	cr_assert_eq(state_of(a, c), NC_TCP_CLOSED);
+	cr_assert_eq(sock_recvfrom(a, c, buf, sizeof buf, 0, NULL, NULL), 0);
+	cr_assert_eq(sock_sendto(a, c, "x", 1, 0, NULL, 0), -EPIPE);
+	cr_assert(sock_poll(a, c) & POLLHUP);
+	run_ms(10);
+	cr_assert_eq(state_of(b, s), NC_TCP_CLOSED);
+	cr_assert_eq(sock_recvfrom(b, s, buf, sizeof buf, 0, NULL, NULL), -ECONNRESET);
+	cr_assert_eq(sock_recvfrom(b, s, buf, sizeof buf, 0, NULL, NULL), 0);
+	cr_assert_eq(sock_sendto(b, s, "x", 1, 0, NULL, 0), -EPIPE);
+	cr_assert_eq(tcp_stat(b, "EstabResets"), 1);
+}
+
+Test(tcp, retransmission_gives_up_with_etimedout)
+{
+	int c, s;
+	char buf[4];
+
+	make_pair(80, &c, &s);
+	link_set_filter(l, drop_all, NULL);
+	cr_assert_eq(sock_sendto(a, c, "lost", 4, 0, NULL, 0), 4);
+	run_ms(10 * 60 * 1000);
+	cr_assert_eq(state_of(a, c), NC_TCP_CLOSED);
+	cr_assert_eq(sock_recvfrom(a, c, buf, sizeof buf, 0, NULL, NULL), -ETIMEDOUT);
+	cr_assert_eq(sock_sendto(a, c, "x", 1, 0, NULL, 0), -EPIPE);
+	cr_assert_geq(tcp_stat(a, "RetransSegs"), 12);
+}
+
+Test(tcp, keepalive_probes_then_gives_up)
+{
+	int c, s;
+	uint64_t before;
+
+	make_pair(80, &c, &s);
+	cr_assert_eq(set_int(a, c, SOL_SOCKET, SO_KEEPALIVE, 1), 0);
+	cr_assert_eq(set_int(a, c, IPPROTO_TCP, TCP_KEEPIDLE, 10), 0);
+	cr_assert_eq(set_int(a, c, IPPROTO_TCP, TCP_KEEPINTVL, 2), 0);
+	cr_assert_eq(set_int(a, c, IPPROTO_TCP, TCP_KEEPCNT, 3), 0);
+	before = link_counters(l, LINK_A_TO_B)->sent;
+	run_ms(35000);		/* answered probes at 10, 20, 30 s */
+	cr_assert_eq(state_of(a, c), NC_TCP_ESTABLISHED);
+	cr_assert_eq(link_counters(l, LINK_A_TO_B)->sent - before, 3, "sent %llu",
+		     (unsigned long long)(link_counters(l, LINK_A_TO_B)->sent - before));
+	link_set_filter(l, drop_b_to_a, NULL);
+	run_ms(10000);		/* probes at 40, 42, 44 s unanswered */
+	cr_assert_eq(state_of(a, c), NC_TCP_ESTABLISHED);
+	run_ms(2000);		/* 46 s: give up */
+	cr_assert_eq(state_of(a, c), NC_TCP_CLOSED);
+	cr_assert_eq(so_error(a, c), ETIMEDOUT);
+}
+
+Test(tcp, zero_window_then_window_update)
+{
+	static char big[65536];
+	int lfd = tcp_sock(b), c = tcp_sock(a), s;
+	struct nc_tcp_info ti;
+	socklen_t len = sizeof ti;
+
+	cr_assert_eq(set_int(b, lfd, SOL_SOCKET, SO_RCVBUF, 4096), 0);
+	cr_assert_eq(bind_to(b, lfd, 0, 80), 0);
+	cr_assert_eq(sock_listen(b, lfd, 4), 0);
+	cr_assert_eq(connect_to(a, c, B_ADDR, 80), -EINPROGRESS);
+	run_ms(10);
+	s = sock_accept(b, lfd, NULL, NULL);
+	cr_assert_geq(s, 0);
+	cr_assert_eq(sock_sendto(a, c, big, sizeof big, 0, NULL, 0), sizeof big);
+	run_ms(5000);
+	cr_assert_eq(sock_getopt(a, c, IPPROTO_TCP, NC_TCP_INFO, &ti, &len), 0);
+	cr_assert_eq(ti.swnd, 0, "swnd %u qout %u", ti.swnd, ti.qout);
+	cr_assert_geq(ti.qout, sizeof big - 4096);	/* the buffer is full */
+	cr_assert_eq(state_of(a, c), NC_TCP_ESTABLISHED);
+	{
+		size_t got = 0;
+		for (int i = 0; i < 10000 && got < sizeof big; i++) {
+			ssize_t n = sock_recvfrom(b, s, big, sizeof big, 0, NULL, NULL);
+			if (n > 0)
+				got += (size_t)n;
+			else
+				run_ms(1);
+		}
+		cr_assert_eq(got, sizeof big);
+	}
+}
+
+/* The local port of connected socket fd. */
+static uint16_t local_port(struct stack *st, int fd)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof sin;
+
+	cr_assert_eq(sock_name(st, fd, 0, (struct sockaddr *)&sin, &len), 0);
+	return ntohs(sin.sin_port);
+}
+
+/* RFC 6056: ports to one peer come in turn, so one just freed is not
+ * picked again soon (the peer may hold it in TIME_WAIT). 1000 refused
+ * connects free their ports at once; none may come again. */
+Test(tcp, ephemeral_ports_to_one_peer_do_not_repeat)
+{
+	static uint8_t seen[65536];
+
+	for (int i = 0; i < 1000; i++) {
+		int c = tcp_sock(a);
+		uint16_t port;
+
+		cr_assert_eq(connect_to(a, c, B_ADDR, 9), -EINPROGRESS);
+		port = local_port(a, c);
+		cr_assert(port >= EPHEMERAL_LO && port <= EPHEMERAL_HI, "port %u", port);
+		cr_assert_eq(seen[port], 0, "port %u again after %d connects", port, i);
+		seen[port] = 1;
+		run_ms(3);	/* SYN, RST: one round trip */
+		cr_assert_eq(so_error(a, c), ECONNREFUSED);
+		cr_assert_eq(sock_close(a, c), 0);
+	}
+}
+
+/*
+ * The peer closed first and holds the 4-tuple in TIME_WAIT; a new connect
+ * from the same port must be taken at once (RFC 6191): the new SYN's
+ * timestamp continues the old incarnation's clock. Eight rounds, so a
+ * timestamp offset drawn at random per connection could not pass by luck.
+ */
+Test(tcp, reconnecting_through_the_peers_time_wait_takes_one_round_trip)
+{
+	int lfd = listen_on(b, 80, 8);
+
+	for (int i = 0; i < 8; i++) {
+		int c = tcp_sock(a), s;
+
+		cr_assert_eq(bind_to(a, c, 0, 40000), 0);
+		cr_assert_eq(connect_to(a, c, B_ADDR, 80), -EINPROGRESS);
+		run_ms(3);	/* SYN, SYN-ACK, ACK: one and a half round trips */
+		cr_assert_eq(state_of(a, c), NC_TCP_ESTABLISHED, "round %d", i);
+		s = sock_accept(b, lfd, NULL, NULL);
+		cr_assert_geq(s, 0);
+		cr_assert_eq(sock_close(b, s), 0);	/* the peer closes first */
+		run_ms(3);
+		cr_assert_eq(sock_close(a, c), 0);
+		run_ms(5);
+	}
+	cr_assert_eq(tcp_stat(a, "OutRsts"), 0);
+	cr_assert_eq(tcp_stat(a, "RetransSegs"), 0);
+}

@@ -1,0 +1,487 @@
+/*
+ * TCP against a scripted raw peer: each case of the RFCs as a short
+ * script of segments in and out (see peer.h), on one stack and a tap.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <netcore/netcore.h>
+
+#include "icmp.h"
+#include "peer.h"
+#include "sock.h"
+#include "fixture.h"
+
+TestSuite(tcp_peer, .init = stack_and_tap, .fini = teardown);
+
+static struct peer p;
+
+#define SYN_OPTS "<mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 7>"
+
+/* The stack listens on 80 and the peer connects from 4000: established,
+ * the accepted socket returned. */
+static int passive_open(void)
+{
+	int lfd = listen_on(a, 80, 4), s;
+
+	peer_init(&p, l, LINK_B, TAP_ADDR, 4000, A_ADDR, 80);
+	peer_send(&p, 0, "S 0:0(0) win 65535 " SYN_OPTS);
+	peer_expect(&p, 1, "S. 0:0(0) ack 1 <mss 1460,TS val * ecr 100,wscale 7,sackOK>");
+	cr_assert_eq(sock_accept(a, lfd, NULL, NULL), -EAGAIN);
+	peer_send(&p, 2, ". 1:1(0) ack 1 win 512 <nop,nop,TS val 101 ecr *>");
+	peer_run(&p, 3);
+	s = sock_accept(a, lfd, NULL, NULL);
+	cr_assert_geq(s, 0);
+	cr_assert_eq(state_of(a, s), NC_TCP_ESTABLISHED);
+	return s;
+}
+
+/* The stack connects to the peer at 80. */
+static int active_open(void)
+{
+	int c = tcp_sock(a);
+
+	peer_init(&p, l, LINK_B, TAP_ADDR, 80, A_ADDR, 0);
+	cr_assert_eq(connect_to(a, c, TAP_ADDR, 80), -EINPROGRESS);
+	peer_expect(&p, 1, "S 0:0(0) <mss 1460,sackOK,TS val * ecr 0,wscale 7>");
+	cr_assert_eq(state_of(a, c), NC_TCP_SYN_SENT);
+	peer_send(&p, 2, "S. 0:0(0) ack 1 win 65535 <mss 1000,sackOK,TS val 200 ecr 0,nop,wscale 2>");
+	peer_expect(&p, 3, ". 1:1(0) ack 1 <nop,nop,TS val * ecr 200>");
+	cr_assert_eq(state_of(a, c), NC_TCP_ESTABLISHED);
+	return c;
+}
+
+Test(tcp_peer, passive_open_and_data)
+{
+	int s = passive_open();
+	char buf[256];
+
+	peer_send(&p, 10, "P. 1:101(100) ack 1 <nop,nop,TS val 102 ecr *>");
+	peer_expect(&p, 50, ". 1:1(0) ack 101");	/* delayed ACK, 40 ms */
+	cr_assert_eq(sock_recvfrom(a, s, buf, sizeof buf, 0, NULL, NULL), 100);
+	cr_assert_eq(buf[0], 'b');	/* the peer's bytes: 'a' + seq % 26 */
+}
+
+Test(tcp_peer, active_open_honours_the_peer_mss)
+{
+	int c = active_open();
+	static char buf[5000];
+	struct nc_tcp_info ti;
+	socklen_t len = sizeof ti;
+
+	cr_assert_eq(sock_getopt(a, c, IPPROTO_TCP, NC_TCP_INFO, &ti, &len), 0);
+	cr_assert_eq(ti.mss, 1000);
+	cr_assert_eq(ti.wscale_snd, 2);
+	cr_assert_eq(ti.timestamps, 1);
+	cr_assert_eq(sock_sendto(a, c, buf, 2500, 0, NULL, 0), 2500);
+	peer_expect(&p, 3, ". 1:989(988) ack 1");	/* 1000 less 12 for TS */
+	peer_expect(&p, 3, ". 989:1977(988) ack 1");
+	peer_expect_none(&p, 8);	/* Nagle holds the small rest */
+	peer_send(&p, 8, ". 1:1(0) ack 1977 win 65535 <nop,nop,TS val 201 ecr *>");
+	peer_expect(&p, 9, "P. 1977:2501(524) ack 1");
+}
+
+Test(tcp_peer, syn_is_retransmitted_with_backoff)
+{
+	int c = tcp_sock(a);
+
+	peer_init(&p, l, LINK_B, TAP_ADDR, 80, A_ADDR, 0);
+	cr_assert_eq(connect_to(a, c, TAP_ADDR, 80), -EINPROGRESS);
+	peer_expect(&p, 1, "S 0:0(0)");
+	peer_expect(&p, 1001, "S 0:0(0)");
+	peer_expect(&p, 3001, "S 0:0(0)");
+	peer_expect(&p, 7001, "S 0:0(0)");
+	peer_send(&p, 7002, "S. 0:0(0) ack 1 win 65535 <mss 1460>");
+	peer_expect(&p, 7003, ". 1:1(0) ack 1");
+	cr_assert_eq(state_of(a, c), NC_TCP_ESTABLISHED);
+}
+
+/* ---- RFC 5961: blind resets and SYNs ---- */
+
+Test(tcp_peer, rst_in_window_but_not_exact_gets_a_challenge_ack)
+{
+	int s = passive_open();
+
+	peer_send(&p, 10, "R. 50:50(0) ack 1");
+	peer_expect(&p, 10, ". 1:1(0) ack 1");
+	cr_assert_eq(state_of(a, s), NC_TCP_ESTABLISHED);
+}
+
+Test(tcp_peer, challenge_acks_are_limited_to_1000_a_second)
+{
+	int s = passive_open();
+
+	for (int i = 0; i < 1100; i++)
+		peer_send(&p, 10, "R. 50:50(0) ack 1");
+	peer_run(&p, 20);
+	cr_assert_eq(link_pending(l, LINK_B), 1000);
+	cr_assert_eq(state_of(a, s), NC_TCP_ESTABLISHED);
+}
+
+Test(tcp_peer, rst_outside_the_window_is_ignored)
+{
+	int s = passive_open();
+
+	peer_send(&p, 10, "R 1000000:1000000(0)");
+	peer_expect_none(&p, 100);
+	cr_assert_eq(state_of(a, s), NC_TCP_ESTABLISHED);
+}
+
+Test(tcp_peer, rst_with_the_exact_sequence_resets)
+{
+	int s = passive_open();
+	char buf[4];
+
+	peer_send(&p, 10, "R 1:1(0)");
+	peer_run(&p, 11);
+	cr_assert_eq(state_of(a, s), NC_TCP_CLOSED);
+	cr_assert_eq(sock_recvfrom(a, s, buf, sizeof buf, 0, NULL, NULL), -ECONNRESET);
+}
+
+Test(tcp_peer, syn_in_established_gets_a_challenge_ack)
+{
+	int s = passive_open();
+
+	peer_send(&p, 10, "S 1:1(0) <mss 1460>");
+	peer_expect(&p, 10, ". 1:1(0) ack 1");
+	cr_assert_eq(state_of(a, s), NC_TCP_ESTABLISHED);
+	peer_send(&p, 20, "S 500000:500000(0) <mss 1460>");	/* out of window too */
+	peer_expect(&p, 20, ". 1:1(0) ack 1");
+	cr_assert_eq(state_of(a, s), NC_TCP_ESTABLISHED);
+}
+
+Test(tcp_peer, ack_of_unsent_data_is_answered_and_dropped)
+{
+	int s = passive_open();
+	char buf[8];
+
+	peer_send(&p, 10, "P. 1:5(4) ack 1000 <nop,nop,TS val 102 ecr *>");
+	peer_expect(&p, 10, ". 1:1(0) ack 1");
+	cr_assert_eq(sock_recvfrom(a, s, buf, sizeof buf, 0, NULL, NULL), -EAGAIN);
+}
+
+Test(tcp_peer, old_timestamp_fails_paws)
+{
+	int s = passive_open();
+	char buf[8];
+
+	peer_send(&p, 10, "P. 1:5(4) ack 1 <nop,nop,TS val 50 ecr *>");
+	peer_expect(&p, 10, ". 1:1(0) ack 1");
+	cr_assert_eq(sock_recvfrom(a, s, buf, sizeof buf, 0, NULL, NULL), -EAGAIN);
+}
+
+/* ---- the passive side's half-open connections ---- */
+
+Test(tcp_peer, syn_received_goes_back_to_listen_on_rst)
+{
+	int lfd = listen_on(a, 80, 4);
+
+	peer_init(&p, l, LINK_B, TAP_ADDR, 4000, A_ADDR, 80);
+	peer_send(&p, 0, "S 0:0(0) win 65535 <mss 1460>");
+	peer_expect(&p, 1, "S. 0:0(0) ack 1 <mss 1460>");
+	peer_send(&p, 2, "R 1:1(0)");
+	peer_expect_none(&p, 5000);	/* no SYN-ACK again: it is gone */
+	cr_assert_eq(sock_accept(a, lfd, NULL, NULL), -EAGAIN);
+	peer_send(&p, 5000, "S 0:0(0) win 65535 <mss 1460>");
+	peer_expect(&p, 5001, "S. ack 1");	/* a new ISN, from the clock */
+}
+
+Test(tcp_peer, lost_syn_ack_is_sent_again_then_given_up)
+{
+	int lfd = listen_on(a, 80, 4);
+
+	peer_init(&p, l, LINK_B, TAP_ADDR, 4000, A_ADDR, 80);
+	peer_send(&p, 0, "S 0:0(0) win 65535 <mss 1460>");
+	peer_expect(&p, 1, "S. 0:0(0) ack 1");
+	peer_expect(&p, 1001, "S. 0:0(0) ack 1");
+	peer_send(&p, 1500, "S 0:0(0) win 65535 <mss 1460>");	/* the peer's SYN again */
+	peer_expect(&p, 1500, "S. 0:0(0) ack 1");
+	peer_expect(&p, 3001, "S. 0:0(0) ack 1");
+	peer_expect(&p, 7001, "S. 0:0(0) ack 1");
+	peer_expect(&p, 15001, "S. 0:0(0) ack 1");
+	peer_expect(&p, 31001, "S. 0:0(0) ack 1");
+	peer_expect_none(&p, 100000);
+	peer_send(&p, 100000, ". 1:1(0) ack 1");
+	peer_expect(&p, 100000, "R 1:1(0)");
+	cr_assert_eq(sock_accept(a, lfd, NULL, NULL), -EAGAIN);
+}
+
+Test(tcp_peer, a_full_syn_queue_drops_syns)
+{
+	int lfd = listen_on(a, 80, 1);
+	static struct peer q[20];
+
+	for (int i = 0; i < 20; i++) {
+		peer_init(&q[i], l, LINK_B, TAP_ADDR, (uint16_t)(4000 + i), A_ADDR, 80);
+		peer_send(&q[i], 0, "S 0:0(0) win 65535 <mss 1460>");
+	}
+	run_ms(2);
+	cr_assert_eq(link_pending(l, LINK_B), 16);	/* the SYN queue holds 16 */
+	cr_assert_eq(sock_accept(a, lfd, NULL, NULL), -EAGAIN);
+}
+
+Test(tcp_peer, the_accept_queue_is_bounded_by_the_backlog)
+{
+	int lfd = listen_on(a, 80, 2);
+	static struct peer q[3];
+
+	for (int i = 0; i < 2; i++) {
+		peer_init(&q[i], l, LINK_B, TAP_ADDR, (uint16_t)(4000 + i), A_ADDR, 80);
+		peer_send(&q[i], 0, "S 0:0(0) win 65535 <mss 1460>");
+		peer_expect(&q[i], 1, "S. 0:0(0) ack 1");
+		peer_send(&q[i], 2, ". 1:1(0) ack 1");
+	}
+	peer_init(&q[2], l, LINK_B, TAP_ADDR, 4002, A_ADDR, 80);
+	peer_send(&q[2], 0, "S 0:0(0) win 65535 <mss 1460>");
+	peer_expect_none(&q[2], 1000);		/* full: the SYN is dropped */
+	cr_assert_geq(sock_accept(a, lfd, NULL, NULL), 0);
+	peer_send(&q[2], 1000, "S 0:0(0) win 65535 <mss 1460>");
+	peer_expect(&q[2], 1001, "S. 0:0(0) ack 1");
+	peer_send(&q[2], 1002, ". 1:1(0) ack 1");
+	peer_run(&q[2], 1003);
+	cr_assert_geq(sock_accept(a, lfd, NULL, NULL), 0);
+	cr_assert_geq(sock_accept(a, lfd, NULL, NULL), 0);
+	cr_assert_eq(sock_accept(a, lfd, NULL, NULL), -EAGAIN);
+}
+
+/* ---- closing ---- */
+
+Test(tcp_peer, fin_wait_1_to_time_wait_on_fin_ack)
+{
+	int s = passive_open();
+
+	peer_run(&p, 10);
+	cr_assert_eq(sock_shutdown(a, s, SHUT_WR), 0);
+	peer_expect(&p, 11, "F. 1:1(0) ack 1");
+	cr_assert_eq(state_of(a, s), NC_TCP_FIN_WAIT_1);
+	peer_send(&p, 11, "F. 1:1(0) ack 2");
+	peer_expect(&p, 12, ". 2:2(0) ack 2");
+	cr_assert_eq(state_of(a, s), NC_TCP_TIME_WAIT);
+	/* our ACK was lost: the peer's FIN again, our ACK again */
+	peer_send(&p, 1000, "F. 1:1(0) ack 2");
+	peer_expect(&p, 1000, ". 2:2(0) ack 2");
+	peer_run(&p, 60999);
+	cr_assert_eq(state_of(a, s), NC_TCP_TIME_WAIT);	/* 2 MSL from the last FIN */
+	peer_run(&p, 61001);
+	cr_assert_eq(state_of(a, s), NC_TCP_CLOSED);
+}
+
+Test(tcp_peer, syn_received_to_fin_wait_1)
+{
+	int c = tcp_sock(a);
+
+	peer_init(&p, l, LINK_B, TAP_ADDR, 80, A_ADDR, 0);
+	cr_assert_eq(connect_to(a, c, TAP_ADDR, 80), -EINPROGRESS);
+	peer_expect(&p, 1, "S 0:0(0)");
+	peer_send(&p, 2, "S 0:0(0) win 65535 <mss 1460>");	/* its own SYN */
+	peer_expect(&p, 2, "S. 0:0(0) ack 1");
+	cr_assert_eq(state_of(a, c), NC_TCP_SYN_RECEIVED);
+	cr_assert_eq(sock_shutdown(a, c, SHUT_WR), 0);
+	cr_assert_eq(state_of(a, c), NC_TCP_SYN_RECEIVED);
+	peer_send(&p, 3, ". 1:1(0) ack 1");
+	peer_expect(&p, 3, "F. 1:1(0) ack 1");
+	cr_assert_eq(state_of(a, c), NC_TCP_FIN_WAIT_1);
+}
+
+/* ---- receiving ---- */
+
+Test(tcp_peer, out_of_order_data_is_sacked_at_once)
+{
+	int s = passive_open();
+	char buf[512];
+
+	peer_send(&p, 10, "P. 101:201(100) ack 1 <nop,nop,TS val 102 ecr *>");
+	/* TS.Recent follows in-order segments only (RFC 7323 4.3) */
+	peer_expect(&p, 10, ". 1:1(0) ack 1 <TS val * ecr 101,sack 101:201>");
+	peer_send(&p, 11, "P. 301:401(100) ack 1 <nop,nop,TS val 103 ecr *>");
+	peer_expect(&p, 11, ". 1:1(0) ack 1 <TS val * ecr 101,sack 301:401 101:201>");
+	peer_send(&p, 12, "P. 1:101(100) ack 1 <nop,nop,TS val 104 ecr *>");
+	peer_expect(&p, 12, ". 1:1(0) ack 201 <TS val * ecr 104,sack 301:401>");
+	cr_assert_eq(sock_recvfrom(a, s, buf, sizeof buf, 0, NULL, NULL), 200);
+	peer_send(&p, 13, "P. 201:301(100) ack 1 <nop,nop,TS val 105 ecr *>");
+	peer_expect(&p, 13, ". 1:1(0) ack 401");
+	cr_assert_eq(sock_recvfrom(a, s, buf, sizeof buf, 0, NULL, NULL), 200);
+	for (int i = 0; i < 200; i++)
+		cr_assert_eq(buf[i], 'a' + (201 + i) % 26);
+}
+
+Test(tcp_peer, every_second_full_segment_is_acked_at_once)
+{
+	passive_open();
+	peer_send(&p, 10, "P. 1:1449(1448) ack 1 <nop,nop,TS val 102 ecr *>");
+	peer_send(&p, 10, "P. 1449:2897(1448) ack 1 <nop,nop,TS val 102 ecr *>");
+	peer_expect(&p, 11, ". 1:1(0) ack 2897");
+	peer_send(&p, 20, "P. 2897:4345(1448) ack 1 <nop,nop,TS val 103 ecr *>");
+	peer_expect(&p, 60, ". 1:1(0) ack 4345");	/* alone: delayed */
+}
+
+Test(tcp_peer, segments_bigger_than_the_mss_are_taken)
+{
+	int s = passive_open();
+	static char buf[8000];
+
+	peer_send(&p, 10, "P. 1:6001(6000) ack 1 <nop,nop,TS val 102 ecr *>");
+	peer_expect(&p, 10, ". 1:1(0) ack 6001");
+	cr_assert_eq(sock_recvfrom(a, s, buf, sizeof buf, 0, NULL, NULL), 6000);
+}
+
+Test(tcp_peer, urgent_data_is_read_in_line)
+{
+	int s = passive_open();
+	char buf[16];
+
+	peer_send(&p, 10, "PU. 1:11(10) ack 1 <nop,nop,TS val 102 ecr *>");
+	peer_run(&p, 11);
+	cr_assert_eq(sock_recvfrom(a, s, buf, sizeof buf, 0, NULL, NULL), 10);
+	cr_assert_eq(buf[0], 'b');
+}
+
+Test(tcp_peer, fin_after_a_hole_waits_for_the_hole)
+{
+	int s = passive_open();
+	char buf[16];
+
+	peer_send(&p, 10, "FP. 11:21(10) ack 1 <nop,nop,TS val 102 ecr *>");
+	peer_expect(&p, 10, ". 1:1(0) ack 1");
+	cr_assert_eq(state_of(a, s), NC_TCP_ESTABLISHED);
+	peer_send(&p, 11, "P. 1:11(10) ack 1 <nop,nop,TS val 103 ecr *>");
+	peer_expect(&p, 11, ". 1:1(0) ack 22");
+	cr_assert_eq(state_of(a, s), NC_TCP_CLOSE_WAIT);
+	cr_assert_eq(sock_recvfrom(a, s, buf, sizeof buf, 0, NULL, NULL), 16);
+	cr_assert_eq(sock_recvfrom(a, s, buf, sizeof buf, 0, NULL, NULL), 4);
+	cr_assert_eq(sock_recvfrom(a, s, buf, sizeof buf, 0, NULL, NULL), 0);
+}
+
+/* ---- sending ---- */
+
+Test(tcp_peer, zero_window_is_probed_until_it_opens)
+{
+	int c = active_open();
+	char buf[100];
+
+	peer_send(&p, 4, ". 1:1(0) ack 1 win 0 <nop,nop,TS val 201 ecr *>");
+	peer_run(&p, 6);
+	cr_assert_eq(sock_sendto(a, c, buf, sizeof buf, 0, NULL, 0), 100);
+	peer_expect(&p, 207, ". 0:0(0) ack 1");	/* probe below snd_una, after the RTO */
+	peer_send(&p, 207, ". 1:1(0) ack 1 win 0 <nop,nop,TS val 202 ecr *>");
+	peer_expect(&p, 607, ". 0:0(0) ack 1");	/* backed off */
+	peer_send(&p, 607, ". 1:1(0) ack 1 win 0 <nop,nop,TS val 203 ecr *>");
+	peer_expect(&p, 1407, ". 0:0(0) ack 1");
+	peer_send(&p, 1408, ". 1:1(0) ack 1 win 1000 <nop,nop,TS val 204 ecr *>");
+	peer_expect(&p, 1409, "P. 1:101(100) ack 1");
+}
+
+Test(tcp_peer, fast_retransmit_on_three_duplicate_acks)
+{
+	int c = active_open();
+	static char buf[10 * 988];
+
+	cr_assert_eq(sock_sendto(a, c, buf, sizeof buf, 0, NULL, 0), sizeof buf);
+	for (int i = 0; i < 10; i++)
+		peer_expect(&p, 5, ".");
+	peer_send(&p, 5, ". 1:1(0) ack 989 <nop,nop,TS val 201 ecr *>");
+	peer_send(&p, 5, ". 1:1(0) ack 989 <nop,nop,TS val 201 ecr *,nop,nop,sack 1977:2965>");
+	peer_send(&p, 5, ". 1:1(0) ack 989 <nop,nop,TS val 201 ecr *,nop,nop,sack 1977:3953>");
+	peer_expect_none(&p, 8);
+	peer_send(&p, 8, ". 1:1(0) ack 989 <nop,nop,TS val 201 ecr *,nop,nop,sack 1977:4941>");
+	peer_expect(&p, 9, ". 989:1977(988) ack 1");
+}
+
+Test(tcp_peer, tail_loss_probe_resends_the_last_segment)
+{
+	int c = active_open();
+	static char buf[2 * 988];
+
+	cr_assert_eq(sock_sendto(a, c, buf, sizeof buf, 0, NULL, 0), sizeof buf);
+	peer_expect(&p, 5, ". 1:989(988) ack 1");
+	peer_expect(&p, 5, "P. 989:1977(988) ack 1");
+	/* no ACK: two round trips (at least 10 ms) later, the tail again */
+	peer_expect(&p, 14, "P. 989:1977(988) ack 1");
+	peer_send(&p, 15, ". 1:1(0) ack 1 <nop,nop,TS val 201 ecr *,nop,nop,sack 989:1977>");
+	peer_expect(&p, 16, ". 1:989(988) ack 1");	/* the hole, at once */
+}
+
+Test(tcp_peer, soft_icmp_error_is_reported_when_retransmission_gives_up)
+{
+	int c = active_open();
+	char buf[8];
+
+	cr_assert_eq(sock_sendto(a, c, "data", 4, 0, NULL, 0), 4);
+	peer_expect(&p, 5, "P. 1:5(4) ack 1");
+	peer_icmp(&p, 6, ICMP_UNREACH, ICMP_UNREACH_HOST);
+	peer_run(&p, 7);
+	cr_assert_eq(state_of(a, c), NC_TCP_ESTABLISHED);	/* soft: it goes on */
+	cr_assert_eq(so_error(a, c), 0);
+	peer_run(&p, 20 * 60 * 1000);
+	cr_assert_eq(state_of(a, c), NC_TCP_CLOSED);
+	cr_assert_eq(sock_recvfrom(a, c, buf, sizeof buf, 0, NULL, NULL), -EHOSTUNREACH);
+}
+
+Test(tcp_peer, icmp_quoting_acknowledged_data_is_ignored)
+{
+	int c = active_open();
+
+	cr_assert_eq(sock_sendto(a, c, "data", 4, 0, NULL, 0), 4);
+	peer_expect(&p, 5, "P. 1:5(4) ack 1");
+	peer_send(&p, 6, ". 1:1(0) ack 5 <nop,nop,TS val 201 ecr *>");
+	peer_icmp(&p, 7, ICMP_UNREACH, ICMP_UNREACH_HOST);	/* quotes seq 1 < snd_una */
+	cr_assert_eq(sock_sendto(a, c, "more", 4, 0, NULL, 0), 4);
+	peer_expect(&p, 8, "P. 5:9(4) ack 1");
+	peer_send(&p, 9, ". 1:1(0) ack 9 <nop,nop,TS val 202 ecr *>");
+	peer_run(&p, 10);
+	cr_assert_eq(state_of(a, c), NC_TCP_ESTABLISHED);
+}
+
+Test(tcp_peer, a_new_syn_ends_time_wait)
+{
+	int s = passive_open();
+
+	peer_run(&p, 10);
+	cr_assert_eq(sock_shutdown(a, s, SHUT_WR), 0);
+	peer_expect(&p, 11, "F. 1:1(0) ack 1");
+	peer_send(&p, 11, "F. 1:1(0) ack 2");
+	peer_expect(&p, 12, ". 2:2(0) ack 2");
+	cr_assert_eq(state_of(a, s), NC_TCP_TIME_WAIT);
+	peer_send(&p, 100, "S 100000:100000(0) win 65535 <mss 1460>");
+	peer_expect(&p, 101, "S. ack 100001");
+	cr_assert_eq(state_of(a, s), NC_TCP_CLOSED);
+}
+
+/* The stack closed first and holds TIME_WAIT (the peer's last TSval 101). */
+static int time_wait_after_passive_open(void)
+{
+	int s = passive_open();
+
+	peer_run(&p, 10);
+	cr_assert_eq(sock_shutdown(a, s, SHUT_WR), 0);
+	peer_expect(&p, 11, "F. 1:1(0) ack 1");
+	peer_send(&p, 11, "F. 1:1(0) ack 2 <nop,nop,TS val 101 ecr *>");
+	peer_expect(&p, 12, ". 2:2(0) ack 2");
+	cr_assert_eq(state_of(a, s), NC_TCP_TIME_WAIT);
+	return s;
+}
+
+/* RFC 6191: with timestamps on both incarnations the timestamp decides,
+ * not the sequence number (here below the old one's). */
+Test(tcp_peer, time_wait_takes_a_syn_with_a_newer_timestamp)
+{
+	int s = time_wait_after_passive_open();
+
+	peer_send(&p, 100, "S 0:0(0) win 65535 <mss 1460,sackOK,TS val 500 ecr 0,nop,wscale 7>");
+	peer_expect(&p, 101, "S. ack 1 <mss 1460,TS val * ecr 500,wscale 7,sackOK>");
+	cr_assert_eq(state_of(a, s), NC_TCP_CLOSED);
+}
+
+/* An older timestamp is an old duplicate, whatever its sequence number:
+ * TIME_WAIT stays and answers with the old incarnation's ACK. */
+Test(tcp_peer, time_wait_keeps_a_syn_with_an_older_timestamp_out)
+{
+	int s = time_wait_after_passive_open();
+
+	peer_send(&p, 100, "S 100000:100000(0) win 65535 <mss 1460,sackOK,TS val 50 ecr 0,nop,wscale 7>");
+	peer_expect(&p, 101, ". 2:2(0) ack 2");
+	cr_assert_eq(state_of(a, s), NC_TCP_TIME_WAIT);
+}
