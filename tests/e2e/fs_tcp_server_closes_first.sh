@@ -2,20 +2,20 @@
 # 2000 HTTP/1.0 requests in turn from a shell over /net to a kernel server
 # that closes first and so holds each 4-tuple in TIME_WAIT: every connect
 # is taken at once (ports in turn, RFC 6056; timestamps from one clock per
-# address pair, RFC 6191 on the kernel's side): no reset from the stack,
-# no connection over 100 ms (300 ms under the sanitizers). A reset SYN
-# would cost a 1 s retransmission.
+# address pair, RFC 6191 on the kernel's side): no reset and no
+# retransmission from the stack, and no connection near the 1 s a reset
+# SYN costs. (On a quiet machine none takes over 100 ms; how many did is
+# printed. A loaded 2-core machine has delayed one by 835 ms, so that is
+# not the failing bound.)
 # e2e-timeout: 240
 . "$(dirname "$0")/lib.sh"
 
 N=${N:-2000}
-limit_ms=100
-[ -n "${ASAN_OPTIONS:-}" ] && limit_ms=300
 check "the daemon mounts $MNT" start_daemon
 spawn http kpeer http-close 10.77.0.1 8080
 check "the kernel HTTP server is ready" wait_for "$E2E_DIR/http.out" ready
 
-slow=0 worst=0 bad=0
+slow=0 stalled=0 worst=0 bad=0
 for ((i = 0; i < N; i++)); do
 	t0=${EPOCHREALTIME/./}
 	{
@@ -27,12 +27,16 @@ for ((i = 0; i < N; i++)); do
 	us=$((${EPOCHREALTIME/./} - t0))
 	[[ $body == *hello ]] || bad=$((bad + 1))
 	((us > worst)) && worst=$us
-	((us > limit_ms * 1000)) && slow=$((slow + 1))
+	((us > 100000)) && slow=$((slow + 1))
+	((us >= 1000000)) && stalled=$((stalled + 1))
 done
 check_eq "$N connections made" "$N" "$i"
 check_eq "every answer whole" 0 "$bad"
-check_eq "connections over $limit_ms ms (the slowest: $((worst / 1000)) ms)" 0 "$slow"
+echo "# connections over 100 ms: $slow of $N; the slowest: $((worst / 1000)) ms"
+check_eq "connections of 1 s or more" 0 "$stalled"
 check_eq "resets sent by the stack" 0 \
 	"$(awk -F': ' '$1 == "OutRsts" { print $2 }' "$MNT/tcp/stats")"
+check_eq "segments the stack sent again" 0 \
+	"$(awk -F': ' '$1 == "RetransSegs" { print $2 }' "$MNT/tcp/stats")"
 check_gt "the kernel holds TIME_WAITs (so ports were exercised)" \
 	"$(ss -Htan state time-wait | wc -l)" 100

@@ -1,0 +1,84 @@
+#!/bin/bash
+# iperf3 through the stack: the iperf3 server on the kernel's side, the
+# client on the kernel's side calling the stack, each connection relayed
+# back by examples/forward.sh. TCP for 5 s, one stream then 4 at once:
+# both complete and move data. Then UDP at 100 Mbit/s for 5 s: its TCP
+# control connection goes through forward.sh, its datagrams through
+# udprelay.py, which reads and writes each of its two data files on one
+# open from two threads at once; at most 1% of the datagrams are lost.
+# The rates are printed as "# ..." lines.
+# e2e-timeout: 90
+. "$(dirname "$0")/lib.sh"
+
+check "the daemon mounts $MNT" start_daemon
+spawn iperf3s iperf3 -s -B 10.77.0.1 -p 5201
+check "iperf3 -s listens on 10.77.0.1:5201" wait_listen 5201
+forwarder 5201 '10.77.0.1!5201'
+
+# iperf NAME ARGS...: the client through the stack, at most 20 s; its JSON
+# in $E2E_DIR/NAME.json; fails as iperf3 does.
+iperf() {
+	local name=$1
+	shift
+	timeout 20 iperf3 -c 10.77.0.2 -p 5201 --connect-timeout 5000 -J "$@" \
+		>"$E2E_DIR/$name.json" 2>"$E2E_DIR/$name.err"
+}
+
+# jget NAME EXPR: the Python expression EXPR on the JSON j of NAME.json
+# (j["end"]["sum"] ...), printed; "none" if it is not there.
+jget() {
+	python3 - "$E2E_DIR/$1.json" "$2" <<'PY'
+import json, sys
+try:
+    j = json.load(open(sys.argv[1]))
+    print(eval(sys.argv[2], {"j": j}))
+except Exception:
+    print("none")
+PY
+}
+
+# mbits NAME: the receiver's rate of NAME, in whole Mbit/s.
+mbits() {
+	jget "$1" 'int(j["end"]["sum_received"]["bits_per_second"] / 1e6)'
+}
+
+# why NAME: iperf3's error, if it failed.
+why() {
+	echo "# $1: $(jget "$1" 'j.get("error", "")') $(head -c 300 "$E2E_DIR/$1.err")"
+}
+
+if iperf tcp -t 5; then ok "TCP -t 5 completes"; else not_ok "TCP -t 5 completes"; why tcp; fi
+rate=$(mbits tcp)
+check_gt "TCP -t 5: data arrived (Mbit/s)" "$rate" 0
+echo "# TCP, 1 stream: $rate Mbit/s received"
+
+if iperf tcp4 -t 5 -P 4; then ok "TCP -t 5 -P 4 completes"; else not_ok "TCP -t 5 -P 4 completes"; why tcp4; fi
+rate=$(mbits tcp4)
+check_gt "TCP -t 5 -P 4: data arrived (Mbit/s)" "$rate" 0
+echo "# TCP, 4 streams: $rate Mbit/s received (per stream: $(jget tcp4 \
+	'" ".join(str(int(s["receiver"]["bits_per_second"] / 1e6)) for s in j["end"]["streams"])'))"
+
+spawn udprelay python3 "$E2E_ROOT/tests/e2e/udprelay.py" "$MNT" 5201 '10.77.0.1!5201'
+relay=$SPAWN_PID
+check "udprelay.py is ready" wait_for "$E2E_DIR/udprelay.out" ready
+
+if iperf udp -u -b 100M -t 5; then ok "UDP -b 100M -t 5 completes"; else not_ok "UDP -b 100M -t 5 completes"; why udp; fi
+# The loss the server (the receiver) counted from the sequence numbers,
+# as the client reports it: end.sum_received (end.sum_sent is the
+# client's own count, never a loss).
+lost=$(jget udp 'j["end"]["sum_received"]["lost_percent"]')
+echo "# UDP at 100M: $(mbits udp) Mbit/s received," \
+	"lost $(jget udp 'j["end"]["sum_received"]["lost_packets"]')" \
+	"of $(jget udp 'j["end"]["sum_received"]["packets"]') datagrams ($lost%)," \
+	"$(jget udp 'j["start"]["test_start"]["blksize"]') bytes each"
+check_gt "UDP: datagrams arrived" \
+	"$(jget udp 'j["end"]["sum_received"]["packets"] - j["end"]["sum_received"]["lost_packets"]')" 0
+check "UDP: at most 1% lost (got $lost%)" \
+	awk -v x="$lost" 'BEGIN { exit !(x ~ /^[0-9.e-]+$/ && x + 0 <= 1) }'
+
+kill -TERM "$relay"
+check "udprelay.py stops at SIGTERM, cleanly" wait_exit "$relay" 5
+check "udprelay.py carried the server's answer back (down >= 1)" \
+	grep -qx 'down [1-9][0-9]*' "$E2E_DIR/udprelay.out"
+echo "# udprelay.py: $(grep -v ready "$E2E_DIR/udprelay.out" | paste -sd' ');" \
+	"udp/stats: $(paste -sd' ' "$MNT/udp/stats")"

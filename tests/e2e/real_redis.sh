@@ -1,0 +1,38 @@
+#!/bin/bash
+# redis-benchmark through the stack: redis-server on the kernel's side,
+# redis-benchmark on the kernel's side calling the stack, each of its 20
+# connections relayed back by examples/forward.sh, new ones for each
+# test. 10 tests of 10000 requests: every one completes, and none runs
+# slower than 80% of the first one's rate, so the rate does not fall test
+# after test. Every test's rate is printed as a "# ..." line, and for
+# comparison SET and GET straight to redis-server.
+# e2e-timeout: 90
+. "$(dirname "$0")/lib.sh"
+
+check "the daemon mounts $MNT" start_daemon
+spawn redis redis-server --bind 10.77.0.1 --port 6379 --save '' --appendonly no \
+	--daemonize no --protected-mode no --dir "$E2E_DIR"
+check "redis-server listens on 10.77.0.1:6379" wait_listen 6379
+forwarder 6379 '10.77.0.1!6379'
+
+tests=set,get,incr,lpush,rpush,lpop,rpop,sadd,hset,spop
+timeout 60 redis-benchmark -h 10.77.0.2 -p 6379 -n 10000 -c 20 -t "$tests" --csv \
+	>"$E2E_DIR/bench.csv" 2>"$E2E_DIR/bench.err"
+check_eq "redis-benchmark: exit status" 0 "$?"
+
+# The rates, one "TEST RPS" a line, in the order run (CSV: "test","rps",...).
+tr -d '"' <"$E2E_DIR/bench.csv" | awk -F, 'NR > 1 && $2 + 0 > 0 { print $1, int($2) }' \
+	>"$E2E_DIR/rates"
+check_eq "every test reported a rate" 10 "$(wc -l <"$E2E_DIR/rates")"
+while read -r name rps; do
+	echo "# $name: $rps requests/s"
+done <"$E2E_DIR/rates"
+read -r first rate0 <"$E2E_DIR/rates"
+while read -r name rps; do
+	check "$name: $rps requests/s, at least 80% of $first's $rate0" \
+		test "$((rps * 100))" -ge "$((rate0 * 80))"
+done < <(tail -n +2 "$E2E_DIR/rates")
+[ -s "$E2E_DIR/bench.err" ] && echo "# redis-benchmark said: $(head -c 300 "$E2E_DIR/bench.err")"
+echo "# tcp/stats: $(grep -E 'ActiveOpens|PassiveOpens|CurrEstab|EstabResets' "$MNT/tcp/stats" | paste -sd' ')"
+timeout 15 redis-benchmark -h 10.77.0.1 -p 6379 -n 10000 -c 20 -t set,get --csv 2>/dev/null |
+	tr -d '"' | awk -F, 'NR > 1 { printf "# straight to redis-server, %s: %d requests/s\n", $1, $2 }'
