@@ -2,10 +2,13 @@
 # redis-benchmark through the stack: redis-server on the kernel's side,
 # redis-benchmark on the kernel's side calling the stack, each of its 20
 # connections relayed back by examples/forward.sh, new ones for each
-# test. 10 tests of 10000 requests: every one completes, and none runs
-# slower than 80% of the first one's rate, so the rate does not fall test
-# after test. Every test's rate is printed as a "# ..." line, and for
-# comparison SET and GET straight to redis-server.
+# test. 10 tests of 10000 requests: every one completes; the rate does
+# not fall test after test: the last three tests' mean is at least 80% of
+# the first three's, and no test runs below 60% of the first's (a 1 s
+# stall on a connect would). Single tests vary by about 20% on a busy
+# 2-core machine, so one test against another is not the measure. Every
+# test's rate is printed as a "# ..." line, and for comparison SET and
+# GET straight to redis-server.
 # e2e-timeout: 90
 . "$(dirname "$0")/lib.sh"
 
@@ -29,9 +32,13 @@ while read -r name rps; do
 done <"$E2E_DIR/rates"
 read -r first rate0 <"$E2E_DIR/rates"
 while read -r name rps; do
-	check "$name: $rps requests/s, at least 80% of $first's $rate0" \
-		test "$((rps * 100))" -ge "$((rate0 * 80))"
+	check "$name: $rps requests/s, at least 60% of $first's $rate0" \
+		test "$((rps * 100))" -ge "$((rate0 * 60))"
 done < <(tail -n +2 "$E2E_DIR/rates")
+head3=$(head -n 3 "$E2E_DIR/rates" | awk '{ s += $2 } END { print int(s / 3) }')
+tail3=$(tail -n 3 "$E2E_DIR/rates" | awk '{ s += $2 } END { print int(s / 3) }')
+check "the last three tests' mean $tail3 is at least 80% of the first three's $head3" \
+	test "$((tail3 * 100))" -ge "$((head3 * 80))"
 [ -s "$E2E_DIR/bench.err" ] && echo "# redis-benchmark said: $(head -c 300 "$E2E_DIR/bench.err")"
 echo "# tcp/stats: $(grep -E 'ActiveOpens|PassiveOpens|CurrEstab|EstabResets' "$MNT/tcp/stats" | paste -sd' ')"
 timeout 15 redis-benchmark -h 10.77.0.1 -p 6379 -n 10000 -c 20 -t set,get --csv 2>/dev/null |
