@@ -22,7 +22,6 @@ struct sock;
 
 enum {
 	TCP_DEFMSS = 536,	/* when the peer sends no MSS option */
-	TCP_WSCALE = 7,		/* our window shift: fits SOCK_MAX_BUF */
 	TCP_MAX_WND = 65535,
 	TCP_IW = 10,		/* initial window, segments (RFC 6928) */
 	TCP_OOO_MAX = 4,	/* out-of-order ranges kept */
@@ -199,6 +198,7 @@ uint32_t tcp_seg_room(const struct tcb *t);
 uint32_t tcp_data_end(const struct tcb *t);
 uint32_t tcp_flight(const struct tcb *t);
 uint32_t tcp_rcv_window(const struct tcb *tcb);
+uint8_t tcp_our_wscale(void);
 uint32_t tcp_ts_now(const struct stack *st, const struct tcb *tcb);
 
 /* tcp_timer.c */

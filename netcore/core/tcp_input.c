@@ -49,7 +49,7 @@ static void apply_peer_syn_options(struct stack *st, struct tcb *t, const struct
 		t->mss = 64;
 	t->ws_ok = s->wscale >= 0;
 	t->snd_wscale = t->ws_ok ? (uint8_t)s->wscale : 0;
-	t->rcv_wscale = t->ws_ok ? TCP_WSCALE : 0;
+	t->rcv_wscale = t->ws_ok ? tcp_our_wscale() : 0;
 	t->sack_ok = s->sack_perm;
 	t->ts_ok = s->has_ts;
 	if (t->ts_ok)

@@ -93,6 +93,20 @@ static uint16_t our_mss(const struct stack *st, const struct tcb *t)
 	return (uint16_t)m;
 }
 
+/* The window shift we offer, chosen as Linux does (peers and test suites
+ * expect its value): the largest receive buffer's log2 less the 15 bits
+ * of the unscaled window, within 0..14. It depends on the maximum, not
+ * on the socket's current buffer, so that a buffer SO_RCVBUF raises
+ * later can still be advertised whole. */
+uint8_t tcp_our_wscale(void)
+{
+	int shift = -15;
+
+	for (uint32_t space = SOCK_MAX_BUF; space > 1; space >>= 1)
+		shift++;
+	return (uint8_t)(shift < 0 ? 0 : shift > TCP_WSCALE_MAX ? TCP_WSCALE_MAX : shift);
+}
+
 /* The options of a segment with flags: in a SYN all we offer, in a
  * SYN-ACK the peer's choice; afterwards timestamps and SACK blocks. */
 static void our_options(const struct stack *st, const struct tcb *t, struct seg *s)
@@ -109,7 +123,7 @@ static void our_options(const struct stack *st, const struct tcb *t, struct seg 
 		s->tsecr = !syn || (s->flags & SEG_ACK) ? t->ts_recent : 0;
 	}
 	if (syn && (offer || t->ws_ok))
-		s->wscale = TCP_WSCALE;
+		s->wscale = (int8_t)tcp_our_wscale();
 	if (syn && (offer || t->sack_ok))
 		s->sack_perm = 1;
 	if (!syn && nb > 0) {

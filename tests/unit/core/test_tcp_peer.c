@@ -29,7 +29,7 @@ static int passive_open(void)
 
 	peer_init(&p, l, LINK_B, TAP_ADDR, 4000, A_ADDR, 80);
 	peer_send(&p, 0, "S 0:0(0) win 65535 " SYN_OPTS);
-	peer_expect(&p, 1, "S. 0:0(0) ack 1 <mss 1460,TS val * ecr 100,wscale 7,sackOK>");
+	peer_expect(&p, 1, "S. 0:0(0) ack 1 <mss 1460,TS val * ecr 100,wscale 8,sackOK>");
 	cr_assert_eq(sock_accept(a, lfd, NULL, NULL), -EAGAIN);
 	peer_send(&p, 2, ". 1:1(0) ack 1 win 512 <nop,nop,TS val 101 ecr *>");
 	peer_run(&p, 3);
@@ -46,7 +46,7 @@ static int active_open(void)
 
 	peer_init(&p, l, LINK_B, TAP_ADDR, 80, A_ADDR, 0);
 	cr_assert_eq(connect_to(a, c, TAP_ADDR, 80), -EINPROGRESS);
-	peer_expect(&p, 1, "S 0:0(0) <mss 1460,sackOK,TS val * ecr 0,wscale 7>");
+	peer_expect(&p, 1, "S 0:0(0) <mss 1460,sackOK,TS val * ecr 0,wscale 8>");
 	cr_assert_eq(state_of(a, c), NC_TCP_SYN_SENT);
 	peer_send(&p, 2, "S. 0:0(0) ack 1 win 65535 <mss 1000,sackOK,TS val 200 ecr 0,nop,wscale 2>");
 	peer_expect(&p, 3, ". 1:1(0) ack 1 <nop,nop,TS val * ecr 200>");
@@ -471,7 +471,7 @@ Test(tcp_peer, time_wait_takes_a_syn_with_a_newer_timestamp)
 	int s = time_wait_after_passive_open();
 
 	peer_send(&p, 100, "S 0:0(0) win 65535 <mss 1460,sackOK,TS val 500 ecr 0,nop,wscale 7>");
-	peer_expect(&p, 101, "S. ack 1 <mss 1460,TS val * ecr 500,wscale 7,sackOK>");
+	peer_expect(&p, 101, "S. ack 1 <mss 1460,TS val * ecr 500,wscale 8,sackOK>");
 	cr_assert_eq(state_of(a, s), NC_TCP_CLOSED);
 }
 
