@@ -258,6 +258,22 @@ static uint32_t seg_max(const struct stack *st, const struct tcb *t, uint32_t ro
 	return st->tso && n > 1 && !seq_lt(t->snd_nxt, t->snd_max) ? n * room : room;
 }
 
+/* PSH where Linux puts it: on the segment that empties the queue, and on
+ * new data that ends a burst because the window has no room for another
+ * full segment (the receiver gets nothing more for a round trip, so it
+ * should deliver what it has); not on resends, nor on the single
+ * segments that limited transmit and recovery let out. */
+static int push_due(const struct tcb *t, uint32_t len, uint32_t end, uint32_t usable,
+		    uint32_t room)
+{
+	if (len == 0)
+		return 0;
+	if (t->snd_nxt + len == end)
+		return 1;
+	return !seq_lt(t->snd_nxt, t->snd_max) && !t->in_recovery && t->dupacks == 0 &&
+	       usable - len < room;
+}
+
 /* Send the next segment the windows allow; 0 when there is none. */
 int tcp_send_one(struct stack *st, struct tcb *t)
 {
@@ -280,7 +296,7 @@ int tcp_send_one(struct stack *st, struct tcb *t)
 		return 0;
 	if (fin)
 		flags |= SEG_FIN;
-	if (len > 0 && t->snd_nxt + len == end)
+	if (push_due(t, len, end, usable, room))
 		flags |= SEG_PSH;
 	if (!t->timing && !seq_lt(t->snd_nxt, t->snd_max) && len > 0) {
 		t->timing = 1;

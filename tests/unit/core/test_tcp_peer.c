@@ -84,6 +84,20 @@ Test(tcp_peer, active_open_honours_the_peer_mss)
 	peer_expect(&p, 9, "P. 1977:2501(524) ack 1");
 }
 
+/* The congestion window (10 segments) ends the burst before the data
+ * does: its last segment carries PSH, as Linux's does. */
+Test(tcp_peer, psh_ends_a_burst_the_window_limits)
+{
+	int c = active_open();
+	static char buf[20000];
+
+	cr_assert_eq(sock_sendto(a, c, buf, sizeof buf, 0, NULL, 0), (ssize_t)sizeof buf);
+	for (int i = 0; i < 9; i++)
+		peer_expect(&p, 3, ". ack 1");
+	peer_expect(&p, 3, "P. 8893:9881(988) ack 1");
+	peer_expect_none(&p, 5);
+}
+
 Test(tcp_peer, syn_is_retransmitted_with_backoff)
 {
 	int c = tcp_sock(a);
