@@ -296,6 +296,19 @@ static void fin_arrived(struct stack *st, struct tcb *t)
 	tcp_wake(st, t);
 }
 
+/* Quick-ACK as Linux: the first data of a connection, and data after an
+ * idle period longer than the RTO, are ACKed at once for a few segments
+ * (up to half the window's worth, at most TCP_QUICKACKS), so that a
+ * sender in slow start is not held back by delayed ACKs. */
+static void quickack_arm(struct stack *st, struct tcb *t)
+{
+	uint32_t n = tcp_rcv_window(t) / (2u * t->rcv_mss);
+
+	if (t->data_seen && st->now - t->last_data <= t->rto)
+		return;
+	t->quickacks = (uint8_t)(n < 2 ? 2 : n > TCP_QUICKACKS ? TCP_QUICKACKS : n);
+}
+
 /* In-order bytes: queue them (or skip them after SHUT_RD). */
 static void in_order(struct stack *st, struct tcb *t, const uint8_t *d, uint32_t len)
 {
@@ -309,9 +322,12 @@ static void in_order(struct stack *st, struct tcb *t, const uint8_t *d, uint32_t
 	}
 	if (len > t->rcv_mss)
 		t->rcv_mss = len < full ? len : full;
+	quickack_arm(st, t);
+	t->data_seen = 1;
+	t->last_data = st->now;
 	t->unacked += n;
-	if (t->unacked >= 2u * t->rcv_mss)
-		t->ack_now = 1;		/* every second full segment */
+	if (t->unacked >= 2u * t->rcv_mss || t->quickacks > 0)
+		t->ack_now = 1;		/* every second full segment, or quick */
 	else
 		tcp_delack(st, t);
 	if (!t->shut_rd)

@@ -156,6 +156,8 @@ void tcp_send_seg(struct stack *st, struct tcb *t, uint32_t seq, uint32_t len, u
 	if (len > 0)
 		bufq_copyout(&t->sndq, seq - t->snd_una, h + hlen, len);
 	if (flags & SEG_ACK) {
+		if (t->unacked > 0 && t->quickacks > 0)
+			t->quickacks--;
 		t->ack_now = 0;
 		t->unacked = 0;
 		timer_stop(st, &t->dack);

@@ -5,6 +5,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -60,9 +61,40 @@ Test(tcp_peer, passive_open_and_data)
 	char buf[256];
 
 	peer_send(&p, 10, "P. 1:101(100) ack 1 <nop,nop,TS val 102 ecr *>");
-	peer_expect(&p, 50, ". 1:1(0) ack 101");	/* delayed ACK, 40 ms */
+	peer_expect(&p, 10, ". 1:1(0) ack 101");	/* the first data: quick-ACK */
 	cr_assert_eq(sock_recvfrom(a, s, buf, sizeof buf, 0, NULL, NULL), 100);
 	cr_assert_eq(buf[0], 'b');	/* the peer's bytes: 'a' + seq % 26 */
+}
+
+/* The first 16 segments of 100 bytes from 1, one a round trip (2 ms)
+ * from time ms, each ACKed at once (quick-ACK, as Linux); the next
+ * sequence number. */
+static uint32_t past_quickacks(uint64_t ms)
+{
+	char spec[80];
+	uint32_t seq = 1;
+
+	for (int i = 0; i < 16; i++, seq += 100) {
+		snprintf(spec, sizeof spec, "P. %u:%u(100) ack 1 <nop,nop,TS val 102 ecr *>", seq,
+			 seq + 100);
+		peer_send(&p, ms + 2u * (uint64_t)i, spec);
+		snprintf(spec, sizeof spec, ". 1:1(0) ack %u", seq + 100);
+		peer_expect(&p, ms + 2u * (uint64_t)i, spec);
+	}
+	return seq;
+}
+
+/* Past the first 16 segments a lone segment's ACK is delayed; after an
+ * idle period longer than the RTO, data is ACKed at once again. */
+Test(tcp_peer, quick_ack_at_start_and_after_idle)
+{
+	passive_open();
+	cr_assert_eq(past_quickacks(10), 1601);
+	peer_send(&p, 50, "P. 1601:1701(100) ack 1 <nop,nop,TS val 103 ecr *>");
+	peer_expect_none(&p, 85);
+	peer_expect(&p, 90, ". 1:1(0) ack 1701");	/* delayed ACK, 40 ms */
+	peer_send(&p, 3000, "P. 1701:1801(100) ack 1 <nop,nop,TS val 104 ecr *>");
+	peer_expect(&p, 3000, ". 1:1(0) ack 1801");
 }
 
 Test(tcp_peer, active_open_honours_the_peer_mss)
@@ -325,11 +357,12 @@ Test(tcp_peer, out_of_order_data_is_sacked_at_once)
 Test(tcp_peer, every_second_full_segment_is_acked_at_once)
 {
 	passive_open();
-	peer_send(&p, 10, "P. 1:1449(1448) ack 1 <nop,nop,TS val 102 ecr *>");
-	peer_send(&p, 10, "P. 1449:2897(1448) ack 1 <nop,nop,TS val 102 ecr *>");
-	peer_expect(&p, 11, ". 1:1(0) ack 2897");
-	peer_send(&p, 20, "P. 2897:4345(1448) ack 1 <nop,nop,TS val 103 ecr *>");
-	peer_expect(&p, 60, ". 1:1(0) ack 4345");	/* alone: delayed */
+	past_quickacks(5);
+	peer_send(&p, 50, "P. 1601:3049(1448) ack 1 <nop,nop,TS val 102 ecr *>");
+	peer_send(&p, 50, "P. 3049:4497(1448) ack 1 <nop,nop,TS val 102 ecr *>");
+	peer_expect(&p, 51, ". 1:1(0) ack 4497");
+	peer_send(&p, 60, "P. 4497:5945(1448) ack 1 <nop,nop,TS val 103 ecr *>");
+	peer_expect(&p, 100, ". 1:1(0) ack 5945");	/* alone: delayed */
 }
 
 Test(tcp_peer, segments_bigger_than_the_mss_are_taken)
