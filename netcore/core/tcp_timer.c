@@ -82,7 +82,9 @@ void tcp_timer_update(struct stack *st, struct tcb *t)
 	}
 	if (t->state == NC_TCP_SYN_SENT || t->state == NC_TCP_SYN_RECEIVED ||
 	    t->snd_max != t->snd_una) {
-		if (mode != TM_RTX && mode != TM_TLP)
+		/* a probe armed before recovery began may not fire in it
+		 * (RFC 8985 7.2): the retransmission timeout replaces it */
+		if ((mode != TM_RTX && mode != TM_TLP) || (mode == TM_TLP && t->in_recovery))
 			tcp_timer_restart_rtx(st, t);
 	} else if (seq_lt(t->snd_nxt, tcp_data_end(t))) {	/* the window holds us */
 		if (mode != TM_PERSIST)

@@ -437,6 +437,25 @@ Test(tcp_peer, fast_retransmit_on_three_duplicate_acks)
 	peer_expect(&p, 9, ". 989:1977(988) ack 1");
 }
 
+/* In fast recovery the retransmission timer runs, not a tail loss probe
+ * armed before it (RFC 8985 7.2: no probe during recovery). */
+Test(tcp_peer, no_tail_loss_probe_in_fast_recovery)
+{
+	int c = active_open();
+	static char buf[4 * 988];
+
+	cr_assert_eq(sock_sendto(a, c, buf, sizeof buf, 0, NULL, 0), sizeof buf);
+	for (int i = 0; i < 4; i++)
+		peer_expect(&p, 5, ".");
+	peer_send(&p, 6, ". 1:1(0) ack 1 <nop,nop,TS val 201 ecr *,nop,nop,sack 989:1977>");
+	peer_send(&p, 6, ". 1:1(0) ack 1 <nop,nop,TS val 201 ecr *,nop,nop,sack 989:2965>");
+	peer_send(&p, 6, ". 1:1(0) ack 1 <nop,nop,TS val 201 ecr *,nop,nop,sack 989:3953>");
+	peer_expect(&p, 6, ". 1:989(988) ack 1");
+	peer_expect_none(&p, 150);
+	peer_send(&p, 150, ". 1:1(0) ack 3953 <nop,nop,TS val 202 ecr *>");
+	peer_expect_none(&p, 2000);
+}
+
 Test(tcp_peer, tail_loss_probe_resends_the_last_segment)
 {
 	int c = active_open();
