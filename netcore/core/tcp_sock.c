@@ -510,10 +510,13 @@ static int get_keepintvl(const struct tcb *t) { return (int)t->keepintvl; }
 static int get_keepcnt(const struct tcb *t) { return t->keepcnt; }
 static int get_connect_timeout(const struct tcb *t) { return (int)t->conn_timeout_ms; }
 
-/* Before a connection the MSS asked for, after it the one agreed. */
+/* Before a connection, and on a listener, the MSS asked for (as Linux);
+ * after it the one agreed. */
 static int get_maxseg(const struct tcb *t)
 {
-	return t->state == NC_TCP_CLOSED && t->user_mss ? t->user_mss : t->mss;
+	int unconnected = t->state == NC_TCP_CLOSED || t->state == NC_TCP_LISTEN;
+
+	return unconnected && t->user_mss ? t->user_mss : t->mss;
 }
 
 /* The integer options TCP acts on, as ctl.c's verbs[]. SO_RCVBUF and

@@ -349,6 +349,28 @@ Test(tcp, retransmission_gives_up_with_etimedout)
 	cr_assert_geq(tcp_stat(a, "RetransSegs"), 12);
 }
 
+static int get_int(struct stack *st, int fd, int level, int name)
+{
+	int v = -1;
+	socklen_t len = sizeof v;
+
+	cr_assert_eq(sock_getopt(st, fd, level, name, &v, &len), 0);
+	return v;
+}
+
+/* TCP_MAXSEG reads back the value set, on a listener too (as Linux). */
+Test(tcp, maxseg_set_on_a_listener_reads_back)
+{
+	int c = tcp_sock(a), lfd = tcp_sock(b);
+
+	cr_assert_eq(set_int(a, c, IPPROTO_TCP, TCP_MAXSEG, 1100), 0);
+	cr_assert_eq(get_int(a, c, IPPROTO_TCP, TCP_MAXSEG), 1100);
+	cr_assert_eq(set_int(b, lfd, IPPROTO_TCP, TCP_MAXSEG, 1100), 0);
+	cr_assert_eq(bind_to(b, lfd, 0, 80), 0);
+	cr_assert_eq(sock_listen(b, lfd, 4), 0);
+	cr_assert_eq(get_int(b, lfd, IPPROTO_TCP, TCP_MAXSEG), 1100);
+}
+
 Test(tcp, keepalive_probes_then_gives_up)
 {
 	int c, s;
