@@ -131,6 +131,7 @@ static struct sock *sock_alloc(const struct sockops *ops)
 	so->fd = -1;
 	so->ops = ops;
 	so->linger = -1;
+	so->pmtudisc = IP_PMTUDISC_WANT;	/* Linux's default */
 	so->rcvbuf = SOCK_DEF_BUF;
 	so->sndbuf = SOCK_DEF_BUF;
 	return so;
@@ -180,6 +181,7 @@ struct sock *sock_new_child(struct stack *st, const struct sock *l)
 	so->linger = l->linger;
 	so->ttl = l->ttl;
 	so->tos = l->tos;
+	so->pmtudisc = l->pmtudisc;
 	so->rcvbuf = l->rcvbuf;
 	so->sndbuf = l->sndbuf;
 	return so;
@@ -461,7 +463,7 @@ int sock_setopt(struct stack *st, int fd, int level, int name, const void *val, 
 	}
 	if ((level == SOL_SOCKET && (name == SO_RCVBUF || name == SO_SNDBUF ||
 				     name == SO_REUSEADDR)) ||
-	    (level == IPPROTO_IP && (name == IP_TTL || name == IP_TOS))) {
+	    (level == IPPROTO_IP && (name == IP_TTL || name == IP_TOS || name == IP_MTU_DISCOVER))) {
 		err = get_int(val, len, &v);
 		if (err < 0)
 			return err;
@@ -481,6 +483,14 @@ int sock_setopt(struct stack *st, int fd, int level, int name, const void *val, 
 			return 0;
 		case IP_TOS:
 			so->tos = (uint8_t)v;
+			return 0;
+		case IP_MTU_DISCOVER:
+			/* accepted and reported for programs that set it; there
+			 * is no path MTU discovery yet whatever the mode (TCP
+			 * always sends with DF, UDP without) */
+			if (v < IP_PMTUDISC_DONT || v > IP_PMTUDISC_OMIT)
+				return -EINVAL;
+			so->pmtudisc = (uint8_t)v;
 			return 0;
 		}
 	}
@@ -524,6 +534,7 @@ int sock_getopt(struct stack *st, int fd, int level, int name, void *val, sockle
 		switch (name) {
 		case IP_TTL: return put_int(val, len, so->ttl ? so->ttl : IP_DEFTTL);
 		case IP_TOS: return put_int(val, len, so->tos);
+		case IP_MTU_DISCOVER: return put_int(val, len, so->pmtudisc);
 		}
 	}
 	if (so->ops->getopt == NULL)

@@ -68,6 +68,7 @@ struct sock {
 	int reuseaddr;		/* SO_REUSEADDR */
 	int error;		/* pending SO_ERROR (positive errno), 0 none */
 	uint8_t ttl, tos;	/* 0: defaults */
+	uint8_t pmtudisc;	/* IP_MTU_DISCOVER, kept and reported only */
 	uint32_t rcvbuf, sndbuf;	/* limits, bytes */
 	uint32_t laddr, faddr;	/* host order; filled by the protocol */
 	uint16_t lport, fport;

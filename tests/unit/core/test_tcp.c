@@ -371,6 +371,17 @@ Test(tcp, maxseg_set_on_a_listener_reads_back)
 	cr_assert_eq(get_int(b, lfd, IPPROTO_TCP, TCP_MAXSEG), 1100);
 }
 
+/* IP_MTU_DISCOVER is accepted (Linux's modes 0..5) and read back. */
+Test(tcp, ip_mtu_discover_is_accepted)
+{
+	int c = tcp_sock(a);
+
+	cr_assert_eq(get_int(a, c, IPPROTO_IP, IP_MTU_DISCOVER), IP_PMTUDISC_WANT);
+	cr_assert_eq(set_int(a, c, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DO), 0);
+	cr_assert_eq(get_int(a, c, IPPROTO_IP, IP_MTU_DISCOVER), IP_PMTUDISC_DO);
+	cr_assert_eq(set_int(a, c, IPPROTO_IP, IP_MTU_DISCOVER, 6), -EINVAL);
+}
+
 Test(tcp, keepalive_probes_then_gives_up)
 {
 	int c, s;
