@@ -130,6 +130,8 @@ struct tcb {
 	uint64_t conn_deadline;	/* µs, for SYN retransmission */
 	uint64_t last_rcv;	/* µs, for keepalive */
 	uint32_t conn_timeout_ms;
+	uint32_t user_timeout_ms;	/* TCP_USER_TIMEOUT, 0: none (RFC 5482) */
+	uint64_t una_since;	/* µs, since when snd_una has not moved */
 	uint32_t keepidle, keepintvl;	/* seconds */
 	uint8_t keepcnt;
 

@@ -168,6 +168,7 @@ static int new_ack(struct stack *st, struct tcb *t, const struct seg *s)
 	if (t->sndq.len == 0)
 		bufq_clear(st, &t->sndq);
 	t->snd_una = s->ack;
+	t->una_since = st->now;
 	if (seq_lt(t->snd_nxt, t->snd_una))
 		t->snd_nxt = t->snd_una;
 	tcp_sack_prune(t);

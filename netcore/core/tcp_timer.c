@@ -45,8 +45,15 @@ static uint64_t pto(const struct tcb *t)
 	return p > TCP_PTO_MIN ? p : TCP_PTO_MIN;
 }
 
+/* When TCP_USER_TIMEOUT gives up on data unacknowledged that long, or
+ * UINT64_MAX. */
+static uint64_t user_deadline(const struct tcb *t)
+{
+	return t->user_timeout_ms ? t->una_since + (uint64_t)t->user_timeout_ms * 1000 : UINT64_MAX;
+}
+
 /* Data is in flight: a tail loss probe first if one may go, else the
- * retransmission timeout. */
+ * retransmission timeout, no later than the user timeout. */
 void tcp_timer_restart_rtx(struct stack *st, struct tcb *t)
 {
 	uint64_t when = st->now + t->rto;
@@ -54,6 +61,8 @@ void tcp_timer_restart_rtx(struct stack *st, struct tcb *t)
 
 	if (handshake && !t->passive)
 		when = when < t->conn_deadline ? when : t->conn_deadline;
+	if (!handshake && user_deadline(t) < when)
+		when = user_deadline(t) > st->now ? user_deadline(t) : st->now;
 	if (!handshake && !t->in_recovery && !t->tlp_done && t->nrtx == 0 && pto(t) < t->rto) {
 		arm(st, t, TM_TLP, st->now + pto(t));
 		return;
@@ -124,7 +133,7 @@ static void rtx_timeout(struct stack *st, struct tcb *t)
 		tcp_close(st, t, 0);
 		return;
 	}
-	if (!handshake && t->nrtx >= TCP_MAXRTX) {
+	if (!handshake && (t->nrtx >= TCP_MAXRTX || st->now >= user_deadline(t))) {
 		tcp_close(st, t, err);
 		return;
 	}

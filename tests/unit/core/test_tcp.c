@@ -382,6 +382,26 @@ Test(tcp, ip_mtu_discover_is_accepted)
 	cr_assert_eq(set_int(a, c, IPPROTO_IP, IP_MTU_DISCOVER, 6), -EINVAL);
 }
 
+/* TCP_USER_TIMEOUT (RFC 5482): data unacknowledged for that long ends
+ * the connection with ETIMEDOUT, long before 12 retransmissions would. */
+Test(tcp, user_timeout_gives_up_with_etimedout)
+{
+	int c, s;
+	char buf[4];
+
+	make_pair(80, &c, &s);
+	cr_assert_eq(set_int(a, c, IPPROTO_TCP, TCP_USER_TIMEOUT, 3000), 0);
+	cr_assert_eq(get_int(a, c, IPPROTO_TCP, TCP_USER_TIMEOUT), 3000);
+	cr_assert_eq(set_int(a, c, IPPROTO_TCP, TCP_USER_TIMEOUT, -1), -EINVAL);
+	link_set_filter(l, drop_all, NULL);
+	cr_assert_eq(sock_sendto(a, c, "lost", 4, 0, NULL, 0), 4);
+	run_ms(2900);
+	cr_assert_eq(state_of(a, c), NC_TCP_ESTABLISHED);
+	run_ms(200);
+	cr_assert_eq(state_of(a, c), NC_TCP_CLOSED);
+	cr_assert_eq(sock_recvfrom(a, c, buf, sizeof buf, 0, NULL, NULL), -ETIMEDOUT);
+}
+
 Test(tcp, keepalive_probes_then_gives_up)
 {
 	int c, s;
