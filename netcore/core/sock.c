@@ -432,6 +432,19 @@ static int get_int(const void *val, socklen_t len, int *v)
 	return 0;
 }
 
+/* IPPROTO_IP integers may come as one byte, as Linux takes them. */
+static int get_ip_int(const void *val, socklen_t len, int *v)
+{
+	if (len < 1)
+		return -EINVAL;
+	if (val == NULL)
+		return -EFAULT;
+	if (len >= sizeof(int))
+		return get_int(val, len, v);
+	*v = *(const unsigned char *)val;
+	return 0;
+}
+
 static int put_int(void *val, socklen_t *len, int v)
 {
 	if (val == NULL || len == NULL || *len < sizeof(int))
@@ -461,13 +474,14 @@ int sock_setopt(struct stack *st, int fd, int level, int name, const void *val, 
 		so->linger = lg.l_onoff ? lg.l_linger : -1;
 		return 0;
 	}
-	if ((level == SOL_SOCKET && (name == SO_RCVBUF || name == SO_SNDBUF ||
-				     name == SO_REUSEADDR)) ||
-	    (level == IPPROTO_IP && (name == IP_TTL || name == IP_TOS || name == IP_MTU_DISCOVER))) {
+	if (level == SOL_SOCKET && (name == SO_RCVBUF || name == SO_SNDBUF || name == SO_REUSEADDR))
 		err = get_int(val, len, &v);
-		if (err < 0)
-			return err;
-	}
+	else if (level == IPPROTO_IP && (name == IP_TTL || name == IP_TOS || name == IP_MTU_DISCOVER))
+		err = get_ip_int(val, len, &v);
+	else
+		err = 0;
+	if (err < 0)
+		return err;
 	if (level == SOL_SOCKET) {
 		switch (name) {
 		case SO_RCVBUF: so->rcvbuf = clamp_buf(v); break;

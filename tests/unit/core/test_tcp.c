@@ -382,6 +382,19 @@ Test(tcp, ip_mtu_discover_is_accepted)
 	cr_assert_eq(set_int(a, c, IPPROTO_IP, IP_MTU_DISCOVER, 6), -EINVAL);
 }
 
+/* An IPPROTO_IP integer may be given in one byte, as Linux takes it. */
+Test(tcp, ip_options_take_one_byte)
+{
+	int c = tcp_sock(a);
+	unsigned char dont = IP_PMTUDISC_DONT, ttl = 9;
+
+	cr_assert_eq(sock_setopt(a, c, IPPROTO_IP, IP_MTU_DISCOVER, &dont, 1), 0);
+	cr_assert_eq(get_int(a, c, IPPROTO_IP, IP_MTU_DISCOVER), IP_PMTUDISC_DONT);
+	cr_assert_eq(sock_setopt(a, c, IPPROTO_IP, IP_TTL, &ttl, 1), 0);
+	cr_assert_eq(get_int(a, c, IPPROTO_IP, IP_TTL), 9);
+	cr_assert_eq(sock_setopt(a, c, IPPROTO_IP, IP_TTL, &ttl, 0), -EINVAL);
+}
+
 /* TCP_USER_TIMEOUT (RFC 5482): data unacknowledged for that long ends
  * the connection with ETIMEDOUT, long before 12 retransmissions would. */
 Test(tcp, user_timeout_gives_up_with_etimedout)
