@@ -187,7 +187,9 @@ static void tcp_send_ack(struct stack *st, struct tcb *t)
 	tcp_send_seg(st, t, t->snd_nxt, 0, SEG_ACK);
 }
 
-/* Reset the peer of a synchronized (or half-open passive) connection. */
+/* Reset the peer of a synchronized (or half-open passive) connection,
+ * with the connection's options: a timestamp when they are in use (RFC
+ * 7323 3.2), which a peer checking them (PAWS) needs to accept it. */
 void tcp_send_rst(struct stack *st, struct tcb *t)
 {
 	switch (t->state) {
@@ -197,8 +199,8 @@ void tcp_send_rst(struct stack *st, struct tcb *t)
 	case NC_TCP_TIME_WAIT:
 		return;
 	}
-	tcp_respond(st, t->laddr, t->faddr, t->lport, t->fport, t->snd_max, t->rcv_nxt,
-		    SEG_RST | SEG_ACK);
+	st->tcp->stats[TCPS_OUT_RSTS]++;
+	tcp_send_seg(st, t, t->snd_max, 0, SEG_RST | SEG_ACK);
 }
 
 /* A segment the peer must answer: one below snd_una, no data (for

@@ -147,6 +147,17 @@ Test(tcp_peer, syn_is_retransmitted_with_backoff)
 
 /* ---- RFC 5961: blind resets and SYNs ---- */
 
+/* A reset on a connection with timestamps carries one (RFC 7323 3.2). */
+Test(tcp_peer, rst_carries_the_timestamp)
+{
+	int s = passive_open();
+
+	peer_send(&p, 10, "P. 1:101(100) ack 1 <nop,nop,TS val 102 ecr *>");
+	peer_expect(&p, 10, ". 1:1(0) ack 101");
+	cr_assert_eq(sock_close(a, s), 0);	/* unread data: a reset */
+	peer_expect(&p, 10, "R. 1:1(0) ack 101 <nop,nop,TS val * ecr 102>");
+}
+
 Test(tcp_peer, rst_in_window_but_not_exact_gets_a_challenge_ack)
 {
 	int s = passive_open();
