@@ -184,6 +184,8 @@ struct sock *sock_new_child(struct stack *st, const struct sock *l)
 	so->pmtudisc = l->pmtudisc;
 	so->rcvbuf = l->rcvbuf;
 	so->sndbuf = l->sndbuf;
+	so->rcvbuf_set = l->rcvbuf_set;
+	so->sndbuf_set = l->sndbuf_set;
 	return so;
 }
 
@@ -484,8 +486,8 @@ int sock_setopt(struct stack *st, int fd, int level, int name, const void *val, 
 		return err;
 	if (level == SOL_SOCKET) {
 		switch (name) {
-		case SO_RCVBUF: so->rcvbuf = clamp_buf(v); break;
-		case SO_SNDBUF: so->sndbuf = clamp_buf(v); break;
+		case SO_RCVBUF: so->rcvbuf = clamp_buf(v); so->rcvbuf_set = 1; break;
+		case SO_SNDBUF: so->sndbuf = clamp_buf(v); so->sndbuf_set = 1; break;
 		case SO_REUSEADDR: so->reuseaddr = v != 0; return 0;
 		}
 	} else if (level == IPPROTO_IP) {
@@ -515,6 +517,15 @@ int sock_setopt(struct stack *st, int fd, int level, int name, const void *val, 
 	return err;
 }
 
+/* A buffer size set by setsockopt reads back doubled, as on Linux, which
+ * doubles it to allow for its own bookkeeping and reports that; programs
+ * and test suites expect the doubled value. netcore's buffer holds the
+ * size set. */
+static int reported_buf(uint32_t size, int set)
+{
+	return set ? 2 * (int)size : (int)size;
+}
+
 int sock_getopt(struct stack *st, int fd, int level, int name, void *val, socklen_t *len)
 {
 	struct sock *so = sock_get(st, fd);
@@ -532,8 +543,8 @@ int sock_getopt(struct stack *st, int fd, int level, int name, void *val, sockle
 				sock_take_error(so);
 			return err;
 		case SO_TYPE: return put_int(val, len, so->ops->type);
-		case SO_RCVBUF: return put_int(val, len, (int)so->rcvbuf);
-		case SO_SNDBUF: return put_int(val, len, (int)so->sndbuf);
+		case SO_RCVBUF: return put_int(val, len, reported_buf(so->rcvbuf, so->rcvbuf_set));
+		case SO_SNDBUF: return put_int(val, len, reported_buf(so->sndbuf, so->sndbuf_set));
 		case SO_REUSEADDR: return put_int(val, len, so->reuseaddr);
 		case SO_LINGER:
 			if (val == NULL || len == NULL || *len < sizeof lg)

@@ -70,6 +70,7 @@ struct sock {
 	uint8_t ttl, tos;	/* 0: defaults */
 	uint8_t pmtudisc;	/* IP_MTU_DISCOVER, kept and reported only */
 	uint32_t rcvbuf, sndbuf;	/* limits, bytes */
+	uint8_t rcvbuf_set, sndbuf_set;	/* by setsockopt: reported doubled */
 	uint32_t laddr, faddr;	/* host order; filled by the protocol */
 	uint16_t lport, fport;
 

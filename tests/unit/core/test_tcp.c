@@ -371,6 +371,20 @@ Test(tcp, maxseg_set_on_a_listener_reads_back)
 	cr_assert_eq(get_int(b, lfd, IPPROTO_TCP, TCP_MAXSEG), 1100);
 }
 
+/* SO_SNDBUF and SO_RCVBUF set read back doubled, as on Linux; the
+ * defaults read back as they are. */
+Test(tcp, buffer_sizes_set_read_back_doubled)
+{
+	int c = tcp_sock(a);
+
+	cr_assert_eq(get_int(a, c, SOL_SOCKET, SO_SNDBUF), SOCK_DEF_BUF);
+	cr_assert_eq(get_int(a, c, SOL_SOCKET, SO_RCVBUF), SOCK_DEF_BUF);
+	cr_assert_eq(set_int(a, c, SOL_SOCKET, SO_SNDBUF, 21000), 0);
+	cr_assert_eq(set_int(a, c, SOL_SOCKET, SO_RCVBUF, 30000), 0);
+	cr_assert_eq(get_int(a, c, SOL_SOCKET, SO_SNDBUF), 42000);
+	cr_assert_eq(get_int(a, c, SOL_SOCKET, SO_RCVBUF), 60000);
+}
+
 /* IP_MTU_DISCOVER is accepted (Linux's modes 0..5) and read back. */
 Test(tcp, ip_mtu_discover_is_accepted)
 {
