@@ -63,8 +63,9 @@ void tcp_timer_restart_rtx(struct stack *st, struct tcb *t)
 		when = when < t->conn_deadline ? when : t->conn_deadline;
 	if (!handshake && user_deadline(t) < when)
 		when = user_deadline(t) > st->now ? user_deadline(t) : st->now;
-	if (!handshake && !t->in_recovery && !t->tlp_done && t->nrtx == 0 && pto(t) < t->rto) {
-		arm(st, t, TM_TLP, st->now + pto(t));
+	/* the probe goes no later than the timeout would (RFC 8985 7.2) */
+	if (!handshake && !t->in_recovery && !t->tlp_done && t->nrtx == 0) {
+		arm(st, t, TM_TLP, st->now + (pto(t) < t->rto ? pto(t) : t->rto));
 		return;
 	}
 	arm(st, t, TM_RTX, when);
@@ -164,7 +165,7 @@ static void tlp_timeout(struct stack *st, struct tcb *t)
 		tcp_send_seg(st, t, hi - len, len, SEG_ACK | fin | (len > 0 ? SEG_PSH : 0));
 	}
 	t->force = 0;
-	arm(st, t, TM_RTX, st->now + t->rto);
+	tcp_timer_restart_rtx(st, t);	/* the timeout, the probe done */
 }
 
 /* The peer's window stayed closed, or too small to send into without

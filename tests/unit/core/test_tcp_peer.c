@@ -481,6 +481,20 @@ Test(tcp_peer, tail_loss_probe_resends_the_last_segment)
 	peer_expect(&p, 16, ". 1:989(988) ack 1");	/* the hole, at once */
 }
 
+/* A lone segment's probe timeout (two round trips and the peer's
+ * delayed ACK) exceeds the RTO: the probe goes at the RTO instead, and
+ * the first timeout, not backed off, one RTO later (RFC 8985 7.2). */
+Test(tcp_peer, tail_loss_probe_goes_no_later_than_the_rto)
+{
+	int c = active_open();
+
+	cr_assert_eq(sock_sendto(a, c, "data", 4, 0, NULL, 0), 4);
+	peer_expect(&p, 3, "P. 1:5(4) ack 1");
+	peer_expect(&p, 203, "P. 1:5(4) ack 1");	/* the probe */
+	peer_expect(&p, 403, "P. 1:5(4) ack 1");	/* the timeout */
+	peer_expect(&p, 803, "P. 1:5(4) ack 1");	/* backed off */
+}
+
 Test(tcp_peer, soft_icmp_error_is_reported_when_retransmission_gives_up)
 {
 	int c = active_open();
