@@ -358,7 +358,7 @@ static int process_text(struct stack *st, struct tcb *t, struct seg *s)
 		seq = t->rcv_nxt;
 	}
 	if (len > 0 && t->so == NULL) {	/* nobody will read it (RFC 2525 2.17) */
-		tcp_send_rst(st, t);
+		no_conn(st, s);		/* the reset answers the segment, as Linux's */
 		tcp_close(st, t, 0);
 		return -1;
 	}

@@ -147,6 +147,18 @@ Test(tcp_peer, syn_is_retransmitted_with_backoff)
 
 /* ---- RFC 5961: blind resets and SYNs ---- */
 
+/* Data for a closed socket is answered with a reset of the segment's
+ * ACK number, as Linux does (RFC 2525 2.17). */
+Test(tcp_peer, data_after_close_is_answered_with_a_reset)
+{
+	int s = passive_open();
+
+	cr_assert_eq(sock_close(a, s), 0);
+	peer_expect(&p, 4, "F. 1:1(0) ack 1");
+	peer_send(&p, 20, "P. 1:2(1) ack 1 <nop,nop,TS val 102 ecr *>");
+	peer_expect(&p, 20, "R 1:1(0)");
+}
+
 /* A reset on a connection with timestamps carries one (RFC 7323 3.2). */
 Test(tcp_peer, rst_carries_the_timestamp)
 {
