@@ -97,9 +97,12 @@ struct nc_pollfd {
 };
 int nc_poll(struct nc_stack *st, struct nc_pollfd *fds, nfds_t nfds, int timeout_ms);
 
-/* Options of our own, beside the POSIX ones (SO_ERROR, SO_KEEPALIVE,
- * SO_RCVBUF, SO_SNDBUF, SO_LINGER, SO_REUSEADDR, TCP_NODELAY, TCP_MAXSEG,
- * TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, IP_TTL, IP_TOS). */
+/* Options of our own, beside the POSIX and Linux ones (SO_ERROR,
+ * SO_KEEPALIVE, SO_RCVBUF, SO_SNDBUF, SO_LINGER, SO_REUSEADDR, TCP_NODELAY,
+ * TCP_MAXSEG, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_USER_TIMEOUT,
+ * IP_TTL, IP_TOS, IP_MTU_DISCOVER). As on Linux, SO_RCVBUF and SO_SNDBUF
+ * read back twice the size set (the buffer holds the size set), and
+ * IP_MTU_DISCOVER is accepted but changes nothing yet. */
 enum {
 	NC_TCP_CONNECT_TIMEOUT = 0x4e01, /* IPPROTO_TCP, int ms; default 75000 */
 	NC_TCP_INFO = 0x4e02,		 /* IPPROTO_TCP, struct nc_tcp_info */

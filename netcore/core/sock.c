@@ -131,6 +131,7 @@ static struct sock *sock_alloc(const struct sockops *ops)
 	so->fd = -1;
 	so->ops = ops;
 	so->linger = -1;
+	so->pmtudisc = IP_PMTUDISC_WANT;	/* Linux's default */
 	so->rcvbuf = SOCK_DEF_BUF;
 	so->sndbuf = SOCK_DEF_BUF;
 	return so;
@@ -180,8 +181,11 @@ struct sock *sock_new_child(struct stack *st, const struct sock *l)
 	so->linger = l->linger;
 	so->ttl = l->ttl;
 	so->tos = l->tos;
+	so->pmtudisc = l->pmtudisc;
 	so->rcvbuf = l->rcvbuf;
 	so->sndbuf = l->sndbuf;
+	so->rcvbuf_set = l->rcvbuf_set;
+	so->sndbuf_set = l->sndbuf_set;
 	return so;
 }
 
@@ -430,6 +434,19 @@ static int get_int(const void *val, socklen_t len, int *v)
 	return 0;
 }
 
+/* IPPROTO_IP integers may come as one byte, as Linux takes them. */
+static int get_ip_int(const void *val, socklen_t len, int *v)
+{
+	if (len < 1)
+		return -EINVAL;
+	if (val == NULL)
+		return -EFAULT;
+	if (len >= sizeof(int))
+		return get_int(val, len, v);
+	*v = *(const unsigned char *)val;
+	return 0;
+}
+
 static int put_int(void *val, socklen_t *len, int v)
 {
 	if (val == NULL || len == NULL || *len < sizeof(int))
@@ -459,17 +476,18 @@ int sock_setopt(struct stack *st, int fd, int level, int name, const void *val, 
 		so->linger = lg.l_onoff ? lg.l_linger : -1;
 		return 0;
 	}
-	if ((level == SOL_SOCKET && (name == SO_RCVBUF || name == SO_SNDBUF ||
-				     name == SO_REUSEADDR)) ||
-	    (level == IPPROTO_IP && (name == IP_TTL || name == IP_TOS))) {
+	if (level == SOL_SOCKET && (name == SO_RCVBUF || name == SO_SNDBUF || name == SO_REUSEADDR))
 		err = get_int(val, len, &v);
-		if (err < 0)
-			return err;
-	}
+	else if (level == IPPROTO_IP && (name == IP_TTL || name == IP_TOS || name == IP_MTU_DISCOVER))
+		err = get_ip_int(val, len, &v);
+	else
+		err = 0;
+	if (err < 0)
+		return err;
 	if (level == SOL_SOCKET) {
 		switch (name) {
-		case SO_RCVBUF: so->rcvbuf = clamp_buf(v); break;
-		case SO_SNDBUF: so->sndbuf = clamp_buf(v); break;
+		case SO_RCVBUF: so->rcvbuf = clamp_buf(v); so->rcvbuf_set = 1; break;
+		case SO_SNDBUF: so->sndbuf = clamp_buf(v); so->sndbuf_set = 1; break;
 		case SO_REUSEADDR: so->reuseaddr = v != 0; return 0;
 		}
 	} else if (level == IPPROTO_IP) {
@@ -482,6 +500,14 @@ int sock_setopt(struct stack *st, int fd, int level, int name, const void *val, 
 		case IP_TOS:
 			so->tos = (uint8_t)v;
 			return 0;
+		case IP_MTU_DISCOVER:
+			/* accepted and reported for programs that set it; there
+			 * is no path MTU discovery yet whatever the mode (TCP
+			 * always sends with DF, UDP without) */
+			if (v < IP_PMTUDISC_DONT || v > IP_PMTUDISC_OMIT)
+				return -EINVAL;
+			so->pmtudisc = (uint8_t)v;
+			return 0;
 		}
 	}
 	/* the protocol may act on buffer sizes too; others are its own */
@@ -489,6 +515,15 @@ int sock_setopt(struct stack *st, int fd, int level, int name, const void *val, 
 	if (level == SOL_SOCKET && (name == SO_RCVBUF || name == SO_SNDBUF) && err == -ENOPROTOOPT)
 		return 0;
 	return err;
+}
+
+/* A buffer size set by setsockopt reads back doubled, as on Linux, which
+ * doubles it to allow for its own bookkeeping and reports that; programs
+ * and test suites expect the doubled value. netcore's buffer holds the
+ * size set. */
+static int reported_buf(uint32_t size, int set)
+{
+	return set ? 2 * (int)size : (int)size;
 }
 
 int sock_getopt(struct stack *st, int fd, int level, int name, void *val, socklen_t *len)
@@ -508,8 +543,8 @@ int sock_getopt(struct stack *st, int fd, int level, int name, void *val, sockle
 				sock_take_error(so);
 			return err;
 		case SO_TYPE: return put_int(val, len, so->ops->type);
-		case SO_RCVBUF: return put_int(val, len, (int)so->rcvbuf);
-		case SO_SNDBUF: return put_int(val, len, (int)so->sndbuf);
+		case SO_RCVBUF: return put_int(val, len, reported_buf(so->rcvbuf, so->rcvbuf_set));
+		case SO_SNDBUF: return put_int(val, len, reported_buf(so->sndbuf, so->sndbuf_set));
 		case SO_REUSEADDR: return put_int(val, len, so->reuseaddr);
 		case SO_LINGER:
 			if (val == NULL || len == NULL || *len < sizeof lg)
@@ -524,6 +559,7 @@ int sock_getopt(struct stack *st, int fd, int level, int name, void *val, sockle
 		switch (name) {
 		case IP_TTL: return put_int(val, len, so->ttl ? so->ttl : IP_DEFTTL);
 		case IP_TOS: return put_int(val, len, so->tos);
+		case IP_MTU_DISCOVER: return put_int(val, len, so->pmtudisc);
 		}
 	}
 	if (so->ops->getopt == NULL)

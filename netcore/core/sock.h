@@ -68,7 +68,9 @@ struct sock {
 	int reuseaddr;		/* SO_REUSEADDR */
 	int error;		/* pending SO_ERROR (positive errno), 0 none */
 	uint8_t ttl, tos;	/* 0: defaults */
+	uint8_t pmtudisc;	/* IP_MTU_DISCOVER, kept and reported only */
 	uint32_t rcvbuf, sndbuf;	/* limits, bytes */
+	uint8_t rcvbuf_set, sndbuf_set;	/* by setsockopt: reported doubled */
 	uint32_t laddr, faddr;	/* host order; filled by the protocol */
 	uint16_t lport, fport;
 
@@ -84,7 +86,7 @@ struct sock {
 /* Socket-layer constants. */
 enum {
 	SOCK_DEF_BUF = 1024 * 1024,	/* default SO_RCVBUF / SO_SNDBUF */
-	SOCK_MAX_BUF = 4 * 1024 * 1024,
+	SOCK_MAX_BUF = 8 * 1024 * 1024,	/* window scale 8, as Linux offers */
 	SOCK_MIN_BUF = 2048,
 	EPHEMERAL_LO = 32768,
 	EPHEMERAL_HI = 60999,

@@ -345,6 +345,7 @@ struct tcb *tcp_new_child(struct stack *st, struct tcb *l, const struct seg *s)
 	c->keepintvl = l->keepintvl;
 	c->keepcnt = l->keepcnt;
 	c->conn_timeout_ms = l->conn_timeout_ms;
+	c->user_timeout_ms = l->user_timeout_ms;
 	c->user_mss = l->user_mss;
 	c->sndbuf = l->sndbuf;
 	c->rcvbuf = l->rcvbuf;

@@ -22,7 +22,6 @@ struct sock;
 
 enum {
 	TCP_DEFMSS = 536,	/* when the peer sends no MSS option */
-	TCP_WSCALE = 7,		/* our window shift: fits SOCK_MAX_BUF */
 	TCP_MAX_WND = 65535,
 	TCP_IW = 10,		/* initial window, segments (RFC 6928) */
 	TCP_OOO_MAX = 4,	/* out-of-order ranges kept */
@@ -40,6 +39,7 @@ enum {
 	TCP_RTO_MAX = 60000000,
 	TCP_RTO_INIT = 1000000,	/* RFC 6298 */
 	TCP_DELACK = 40000,	/* delayed ACK, well under the 200 ms bound */
+	TCP_QUICKACKS = 16,	/* segments ACKed at once after start or idle */
 	TCP_PEER_DELACK = 200000,	/* the longest a peer may delay its ACK */
 	TCP_PTO_MIN = 10000,	/* tail loss probe (RFC 8985 7) */
 	TCP_PERSIST_MIN = 200000,
@@ -76,7 +76,7 @@ struct tcb {
 	uint16_t lport, fport;
 	uint8_t state;		/* enum nc_tcp_state */
 	uint8_t tmode;		/* enum tcp_tmode */
-	uint8_t hashed : 1, bound : 1, connected : 1, nodelay : 1, keepalive : 1;
+	uint8_t hashed : 1, bound : 1, connected : 1, nodelay : 1, keepalive : 1, data_seen : 1;
 	uint8_t shut_rd : 1, shut_wr : 1, fin_sent : 1, fin_rcvd : 1, fin_pending : 1;
 	uint8_t ts_ok : 1, sack_ok : 1, ws_ok : 1, ack_now : 1, in_recovery : 1;
 	uint8_t timing : 1, passive : 1, force : 1, tlp_done : 1, output_due : 1;
@@ -98,6 +98,8 @@ struct tcb {
 	uint32_t fin_seq;	/* an out-of-order FIN, when fin_pending */
 	uint32_t unacked;	/* bytes received since our last ACK */
 	uint32_t rcv_mss;	/* largest segment seen, for ACK every second */
+	uint64_t last_data;	/* µs, when in-order data last came */
+	uint8_t quickacks;	/* ACKs still to send at once, not delayed */
 
 	/* timestamps (RFC 7323) */
 	uint32_t ts_recent, ts_offset;
@@ -128,6 +130,8 @@ struct tcb {
 	uint64_t conn_deadline;	/* µs, for SYN retransmission */
 	uint64_t last_rcv;	/* µs, for keepalive */
 	uint32_t conn_timeout_ms;
+	uint32_t user_timeout_ms;	/* TCP_USER_TIMEOUT, 0: none (RFC 5482) */
+	uint64_t una_since;	/* µs, since when snd_una has not moved */
 	uint32_t keepidle, keepintvl;	/* seconds */
 	uint8_t keepcnt;
 
@@ -199,6 +203,7 @@ uint32_t tcp_seg_room(const struct tcb *t);
 uint32_t tcp_data_end(const struct tcb *t);
 uint32_t tcp_flight(const struct tcb *t);
 uint32_t tcp_rcv_window(const struct tcb *tcb);
+uint8_t tcp_our_wscale(void);
 uint32_t tcp_ts_now(const struct stack *st, const struct tcb *tcb);
 
 /* tcp_timer.c */

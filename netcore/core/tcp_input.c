@@ -49,7 +49,7 @@ static void apply_peer_syn_options(struct stack *st, struct tcb *t, const struct
 		t->mss = 64;
 	t->ws_ok = s->wscale >= 0;
 	t->snd_wscale = t->ws_ok ? (uint8_t)s->wscale : 0;
-	t->rcv_wscale = t->ws_ok ? TCP_WSCALE : 0;
+	t->rcv_wscale = t->ws_ok ? tcp_our_wscale() : 0;
 	t->sack_ok = s->sack_perm;
 	t->ts_ok = s->has_ts;
 	if (t->ts_ok)
@@ -168,6 +168,7 @@ static int new_ack(struct stack *st, struct tcb *t, const struct seg *s)
 	if (t->sndq.len == 0)
 		bufq_clear(st, &t->sndq);
 	t->snd_una = s->ack;
+	t->una_since = st->now;
 	if (seq_lt(t->snd_nxt, t->snd_una))
 		t->snd_nxt = t->snd_una;
 	tcp_sack_prune(t);
@@ -296,6 +297,19 @@ static void fin_arrived(struct stack *st, struct tcb *t)
 	tcp_wake(st, t);
 }
 
+/* Quick-ACK as Linux: the first data of a connection, and data after an
+ * idle period longer than the RTO, are ACKed at once for a few segments
+ * (up to half the window's worth, at most TCP_QUICKACKS), so that a
+ * sender in slow start is not held back by delayed ACKs. */
+static void quickack_arm(struct stack *st, struct tcb *t)
+{
+	uint32_t n = tcp_rcv_window(t) / (2u * t->rcv_mss);
+
+	if (t->data_seen && st->now - t->last_data <= t->rto)
+		return;
+	t->quickacks = (uint8_t)(n < 2 ? 2 : n > TCP_QUICKACKS ? TCP_QUICKACKS : n);
+}
+
 /* In-order bytes: queue them (or skip them after SHUT_RD). */
 static void in_order(struct stack *st, struct tcb *t, const uint8_t *d, uint32_t len)
 {
@@ -309,9 +323,12 @@ static void in_order(struct stack *st, struct tcb *t, const uint8_t *d, uint32_t
 	}
 	if (len > t->rcv_mss)
 		t->rcv_mss = len < full ? len : full;
+	quickack_arm(st, t);
+	t->data_seen = 1;
+	t->last_data = st->now;
 	t->unacked += n;
-	if (t->unacked >= 2u * t->rcv_mss)
-		t->ack_now = 1;		/* every second full segment */
+	if (t->unacked >= 2u * t->rcv_mss || t->quickacks > 0)
+		t->ack_now = 1;		/* every second full segment, or quick */
 	else
 		tcp_delack(st, t);
 	if (!t->shut_rd)
@@ -341,7 +358,7 @@ static int process_text(struct stack *st, struct tcb *t, struct seg *s)
 		seq = t->rcv_nxt;
 	}
 	if (len > 0 && t->so == NULL) {	/* nobody will read it (RFC 2525 2.17) */
-		tcp_send_rst(st, t);
+		no_conn(st, s);		/* the reset answers the segment, as Linux's */
 		tcp_close(st, t, 0);
 		return -1;
 	}

@@ -93,6 +93,20 @@ static uint16_t our_mss(const struct stack *st, const struct tcb *t)
 	return (uint16_t)m;
 }
 
+/* The window shift we offer, chosen as Linux does (peers and test suites
+ * expect its value): the largest receive buffer's log2 less the 15 bits
+ * of the unscaled window, within 0..14. It depends on the maximum, not
+ * on the socket's current buffer, so that a buffer SO_RCVBUF raises
+ * later can still be advertised whole. */
+uint8_t tcp_our_wscale(void)
+{
+	int shift = -15;
+
+	for (uint32_t space = SOCK_MAX_BUF; space > 1; space >>= 1)
+		shift++;
+	return (uint8_t)(shift < 0 ? 0 : shift > TCP_WSCALE_MAX ? TCP_WSCALE_MAX : shift);
+}
+
 /* The options of a segment with flags: in a SYN all we offer, in a
  * SYN-ACK the peer's choice; afterwards timestamps and SACK blocks. */
 static void our_options(const struct stack *st, const struct tcb *t, struct seg *s)
@@ -109,7 +123,7 @@ static void our_options(const struct stack *st, const struct tcb *t, struct seg 
 		s->tsecr = !syn || (s->flags & SEG_ACK) ? t->ts_recent : 0;
 	}
 	if (syn && (offer || t->ws_ok))
-		s->wscale = TCP_WSCALE;
+		s->wscale = (int8_t)tcp_our_wscale();
 	if (syn && (offer || t->sack_ok))
 		s->sack_perm = 1;
 	if (!syn && nb > 0) {
@@ -142,6 +156,8 @@ void tcp_send_seg(struct stack *st, struct tcb *t, uint32_t seq, uint32_t len, u
 	if (len > 0)
 		bufq_copyout(&t->sndq, seq - t->snd_una, h + hlen, len);
 	if (flags & SEG_ACK) {
+		if (t->unacked > 0 && t->quickacks > 0)
+			t->quickacks--;
 		t->ack_now = 0;
 		t->unacked = 0;
 		timer_stop(st, &t->dack);
@@ -171,7 +187,9 @@ static void tcp_send_ack(struct stack *st, struct tcb *t)
 	tcp_send_seg(st, t, t->snd_nxt, 0, SEG_ACK);
 }
 
-/* Reset the peer of a synchronized (or half-open passive) connection. */
+/* Reset the peer of a synchronized (or half-open passive) connection,
+ * with the connection's options: a timestamp when they are in use (RFC
+ * 7323 3.2), which a peer checking them (PAWS) needs to accept it. */
 void tcp_send_rst(struct stack *st, struct tcb *t)
 {
 	switch (t->state) {
@@ -181,8 +199,8 @@ void tcp_send_rst(struct stack *st, struct tcb *t)
 	case NC_TCP_TIME_WAIT:
 		return;
 	}
-	tcp_respond(st, t->laddr, t->faddr, t->lport, t->fport, t->snd_max, t->rcv_nxt,
-		    SEG_RST | SEG_ACK);
+	st->tcp->stats[TCPS_OUT_RSTS]++;
+	tcp_send_seg(st, t, t->snd_max, 0, SEG_RST | SEG_ACK);
 }
 
 /* A segment the peer must answer: one below snd_una, no data (for
@@ -244,6 +262,22 @@ static uint32_t seg_max(const struct stack *st, const struct tcb *t, uint32_t ro
 	return st->tso && n > 1 && !seq_lt(t->snd_nxt, t->snd_max) ? n * room : room;
 }
 
+/* PSH where Linux puts it: on the segment that empties the queue, and on
+ * new data that ends a burst because the window has no room for another
+ * full segment (the receiver gets nothing more for a round trip, so it
+ * should deliver what it has); not on resends, nor on the single
+ * segments that limited transmit and recovery let out. */
+static int push_due(const struct tcb *t, uint32_t len, uint32_t end, uint32_t usable,
+		    uint32_t room)
+{
+	if (len == 0)
+		return 0;
+	if (t->snd_nxt + len == end)
+		return 1;
+	return !seq_lt(t->snd_nxt, t->snd_max) && !t->in_recovery && t->dupacks == 0 &&
+	       usable - len < room;
+}
+
 /* Send the next segment the windows allow; 0 when there is none. */
 int tcp_send_one(struct stack *st, struct tcb *t)
 {
@@ -266,13 +300,15 @@ int tcp_send_one(struct stack *st, struct tcb *t)
 		return 0;
 	if (fin)
 		flags |= SEG_FIN;
-	if (len > 0 && t->snd_nxt + len == end)
+	if (push_due(t, len, end, usable, room))
 		flags |= SEG_PSH;
 	if (!t->timing && !seq_lt(t->snd_nxt, t->snd_max) && len > 0) {
 		t->timing = 1;
 		t->rtt_seq = t->snd_nxt;
 		t->rtt_start = st->now;
 	}
+	if (t->snd_una == t->snd_max)
+		t->una_since = st->now;		/* a flight begins */
 	tcp_send_seg(st, t, t->snd_nxt, len, flags);
 	t->snd_nxt += len + (uint32_t)fin;
 	if (fin)

@@ -503,17 +503,33 @@ static int set_connect_timeout(struct stack *st, struct tcb *t, int v)
 	return 0;
 }
 
+/* RFC 5482: give up on data unacknowledged for v ms; 0 restores the
+ * default (TCP_MAXRTX retransmissions). As on Linux, a retransmission
+ * timer already running keeps its time; the next one is cut short. */
+static int set_user_timeout(struct stack *st, struct tcb *t, int v)
+{
+	(void)st;
+	if (v < 0)
+		return -EINVAL;
+	t->user_timeout_ms = (uint32_t)v;
+	return 0;
+}
+
 static int get_keepalive(const struct tcb *t) { return t->keepalive; }
 static int get_nodelay(const struct tcb *t) { return t->nodelay; }
 static int get_keepidle(const struct tcb *t) { return (int)t->keepidle; }
 static int get_keepintvl(const struct tcb *t) { return (int)t->keepintvl; }
 static int get_keepcnt(const struct tcb *t) { return t->keepcnt; }
 static int get_connect_timeout(const struct tcb *t) { return (int)t->conn_timeout_ms; }
+static int get_user_timeout(const struct tcb *t) { return (int)t->user_timeout_ms; }
 
-/* Before a connection the MSS asked for, after it the one agreed. */
+/* Before a connection, and on a listener, the MSS asked for (as Linux);
+ * after it the one agreed. */
 static int get_maxseg(const struct tcb *t)
 {
-	return t->state == NC_TCP_CLOSED && t->user_mss ? t->user_mss : t->mss;
+	int unconnected = t->state == NC_TCP_CLOSED || t->state == NC_TCP_LISTEN;
+
+	return unconnected && t->user_mss ? t->user_mss : t->mss;
 }
 
 /* The integer options TCP acts on, as ctl.c's verbs[]. SO_RCVBUF and
@@ -532,6 +548,7 @@ static const struct tcpopt {
 	{ IPPROTO_TCP, TCP_KEEPINTVL, set_keepintvl, get_keepintvl },
 	{ IPPROTO_TCP, TCP_KEEPCNT, set_keepcnt, get_keepcnt },
 	{ IPPROTO_TCP, NC_TCP_CONNECT_TIMEOUT, set_connect_timeout, get_connect_timeout },
+	{ IPPROTO_TCP, TCP_USER_TIMEOUT, set_user_timeout, get_user_timeout },
 };
 
 static const struct tcpopt *find_option(int level, int name)

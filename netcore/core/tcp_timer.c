@@ -45,8 +45,15 @@ static uint64_t pto(const struct tcb *t)
 	return p > TCP_PTO_MIN ? p : TCP_PTO_MIN;
 }
 
+/* When TCP_USER_TIMEOUT gives up on data unacknowledged that long, or
+ * UINT64_MAX. */
+static uint64_t user_deadline(const struct tcb *t)
+{
+	return t->user_timeout_ms ? t->una_since + (uint64_t)t->user_timeout_ms * 1000 : UINT64_MAX;
+}
+
 /* Data is in flight: a tail loss probe first if one may go, else the
- * retransmission timeout. */
+ * retransmission timeout, no later than the user timeout. */
 void tcp_timer_restart_rtx(struct stack *st, struct tcb *t)
 {
 	uint64_t when = st->now + t->rto;
@@ -54,8 +61,11 @@ void tcp_timer_restart_rtx(struct stack *st, struct tcb *t)
 
 	if (handshake && !t->passive)
 		when = when < t->conn_deadline ? when : t->conn_deadline;
-	if (!handshake && !t->in_recovery && !t->tlp_done && t->nrtx == 0 && pto(t) < t->rto) {
-		arm(st, t, TM_TLP, st->now + pto(t));
+	if (!handshake && user_deadline(t) < when)
+		when = user_deadline(t) > st->now ? user_deadline(t) : st->now;
+	/* the probe goes no later than the timeout would (RFC 8985 7.2) */
+	if (!handshake && !t->in_recovery && !t->tlp_done && t->nrtx == 0) {
+		arm(st, t, TM_TLP, st->now + (pto(t) < t->rto ? pto(t) : t->rto));
 		return;
 	}
 	arm(st, t, TM_RTX, when);
@@ -82,7 +92,9 @@ void tcp_timer_update(struct stack *st, struct tcb *t)
 	}
 	if (t->state == NC_TCP_SYN_SENT || t->state == NC_TCP_SYN_RECEIVED ||
 	    t->snd_max != t->snd_una) {
-		if (mode != TM_RTX && mode != TM_TLP)
+		/* a probe armed before recovery began may not fire in it
+		 * (RFC 8985 7.2): the retransmission timeout replaces it */
+		if ((mode != TM_RTX && mode != TM_TLP) || (mode == TM_TLP && t->in_recovery))
 			tcp_timer_restart_rtx(st, t);
 	} else if (seq_lt(t->snd_nxt, tcp_data_end(t))) {	/* the window holds us */
 		if (mode != TM_PERSIST)
@@ -122,7 +134,7 @@ static void rtx_timeout(struct stack *st, struct tcb *t)
 		tcp_close(st, t, 0);
 		return;
 	}
-	if (!handshake && t->nrtx >= TCP_MAXRTX) {
+	if (!handshake && (t->nrtx >= TCP_MAXRTX || st->now >= user_deadline(t))) {
 		tcp_close(st, t, err);
 		return;
 	}
@@ -153,7 +165,7 @@ static void tlp_timeout(struct stack *st, struct tcb *t)
 		tcp_send_seg(st, t, hi - len, len, SEG_ACK | fin | (len > 0 ? SEG_PSH : 0));
 	}
 	t->force = 0;
-	arm(st, t, TM_RTX, st->now + t->rto);
+	tcp_timer_restart_rtx(st, t);	/* the timeout, the probe done */
 }
 
 /* The peer's window stayed closed, or too small to send into without

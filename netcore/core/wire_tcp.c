@@ -79,6 +79,40 @@ int tcp_parse(const struct ippkt *ip, struct seg *s)
 	return 0;
 }
 
+static size_t put_ts(uint8_t *o, const struct seg *s)
+{
+	o[0] = OPT_TS;
+	o[1] = 10;
+	put32(o + 2, s->tsval);
+	put32(o + 6, s->tsecr);
+	return 10;
+}
+
+/* Timestamps and SACK-permitted as Linux lays them out, which is what
+ * peers, middleboxes and test suites (packetdrill) expect: together,
+ * SACK-permitted takes the two bytes that would be NOP padding before
+ * the timestamps; alone, each is padded with two NOPs. */
+static size_t emit_ts_sack_perm(const struct seg *s, uint8_t *o)
+{
+	size_t n = 0;
+
+	if (s->sack_perm && s->has_ts) {
+		o[n++] = OPT_SACK_PERM;
+		o[n++] = 2;
+	} else if (s->sack_perm || s->has_ts) {
+		o[n++] = OPT_NOP;
+		o[n++] = OPT_NOP;
+	}
+	if (s->has_ts)
+		return n + put_ts(o + n, s);
+	if (s->sack_perm) {
+		o[n++] = OPT_SACK_PERM;
+		o[n++] = 2;
+	}
+	return n;
+}
+
+/* MSS; timestamps and SACK-permitted; window scale; SACK blocks. */
 static size_t emit_options(const struct seg *s, uint8_t *o)
 {
 	size_t n = 0;
@@ -89,26 +123,12 @@ static size_t emit_options(const struct seg *s, uint8_t *o)
 		put16(o + n, s->mss);
 		n += 2;
 	}
-	if (s->has_ts) {
-		o[n++] = OPT_NOP;
-		o[n++] = OPT_NOP;
-		o[n++] = OPT_TS;
-		o[n++] = 10;
-		put32(o + n, s->tsval);
-		put32(o + n + 4, s->tsecr);
-		n += 8;
-	}
+	n += emit_ts_sack_perm(s, o + n);
 	if (s->wscale >= 0) {
 		o[n++] = OPT_NOP;
 		o[n++] = OPT_WSCALE;
 		o[n++] = 3;
 		o[n++] = (uint8_t)s->wscale;
-	}
-	if (s->sack_perm) {
-		o[n++] = OPT_NOP;
-		o[n++] = OPT_NOP;
-		o[n++] = OPT_SACK_PERM;
-		o[n++] = 2;
 	}
 	if (s->nsack > 0) {
 		o[n++] = OPT_NOP;

@@ -349,6 +349,86 @@ Test(tcp, retransmission_gives_up_with_etimedout)
 	cr_assert_geq(tcp_stat(a, "RetransSegs"), 12);
 }
 
+static int get_int(struct stack *st, int fd, int level, int name)
+{
+	int v = -1;
+	socklen_t len = sizeof v;
+
+	cr_assert_eq(sock_getopt(st, fd, level, name, &v, &len), 0);
+	return v;
+}
+
+/* TCP_MAXSEG reads back the value set, on a listener too (as Linux). */
+Test(tcp, maxseg_set_on_a_listener_reads_back)
+{
+	int c = tcp_sock(a), lfd = tcp_sock(b);
+
+	cr_assert_eq(set_int(a, c, IPPROTO_TCP, TCP_MAXSEG, 1100), 0);
+	cr_assert_eq(get_int(a, c, IPPROTO_TCP, TCP_MAXSEG), 1100);
+	cr_assert_eq(set_int(b, lfd, IPPROTO_TCP, TCP_MAXSEG, 1100), 0);
+	cr_assert_eq(bind_to(b, lfd, 0, 80), 0);
+	cr_assert_eq(sock_listen(b, lfd, 4), 0);
+	cr_assert_eq(get_int(b, lfd, IPPROTO_TCP, TCP_MAXSEG), 1100);
+}
+
+/* SO_SNDBUF and SO_RCVBUF set read back doubled, as on Linux; the
+ * defaults read back as they are. */
+Test(tcp, buffer_sizes_set_read_back_doubled)
+{
+	int c = tcp_sock(a);
+
+	cr_assert_eq(get_int(a, c, SOL_SOCKET, SO_SNDBUF), SOCK_DEF_BUF);
+	cr_assert_eq(get_int(a, c, SOL_SOCKET, SO_RCVBUF), SOCK_DEF_BUF);
+	cr_assert_eq(set_int(a, c, SOL_SOCKET, SO_SNDBUF, 21000), 0);
+	cr_assert_eq(set_int(a, c, SOL_SOCKET, SO_RCVBUF, 30000), 0);
+	cr_assert_eq(get_int(a, c, SOL_SOCKET, SO_SNDBUF), 42000);
+	cr_assert_eq(get_int(a, c, SOL_SOCKET, SO_RCVBUF), 60000);
+}
+
+/* IP_MTU_DISCOVER is accepted (Linux's modes 0..5) and read back. */
+Test(tcp, ip_mtu_discover_is_accepted)
+{
+	int c = tcp_sock(a);
+
+	cr_assert_eq(get_int(a, c, IPPROTO_IP, IP_MTU_DISCOVER), IP_PMTUDISC_WANT);
+	cr_assert_eq(set_int(a, c, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DO), 0);
+	cr_assert_eq(get_int(a, c, IPPROTO_IP, IP_MTU_DISCOVER), IP_PMTUDISC_DO);
+	cr_assert_eq(set_int(a, c, IPPROTO_IP, IP_MTU_DISCOVER, 6), -EINVAL);
+}
+
+/* An IPPROTO_IP integer may be given in one byte, as Linux takes it. */
+Test(tcp, ip_options_take_one_byte)
+{
+	int c = tcp_sock(a);
+	unsigned char dont = IP_PMTUDISC_DONT, ttl = 9;
+
+	cr_assert_eq(sock_setopt(a, c, IPPROTO_IP, IP_MTU_DISCOVER, &dont, 1), 0);
+	cr_assert_eq(get_int(a, c, IPPROTO_IP, IP_MTU_DISCOVER), IP_PMTUDISC_DONT);
+	cr_assert_eq(sock_setopt(a, c, IPPROTO_IP, IP_TTL, &ttl, 1), 0);
+	cr_assert_eq(get_int(a, c, IPPROTO_IP, IP_TTL), 9);
+	cr_assert_eq(sock_setopt(a, c, IPPROTO_IP, IP_TTL, &ttl, 0), -EINVAL);
+}
+
+/* TCP_USER_TIMEOUT (RFC 5482): data unacknowledged for that long ends
+ * the connection with ETIMEDOUT, long before 12 retransmissions would. */
+Test(tcp, user_timeout_gives_up_with_etimedout)
+{
+	int c, s;
+	char buf[4];
+
+	make_pair(80, &c, &s);
+	cr_assert_eq(set_int(a, c, IPPROTO_TCP, TCP_USER_TIMEOUT, 3000), 0);
+	cr_assert_eq(get_int(a, c, IPPROTO_TCP, TCP_USER_TIMEOUT), 3000);
+	cr_assert_eq(set_int(a, c, IPPROTO_TCP, TCP_USER_TIMEOUT, -1), -EINVAL);
+	link_set_filter(l, drop_all, NULL);
+	cr_assert_eq(sock_sendto(a, c, "lost", 4, 0, NULL, 0), 4);
+	run_ms(2900);
+	cr_assert_eq(state_of(a, c), NC_TCP_ESTABLISHED);
+	run_ms(200);
+	cr_assert_eq(state_of(a, c), NC_TCP_CLOSED);
+	cr_assert_eq(sock_recvfrom(a, c, buf, sizeof buf, 0, NULL, NULL), -ETIMEDOUT);
+}
+
 Test(tcp, keepalive_probes_then_gives_up)
 {
 	int c, s;

@@ -5,6 +5,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -29,7 +30,7 @@ static int passive_open(void)
 
 	peer_init(&p, l, LINK_B, TAP_ADDR, 4000, A_ADDR, 80);
 	peer_send(&p, 0, "S 0:0(0) win 65535 " SYN_OPTS);
-	peer_expect(&p, 1, "S. 0:0(0) ack 1 <mss 1460,TS val * ecr 100,wscale 7,sackOK>");
+	peer_expect(&p, 1, "S. 0:0(0) ack 1 <mss 1460,TS val * ecr 100,wscale 8,sackOK>");
 	cr_assert_eq(sock_accept(a, lfd, NULL, NULL), -EAGAIN);
 	peer_send(&p, 2, ". 1:1(0) ack 1 win 512 <nop,nop,TS val 101 ecr *>");
 	peer_run(&p, 3);
@@ -46,7 +47,7 @@ static int active_open(void)
 
 	peer_init(&p, l, LINK_B, TAP_ADDR, 80, A_ADDR, 0);
 	cr_assert_eq(connect_to(a, c, TAP_ADDR, 80), -EINPROGRESS);
-	peer_expect(&p, 1, "S 0:0(0) <mss 1460,sackOK,TS val * ecr 0,wscale 7>");
+	peer_expect(&p, 1, "S 0:0(0) <mss 1460,sackOK,TS val * ecr 0,wscale 8>");
 	cr_assert_eq(state_of(a, c), NC_TCP_SYN_SENT);
 	peer_send(&p, 2, "S. 0:0(0) ack 1 win 65535 <mss 1000,sackOK,TS val 200 ecr 0,nop,wscale 2>");
 	peer_expect(&p, 3, ". 1:1(0) ack 1 <nop,nop,TS val * ecr 200>");
@@ -60,9 +61,40 @@ Test(tcp_peer, passive_open_and_data)
 	char buf[256];
 
 	peer_send(&p, 10, "P. 1:101(100) ack 1 <nop,nop,TS val 102 ecr *>");
-	peer_expect(&p, 50, ". 1:1(0) ack 101");	/* delayed ACK, 40 ms */
+	peer_expect(&p, 10, ". 1:1(0) ack 101");	/* the first data: quick-ACK */
 	cr_assert_eq(sock_recvfrom(a, s, buf, sizeof buf, 0, NULL, NULL), 100);
 	cr_assert_eq(buf[0], 'b');	/* the peer's bytes: 'a' + seq % 26 */
+}
+
+/* The first 16 segments of 100 bytes from 1, one a round trip (2 ms)
+ * from time ms, each ACKed at once (quick-ACK, as Linux); the next
+ * sequence number. */
+static uint32_t past_quickacks(uint64_t ms)
+{
+	char spec[80];
+	uint32_t seq = 1;
+
+	for (int i = 0; i < 16; i++, seq += 100) {
+		snprintf(spec, sizeof spec, "P. %u:%u(100) ack 1 <nop,nop,TS val 102 ecr *>", seq,
+			 seq + 100);
+		peer_send(&p, ms + 2u * (uint64_t)i, spec);
+		snprintf(spec, sizeof spec, ". 1:1(0) ack %u", seq + 100);
+		peer_expect(&p, ms + 2u * (uint64_t)i, spec);
+	}
+	return seq;
+}
+
+/* Past the first 16 segments a lone segment's ACK is delayed; after an
+ * idle period longer than the RTO, data is ACKed at once again. */
+Test(tcp_peer, quick_ack_at_start_and_after_idle)
+{
+	passive_open();
+	cr_assert_eq(past_quickacks(10), 1601);
+	peer_send(&p, 50, "P. 1601:1701(100) ack 1 <nop,nop,TS val 103 ecr *>");
+	peer_expect_none(&p, 85);
+	peer_expect(&p, 90, ". 1:1(0) ack 1701");	/* delayed ACK, 40 ms */
+	peer_send(&p, 3000, "P. 1701:1801(100) ack 1 <nop,nop,TS val 104 ecr *>");
+	peer_expect(&p, 3000, ". 1:1(0) ack 1801");
 }
 
 Test(tcp_peer, active_open_honours_the_peer_mss)
@@ -84,6 +116,20 @@ Test(tcp_peer, active_open_honours_the_peer_mss)
 	peer_expect(&p, 9, "P. 1977:2501(524) ack 1");
 }
 
+/* The congestion window (10 segments) ends the burst before the data
+ * does: its last segment carries PSH, as Linux's does. */
+Test(tcp_peer, psh_ends_a_burst_the_window_limits)
+{
+	int c = active_open();
+	static char buf[20000];
+
+	cr_assert_eq(sock_sendto(a, c, buf, sizeof buf, 0, NULL, 0), (ssize_t)sizeof buf);
+	for (int i = 0; i < 9; i++)
+		peer_expect(&p, 3, ". ack 1");
+	peer_expect(&p, 3, "P. 8893:9881(988) ack 1");
+	peer_expect_none(&p, 5);
+}
+
 Test(tcp_peer, syn_is_retransmitted_with_backoff)
 {
 	int c = tcp_sock(a);
@@ -100,6 +146,29 @@ Test(tcp_peer, syn_is_retransmitted_with_backoff)
 }
 
 /* ---- RFC 5961: blind resets and SYNs ---- */
+
+/* Data for a closed socket is answered with a reset of the segment's
+ * ACK number, as Linux does (RFC 2525 2.17). */
+Test(tcp_peer, data_after_close_is_answered_with_a_reset)
+{
+	int s = passive_open();
+
+	cr_assert_eq(sock_close(a, s), 0);
+	peer_expect(&p, 4, "F. 1:1(0) ack 1");
+	peer_send(&p, 20, "P. 1:2(1) ack 1 <nop,nop,TS val 102 ecr *>");
+	peer_expect(&p, 20, "R 1:1(0)");
+}
+
+/* A reset on a connection with timestamps carries one (RFC 7323 3.2). */
+Test(tcp_peer, rst_carries_the_timestamp)
+{
+	int s = passive_open();
+
+	peer_send(&p, 10, "P. 1:101(100) ack 1 <nop,nop,TS val 102 ecr *>");
+	peer_expect(&p, 10, ". 1:1(0) ack 101");
+	cr_assert_eq(sock_close(a, s), 0);	/* unread data: a reset */
+	peer_expect(&p, 10, "R. 1:1(0) ack 101 <nop,nop,TS val * ecr 102>");
+}
 
 Test(tcp_peer, rst_in_window_but_not_exact_gets_a_challenge_ack)
 {
@@ -311,11 +380,12 @@ Test(tcp_peer, out_of_order_data_is_sacked_at_once)
 Test(tcp_peer, every_second_full_segment_is_acked_at_once)
 {
 	passive_open();
-	peer_send(&p, 10, "P. 1:1449(1448) ack 1 <nop,nop,TS val 102 ecr *>");
-	peer_send(&p, 10, "P. 1449:2897(1448) ack 1 <nop,nop,TS val 102 ecr *>");
-	peer_expect(&p, 11, ". 1:1(0) ack 2897");
-	peer_send(&p, 20, "P. 2897:4345(1448) ack 1 <nop,nop,TS val 103 ecr *>");
-	peer_expect(&p, 60, ". 1:1(0) ack 4345");	/* alone: delayed */
+	past_quickacks(5);
+	peer_send(&p, 50, "P. 1601:3049(1448) ack 1 <nop,nop,TS val 102 ecr *>");
+	peer_send(&p, 50, "P. 3049:4497(1448) ack 1 <nop,nop,TS val 102 ecr *>");
+	peer_expect(&p, 51, ". 1:1(0) ack 4497");
+	peer_send(&p, 60, "P. 4497:5945(1448) ack 1 <nop,nop,TS val 103 ecr *>");
+	peer_expect(&p, 100, ". 1:1(0) ack 5945");	/* alone: delayed */
 }
 
 Test(tcp_peer, segments_bigger_than_the_mss_are_taken)
@@ -390,6 +460,25 @@ Test(tcp_peer, fast_retransmit_on_three_duplicate_acks)
 	peer_expect(&p, 9, ". 989:1977(988) ack 1");
 }
 
+/* In fast recovery the retransmission timer runs, not a tail loss probe
+ * armed before it (RFC 8985 7.2: no probe during recovery). */
+Test(tcp_peer, no_tail_loss_probe_in_fast_recovery)
+{
+	int c = active_open();
+	static char buf[4 * 988];
+
+	cr_assert_eq(sock_sendto(a, c, buf, sizeof buf, 0, NULL, 0), sizeof buf);
+	for (int i = 0; i < 4; i++)
+		peer_expect(&p, 5, ".");
+	peer_send(&p, 6, ". 1:1(0) ack 1 <nop,nop,TS val 201 ecr *,nop,nop,sack 989:1977>");
+	peer_send(&p, 6, ". 1:1(0) ack 1 <nop,nop,TS val 201 ecr *,nop,nop,sack 989:2965>");
+	peer_send(&p, 6, ". 1:1(0) ack 1 <nop,nop,TS val 201 ecr *,nop,nop,sack 989:3953>");
+	peer_expect(&p, 6, ". 1:989(988) ack 1");
+	peer_expect_none(&p, 150);
+	peer_send(&p, 150, ". 1:1(0) ack 3953 <nop,nop,TS val 202 ecr *>");
+	peer_expect_none(&p, 2000);
+}
+
 Test(tcp_peer, tail_loss_probe_resends_the_last_segment)
 {
 	int c = active_open();
@@ -402,6 +491,20 @@ Test(tcp_peer, tail_loss_probe_resends_the_last_segment)
 	peer_expect(&p, 14, "P. 989:1977(988) ack 1");
 	peer_send(&p, 15, ". 1:1(0) ack 1 <nop,nop,TS val 201 ecr *,nop,nop,sack 989:1977>");
 	peer_expect(&p, 16, ". 1:989(988) ack 1");	/* the hole, at once */
+}
+
+/* A lone segment's probe timeout (two round trips and the peer's
+ * delayed ACK) exceeds the RTO: the probe goes at the RTO instead, and
+ * the first timeout, not backed off, one RTO later (RFC 8985 7.2). */
+Test(tcp_peer, tail_loss_probe_goes_no_later_than_the_rto)
+{
+	int c = active_open();
+
+	cr_assert_eq(sock_sendto(a, c, "data", 4, 0, NULL, 0), 4);
+	peer_expect(&p, 3, "P. 1:5(4) ack 1");
+	peer_expect(&p, 203, "P. 1:5(4) ack 1");	/* the probe */
+	peer_expect(&p, 403, "P. 1:5(4) ack 1");	/* the timeout */
+	peer_expect(&p, 803, "P. 1:5(4) ack 1");	/* backed off */
 }
 
 Test(tcp_peer, soft_icmp_error_is_reported_when_retransmission_gives_up)
@@ -471,7 +574,7 @@ Test(tcp_peer, time_wait_takes_a_syn_with_a_newer_timestamp)
 	int s = time_wait_after_passive_open();
 
 	peer_send(&p, 100, "S 0:0(0) win 65535 <mss 1460,sackOK,TS val 500 ecr 0,nop,wscale 7>");
-	peer_expect(&p, 101, "S. ack 1 <mss 1460,TS val * ecr 500,wscale 7,sackOK>");
+	peer_expect(&p, 101, "S. ack 1 <mss 1460,TS val * ecr 500,wscale 8,sackOK>");
 	cr_assert_eq(state_of(a, s), NC_TCP_CLOSED);
 }
 

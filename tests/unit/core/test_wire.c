@@ -110,16 +110,15 @@ Test(wire_ip, malformed)
 
 /* ---- TCP ---- */
 
-/* A SYN from 12345 to 80 with every option we offer, as tcp_emit lays
- * them out: MSS 1460, NOP NOP timestamps 1/0, NOP window scale 7, NOP
- * NOP SACK permitted. */
+/* A SYN from 12345 to 80 with every option we offer, in Linux's layout
+ * as tcp_emit writes it: MSS 1460, SACK permitted, timestamps 1/0, NOP
+ * window scale 7. */
 static const uint8_t SYN_BYTES[] = {
 	0x30, 0x39, 0x00, 0x50, 0x01, 0x02, 0x03, 0x04, 0x00, 0x00, 0x00, 0x00,
-	0xb0, 0x02, 0xff, 0xff, 0xec, 0xcb, 0x00, 0x00,
+	0xa0, 0x02, 0xff, 0xff, 0xfe, 0xd1, 0x00, 0x00,
 	0x02, 0x04, 0x05, 0xb4,
-	0x01, 0x01, 0x08, 0x0a, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00,
+	0x04, 0x02, 0x08, 0x0a, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00,
 	0x01, 0x03, 0x03, 0x07,
-	0x01, 0x01, 0x04, 0x02,
 };
 
 static struct seg syn_repr(void)
@@ -279,6 +278,41 @@ Test(wire_tcp, emit_header_length)
 	cr_assert_eq(b[TCP_HLEN + 7], 0);
 }
 
+/* Without SACK, the timestamps take two NOPs, as on Linux. */
+Test(wire_tcp, emit_syn_ts_without_sack)
+{
+	static const uint8_t opt[] = {
+		OPT_MSS, 4, 0x05, 0xb4,
+		OPT_NOP, OPT_NOP, OPT_TS, 10, 0, 0, 0, 1, 0, 0, 0, 0,
+		OPT_NOP, OPT_WSCALE, 3, 8,
+	};
+	struct seg s = syn_repr();
+	uint8_t b[TCP_MAXHLEN];
+
+	s.sack_perm = 0;
+	s.wscale = 8;
+	cr_assert_eq(tcp_emit(b, &s), TCP_HLEN + sizeof opt);
+	assert_bytes(b + TCP_HLEN, opt, sizeof opt);
+}
+
+/* Without timestamps, SACK permitted takes two NOPs and comes before
+ * the window scale, as on Linux. */
+Test(wire_tcp, emit_syn_sack_without_ts)
+{
+	static const uint8_t opt[] = {
+		OPT_MSS, 4, 0x05, 0xb4,
+		OPT_NOP, OPT_NOP, OPT_SACK_PERM, 2,
+		OPT_NOP, OPT_WSCALE, 3, 8,
+	};
+	struct seg s = syn_repr();
+	uint8_t b[TCP_MAXHLEN];
+
+	s.has_ts = 0;
+	s.wscale = 8;
+	cr_assert_eq(tcp_emit(b, &s), TCP_HLEN + sizeof opt);
+	assert_bytes(b + TCP_HLEN, opt, sizeof opt);
+}
+
 Test(wire_tcp, round_trip_every_option)
 {
 	struct seg s = { .sport = 1, .dport = 65535, .seq = 0xffffffff, .ack = 0x80000000,
@@ -295,10 +329,10 @@ Test(wire_tcp, round_trip_every_option)
 	s.tsecr = 0xfeedface;
 	s.wscale = 14;
 	s.sack_perm = 1;
-	s.nsack = 1;		/* MSS 4, TS 12, WS 4, SP 4, one block 12: 36 of 40 */
+	s.nsack = 1;		/* MSS 4, SP and TS 12, WS 4, one block 12: 32 of 40 */
 	s.sack[0] = (struct seqrange){ 0xfffffff0, 0x10 };
 	hlen = tcp_emit(b, &s);
-	cr_assert_eq(hlen, TCP_HLEN + 36);
+	cr_assert_eq(hlen, TCP_HLEN + 32);
 	tcp_cksum_set(b, SRC, DST, hlen);
 	ip = pkt_of(b, hlen, IP_PROTO_TCP);
 	cr_assert_eq(tcp_parse(&ip, &got), 0);
