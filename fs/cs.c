@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -117,9 +118,16 @@ static void dns_done(void *arg, int err, const struct dns_answer *ans)
 
 int cs_init(void)
 {
+	uint64_t seed;
+
 	if (fs.dns.s_addr == 0)
 		return 0;
-	dns = dns_new(0, 0, (uint64_t)now_ms() ^ (uint64_t)getpid());
+	/* Query ids a spoofer must not guess (RFC 5452): from the kernel. */
+	if (getrandom(&seed, sizeof seed, 0) != sizeof seed) {
+		logmsg(LOG_ERR, "cs: cannot draw a random seed: %s", strerror(errno));
+		return -1;
+	}
+	dns = dns_new(0, 0, seed);
 	dns_sock = dns_sock_open(fs.st, fs.dns);
 	dns_timer = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (dns == NULL || dns_sock < 0 || dns_timer < 0 ||

@@ -30,7 +30,10 @@ struct stack_config {
 	uint32_t gw;		/* 0: no default route */
 	int mtu;
 	unsigned msl_ms;	/* 0 means 30000 */
-	uint64_t seed;		/* for ISNs, ports, IP ids; tests fix it */
+	uint64_t seed;		/* for ports, IP ids, timers' jitter; tests fix it */
+	uint8_t secret[16];	/* key of stack_hash() (ISNs, timestamp offsets,
+				 * ports); all zero: drawn from the seed, as
+				 * tests want it reproducible */
 	int tso;		/* the link takes TCP super-packets (gso) */
 };
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "driver.h"
@@ -143,13 +144,20 @@ struct nc_stack *nc_open(const struct nc_config *cfg)
 
 	if (open_driver(s, cfg) < 0)
 		goto fail;
-	seed = clock_now() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)s;
 	sc = (struct stack_config){
 		.addr = ntohl(cfg->addr.s_addr), .prefix = cfg->prefix,
 		.gw = ntohl(cfg->gw.s_addr), .mtu = cfg->mtu,
-		.msl_ms = cfg->msl_ms, .seed = seed,
+		.msl_ms = cfg->msl_ms,
 		.tso = 1,	/* tun_open asked the kernel for TSO4 */
 	};
+	/* The keys a remote host must not guess (RFC 6528, RFC 6056) come
+	 * from the kernel's generator, not from the time and the pid. */
+	if (getrandom(&seed, sizeof seed, 0) != sizeof seed ||
+	    getrandom(sc.secret, sizeof sc.secret, 0) != sizeof sc.secret) {
+		fail(s, errno, "cannot draw random keys%s: %s", "");
+		goto fail;
+	}
+	sc.seed = seed | 1;	/* xorshift needs a state other than 0 */
 	s->core = stack_new(&sc, output, s);
 	if (s->core == NULL) {
 		fail(s, ENOMEM, "cannot create the stack%s: %s", "");

@@ -544,3 +544,31 @@ Test(tcp, reconnecting_through_the_peers_time_wait_takes_one_round_trip)
 	cr_assert_eq(tcp_stat(a, "OutRsts"), 0);
 	cr_assert_eq(tcp_stat(a, "RetransSegs"), 0);
 }
+
+static void no_output(void *arg, const uint8_t *pkt, size_t len, unsigned gso)
+{
+	(void)arg;
+	(void)pkt;
+	(void)len;
+	(void)gso;
+}
+
+/* The keys of ISNs, timestamp offsets and ports are the secret the
+ * driver draws from the kernel when it gives one; without one, they
+ * follow from the seed (so tests are reproducible). */
+Test(tcp, a_secret_given_keys_the_hash)
+{
+	struct stack_config cfg = { .addr = A_ADDR, .prefix = 24, .mtu = 1500, .seed = 5 };
+	struct stack *s1 = stack_new(&cfg, no_output, NULL), *s2 = stack_new(&cfg, no_output, NULL), *s3;
+
+	for (int i = 0; i < 16; i++)
+		cfg.secret[i] = (uint8_t)(i + 1);
+	s3 = stack_new(&cfg, no_output, NULL);
+	cr_assert(s1 && s2 && s3);
+	cr_assert_eq(stack_hash(s1, HASH_ISN, 1, 2), stack_hash(s2, HASH_ISN, 1, 2));
+	cr_assert_neq(stack_hash(s1, HASH_ISN, 1, 2), stack_hash(s3, HASH_ISN, 1, 2));
+	cr_assert_arr_eq(s3->secret, cfg.secret, sizeof cfg.secret);
+	stack_free(s1);
+	stack_free(s2);
+	stack_free(s3);
+}
