@@ -30,7 +30,7 @@ enum {
 	TCP_SYNACK_RETRIES = 5,
 	TCP_MAX_BACKLOG = 1024,
 	TCP_MIN_SYNQ = 16,
-	TCP_CHALLENGE_MAX = 1000,	/* challenge ACKs a second (RFC 5961 7) */
+	TCP_CHALLENGE_MAX = 1000,	/* challenge ACKs a second, on average (RFC 5961 7) */
 };
 
 /* Times, µs. */
@@ -156,6 +156,7 @@ struct tcp {
 	uint64_t stats[TCPS_N];
 	uint64_t challenge_start;	/* µs, of the current second */
 	uint32_t challenges;		/* challenge ACKs sent in it */
+	uint32_t challenge_limit;	/* and how many it may have */
 	unsigned ntcb;			/* control blocks alive */
 };
 

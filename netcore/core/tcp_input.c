@@ -428,17 +428,25 @@ static void ack_at_once(struct stack *st, struct tcb *t)
 	tcp_output(st, t);
 }
 
-/* The answer to a RST or SYN that may be forged (RFC 5961): an ACK the
- * true peer will act on, and never more than so many a second. */
+/*
+ * The answer to a RST or SYN that may be forged (RFC 5961): an ACK the
+ * true peer will act on, and never more than so many a second. The
+ * budget of each second is drawn anew, from half to one and a half
+ * times TCP_CHALLENGE_MAX, as Linux does since CVE-2016-5696: with a
+ * fixed one, an off-path attacker counting the ACKs that reach him learns
+ * how many this stack sent to others, and so which 4-tuple is in use.
+ */
 static void challenge_ack(struct stack *st, struct tcb *t)
 {
 	struct tcp *tcp = st->tcp;
 
-	if (st->now - tcp->challenge_start >= 1000000) {
+	if (tcp->challenge_limit == 0 || st->now - tcp->challenge_start >= 1000000) {
 		tcp->challenge_start = st->now;
 		tcp->challenges = 0;
+		tcp->challenge_limit = TCP_CHALLENGE_MAX / 2 +
+				       (uint32_t)(stack_random(st) % TCP_CHALLENGE_MAX);
 	}
-	if (tcp->challenges >= TCP_CHALLENGE_MAX)
+	if (tcp->challenges >= tcp->challenge_limit)
 		return;
 	tcp->challenges++;
 	ack_at_once(st, t);

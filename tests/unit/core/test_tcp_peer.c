@@ -179,14 +179,24 @@ Test(tcp_peer, rst_in_window_but_not_exact_gets_a_challenge_ack)
 	cr_assert_eq(state_of(a, s), NC_TCP_ESTABLISHED);
 }
 
-Test(tcp_peer, challenge_acks_are_limited_to_1000_a_second)
+/* From 500 to 1500 challenge ACKs a second, a new budget each second
+ * (CVE-2016-5696): never more, and not the same count every second. */
+Test(tcp_peer, challenge_acks_are_limited_to_a_random_budget_a_second)
 {
 	int s = passive_open();
+	size_t sent[4];
 
-	for (int i = 0; i < 1100; i++)
-		peer_send(&p, 10, "R. 50:50(0) ack 1");
-	peer_run(&p, 20);
-	cr_assert_eq(link_pending(l, LINK_B), 1000);
+	for (int k = 0; k < 4; k++) {
+		for (int i = 0; i < 1600; i++)
+			peer_send(&p, 10 + 1100 * (uint64_t)k, "R. 50:50(0) ack 1");
+		peer_run(&p, 20 + 1100 * (uint64_t)k);
+		sent[k] = 0;
+		while (link_recv(l, LINK_B, p.data, sizeof p.data) > 0)
+			sent[k]++;
+		cr_assert(sent[k] >= 500 && sent[k] <= 1500, "second %d: %zu", k, sent[k]);
+	}
+	cr_assert(sent[0] != sent[1] || sent[1] != sent[2] || sent[2] != sent[3],
+		  "the same %zu every second", sent[0]);
 	cr_assert_eq(state_of(a, s), NC_TCP_ESTABLISHED);
 }
 
