@@ -10,6 +10,9 @@
 #
 # Prints the rates and the ratios. Runs in its own namespaces (the e2e
 # library's), so it touches nothing outside. SIZE_MB in MiB (default 1000).
+# READER=cat downloads with `cat >/dev/null` on both sides instead of dd
+# (cat reads in steps of st_blksize): the run counts as complete when cat
+# ends at EOF with status 0 and the sender sent every byte.
 . "$(dirname "$0")/../e2e/lib.sh"
 
 SIZE_MB=${SIZE_MB:-1000}
@@ -57,8 +60,22 @@ result() {
 	[ "${1:-0}" -eq "$BYTES" ] && rate "$1" "$2" "$3"
 }
 
+# timed_cat FILE: cat FILE to /dev/null, print "BYTES T0 T1" (BYTES only
+# if cat ended well: the sender sends exactly BYTES, then closes).
+timed_cat() {
+	local t0 t1
+	t0=$(now)
+	timeout 120 bash -c 'cat <"$1" >/dev/null' _ "$1" || return 1
+	t1=$(now)
+	echo "$BYTES $t0 $t1"
+}
+
 kernel_down() {
 	peer 127.0.0.1 down || return 1
+	if [ "${READER:-dd}" = cat ]; then
+		result "$(timed_cat /dev/tcp/127.0.0.1/$PORT)"
+		return
+	fi
 	result "$(timed timeout 120 bash -c "dd of=/dev/null bs=1M </dev/tcp/127.0.0.1/$PORT")"
 }
 
@@ -75,7 +92,9 @@ slashnet() {
 	exec 3<>"$MNT/tcp/clone"
 	read -r n <&3
 	echo "connect 10.77.0.1!$PORT" >&3 || return 1
-	if [ "$1" = down ]; then
+	if [ "$1" = down ] && [ "${READER:-dd}" = cat ]; then
+		r=$(timed_cat "$MNT/tcp/$n/data")
+	elif [ "$1" = down ]; then
 		r=$(timed timeout 120 dd if="$MNT/tcp/$n/data" of=/dev/null bs=1M)
 	else
 		r=$(timed timeout 120 dd if=/dev/zero of="$MNT/tcp/$n/data" bs=1M \
