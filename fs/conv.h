@@ -84,6 +84,7 @@ struct conv {
 	int backlog;
 	int headers;		/* udp: data carries the 52-byte header */
 	char err[ERR_MAX];
+	int fatal;		/* the error that ended the connection, 0 if none */
 	struct pending *q[NPEND];
 	struct ofile *files;	/* open files, for poll notifications */
 };

@@ -17,6 +17,21 @@
 
 enum { READ_IOV = 64 };
 
+/*
+ * The socket reports an error once (SO_ERROR), to whichever call comes
+ * first; the conversation keeps it, as Plan 9 keeps a hung-up
+ * conversation's error: the reader and the writer both get it, not one
+ * of them ETIMEDOUT and the other EPIPE, and err shows it.
+ */
+static int fatal(struct conv *c, int err)
+{
+	if (c->fatal == 0 && err != EAGAIN && err != EINTR && err != EPIPE && err != ENOMEM) {
+		c->fatal = err;
+		conv_seterr(c, err, "data");
+	}
+	return err == EPIPE && c->fatal ? c->fatal : err;
+}
+
 /* Answer a read of up to size bytes if the socket has something to say:
  * 1 if answered, 0 if it would block. */
 static int try_read(fuse_req_t req, struct conv *c, size_t size)
@@ -28,7 +43,11 @@ static int try_read(fuse_req_t req, struct conv *c, size_t size)
 	if (n < 0) {
 		if (errno == EAGAIN)
 			return 0;
-		fuse_reply_err(req, errno);
+		fuse_reply_err(req, fatal(c, errno));
+		return 1;
+	}
+	if (n == 0 && c->fatal) {	/* the end was the error, not a FIN */
+		fuse_reply_err(req, c->fatal);
 		return 1;
 	}
 	fuse_reply_iov(req, iov, n > 0 ? cnt : 0);
@@ -74,7 +93,7 @@ static int send_some(struct conv *c, const char *buf, size_t len, size_t *done)
 		ssize_t n = nc_send(fs.st, c->sock, buf + *done, len - *done, 0);
 
 		if (n < 0)
-			return errno;
+			return fatal(c, errno);
 		*done += (size_t)n;
 	}
 	return 0;

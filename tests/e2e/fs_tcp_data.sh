@@ -28,4 +28,8 @@ echo "connect 10.77.0.1!7778" >&"$CONV_FD"
 check_eq "a line to the resetter" "write 4" "$("$FDTOOL" "$CONV/data" $'write:bye\n')"
 check "it resets" wait_for "$E2E_DIR/reset.out" "reset sent" 5
 check_eq "read after the peer's RST" ECONNRESET "$(timeout 10 "$FDTOOL" "$CONV/data" read)"
+check_eq "a write after the reader took the reset: the reset too, not EPIPE" ECONNRESET \
+	"$("$FDTOOL" "$CONV/data" write:again)"
+check_eq "reading again: the reset again" ECONNRESET "$(timeout 10 "$FDTOOL" "$CONV/data" read)"
+check "err tells the reset" grep -q "data: Connection reset by peer" "$CONV/err"
 check_eq "status: Closed" Closed "$(cut -d' ' -f1 "$CONV/status")"
