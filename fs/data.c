@@ -23,9 +23,15 @@ enum { READ_IOV = 64 };
  * conversation's error: the reader and the writer both get it, not one
  * of them ETIMEDOUT and the other EPIPE, and err shows it.
  */
+static int ends_connection(int err)
+{
+	return err == ECONNRESET || err == ETIMEDOUT || err == ECONNREFUSED ||
+	       err == EHOSTUNREACH || err == ENETUNREACH || err == ECONNABORTED;
+}
+
 static int fatal(struct conv *c, int err)
 {
-	if (c->fatal == 0 && err != EAGAIN && err != EINTR && err != EPIPE && err != ENOMEM) {
+	if (c->fatal == 0 && ends_connection(err)) {
 		c->fatal = err;
 		conv_seterr(c, err, "data");
 	}
