@@ -232,6 +232,15 @@ static struct slot *slot_of(struct pd *pd, int fd)
 	return &pd->slot[fd];
 }
 
+/* The netcore socket behind placeholder fd; -1 (which every sock_ call
+ * answers with EBADF) when fd is not one of ours. */
+static int core_of(struct pd *pd, int fd)
+{
+	struct slot *s = slot_of(pd, fd);
+
+	return s ? s->core : -1;
+}
+
 /* A placeholder descriptor for netcore socket core, or -errno (and core
  * closed). */
 static int slot_new(struct pd *pd, int core, int nonblock)
@@ -270,8 +279,7 @@ static int pd_socket(void *ud, int domain, int type, int protocol)
 static int pd_bind(void *ud, int fd, const struct sockaddr *a, socklen_t len)
 {
 	struct pd *pd = enter(ud);
-	struct slot *s = slot_of(pd, fd);
-	long r = s ? sock_bind(pd->st, s->core, a, len) : -EBADF;
+	long r = sock_bind(pd->st, core_of(pd, fd), a, len);
 
 	leave(pd);
 	return (int)result(r);
@@ -280,8 +288,7 @@ static int pd_bind(void *ud, int fd, const struct sockaddr *a, socklen_t len)
 static int pd_listen(void *ud, int fd, int backlog)
 {
 	struct pd *pd = enter(ud);
-	struct slot *s = slot_of(pd, fd);
-	long r = s ? sock_listen(pd->st, s->core, backlog) : -EBADF;
+	long r = sock_listen(pd->st, core_of(pd, fd), backlog);
 
 	leave(pd);
 	return (int)result(r);
@@ -545,8 +552,7 @@ static int pd_close(void *ud, int fd)
 static int pd_shutdown(void *ud, int fd, int how)
 {
 	struct pd *pd = enter(ud);
-	struct slot *s = slot_of(pd, fd);
-	long r = s ? sock_shutdown(pd->st, s->core, how) : -EBADF;
+	long r = sock_shutdown(pd->st, core_of(pd, fd), how);
 
 	leave(pd);
 	return (int)result(r);
@@ -555,8 +561,7 @@ static int pd_shutdown(void *ud, int fd, int how)
 static int pd_getsockopt(void *ud, int fd, int level, int name, void *val, socklen_t *len)
 {
 	struct pd *pd = enter(ud);
-	struct slot *s = slot_of(pd, fd);
-	long r = s ? sock_getopt(pd->st, s->core, level, name, val, len) : -EBADF;
+	long r = sock_getopt(pd->st, core_of(pd, fd), level, name, val, len);
 
 	leave(pd);
 	return (int)result(r);
@@ -566,8 +571,7 @@ static int pd_setsockopt(void *ud, int fd, int level, int name, const void *val,
 			 socklen_t len)
 {
 	struct pd *pd = enter(ud);
-	struct slot *s = slot_of(pd, fd);
-	long r = s ? sock_setopt(pd->st, s->core, level, name, val, len) : -EBADF;
+	long r = sock_setopt(pd->st, core_of(pd, fd), level, name, val, len);
 
 	leave(pd);
 	return (int)result(r);
