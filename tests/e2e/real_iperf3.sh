@@ -64,7 +64,9 @@ spawn udprelay python3 "$E2E_ROOT/tests/e2e/udprelay.py" "$MNT" 5201 '10.77.0.1!
 relay=$SPAWN_PID
 check "udprelay.py is ready" wait_for "$E2E_DIR/udprelay.out" ready
 
-rate=100M
+# 50M: at 100M a loaded 2-core CI machine lost 7-14% in the relay's own
+# reads (RcvbufErrors), with every datagram a FUSE round trip in Python.
+rate=50M
 [ -n "${ASAN_OPTIONS:-}" ] && rate=30M
 
 # udp_run NAME: one UDP test; prints its loss in percent ("none" if it
@@ -80,21 +82,21 @@ udp_run() {
 		"$(jget "$1" 'j["start"]["test_start"]["blksize"]') bytes each" >&2
 	jget "$1" 'j["end"]["sum_received"]["lost_percent"]'
 }
-at_most_1() {
-	awk -v x="$1" 'BEGIN { exit !(x ~ /^[0-9.e-]+$/ && x + 0 <= 1) }'
+at_most_2() {
+	awk -v x="$1" 'BEGIN { exit !(x ~ /^[0-9.e-]+$/ && x + 0 <= 2) }'
 }
 
 # The loss is where a busy machine shows: the relay must empty the
-# stack's 1 MiB queue within 80 ms. A second run is allowed when the
-# first lost more than 1% (a deadlock or a bug loses in both).
+# stack's 1 MiB queue within 160 ms. A second run is allowed when the
+# first lost more than 2% (a deadlock or a bug loses in both).
 lost=$(udp_run udp)
-if ! at_most_1 "$lost"; then
+if ! at_most_2 "$lost"; then
 	echo "# first UDP run lost $lost%: once more"
 	lost=$(udp_run udp2)
 fi
 check_gt "UDP: datagrams arrived" \
 	"$(jget udp 'j["end"]["sum_received"]["packets"] - j["end"]["sum_received"]["lost_packets"]')" 0
-check "UDP: at most 1% lost (got $lost%)" at_most_1 "$lost"
+check "UDP: at most 2% lost (got $lost%)" at_most_2 "$lost"
 
 kill -TERM "$relay"
 check "udprelay.py stops at SIGTERM, cleanly" wait_exit "$relay" 5
