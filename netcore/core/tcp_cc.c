@@ -41,11 +41,38 @@ void tcp_cc_init(struct tcb *t)
 	t->bytes_acked = 0;
 }
 
-void tcp_cc_timeout(struct tcb *t)
+/* ---- the algorithm: how the window grows, and how far a loss takes it
+ * back (NewReno, RFC 5681). Recovery below calls only these two. ---- */
+
+uint32_t tcp_cc_ssthresh(struct stack *st, struct tcb *t)
 {
 	uint32_t half = tcp_flight(t) / 2;
 
-	t->ssthresh = half > 2u * t->mss ? half : 2u * t->mss;
+	(void)st;
+	return half > 2u * t->mss ? half : 2u * t->mss;
+}
+
+void tcp_cc_grow(struct stack *st, struct tcb *t, uint32_t acked)
+{
+	(void)st;
+	if (t->cwnd < t->ssthresh) {
+		t->cwnd += min32(acked, 2u * t->mss);	/* slow start, L = 2 (RFC 3465) */
+	} else {
+		t->bytes_acked += acked;
+		if (t->bytes_acked >= t->cwnd) {
+			t->bytes_acked -= t->cwnd;
+			t->cwnd += t->mss;
+		}
+	}
+	if (t->cwnd > CWND_MAX)
+		t->cwnd = CWND_MAX;
+}
+
+/* ---- loss recovery ---- */
+
+void tcp_cc_timeout(struct stack *st, struct tcb *t)
+{
+	t->ssthresh = tcp_cc_ssthresh(st, t);
 	t->cwnd = t->mss;
 	t->in_recovery = 0;
 	t->dupacks = 0;
@@ -78,8 +105,6 @@ static uint32_t sacked(const struct tcb *t)
 
 void tcp_cc_dupack(struct stack *st, struct tcb *t)
 {
-	uint32_t half;
-
 	t->dupacks++;
 	if (t->in_recovery) {
 		/* a segment left the network: a hole goes in its place, or
@@ -91,8 +116,7 @@ void tcp_cc_dupack(struct stack *st, struct tcb *t)
 	if ((t->dupacks < dupthresh(t) && sacked(t) <= (dupthresh(t) - 1) * t->mss) ||
 	    !seq_gt(t->snd_una, t->recover))
 		return;
-	half = tcp_flight(t) / 2;
-	t->ssthresh = half > 2u * t->mss ? half : 2u * t->mss;
+	t->ssthresh = tcp_cc_ssthresh(st, t);
 	t->recover = t->snd_max - 1;
 	t->in_recovery = 1;
 	t->rtx_next = t->snd_una;
@@ -119,17 +143,7 @@ void tcp_cc_ack(struct stack *st, struct tcb *t, uint32_t acked)
 		return;
 	}
 	t->dupacks = 0;
-	if (t->cwnd < t->ssthresh) {
-		t->cwnd += min32(acked, 2u * t->mss);	/* slow start, L = 2 (RFC 3465) */
-	} else {
-		t->bytes_acked += acked;
-		if (t->bytes_acked >= t->cwnd) {
-			t->bytes_acked -= t->cwnd;
-			t->cwnd += t->mss;
-		}
-	}
-	if (t->cwnd > CWND_MAX)
-		t->cwnd = CWND_MAX;
+	tcp_cc_grow(st, t, acked);
 }
 
 /* ---- the SACK scoreboard (RFC 2018, 6675) ---- */

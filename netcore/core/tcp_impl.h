@@ -222,11 +222,16 @@ void tcp_delack(struct stack *st, struct tcb *tcb);
 /* tcp_cc.c: round-trip time, congestion control, the SACK scoreboard */
 void tcp_rtt_sample(struct tcb *tcb, uint32_t rtt_us);
 void tcp_cc_init(struct tcb *tcb);
+/* The algorithm's two answers: the slow-start threshold after a loss
+ * (fast recovery or a timeout), and growth of cwnd for acked new bytes
+ * outside recovery. */
+uint32_t tcp_cc_ssthresh(struct stack *st, struct tcb *tcb);
+void tcp_cc_grow(struct stack *st, struct tcb *tcb, uint32_t acked);
 /* New data acknowledged: acked bytes; cwnd and recovery. */
 void tcp_cc_ack(struct stack *st, struct tcb *tcb, uint32_t acked);
 void tcp_cc_dupack(struct stack *st, struct tcb *tcb);
 /* The retransmission timer went off: back to one segment. */
-void tcp_cc_timeout(struct tcb *t);
+void tcp_cc_timeout(struct stack *st, struct tcb *t);
 /* The peer's SACK blocks of s join the scoreboard; prune drops what
  * snd_una passed. */
 void tcp_sack_update(struct tcb *tcb, const struct seg *s);

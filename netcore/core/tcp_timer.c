@@ -144,7 +144,7 @@ static void rtx_timeout(struct stack *st, struct tcb *t)
 	if (handshake) {
 		t->snd_nxt = t->iss;
 	} else {
-		tcp_cc_timeout(t);
+		tcp_cc_timeout(st, t);
 		t->snd_nxt = t->snd_una;	/* go back N (skipping SACKed data) */
 	}
 	tcp_output(st, t);
