@@ -63,6 +63,21 @@ static inline uint32_t seq_max(uint32_t a, uint32_t b) { return seq_gt(a, b) ? a
 static inline uint32_t seq_min(uint32_t a, uint32_t b) { return seq_lt(a, b) ? a : b; }
 static inline uint32_t min32(uint32_t a, uint32_t b) { return a < b ? a : b; }
 
+/* What TCP_INFO reports beyond the state of the tcb, counted as it
+ * happens (Linux's struct tcp_info names). Loss recovery keeps lost,
+ * delivered, dsack_dups and reord_seen; input and output the rest. */
+struct tcp_counters {
+	uint64_t bytes_sent, bytes_retrans, bytes_acked, bytes_received;
+	uint32_t segs_out, segs_in, data_segs_out, data_segs_in;
+	uint32_t lost;		/* segments now thought lost */
+	uint32_t delivered;	/* segments the peer has (acked or SACKed) */
+	uint32_t dsack_dups;	/* D-SACK blocks received */
+	uint32_t reord_seen;	/* reorderings detected */
+	uint32_t min_rtt;	/* µs, 0: no sample yet */
+	uint64_t last_data_sent, last_data_recv, last_ack_recv;	/* µs */
+	uint64_t busy_time, rwnd_limited, sndbuf_limited;	/* µs */
+};
+
 /* The transmission control block. */
 struct tcb {
 	struct sock *so;	/* NULL once the descriptor is closed */
@@ -135,6 +150,7 @@ struct tcb {
 	uint32_t keepidle, keepintvl;	/* seconds */
 	uint8_t keepcnt;
 
+	struct tcp_counters cnt;
 	int soft_error;		/* an ICMP error seen while established */
 	uint32_t retrans;	/* segments retransmitted, for NC_TCP_INFO */
 };
