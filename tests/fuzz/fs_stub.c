@@ -1,0 +1,235 @@
+/* The ctl and cs harnesses' stand-ins for FUSE and netcore (fs_stub.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conv.h"
+#include "cs.h"
+#include "dns.h"
+#include "fs_stub.h"
+
+struct stub stub;
+
+static struct dns *dns;		/* cs.c's resolver, as its pump saw it */
+static uint64_t dns_now;
+static uint8_t query[DNS_MSG_MAX];
+static size_t query_len;
+
+enum { DNS_SOCK = 100 };	/* the stand-in socket's number */
+
+/* ---- FUSE ---- */
+
+void *stub_request(void)
+{
+	static char handles[1];
+
+	stub.requests++;
+	return handles;
+}
+
+static int reply(void)
+{
+	stub.replies++;
+	return 0;
+}
+
+int fuse_reply_err(fuse_req_t req, int err)
+{
+	(void)req, (void)err;
+	return reply();
+}
+
+int fuse_reply_write(fuse_req_t req, size_t count)
+{
+	(void)req, (void)count;
+	return reply();
+}
+
+int fuse_reply_buf(fuse_req_t req, const char *buf, size_t size)
+{
+	(void)req;
+	if (size > 0 && buf == NULL)
+		abort();
+	return reply();
+}
+
+int fuse_reply_open(fuse_req_t req, const struct fuse_file_info *fi)
+{
+	(void)req, (void)fi;
+	return reply();
+}
+
+int fuse_req_interrupted(fuse_req_t req)
+{
+	(void)req;
+	return 0;
+}
+
+void fuse_req_interrupt_func(fuse_req_t req, fuse_interrupt_func_t func, void *data)
+{
+	(void)req, (void)func, (void)data;
+}
+
+int fuse_lowlevel_notify_poll(struct fuse_pollhandle *ph)
+{
+	(void)ph;
+	return 0;
+}
+
+void fuse_pollhandle_destroy(struct fuse_pollhandle *ph)
+{
+	(void)ph;
+}
+
+void stub_check_replies(void)
+{
+	if (stub.requests != stub.replies) {
+		fprintf(stderr, "fs: %ld requests, %ld replies\n", stub.requests, stub.replies);
+		abort();
+	}
+}
+
+/* ---- netcore ---- */
+
+/* -1 with the chosen errno, or 0. */
+static int result(void)
+{
+	if (stub.fail == 0)
+		return 0;
+	errno = stub.fail;
+	return -1;
+}
+
+int nc_bind(struct nc_stack *st, int s, const struct sockaddr *addr, socklen_t len)
+{
+	(void)st, (void)s, (void)addr, (void)len;
+	return result();
+}
+
+int nc_listen(struct nc_stack *st, int s, int backlog)
+{
+	(void)st, (void)s, (void)backlog;
+	return result();
+}
+
+int nc_connect(struct nc_stack *st, int s, const struct sockaddr *name, socklen_t namelen)
+{
+	(void)st, (void)s, (void)name, (void)namelen;
+	if (stub.fail == 0 && stub.connecting) {
+		errno = EINPROGRESS;
+		return -1;
+	}
+	return result();
+}
+
+int nc_shutdown(struct nc_stack *st, int s, int how)
+{
+	(void)st, (void)s, (void)how;
+	return result();
+}
+
+int nc_close(struct nc_stack *st, int s)
+{
+	(void)st, (void)s;
+	return 0;
+}
+
+int nc_setsockopt(struct nc_stack *st, int s, int level, int name, const void *val, socklen_t len)
+{
+	(void)st, (void)s, (void)level, (void)name, (void)val, (void)len;
+	return result();
+}
+
+int nc_getsockopt(struct nc_stack *st, int s, int level, int name, void *val, socklen_t *len)
+{
+	(void)st, (void)s;
+	if (level == IPPROTO_TCP && name == NC_TCP_INFO && *len >= sizeof(struct nc_tcp_info)) {
+		memset(val, 0, sizeof(struct nc_tcp_info));
+		((struct nc_tcp_info *)val)->state = stub.state;
+		return 0;
+	}
+	if (level == SOL_SOCKET && name == SO_ERROR && *len >= sizeof(int)) {
+		*(int *)val = stub.so_error;
+		return 0;
+	}
+	errno = ENOPROTOOPT;
+	return -1;
+}
+
+ssize_t nc_recv_peek(struct nc_stack *st, int s, struct iovec *iov, int *iovcnt, size_t len)
+{
+	(void)st, (void)s, (void)iov, (void)iovcnt, (void)len;
+	return 0;
+}
+
+int nc_recv_consume(struct nc_stack *st, int s, size_t n)
+{
+	(void)st, (void)s, (void)n;
+	return 0;
+}
+
+int nc_set_event_cb(struct nc_stack *st, int s, void (*cb)(void *arg, int s, short revents),
+		    void *arg)
+{
+	(void)st, (void)s, (void)cb, (void)arg;
+	return 0;
+}
+
+int nc_loop_watch(struct nc_stack *st, int fd, void (*ready)(void *arg), void *arg)
+{
+	(void)st, (void)fd, (void)ready, (void)arg;
+	return 0;
+}
+
+/* ---- the DNS socket ---- */
+
+int dns_sock_open(struct nc_stack *st, struct in_addr server)
+{
+	(void)st, (void)server;
+	return DNS_SOCK;
+}
+
+/* As dns_sock.c's pump, with nothing to read: time out what is due and
+ * keep the queries, the last one for stub_dns_answer. */
+void dns_sock_pump(struct dns *d, struct nc_stack *st, int s, uint64_t now)
+{
+	size_t n;
+
+	(void)st, (void)s;
+	dns = d;
+	dns_now = now;
+	dns_advance(d, now);
+	while ((n = dns_output(d, now, query, sizeof query)) > 0)
+		query_len = n;
+}
+
+int stub_dns_answer(const uint8_t *msg, size_t len)
+{
+	uint8_t m[DNS_MSG_MAX];
+
+	if (query_len == 0 || dns == NULL)
+		return 0;
+	if (len > sizeof m)
+		len = sizeof m;
+	memcpy(m, msg, len);
+	if (len >= 2)
+		memcpy(m, query, 2);	/* the id */
+	dns_input(dns, dns_now, m, len);
+	return 1;
+}
+
+void stub_cs_start(void)
+{
+	fs.mountpoint = "/net";
+	fs.dns.s_addr = htonl(0x0a4d0001);
+	query_len = 0;
+	if (cs_init() < 0)
+		abort();
+}
+
+void stub_cs_end(void)
+{
+	cs_fini();
+	dns = NULL;
+}
