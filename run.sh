@@ -5,6 +5,7 @@
 #   ./run.sh stop          unmount /net and stop the daemon started here
 #   ./run.sh test [--asan] build and run every test (unit + e2e); --asan
 #                          (or SANITIZE=1) uses the ASan+UBSan build
+#   ./run.sh deps          only install what is missing
 #
 # The test run ends with one line: "N passed, N failed".
 set -u
@@ -15,7 +16,8 @@ DEPS=(meson ninja-build pkg-config gcc libfuse3-dev fuse3 libnl-3-dev libnl-rout
       libcriterion-dev tcpdump socat nftables iproute2 iputils-ping dnsmasq-base curl
       python3 procps psmisc kmod
       apache2-utils wrk redis-server redis-tools nginx-light iperf3 git
-      openssh-server openssh-client)	# the real programs of tests/e2e/real_*
+      openssh-server openssh-client	# the real programs of tests/e2e/real_*
+      clang libclang-rt-dev)		# libFuzzer, for tests/fuzz/run.sh
 MNT=/net
 PIDFILE=$ROOT/build/slashnet.pid
 DAEMON_LOG=$ROOT/build/slashnet.log
@@ -194,18 +196,29 @@ run_unit() {
 	fi
 }
 
-# DESIGN rule 1 as a build fact: the meson test core-purity.
-run_purity() {
+# run_meson DIR NAME: one meson test, counted.
+run_meson() {
 	local out
 
-	if out=$(meson test -C "$1" --no-rebuild --print-errorlogs core-purity 2>&1); then
-		echo "PASS core-purity"
+	if out=$(meson test -C "$1" --no-rebuild --print-errorlogs "$2" 2>&1); then
+		echo "PASS $2"
 		PASSED=$((PASSED + 1))
 	else
-		echo "FAIL core-purity:"
+		echo "FAIL $2:"
 		echo "$out" | sed 's/^/    /'
 		FAILED=$((FAILED + 1))
 	fi
+}
+
+# DESIGN rule 1 as a build fact (core-purity), and the fuzz targets'
+# seed corpora replayed (fuzz-TARGET, one test each).
+run_meson_tests() {
+	local d
+
+	run_meson "$1" core-purity
+	for d in tests/fuzz/corpus/*/; do
+		run_meson "$1" "fuzz-$(basename "$d")"
+	done
 }
 
 # Each scenario in its own namespaces, one at a time, bounded in time.
@@ -249,7 +262,7 @@ run_tests() {
 	[ "$(id -u)" -eq 0 ] || die "the tests need root (namespaces, TUN, FUSE)"
 	deps
 	if [ "$dir" = build ]; then build_plain; else build_asan; fi
-	run_purity "$dir"
+	run_meson_tests "$dir"
 	run_unit "$dir/tests/unit/unit"
 	run_unit "$dir/tests/packetdrill/pd_test"
 	run_e2e "$dir"
@@ -261,5 +274,6 @@ case "${1:-}" in
 "") start ;;
 stop) stop ;;
 test) shift; run_tests "$@" ;;
-*) die "usage: ./run.sh [stop | test [--asan]]" ;;
+deps) packages ;;
+*) die "usage: ./run.sh [stop | test [--asan] | deps]" ;;
 esac
