@@ -149,7 +149,7 @@ void ctl_connect_done(struct conv *c)
 {
 	int state = conv_tcp_state(c), err = 0;
 	socklen_t len = sizeof err;
-	struct pending *p;
+	struct pending *p, **pp = &c->q[PEND_CONNECT];
 
 	if (state == NC_TCP_SYN_SENT || state == NC_TCP_SYN_RECEIVED)
 		return;
@@ -161,8 +161,13 @@ void ctl_connect_done(struct conv *c)
 	} else {
 		c->err[0] = 0;
 	}
-	/* (a connect still waiting for its name is not this one) */
-	while ((p = c->q[PEND_CONNECT]) != NULL && p->l == NULL) {
+	/* (a connect still waiting for its name is not this one, but the
+	 * ones parked behind it are) */
+	while ((p = *pp) != NULL) {
+		if (p->l != NULL) {
+			pp = &p->next;
+			continue;
+		}
 		if (err)
 			fuse_reply_err(p->req, err);
 		else
