@@ -1,8 +1,9 @@
 /*
  * Fuzz target "reasm": IP reassembly (netcore/core/reasm.c) through the
- * stack's input path. The input is a sequence of fragments of a few
- * datagrams (their id, source, protocol, flags and offset, length and
- * bytes from the input) with time passing between them; a UDP socket on
+ * stack's input path. The input is a sequence of fragments of up to
+ * 2048 datagrams (their id, source, protocol, flags and offset, length
+ * and bytes from the input: enough to reach reassembly's limits) with
+ * time passing between them; a UDP socket on
  * port 53 and an echo socket take what gets reassembled. At the end the
  * stack must hold nothing: no datagram left behind in reassembly.
  */
@@ -35,6 +36,7 @@ static void setup(struct net *n)
  * socket. */
 static void fragment(struct net *n, struct input *in, uint8_t sel)
 {
+	uint8_t id = take8(in);
 	uint16_t frag = take16(in), len = take16(in) % 1480;
 	uint8_t *data = n->pkt + IP_HLEN;
 	size_t got;
@@ -48,7 +50,7 @@ static void fragment(struct net *n, struct input *in, uint8_t sel)
 		put16(data + 6, 0);
 	}
 	ip_emit(n->pkt, &(struct iphdr){ .ttl = IP_DEFTTL, .proto = protos[sel >> 2 & 3],
-					 .total = (uint16_t)(IP_HLEN + len), .id = sel & 3,
+					 .total = (uint16_t)(IP_HLEN + len), .id = id,
 					 .frag = frag, .src = (sel & 0x10) ? OTHER_PEER : NET_PEER,
 					 .dst = NET_ADDR });
 	net_inject(n, n->pkt, IP_HLEN + len);

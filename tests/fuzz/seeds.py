@@ -77,6 +77,11 @@ PACKET = {
     "zero-window": tcp(CONN, ACK, win=0) + write(FD_CONN, 5000) + time(ONE_S) + time(0xF000 | 0xFFF),
     "raw-ip": u8(OP_RAW, 0x0F) + u16(28) + u8(0x45, 0, 0, 28) + bytes(5) + u8(1) + bytes(14)
     + u8(8, 0) + bytes(6),
+    "out-of-order": tcp(CONN, PSH | ACK, seq=1000, data=500) + tcp(CONN, PSH | ACK, data=1000)
+    + read(FD_CONN) + time(ONE_MS),
+    "closing": u8(OP_SHUTDOWN, FD_CONN, 1) + tcp(CONN, FIN | ACK, ack=-1) + tcp(CONN, ACK)
+    + time(0xF000 | 0xFFF),
+    "last-ack": tcp(CONN, FIN | ACK) + u8(OP_CLOSE, FD_CONN) + tcp(CONN, ACK) + time(ONE_S),
     "app-calls": u8(OP_SETOPT, FD_CONN, 3) + u32(1) + u8(0) + u8(OP_SHUTDOWN, FD_CONN, 1)
     + u8(OP_CONNECT, 0) + u16(9001) + u8(OP_PEEK, FD_CONN) + u16(100) + u16(10) + time(ONE_S),
 }
@@ -85,8 +90,8 @@ PACKET = {
 MF = 0x2000
 
 
-def frag(sel, flags_off, length, data=b""):
-    return u8(sel) + u16(flags_off, length) + u8(len(data)) + data
+def frag(sel, flags_off, length, data=b"", ident=0):
+    return u8(sel, ident) + u16(flags_off, length) + u8(len(data)) + data
 
 
 UDPHDR = u16(0, 0, 24, 0)      # length 24: 8 + 16 bytes
@@ -94,7 +99,9 @@ REASM = {
     "udp-two": frag(0x40, MF | 0, 16, UDPHDR) + frag(0x00, 2, 8),
     "udp-reversed": frag(0x00, 2, 8) + frag(0x40, MF | 0, 16, UDPHDR),
     "overlap": frag(0x40, MF | 0, 16, UDPHDR) + frag(0x00, MF | 1, 16) + frag(0x00, 2, 8),
-    "timeout": frag(0x41, MF | 0, 64) + u8(0x80) + u16(0xF000 | 0x800) + frag(0x01, 8, 8),
+    "timeout": frag(0x40, MF | 0, 64, ident=1) + u8(0x80) + u16(0xF000 | 0x800)
+    + frag(0x00, 8, 8, ident=1),
+    "many": b"".join(frag(0x00, MF | 8000, 1400, ident=i) for i in range(80)),
     "echo": frag(0x04, MF | 0, 16, u8(8, 0, 0, 0, 0, 1, 0, 1)) + frag(0x04, 2, 16),
     "sources": frag(0x40, MF | 0, 16, UDPHDR) + frag(0x50, 2, 8) + frag(0x00, 2, 8),
 }
