@@ -18,11 +18,13 @@
 #include <linux/fuse.h>	/* struct fuse_open_out, FOPEN_STREAM */
 
 #include "conv.h"
+#include "log.h"
 
 enum { REAP_IOV = 16 };
 
 struct fs fs;
 const int proto_num[NPROTO] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP };
+const char *const proto_names[NPROTO] = { "tcp", "udp", "icmp" };
 
 static struct ofile *static_files;	/* open files outside conversations */
 static struct pending *unowned;	/* parked on no conversation (cs) */
@@ -86,18 +88,119 @@ static void note_gone(void)
 	}
 }
 
+/*
+ * Fair shares (docs/SECURITY.md). With allow_other any uid may open
+ * clone: each uid but root and the daemon's owner holds at most
+ * fs.conv_per_uid conversations of a protocol, and the last CONV_RESERVED
+ * slots of a table are left to those two, so no user can take the stack
+ * away from the others. Every uid is counted; its entry goes with its
+ * last conversation. A refusal is logged once, until there is room again.
+ */
+struct share {
+	uid_t uid;
+	int n[NPROTO];		/* its conversations alive */
+	int refused[NPROTO];	/* refused since it last had room */
+};
+
+static struct share *shares;
+static int nshares, cap_shares;
+static int table_refused[NPROTO];
+
+static struct share *share_find(uid_t uid)
+{
+	for (int i = 0; i < nshares; i++)
+		if (shares[i].uid == uid)
+			return &shares[i];
+	return NULL;
+}
+
+/* uid's entry, made if it has none; NULL if out of memory. */
+static struct share *share_get(uid_t uid)
+{
+	struct share *sh = share_find(uid);
+
+	if (sh != NULL)
+		return sh;
+	if (nshares == cap_shares) {
+		int cap = cap_shares ? 2 * cap_shares : 8;
+		struct share *t = realloc(shares, (size_t)cap * sizeof *t);
+		if (t == NULL)
+			return NULL;
+		shares = t;
+		cap_shares = cap;
+	}
+	sh = &shares[nshares++];
+	*sh = (struct share){ .uid = uid };
+	return sh;
+}
+
+/* One conversation of uid's is gone; an entry with none left goes. */
+static void share_drop(uid_t uid, int proto)
+{
+	struct share *sh = share_find(uid);
+	int p;
+
+	sh->n[proto]--;
+	sh->refused[proto] = 0;
+	for (p = 0; p < NPROTO && sh->n[p] == 0; p++)
+		;
+	if (p == NPROTO)
+		*sh = shares[--nshares];
+}
+
+static int privileged(uid_t uid)
+{
+	return uid == 0 || uid == fs.uid;
+}
+
+/* Refuse with err, saying why the first time. */
+static int refuse(int *said, int err, int proto, uid_t uid)
+{
+	if (!*said && err == EMFILE)
+		logmsg(LOG_WARNING, "uid %u has its share of %d %s conversations: refused (EMFILE)",
+		       (unsigned)uid, fs.conv_per_uid, proto_names[proto]);
+	else if (!*said)
+		logmsg(LOG_WARNING, "%s: no free conversation for uid %u (ENFILE)",
+		       proto_names[proto], (unsigned)uid);
+	*said = 1;
+	return err;
+}
+
+int conv_admit(int proto, uid_t uid)
+{
+	struct share *sh = share_find(uid);
+	int limit = privileged(uid) ? CONV_MAX : CONV_MAX - CONV_RESERVED;
+
+	if (fs.used[proto] >= limit)
+		return refuse(&table_refused[proto], ENFILE, proto, uid);
+	if (!privileged(uid) && sh != NULL && sh->n[proto] >= fs.conv_per_uid)
+		return refuse(&sh->refused[proto], EMFILE, proto, uid);
+	return 0;
+}
+
+int conv_visible(const struct conv *c, uid_t uid)
+{
+	return !fs.hide_others || uid == 0 || c->uid == uid;
+}
+
 struct conv *conv_new(int proto, int sock, uid_t uid, gid_t gid)
 {
-	int n = free_slot(proto);
+	int n = -1, err = conv_admit(proto, uid);
+	struct share *sh;
 	struct conv *c;
 
-	if (n < 0) {
-		errno = ENFILE;
+	if (err == 0 && (n = free_slot(proto)) < 0)
+		err = ENFILE;
+	if (err) {
+		errno = err;
 		return NULL;
 	}
-	c = calloc(1, sizeof *c);
-	if (c == NULL)
+	sh = share_get(uid);
+	c = sh ? calloc(1, sizeof *c) : NULL;
+	if (c == NULL) {
+		errno = ENOMEM;
 		return NULL;
+	}
 	c->n = n;
 	c->proto = proto;
 	c->sock = sock;
@@ -112,6 +215,8 @@ struct conv *conv_new(int proto, int sock, uid_t uid, gid_t gid)
 		return NULL;
 	}
 	fs.conv[proto][n] = c;
+	fs.used[proto]++;
+	sh->n[proto]++;
 	note_born();
 	return c;
 }
@@ -119,6 +224,9 @@ struct conv *conv_new(int proto, int sock, uid_t uid, gid_t gid)
 static void conv_free(struct conv *c)
 {
 	fs.conv[c->proto][c->n] = NULL;
+	fs.used[c->proto]--;
+	table_refused[c->proto] = 0;
+	share_drop(c->uid, c->proto);
 	free(c);
 	note_gone();
 }
@@ -421,7 +529,11 @@ void conv_shutdown_all(void)
 		free(fs.conv[p]);
 		fs.conv[p] = NULL;
 		fs.nconv[p] = 0;
+		fs.used[p] = 0;
 	}
+	free(shares);
+	shares = NULL;
+	nshares = cap_shares = 0;
 	while ((q = unowned) != NULL) {
 		unowned = q->next;
 		pend_reset(q);

@@ -34,6 +34,7 @@ enum {
 
 enum {
 	CONV_MAX = 16384,	/* conversations per protocol */
+	CONV_RESERVED = CONV_MAX / 64,	/* of them, only for root and the owner */
 	CTL_MAX = 512,		/* longest ctl command */
 	ERR_MAX = 128,		/* text kept for err */
 	DEF_BACKLOG = 128,
@@ -111,13 +112,24 @@ struct fs {
 	uint64_t gen;
 	struct conv **conv[NPROTO];
 	int nconv[NPROTO];	/* slots allocated in conv[p] */
+	int used[NPROTO];	/* conversations alive in conv[p] */
+	int conv_per_uid;	/* -o conv_per_uid: a uid's share of a protocol */
+	int hide_others;	/* -o hide_others: list and find only one's own */
 };
 
 extern struct fs fs;
 extern const int proto_num[NPROTO];	/* IPPROTO_TCP ... */
+extern const char *const proto_names[NPROTO];	/* "tcp" ... */
 
 /* The conversation table. */
 struct conv *conv_get(int proto, int n);
+/* May uid have one more conversation of proto? 0, EMFILE (its share is
+ * taken) or ENFILE (the table is full); a refusal is logged. */
+int conv_admit(int proto, uid_t uid);
+/* Is c visible to uid (hide_others shows each uid only its own)? */
+int conv_visible(const struct conv *c, uid_t uid);
+/* A conversation for socket sock, once conv_admit allows it: NULL with
+ * errno ENFILE, EMFILE or ENOMEM. */
 struct conv *conv_new(int proto, int sock, uid_t uid, gid_t gid);
 /* What a socket event does to its conversation, above this file: set
  * once, by tree.c. Pollers are woken after it. */

@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,7 +40,8 @@ struct lookup {
 };
 
 static struct dns *dns;
-static int dns_sock = -1, dns_timer = -1;
+static struct dns_pump *pump;
+static int dns_timer = -1;
 static struct lookup *lookups;	/* in flight */
 
 int cs_signo(void)
@@ -75,7 +75,7 @@ static void dns_pump(void)
 	struct itimerspec its = { 0 };
 	uint64_t d;
 
-	dns_sock_pump(dns, fs.st, dns_sock, now_ms());
+	dns_pump_run(pump, dns, now_ms());
 	d = dns_deadline(dns);
 	if (d != UINT64_MAX) {
 		d = d ? d : 1;
@@ -118,20 +118,14 @@ static void dns_done(void *arg, int err, const struct dns_answer *ans)
 
 int cs_init(void)
 {
-	uint64_t seed;
-
 	if (fs.dns.s_addr == 0)
 		return 0;
-	/* Query ids a spoofer must not guess (RFC 5452): from the kernel. */
-	if (getrandom(&seed, sizeof seed, 0) != sizeof seed) {
-		logmsg(LOG_ERR, "cs: cannot draw a random seed: %s", strerror(errno));
-		return -1;
-	}
-	dns = dns_new(0, 0, seed);
-	dns_sock = dns_sock_open(fs.st, fs.dns);
+	/* Query ids and source ports a spoofer must not guess (RFC 5452):
+	 * both drawn from the kernel's generator, anew for each lookup. */
+	dns = dns_new(0, 0, 0);
+	pump = dns_pump_new(fs.st, fs.dns, dns_sock_event, NULL);
 	dns_timer = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (dns == NULL || dns_sock < 0 || dns_timer < 0 ||
-	    nc_set_event_cb(fs.st, dns_sock, dns_sock_event, NULL) < 0 ||
+	if (dns == NULL || pump == NULL || dns_timer < 0 ||
 	    nc_loop_watch(fs.st, dns_timer, dns_timer_ready, NULL) < 0) {
 		logmsg(LOG_ERR, "--dns: %s", strerror(errno));
 		return -1;
@@ -241,6 +235,7 @@ void cs_fini(void)
 		l->done(l->arg, ECONNRESET, (struct in_addr){ 0 });
 		free(l);
 	}
+	dns_pump_free(pump);
 	if (dns)
 		dns_free(dns);
 	if (dns_timer >= 0)

@@ -153,10 +153,17 @@ void data_write(fuse_req_t req, struct ofile *of, const char *buf, size_t len, i
  * answer the open with M's ctl. 1 if answered, 0 if none waits. */
 static int try_accept(fuse_req_t req, struct conv *c, struct fuse_file_info *fi)
 {
-	int s = nc_accept(fs.st, c->sock, NULL, NULL);
+	int s, err = conv_admit(c->proto, c->uid);
 	struct conv *m;
 	struct ofile *of;
 
+	/* over its share, the owner's connections wait in the queue */
+	if (err != 0) {
+		conv_seterr(c, err, "listen");
+		fuse_reply_err(req, err);
+		return 1;
+	}
+	s = nc_accept(fs.st, c->sock, NULL, NULL);
 	if (s < 0) {
 		if (errno == EAGAIN)
 			return 0;
@@ -166,7 +173,7 @@ static int try_accept(fuse_req_t req, struct conv *c, struct fuse_file_info *fi)
 	nc_set_nonblock(fs.st, s, 1);
 	m = conv_new(c->proto, s, c->uid, c->gid);
 	if (m == NULL) {
-		int err = errno;
+		err = errno;
 		nc_close(fs.st, s);
 		fuse_reply_err(req, err);
 		return 1;

@@ -1,12 +1,13 @@
 /*
  * DNS A-record lookups (RFC 1034, RFC 1035): the message codec and a
- * resolver as a state machine (the pump over a netcore UDP socket is
+ * resolver as a state machine (the pump over netcore UDP sockets is
  * dns_sock.c). See dns.h.
  */
 #include <errno.h>
 #include <limits.h>
 #include <string.h>
 #include <stdlib.h>
+#include <sys/random.h>
 
 #include "dns.h"
 
@@ -281,7 +282,7 @@ struct dns *dns_new(unsigned timeout_ms, int tries, uint64_t seed)
 		return NULL;
 	d->timeout_ms = timeout_ms ? timeout_ms : DEF_TIMEOUT_MS;
 	d->tries = tries > 0 ? tries : DEF_TRIES;
-	d->rng = seed ? seed : 0x9e3779b97f4a7c15ULL;
+	d->rng = seed;
 	return d;
 }
 
@@ -290,8 +291,16 @@ void dns_free(struct dns *d)
 	free(d);
 }
 
+/* A query id: from the kernel's generator (RFC 5452: nothing a spoofer
+ * could work out from earlier ids), or, with a seed, reproducible. */
 static uint16_t random16(struct dns *d)
 {
+	uint16_t id;
+
+	if (d->rng == 0 && getrandom(&id, sizeof id, 0) == sizeof id)
+		return id;
+	if (d->rng == 0)	/* no generator: never for 2 bytes since boot */
+		d->rng = 0x9e3779b97f4a7c15ULL;
 	d->rng ^= d->rng >> 12;
 	d->rng ^= d->rng << 25;
 	d->rng ^= d->rng >> 27;
@@ -338,7 +347,7 @@ static void cache_put(struct dns *d, uint64_t now, const char *name, const struc
 	e->expires = now + (uint64_t)ttl * 1000;
 }
 
-static int id_in_flight(const struct dns *d, uint16_t id)
+int dns_in_flight(const struct dns *d, uint16_t id)
 {
 	for (int i = 0; i < DNS_MAX_LOOKUPS; i++)
 		if (d->q[i].h != 0 && d->q[i].id == id)
@@ -369,7 +378,7 @@ int dns_lookup(struct dns *d, uint64_t now, const char *name, struct dns_answer 
 	if (q == NULL)
 		return -ENOSPC;
 	q->id = random16(d);
-	while (id_in_flight(d, q->id))
+	while (dns_in_flight(d, q->id))
 		q->id++;
 	d->last_h = d->last_h == INT_MAX ? 1 : d->last_h + 1;
 	q->h = d->last_h;

@@ -11,8 +11,8 @@
  *    arrive, and asked for the datagrams to send and its next deadline;
  *    answers go to a callback. It retries with a doubling timeout, and a
  *    cache answers a name again until its TTL runs out.
- *  - the pump: moves datagrams between a resolver and a UDP socket of a
- *    netcore stack connected to the server, with the public API only.
+ *  - the pump: moves datagrams between a resolver and UDP sockets of a
+ *    netcore stack, one a lookup, with the public API only.
  */
 #ifndef SLASHNET_DNS_H
 #define SLASHNET_DNS_H
@@ -66,7 +66,8 @@ struct dns;
 typedef void (*dns_done_fn)(void *arg, int err, const struct dns_answer *ans);
 
 /* timeout_ms for the first try, doubling at each of tries; 0 for either
- * means the default (1000 ms, 3 tries). seed varies the query ids. */
+ * means the default (1000 ms, 3 tries). seed 0: each query id comes from
+ * getrandom(2); any other seed makes the ids reproducible (tests). */
 struct dns *dns_new(unsigned timeout_ms, int tries, uint64_t seed);
 /* Frees everything; lookups in flight end without their callback. */
 void dns_free(struct dns *d);
@@ -93,15 +94,27 @@ void dns_advance(struct dns *d, uint64_t now);
 /* When dns_output or dns_advance has something to do; UINT64_MAX if
  * nothing is in flight. */
 uint64_t dns_deadline(const struct dns *d);
+/* Is a lookup with query id in flight (its queries carry that id)? */
+int dns_in_flight(const struct dns *d, uint16_t id);
 
 /* ---- the pump, over a netcore stack ---- */
 
-/* A non-blocking UDP socket of st connected to server port 53: the
- * socket, or -1 with errno. */
-int dns_sock_open(struct nc_stack *st, struct in_addr server);
-/* Read every reply waiting on socket s into d, end the lookups that ran
- * out of time, and send what is due. Call it when s is readable, after
- * dns_lookup, and at dns_deadline(d). */
-void dns_sock_pump(struct dns *d, struct nc_stack *st, int s, uint64_t now);
+/*
+ * Each lookup asks from a UDP socket of its own, on a source port drawn
+ * from getrandom(2) (RFC 5452 §9.2: a spoofed answer must guess the port
+ * as well as the id); its retries go from the same socket, which is closed
+ * once the lookup ends. event(arg, s, revents) is set as the event
+ * callback of each socket.
+ */
+struct dns_pump;
+struct dns_pump *dns_pump_new(struct nc_stack *st, struct in_addr server,
+			      void (*event)(void *arg, int s, short revents), void *arg);
+/* Closes every socket of p. */
+void dns_pump_free(struct dns_pump *p);
+/* Read every reply waiting into d, end the lookups that ran out of time,
+ * close the sockets of lookups that ended (answered, timed out or
+ * cancelled), and send what is due. Call it when a socket is readable,
+ * after dns_lookup, and at dns_deadline(d). */
+void dns_pump_run(struct dns_pump *p, struct dns *d, uint64_t now);
 
 #endif

@@ -34,6 +34,8 @@ struct options {
 	const char *mountpoint;
 	int foreground;
 	struct in_addr dns;
+	int conv_per_uid;
+	int hide_others;
 	struct fuse_args fargs;
 };
 
@@ -62,7 +64,8 @@ static void fuse_log_cb(enum fuse_log_level level, const char *fmt, va_list ap)
 static void usage(FILE *f)
 {
 	fputs("usage: slashnet [-f] [--tun NAME] [--addr CIDR] [--gw ADDR] [--no-config]\n"
-	      "                [--mtu N] [--msl MS] [--pcap FILE] [--dns ADDR] [-o OPT[,OPT...]]\n"
+	      "                [--mtu N] [--msl MS] [--pcap FILE] [--dns ADDR]\n"
+	      "                [--conv-per-uid N] [--hide-others] [-o OPT[,OPT...]]\n"
 	      "                [MOUNTPOINT]\n"
 	      "Serve the Plan 9 /net (default MOUNTPOINT /net) from a user-space\n"
 	      "TCP/IP stack on TUN device NAME (default sn0, 10.77.0.2/24, gw 10.77.0.1).\n",
@@ -91,7 +94,10 @@ static int parse_num(const char *name, const char *s, long lo, long hi, long *v)
 	return 0;
 }
 
-enum { OPT_TUN = 256, OPT_ADDR, OPT_GW, OPT_NOCONFIG, OPT_MTU, OPT_MSL, OPT_PCAP, OPT_DNS };
+enum {
+	OPT_TUN = 256, OPT_ADDR, OPT_GW, OPT_NOCONFIG, OPT_MTU, OPT_MSL, OPT_PCAP, OPT_DNS,
+	OPT_CONV_PER_UID, OPT_HIDE_OTHERS,
+};
 
 static const struct option longopts[] = {
 	{ "tun", required_argument, NULL, OPT_TUN },
@@ -102,9 +108,41 @@ static const struct option longopts[] = {
 	{ "msl", required_argument, NULL, OPT_MSL },
 	{ "pcap", required_argument, NULL, OPT_PCAP },
 	{ "dns", required_argument, NULL, OPT_DNS },
+	{ "conv-per-uid", required_argument, NULL, OPT_CONV_PER_UID },
+	{ "hide-others", no_argument, NULL, OPT_HIDE_OTHERS },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
+
+static int parse_one(struct options *o, int c, const char *arg);
+
+/* -o OPT[,OPT...]: conv_per_uid=N and hide_others are the daemon's (the
+ * same as --conv-per-uid and --hide-others), the rest go to FUSE. */
+static int parse_mount_opts(struct options *o, const char *arg)
+{
+	char *list = strdup(arg), *rest = strdup(""), *opt, *save = NULL;
+	int r = 0;
+
+	if (list == NULL || rest == NULL) {
+		free(list);
+		free(rest);
+		return bad("%s", "out of memory");
+	}
+	for (opt = strtok_r(list, ",", &save); opt && r == 0; opt = strtok_r(NULL, ",", &save)) {
+		if (strncmp(opt, "conv_per_uid=", 13) == 0)
+			r = parse_one(o, OPT_CONV_PER_UID, opt + 13);
+		else if (strcmp(opt, "hide_others") == 0)
+			r = parse_one(o, OPT_HIDE_OTHERS, NULL);
+		else if (fuse_opt_add_opt(&rest, opt) < 0)
+			r = bad("%s", "out of memory");
+	}
+	if (r == 0 && *rest &&
+	    (fuse_opt_add_arg(&o->fargs, "-o") < 0 || fuse_opt_add_arg(&o->fargs, rest) < 0))
+		r = bad("%s", "out of memory");
+	free(list);
+	free(rest);
+	return r;
+}
 
 static int parse_one(struct options *o, int c, const char *arg)
 {
@@ -115,9 +153,7 @@ static int parse_one(struct options *o, int c, const char *arg)
 		o->foreground = 1;
 		return 0;
 	case 'o':
-		if (fuse_opt_add_arg(&o->fargs, "-o") < 0 || fuse_opt_add_arg(&o->fargs, arg) < 0)
-			return bad("%s", "out of memory");
-		return 0;
+		return parse_mount_opts(o, arg);
 	case OPT_TUN:
 		if (*arg == 0 || strlen(arg) >= IFNAMSIZ)
 			return bad("--tun '%s': want a name of 1 to 15 characters", arg);
@@ -151,6 +187,14 @@ static int parse_one(struct options *o, int c, const char *arg)
 		if (inet_pton(AF_INET, arg, &o->dns) != 1)
 			return bad("--dns '%s': want an IPv4 address", arg);
 		return 0;
+	case OPT_CONV_PER_UID:
+		if (parse_num("conv_per_uid", arg, 1, CONV_MAX, &v) < 0)
+			return -1;
+		o->conv_per_uid = (int)v;
+		return 0;
+	case OPT_HIDE_OTHERS:
+		o->hide_others = 1;
+		return 0;
 	}
 	return -1;
 }
@@ -161,6 +205,7 @@ static int parse_options(struct options *o, int argc, char **argv)
 
 	nc_config_init(&o->cfg);
 	o->mountpoint = "/net";
+	o->conv_per_uid = CONV_MAX / 4;
 	if (fuse_opt_add_arg(&o->fargs, "slashnet") < 0)
 		return bad("%s", "out of memory");
 	opterr = 0;
@@ -279,6 +324,8 @@ static int start(struct options *o, int *sigfd)
 	fs.start = time(NULL);
 	fs.mountpoint = mountpoint;
 	fs.dns = o->dns;
+	fs.conv_per_uid = o->conv_per_uid;
+	fs.hide_others = o->hide_others;
 	fs.se = fuse_session_new(&o->fargs, &fs_ops, sizeof fs_ops, NULL);
 	if (fs.se == NULL || fuse_session_mount(fs.se, mountpoint) < 0) {
 		if (!fuse_logged)

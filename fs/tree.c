@@ -24,8 +24,6 @@
 
 static const double STATIC_TTL = 60.0;	/* the fixed part of the tree */
 
-static const char *const proto_name[NPROTO] = { "tcp", "udp", "icmp" };
-
 static const struct {
 	const char *name;
 	int type;
@@ -88,11 +86,12 @@ static int ent(struct ent *e, const char *name, fuse_ino_t ino)
 	return 1;
 }
 
-/* Entry i of directory dir: 1 with *e filled, 0 past the end, -1 for a
- * free conversation slot. */
-static int gen(fuse_ino_t dir, int i, struct ent *e)
+/* Entry i of directory dir as uid sees it: 1 with *e filled, 0 past the
+ * end, -1 for a free conversation slot or one hidden from uid. */
+static int gen(fuse_ino_t dir, int i, uid_t uid, struct ent *e)
 {
 	int p = qproto(dir), n = qconv(dir);
+	struct conv *c;
 
 	switch (qtype(dir)) {
 	case Qroot:
@@ -103,7 +102,7 @@ static int gen(fuse_ino_t dir, int i, struct ent *e)
 		if (i == 2)
 			return ent(e, "iproute", qid(Qiproute, 0, -1));
 		if (i < 3 + NPROTO)
-			return ent(e, proto_name[i - 3], qid(Qproto, i - 3, -1));
+			return ent(e, proto_names[i - 3], qid(Qproto, i - 3, -1));
 		return 0;
 	case Qipifc:
 		return i == 0 ? ent(e, "0", qid(Qifc0, 0, -1)) : 0;
@@ -116,7 +115,8 @@ static int gen(fuse_ino_t dir, int i, struct ent *e)
 			return ent(e, "stats", qid(Qstats, p, -1));
 		if (i - 2 >= fs.nconv[p])
 			return 0;
-		if (conv_get(p, i - 2) == NULL)
+		c = conv_get(p, i - 2);
+		if (c == NULL || !conv_visible(c, uid))
 			return -1;
 		snprintf(e->buf, sizeof e->buf, "%d", i - 2);
 		return ent(e, e->buf, qid(Qconv, p, i - 2));
@@ -142,14 +142,17 @@ static int conv_number(const char *name)
 	return (int)v;
 }
 
-static fuse_ino_t child(fuse_ino_t dir, const char *name)
+static fuse_ino_t child(fuse_ino_t dir, const char *name, uid_t uid)
 {
 	struct ent e;
+	struct conv *c;
 	int n, r;
 
-	if (qtype(dir) == Qproto && (n = conv_number(name)) >= 0)
-		return conv_get(qproto(dir), n) ? qid(Qconv, qproto(dir), n) : 0;
-	for (int i = 0; (r = gen(dir, i, &e)) != 0; i++) {
+	if (qtype(dir) == Qproto && (n = conv_number(name)) >= 0) {
+		c = conv_get(qproto(dir), n);
+		return c && conv_visible(c, uid) ? qid(Qconv, qproto(dir), n) : 0;
+	}
+	for (int i = 0; (r = gen(dir, i, uid, &e)) != 0; i++) {
 		if (r > 0 && strcmp(e.name, name) == 0)
 			return e.ino;
 	}
@@ -210,7 +213,7 @@ static void fs_lookup(fuse_req_t req, fuse_ino_t dir, const char *name)
 	struct fuse_entry_param e = { 0 };
 	struct conv *c;
 
-	e.ino = child(dir, name);
+	e.ino = child(dir, name, fuse_req_ctx(req)->uid);
 	if (e.ino == 0 || fill_attr(e.ino, &e.attr) < 0) {
 		fuse_reply_err(req, ENOENT);
 		return;
@@ -261,7 +264,7 @@ static void fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		else if (i == 1)
 			ent(&e, "..", parent(ino));
 		else
-			r = gen(ino, (int)(i - 2), &e);
+			r = gen(ino, (int)(i - 2), fuse_req_ctx(req)->uid, &e);
 		if (r == 0)
 			break;
 		if (r < 0)
@@ -304,10 +307,15 @@ static void open_clone(fuse_req_t req, int proto, struct fuse_file_info *fi)
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	struct ofile *of;
 	struct conv *c;
-	int s;
+	int s, err;
 
 	static const int type[NPROTO] = { SOCK_STREAM, SOCK_DGRAM, SOCK_DGRAM };
 
+	/* before the socket: a refused uid costs the stack nothing */
+	if ((err = conv_admit(proto, ctx->uid)) != 0) {
+		fuse_reply_err(req, err);
+		return;
+	}
 	s = nc_socket(fs.st, AF_INET, type[proto] | SOCK_NONBLOCK, proto_num[proto]);
 	if (s < 0) {
 		fuse_reply_err(req, errno);
@@ -315,7 +323,7 @@ static void open_clone(fuse_req_t req, int proto, struct fuse_file_info *fi)
 	}
 	c = conv_new(proto, s, ctx->uid, ctx->gid);
 	if (c == NULL) {
-		int err = errno;
+		err = errno;
 		nc_close(fs.st, s);
 		fuse_reply_err(req, err);
 		return;

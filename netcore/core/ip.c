@@ -149,9 +149,29 @@ static void fragment(struct stack *st, const struct ipsend *how, size_t len, uin
 	}
 }
 
+/*
+ * The IP ID (RFC 6864, RFC 7739 §5.2): a counter per bucket of
+ * (source, destination, protocol), added to a secret offset of that
+ * triple. A host sees its own IDs step by one, and learns nothing from
+ * them of what the stack sends elsewhere (no idle scan, no counting of
+ * another host's traffic). A super-packet takes one ID per segment the
+ * link cuts from it, as the segments get consecutive IDs.
+ */
+static uint16_t next_id(struct stack *st, const struct ipsend *how, size_t len)
+{
+	uint32_t src = how->src ? how->src : st->addr;
+	uint64_t h = stack_hash(st, HASH_IP_ID, (uint64_t)src << 32 | how->dst, how->proto);
+	uint16_t *count = &st->ip_id[(h >> 16) % (sizeof st->ip_id / sizeof st->ip_id[0])];
+	uint16_t id = (uint16_t)(h + *count);
+
+	/* at least as many as the segments: the header is less than gso */
+	*count = (uint16_t)(*count + (how->gso ? (len + how->gso - 1) / how->gso : 1));
+	return id;
+}
+
 int ip_output(struct stack *st, const struct ipsend *how, size_t len)
 {
-	uint16_t id = st->ip_id++;
+	uint16_t id;
 
 	st->ips[IPS_OUT_REQUESTS]++;
 	if (route_lookup(st, how->dst) == NULL) {
@@ -160,6 +180,7 @@ int ip_output(struct stack *st, const struct ipsend *how, size_t len)
 	}
 	if (IP_HLEN + len > IP_MAXPACKET)
 		return -EMSGSIZE;
+	id = next_id(st, how, len);
 	if (IP_HLEN + len <= (size_t)st->mtu || how->gso) {
 		put_header(st, st->obuf, how, IP_HLEN + len, id, how->df ? IP_DF : 0);
 		emit(st, st->obuf, IP_HLEN + len, how->gso);

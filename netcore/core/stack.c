@@ -142,7 +142,6 @@ struct stack *stack_new(const struct stack_config *cfg, stack_output_fn out, voi
 	}
 	if (memcmp(cfg->secret, (uint8_t[sizeof cfg->secret]){ 0 }, sizeof cfg->secret) != 0)
 		memcpy(st->secret, cfg->secret, sizeof st->secret);
-	st->ip_id = (uint16_t)stack_random(st);
 	st->obuf_size = IP_MAXPACKET + 64;
 	st->obuf = malloc(st->obuf_size);
 	if (st->obuf == NULL || st->mtu < 68 || st->mtu > IP_MAXPACKET)

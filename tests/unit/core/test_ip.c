@@ -321,3 +321,81 @@ Test(ip_input, counts_bytes_and_packets)
 	cr_assert_eq(st->ifs.ibytes, 2 * len);
 	cr_assert_eq(st->ifs.ierrors, 0);
 }
+
+/* ---- the IP ID (RFC 7739): per destination, from the secret ---- */
+
+static uint16_t last_id;
+
+static void keep_id(void *arg, const uint8_t *p, size_t len, unsigned gso)
+{
+	(void)arg;
+	(void)len;
+	(void)gso;
+	last_id = (uint16_t)(p[4] << 8 | p[5]);
+}
+
+static struct stack *id_stack(uint64_t seed)
+{
+	struct stack_config cfg = { .addr = ME, .prefix = 24, .gw = HOST, .mtu = 1500,
+				    .seed = seed, .tso = 1 };
+	struct stack *s = stack_new(&cfg, keep_id, NULL);
+
+	cr_assert_not_null(s);
+	return s;
+}
+
+/* The ID of one UDP-sized datagram of 8 bytes from s to dst. */
+static uint16_t id_to(struct stack *s, uint32_t dst, unsigned gso, size_t len)
+{
+	memset(s->obuf + IP_HLEN, 0, len);
+	cr_assert_eq(ip_output(s, &(struct ipsend){ .dst = dst, .proto = 17, .gso = gso }, len), 0);
+	return last_id;
+}
+
+Test(ip_id, steps_by_one_per_destination)
+{
+	struct stack *s = id_stack(1);
+	uint16_t first = id_to(s, HOST, 0, 8);
+
+	cr_assert_eq(id_to(s, HOST, 0, 8), (uint16_t)(first + 1));
+	cr_assert_eq(id_to(s, HOST, 0, 8), (uint16_t)(first + 2));
+	stack_free(s);
+}
+
+Test(ip_id, other_destinations_leave_no_trace)
+{
+	struct stack *s = id_stack(1);
+	uint16_t first = id_to(s, HOST, 0, 8), other = id_to(s, 0x0a4d0009, 0, 8);
+
+	/* a global counter would show the 100 sent elsewhere (idle scan) */
+	for (int i = 0; i < 99; i++)
+		id_to(s, 0x0a4d0009, 0, 8);
+	cr_assert_eq(id_to(s, HOST, 0, 8), (uint16_t)(first + 1));
+	cr_assert_neq(other, (uint16_t)(first + 1), "not one sequence for both");
+	stack_free(s);
+}
+
+Test(ip_id, from_the_secret_and_reproducible_from_the_seed)
+{
+	struct stack *s1 = id_stack(1), *s2 = id_stack(2), *again = id_stack(1);
+	uint16_t a1 = id_to(s1, HOST, 0, 8), a2 = id_to(s2, HOST, 0, 8);
+	uint16_t b1 = id_to(s1, 0x0a4d0009, 0, 8), b2 = id_to(s2, 0x0a4d0009, 0, 8);
+
+	cr_assert(a1 != a2 || b1 != b2, "two secrets, the same IDs");
+	cr_assert_eq(id_to(again, HOST, 0, 8), a1, "one seed, one sequence (tests rely on it)");
+	stack_free(s1);
+	stack_free(s2);
+	stack_free(again);
+}
+
+Test(ip_id, a_super_packet_takes_an_id_per_segment)
+{
+	struct stack *s = id_stack(1);
+	uint16_t first = id_to(s, HOST, 1000, 20 + 3 * 1000);
+	uint16_t next = id_to(s, HOST, 0, 8);
+
+	/* the link gives the three segments first, first + 1, first + 2 */
+	cr_assert_geq((uint16_t)(next - first), 3);
+	cr_assert_leq((uint16_t)(next - first), 4);
+	stack_free(s);
+}

@@ -781,3 +781,54 @@ Test(dns_resolver, cache_keeps_working_past_its_size)
 	cr_assert_eq(dns_lookup(d, 300, "c199.test", &ans, done, &res), 0, "the newest is kept");
 	cr_assert_eq(ans.n, 1);
 }
+
+Test(dns_resolver, in_flight_by_id_until_it_ends)
+{
+	struct result res = { 0 };
+	struct dns_answer ans;
+	struct msg m;
+	uint16_t id;
+
+	cr_assert_gt(dns_lookup(d, 0, "flight.test", &ans, done, &res), 0);
+	id = take_query(0, "flight.test");
+	cr_assert(dns_in_flight(d, id));
+	cr_assert_not(dns_in_flight(d, (uint16_t)(id + 1)));
+	simple_reply(&m, id, 0, "flight.test", 1, 30);
+	dns_input(d, 10, m.b, m.n);
+	cr_assert_eq(res.calls, 1);
+	cr_assert_not(dns_in_flight(d, id), "its socket may go");
+}
+
+/* The ids of the first queries of eight lookups by r. */
+static void first_ids(struct dns *r, uint16_t ids[8])
+{
+	struct result res = { 0 };
+	struct dns_answer ans;
+	char name[32];
+
+	for (int i = 0; i < 8; i++) {
+		snprintf(name, sizeof name, "host%d.test", i);
+		cr_assert_gt(dns_lookup(r, 0, name, &ans, done, &res), 0);
+		cr_assert_gt(dns_output(r, 0, out, sizeof out), 0);
+		ids[i] = (uint16_t)(out[0] << 8 | out[1]);
+	}
+}
+
+Test(dns_ids, from_the_kernel_without_a_seed_reproducible_with_one)
+{
+	struct dns *r1 = dns_new(0, 0, 0), *r2 = dns_new(0, 0, 0);
+	struct dns *s1 = dns_new(0, 0, 7), *s2 = dns_new(0, 0, 7);
+	uint16_t a[8], b[8], c[8], e[8];
+
+	first_ids(r1, a);
+	first_ids(r2, b);
+	first_ids(s1, c);
+	first_ids(s2, e);
+	/* two daemons: a chance of 2^-128 that eight ids all match */
+	cr_assert_neq(memcmp(a, b, sizeof a), 0, "two resolvers, one id sequence");
+	cr_assert_eq(memcmp(c, e, sizeof c), 0, "one seed, two id sequences");
+	dns_free(r1);
+	dns_free(r2);
+	dns_free(s1);
+	dns_free(s2);
+}
