@@ -175,6 +175,7 @@ for s in "${ALL[@]}"; do
 		echo "bench: $s failed:"
 		grep -v '^RESULT' "$out/$s.out" | sed 's/^/    /'
 	fi
+	tail -n 1 "$out/$s.out"
 	if grep -q '^RESULT' "$out/$s.out"; then
 		grep -h '^RESULT' "$out/$s.out" | digest | summary
 	else	# a scenario of another form (loss.sh): its own words
