@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 
 #include "lwip/init.h"
@@ -24,6 +23,8 @@
 #include "lwip/tcp.h"
 #include "lwip/tcpip.h"
 #include "netif/tapif.h"
+
+#include "stopwatch.h"
 
 /*
  * Debian's liblwip disagrees with itself on the size of a pool pbuf: the
@@ -45,29 +46,12 @@ static long long received;
 static double t_end;
 static int failed;
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double cpu_seconds(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
 /* The callbacks run on lwIP's tcpip thread. */
 static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 {
 	(void)arg;
 	if (p == NULL || err != ERR_OK) {
-		t_end = now();
+		t_end = stopwatch_now();
 		if (p != NULL)
 			pbuf_free(p);
 		tcp_close(pcb);
@@ -126,7 +110,7 @@ static int start(char **av, double *t0)
 	if (netif_add(&tap, &addr, &mask, &gw, NULL, tapif_init, tcpip_input) != NULL) {
 		netif_set_default(&tap);
 		netif_set_up(&tap);
-		*t0 = now();
+		*t0 = stopwatch_now();
 		pcb = tcp_new();
 		if (pcb != NULL) {
 			tcp_recv(pcb, on_recv);
@@ -164,6 +148,6 @@ int main(int argc, char **argv)
 	}
 	if (failed)
 		return 1;
-	printf("%lld %.6f %.6f %.3f\n", received, t0, t_end, cpu_seconds());
+	printf("%lld %.6f %.6f %.3f\n", received, t0, t_end, stopwatch_cpu());
 	return 0;
 }

@@ -30,11 +30,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <netcore/netcore.h>
+
+#include "stopwatch.h"
 
 enum { CHUNK = 256 * 1024, ONE_KB = 1024 };
 
@@ -53,23 +53,6 @@ static int fail(const char *what)
 {
 	fprintf(stderr, "ncbench: %s: %s\n", what, strerror(errno));
 	return 1;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double cpu_seconds(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 static int sockaddr_of(const char *host, const char *port, struct sockaddr_in *sin)
@@ -162,7 +145,7 @@ static int serve(const char *mode, char **av, int ac)
 			send_zeros(c, bytes);
 		} else if (strcmp(mode, "sink") == 0) {
 			long long got = drain(c);
-			printf("%lld %.6f\n", got, now());
+			printf("%lld %.6f\n", got, stopwatch_now());
 			fflush(stdout);
 		} else {
 			echo_all(c);
@@ -192,10 +175,10 @@ static int cmd_pingpong(char **av, int ac)
 	if (ac < 2)
 		return usage();
 	n = atol(av[1]);
-	t0 = now();
+	t0 = stopwatch_now();
 	if (pingpong_fd(atoi(av[0]), n) < 0)
 		return fail("ping-pong");
-	printf("%ld %.6f %.6f\n", n, t0, now());
+	printf("%ld %.6f %.6f\n", n, t0, stopwatch_now());
 	return 0;
 }
 
@@ -257,13 +240,13 @@ static int cmd_connects(char **av, int ac, int through_net)
 			return usage();
 		n = atol(av[2]);
 	}
-	t0 = now();
+	t0 = stopwatch_now();
 	for (long i = 0; i < n; i++) {
 		int r = through_net ? one_netconnect(av[0], dest) : one_connect(&sin);
 		if (r < 0)
 			return fail("connect, send, close");
 	}
-	printf("%ld %.6f %.6f\n", n, t0, now());
+	printf("%ld %.6f %.6f\n", n, t0, stopwatch_now());
 	return 0;
 }
 
@@ -347,14 +330,14 @@ static int cmd_api(char **av, int ac)
 		nc_close_stack(st);
 		return 1;
 	}
-	t0 = now();	/* from the connection, as for a /net conversation */
+	t0 = stopwatch_now();	/* from the connection, as for a /net conversation */
 	moved = api_run(s, av[3], av + 4, ac - 4);
-	t1 = now();
+	t1 = stopwatch_now();
 	nc_close(st, s);
 	nc_close_stack(st);
 	if (moved < 0)
 		return fail(av[3]);
-	printf("%lld %.6f %.6f %.3f\n", moved, t0, t1, cpu_seconds());
+	printf("%lld %.6f %.6f %.3f\n", moved, t0, t1, stopwatch_cpu());
 	return 0;
 }
 
