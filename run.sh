@@ -6,6 +6,9 @@
 #   ./run.sh test [--asan] build and run every test (unit + e2e); --asan
 #                          (or SANITIZE=1) uses the ASan+UBSan build
 #   ./run.sh deps          only install what is missing
+#   ./run.sh bench [SCENARIO...]  install the bench's extra packages (lwIP),
+#                          build, run tests/bench/run.sh (minutes; not a
+#                          test: figures, against the kernel's TCP)
 #
 # The test run ends with one line: "N passed, N failed".
 set -u
@@ -18,6 +21,7 @@ DEPS=(meson ninja-build pkg-config gcc libfuse3-dev fuse3 libnl-3-dev libnl-rout
       apache2-utils wrk redis-server redis-tools nginx-light iperf3 git
       openssh-server openssh-client	# the real programs of tests/e2e/real_*
       clang libclang-rt-dev)		# libFuzzer, for tests/fuzz/run.sh
+BENCH_DEPS=(liblwip-dev)	# tests/bench's lwIP contender
 MNT=/net
 PIDFILE=$ROOT/build/slashnet.pid
 DAEMON_LOG=$ROOT/build/slashnet.log
@@ -29,11 +33,12 @@ die() {
 	exit 1
 }
 
-# Install the Debian packages that are missing (one apt-get update first).
+# Install the Debian packages that are missing (one apt-get update first):
+# DEPS, and those given.
 packages() {
 	local p missing=()
 
-	for p in "${DEPS[@]}"; do
+	for p in "${DEPS[@]}" "$@"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
 			missing+=("$p")
 	done
@@ -60,9 +65,10 @@ devices() {
 	[ -c /dev/fuse ] || modprobe fuse || die "no /dev/fuse (modprobe fuse failed)"
 }
 
-# What the build and the daemon need on this machine.
+# What the build and the daemon need on this machine (and the packages
+# given).
 deps() {
-	packages
+	packages "$@"
 	devices
 }
 
@@ -221,6 +227,24 @@ run_meson_tests() {
 	done
 }
 
+# The bench suite is not run here (minutes, and figures rather than
+# verdicts): only checked to parse.
+run_bench_syntax() {
+	local f out=
+
+	for f in tests/bench/*.sh; do
+		out+=$(bash -n "$f" 2>&1)
+	done
+	if [ -z "$out" ]; then
+		echo "PASS bench-syntax"
+		PASSED=$((PASSED + 1))
+	else
+		echo "FAIL bench-syntax:"
+		echo "$out" | sed 's/^/    /'
+		FAILED=$((FAILED + 1))
+	fi
+}
+
 # Each scenario in its own namespaces, one at a time, bounded in time.
 run_e2e() {
 	local dir=$1 t name out rc start limit
@@ -266,8 +290,24 @@ run_tests() {
 	run_unit "$dir/tests/unit/unit"
 	run_unit "$dir/tests/packetdrill/pd_test"
 	run_e2e "$dir"
+	run_bench_syntax
 	echo "$PASSED passed, $FAILED failed"
 	[ "$FAILED" -eq 0 ]
+}
+
+# ---- ./run.sh bench ----
+
+# lwIP's contender is built only when liblwip-dev was there at setup:
+# set the build up again if it came later.
+bench() {
+	[ "$(id -u)" -eq 0 ] || die "the bench needs root (namespaces, TUN, FUSE)"
+	deps "${BENCH_DEPS[@]}"
+	if [ -f build/build.ninja ] && ! [ -x build/tests/bench/lwipget ] &&
+		pkg-config --exists lwip; then
+		meson setup --reconfigure build >/dev/null || die "meson setup --reconfigure build failed"
+	fi
+	build_plain
+	tests/bench/run.sh "$@"
 }
 
 case "${1:-}" in
@@ -275,5 +315,6 @@ case "${1:-}" in
 stop) stop ;;
 test) shift; run_tests "$@" ;;
 deps) packages ;;
-*) die "usage: ./run.sh [stop | test [--asan] | deps]" ;;
+bench) shift; bench "$@" ;;
+*) die "usage: ./run.sh [stop | test [--asan] | deps | bench [SCENARIO...]]" ;;
 esac

@@ -251,25 +251,26 @@ static int check_mountpoint(const char *mp)
 	return 0;
 }
 
-/* The FUSE device is readable: serve every request queued there. */
+/* The FUSE device is readable: serve one request. The loop's epoll is
+ * level-triggered, so a request still queued wakes it again at once;
+ * reading on until EAGAIN cost a failed read per wake-up (most bring one
+ * request), and this way the TUN is served between requests. */
 static void fuse_ready(void *arg)
 {
-	(void)arg;
-	for (;;) {
-		int r = fuse_session_receive_buf(fs.se, &fbuf);
+	int r;
 
-		if (r == -EINTR)
-			continue;
-		if (r == -EAGAIN)
-			return;
-		if (r > 0)
-			fuse_session_process_buf(fs.se, &fbuf);
-		if (r <= 0 || fuse_session_exited(fs.se)) {
-			/* unmounted (ENODEV), or a fatal read error */
-			fuse_session_exit(fs.se);
-			nc_stop(fs.st);
-			return;
-		}
+	(void)arg;
+	do
+		r = fuse_session_receive_buf(fs.se, &fbuf);
+	while (r == -EINTR);
+	if (r == -EAGAIN)
+		return;
+	if (r > 0)
+		fuse_session_process_buf(fs.se, &fbuf);
+	if (r <= 0 || fuse_session_exited(fs.se)) {
+		/* unmounted (ENODEV), or a fatal read error */
+		fuse_session_exit(fs.se);
+		nc_stop(fs.st);
 	}
 }
 

@@ -1,0 +1,152 @@
+#!/bin/bash
+# Bulk transfer one router hop away, SIZE_MB MiB (200; 20 with QUICK)
+# each way, every contender in turn, ROUNDS times:
+#
+#   down   kernel  bash's /dev/tcp, read by cat (kernel client namespace)
+#          cat     cat /net/tcp/N/data
+#          dd      dd if=/net/tcp/N/data bs=1M
+#          api     the netcore C API (ncbench api, a stack of its own)
+#          lwip    lwIP 2.1.3's raw API on a TAP (lwipget), if built
+#   up     kernel  dd bs=1M into bash's /dev/tcp
+#          dd      dd of=/net/tcp/N/data bs=1M
+#          api     the netcore C API
+#
+# The far end is ncbench source/sink. A download ends when the reader
+# sees the end (the source closes after the last byte); an upload when the
+# sink has read the end. For each: MB/s, the whole machine's CPU seconds
+# per GB (/proc/stat) and the stack's own (the daemon's /proc/PID/stat, or
+# the api/lwip process's).
+. "$(dirname "$0")/lib.sh"
+
+if [ "$QUICK" = 1 ]; then SIZE_MB=${SIZE_MB:-20}; else SIZE_MB=${SIZE_MB:-200}; fi
+BYTES=$((SIZE_MB * 1024 * 1024))
+DOWN_PORT=9001
+UP_PORT=9002
+
+# ---- the contenders: each prints "BYTES T0 T1 CPU", CPU the stack's own
+# seconds, "daemon" (measured around it) or "-" (the kernel) ----
+
+kernel_down() {
+	in_ns "$KCLIENT" bash -c 't0=$EPOCHREALTIME
+		cat </dev/tcp/$1/$2 >/dev/null || exit 1
+		echo "$3 $t0 $EPOCHREALTIME -"' _ "$FAR_ADDR" "$DOWN_PORT" "$BYTES"
+}
+
+# A /net conversation to the far end's PORT (lib.sh's clone: CONV, CONV_FD).
+net_call() {
+	clone tcp && ctl "connect $FAR_ADDR!$1"
+}
+
+cat_down() {
+	local t0
+
+	net_call "$DOWN_PORT" || return 1
+	t0=$EPOCHREALTIME
+	cat <"$CONV/data" >/dev/null || return 1
+	echo "$BYTES $t0 $EPOCHREALTIME daemon"
+}
+
+dd_down() {
+	local t0 got
+
+	net_call "$DOWN_PORT" || return 1
+	t0=$EPOCHREALTIME
+	got=$(dd if="$CONV/data" of=/dev/null bs=1M 2>&1 | awk '/bytes/ { print $1 }')
+	echo "$got $t0 $EPOCHREALTIME daemon"
+}
+
+api_down() {
+	"$NCBENCH" api "${API_STACK[@]}" down "$FAR_ADDR" "$DOWN_PORT"
+}
+
+lwip_down() {
+	"$LWIPGET" "${LWIP_STACK[@]}" "$FAR_ADDR" "$DOWN_PORT"
+}
+
+# sink_end: the sink's next line (after SINK_LINES), "BYTES T_END", once
+# it has read an upload to its end; 1 if none within 60 s.
+sink_end() {
+	local i
+
+	for ((i = 0; i < 1200; i++)); do
+		if [ "$(wc -l <"$E2E_DIR/sink.out")" -gt "$SINK_LINES" ]; then
+			sed -n "$((SINK_LINES + 1))p" "$E2E_DIR/sink.out"
+			return 0
+		fi
+		sleep 0.05
+	done
+	return 1
+}
+
+kernel_up() {
+	local t0 end
+
+	t0=$(in_ns "$KCLIENT" bash -c 't0=$EPOCHREALTIME
+		dd if=/dev/zero bs=1M count=$3 iflag=fullblock 2>/dev/null >/dev/tcp/$1/$2 || exit 1
+		echo "$t0"' _ "$FAR_ADDR" "$UP_PORT" "$SIZE_MB") || return 1
+	end=$(sink_end) || return 1
+	echo "${end% *} $t0 ${end#* } -"
+}
+
+dd_up() {
+	local t0 end
+
+	net_call "$UP_PORT" || return 1
+	t0=$EPOCHREALTIME
+	dd if=/dev/zero of="$CONV/data" bs=1M count="$SIZE_MB" iflag=fullblock 2>/dev/null ||
+		return 1
+	exec {CONV_FD}>&-	# the last close: FIN after the data
+	end=$(sink_end) || return 1
+	echo "${end% *} $t0 ${end#* } daemon"
+}
+
+api_up() {
+	local out
+
+	out=$("$NCBENCH" api "${API_STACK[@]}" up "$FAR_ADDR" "$UP_PORT" "$BYTES") || return 1
+	sink_end >/dev/null || return 1
+	echo "$out"
+}
+
+# measure DIR CONTENDER: one run of CONTENDER_DIR, its RESULT lines.
+measure() {
+	local dir=$1 who=$2 m0 d0 m1 d1 out bytes t0 t1 cpu
+
+	SINK_LINES=$(wc -l <"$E2E_DIR/sink.out")
+	m0=$(machine_ticks)
+	d0=$(proc_ticks "$DAEMON_PID")
+	out=$("${who}_$dir")
+	m1=$(machine_ticks)
+	d1=$(proc_ticks "$DAEMON_PID")
+	read -r bytes t0 t1 cpu <<<"$out"
+	if [ "${bytes:-0}" != "$BYTES" ] || grep -q ncbench: "$E2E_DIR/source.out"; then
+		not_ok "$dir, $who, round $r: moved ${bytes:-nothing} of $BYTES bytes"
+		return 1
+	fi
+	result "$dir" "$who" MB/s "$(mbps "$BYTES" "$t0" "$t1")"
+	result "$dir-cpu" "$who" s/GB "$(per_gb $((m1 - m0)) "$BYTES" ticks)"
+	case $cpu in
+	daemon) result "$dir-cpu-stack" "$who" s/GB "$(per_gb $((d1 - d0)) "$BYTES" ticks)" ;;
+	-) ;;
+	*) result "$dir-cpu-stack" "$who" s/GB "$(per_gb "$cpu" "$BYTES")" ;;
+	esac
+}
+
+check "a router: far end, kernel client" router
+check "the daemon mounts $MNT" start_daemon
+far source source "$DOWN_PORT" "$BYTES"
+far sink sink "$UP_PORT"
+down=(kernel cat dd api)
+if lwip_tap; then
+	down+=(lwip)
+else
+	echo "# no lwIP: $LWIPGET was not built (apt-get install liblwip-dev, then rebuild)"
+fi
+up=(kernel dd api)
+fails=0
+for ((r = 1; r <= ROUNDS; r++)); do
+	for who in "${down[@]}"; do measure down "$who" || fails=$((fails + 1)); done
+	for who in "${up[@]}"; do measure up "$who" || fails=$((fails + 1)); done
+done
+check_eq "every transfer of $SIZE_MB MiB completed" 0 "$fails"
+stop_daemon

@@ -1,0 +1,54 @@
+#!/bin/bash
+# Connection rate: CALLS times (1000; 100 with QUICK) connect, send 1 KB,
+# close, to a server one router hop away; µs per connection, the kernel
+# (sockets) and /net (clone, connect, data, close) in turn, ROUNDS times.
+# ncbench does both loops; the far end (ncbench sink) reads each caller
+# to its end and counts it.
+. "$(dirname "$0")/lib.sh"
+
+if [ "$QUICK" = 1 ]; then CALLS=${CALLS:-100}; else CALLS=${CALLS:-1000}; fi
+PORT=9004
+
+kernel_connects() {
+	in_ns "$KCLIENT" "$NCBENCH" connects "$FAR_ADDR" "$PORT" "$CALLS"
+}
+
+net_connects() {
+	"$NCBENCH" netconnects "$MNT" "$FAR_ADDR" "$PORT" "$CALLS"
+}
+
+# wait_served COUNT: until the sink has read COUNT callers to their end
+# (its lines after "ready"), at most 30 s; each read exactly 1 KB.
+wait_served() {
+	local i
+
+	for ((i = 0; i < 600; i++)); do
+		[ "$(grep -c '^1024 ' "$E2E_DIR/sink.out")" -ge "$1" ] && break
+		sleep 0.05
+	done
+	[ "$(grep -c '^1024 ' "$E2E_DIR/sink.out")" -eq "$1" ] &&
+		[ "$(wc -l <"$E2E_DIR/sink.out")" -eq $(($1 + 1)) ]
+}
+
+check "a router: far end, kernel client" router
+check "the daemon mounts $MNT" start_daemon
+sysctl -qw net.core.somaxconn=4096
+in_ns "$FAR" sysctl -qw net.core.somaxconn=4096
+far sink sink "$PORT"
+fails=0
+served=0
+for ((r = 1; r <= ROUNDS; r++)); do
+	for who in kernel net; do
+		read -r n t0 t1 <<<"$("${who}_connects")"
+		served=$((served + CALLS))
+		if [ "${n:-0}" != "$CALLS" ] || ! wait_served "$served"; then
+			not_ok "connections, $who, round $r: ${n:-none} of $CALLS, or not 1 KB each"
+			fails=$((fails + 1))
+			served=$(($(wc -l <"$E2E_DIR/sink.out") - 1))
+			continue
+		fi
+		result connect "$who" µs "$(usec "$CALLS" "$t0" "$t1")"
+	done
+done
+check_eq "every run of $CALLS connections completed" 0 "$fails"
+stop_daemon
