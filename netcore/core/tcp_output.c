@@ -289,7 +289,7 @@ static int push_due(const struct tcb *t, uint32_t len, uint32_t end, uint32_t us
 	if (t->snd_nxt + len == end)
 		return 1;
 	return !seq_lt(t->snd_nxt, t->snd_max) && !t->in_recovery && t->dupacks == 0 &&
-	       usable - len < room;
+	       !t->probing && usable - len < room;
 }
 
 /* Send the next segment the windows allow; 0 when there is none. */
@@ -363,6 +363,7 @@ static void handshake_output(struct stack *st, struct tcb *t)
 /* Send what is due: SYN, data, FIN, or an ACK asked for (ack_now). */
 void tcp_output(struct stack *st, struct tcb *t)
 {
+	uint32_t max = t->snd_max;
 	int sent = 0;
 
 	switch (t->state) {
@@ -385,6 +386,8 @@ void tcp_output(struct stack *st, struct tcb *t)
 		tcp_send_ack(st, t);
 	tcp_cwnd_validate(t, seq_lt(t->snd_nxt, tcp_data_end(t)) &&
 				     t->cwnd < tcp_pipe(t) + tcp_seg_room(t));
+	if (t->snd_max != max && t->tmode == TM_TLP && timer_armed(&t->timer))
+		tcp_timer_restart_rtx(st, t);	/* the probe follows the newest data */
 	tcp_timer_update(st, t);
 }
 
