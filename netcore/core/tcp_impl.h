@@ -26,7 +26,7 @@ enum {
 	TCP_DEFMSS = 536,	/* when the peer sends no MSS option */
 	TCP_MAX_WND = 65535,
 	TCP_IW = 10,		/* initial window, segments (RFC 6928) */
-	TCP_OOO_MAX = 4,	/* out-of-order ranges kept */
+	TCP_OOO_MAX = 16,	/* out-of-order ranges kept (holes a peer may repair at once) */
 	TCP_MAXRTX = 12,	/* data retransmissions before giving up */
 	TCP_SYNACK_RETRIES = 5,
 	TCP_MAX_BACKLOG = 1024,
