@@ -42,7 +42,7 @@ enum {
 	TCP_DELACK = 40000,	/* delayed ACK, well under the 200 ms bound */
 	TCP_QUICKACKS = 16,	/* segments ACKed at once after start or idle */
 	TCP_PEER_DELACK = 200000,	/* the longest a peer may delay its ACK */
-	TCP_PTO_MIN = 10000,	/* tail loss probe (RFC 8985 7) */
+	TCP_PTO_EXTRA = 2000,	/* added to the tail loss probe's 2 SRTT, as Linux */
 	TCP_PERSIST_MIN = 200000,
 	TCP_CONNECT_TIMEOUT_MS = 75000,
 	TCP_KEEPIDLE_S = 7200,

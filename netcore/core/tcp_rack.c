@@ -25,7 +25,7 @@ void tcp_rack_delivered(struct stack *st, struct tcb *t, const struct sbent *e)
 		r->reord = 1;		/* delivered below what was: reordering */
 		t->cnt.reord_seen++;
 	}
-	if (seq_gt(e->end, r->fack) || r->fack == 0)
+	if (seq_gt(e->end, r->fack))
 		r->fack = e->end;
 	if (e->xmit > r->xmit || (e->xmit == r->xmit && seq_gt(e->end, r->end)) || r->rtt == 0) {
 		r->xmit = e->xmit;

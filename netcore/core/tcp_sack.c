@@ -51,6 +51,7 @@ int tcp_sb_start(struct stack *st, struct tcb *t)
 	t->sb[0] = (struct sbent){ t->snd_una, t->snd_max, t->xmit_last, 0 };
 	t->nsb = t->snd_una != t->snd_max;
 	t->sacked = t->lostb = 0;
+	t->rack.fack = t->snd_una;	/* what was delivered before is past */
 	return 0;
 }
 

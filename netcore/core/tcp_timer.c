@@ -36,14 +36,11 @@ static void arm(struct stack *st, struct tcb *t, int mode, uint64_t when)
 }
 
 /* The tail loss probe's timeout: two round trips, plus the peer's
- * delayed ACK when a single segment is out (RFC 8985 7.2). */
+ * delayed ACK when a single segment is out (RFC 8985 7.2), else a margin
+ * of 2 ms as Linux adds. */
 static uint64_t pto(const struct tcb *t)
 {
-	uint64_t p = 2ull * t->srtt;
-
-	if (tcp_flight(t) <= t->mss)
-		p += TCP_PEER_DELACK;
-	return p > TCP_PTO_MIN ? p : TCP_PTO_MIN;
+	return 2ull * t->srtt + (tcp_flight(t) <= t->mss ? TCP_PEER_DELACK : TCP_PTO_EXTRA);
 }
 
 /* When TCP_USER_TIMEOUT gives up on data unacknowledged that long, or
@@ -53,11 +50,11 @@ static uint64_t user_deadline(const struct tcb *t)
 	return t->user_timeout_ms ? t->una_since + (uint64_t)t->user_timeout_ms * 1000 : UINT64_MAX;
 }
 
-/* May a tail loss probe be armed (RFC 8985 7.2)? Not in recovery, nor
- * while the peer holds SACKed data, nor without SACK (as Linux). */
+/* May a tail loss probe be armed (RFC 8985 7.2)? Not in recovery nor
+ * with losses known, nor without SACK (as Linux). */
 static int tlp_allowed(const struct tcb *t)
 {
-	return t->sack_ok && !t->in_recovery && !t->rto_loss && t->sacked == 0 && !t->tlp_done &&
+	return t->sack_ok && !t->in_recovery && !t->rto_loss && t->lostb == 0 && !t->tlp_done &&
 	       t->nrtx == 0;
 }
 
@@ -102,8 +99,10 @@ void tcp_timer_update(struct stack *st, struct tcb *t)
 	if (t->state == NC_TCP_SYN_SENT || t->state == NC_TCP_SYN_RECEIVED ||
 	    t->snd_max != t->snd_una) {
 		/* a probe armed before recovery began may not fire in it
-		 * (RFC 8985 7.2): the retransmission timeout replaces it;
-		 * RACK's reordering timer goes first when it is set */
+		 * (RFC 8985 7.2): the retransmission timeout replaces it.
+		 * RACK's reordering timer replaces the timeout; a probe
+		 * armed replaces the reordering timer, as in Linux, whose
+		 * one timer the probe takes over after each ACK */
 		if (t->rack.deadline != 0 && t->state != NC_TCP_SYN_SENT &&
 		    t->state != NC_TCP_SYN_RECEIVED) {
 			if (mode != TM_REO || t->timer.when != t->rack.deadline)
