@@ -248,23 +248,22 @@ static uint32_t segs_of(uint32_t len, uint32_t room)
 	return len > 0 ? (len + room - 1) / room : 1;
 }
 
-/* Resend the first lost piece of the scoreboard (RFC 6675 NextSeg rule
- * 1), as much of it as cwnd lets out, in whole segments (many in one
- * packet with segmentation offload), PSH if it ends the queue; 0 when
- * nothing is lost or cwnd has no room. */
+/* Resend one segment of the first lost piece of the scoreboard (RFC
+ * 6675 NextSeg rule 1), PSH if it ends the queue; 0 when nothing is lost
+ * or cwnd has no room. One segment a packet even with segmentation
+ * offload: a lost super-packet of retransmissions would leave nothing
+ * sent after them for RACK to see delivered, and recovery would wait
+ * for the timeout. */
 static int resend_lost(struct stack *st, struct tcb *t, uint32_t room, uint32_t cwnd_room)
 {
-	uint32_t end = tcp_data_end(t), seq, len, data, n;
+	uint32_t end = tcp_data_end(t), seq, len, data;
 	uint8_t fin = 0;
 
 	if (!tcp_sb_next_lost(t, &seq, &len))
 		return 0;
-	n = st->tso ? (IP_MAXPACKET - IP_HLEN - TCP_MAXHLEN) / room : 1;
-	len = min32(len, n * room);
-	if (cwnd_room < min32(len, room))
+	len = min32(len, room);
+	if (cwnd_room < len)
 		return 0;
-	if (len > room)
-		len = min32(len, cwnd_room / room * room);
 	data = seq_lt(seq, end) ? min32(len, end - seq) : 0;
 	if (t->fin_sent && seq_gt(seq + len, end))
 		fin = SEG_FIN;
@@ -384,7 +383,7 @@ void tcp_output(struct stack *st, struct tcb *t)
 		sent = 1;
 	if (!sent && t->ack_now)
 		tcp_send_ack(st, t);
-	tcp_cwnd_validate(t, seq_lt(t->snd_nxt, tcp_data_end(t)) &&
+	tcp_cwnd_validate(t, (seq_lt(t->snd_nxt, tcp_data_end(t)) || t->lostb > 0) &&
 				     t->cwnd < tcp_pipe(t) + tcp_seg_room(t));
 	if (t->snd_max != max && t->tmode == TM_TLP && timer_armed(&t->timer))
 		tcp_timer_restart_rtx(st, t);	/* the probe follows the newest data */

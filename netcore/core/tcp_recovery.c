@@ -130,14 +130,14 @@ void tcp_recovery_ack(struct stack *st, struct tcb *t, uint32_t acked, uint32_t 
 }
 
 /* The reordering timer went off: what RACK finds lost now starts
- * recovery or goes in it. */
+ * recovery or goes in it. cwnd stays as it was until the next ACK
+ * brings PRR its first count (as in Linux): what is lost goes at once,
+ * in as many segments as cwnd has room for beside the pipe. */
 void tcp_recovery_reo_timeout(struct stack *st, struct tcb *t)
 {
 	tcp_rack_detect(st, t);
-	if (!t->in_recovery && !t->rto_loss && t->lostb > 0) {
+	if (!t->in_recovery && !t->rto_loss && t->lostb > 0)
 		enter_recovery(st, t);
-		prr(t, 0, 0);
-	}
 }
 
 /* The retransmission timer went off: one segment, slow start, and all

@@ -105,3 +105,17 @@ Test(tcp_recovery, lost_retransmission_found_without_timeout)
 
 	window_with_holes(segs, 1, 2, 1000);
 }
+
+Test(tcp_recovery, zz_experiment)
+{
+	struct link_impair imp = { .drop = 0.05 };
+	int c, s;
+
+	link_set_delay(l, 100);
+	make_pair(80, &c, &s);
+	link_set_impair(l, LINK_A_TO_B, &imp);
+	link_set_impair(l, LINK_B_TO_A, &imp);
+	uint64_t t0 = link_now(l);
+	cr_assert_eq(pump(a, c, b, s, 20 << 20, 3600 * 1000), 20 << 20);
+	cr_log_info("20 MB: %.3f virtual s, rtx %llu", (link_now(l) - t0) / 1e6, (unsigned long long)tcp_stat(a, "RetransSegs"));
+}
