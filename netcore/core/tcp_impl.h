@@ -204,6 +204,13 @@ struct tcp {
 	unsigned nscore;		/* scoreboards allocated */
 };
 
+/* The payload of a full segment: the MSS less the timestamp option
+ * (segments counted by recovery). */
+static inline uint32_t tcp_smss(const struct tcb *t)
+{
+	return t->mss - (t->ts_ok ? OPT_TS_LEN : 0u);
+}
+
 /* tcp.c: connections */
 /* A closed tcb with its timers: NULL when memory runs out. */
 struct tcb *tcp_tcb_new(struct stack *st);

@@ -41,7 +41,7 @@ static uint32_t reo_wnd(const struct tcb *t)
 {
 	uint32_t w = t->rack.min_rtt / 4;
 
-	if (!t->rack.reord && (t->in_recovery || t->sacked >= 3u * t->mss))
+	if (!t->rack.reord && (t->in_recovery || t->sacked >= 3u * tcp_smss(t)))
 		return 0;
 	return t->srtt && w > t->srtt ? t->srtt : w;
 }

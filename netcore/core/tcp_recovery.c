@@ -18,7 +18,7 @@
 
 static uint32_t segs(const struct tcb *t, uint32_t bytes)
 {
-	return (bytes + t->mss - 1) / t->mss;
+	return (bytes + tcp_smss(t) - 1) / tcp_smss(t);
 }
 
 /* Duplicate ACKs that start a fast retransmit without SACK: 3, fewer
@@ -53,7 +53,8 @@ static void enter_recovery(struct stack *st, struct tcb *t)
  * pipe plus what may go now. */
 static void prr(struct tcb *t, uint32_t delivered, int una_advanced)
 {
-	uint32_t pipe = tcp_pipe(t), ss = t->ssthresh / t->mss, fs = segs(t, t->recover_fs);
+	uint32_t smss = tcp_smss(t), pipe = tcp_pipe(t), ss = t->ssthresh / smss;
+	uint32_t fs = t->recover_fs / smss > 0 ? t->recover_fs / smss : 1;
 	int64_t sndcnt;
 
 	t->prr_delivered += segs(t, delivered);
@@ -64,12 +65,12 @@ static void prr(struct tcb *t, uint32_t delivered, int una_advanced)
 		sndcnt = left > segs(t, delivered) ? left : segs(t, delivered);
 		if (una_advanced)
 			sndcnt++;
-		if (sndcnt > (int64_t)(ss - pipe / t->mss))
-			sndcnt = ss - pipe / t->mss;
+		if (sndcnt > (int64_t)ss - segs(t, pipe))
+			sndcnt = (int64_t)ss - segs(t, pipe);
 	}
 	if (sndcnt < (t->prr_out ? 0 : 1))
 		sndcnt = t->prr_out ? 0 : 1;	/* the fast retransmit goes at once */
-	t->cwnd = pipe + (uint32_t)sndcnt * t->mss;
+	t->cwnd = pipe + (uint32_t)sndcnt * smss;
 }
 
 /* RFC 7661 as Linux applies it: the window grows only if it limited

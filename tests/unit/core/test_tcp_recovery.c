@@ -106,16 +106,21 @@ Test(tcp_recovery, lost_retransmission_found_without_timeout)
 	window_with_holes(segs, 1, 2, 1000);
 }
 
-Test(tcp_recovery, zz_experiment)
+/* 20 MB over a fast link (100 µs each way) losing 5% each way: every
+ * byte arrives; the virtual time it took is logged (a figure to compare,
+ * not asserted). */
+Test(tcp_recovery, twenty_megabytes_at_five_percent_loss)
 {
 	struct link_impair imp = { .drop = 0.05 };
+	uint64_t t0;
 	int c, s;
 
 	link_set_delay(l, 100);
 	make_pair(80, &c, &s);
 	link_set_impair(l, LINK_A_TO_B, &imp);
 	link_set_impair(l, LINK_B_TO_A, &imp);
-	uint64_t t0 = link_now(l);
+	t0 = link_now(l);
 	cr_assert_eq(pump(a, c, b, s, 20 << 20, 3600 * 1000), 20 << 20);
-	cr_log_info("20 MB: %.3f virtual s, rtx %llu", (link_now(l) - t0) / 1e6, (unsigned long long)tcp_stat(a, "RetransSegs"));
+	cr_log_info("20 MB at 5%% loss: %.3f virtual s, %llu segments resent",
+		    (link_now(l) - t0) / 1e6, (unsigned long long)tcp_stat(a, "RetransSegs"));
 }
