@@ -17,7 +17,7 @@ ROOT=$PWD
 
 DEPS=(meson ninja-build pkg-config gcc libfuse3-dev fuse3 libnl-3-dev libnl-route-3-dev
       libcriterion-dev tcpdump socat nftables iproute2 iputils-ping dnsmasq-base curl
-      python3 procps psmisc kmod
+      python3 procps psmisc kmod ethtool
       apache2-utils wrk redis-server redis-tools nginx-light iperf3 git
       openssh-server openssh-client	# the real programs of tests/e2e/real_*
       clang libclang-rt-dev)		# libFuzzer, for tests/fuzz/run.sh

@@ -1,9 +1,8 @@
 /*
  * How fast a connection may send: round-trip time and the retransmission
- * timeout (RFC 6298), congestion control (RFC 5681 with NewReno, RFC
- * 6582; limited and early retransmit, RFC 3042 and 5827), and the SACK
- * scoreboard of what the peer holds (RFC 2018, 6675). Another algorithm
- * (CUBIC, RACK) would be a file beside this one.
+ * timeout (RFC 6298), and the congestion control algorithm (NewReno, RFC
+ * 5681): the window's growth and ssthresh after a loss. Loss recovery,
+ * which asks the algorithm only these two, is tcp_recovery.c's.
  */
 #include "tcp_impl.h"
 
@@ -42,7 +41,7 @@ void tcp_cc_init(struct tcb *t)
 }
 
 /* ---- the algorithm: how the window grows, and how far a loss takes it
- * back (NewReno, RFC 5681). Recovery below calls only these two. ---- */
+ * back (NewReno, RFC 5681). tcp_recovery.c calls only these two. ---- */
 
 uint32_t tcp_cc_ssthresh(struct stack *st, struct tcb *t)
 {
@@ -66,129 +65,4 @@ void tcp_cc_grow(struct stack *st, struct tcb *t, uint32_t acked)
 	}
 	if (t->cwnd > CWND_MAX)
 		t->cwnd = CWND_MAX;
-}
-
-/* ---- loss recovery ---- */
-
-void tcp_cc_timeout(struct stack *st, struct tcb *t)
-{
-	t->ssthresh = tcp_cc_ssthresh(st, t);
-	t->cwnd = t->mss;
-	t->in_recovery = 0;
-	t->dupacks = 0;
-	t->bytes_acked = 0;
-	t->recover = t->snd_max - 1;
-}
-
-/* Duplicate ACKs that start a fast retransmit: 3, fewer when fewer
- * segments are in flight and nothing new could make more (early
- * retransmit, RFC 5827). */
-static unsigned dupthresh(const struct tcb *t)
-{
-	uint32_t segs = (tcp_flight(t) + t->mss - 1) / t->mss;
-
-	if (segs >= 4 || seq_lt(t->snd_max, tcp_data_end(t)))
-		return 3;
-	return segs > 2 ? segs - 1 : 1;
-}
-
-/* Bytes the peer holds beyond snd_una: this many mean a loss as surely
- * as duplicate ACKs do (RFC 6675 IsLost). */
-static uint32_t sacked(const struct tcb *t)
-{
-	uint32_t n = 0;
-
-	for (int i = 0; i < t->nsack; i++)
-		n += t->sack[i].end - t->sack[i].start;
-	return n;
-}
-
-void tcp_cc_dupack(struct stack *st, struct tcb *t)
-{
-	t->dupacks++;
-	if (t->in_recovery) {
-		/* a segment left the network: a hole goes in its place, or
-		 * the window inflates for new data */
-		if (!tcp_retransmit_hole(st, t))
-			t->cwnd += t->mss;
-		return;
-	}
-	if ((t->dupacks < dupthresh(t) && sacked(t) <= (dupthresh(t) - 1) * t->mss) ||
-	    !seq_gt(t->snd_una, t->recover))
-		return;
-	t->ssthresh = tcp_cc_ssthresh(st, t);
-	t->recover = t->snd_max - 1;
-	t->in_recovery = 1;
-	t->rtx_next = t->snd_una;
-	if (!tcp_retransmit_hole(st, t))
-		tcp_retransmit_first(st, t);
-	t->cwnd = t->ssthresh + 3u * t->mss;
-}
-
-void tcp_cc_ack(struct stack *st, struct tcb *t, uint32_t acked)
-{
-	if (t->in_recovery) {
-		if (seq_gt(t->snd_una, t->recover)) {	/* full ACK: recovery ends */
-			uint32_t flight = tcp_flight(t);
-			t->cwnd = min32(t->ssthresh, (flight > t->mss ? flight : t->mss) + t->mss);
-			t->in_recovery = 0;
-			t->dupacks = 0;
-		} else {	/* partial ACK: the next hole */
-			if (!tcp_retransmit_hole(st, t) && t->nsack == 0)
-				tcp_retransmit_first(st, t);
-			t->cwnd = (t->cwnd > acked ? t->cwnd - acked : 0) + (acked >= t->mss ? t->mss : 0);
-			if (t->cwnd < t->mss)
-				t->cwnd = t->mss;
-		}
-		return;
-	}
-	t->dupacks = 0;
-	tcp_cc_grow(st, t, acked);
-}
-
-/* ---- the SACK scoreboard (RFC 2018, 6675) ---- */
-
-static void score_add(struct tcb *t, struct seqrange b)
-{
-	int i = 0;
-
-	while (i < t->nsack) {
-		struct seqrange r = t->sack[i];
-		if (seq_leq(r.start, b.end) && seq_geq(r.end, b.start)) {
-			b.start = seq_min(b.start, r.start);
-			b.end = seq_max(b.end, r.end);
-			t->sack[i] = t->sack[--t->nsack];
-			i = 0;
-		} else {
-			i++;
-		}
-	}
-	if (t->nsack < TCP_SCORE_MAX)
-		t->sack[t->nsack++] = b;
-}
-
-void tcp_sack_update(struct tcb *t, const struct seg *s)
-{
-	for (int i = 0; i < s->nsack; i++) {
-		struct seqrange b = s->sack[i];
-		if (!seq_lt(b.start, b.end) || seq_leq(b.end, t->snd_una) ||
-		    seq_gt(b.end, t->snd_max))
-			continue;	/* D-SACK, stale or bogus */
-		b.start = seq_max(b.start, t->snd_una);
-		score_add(t, b);
-	}
-}
-
-void tcp_sack_prune(struct tcb *t)
-{
-	int i = 0;
-
-	while (i < t->nsack) {
-		if (seq_leq(t->sack[i].end, t->snd_una)) {
-			t->sack[i] = t->sack[--t->nsack];
-		} else {
-			t->sack[i].start = seq_max(t->sack[i].start, t->snd_una);
-			i++;
-		}
-	}
 }

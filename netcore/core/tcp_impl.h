@@ -2,8 +2,10 @@
  * Inside TCP: the control block and what its files share: tcp.c
  * (connections: ISN, demux, life cycle, ICMP errors), tcp_sock.c (socket
  * operations and options), tcp_input.c (segment arrival), tcp_output.c
- * (segment building), tcp_timer.c (the clocks) and tcp_cc.c (RTT,
- * congestion control, SACK scoreboard). Nothing else includes it.
+ * (segment building), tcp_timer.c (the clocks), tcp_cc.c (RTT, the
+ * congestion control algorithm), tcp_recovery.c (loss recovery, PRR),
+ * tcp_sack.c (the scoreboard) and tcp_rack.c (loss detection by time).
+ * Nothing else includes it.
  */
 #ifndef NETCORE_TCP_IMPL_H
 #define NETCORE_TCP_IMPL_H
@@ -24,8 +26,7 @@ enum {
 	TCP_DEFMSS = 536,	/* when the peer sends no MSS option */
 	TCP_MAX_WND = 65535,
 	TCP_IW = 10,		/* initial window, segments (RFC 6928) */
-	TCP_OOO_MAX = 4,	/* out-of-order ranges kept */
-	TCP_SCORE_MAX = 8,	/* ranges the peer holds beyond snd_una */
+	TCP_OOO_MAX = 16,	/* out-of-order ranges kept (holes a peer may repair at once) */
 	TCP_MAXRTX = 12,	/* data retransmissions before giving up */
 	TCP_SYNACK_RETRIES = 5,
 	TCP_MAX_BACKLOG = 1024,
@@ -41,7 +42,7 @@ enum {
 	TCP_DELACK = 40000,	/* delayed ACK, well under the 200 ms bound */
 	TCP_QUICKACKS = 16,	/* segments ACKed at once after start or idle */
 	TCP_PEER_DELACK = 200000,	/* the longest a peer may delay its ACK */
-	TCP_PTO_MIN = 10000,	/* tail loss probe (RFC 8985 7) */
+	TCP_PTO_EXTRA = 2000,	/* added to the tail loss probe's 2 SRTT, as Linux */
 	TCP_PERSIST_MIN = 200000,
 	TCP_CONNECT_TIMEOUT_MS = 75000,
 	TCP_KEEPIDLE_S = 7200,
@@ -51,7 +52,7 @@ enum {
 
 /* What the single connection timer is doing now. */
 enum tcp_tmode {
-	TM_NONE, TM_RTX, TM_TLP, TM_PERSIST, TM_KEEP, TM_TIMEWAIT, TM_FINWAIT2,
+	TM_NONE, TM_RTX, TM_TLP, TM_REO, TM_PERSIST, TM_KEEP, TM_TIMEWAIT, TM_FINWAIT2,
 };
 
 /* Sequence-space comparisons (modulo 2^32). */
@@ -78,6 +79,24 @@ struct tcp_counters {
 	uint64_t busy_time, rwnd_limited, sndbuf_limited;	/* µs */
 };
 
+/* A piece of the flight on the scoreboard (tcp_sack.c). */
+enum { SB_SACKED = 1, SB_LOST = 2, SB_RTX = 4 };
+struct sbent {
+	uint32_t start, end;
+	uint64_t xmit;		/* µs, when it was last sent */
+	uint8_t flags;		/* SB_* */
+};
+
+/* RACK's state (RFC 8985 6.1): the last piece delivered, by send time. */
+struct rack {
+	uint64_t xmit;		/* µs, when it was sent */
+	uint32_t end;		/* and where it ended */
+	uint32_t rtt, min_rtt;	/* µs: its round trip; the least seen */
+	uint32_t fack;		/* the highest end delivered */
+	uint64_t deadline;	/* µs, the reordering timer; 0: none */
+	uint8_t reord;		/* reordering was seen */
+};
+
 /* The transmission control block. */
 struct tcb {
 	struct sock *so;	/* NULL once the descriptor is closed */
@@ -95,11 +114,12 @@ struct tcb {
 	uint8_t shut_rd : 1, shut_wr : 1, fin_sent : 1, fin_rcvd : 1, fin_pending : 1;
 	uint8_t ts_ok : 1, sack_ok : 1, ws_ok : 1, ack_now : 1, in_recovery : 1;
 	uint8_t timing : 1, passive : 1, force : 1, tlp_done : 1, output_due : 1;
+	uint8_t rto_loss : 1, cwnd_limited : 1, probing : 1;
 	uint8_t snd_wscale, rcv_wscale;
 	uint8_t nrtx;		/* consecutive timeouts (backoff) */
 	uint8_t kprobes;	/* keepalive probes unanswered */
 	uint8_t dupacks;
-	uint8_t nooo, nsack;
+	uint8_t nooo;
 
 	/* send sequence space */
 	uint32_t iss, snd_una, snd_nxt, snd_max;
@@ -124,16 +144,23 @@ struct tcb {
 	uint32_t rtt_seq;	/* the segment being timed (no timestamps) */
 	uint64_t rtt_start;
 
-	/* congestion control (RFC 5681, 6582) */
+	/* congestion control (RFC 5681) and loss recovery (RFC 6675, 6937) */
 	uint32_t cwnd, ssthresh, recover, bytes_acked;
+	uint32_t recover_fs, prr_delivered, prr_out;	/* PRR: bytes; segments */
+	uint32_t reno_sacked;	/* without SACK: what duplicate ACKs stand for */
+	uint32_t max_out, usage_seq;	/* most in flight since usage_seq (RFC 7661) */
+	struct sbent *sb;	/* the scoreboard, NULL while nothing is SACKed or lost */
+	uint32_t nsb, sbroom;	/* its pieces, its room */
+	uint32_t sacked, lostb;	/* bytes SACKed, and lost not resent */
+	uint64_t xmit_last;	/* µs, new data last sent */
+	uint32_t tail_seq;	/* where the last new data sent began */
+	struct rack rack;
 
 	/* buffers: sndq byte 0 is snd_una (after the SYN); rcvq byte 0 is the
 	 * first unread byte, byte rcvq.len is rcv_nxt */
 	struct bufq sndq, rcvq;
 	uint32_t sndbuf, rcvbuf;
 	struct seqrange ooo[TCP_OOO_MAX];	/* received beyond rcv_nxt, newest first */
-	struct seqrange sack[TCP_SCORE_MAX];	/* the scoreboard: SACKed ranges */
-	uint32_t rtx_next;	/* in recovery: resent up to here */
 
 	/* listener */
 	struct tcb *synq, *acceptq;
@@ -174,7 +201,15 @@ struct tcp {
 	uint32_t challenges;		/* challenge ACKs sent in it */
 	uint32_t challenge_limit;	/* and how many it may have */
 	unsigned ntcb;			/* control blocks alive */
+	unsigned nscore;		/* scoreboards allocated */
 };
+
+/* The payload of a full segment: the MSS less the timestamp option
+ * (segments counted by recovery). */
+static inline uint32_t tcp_smss(const struct tcb *t)
+{
+	return t->mss - (t->ts_ok ? OPT_TS_LEN : 0u);
+}
 
 /* tcp.c: connections */
 /* A closed tcb with its timers: NULL when memory runs out. */
@@ -211,10 +246,9 @@ void tcp_send_probe(struct stack *st, struct tcb *t);
 /* A segment outside any connection (RST answers). */
 void tcp_respond(struct stack *st, uint32_t src, uint32_t dst, uint16_t sport,
 		 uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags);
-/* Resend the next hole of the scoreboard (0: none), or the first
- * unacknowledged segment. */
-int tcp_retransmit_hole(struct stack *st, struct tcb *t);
-void tcp_retransmit_first(struct stack *st, struct tcb *t);
+/* The tail loss probe (RFC 8985 7.3): a segment of new data, else the
+ * last segment again. */
+void tcp_send_tlp(struct stack *st, struct tcb *t);
 /* Payload room in one segment; the end of the queued data; in flight. */
 uint32_t tcp_seg_room(const struct tcb *t);
 uint32_t tcp_data_end(const struct tcb *t);
@@ -235,7 +269,7 @@ void tcp_timer_restart_rtx(struct stack *st, struct tcb *tcb);
 void tcp_enter_timewait(struct stack *st, struct tcb *tcb);
 void tcp_delack(struct stack *st, struct tcb *tcb);
 
-/* tcp_cc.c: round-trip time, congestion control, the SACK scoreboard */
+/* tcp_cc.c: round-trip time, the congestion control algorithm */
 void tcp_rtt_sample(struct tcb *tcb, uint32_t rtt_us);
 void tcp_cc_init(struct tcb *tcb);
 /* The algorithm's two answers: the slow-start threshold after a loss
@@ -243,14 +277,34 @@ void tcp_cc_init(struct tcb *tcb);
  * outside recovery. */
 uint32_t tcp_cc_ssthresh(struct stack *st, struct tcb *tcb);
 void tcp_cc_grow(struct stack *st, struct tcb *tcb, uint32_t acked);
-/* New data acknowledged: acked bytes; cwnd and recovery. */
-void tcp_cc_ack(struct stack *st, struct tcb *tcb, uint32_t acked);
-void tcp_cc_dupack(struct stack *st, struct tcb *tcb);
-/* The retransmission timer went off: back to one segment. */
-void tcp_cc_timeout(struct stack *st, struct tcb *t);
-/* The peer's SACK blocks of s join the scoreboard; prune drops what
- * snd_una passed. */
-void tcp_sack_update(struct tcb *tcb, const struct seg *s);
-void tcp_sack_prune(struct tcb *tcb);
+
+/* tcp_recovery.c: loss recovery */
+/* An ACK: acked bytes newly acknowledged, sacked bytes newly SACKed, dup
+ * a duplicate ACK (RFC 5681). */
+void tcp_recovery_ack(struct stack *st, struct tcb *t, uint32_t acked, uint32_t sacked, int dup);
+void tcp_recovery_reo_timeout(struct stack *st, struct tcb *t);
+/* The retransmission timer went off; -1: go back to snd_una. */
+int tcp_recovery_timeout(struct stack *st, struct tcb *t);
+/* After a burst: did cwnd stop it (RFC 7661)? */
+void tcp_cwnd_validate(struct tcb *t, int limited);
+
+/* tcp_sack.c: the scoreboard */
+/* The SACK blocks of s: the bytes newly SACKed. */
+uint32_t tcp_sack_update(struct stack *st, struct tcb *t, const struct seg *s);
+int tcp_sb_start(struct stack *st, struct tcb *t);
+void tcp_sb_free(struct stack *st, struct tcb *t);
+void tcp_sb_tidy(struct stack *st, struct tcb *t);
+uint32_t tcp_sb_acked(struct stack *st, struct tcb *t);
+void tcp_sb_sent(struct stack *st, struct tcb *t, uint32_t start, uint32_t end);
+void tcp_sb_resent(struct stack *st, struct tcb *t, uint32_t start, uint32_t end);
+void tcp_sb_mark_lost(struct tcb *t, struct sbent *e);
+void tcp_sb_lose(struct stack *st, struct tcb *t, uint32_t start, uint32_t end);
+int tcp_sb_next_lost(const struct tcb *t, uint32_t *seq, uint32_t *len);
+/* Bytes in the network (RFC 6675 pipe). */
+uint32_t tcp_pipe(const struct tcb *t);
+
+/* tcp_rack.c: RACK */
+void tcp_rack_delivered(struct stack *st, struct tcb *t, const struct sbent *e);
+void tcp_rack_detect(struct stack *st, struct tcb *t);
 
 #endif

@@ -153,8 +153,9 @@ static void rtt_from_ack(struct stack *st, struct tcb *t, const struct seg *s)
 	}
 }
 
-/* s acknowledges new data; -1 when that ended the connection. */
-static int new_ack(struct stack *st, struct tcb *t, const struct seg *s)
+/* s acknowledges new data (and SACKs sacked bytes more); -1 when that
+ * ended the connection. */
+static int new_ack(struct stack *st, struct tcb *t, const struct seg *s, uint32_t sacked)
 {
 	uint32_t acked = s->ack - t->snd_una, data;
 	int fin_acked;
@@ -171,10 +172,9 @@ static int new_ack(struct stack *st, struct tcb *t, const struct seg *s)
 	t->una_since = st->now;
 	if (seq_lt(t->snd_nxt, t->snd_una))
 		t->snd_nxt = t->snd_una;
-	tcp_sack_prune(t);
 	t->nrtx = 0;
 	t->tlp_done = 0;
-	tcp_cc_ack(st, t, data);
+	tcp_recovery_ack(st, t, acked, sacked, 0);
 	if (t->snd_una != t->snd_max)
 		tcp_timer_restart_rtx(st, t);
 	if (data > 0)
@@ -201,6 +201,7 @@ static int ack_input(struct stack *st, struct tcb *t, const struct seg *s)
 {
 	uint32_t win = s->wnd << t->snd_wscale;
 	uint32_t maxwnd = t->max_sndwnd > TCP_MAX_WND ? t->max_sndwnd : TCP_MAX_WND;
+	uint32_t sacked = 0;
 
 	if (seq_gt(s->ack, t->snd_max) || seq_lt(s->ack, t->snd_una - maxwnd)) {
 		t->ack_now = 1;
@@ -208,13 +209,16 @@ static int ack_input(struct stack *st, struct tcb *t, const struct seg *s)
 		return -1;
 	}
 	if (t->sack_ok && s->nsack > 0)
-		tcp_sack_update(t, s);
+		sacked = tcp_sack_update(st, t, s);
 	if (seq_gt(s->ack, t->snd_una)) {
-		if (new_ack(st, t, s) < 0)
+		if (new_ack(st, t, s, sacked) < 0)
 			return -1;
-	} else if (s->ack == t->snd_una && s->len == 0 && !(s->flags & (SEG_SYN | SEG_FIN)) &&
-		   (win == t->snd_wnd || s->nsack > 0) && t->snd_max != t->snd_una) {
-		tcp_cc_dupack(st, t);	/* duplicate (RFC 5681 2, RFC 6675 2) */
+	} else if (s->ack == t->snd_una && t->snd_max != t->snd_una) {
+		/* duplicate (RFC 5681 2, RFC 6675 2), or new SACK blocks */
+		int dup = s->len == 0 && !(s->flags & (SEG_SYN | SEG_FIN)) &&
+			  (win == t->snd_wnd || s->nsack > 0);
+		if (dup || sacked > 0)
+			tcp_recovery_ack(st, t, 0, sacked, dup);
 	}
 	if (seq_lt(t->snd_wl1, s->seq) || (t->snd_wl1 == s->seq && seq_leq(t->snd_wl2, s->ack))) {
 		t->snd_wnd = win;

@@ -219,19 +219,6 @@ static int fin_due(const struct tcb *t)
 			      t->state == NC_TCP_LAST_ACK);
 }
 
-/* Resending after a timeout: skip what the peer's SACK blocks hold. */
-static void skip_sacked(struct tcb *t)
-{
-	for (int i = 0; i < t->nsack; i++) {
-		struct seqrange r = t->sack[i];
-		if (seq_gt(r.start, t->snd_una) && seq_leq(r.start, t->snd_nxt) &&
-		    seq_lt(t->snd_nxt, r.end) && seq_leq(r.end, t->snd_max)) {
-			t->snd_nxt = r.end;
-			i = -1;		/* the new position may sit in another block */
-		}
-	}
-}
-
 /* Nagle (RFC 896) and sender-side silly window avoidance (RFC 9293
  * 3.8.6.2.1): a segment shorter than full goes only when it is all we
  * have and nothing is in flight (or TCP_NODELAY), when it fills half the
@@ -246,20 +233,46 @@ static int may_send(const struct tcb *t, uint32_t len, uint32_t avail, uint32_t 
 	return t->max_sndwnd > 0 && len >= t->max_sndwnd / 2;
 }
 
-/* Limited transmit (RFC 3042): the first two duplicate ACKs each let a
- * new segment out, so that a small window still makes three. */
-static uint32_t limited_transmit(const struct tcb *t)
-{
-	return t->in_recovery ? 0 : (t->dupacks < 2 ? t->dupacks : 2u) * t->mss;
-}
-
 /* The most new data one segment may carry: the room of one, or with
  * segmentation offload as many full ones as a 64 KiB packet holds. */
 static uint32_t seg_max(const struct stack *st, const struct tcb *t, uint32_t room)
 {
 	uint32_t n = (IP_MAXPACKET - IP_HLEN - TCP_MAXHLEN) / room;
 
-	return st->tso && n > 1 && !seq_lt(t->snd_nxt, t->snd_max) ? n * room : room;
+	return st->tso && n > 1 && !seq_lt(t->snd_nxt, t->snd_max) && !t->probing ? n * room
+										 : room;
+}
+
+static uint32_t segs_of(uint32_t len, uint32_t room)
+{
+	return len > 0 ? (len + room - 1) / room : 1;
+}
+
+/* Resend one segment of the first lost piece of the scoreboard (RFC
+ * 6675 NextSeg rule 1), PSH if it ends the queue; 0 when nothing is lost
+ * or cwnd has no room. One segment a packet even with segmentation
+ * offload: a lost super-packet of retransmissions would leave nothing
+ * sent after them for RACK to see delivered, and recovery would wait
+ * for the timeout. */
+static int resend_lost(struct stack *st, struct tcb *t, uint32_t room, uint32_t cwnd_room)
+{
+	uint32_t end = tcp_data_end(t), seq, len, data;
+	uint8_t fin = 0;
+
+	if (!tcp_sb_next_lost(t, &seq, &len))
+		return 0;
+	len = min32(len, room);
+	if (cwnd_room < len)
+		return 0;
+	data = seq_lt(seq, end) ? min32(len, end - seq) : 0;
+	if (t->fin_sent && seq_gt(seq + len, end))
+		fin = SEG_FIN;
+	t->timing = 0;		/* Karn */
+	tcp_send_seg(st, t, seq, data, SEG_ACK | fin | (data > 0 && seq + data == end ? SEG_PSH : 0));
+	tcp_sb_resent(st, t, seq, seq + data + (fin ? 1u : 0u));
+	if (t->in_recovery)
+		t->prr_out += segs_of(data, room);
+	return 1;
 }
 
 /* PSH where Linux puts it: on the segment that empties the queue, and on
@@ -275,22 +288,24 @@ static int push_due(const struct tcb *t, uint32_t len, uint32_t end, uint32_t us
 	if (t->snd_nxt + len == end)
 		return 1;
 	return !seq_lt(t->snd_nxt, t->snd_max) && !t->in_recovery && t->dupacks == 0 &&
-	       usable - len < room;
+	       !t->probing && usable - len < room;
 }
 
 /* Send the next segment the windows allow; 0 when there is none. */
 int tcp_send_one(struct stack *st, struct tcb *t)
 {
-	uint32_t end = tcp_data_end(t), room, wnd, inflight, usable, avail, len;
+	uint32_t end = tcp_data_end(t), room, rwnd, pipe, cwnd_room, usable, avail, len;
+	uint32_t seq = t->snd_nxt;
 	uint8_t flags = SEG_ACK;
 	int fin;
 
-	if (seq_lt(t->snd_nxt, t->snd_max))
-		skip_sacked(t);
 	room = tcp_seg_room(t);
-	wnd = min32(t->snd_wnd, t->cwnd + limited_transmit(t));
-	inflight = t->snd_nxt - t->snd_una;
-	usable = wnd > inflight ? wnd - inflight : 0;
+	pipe = tcp_pipe(t);
+	cwnd_room = t->cwnd > pipe ? t->cwnd - pipe : 0;
+	if (!t->probing && resend_lost(st, t, room, cwnd_room))
+		return 1;
+	rwnd = t->snd_wnd > t->snd_nxt - t->snd_una ? t->snd_wnd - (t->snd_nxt - t->snd_una) : 0;
+	usable = min32(rwnd, t->probing ? room : cwnd_room);
 	avail = seq_lt(t->snd_nxt, end) ? end - t->snd_nxt : 0;
 	len = min32(min32(avail, seg_max(st, t, room)), usable);
 	fin = fin_due(t) && seq_leq(t->snd_nxt, end) && t->snd_nxt + len == end;
@@ -309,12 +324,19 @@ int tcp_send_one(struct stack *st, struct tcb *t)
 	}
 	if (t->snd_una == t->snd_max)
 		t->una_since = st->now;		/* a flight begins */
-	tcp_send_seg(st, t, t->snd_nxt, len, flags);
+	tcp_send_seg(st, t, seq, len, flags);
 	t->snd_nxt += len + (uint32_t)fin;
 	if (fin)
 		t->fin_sent = 1;
-	if (seq_gt(t->snd_nxt, t->snd_max))
+	if (seq_gt(t->snd_nxt, t->snd_max)) {	/* new data */
 		t->snd_max = t->snd_nxt;
+		t->xmit_last = st->now;
+		t->tail_seq = seq;
+		if (t->sb != NULL)
+			tcp_sb_sent(st, t, seq, t->snd_nxt);
+	}
+	if (t->in_recovery)
+		t->prr_out += segs_of(len, room);
 	return 1;
 }
 
@@ -340,6 +362,7 @@ static void handshake_output(struct stack *st, struct tcb *t)
 /* Send what is due: SYN, data, FIN, or an ACK asked for (ack_now). */
 void tcp_output(struct stack *st, struct tcb *t)
 {
+	uint32_t max = t->snd_max;
 	int sent = 0;
 
 	switch (t->state) {
@@ -360,53 +383,38 @@ void tcp_output(struct stack *st, struct tcb *t)
 		sent = 1;
 	if (!sent && t->ack_now)
 		tcp_send_ack(st, t);
+	tcp_cwnd_validate(t, (seq_lt(t->snd_nxt, tcp_data_end(t)) || t->lostb > 0) &&
+				     t->cwnd < tcp_pipe(t) + tcp_seg_room(t));
+	if (t->snd_max != max && t->tmode == TM_TLP && timer_armed(&t->timer))
+		tcp_timer_restart_rtx(st, t);	/* the probe follows the newest data */
 	tcp_timer_update(st, t);
 }
 
-/* ---- retransmission of what the scoreboard says is lost ---- */
+/* ---- the tail loss probe (RFC 8985 7.3) ---- */
 
-/* Resend the next hole the peer does not hold and we have not resent in
- * this recovery: with SACK, below the highest SACKed byte; without, the
- * first unacknowledged segment. 0 when there is none. */
-int tcp_retransmit_hole(struct stack *st, struct tcb *t)
+/* New data if the peer's window has room for it, whatever cwnd says;
+ * else the last segment sent again, as it went (a bare FIN if the FIN
+ * went alone), so that the peer's answer shows a lost tail. */
+void tcp_send_tlp(struct stack *st, struct tcb *t)
 {
-	uint32_t seq = seq_max(t->rtx_next, t->snd_una), end = tcp_data_end(t), stop = end;
-	int above = 0;
+	uint32_t end = tcp_data_end(t), hi = seq_min(t->snd_max, end), start, len;
+	uint8_t fin = t->fin_sent && hi == end ? SEG_FIN : 0;
+	int sent;
 
-	if (t->nsack == 0 && seq != t->snd_una)
-		return 0;
-	for (int i = 0; i < t->nsack; i++) {	/* step over what the peer holds */
-		if (seq_leq(t->sack[i].start, seq) && seq_lt(seq, t->sack[i].end)) {
-			seq = t->sack[i].end;
-			i = -1;
-		}
-	}
-	for (int i = 0; i < t->nsack; i++) {
-		if (seq_gt(t->sack[i].start, seq)) {
-			stop = above ? seq_min(stop, t->sack[i].start) : t->sack[i].start;
-			above = 1;
-		}
-	}
-	if ((t->nsack > 0 && !above) || !seq_lt(seq, end))
-		return 0;
-	stop = min32(min32(stop - seq, end - seq), tcp_seg_room(t));
-	t->timing = 0;		/* Karn */
-	tcp_send_seg(st, t, seq, stop, SEG_ACK);
-	t->rtx_next = seq + stop;
-	return 1;
-}
-
-/* The first unacknowledged segment again (fast retransmit, partial ACK). */
-void tcp_retransmit_first(struct stack *st, struct tcb *t)
-{
-	uint32_t end = tcp_data_end(t);
-	uint32_t len = seq_lt(t->snd_una, end) ? min32(end - t->snd_una, tcp_seg_room(t)) : 0;
-	uint8_t flags = SEG_ACK;
-
-	if (t->fin_sent && t->snd_una + len == end)
-		flags |= SEG_FIN;
-	if (len == 0 && !(flags & SEG_FIN))
+	t->probing = 1;
+	t->force = 1;
+	sent = tcp_send_one(st, t);
+	t->probing = 0;
+	t->force = 0;
+	if (sent)
 		return;
+	len = seq_lt(t->snd_una, hi) ? min32(hi - t->snd_una, tcp_seg_room(t)) : 0;
+	start = hi - len;
+	if (seq_gt(t->tail_seq, start) && seq_leq(t->tail_seq, hi))
+		start = t->tail_seq;
+	len = hi - start;
 	t->timing = 0;		/* Karn */
-	tcp_send_seg(st, t, t->snd_una, len, flags);
+	tcp_send_seg(st, t, start, len, SEG_ACK | fin | (len > 0 ? SEG_PSH : 0));
+	if (t->sb != NULL)
+		tcp_sb_resent(st, t, start, start + len + (fin ? 1u : 0u));
 }

@@ -5,6 +5,7 @@
  *   state, condition                          mode         on expiry
  *   SYN sent/received, or data in flight      TM_TLP       tlp_timeout: probe the tail
  *                                             TM_RTX       rtx_timeout: resend, back off
+ *   data in flight, RACK waits on reordering  TM_REO       reo_timeout: losses by time
  *   data queued, window shut                  TM_PERSIST   persist_timeout: fill or probe
  *   Finwait2 without a socket                 TM_FINWAIT2  close
  *   idle with SO_KEEPALIVE                    TM_KEEP      keep_timeout: probe, then reset
@@ -35,14 +36,11 @@ static void arm(struct stack *st, struct tcb *t, int mode, uint64_t when)
 }
 
 /* The tail loss probe's timeout: two round trips, plus the peer's
- * delayed ACK when a single segment is out (RFC 8985 7.2). */
+ * delayed ACK when a single segment is out (RFC 8985 7.2), else a margin
+ * of 2 ms as Linux adds. */
 static uint64_t pto(const struct tcb *t)
 {
-	uint64_t p = 2ull * t->srtt;
-
-	if (tcp_flight(t) <= t->mss)
-		p += TCP_PEER_DELACK;
-	return p > TCP_PTO_MIN ? p : TCP_PTO_MIN;
+	return 2ull * t->srtt + (tcp_flight(t) <= t->mss ? TCP_PEER_DELACK : TCP_PTO_EXTRA);
 }
 
 /* When TCP_USER_TIMEOUT gives up on data unacknowledged that long, or
@@ -50,6 +48,14 @@ static uint64_t pto(const struct tcb *t)
 static uint64_t user_deadline(const struct tcb *t)
 {
 	return t->user_timeout_ms ? t->una_since + (uint64_t)t->user_timeout_ms * 1000 : UINT64_MAX;
+}
+
+/* May a tail loss probe be armed (RFC 8985 7.2)? Not in recovery nor
+ * with losses known, nor without SACK (as Linux). */
+static int tlp_allowed(const struct tcb *t)
+{
+	return t->sack_ok && !t->in_recovery && !t->rto_loss && t->lostb == 0 && !t->tlp_done &&
+	       t->nrtx == 0;
 }
 
 /* Data is in flight: a tail loss probe first if one may go, else the
@@ -64,7 +70,7 @@ void tcp_timer_restart_rtx(struct stack *st, struct tcb *t)
 	if (!handshake && user_deadline(t) < when)
 		when = user_deadline(t) > st->now ? user_deadline(t) : st->now;
 	/* the probe goes no later than the timeout would (RFC 8985 7.2) */
-	if (!handshake && !t->in_recovery && !t->tlp_done && t->nrtx == 0) {
+	if (!handshake && tlp_allowed(t)) {
 		arm(st, t, TM_TLP, st->now + (pto(t) < t->rto ? pto(t) : t->rto));
 		return;
 	}
@@ -93,9 +99,17 @@ void tcp_timer_update(struct stack *st, struct tcb *t)
 	if (t->state == NC_TCP_SYN_SENT || t->state == NC_TCP_SYN_RECEIVED ||
 	    t->snd_max != t->snd_una) {
 		/* a probe armed before recovery began may not fire in it
-		 * (RFC 8985 7.2): the retransmission timeout replaces it */
-		if ((mode != TM_RTX && mode != TM_TLP) || (mode == TM_TLP && t->in_recovery))
+		 * (RFC 8985 7.2): the retransmission timeout replaces it.
+		 * RACK's reordering timer replaces the timeout; a probe
+		 * armed replaces the reordering timer, as in Linux, whose
+		 * one timer the probe takes over after each ACK */
+		if (t->rack.deadline != 0 && t->state != NC_TCP_SYN_SENT &&
+		    t->state != NC_TCP_SYN_RECEIVED) {
+			if (mode != TM_REO || t->timer.when != t->rack.deadline)
+				arm(st, t, TM_REO, t->rack.deadline);
+		} else if ((mode != TM_RTX && mode != TM_TLP) || (mode == TM_TLP && !tlp_allowed(t))) {
 			tcp_timer_restart_rtx(st, t);
+		}
 	} else if (seq_lt(t->snd_nxt, tcp_data_end(t))) {	/* the window holds us */
 		if (mode != TM_PERSIST)
 			arm(st, t, TM_PERSIST,
@@ -141,12 +155,18 @@ static void rtx_timeout(struct stack *st, struct tcb *t)
 	t->nrtx++;
 	t->rto = t->rto * 2 < TCP_RTO_MAX ? t->rto * 2 : TCP_RTO_MAX;
 	t->timing = 0;		/* Karn: no sample from a resent segment */
-	if (handshake) {
+	if (handshake)
 		t->snd_nxt = t->iss;
-	} else {
-		tcp_cc_timeout(st, t);
-		t->snd_nxt = t->snd_una;	/* go back N (skipping SACKed data) */
-	}
+	else if (tcp_recovery_timeout(st, t) < 0)
+		t->snd_nxt = t->snd_una;	/* no scoreboard: go back N */
+	tcp_output(st, t);
+}
+
+/* RACK's reordering window passed: what it now finds lost goes. */
+static void reo_timeout(struct stack *st, struct tcb *t)
+{
+	t->tmode = TM_NONE;
+	tcp_recovery_reo_timeout(st, t);
 	tcp_output(st, t);
 }
 
@@ -155,16 +175,8 @@ static void rtx_timeout(struct stack *st, struct tcb *t)
  * would otherwise hide until the retransmission timeout. */
 static void tlp_timeout(struct stack *st, struct tcb *t)
 {
-	uint32_t end = tcp_data_end(t), hi = seq_min(t->snd_max, end), len;
-	uint8_t fin = t->fin_sent && hi == end ? SEG_FIN : 0;
-
 	t->tlp_done = 1;
-	t->force = 1;
-	if (!tcp_send_one(st, t)) {
-		len = seq_lt(t->snd_una, hi) ? min32(hi - t->snd_una, tcp_seg_room(t)) : 0;
-		tcp_send_seg(st, t, hi - len, len, SEG_ACK | fin | (len > 0 ? SEG_PSH : 0));
-	}
-	t->force = 0;
+	tcp_send_tlp(st, t);
 	tcp_timer_restart_rtx(st, t);	/* the timeout, the probe done */
 }
 
@@ -224,6 +236,9 @@ static void on_timer(struct stack *st, struct timer *tm)
 		break;
 	case TM_TLP:
 		tlp_timeout(st, t);
+		break;
+	case TM_REO:
+		reo_timeout(st, t);
 		break;
 	case TM_PERSIST:
 		persist_timeout(st, t);

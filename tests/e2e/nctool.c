@@ -7,6 +7,8 @@
  *          [--pcap FILE] CMD ...
  *   get HOST PORT PATH          HTTP/1.0 GET; the body goes to stdout
  *   serve PORT FILE [COUNT]     answer COUNT HTTP requests (default 1) with FILE
+ *   put HOST PORT FILE          send FILE, shut down the sending side, and
+ *                               wait for the peer's end (all of it arrived)
  *   connect HOST PORT [MS]      connect with a timeout of MS (default 75000)
  *   pollconnect HOST PORT MS    the same the event-loop way: a non-blocking
  *                               connect (EINPROGRESS), nc_poll for POLLOUT
@@ -34,7 +36,7 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: nctool [--tun NAME] [--addr CIDR] [--gw ADDR] [--mtu N] "
 			"[--no-config] [--pcap FILE] get HOST PORT PATH | serve PORT FILE [COUNT] | "
-			"connect HOST PORT [MS] | pollconnect HOST PORT MS\n");
+			"put HOST PORT FILE | connect HOST PORT [MS] | pollconnect HOST PORT MS\n");
 	return 1;
 }
 
@@ -210,6 +212,36 @@ static int serve_one(int l, const char *file)
 	return 0;
 }
 
+static int cmd_put(char **av, int ac)
+{
+	struct sockaddr_in sin;
+	char buf[65536];
+	int s, fd;
+	ssize_t n;
+
+	if (ac < 3 || sockaddr_of(av[0], av[1], &sin) < 0)
+		return usage();
+	fd = open(av[2], O_RDONLY);
+	if (fd < 0)
+		return fail("open");
+	s = nc_socket(st, AF_INET, SOCK_STREAM, 0);
+	if (s < 0 || nc_connect(st, s, (struct sockaddr *)&sin, sizeof sin) < 0)
+		return fail("connect");
+	while ((n = read(fd, buf, sizeof buf)) > 0)
+		for (ssize_t off = 0, w; off < n; off += w)
+			if ((w = nc_send(st, s, buf + off, (size_t)(n - off), 0)) < 0)
+				return fail("send");
+	close(fd);
+	if (n < 0 || nc_shutdown(st, s, SHUT_WR) < 0)
+		return fail("shutdown");
+	while ((n = nc_recv(st, s, buf, sizeof buf, 0)) > 0)
+		;
+	if (n < 0)
+		return fail("recv");
+	nc_close(st, s);
+	return 0;
+}
+
 static int cmd_serve(char **av, int ac)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET };
@@ -274,6 +306,8 @@ int main(int argc, char **argv)
 	argc -= optind + 1;
 	if (strcmp(argv[-1], "get") == 0)
 		r = cmd_get(argv, argc);
+	else if (strcmp(argv[-1], "put") == 0)
+		r = cmd_put(argv, argc);
 	else if (strcmp(argv[-1], "serve") == 0)
 		r = cmd_serve(argv, argc);
 	else if (strcmp(argv[-1], "connect") == 0)

@@ -159,6 +159,7 @@ Test(tcp, segmentation_offload_over_a_bad_link)
 	link_set_impair(l, LINK_A_TO_B, &imp);
 	link_set_impair(l, LINK_B_TO_A, &imp);
 	cr_assert_eq(pump(a, c, b, s, 4 << 20, 3600 * 1000), 4 << 20);
+	cr_log_info("4 MB with offload: %.1f virtual s", link_now(l) / 1e6);
 }
 
 /* 10 MB each way over a link that loses 10%, duplicates 5% and reorders
@@ -179,6 +180,7 @@ Test(tcp, ten_megabytes_over_a_bad_link_a_to_b)
 	lossy();
 	cr_assert_eq(pump(a, c, b, s, 10 << 20, 3600 * 1000), 10 << 20);
 	cr_assert_gt(tcp_stat(a, "RetransSegs"), 0);
+	cr_log_info("10 MB a to b: %.1f virtual s", link_now(l) / 1e6);
 }
 
 Test(tcp, ten_megabytes_over_a_bad_link_b_to_a)
@@ -188,6 +190,7 @@ Test(tcp, ten_megabytes_over_a_bad_link_b_to_a)
 	make_pair(80, &c, &s);
 	lossy();
 	cr_assert_eq(pump(b, s, a, c, 10 << 20, 3600 * 1000), 10 << 20);
+	cr_log_info("10 MB b to a: %.1f virtual s", link_now(l) / 1e6);
 }
 
 /* ---- the states of RFC 9293's diagram ---- */

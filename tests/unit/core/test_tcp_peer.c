@@ -465,9 +465,62 @@ Test(tcp_peer, fast_retransmit_on_three_duplicate_acks)
 	peer_send(&p, 5, ". 1:1(0) ack 989 <nop,nop,TS val 201 ecr *>");
 	peer_send(&p, 5, ". 1:1(0) ack 989 <nop,nop,TS val 201 ecr *,nop,nop,sack 1977:2965>");
 	peer_send(&p, 5, ". 1:1(0) ack 989 <nop,nop,TS val 201 ecr *,nop,nop,sack 1977:3953>");
-	peer_expect_none(&p, 8);
-	peer_send(&p, 8, ". 1:1(0) ack 989 <nop,nop,TS val 201 ecr *,nop,nop,sack 1977:4941>");
-	peer_expect(&p, 9, ". 989:1977(988) ack 1");
+	peer_send(&p, 5, ". 1:1(0) ack 989 <nop,nop,TS val 201 ecr *,nop,nop,sack 1977:4941>");
+	peer_expect(&p, 5, ". 989:1977(988) ack 1");
+}
+
+/* Segment i (from 1) of 988-byte segments: its first sequence number. */
+static unsigned seg(int i)
+{
+	return 1 + (unsigned)(i - 1) * 988;
+}
+
+/*
+ * PRR's sending pattern (RFC 6937 section 5, its example): 20 segments in
+ * flight, the first lost, each later ACK telling of one more segment
+ * received. NewReno halves the window to 10, so PRR sends one segment for
+ * every two delivered: the retransmission on the ACK that shows the loss,
+ * then one new segment on every other ACK, while the pipe exceeds 10.
+ */
+Test(tcp_peer, prr_sends_one_segment_every_other_ack)
+{
+	int c = active_open();
+	static char buf[30 * 988];
+	char ack[160];
+
+	cr_assert_eq(sock_sendto(a, c, buf, sizeof buf, 0, NULL, 0), sizeof buf);
+	for (int i = 0; i < 10; i++)
+		peer_expect(&p, 5, ".");
+	for (int i = 1; i <= 10; i++) {	/* slow start: 20 in flight */
+		snprintf(ack, sizeof ack, ". 1:1(0) ack %u <nop,nop,TS val 201 ecr *>", seg(i + 1));
+		peer_send(&p, 8 + 2 * (uint64_t)i, ack);
+		peer_expect(&p, 10 + 2 * (uint64_t)i, ".");
+		peer_expect(&p, 10 + 2 * (uint64_t)i, ".");
+	}
+	/* segment 11 is lost: 12, 13, 14 arrive; RACK finds the loss at the
+	 * third, and PRR resends it at once */
+	for (int k = 1; k <= 3; k++) {
+		snprintf(ack, sizeof ack, ". 1:1(0) ack %u <nop,nop,TS val 202 ecr *,nop,nop,sack %u:%u>",
+			 seg(11), seg(12), seg(12 + k));
+		peer_send(&p, 30, ack);
+	}
+	snprintf(ack, sizeof ack, ". %u:%u(988) ack 1", seg(11), seg(12));
+	peer_expect(&p, 32, ack);
+	/* more to send: PRR holds it until the ACKs allow */
+	cr_assert_eq(sock_sendto(a, c, buf, sizeof buf, 0, NULL, 0), sizeof buf);
+	peer_expect_none(&p, 40);
+	for (int k = 4, next = 31; k <= 14; k++) {
+		snprintf(ack, sizeof ack, ". 1:1(0) ack %u <nop,nop,TS val 203 ecr *,nop,nop,sack %u:%u>",
+			 seg(11), seg(12), seg(12 + k));
+		peer_send(&p, 30 + 3 * (uint64_t)k, ack);
+		if (k % 2 == 0) {
+			peer_expect_none(&p, 32 + 3 * (uint64_t)k);
+			continue;
+		}
+		snprintf(ack, sizeof ack, ". %u:%u(988) ack 1", seg(next), seg(next + 1));
+		peer_expect(&p, 32 + 3 * (uint64_t)k, ack);
+		next++;
+	}
 }
 
 /* In fast recovery the retransmission timer runs, not a tail loss probe

@@ -1,0 +1,175 @@
+/*
+ * Loss recovery: what an ACK tells about losses, and how much may be
+ * sent meanwhile. Losses are found by RACK (tcp_rack.c) on the
+ * scoreboard (tcp_sack.c), or without SACK by three duplicate ACKs and
+ * partial ACKs (NewReno, RFC 6582). Fast recovery (RFC 6675) resends
+ * what is lost, then new data, as proportional rate reduction (RFC 6937)
+ * lets out: as many segments as the peer received, scaled by ssthresh
+ * over the window when recovery began, until the pipe is down to
+ * ssthresh, then slow start back up to it. After a timeout everything
+ * unacknowledged is lost and goes again in slow start.
+ *
+ * The congestion control algorithm is asked only for ssthresh after a
+ * loss and for growth outside recovery (tcp_cc.c); growth waits while
+ * the application, not cwnd, limits the sending (RFC 7661).
+ */
+#include "stack.h"
+#include "tcp_impl.h"
+
+static uint32_t segs(const struct tcb *t, uint32_t bytes)
+{
+	return (bytes + tcp_smss(t) - 1) / tcp_smss(t);
+}
+
+/* Duplicate ACKs that start a fast retransmit without SACK: 3, fewer
+ * when fewer segments are in flight and nothing new could make more
+ * (early retransmit, RFC 5827). */
+static unsigned dupthresh(const struct tcb *t)
+{
+	uint32_t n = segs(t, tcp_flight(t));
+
+	if (n >= 4 || seq_lt(t->snd_max, tcp_data_end(t)))
+		return 3;
+	return n > 2 ? n - 1 : 1;
+}
+
+/* Without SACK: the first unacknowledged segment is lost. */
+static void lose_first(struct stack *st, struct tcb *t)
+{
+	if (tcp_sb_start(st, t) == 0)
+		tcp_sb_lose(st, t, t->snd_una, t->snd_una + t->mss);
+}
+
+static void enter_recovery(struct stack *st, struct tcb *t)
+{
+	t->ssthresh = tcp_cc_ssthresh(st, t);
+	t->recover_fs = t->cwnd > t->mss ? t->cwnd : t->mss;
+	t->recover = t->snd_max;
+	t->in_recovery = 1;
+	t->prr_delivered = t->prr_out = 0;
+}
+
+/* PRR (RFC 6937, counted in segments as Linux does): cwnd becomes the
+ * pipe plus what may go now. */
+static void prr(struct tcb *t, uint32_t delivered, int una_advanced)
+{
+	uint32_t smss = tcp_smss(t), pipe = tcp_pipe(t), ss = t->ssthresh / smss;
+	uint32_t fs = t->recover_fs / smss > 0 ? t->recover_fs / smss : 1;
+	int64_t sndcnt;
+
+	t->prr_delivered += segs(t, delivered);
+	if (pipe > t->ssthresh) {
+		sndcnt = (int64_t)(((uint64_t)ss * t->prr_delivered + fs - 1) / fs) - t->prr_out;
+	} else {	/* slow-start reduction bound */
+		int64_t left = (int64_t)t->prr_delivered - t->prr_out;
+		sndcnt = left > segs(t, delivered) ? left : segs(t, delivered);
+		if (una_advanced)
+			sndcnt++;
+		if (sndcnt > (int64_t)ss - segs(t, pipe))
+			sndcnt = (int64_t)ss - segs(t, pipe);
+	}
+	if (sndcnt < (t->prr_out ? 0 : 1))
+		sndcnt = t->prr_out ? 0 : 1;	/* the fast retransmit goes at once */
+	t->cwnd = pipe + (uint32_t)sndcnt * smss;
+}
+
+/* RFC 7661 as Linux applies it: the window grows only if it limited
+ * the sending in the last round trip, or in slow start was at least half
+ * used. */
+static int cwnd_limited(const struct tcb *t)
+{
+	if (t->cwnd_limited)
+		return 1;
+	return t->cwnd < t->ssthresh && t->cwnd < 2 * t->max_out;
+}
+
+/* An ACK came: acked bytes newly acknowledged (0 for a duplicate),
+ * sacked bytes newly SACKed by its blocks; dup: a duplicate ACK in RFC
+ * 5681's sense. */
+void tcp_recovery_ack(struct stack *st, struct tcb *t, uint32_t acked, uint32_t sacked, int dup)
+{
+	uint32_t delivered = sacked, was = 0;
+
+	if (t->sb != NULL && acked > 0)
+		was = tcp_sb_acked(st, t);
+	delivered += acked > was ? acked - was : 0;
+	if (!t->sack_ok) {	/* duplicate ACKs stand for segments received (RFC 6675 5) */
+		if (acked > 0) {
+			delivered = acked > t->reno_sacked ? acked - t->reno_sacked : min32(acked, t->mss);
+			t->reno_sacked = acked < t->reno_sacked ? t->reno_sacked - acked : 0;
+		}
+		if (dup && t->reno_sacked + t->mss < tcp_flight(t)) {
+			t->reno_sacked += t->mss;
+			delivered += t->mss;
+		}
+	}
+	t->cnt.delivered += segs(t, delivered);
+	t->dupacks = dup ? (uint8_t)(t->dupacks < 255 ? t->dupacks + 1 : 255) : acked ? 0 : t->dupacks;
+	if (!t->sack_ok && !t->rto_loss) {	/* NewReno */
+		if (dup && !t->in_recovery && t->dupacks == dupthresh(t) &&
+		    seq_geq(t->snd_una, t->recover))
+			lose_first(st, t);
+		else if (acked > 0 && t->in_recovery && seq_lt(t->snd_una, t->recover))
+			lose_first(st, t);	/* a partial ACK */
+	}
+	tcp_rack_detect(st, t);
+	if (!t->in_recovery && !t->rto_loss && t->lostb > 0)
+		enter_recovery(st, t);
+	if (t->in_recovery && seq_geq(t->snd_una, t->recover)) {
+		t->in_recovery = 0;	/* the whole window is repaired */
+		t->cwnd = t->ssthresh;
+		t->dupacks = 0;
+	} else if (t->in_recovery) {
+		prr(t, delivered, acked > 0);
+		return;
+	}
+	if (t->rto_loss && seq_geq(t->snd_una, t->recover))
+		t->rto_loss = 0;
+	if (acked > 0 && cwnd_limited(t))
+		tcp_cc_grow(st, t, delivered);
+	tcp_sb_tidy(st, t);
+}
+
+/* The reordering timer went off: what RACK finds lost now starts
+ * recovery or goes in it. cwnd stays as it was until the next ACK
+ * brings PRR its first count (as in Linux): what is lost goes at once,
+ * in as many segments as cwnd has room for beside the pipe. */
+void tcp_recovery_reo_timeout(struct stack *st, struct tcb *t)
+{
+	tcp_rack_detect(st, t);
+	if (!t->in_recovery && !t->rto_loss && t->lostb > 0)
+		enter_recovery(st, t);
+}
+
+/* The retransmission timer went off: one segment, slow start, and all
+ * that is not SACKed is lost. 0, or -1 without a scoreboard (memory):
+ * the caller then goes back to snd_una. */
+int tcp_recovery_timeout(struct stack *st, struct tcb *t)
+{
+	t->ssthresh = tcp_cc_ssthresh(st, t);
+	t->cwnd = t->mss;
+	t->in_recovery = 0;
+	t->dupacks = 0;
+	t->bytes_acked = 0;
+	t->reno_sacked = 0;
+	t->recover = t->snd_max;
+	if (tcp_sb_start(st, t) < 0)
+		return -1;
+	t->rto_loss = 1;
+	tcp_sb_lose(st, t, t->snd_una, t->snd_max);
+	t->rack.deadline = 0;
+	return 0;
+}
+
+/* A burst went out (tcp_output): remember whether cwnd stopped it, and
+ * the most in flight, over one round trip (Linux's tcp_cwnd_validate). */
+void tcp_cwnd_validate(struct tcb *t, int limited)
+{
+	uint32_t pipe = tcp_pipe(t);
+
+	if (!seq_lt(t->snd_una, t->usage_seq) || limited || pipe > t->max_out) {
+		t->max_out = pipe;
+		t->usage_seq = t->snd_max;
+		t->cwnd_limited = limited != 0;
+	}
+}
