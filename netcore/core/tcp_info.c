@@ -24,8 +24,8 @@ static int limit_now(const struct tcb *t)
 {
 	uint32_t end = tcp_data_end(t), right = t->snd_una + t->snd_wnd, room;
 
-	if (t->sndq.len == 0)
-		return TCP_LIMIT_IDLE;
+	if (t->state < NC_TCP_ESTABLISHED || (t->sndq.len == 0 && tcp_flight(t) == 0))
+		return TCP_LIMIT_IDLE;	/* busy until the FIN too is acknowledged */
 	if (seq_lt(t->snd_nxt, end)) {
 		room = seq_gt(right, t->snd_nxt) ? right - t->snd_nxt : 0;
 		if (room < min32(end - t->snd_nxt, tcp_seg_room(t)))
@@ -186,7 +186,7 @@ void tcp_linux_info(const struct stack *st, const struct tcb *t, struct nc_linux
 	i->tcpi_snd_wscale = t->ws_ok ? t->snd_wscale & 15 : 0;
 	i->tcpi_rcv_wscale = t->ws_ok ? t->rcv_wscale & 15 : 0;
 	i->tcpi_rto = t->rto;
-	i->tcpi_ato = TCP_DELACK;
+	i->tcpi_ato = t->data_seen ? TCP_DELACK : 0;	/* as Linux: none before data */
 	i->tcpi_snd_mss = mss;
 	i->tcpi_rcv_mss = t->rcv_mss ? t->rcv_mss : min32(mss, TCP_DEFMSS);
 	i->tcpi_unacked = segs(tcp_flight(t), mss);
@@ -204,6 +204,7 @@ void tcp_linux_info(const struct stack *st, const struct tcb *t, struct nc_linux
 	i->tcpi_rcv_space = t->rcvbuf;
 	i->tcpi_notsent_bytes = seq_gt(tcp_data_end(t), t->snd_max) ?
 				tcp_data_end(t) - t->snd_max : 0;
+	i->tcpi_max_pacing_rate = UINT64_MAX;	/* no cap set (SO_MAX_PACING_RATE) */
 	i->tcpi_snd_wnd = t->snd_wnd;
 	i->tcpi_rcv_wnd = tcp_rcv_window(t);
 	info_counters(st, t, i);

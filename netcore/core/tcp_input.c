@@ -94,6 +94,7 @@ static void rtt_from_ack(struct stack *st, struct tcb *t, const struct seg *s);
 static void established(struct stack *st, struct tcb *t)
 {
 	tcp_cc_init(t);
+	t->cnt.last_data_recv = st->now;	/* Linux's origin of the idle time */
 	t->nrtx = 0;
 	tcp_setstate(st, t, NC_TCP_ESTABLISHED);
 	if (t->shut_wr)
@@ -170,7 +171,8 @@ static int new_ack(struct stack *st, struct tcb *t, const struct seg *s)
 	int fin_acked;
 
 	rtt_from_ack(st, t, s);
-	t->cnt.bytes_acked += acked;	/* with SYN and FIN, as Linux counts */
+	/* with the FIN, and the SYN of an active open, as Linux counts */
+	t->cnt.bytes_acked += acked - (t->passive && t->snd_una == t->iss);
 	if (t->snd_una == t->iss)
 		acked--;	/* our SYN */
 	data = acked < t->sndq.len ? acked : t->sndq.len;

@@ -142,11 +142,14 @@ static void checksum_and_send(struct stack *st, uint32_t src, uint32_t dst, uint
 }
 
 /* TCP_INFO's output counters; an offloaded packet counts as the
- * segments it will be cut into. */
+ * segments it will be cut into. As on Linux, where the listener answers
+ * the SYN, a passive connection's count starts after its SYN-ACK. */
 static void count_sent(const struct stack *st, struct tcb *t, uint32_t len, uint32_t room)
 {
 	uint32_t n = len > room ? (len + room - 1) / room : 1;
 
+	if (t->passive && t->state == NC_TCP_SYN_RECEIVED)
+		return;
 	t->cnt.segs_out += n;
 	if (len == 0)
 		return;
