@@ -245,6 +245,15 @@ static int tcp_timeout(struct ctlreq *x, struct conv *c)
 	return err ? err : sockopt(c, IPPROTO_TCP, NC_TCP_CONNECT_TIMEOUT, ms);
 }
 
+/* usertimeout MS: give up on data unacknowledged for MS (TCP_USER_TIMEOUT,
+ * RFC 5482); 0 restores the default (the retransmission count). */
+static int tcp_usertimeout(struct ctlreq *x, struct conv *c)
+{
+	int ms, err = number(x->argv[1], 0, 24 * 3600 * 1000, &ms);
+
+	return err ? err : sockopt(c, IPPROTO_TCP, TCP_USER_TIMEOUT, ms);
+}
+
 static int tcp_backlog(struct ctlreq *x, struct conv *c)
 {
 	int n, err = number(x->argv[1], 1, 65535, &n);
@@ -315,6 +324,7 @@ static const struct verb {
 	{ "nodelay", 0, 0, TCP, tcp_nodelay },
 	{ "delay", 0, 0, TCP, tcp_nodelay },
 	{ "timeout", 1, 1, TCP, tcp_timeout },
+	{ "usertimeout", 1, 1, TCP, tcp_usertimeout },
 	{ "backlog", 1, 1, TCP, tcp_backlog },
 	{ "headers", 0, 0, UDP, udp_headers },
 	{ "ttl", 1, 1, TCP | UDP | ICMP, ip_ttl_tos },

@@ -3,6 +3,7 @@
  * from offset 0, so a reader that rewinds sees fresh counters.
  */
 #include <arpa/inet.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,18 +73,23 @@ static void address(FILE *f, struct conv *c, int peer)
 	fprintf(f, "%s!%u\n", ip(sa.sin_addr, a), ntohs(sa.sin_port));
 }
 
-/* The state name, then key value pairs; times in microseconds. */
+/* The state name, then key value pairs; times in microseconds, except
+ * the user timeout (ms, as ctl sets it). */
 static void tcp_status(FILE *f, struct conv *c)
 {
 	struct nc_tcp_info ti = { .state = NC_TCP_CLOSED };
 	socklen_t len = sizeof ti;
+	int utimeout = 0;
 
 	if (c->sock < 0 || nc_getsockopt(fs.st, c->sock, IPPROTO_TCP, NC_TCP_INFO, &ti, &len) < 0)
 		memset(&ti, 0, sizeof ti);
+	len = sizeof utimeout;
+	if (c->sock >= 0)
+		nc_getsockopt(fs.st, c->sock, IPPROTO_TCP, TCP_USER_TIMEOUT, &utimeout, &len);
 	fprintf(f, "%s qin %u qout %u srtt %u mdev %u rto %u cwin %u ssthresh %u swin %u rwin %u "
-		   "mss %u retrans %u\n",
+		   "mss %u retrans %u usertimeout %d\n",
 		nc_tcp_state_name(ti.state), ti.qin, ti.qout, ti.srtt_us, ti.mdev_us, ti.rto_us,
-		ti.cwnd, ti.ssthresh, ti.swnd, ti.rwnd, ti.mss, ti.retrans);
+		ti.cwnd, ti.ssthresh, ti.swnd, ti.rwnd, ti.mss, ti.retrans, utimeout);
 }
 
 /* Datagram conversations: Connected once a peer is set, else Open. */

@@ -100,6 +100,7 @@ int nc_poll(struct nc_stack *st, struct nc_pollfd *fds, nfds_t nfds, int timeout
 /* Options of our own, beside the POSIX and Linux ones (SO_ERROR,
  * SO_KEEPALIVE, SO_RCVBUF, SO_SNDBUF, SO_LINGER, SO_REUSEADDR, TCP_NODELAY,
  * TCP_MAXSEG, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_USER_TIMEOUT,
+ * TCP_INFO (struct nc_linux_tcp_info below),
  * IP_TTL, IP_TOS, IP_MTU_DISCOVER). As on Linux, SO_RCVBUF and SO_SNDBUF
  * read back twice the size set (the buffer holds the size set), and
  * IP_MTU_DISCOVER is accepted but changes nothing yet. */
@@ -129,6 +130,81 @@ struct nc_tcp_info {
 	uint32_t mss;		/* send MSS */
 	uint32_t retrans;	/* segments retransmitted */
 	uint8_t wscale_snd, wscale_rcv, sack, timestamps;
+};
+
+/*
+ * TCP_INFO (IPPROTO_TCP, Linux's option 11): the connection as Linux's
+ * struct tcp_info of Linux 6.18 describes one, field for field at the
+ * same offsets, so programs and test tools written for Linux read it
+ * unchanged. A shorter buffer gets the leading part. Units as Linux:
+ * times in µs except last_* and total_rto_time (ms); cwnd and ssthresh in
+ * segments of snd_mss (ssthresh NC_TCPI_INFINITE_SSTHRESH before any
+ * loss); unacked, sacked, lost and retrans in segments. Fields netcore
+ * has nothing for (ECN, pacing, rehash) read 0.
+ */
+enum {
+	NC_TCPI_OPT_TIMESTAMPS = 1, NC_TCPI_OPT_SACK = 2, NC_TCPI_OPT_WSCALE = 4,
+	NC_TCPI_INFINITE_SSTHRESH = 0x7fffffff,
+};
+/* tcpi_state, Linux's numbering (not enum nc_tcp_state's). */
+enum {
+	NC_TCPI_ESTABLISHED = 1, NC_TCPI_SYN_SENT, NC_TCPI_SYN_RECV, NC_TCPI_FIN_WAIT1,
+	NC_TCPI_FIN_WAIT2, NC_TCPI_TIME_WAIT, NC_TCPI_CLOSE, NC_TCPI_CLOSE_WAIT,
+	NC_TCPI_LAST_ACK, NC_TCPI_LISTEN, NC_TCPI_CLOSING,
+};
+/* tcpi_ca_state: where loss recovery is. */
+enum {
+	NC_TCPI_CA_OPEN, NC_TCPI_CA_DISORDER, NC_TCPI_CA_CWR, NC_TCPI_CA_RECOVERY,
+	NC_TCPI_CA_LOSS,
+};
+
+struct nc_linux_tcp_info {
+	uint8_t tcpi_state, tcpi_ca_state;
+	uint8_t tcpi_retransmits;	/* timeouts in a row */
+	uint8_t tcpi_probes;		/* zero-window or keepalive probes unanswered */
+	uint8_t tcpi_backoff;		/* doublings of the RTO */
+	uint8_t tcpi_options;		/* NC_TCPI_OPT_* */
+	uint8_t tcpi_snd_wscale : 4, tcpi_rcv_wscale : 4;
+	uint8_t tcpi_delivery_rate_app_limited : 1, tcpi_fastopen_client_fail : 2;
+
+	uint32_t tcpi_rto, tcpi_ato;	/* µs */
+	uint32_t tcpi_snd_mss, tcpi_rcv_mss;
+
+	uint32_t tcpi_unacked, tcpi_sacked, tcpi_lost, tcpi_retrans, tcpi_fackets;
+
+	/* ms since the event; last_ack_sent is not kept (0, as Linux) */
+	uint32_t tcpi_last_data_sent, tcpi_last_ack_sent;
+	uint32_t tcpi_last_data_recv, tcpi_last_ack_recv;
+
+	uint32_t tcpi_pmtu, tcpi_rcv_ssthresh;
+	uint32_t tcpi_rtt, tcpi_rttvar;	/* µs */
+	uint32_t tcpi_snd_ssthresh, tcpi_snd_cwnd;
+	uint32_t tcpi_advmss, tcpi_reordering;
+	uint32_t tcpi_rcv_rtt, tcpi_rcv_space;
+	uint32_t tcpi_total_retrans;	/* segments resent, ever */
+
+	uint64_t tcpi_pacing_rate, tcpi_max_pacing_rate;	/* bytes/s */
+	uint64_t tcpi_bytes_acked, tcpi_bytes_received;
+	uint32_t tcpi_segs_out, tcpi_segs_in;
+	uint32_t tcpi_notsent_bytes;
+	uint32_t tcpi_min_rtt;		/* µs */
+	uint32_t tcpi_data_segs_in, tcpi_data_segs_out;
+	uint64_t tcpi_delivery_rate;	/* bytes/s */
+	uint64_t tcpi_busy_time, tcpi_rwnd_limited, tcpi_sndbuf_limited;	/* µs */
+	uint32_t tcpi_delivered, tcpi_delivered_ce;
+	uint64_t tcpi_bytes_sent, tcpi_bytes_retrans;
+	uint32_t tcpi_dsack_dups, tcpi_reord_seen;
+	uint32_t tcpi_rcv_ooopack;
+	uint32_t tcpi_snd_wnd, tcpi_rcv_wnd;	/* bytes, scaled */
+	uint32_t tcpi_rehash;
+	uint16_t tcpi_total_rto, tcpi_total_rto_recoveries;
+	uint32_t tcpi_total_rto_time;	/* ms */
+	/* Accurate ECN (Linux 6.18); netcore does no ECN */
+	uint32_t tcpi_received_ce;
+	uint32_t tcpi_delivered_e1_bytes, tcpi_delivered_e0_bytes, tcpi_delivered_ce_bytes;
+	uint32_t tcpi_received_e1_bytes, tcpi_received_e0_bytes, tcpi_received_ce_bytes;
+	uint32_t tcpi_ecn_mode : 2, tcpi_accecn_opt_seen : 2, tcpi_accecn_fail_mode : 4,
+		 tcpi_options2 : 24;
 };
 
 /* Interface, routes and counters, for ipifc/status, iproute, P/stats. */

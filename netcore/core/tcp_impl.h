@@ -4,7 +4,8 @@
  * operations and options), tcp_input.c (segment arrival), tcp_output.c
  * (segment building), tcp_timer.c (the clocks), tcp_cc.c (RTT, the
  * congestion control algorithm), tcp_recovery.c (loss recovery, PRR),
- * tcp_sack.c (the scoreboard) and tcp_rack.c (loss detection by time).
+ * tcp_sack.c (the scoreboard), tcp_rack.c (loss detection by time)
+ * and tcp_info.c (TCP_INFO).
  * Nothing else includes it.
  */
 #ifndef NETCORE_TCP_IMPL_H
@@ -77,6 +78,10 @@ struct tcp_counters {
 	uint32_t min_rtt;	/* µs, 0: no sample yet */
 	uint64_t last_data_sent, last_data_recv, last_ack_recv;	/* µs */
 	uint64_t busy_time, rwnd_limited, sndbuf_limited;	/* µs */
+	uint32_t rcv_ooopack;	/* segments received out of order */
+	uint16_t total_rto;	/* retransmission timeouts */
+	uint8_t limit;		/* enum tcp_limit: what holds the sender now */
+	uint64_t limit_since;	/* µs, since when */
 };
 
 /* A piece of the flight on the scoreboard (tcp_sack.c). */
@@ -96,6 +101,9 @@ struct rack {
 	uint64_t deadline;	/* µs, the reordering timer; 0: none */
 	uint8_t reord;		/* reordering was seen */
 };
+
+/* What holds the sender back (tcp_info.c). */
+enum tcp_limit { TCP_LIMIT_IDLE, TCP_LIMIT_BUSY, TCP_LIMIT_RWND, TCP_LIMIT_SNDBUF };
 
 /* The transmission control block. */
 struct tcb {
@@ -256,6 +264,12 @@ uint32_t tcp_flight(const struct tcb *t);
 uint32_t tcp_rcv_window(const struct tcb *tcb);
 uint8_t tcp_our_wscale(void);
 uint32_t tcp_ts_now(const struct stack *st, const struct tcb *tcb);
+
+/* tcp_info.c: TCP_INFO */
+void tcp_linux_info(const struct stack *st, const struct tcb *t, struct nc_linux_tcp_info *i);
+/* Account the time until now to what limited the sender, and look again
+ * (after anything that sends, acknowledges or queues data). */
+void tcp_limit_update(const struct stack *st, struct tcb *t);
 
 /* tcp_timer.c */
 /* A new tcb's two timers, their room kept: 0, or -ENOMEM. */

@@ -80,6 +80,7 @@ static void listen_input(struct stack *st, struct tcb *l, const struct seg *s)
 	if (c == NULL)
 		return;		/* a queue is full: drop, the peer tries again */
 	apply_peer_syn_options(st, c, s);
+	c->cnt.segs_in = 1;	/* the SYN */
 	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
 	tcp_setstate(st, c, NC_TCP_SYN_RECEIVED);
 	tcp_output(st, c);	/* SYN-ACK */
@@ -93,6 +94,7 @@ static void rtt_from_ack(struct stack *st, struct tcb *t, const struct seg *s);
 static void established(struct stack *st, struct tcb *t)
 {
 	tcp_cc_init(t);
+	t->cnt.last_data_recv = st->now;	/* Linux's origin of the idle time */
 	t->nrtx = 0;
 	tcp_setstate(st, t, NC_TCP_ESTABLISHED);
 	if (t->shut_wr)
@@ -122,6 +124,7 @@ static void synsent_input(struct stack *st, struct tcb *t, struct seg *s)
 		return;
 	}
 	rtt_from_ack(st, t, s);
+	t->cnt.bytes_acked += s->ack - t->snd_una;	/* our SYN, as Linux counts */
 	t->snd_una = s->ack;
 	if (seq_lt(t->snd_nxt, t->snd_una))
 		t->snd_nxt = t->snd_una;
@@ -143,14 +146,22 @@ static void synsent_input(struct stack *st, struct tcb *t, struct seg *s)
  * a round trip under one millisecond. */
 static void rtt_from_ack(struct stack *st, struct tcb *t, const struct seg *s)
 {
+	uint32_t r;
+
 	if (t->timing && seq_gt(s->ack, t->rtt_seq)) {
-		tcp_rtt_sample(t, (uint32_t)(st->now - t->rtt_start));
+		r = (uint32_t)(st->now - t->rtt_start);
 		t->timing = 0;
 	} else if (t->ts_ok && s->has_ts && s->tsecr != 0) {
 		uint32_t ms = tcp_ts_now(st, t) - s->tsecr;
-		if (ms > 0 && ms < 3600u * 1000)	/* an echo from this century */
-			tcp_rtt_sample(t, ms * 1000);
+		if (ms == 0 || ms >= 3600u * 1000)	/* an echo from this century */
+			return;
+		r = ms * 1000;
+	} else {
+		return;
 	}
+	tcp_rtt_sample(t, r);
+	if (t->cnt.min_rtt == 0 || r < t->cnt.min_rtt)
+		t->cnt.min_rtt = r;
 }
 
 /* s acknowledges new data (and SACKs sacked bytes more); -1 when that
@@ -161,6 +172,8 @@ static int new_ack(struct stack *st, struct tcb *t, const struct seg *s, uint32_
 	int fin_acked;
 
 	rtt_from_ack(st, t, s);
+	/* with the FIN, and the SYN of an active open, as Linux counts */
+	t->cnt.bytes_acked += acked - (t->passive && t->snd_una == t->iss);
 	if (t->snd_una == t->iss)
 		acked--;	/* our SYN */
 	data = acked < t->sndq.len ? acked : t->sndq.len;
@@ -208,6 +221,7 @@ static int ack_input(struct stack *st, struct tcb *t, const struct seg *s)
 		tcp_output(st, t);
 		return -1;
 	}
+	t->cnt.last_ack_recv = st->now;
 	if (t->sack_ok && s->nsack > 0)
 		sacked = tcp_sack_update(st, t, s);
 	if (seq_gt(s->ack, t->snd_una)) {
@@ -318,13 +332,14 @@ static void quickack_arm(struct stack *st, struct tcb *t)
 static void in_order(struct stack *st, struct tcb *t, const uint8_t *d, uint32_t len)
 {
 	uint32_t n = t->shut_rd ? len : (uint32_t)bufq_append(st, &t->rcvq, d, len);
-	uint32_t full = (uint32_t)st->mtu - IP_HLEN - TCP_HLEN;
+	uint32_t full = (uint32_t)st->mtu - IP_HLEN - TCP_HLEN, before = t->rcv_nxt;
 
 	t->rcv_nxt += n;
 	if (t->nooo > 0) {
 		ooo_merge(t);
 		t->ack_now = 1;		/* a hole filled: tell at once */
 	}
+	t->cnt.bytes_received += t->rcv_nxt - before;
 	if (len > t->rcv_mss)
 		t->rcv_mss = len < full ? len : full;
 	quickack_arm(st, t);
@@ -376,6 +391,7 @@ static int process_text(struct stack *st, struct tcb *t, struct seg *s)
 	if (len > 0 && off == 0) {
 		in_order(st, t, d, len);
 	} else if (len > 0) {
+		t->cnt.rcv_ooopack++;
 		if (!t->shut_rd)
 			ooo_add(st, t, seq, d, len);
 		t->ack_now = 1;		/* a duplicate ACK, with SACK blocks */
@@ -580,6 +596,11 @@ void tcp_input(struct stack *st, struct ippkt *ip)
 		else
 			no_conn(st, &s);
 		return;
+	}
+	t->cnt.segs_in++;
+	if (s.len > 0) {
+		t->cnt.data_segs_in++;
+		t->cnt.last_data_recv = st->now;
 	}
 	if (t->state == NC_TCP_SYN_SENT)
 		synsent_input(st, t, &s);

@@ -141,6 +141,23 @@ static void checksum_and_send(struct stack *st, uint32_t src, uint32_t dst, uint
 					.ttl = ttl, .tos = tos, .df = 1, .gso = gso }, len);
 }
 
+/* TCP_INFO's output counters; an offloaded packet counts as the
+ * segments it will be cut into. As on Linux, where the listener answers
+ * the SYN, a passive connection's count starts after its SYN-ACK. */
+static void count_sent(const struct stack *st, struct tcb *t, uint32_t len, uint32_t room)
+{
+	uint32_t n = len > room ? (len + room - 1) / room : 1;
+
+	if (t->passive && t->state == NC_TCP_SYN_RECEIVED)
+		return;
+	t->cnt.segs_out += n;
+	if (len == 0)
+		return;
+	t->cnt.data_segs_out += n;
+	t->cnt.bytes_sent += len;
+	t->cnt.last_data_sent = st->now;
+}
+
 /* Send one segment of t: len bytes of the send queue from seq. */
 void tcp_send_seg(struct stack *st, struct tcb *t, uint32_t seq, uint32_t len, uint8_t flags)
 {
@@ -165,7 +182,9 @@ void tcp_send_seg(struct stack *st, struct tcb *t, uint32_t seq, uint32_t len, u
 	if (seq_lt(seq, t->snd_max) && (len > 0 || (flags & (SEG_SYN | SEG_FIN)))) {
 		st->tcp->stats[TCPS_RETRANS_SEGS]++;
 		t->retrans++;
+		t->cnt.bytes_retrans += len;
 	}
+	count_sent(st, t, len, room);
 	checksum_and_send(st, t->laddr, t->faddr, t->so ? t->so->ttl : t->ttl,
 			  t->so ? t->so->tos : t->tos, hlen + len, len > room ? room : 0);
 }
@@ -385,6 +404,7 @@ void tcp_output(struct stack *st, struct tcb *t)
 		tcp_send_ack(st, t);
 	tcp_cwnd_validate(t, (seq_lt(t->snd_nxt, tcp_data_end(t)) || t->lostb > 0) &&
 				     t->cwnd < tcp_pipe(t) + tcp_seg_room(t));
+	tcp_limit_update(st, t);
 	if (t->snd_max != max && t->tmode == TM_TLP && timer_armed(&t->timer))
 		tcp_timer_restart_rtx(st, t);	/* the probe follows the newest data */
 	tcp_timer_update(st, t);

@@ -594,13 +594,26 @@ static void tcp_info(const struct tcb *t, struct nc_tcp_info *ti)
 	ti->timestamps = t->ts_ok;
 }
 
+/* TCP_INFO in Linux's layout; a shorter buffer gets the leading part. */
+static int get_linux_info(struct stack *st, const struct tcb *t, void *val, size_t *len)
+{
+	struct nc_linux_tcp_info li;
+
+	tcp_linux_info(st, t, &li);
+	if (*len > sizeof li)
+		*len = sizeof li;
+	memcpy(val, &li, *len);
+	return 0;
+}
+
 static int tcp_getopt(struct stack *st, struct sock *so, int level, int name, void *val,
 		      size_t *len)
 {
 	const struct tcpopt *o = find_option(level, name);
 	struct nc_tcp_info ti;
 
-	(void)st;
+	if (level == IPPROTO_TCP && name == TCP_INFO)
+		return get_linux_info(st, so->pcb, val, len);
 	if (level == IPPROTO_TCP && name == NC_TCP_INFO) {	/* the one that is a struct */
 		tcp_info(so->pcb, &ti);
 		if (*len > sizeof ti)

@@ -153,6 +153,7 @@ static void rtx_timeout(struct stack *st, struct tcb *t)
 		return;
 	}
 	t->nrtx++;
+	t->cnt.total_rto++;
 	t->rto = t->rto * 2 < TCP_RTO_MAX ? t->rto * 2 : TCP_RTO_MAX;
 	t->timing = 0;		/* Karn: no sample from a resent segment */
 	if (handshake)

@@ -35,6 +35,27 @@ done
 check_gt "keepalive probes went out while idle ($probes)" "$probes" 1
 echo hangup >&"$CONV_FD"
 
+# usertimeout MS (TCP_USER_TIMEOUT) shows in status; a bad value is
+# refused, says why in err, and leaves the one set.
+clone tcp
+check "usertimeout 2500" ctl "usertimeout 2500"
+utimeout() {
+	awk '{ for (i = 2; i < NF; i++) if ($i == "usertimeout") print $(i + 1) }' "$CONV/status"
+}
+check_eq "status shows it" 2500 "$(utimeout)"
+for bad in -1 abc 99999999999 ""; do
+	if ctl "usertimeout $bad" 2>/dev/null; then
+		not_ok "usertimeout '$bad' accepted"
+	else
+		ok "usertimeout '$bad' refused"
+	fi
+done
+check "err names the command" grep -q "usertimeout" "$CONV/err"
+check_eq "the value set stays" 2500 "$(utimeout)"
+check "usertimeout 0 restores the default" ctl "usertimeout 0"
+check_eq "status shows 0" 0 "$(utimeout)"
+exec {CONV_FD}>&-
+
 # backlog 1: with nobody opening listen, two calls wait (the queue and
 # the one Linux also lets in); a third kernel connect gets no answer.
 clone tcp

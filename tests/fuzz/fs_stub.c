@@ -16,8 +16,6 @@ static uint64_t dns_now;
 static uint8_t query[DNS_MSG_MAX];
 static size_t query_len;
 
-enum { DNS_SOCK = 100 };	/* the stand-in socket's number */
-
 /* ---- FUSE ---- */
 
 void *stub_request(void)
@@ -184,19 +182,32 @@ int nc_loop_watch(struct nc_stack *st, int fd, void (*ready)(void *arg), void *a
 
 /* ---- the DNS socket ---- */
 
-int dns_sock_open(struct nc_stack *st, struct in_addr server)
+/* A stand-in for dns_sock.c's pump: no socket, nothing to read. */
+struct dns_pump {
+	int unused;
+};
+
+static struct dns_pump the_pump;
+
+struct dns_pump *dns_pump_new(struct nc_stack *st, struct in_addr server,
+			      void (*event)(void *arg, int s, short revents), void *arg)
 {
-	(void)st, (void)server;
-	return DNS_SOCK;
+	(void)st, (void)server, (void)event, (void)arg;
+	return &the_pump;
 }
 
-/* As dns_sock.c's pump, with nothing to read: time out what is due and
- * keep the queries, the last one for stub_dns_answer. */
-void dns_sock_pump(struct dns *d, struct nc_stack *st, int s, uint64_t now)
+void dns_pump_free(struct dns_pump *p)
+{
+	(void)p;
+}
+
+/* Time out what is due and keep the queries, the last one for
+ * stub_dns_answer. */
+void dns_pump_run(struct dns_pump *p, struct dns *d, uint64_t now)
 {
 	size_t n;
 
-	(void)st, (void)s;
+	(void)p;
 	dns = d;
 	dns_now = now;
 	dns_advance(d, now);
