@@ -62,7 +62,8 @@ static void fuse_log_cb(enum fuse_log_level level, const char *fmt, va_list ap)
 static void usage(FILE *f)
 {
 	fputs("usage: slashnet [-f] [--tun NAME] [--addr CIDR] [--gw ADDR] [--no-config]\n"
-	      "                [--mtu N] [--msl MS] [--pcap FILE] [--dns ADDR] [-o OPT[,OPT...]]\n"
+	      "                [--mtu N] [--msl MS] [--pcap FILE] [--dns ADDR]\n"
+	      "                [--no-timestamps] [--no-sack] [-o OPT[,OPT...]]\n"
 	      "                [MOUNTPOINT]\n"
 	      "Serve the Plan 9 /net (default MOUNTPOINT /net) from a user-space\n"
 	      "TCP/IP stack on TUN device NAME (default sn0, 10.77.0.2/24, gw 10.77.0.1).\n",
@@ -91,7 +92,10 @@ static int parse_num(const char *name, const char *s, long lo, long hi, long *v)
 	return 0;
 }
 
-enum { OPT_TUN = 256, OPT_ADDR, OPT_GW, OPT_NOCONFIG, OPT_MTU, OPT_MSL, OPT_PCAP, OPT_DNS };
+enum {
+	OPT_TUN = 256, OPT_ADDR, OPT_GW, OPT_NOCONFIG, OPT_MTU, OPT_MSL, OPT_PCAP, OPT_DNS,
+	OPT_NOTS, OPT_NOSACK,
+};
 
 static const struct option longopts[] = {
 	{ "tun", required_argument, NULL, OPT_TUN },
@@ -102,6 +106,8 @@ static const struct option longopts[] = {
 	{ "msl", required_argument, NULL, OPT_MSL },
 	{ "pcap", required_argument, NULL, OPT_PCAP },
 	{ "dns", required_argument, NULL, OPT_DNS },
+	{ "no-timestamps", no_argument, NULL, OPT_NOTS },
+	{ "no-sack", no_argument, NULL, OPT_NOSACK },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -146,6 +152,12 @@ static int parse_one(struct options *o, int c, const char *arg)
 		return 0;
 	case OPT_PCAP:
 		o->cfg.pcap = arg;
+		return 0;
+	case OPT_NOTS:
+		o->cfg.no_timestamps = 1;
+		return 0;
+	case OPT_NOSACK:
+		o->cfg.no_sack = 1;
 		return 0;
 	case OPT_DNS:
 		if (inet_pton(AF_INET, arg, &o->dns) != 1)
