@@ -238,6 +238,11 @@ static int tcp_nodelay(struct ctlreq *x, struct conv *c)
 	return sockopt(c, IPPROTO_TCP, TCP_NODELAY, strcmp(x->argv[0], "nodelay") == 0);
 }
 
+static int tcp_cork(struct ctlreq *x, struct conv *c)
+{
+	return sockopt(c, IPPROTO_TCP, TCP_CORK, strcmp(x->argv[0], "cork") == 0);
+}
+
 static int tcp_timeout(struct ctlreq *x, struct conv *c)
 {
 	int ms, err = number(x->argv[1], 1, 3600 * 1000, &ms);
@@ -323,6 +328,8 @@ static const struct verb {
 	{ "keepalive", 0, 1, TCP, tcp_keepalive },
 	{ "nodelay", 0, 0, TCP, tcp_nodelay },
 	{ "delay", 0, 0, TCP, tcp_nodelay },
+	{ "cork", 0, 0, TCP, tcp_cork },
+	{ "nocork", 0, 0, TCP, tcp_cork },
 	{ "timeout", 1, 1, TCP, tcp_timeout },
 	{ "usertimeout", 1, 1, TCP, tcp_usertimeout },
 	{ "backlog", 1, 1, TCP, tcp_backlog },

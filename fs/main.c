@@ -65,7 +65,8 @@ static void usage(FILE *f)
 {
 	fputs("usage: slashnet [-f] [--tun NAME] [--addr CIDR] [--gw ADDR] [--no-config]\n"
 	      "                [--mtu N] [--msl MS] [--pcap FILE] [--dns ADDR]\n"
-	      "                [--conv-per-uid N] [--hide-others] [-o OPT[,OPT...]]\n"
+	      "                [--conv-per-uid N] [--hide-others] [--no-timestamps] [--no-sack]\n"
+	      "                [-o OPT[,OPT...]]\n"
 	      "                [MOUNTPOINT]\n"
 	      "Serve the Plan 9 /net (default MOUNTPOINT /net) from a user-space\n"
 	      "TCP/IP stack on TUN device NAME (default sn0, 10.77.0.2/24, gw 10.77.0.1).\n",
@@ -97,6 +98,7 @@ static int parse_num(const char *name, const char *s, long lo, long hi, long *v)
 enum {
 	OPT_TUN = 256, OPT_ADDR, OPT_GW, OPT_NOCONFIG, OPT_MTU, OPT_MSL, OPT_PCAP, OPT_DNS,
 	OPT_CONV_PER_UID, OPT_HIDE_OTHERS,
+	OPT_NOTS, OPT_NOSACK,
 };
 
 static const struct option longopts[] = {
@@ -110,6 +112,8 @@ static const struct option longopts[] = {
 	{ "dns", required_argument, NULL, OPT_DNS },
 	{ "conv-per-uid", required_argument, NULL, OPT_CONV_PER_UID },
 	{ "hide-others", no_argument, NULL, OPT_HIDE_OTHERS },
+	{ "no-timestamps", no_argument, NULL, OPT_NOTS },
+	{ "no-sack", no_argument, NULL, OPT_NOSACK },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -182,6 +186,12 @@ static int parse_one(struct options *o, int c, const char *arg)
 		return 0;
 	case OPT_PCAP:
 		o->cfg.pcap = arg;
+		return 0;
+	case OPT_NOTS:
+		o->cfg.no_timestamps = 1;
+		return 0;
+	case OPT_NOSACK:
+		o->cfg.no_sack = 1;
 		return 0;
 	case OPT_DNS:
 		if (inet_pton(AF_INET, arg, &o->dns) != 1)

@@ -27,6 +27,8 @@ struct nc_config {
 	const char *pcap;	/* capture every packet to this file, or NULL */
 	unsigned msl_ms;	/* maximum segment lifetime; TIME_WAIT is 2*MSL */
 	int own_loop;		/* 1: no thread; the caller runs nc_run() */
+	int no_timestamps;	/* TCP offers and accepts no timestamps (RFC 7323) */
+	int no_sack;		/* TCP offers and accepts no SACK (RFC 2018) */
 };
 
 /* Fill cfg with the defaults of SPEC.md §1. */
@@ -100,10 +102,21 @@ int nc_poll(struct nc_stack *st, struct nc_pollfd *fds, nfds_t nfds, int timeout
 /* Options of our own, beside the POSIX and Linux ones (SO_ERROR,
  * SO_KEEPALIVE, SO_RCVBUF, SO_SNDBUF, SO_LINGER, SO_REUSEADDR, TCP_NODELAY,
  * TCP_MAXSEG, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_USER_TIMEOUT,
- * TCP_INFO (struct nc_linux_tcp_info below),
- * IP_TTL, IP_TOS, IP_MTU_DISCOVER). As on Linux, SO_RCVBUF and SO_SNDBUF
- * read back twice the size set (the buffer holds the size set), and
- * IP_MTU_DISCOVER is accepted but changes nothing yet. */
+ * TCP_INFO (struct nc_linux_tcp_info below), TCP_CORK, TCP_QUICKACK, TCP_NOTSENT_LOWAT, TCP_INQ, IP_TTL, IP_TOS,
+ * IP_MTU_DISCOVER). As on Linux, SO_RCVBUF and SO_SNDBUF read back twice
+ * the size set (the buffer holds the size set), and IP_MTU_DISCOVER is
+ * accepted but changes nothing yet.
+ *
+ * TCP as Linux's: a send ends with PSH, unless flags has MSG_MORE, which
+ * holds a short tail as TCP_CORK does, for that call. TCP_CORK 1 holds
+ * writes shorter than a segment until TCP_CORK 0 or TCP_NODELAY 1 (which
+ * sends what is held), or until the persist timer (an RTO, at least
+ * 200 ms) sends them. TCP_QUICKACK 1 ACKs at once for a while (then
+ * delayed ACKs resume; reads back 1 while it lasts), 0 delays ACKs again.
+ * TCP_NOTSENT_LOWAT N: writable (POLLOUT, send) only while fewer than N
+ * bytes wait to be sent a first time; 0 means no limit. TCP_INQ is kept
+ * and read back, but nc_recv carries no control message: the bytes
+ * readable are NC_TCP_INFO's qin. */
 enum {
 	NC_TCP_CONNECT_TIMEOUT = 0x4e01, /* IPPROTO_TCP, int ms; default 75000 */
 	NC_TCP_INFO = 0x4e02,		 /* IPPROTO_TCP, struct nc_tcp_info */

@@ -127,12 +127,13 @@ static int ping_connect(struct stack *st, struct sock *so, uint32_t addr, uint16
 }
 
 static ssize_t ping_send(struct stack *st, struct sock *so, const void *buf, size_t len,
-			 const struct sockaddr_in *to)
+			 int flags, const struct sockaddr_in *to)
 {
 	struct pingpcb *pcb = so->pcb;
 	uint32_t dst = to ? ntohl(to->sin_addr.s_addr) : so->faddr;
 	int err = sock_take_error(so);
 
+	(void)flags;
 	if (err)
 		return -err;
 	if (pcb->dg.shut & DG_SHUT_SND)

@@ -326,13 +326,12 @@ ssize_t sock_sendto(struct stack *st, int fd, const void *buf, size_t len, int f
 	uint16_t port;
 	int fam;
 
-	(void)flags;
 	if (so == NULL)
 		return -EBADF;
 	if (buf == NULL && len > 0)
 		return -EFAULT;
 	if (to == NULL || so->ops->type == SOCK_STREAM)
-		return so->ops->send(st, so, buf, len, NULL);
+		return so->ops->send(st, so, buf, len, flags, NULL);
 	fam = get_addr(to, tolen, &addr, &port);
 	if (fam < 0)
 		return fam;
@@ -340,7 +339,7 @@ ssize_t sock_sendto(struct stack *st, int fd, const void *buf, size_t len, int f
 		return -EAFNOSUPPORT;
 	sin = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(port),
 				    .sin_addr.s_addr = htonl(addr) };
-	return so->ops->send(st, so, buf, len, &sin);
+	return so->ops->send(st, so, buf, len, flags, &sin);
 }
 
 ssize_t sock_recvfrom(struct stack *st, int fd, void *buf, size_t len, int flags,

@@ -39,9 +39,10 @@ struct sockops {
 	/* addr/port already checked: not a null address, family right.
 	 * Null (dissolve) arrives as addr 0, port 0 for datagram sockets. */
 	int (*connect)(struct stack *st, struct sock *so, uint32_t addr, uint16_t port);
-	/* Non-blocking: as much as fits, or -EAGAIN. to may be NULL. */
+	/* Non-blocking: as much as fits, or -EAGAIN. to may be NULL; flags
+	 * as send(2)'s (TCP reads MSG_MORE). */
 	ssize_t (*send)(struct stack *st, struct sock *so, const void *buf, size_t len,
-			const struct sockaddr_in *to);
+			int flags, const struct sockaddr_in *to);
 	/* Non-blocking: -EAGAIN when nothing; from may be NULL. */
 	ssize_t (*recv)(struct stack *st, struct sock *so, void *buf, size_t len, int flags,
 			struct sockaddr_in *from);

@@ -132,6 +132,9 @@ struct stack *stack_new(const struct stack_config *cfg, stack_output_fn out, voi
 	st->gw = cfg->gw;
 	st->mtu = cfg->mtu;
 	st->tso = cfg->tso;
+	st->no_timestamps = cfg->no_timestamps;
+	st->no_sack = cfg->no_sack;
+	st->push_segs = cfg->push_segs > 0 ? cfg->push_segs : 2;
 	st->msl_ms = cfg->msl_ms ? cfg->msl_ms : 30000;
 	st->output = out;
 	st->output_arg = arg;

@@ -35,6 +35,10 @@ struct stack_config {
 				 * ports); all zero: drawn from the seed, as
 				 * tests want it reproducible */
 	int tso;		/* the link takes TCP super-packets (gso) */
+	int no_timestamps;	/* offer and accept no TCP timestamps */
+	int no_sack;		/* offer and accept no SACK */
+	int push_segs;		/* PSH at least every this many segments of a
+				 * burst, as Linux's TSO packets; 0 means 2 */
 };
 
 /* Counters of the interface (nc_ifinfo). */
@@ -103,6 +107,7 @@ struct stack {
 	uint32_t addr, mask, gw;
 	int prefix, mtu;
 	int tso;		/* see stack_config */
+	int no_timestamps, no_sack, push_segs;	/* see stack_config */
 	unsigned msl_ms;
 	uint64_t now;		/* µs, set by stack_input/stack_advance */
 

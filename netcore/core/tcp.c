@@ -58,6 +58,7 @@ void tcp_new_isn(struct stack *st, struct tcb *t)
 {
 	t->iss = tcp_isn(st, t);
 	t->ts_offset = tcp_ts_offset(st, t);
+	t->push_seq = t->iss;	/* no write to push yet */
 }
 
 /* ---- the hash tables ---- */

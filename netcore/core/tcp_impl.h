@@ -123,6 +123,10 @@ struct tcb {
 	uint8_t ts_ok : 1, sack_ok : 1, ws_ok : 1, ack_now : 1, in_recovery : 1;
 	uint8_t timing : 1, passive : 1, force : 1, tlp_done : 1, output_due : 1;
 	uint8_t rto_loss : 1, cwnd_limited : 1, probing : 1;
+	uint8_t cork : 1;	/* TCP_CORK: hold partial segments */
+	uint8_t more : 1;	/* MSG_MORE: the same, for the send in progress */
+	uint8_t push : 1;	/* send partial segments now, cork or Nagle */
+	uint8_t inq : 1;	/* TCP_INQ asked for */
 	uint8_t snd_wscale, rcv_wscale;
 	uint8_t nrtx;		/* consecutive timeouts (backoff) */
 	uint8_t kprobes;	/* keepalive probes unanswered */
@@ -133,6 +137,9 @@ struct tcb {
 	uint32_t iss, snd_una, snd_nxt, snd_max;
 	uint32_t snd_wnd, max_sndwnd, snd_wl1, snd_wl2;
 	uint16_t mss;		/* largest payload + options we may send */
+	uint32_t push_seq;	/* end of the last write that asked for PSH */
+	uint32_t burst;		/* new bytes sent by this round of output */
+	uint32_t notsent_lowat;	/* TCP_NOTSENT_LOWAT, 0: none */
 	uint16_t user_mss;	/* TCP_MAXSEG, 0: none */
 	uint8_t ttl, tos;	/* the socket's, kept for after close() */
 

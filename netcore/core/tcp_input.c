@@ -36,7 +36,8 @@ static void no_conn(struct stack *st, const struct seg *s)
 /* ---- the handshake ---- */
 
 /* What a SYN (or SYN-ACK) tells: MSS, window scale, SACK, timestamps. We
- * offer every option in our SYN, so the peer's choice decides. */
+ * offer every option in our SYN the stack has on, so the peer's choice
+ * decides. */
 static void apply_peer_syn_options(struct stack *st, struct tcb *t, const struct seg *s)
 {
 	uint32_t ours = (uint32_t)st->mtu - IP_HLEN - TCP_HLEN;
@@ -50,8 +51,8 @@ static void apply_peer_syn_options(struct stack *st, struct tcb *t, const struct
 	t->ws_ok = s->wscale >= 0;
 	t->snd_wscale = t->ws_ok ? (uint8_t)s->wscale : 0;
 	t->rcv_wscale = t->ws_ok ? tcp_our_wscale() : 0;
-	t->sack_ok = s->sack_perm;
-	t->ts_ok = s->has_ts;
+	t->sack_ok = s->sack_perm && !st->no_sack;
+	t->ts_ok = s->has_ts && !st->no_timestamps;
 	if (t->ts_ok)
 		t->ts_recent = s->tsval;
 	t->irs = s->seq;
@@ -328,10 +329,11 @@ static void quickack_arm(struct stack *st, struct tcb *t)
 	t->quickacks = (uint8_t)(n < 2 ? 2 : n > TCP_QUICKACKS ? TCP_QUICKACKS : n);
 }
 
-/* In-order bytes: queue them (or skip them after SHUT_RD). */
+/* In-order bytes: queue them (after SHUT_RD too, as Linux: they can
+ * still be read). */
 static void in_order(struct stack *st, struct tcb *t, const uint8_t *d, uint32_t len)
 {
-	uint32_t n = t->shut_rd ? len : (uint32_t)bufq_append(st, &t->rcvq, d, len);
+	uint32_t n = (uint32_t)bufq_append(st, &t->rcvq, d, len);
 	uint32_t full = (uint32_t)st->mtu - IP_HLEN - TCP_HLEN, before = t->rcv_nxt;
 
 	t->rcv_nxt += n;
@@ -350,8 +352,7 @@ static void in_order(struct stack *st, struct tcb *t, const uint8_t *d, uint32_t
 		t->ack_now = 1;		/* every second full segment, or quick */
 	else
 		tcp_delack(st, t);
-	if (!t->shut_rd)
-		tcp_wake(st, t);
+	tcp_wake(st, t);
 }
 
 /* The segment's data and FIN (RFC 9293 3.10.7.4 seventh and eighth);
@@ -392,8 +393,7 @@ static int process_text(struct stack *st, struct tcb *t, struct seg *s)
 		in_order(st, t, d, len);
 	} else if (len > 0) {
 		t->cnt.rcv_ooopack++;
-		if (!t->shut_rd)
-			ooo_add(st, t, seq, d, len);
+		ooo_add(st, t, seq, d, len);
 		t->ack_now = 1;		/* a duplicate ACK, with SACK blocks */
 	}
 	if (fin && seq + len != t->rcv_nxt) {

@@ -38,8 +38,6 @@ uint32_t tcp_rcv_window(const struct tcb *t)
 {
 	uint32_t space = t->rcvbuf > t->rcvq.len ? t->rcvbuf - t->rcvq.len : 0;
 
-	if (t->shut_rd)
-		space = t->rcvbuf;	/* read or not, it is dropped */
 	return min32(space, (uint32_t)TCP_MAX_WND << t->rcv_wscale);
 }
 
@@ -117,14 +115,14 @@ static void our_options(const struct stack *st, const struct tcb *t, struct seg 
 	tcp_no_options(s);
 	if (syn)
 		s->mss = our_mss(st, t);
-	if (syn ? offer || t->ts_ok : t->ts_ok) {
+	if (syn ? (offer && !st->no_timestamps) || t->ts_ok : t->ts_ok) {
 		s->has_ts = 1;
 		s->tsval = tcp_ts_now(st, t);
 		s->tsecr = !syn || (s->flags & SEG_ACK) ? t->ts_recent : 0;
 	}
 	if (syn && (offer || t->ws_ok))
 		s->wscale = (int8_t)tcp_our_wscale();
-	if (syn && (offer || t->sack_ok))
+	if (syn && ((offer && !st->no_sack) || t->sack_ok))
 		s->sack_perm = 1;
 	if (!syn && nb > 0) {
 		s->nsack = (uint8_t)nb;
@@ -242,11 +240,14 @@ static int fin_due(const struct tcb *t)
  * 3.8.6.2.1): a segment shorter than full goes only when it is all we
  * have and nothing is in flight (or TCP_NODELAY), when it fills half the
  * largest window the peer offered, when it is a resend, or when the
- * persist timer forces it. */
+ * persist timer forces it. TCP_CORK and MSG_MORE hold every short
+ * segment until uncorked, pushed (t->push) or forced, as Linux does. */
 static int may_send(const struct tcb *t, uint32_t len, uint32_t avail, uint32_t room)
 {
-	if (len >= room || seq_lt(t->snd_nxt, t->snd_max) || t->force)
+	if (len >= room || seq_lt(t->snd_nxt, t->snd_max) || t->force || t->push)
 		return 1;
+	if (t->cork || t->more)
+		return 0;
 	if (len == avail && (t->nodelay || t->snd_una == t->snd_max))
 		return 1;
 	return t->max_sndwnd > 0 && len >= t->max_sndwnd / 2;
@@ -294,20 +295,35 @@ static int resend_lost(struct stack *st, struct tcb *t, uint32_t room, uint32_t 
 	return 1;
 }
 
-/* PSH where Linux puts it: on the segment that empties the queue, and on
- * new data that ends a burst because the window has no room for another
- * full segment (the receiver gets nothing more for a round trip, so it
- * should deliver what it has); not on resends, nor on the single
- * segments that limited transmit and recovery let out. */
-static int push_due(const struct tcb *t, uint32_t len, uint32_t end, uint32_t usable,
-		    uint32_t room)
+/* Linux's TSO packet in segments: tcp_min_tso_segs (st->push_segs), at
+ * most half the congestion window, so that two are in flight. */
+static uint32_t tso_segs(const struct stack *st, const struct tcb *t)
 {
+	uint32_t half = t->cwnd / t->mss / 2;
+
+	return half < 1 ? 1 : min32(half, (uint32_t)st->push_segs);
+}
+
+/* PSH where Linux puts it. A write ends with PSH (unless MSG_MORE said
+ * more follows): on the segment that carries push_seq. Linux also sends
+ * a burst of new data in TSO packets that each carry PSH, so the segment
+ * that ends one (every tso_segs segments of the burst, or the last one
+ * the window lets out) carries it too, with or without offload. Not on
+ * resends, nor on the single segments that limited transmit and recovery
+ * let out. */
+static int push_due(const struct stack *st, const struct tcb *t, uint32_t len,
+		    uint32_t usable, uint32_t room)
+{
+	uint32_t chunk = tso_segs(st, t) * room;
+
 	if (len == 0)
 		return 0;
-	if (t->snd_nxt + len == end)
+	if (seq_lt(t->snd_nxt, t->push_seq) && seq_leq(t->push_seq, t->snd_nxt + len))
 		return 1;
-	return !seq_lt(t->snd_nxt, t->snd_max) && !t->in_recovery && t->dupacks == 0 &&
-	       !t->probing && usable - len < room;
+	if (seq_lt(t->snd_nxt, t->snd_max) || t->in_recovery || t->dupacks > 0 ||
+	    t->probing)
+		return 0;
+	return usable - len < room || t->burst / chunk != (t->burst + len) / chunk;
 }
 
 /* Send the next segment the windows allow; 0 when there is none. */
@@ -334,8 +350,10 @@ int tcp_send_one(struct stack *st, struct tcb *t)
 		return 0;
 	if (fin)
 		flags |= SEG_FIN;
-	if (push_due(t, len, end, usable, room))
+	if (push_due(st, t, len, usable, room))
 		flags |= SEG_PSH;
+	if (!seq_lt(t->snd_nxt, t->snd_max))
+		t->burst += len;
 	if (!t->timing && !seq_lt(t->snd_nxt, t->snd_max) && len > 0) {
 		t->timing = 1;
 		t->rtt_seq = t->snd_nxt;
@@ -398,6 +416,7 @@ void tcp_output(struct stack *st, struct tcb *t)
 			tcp_send_ack(st, t);
 		return;
 	}
+	t->burst = 0;
 	while (tcp_send_one(st, t))
 		sent = 1;
 	if (!sent && t->ack_now)

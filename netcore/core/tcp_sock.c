@@ -212,9 +212,29 @@ static int tcp_connect(struct stack *st, struct sock *so, uint32_t addr, uint16_
 	return -EINPROGRESS;
 }
 
-/* The pending error, cleared as it is reported. */
+/* Bytes queued and never sent. */
+static uint32_t notsent(const struct tcb *t)
+{
+	uint32_t end = tcp_data_end(t);
+
+	return seq_gt(end, t->snd_max) ? end - t->snd_max : 0;
+}
+
+/* Room for a write: the buffer's, none while TCP_NOTSENT_LOWAT's limit
+ * of unsent bytes is reached. */
+static size_t send_space(const struct tcb *t)
+{
+	if (t->notsent_lowat && notsent(t) >= t->notsent_lowat)
+		return 0;
+	return t->sndbuf > t->sndq.len ? t->sndbuf - t->sndq.len : 0;
+}
+
+/* Queue a write and send what may go. As Linux, the write's end gets PSH
+ * unless MSG_MORE says more follows, in which case a short tail waits as
+ * under TCP_CORK, for this call. A write cut short by a full buffer is
+ * pushed whole: the writer waits for room and sends nothing meanwhile. */
 static ssize_t tcp_send(struct stack *st, struct sock *so, const void *buf, size_t len,
-			const struct sockaddr_in *to)
+			int flags, const struct sockaddr_in *to)
 {
 	struct tcb *t = so->pcb;
 	size_t space, n;
@@ -240,32 +260,54 @@ static ssize_t tcp_send(struct stack *st, struct sock *so, const void *buf, size
 	}
 	if (len == 0)
 		return 0;
-	space = t->sndbuf > t->sndq.len ? t->sndbuf - t->sndq.len : 0;
+	space = send_space(t);
 	if (space == 0)
 		return -EAGAIN;
 	n = bufq_append(st, &t->sndq, buf, len < space ? len : space);
 	if (n == 0)
 		return -ENOBUFS;
+	if (n < len || !(flags & MSG_MORE))
+		t->push_seq = tcp_data_end(t);
+	t->more = n == len && (flags & MSG_MORE);
+	t->push = n < len;
 	tcp_output(st, t);
+	t->more = t->push = 0;
 	return (ssize_t)n;
 }
 
-/* The application took n bytes: reopen the window when it grew enough
- * (receiver-side silly window avoidance, RFC 9293 3.8.6.2.2). */
+/* Send now what cork, MSG_MORE or Nagle hold (TCP_NODELAY set, as Linux). */
+static void push_held(struct stack *st, struct tcb *t)
+{
+	t->push = 1;
+	tcp_output(st, t);
+	t->push = 0;
+}
+
+/* Is a window update worth a segment of its own? As Linux's receive
+ * buffer cleanup decides: only when what the peer may still send (adv)
+ * has fallen to half the largest window or less, and the window we can
+ * offer now is at least twice that, and larger by a useful amount
+ * (receiver-side silly window avoidance, RFC 9293 3.8.6.2.2). Otherwise
+ * the next ACK carries the new edge. */
+static int window_update_due(const struct tcb *t)
+{
+	uint32_t adv = seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
+	uint32_t win = tcp_rcv_window(t);
+	uint32_t most = min32(t->rcvbuf, (uint32_t)TCP_MAX_WND << t->rcv_wscale);
+
+	return 2ull * adv <= most && win >= 2ull * adv && win - adv >= min32(t->rcvbuf / 2, t->mss);
+}
+
+/* The application took n bytes: reopen the window when it grew enough. */
 static void consumed(struct stack *st, struct tcb *t, size_t n)
 {
-	uint32_t adv, win, step;
-
 	bufq_drop(st, &t->rcvq, n);
 	if (t->rcvq.len == 0 && t->nooo == 0)
 		bufq_clear(st, &t->rcvq);	/* an idle socket holds no chunk */
 	if (t->state != NC_TCP_ESTABLISHED && t->state != NC_TCP_FIN_WAIT_1 &&
 	    t->state != NC_TCP_FIN_WAIT_2)
 		return;
-	adv = seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
-	win = tcp_rcv_window(t);
-	step = t->rcvbuf / 2 < 2u * t->mss ? t->rcvbuf / 2 : 2u * t->mss;
-	if (win >= adv + step) {
+	if (!t->shut_rd && window_update_due(t)) {
 		t->ack_now = 1;
 		tcp_output(st, t);
 	}
@@ -294,7 +336,7 @@ static ssize_t tcp_recv(struct stack *st, struct sock *so, void *buf, size_t len
 	struct tcb *t = so->pcb;
 	size_t n;
 
-	if (t->rcvq.len == 0 || t->shut_rd)
+	if (t->rcvq.len == 0)
 		return recv_nodata(t, so);
 	n = bufq_copyout(&t->rcvq, 0, buf, len);
 	if (!(flags & MSG_PEEK))
@@ -313,7 +355,7 @@ static ssize_t tcp_peek(struct stack *st, struct sock *so, struct iovec *iov, in
 	size_t total;
 
 	(void)st;
-	if (t->rcvq.len == 0 || t->shut_rd) {
+	if (t->rcvq.len == 0) {
 		*iovcnt = 0;
 		return recv_nodata(t, so);
 	}
@@ -355,11 +397,10 @@ static int tcp_shutdown(struct stack *st, struct sock *so, int how)
 	}
 	if (t->state == NC_TCP_CLOSED || t->state == NC_TCP_LISTEN)
 		return -ENOTCONN;
-	if (how != SHUT_WR) {	/* what is queued or comes is dropped */
+	/* As Linux, SHUT_RD only marks the end: what is queued, and what
+	 * still comes, can be read; then reads give 0 */
+	if (how != SHUT_WR)
 		t->shut_rd = 1;
-		t->nooo = 0;
-		bufq_clear(st, &t->rcvq);
-	}
 	if (how != SHUT_RD && !t->shut_wr)
 		start_fin(st, t);
 	tcp_wake(st, t);
@@ -386,9 +427,9 @@ static short tcp_poll(struct stack *st, struct sock *so)
 		m |= POLLIN;
 	if (rdone)
 		m |= POLLRDHUP;
-	/* writable: room for a quarter of the buffer (or nothing to send) */
-	if (t->shut_wr || t->sndbuf - (t->sndq.len < t->sndbuf ? t->sndq.len : t->sndbuf) >=
-			  t->sndbuf / 4)
+	/* writable: room for a quarter of the buffer (or nothing to send),
+	 * and fewer unsent bytes than TCP_NOTSENT_LOWAT */
+	if (t->shut_wr || (send_space(t) >= t->sndbuf / 4 && send_space(t) > 0))
 		m |= POLLOUT;
 	if (rdone && t->shut_wr)
 		m |= POLLHUP;
@@ -454,7 +495,48 @@ static int set_nodelay(struct stack *st, struct tcb *t, int v)
 {
 	t->nodelay = v != 0;
 	if (t->nodelay)
+		push_held(st, t);
+	return 0;
+}
+
+/* TCP_CORK: hold short segments until uncorked (or the persist timer,
+ * after an RTO and at least 200 ms, forces them out). */
+static int set_cork(struct stack *st, struct tcb *t, int v)
+{
+	t->cork = v != 0;
+	if (!t->cork)
 		tcp_output(st, t);
+	return 0;
+}
+
+/* TCP_QUICKACK: 1 ACKs at once for a while (and sends an ACK owed now),
+ * 0 goes back to delayed ACKs. Not sticky, as on Linux. */
+static int set_quickack(struct stack *st, struct tcb *t, int v)
+{
+	t->quickacks = v ? TCP_QUICKACKS : 0;
+	if (v && timer_armed(&t->dack)) {
+		t->ack_now = 1;
+		tcp_output(st, t);
+	}
+	return 0;
+}
+
+/* TCP_NOTSENT_LOWAT: writable only while fewer bytes than v wait to be
+ * sent for the first time; 0 (as Linux's default) means no limit. */
+static int set_notsent_lowat(struct stack *st, struct tcb *t, int v)
+{
+	t->notsent_lowat = (uint32_t)v;
+	tcp_wake(st, t);
+	return 0;
+}
+
+/* TCP_INQ: kept and read back, as Linux; the count itself comes as a
+ * control message there, which nc_recv has no room for: NC_TCP_INFO's
+ * qin gives it. */
+static int set_inq(struct stack *st, struct tcb *t, int v)
+{
+	(void)st;
+	t->inq = v != 0;
 	return 0;
 }
 
@@ -517,6 +599,10 @@ static int set_user_timeout(struct stack *st, struct tcb *t, int v)
 
 static int get_keepalive(const struct tcb *t) { return t->keepalive; }
 static int get_nodelay(const struct tcb *t) { return t->nodelay; }
+static int get_cork(const struct tcb *t) { return t->cork; }
+static int get_quickack(const struct tcb *t) { return t->quickacks > 0; }
+static int get_notsent_lowat(const struct tcb *t) { return (int)t->notsent_lowat; }
+static int get_inq(const struct tcb *t) { return t->inq; }
 static int get_keepidle(const struct tcb *t) { return (int)t->keepidle; }
 static int get_keepintvl(const struct tcb *t) { return (int)t->keepintvl; }
 static int get_keepcnt(const struct tcb *t) { return t->keepcnt; }
@@ -549,6 +635,10 @@ static const struct tcpopt {
 	{ IPPROTO_TCP, TCP_KEEPCNT, set_keepcnt, get_keepcnt },
 	{ IPPROTO_TCP, NC_TCP_CONNECT_TIMEOUT, set_connect_timeout, get_connect_timeout },
 	{ IPPROTO_TCP, TCP_USER_TIMEOUT, set_user_timeout, get_user_timeout },
+	{ IPPROTO_TCP, TCP_CORK, set_cork, get_cork },
+	{ IPPROTO_TCP, TCP_QUICKACK, set_quickack, get_quickack },
+	{ IPPROTO_TCP, TCP_NOTSENT_LOWAT, set_notsent_lowat, get_notsent_lowat },
+	{ IPPROTO_TCP, TCP_INQ, set_inq, get_inq },
 };
 
 static const struct tcpopt *find_option(int level, int name)

@@ -6,7 +6,7 @@
  *   SYN sent/received, or data in flight      TM_TLP       tlp_timeout: probe the tail
  *                                             TM_RTX       rtx_timeout: resend, back off
  *   data in flight, RACK waits on reordering  TM_REO       reo_timeout: losses by time
- *   data queued, window shut                  TM_PERSIST   persist_timeout: fill or probe
+ *   data queued, window shut (or corked)      TM_PERSIST   persist_timeout: fill or probe
  *   Finwait2 without a socket                 TM_FINWAIT2  close
  *   idle with SO_KEEPALIVE                    TM_KEEP      keep_timeout: probe, then reset
  *   Time_wait                                 TM_TIMEWAIT  close
@@ -196,6 +196,7 @@ static void persist_timeout(struct stack *st, struct tcb *t)
 		tcp_close(st, t, 0);
 		return;
 	}
+	t->push_seq = tcp_data_end(t);	/* what is forced out goes with PSH, as Linux's */
 	t->force = 1;
 	tcp_output(st, t);
 	t->force = 0;

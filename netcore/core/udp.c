@@ -192,13 +192,14 @@ static int udp_output(struct stack *st, struct sock *so, uint32_t dst, uint16_t 
 }
 
 static ssize_t udp_send(struct stack *st, struct sock *so, const void *buf, size_t len,
-			const struct sockaddr_in *to)
+			int flags, const struct sockaddr_in *to)
 {
 	struct udppcb *pcb = so->pcb;
 	uint32_t dst = so->faddr;
 	uint16_t dport = so->fport;
 	int err = sock_take_error(so);
 
+	(void)flags;
 	if (err)
 		return -err;
 	if (pcb->dg.shut & DG_SHUT_SND)

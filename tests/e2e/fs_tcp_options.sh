@@ -1,6 +1,7 @@
 #!/bin/bash
 # ctl options of a TCP conversation reach the wire: `ttl` and `tos` in
-# the IP header of what it sends, `keepalive MS` as probes after MS idle,
+# the IP header of what it sends, `cork`/`nocork` holding and releasing a
+# write, `keepalive MS` as probes after MS idle,
 # `backlog N` as the bound of calls waiting for listen.
 . "$(dirname "$0")/lib.sh"
 
@@ -22,6 +23,18 @@ echo hello >"$CONV/data"
 check_gt "packets we sent are in the capture" "$(ours | grep -cE '^[0-9]')" 1
 check "every packet we sent has ttl 7" test -z "$(ours | grep -E '^[0-9]' | grep -v 'ttl 7,')"
 check "and tos 0x10" test -z "$(ours | grep -E '^[0-9]' | grep -v 'tos 0x10,')"
+
+# cork / nocork: what is written corked goes out, with PSH, once uncorked.
+check "cork" ctl "cork"
+echo corked >"$CONV/data"
+check "nocork" ctl "nocork"
+sent=0
+for ((i = 0; i < 100; i++)); do		# at most 5 s
+	sent=$(ours | grep -c 'Flags \[P\.\].*length 7$')
+	[ "$sent" -ge 1 ] && break
+	sleep 0.05
+done
+check_gt "the corked write went out with PSH" "$sent" 0
 
 # An idle connection with keepalive 1000 sends probes about every second.
 before=$(ours | grep -cE '^[0-9]')

@@ -24,6 +24,9 @@
  * packetdrill hands out the numbers as it would kernel descriptors and
  * closes the leftovers with close(2) at the end.
  *
+ * As each socket is made, the stack takes tcp_timestamps, tcp_sack and
+ * tcp_min_tso_segs from the namespace's sysctls, which the scripts set.
+ *
  * --so_flags: "addr=A.B.C.D" (default 192.168.0.2, in packetdrill's
  * 192.168.0.0/16, gateway 192.168.0.1) and "mtu=N" (1500), separated by
  * blanks or commas. Run packetdrill with --local_ip set to that address.
@@ -266,10 +269,41 @@ static int blocks(const struct slot *s, int flags)
 
 /* ---- sockets ---- */
 
+/* An integer of the namespace's /proc/sys/net/ipv4, or dflt. */
+static int ipv4_sysctl(const char *name, int dflt)
+{
+	char path[128];
+	FILE *f;
+	int v;
+
+	snprintf(path, sizeof path, "/proc/sys/net/ipv4/%s", name);
+	if ((f = fopen(path, "r")) == NULL)
+		return dflt;
+	if (fscanf(f, "%d", &v) != 1)
+		v = dflt;
+	fclose(f);
+	return v;
+}
+
+/* The scripts set the kernel's TCP sysctls (with sysctl, before their
+ * sockets) to say how the stack under test should behave: the stack
+ * follows the ones it has a setting for, as each socket is made. */
+static void follow_sysctls(struct stack *st)
+{
+	int segs = ipv4_sysctl("tcp_min_tso_segs", 2);
+
+	st->no_timestamps = ipv4_sysctl("tcp_timestamps", 1) == 0;
+	st->no_sack = ipv4_sysctl("tcp_sack", 1) == 0;
+	st->push_segs = segs > 0 ? segs : 2;
+}
+
 static int pd_socket(void *ud, int domain, int type, int protocol)
 {
 	struct pd *pd = enter(ud);
-	long r = sock_socket(pd->st, domain, type, protocol);
+	long r;
+
+	follow_sysctls(pd->st);
+	r = sock_socket(pd->st, domain, type, protocol);
 
 	if (r >= 0)
 		r = slot_new(pd, (int)r, !!(type & SOCK_NONBLOCK));
