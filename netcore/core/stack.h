@@ -35,6 +35,8 @@ struct stack_config {
 				 * ports); all zero: drawn from the seed, as
 				 * tests want it reproducible */
 	int tso;		/* the link takes TCP super-packets (gso) */
+	int tcp_cc;		/* new connections' congestion control, enum
+				 * tcp_ccalg (tcp.h); 0 is CUBIC */
 };
 
 /* Counters of the interface (nc_ifinfo). */
@@ -103,6 +105,7 @@ struct stack {
 	uint32_t addr, mask, gw;
 	int prefix, mtu;
 	int tso;		/* see stack_config */
+	uint8_t tcp_cc;		/* see stack_config */
 	unsigned msl_ms;
 	uint64_t now;		/* µs, set by stack_input/stack_advance */
 

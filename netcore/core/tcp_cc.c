@@ -2,9 +2,12 @@
  * How fast a connection may send: round-trip time and the retransmission
  * timeout (RFC 6298), congestion control (RFC 5681 with NewReno, RFC
  * 6582; limited and early retransmit, RFC 3042 and 5827), and the SACK
- * scoreboard of what the peer holds (RFC 2018, 6675). Another algorithm
- * (CUBIC, RACK) would be a file beside this one.
+ * scoreboard of what the peer holds (RFC 2018, 6675). The algorithm
+ * that sizes the window is the connection's: NewReno here, CUBIC in
+ * tcp_cubic.c.
  */
+#include <string.h>
+
 #include "tcp_impl.h"
 
 /* ---- round-trip time (RFC 6298) ---- */
@@ -23,38 +26,75 @@ void tcp_rtt_sample(struct tcb *t, uint32_t r)
 	}
 	rto = (uint64_t)t->srtt + (4ull * t->rttvar > 1000 ? 4ull * t->rttvar : 1000);
 	t->rto = (uint32_t)(rto < TCP_RTO_MIN ? TCP_RTO_MIN : rto > TCP_RTO_MAX ? TCP_RTO_MAX : rto);
+	tcp_cc_rtt(t, r);
 }
 
 /* ---- congestion control (RFC 5681, NewReno RFC 6582) ---- */
-
-enum { CWND_MAX = 1 << 30 };
 
 void tcp_cc_init(struct tcb *t)
 {
 	uint32_t iw = min32(TCP_IW * t->mss, 2u * t->mss > 14600 ? 2u * t->mss : 14600);
 
 	t->cwnd = t->nrtx ? t->mss : iw;	/* 1 MSS after a lost SYN */
-	t->ssthresh = CWND_MAX;
+	t->ssthresh = TCP_CWND_MAX;
 	t->recover = t->iss;
 	t->in_recovery = 0;
 	t->dupacks = 0;
 	t->bytes_acked = 0;
+	if (t->cc == TCP_CC_CUBIC)
+		cubic_init(t);
 }
 
 /* ---- the algorithm: how the window grows, and how far a loss takes it
- * back (NewReno, RFC 5681). Recovery below calls only these two. ---- */
+ * back. Recovery below calls only tcp_cc_ssthresh and tcp_cc_grow. ---- */
 
-uint32_t tcp_cc_ssthresh(struct stack *st, struct tcb *t)
+static const char *const cc_names[TCP_CC_N] = {
+	[TCP_CC_CUBIC] = "cubic",
+	[TCP_CC_RENO] = "reno",
+};
+
+int tcp_cc_find(const char *name, size_t len)
+{
+	for (int i = 0; i < TCP_CC_N; i++)
+		if (strlen(cc_names[i]) == len && memcmp(name, cc_names[i], len) == 0)
+			return i;
+	if (len == 7 && memcmp(name, "newreno", 7) == 0)
+		return TCP_CC_RENO;
+	return -1;
+}
+
+const char *tcp_cc_name(int cc)
+{
+	return cc_names[cc];
+}
+
+void tcp_cc_set(struct tcb *t, int cc)
+{
+	t->cc = (uint8_t)cc;
+	t->bytes_acked = 0;
+	if (cc == TCP_CC_CUBIC)
+		cubic_init(t);
+}
+
+/* NewReno (RFC 5681): half the flight after a loss. */
+static uint32_t reno_ssthresh(const struct tcb *t)
 {
 	uint32_t half = tcp_flight(t) / 2;
 
-	(void)st;
 	return half > 2u * t->mss ? half : 2u * t->mss;
+}
+
+uint32_t tcp_cc_ssthresh(struct stack *st, struct tcb *t)
+{
+	return t->cc == TCP_CC_CUBIC ? cubic_ssthresh(st, t) : reno_ssthresh(t);
 }
 
 void tcp_cc_grow(struct stack *st, struct tcb *t, uint32_t acked)
 {
-	(void)st;
+	if (t->cc == TCP_CC_CUBIC) {
+		cubic_grow(st, t, acked);
+		return;
+	}
 	if (t->cwnd < t->ssthresh) {
 		t->cwnd += min32(acked, 2u * t->mss);	/* slow start, L = 2 (RFC 3465) */
 	} else {
@@ -64,8 +104,26 @@ void tcp_cc_grow(struct stack *st, struct tcb *t, uint32_t acked)
 			t->cwnd += t->mss;
 		}
 	}
-	if (t->cwnd > CWND_MAX)
-		t->cwnd = CWND_MAX;
+	if (t->cwnd > TCP_CWND_MAX)
+		t->cwnd = TCP_CWND_MAX;
+}
+
+void tcp_cc_rtt(struct tcb *t, uint32_t rtt_us)
+{
+	if (t->cc == TCP_CC_CUBIC)
+		cubic_rtt(t, rtt_us);
+}
+
+void tcp_cc_idle_end(struct tcb *t, uint64_t idle_us)
+{
+	if (t->cc == TCP_CC_CUBIC)
+		cubic_idle_end(t, idle_us);
+}
+
+void tcp_cc_undo(struct tcb *t)
+{
+	if (t->cc == TCP_CC_CUBIC)
+		cubic_undo(t);
 }
 
 /* ---- loss recovery ---- */

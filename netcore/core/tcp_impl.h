@@ -2,8 +2,9 @@
  * Inside TCP: the control block and what its files share: tcp.c
  * (connections: ISN, demux, life cycle, ICMP errors), tcp_sock.c (socket
  * operations and options), tcp_input.c (segment arrival), tcp_output.c
- * (segment building), tcp_timer.c (the clocks) and tcp_cc.c (RTT,
- * congestion control, SACK scoreboard). Nothing else includes it.
+ * (segment building), tcp_timer.c (the clocks), tcp_cc.c (RTT,
+ * congestion control, SACK scoreboard) and tcp_cubic.c (the CUBIC
+ * algorithm). Nothing else includes it.
  */
 #ifndef NETCORE_TCP_IMPL_H
 #define NETCORE_TCP_IMPL_H
@@ -14,6 +15,7 @@
 #include <netcore/netcore.h>
 
 #include "buf.h"
+#include "tcp.h"
 #include "timer.h"
 #include "wire.h"
 
@@ -31,6 +33,7 @@ enum {
 	TCP_MAX_BACKLOG = 1024,
 	TCP_MIN_SYNQ = 16,
 	TCP_CHALLENGE_MAX = 1000,	/* challenge ACKs a second, on average (RFC 5961 7) */
+	TCP_CWND_MAX = 1 << 30,	/* bytes; also the ssthresh of the first slow start */
 };
 
 /* Times, µs. */
@@ -78,6 +81,27 @@ struct tcp_counters {
 	uint64_t busy_time, rwnd_limited, sndbuf_limited;	/* µs */
 };
 
+/* CUBIC's memory (RFC 9438 4.1), tcp_cubic.c. Windows in bytes. */
+struct tcp_cubic {
+	uint64_t epoch_start;	/* µs: this congestion avoidance stage began; 0: none yet */
+	uint32_t w_max;		/* the curve's plateau: cwnd at the last loss, 0: none */
+	uint32_t w_max_prior;	/* w_max before that loss, for tcp_cc_undo */
+	uint32_t cwnd_prior;	/* cwnd at the last loss */
+	uint32_t k_ms;		/* time from the epoch to the plateau */
+	uint32_t w_est;		/* the window Reno would have now */
+	uint32_t est_acked;	/* bytes acknowledged not yet in w_est */
+};
+
+/* HyStart++ (RFC 9406 4.2), tcp_cubic.c: rounds of the first slow start
+ * and their smallest RTT, µs (UINT32_MAX: no sample). */
+struct tcp_hystart {
+	uint32_t window_end;	/* the round ends when this is acknowledged */
+	uint32_t cur_min_rtt, last_min_rtt, css_base_rtt;
+	uint8_t samples;	/* RTT samples in this round */
+	uint8_t css_rounds;	/* rounds ended in conservative slow start */
+	uint8_t css;		/* in conservative slow start */
+};
+
 /* The transmission control block. */
 struct tcb {
 	struct sock *so;	/* NULL once the descriptor is closed */
@@ -96,6 +120,7 @@ struct tcb {
 	uint8_t ts_ok : 1, sack_ok : 1, ws_ok : 1, ack_now : 1, in_recovery : 1;
 	uint8_t timing : 1, passive : 1, force : 1, tlp_done : 1, output_due : 1;
 	uint8_t snd_wscale, rcv_wscale;
+	uint8_t cc;		/* enum tcp_ccalg */
 	uint8_t nrtx;		/* consecutive timeouts (backoff) */
 	uint8_t kprobes;	/* keepalive probes unanswered */
 	uint8_t dupacks;
@@ -126,6 +151,8 @@ struct tcb {
 
 	/* congestion control (RFC 5681, 6582) */
 	uint32_t cwnd, ssthresh, recover, bytes_acked;
+	struct tcp_cubic cubic;
+	struct tcp_hystart hs;
 
 	/* buffers: sndq byte 0 is snd_una (after the SYN); rcvq byte 0 is the
 	 * first unread byte, byte rcvq.len is rcv_nxt */
@@ -243,6 +270,15 @@ void tcp_cc_init(struct tcb *tcb);
  * outside recovery. */
 uint32_t tcp_cc_ssthresh(struct stack *st, struct tcb *tcb);
 void tcp_cc_grow(struct stack *st, struct tcb *tcb, uint32_t acked);
+/* What the algorithm is told beside: an RTT sample (tcp_rtt_sample),
+ * sending starts again after idle_us with nothing in flight
+ * (tcp_send_one), the last loss was spurious and recovery has undone
+ * its cwnd and ssthresh (the undo of loss recovery). */
+void tcp_cc_rtt(struct tcb *tcb, uint32_t rtt_us);
+void tcp_cc_idle_end(struct tcb *tcb, uint64_t idle_us);
+void tcp_cc_undo(struct tcb *tcb);
+/* Switch tcb to algorithm cc (enum tcp_ccalg), keeping its window. */
+void tcp_cc_set(struct tcb *tcb, int cc);
 /* New data acknowledged: acked bytes; cwnd and recovery. */
 void tcp_cc_ack(struct stack *st, struct tcb *tcb, uint32_t acked);
 void tcp_cc_dupack(struct stack *st, struct tcb *tcb);
@@ -252,5 +288,14 @@ void tcp_cc_timeout(struct stack *st, struct tcb *t);
  * snd_una passed. */
 void tcp_sack_update(struct tcb *tcb, const struct seg *s);
 void tcp_sack_prune(struct tcb *tcb);
+
+/* tcp_cubic.c: CUBIC (RFC 9438) with HyStart++ (RFC 9406), behind the
+ * tcp_cc_* functions of the same names */
+void cubic_init(struct tcb *tcb);
+uint32_t cubic_ssthresh(struct stack *st, struct tcb *tcb);
+void cubic_grow(struct stack *st, struct tcb *tcb, uint32_t acked);
+void cubic_rtt(struct tcb *tcb, uint32_t rtt_us);
+void cubic_idle_end(struct tcb *tcb, uint64_t idle_us);
+void cubic_undo(struct tcb *tcb);
 
 #endif
