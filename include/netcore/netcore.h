@@ -27,6 +27,8 @@ struct nc_config {
 	const char *pcap;	/* capture every packet to this file, or NULL */
 	unsigned msl_ms;	/* maximum segment lifetime; TIME_WAIT is 2*MSL */
 	int own_loop;		/* 1: no thread; the caller runs nc_run() */
+	const char *cc;		/* congestion control of new TCP connections,
+				 * a TCP_CONGESTION name; NULL: "cubic" */
 };
 
 /* Fill cfg with the defaults of SPEC.md §1. */
@@ -100,9 +102,15 @@ int nc_poll(struct nc_stack *st, struct nc_pollfd *fds, nfds_t nfds, int timeout
 /* Options of our own, beside the POSIX and Linux ones (SO_ERROR,
  * SO_KEEPALIVE, SO_RCVBUF, SO_SNDBUF, SO_LINGER, SO_REUSEADDR, TCP_NODELAY,
  * TCP_MAXSEG, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_USER_TIMEOUT,
- * IP_TTL, IP_TOS, IP_MTU_DISCOVER). As on Linux, SO_RCVBUF and SO_SNDBUF
- * read back twice the size set (the buffer holds the size set), and
- * IP_MTU_DISCOVER is accepted but changes nothing yet. */
+ * TCP_CONGESTION, IP_TTL, IP_TOS, IP_MTU_DISCOVER). As on Linux, SO_RCVBUF
+ * and SO_SNDBUF read back twice the size set (the buffer holds the size
+ * set), and IP_MTU_DISCOVER is accepted but changes nothing yet.
+ * TCP_CONGESTION is a name, as on Linux: "cubic" (CUBIC, RFC 9438, with
+ * HyStart++, RFC 9406; the default) or "reno" (NewReno, RFC 5681 and
+ * 6582; "newreno" is taken too); another name is ENOENT. It may change
+ * on a live connection, which keeps its window; getsockopt gives the
+ * name in up to 16 bytes, zero-padded. An accepted connection has its
+ * listener's. */
 enum {
 	NC_TCP_CONNECT_TIMEOUT = 0x4e01, /* IPPROTO_TCP, int ms; default 75000 */
 	NC_TCP_INFO = 0x4e02,		 /* IPPROTO_TCP, struct nc_tcp_info */
