@@ -6,8 +6,6 @@
  * that sizes the window is the connection's: NewReno here, CUBIC in
  * tcp_cubic.c.
  */
-#include <string.h>
-
 #include "tcp_impl.h"
 
 /* ---- round-trip time (RFC 6298) ---- */
@@ -53,14 +51,23 @@ static const char *const cc_names[TCP_CC_N] = {
 	[TCP_CC_RENO] = "reno",
 };
 
+/* Are the len bytes at name the string want? (The core has no libc
+ * string functions.) */
+static int name_is(const char *name, size_t len, const char *want)
+{
+	size_t i = 0;
+
+	while (i < len && want[i] != 0 && name[i] == want[i])
+		i++;
+	return i == len && want[i] == 0;
+}
+
 int tcp_cc_find(const char *name, size_t len)
 {
 	for (int i = 0; i < TCP_CC_N; i++)
-		if (strlen(cc_names[i]) == len && memcmp(name, cc_names[i], len) == 0)
+		if (name_is(name, len, cc_names[i]))
 			return i;
-	if (len == 7 && memcmp(name, "newreno", 7) == 0)
-		return TCP_CC_RENO;
-	return -1;
+	return name_is(name, len, "newreno") ? TCP_CC_RENO : -1;
 }
 
 const char *tcp_cc_name(int cc)

@@ -565,7 +565,7 @@ enum { CC_NAME_MAX = 16 };
 
 static int set_congestion(struct tcb *t, const void *val, size_t len)
 {
-	size_t n = len < CC_NAME_MAX - 1 ? len : CC_NAME_MAX - 1;
+	size_t max = len < CC_NAME_MAX - 1 ? len : CC_NAME_MAX - 1, n = 0;
 	const char *name = val;
 	int cc;
 
@@ -573,7 +573,8 @@ static int set_congestion(struct tcb *t, const void *val, size_t len)
 		return -EINVAL;
 	if (val == NULL)
 		return -EFAULT;
-	n = strnlen(name, n);
+	while (n < max && name[n] != 0)
+		n++;
 	cc = tcp_cc_find(name, n);
 	if (cc < 0)
 		return -ENOENT;
@@ -584,9 +585,11 @@ static int set_congestion(struct tcb *t, const void *val, size_t len)
 /* As Linux: the name in a zero-padded buffer of up to 16 bytes. */
 static int get_congestion(const struct tcb *t, void *val, size_t *len)
 {
+	const char *cc = tcp_cc_name(t->cc);
 	char name[CC_NAME_MAX] = { 0 };
 
-	strncpy(name, tcp_cc_name(t->cc), sizeof name - 1);
+	for (size_t i = 0; cc[i] != 0 && i < sizeof name - 1; i++)
+		name[i] = cc[i];
 	if (*len > sizeof name)
 		*len = sizeof name;
 	memcpy(val, name, *len);
