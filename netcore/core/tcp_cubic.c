@@ -269,13 +269,18 @@ void cubic_grow(struct stack *st, struct tcb *t, uint32_t acked)
  * where the loss found cwnd, lower still when it came before the last
  * plateau (fast convergence: another flow wants room). After a timeout
  * (the timer counted it in nrtx) the curve starts over with no plateau
- * (4.8). The next ACK of congestion avoidance starts a new epoch. */
+ * (4.8); the same loss timing out again changes nothing more. The next
+ * ACK of congestion avoidance starts a new epoch. */
 uint32_t cubic_ssthresh(struct stack *st, struct tcb *t)
 {
 	struct tcp_cubic *c = &t->cubic;
 	uint32_t ss = (uint32_t)((uint64_t)tcp_flight(t) * BETA_NUM / BETA_DEN);
 
 	(void)st;
+	if (ss < 2u * t->mss)
+		ss = 2u * t->mss;
+	if (t->nrtx > 1)	/* the same loss timing out again: nothing new */
+		return ss;
 	c->w_max_prior = c->w_max;
 	c->cwnd_prior = t->cwnd;
 	if (t->cwnd < c->w_max)
@@ -286,7 +291,7 @@ uint32_t cubic_ssthresh(struct stack *st, struct tcb *t)
 		c->w_max = 0;
 	c->epoch_start = 0;
 	t->hs.css = 0;
-	return ss > 2u * t->mss ? ss : 2u * t->mss;
+	return ss;
 }
 
 /* An application that sent nothing for a while did not use the window:

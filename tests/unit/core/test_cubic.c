@@ -189,9 +189,12 @@ Test(cubic, after_a_timeout_the_curve_starts_at_the_window)
 	t.snd_max = t.snd_una + 100 * MSS;
 	t.nrtx = 1;		/* as the retransmission timer counts it */
 	tcp_cc_timeout(&st, &t);
-	t.nrtx = 0;
 	cr_assert_eq(t.cwnd, MSS);
 	cr_assert_eq(t.ssthresh, 70 * MSS);
+	t.nrtx = 2;		/* and again: the loss found cwnd at 100 */
+	tcp_cc_timeout(&st, &t);
+	cr_assert_eq(t.cubic.cwnd_prior, 100 * MSS);
+	t.nrtx = 0;
 	while (t.cwnd < t.ssthresh)
 		ack_until(100000, st.now + 100000);
 	cr_assert_eq(t.cwnd, 70 * MSS, "slow start stops at ssthresh");
