@@ -271,6 +271,17 @@ static int tcp_backlog(struct ctlreq *x, struct conv *c)
 	return 0;
 }
 
+/* cc cubic|newreno: the conversation's congestion control; the core
+ * also knows Linux's "reno", and says ENOENT for a name it does not. */
+static int tcp_cc(struct ctlreq *x, struct conv *c)
+{
+	const char *name = x->argv[1];
+
+	if (nc_setsockopt(fs.st, c->sock, IPPROTO_TCP, TCP_CONGESTION, name, strlen(name)) == 0)
+		return 0;
+	return errno == ENOENT ? EINVAL : errno;
+}
+
 static int ip_ttl_tos(struct ctlreq *x, struct conv *c)
 {
 	int ttl = strcmp(x->argv[0], "ttl") == 0, v;
@@ -333,6 +344,7 @@ static const struct verb {
 	{ "timeout", 1, 1, TCP, tcp_timeout },
 	{ "usertimeout", 1, 1, TCP, tcp_usertimeout },
 	{ "backlog", 1, 1, TCP, tcp_backlog },
+	{ "cc", 1, 1, TCP, tcp_cc },
 	{ "headers", 0, 0, UDP, udp_headers },
 	{ "ttl", 1, 1, TCP | UDP | ICMP, ip_ttl_tos },
 	{ "tos", 1, 1, TCP | UDP | ICMP, ip_ttl_tos },

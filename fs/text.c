@@ -73,6 +73,18 @@ static void address(FILE *f, struct conv *c, int peer)
 	fprintf(f, "%s!%u\n", ip(sa.sin_addr, a), ntohs(sa.sin_port));
 }
 
+/* The congestion control, as ctl's cc command names it. */
+static const char *cc_name(struct conv *c)
+{
+	char name[16] = "";
+	socklen_t len = sizeof name - 1;
+
+	if (c->sock < 0 ||
+	    nc_getsockopt(fs.st, c->sock, IPPROTO_TCP, TCP_CONGESTION, name, &len) < 0)
+		return "-";
+	return strcmp(name, "reno") == 0 ? "newreno" : strcmp(name, "cubic") == 0 ? "cubic" : "-";
+}
+
 /* The state name, then key value pairs; times in microseconds, except
  * the user timeout (ms, as ctl sets it). */
 static void tcp_status(FILE *f, struct conv *c)
@@ -87,9 +99,10 @@ static void tcp_status(FILE *f, struct conv *c)
 	if (c->sock >= 0)
 		nc_getsockopt(fs.st, c->sock, IPPROTO_TCP, TCP_USER_TIMEOUT, &utimeout, &len);
 	fprintf(f, "%s qin %u qout %u srtt %u mdev %u rto %u cwin %u ssthresh %u swin %u rwin %u "
-		   "mss %u retrans %u usertimeout %d\n",
+		   "mss %u retrans %u usertimeout %d",
 		nc_tcp_state_name(ti.state), ti.qin, ti.qout, ti.srtt_us, ti.mdev_us, ti.rto_us,
 		ti.cwnd, ti.ssthresh, ti.swnd, ti.rwnd, ti.mss, ti.retrans, utimeout);
+	fprintf(f, " cc %s\n", cc_name(c));
 }
 
 /* Datagram conversations: Connected once a peer is set, else Open. */

@@ -29,6 +29,8 @@ struct nc_config {
 	int own_loop;		/* 1: no thread; the caller runs nc_run() */
 	int no_timestamps;	/* TCP offers and accepts no timestamps (RFC 7323) */
 	int no_sack;		/* TCP offers and accepts no SACK (RFC 2018) */
+	const char *cc;		/* congestion control of new TCP connections,
+				 * a TCP_CONGESTION name; NULL: "cubic" */
 };
 
 /* Fill cfg with the defaults of SPEC.md §1. */
@@ -102,10 +104,18 @@ int nc_poll(struct nc_stack *st, struct nc_pollfd *fds, nfds_t nfds, int timeout
 /* Options of our own, beside the POSIX and Linux ones (SO_ERROR,
  * SO_KEEPALIVE, SO_RCVBUF, SO_SNDBUF, SO_LINGER, SO_REUSEADDR, TCP_NODELAY,
  * TCP_MAXSEG, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_USER_TIMEOUT,
- * TCP_INFO (struct nc_linux_tcp_info below), TCP_CORK, TCP_QUICKACK, TCP_NOTSENT_LOWAT, TCP_INQ, IP_TTL, IP_TOS,
+ * TCP_INFO (struct nc_linux_tcp_info below), TCP_CONGESTION, TCP_CORK,
+ * TCP_QUICKACK, TCP_NOTSENT_LOWAT, TCP_INQ, IP_TTL, IP_TOS,
  * IP_MTU_DISCOVER). As on Linux, SO_RCVBUF and SO_SNDBUF read back twice
  * the size set (the buffer holds the size set), and IP_MTU_DISCOVER is
  * accepted but changes nothing yet.
+ *
+ * TCP_CONGESTION is a name, as on Linux: "cubic" (CUBIC, RFC 9438, with
+ * HyStart++, RFC 9406; the default) or "reno" (NewReno, RFC 5681 and
+ * 6582; "newreno" is taken too); another name is ENOENT. It may change
+ * on a live connection, which keeps its window; getsockopt gives the
+ * name in up to 16 bytes, zero-padded. An accepted connection has its
+ * listener's.
  *
  * TCP as Linux's: a send ends with PSH, unless flags has MSG_MORE, which
  * holds a short tail as TCP_CORK does, for that call. TCP_CORK 1 holds

@@ -135,6 +135,7 @@ struct stack *stack_new(const struct stack_config *cfg, stack_output_fn out, voi
 	st->no_timestamps = cfg->no_timestamps;
 	st->no_sack = cfg->no_sack;
 	st->push_segs = cfg->push_segs > 0 ? cfg->push_segs : 2;
+	st->tcp_cc = (uint8_t)cfg->tcp_cc;
 	st->msl_ms = cfg->msl_ms ? cfg->msl_ms : 30000;
 	st->output = out;
 	st->output_arg = arg;
@@ -147,7 +148,8 @@ struct stack *stack_new(const struct stack_config *cfg, stack_output_fn out, voi
 		memcpy(st->secret, cfg->secret, sizeof st->secret);
 	st->obuf_size = IP_MAXPACKET + 64;
 	st->obuf = malloc(st->obuf_size);
-	if (st->obuf == NULL || st->mtu < 68 || st->mtu > IP_MAXPACKET)
+	if (st->obuf == NULL || st->mtu < 68 || st->mtu > IP_MAXPACKET || cfg->tcp_cc < 0 ||
+	    cfg->tcp_cc >= TCP_CC_N)
 		goto fail;
 
 	route_add(st, st->addr, st->prefix, 0);

@@ -39,6 +39,8 @@ struct stack_config {
 	int no_sack;		/* offer and accept no SACK */
 	int push_segs;		/* PSH at least every this many segments of a
 				 * burst, as Linux's TSO packets; 0 means 2 */
+	int tcp_cc;		/* new connections' congestion control, enum
+				 * tcp_ccalg (tcp.h); 0 is CUBIC */
 };
 
 /* Counters of the interface (nc_ifinfo). */
@@ -108,6 +110,7 @@ struct stack {
 	int prefix, mtu;
 	int tso;		/* see stack_config */
 	int no_timestamps, no_sack, push_segs;	/* see stack_config */
+	uint8_t tcp_cc;		/* see stack_config */
 	unsigned msl_ms;
 	uint64_t now;		/* µs, set by stack_input/stack_advance */
 

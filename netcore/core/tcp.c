@@ -204,6 +204,7 @@ struct tcb *tcp_tcb_new(struct stack *st)
 	t->sndbuf = SOCK_DEF_BUF;
 	t->rcvbuf = SOCK_DEF_BUF;
 	t->snd_wscale = t->rcv_wscale = 0;
+	t->cc = st->tcp_cc;
 	return t;
 }
 
@@ -349,6 +350,7 @@ struct tcb *tcp_new_child(struct stack *st, struct tcb *l, const struct seg *s)
 	c->conn_timeout_ms = l->conn_timeout_ms;
 	c->user_timeout_ms = l->user_timeout_ms;
 	c->user_mss = l->user_mss;
+	c->cc = l->cc;
 	c->sndbuf = l->sndbuf;
 	c->rcvbuf = l->rcvbuf;
 	c->ttl = l->so->ttl;

@@ -5,8 +5,8 @@
  * (segment building), tcp_timer.c (the clocks), tcp_cc.c (RTT, the
  * congestion control algorithm), tcp_recovery.c (loss recovery, PRR),
  * tcp_sack.c (the scoreboard), tcp_rack.c (loss detection by time)
- * and tcp_info.c (TCP_INFO).
- * Nothing else includes it.
+ * tcp_info.c (TCP_INFO) and tcp_cubic.c (the CUBIC algorithm). Nothing
+ * else includes it.
  */
 #ifndef NETCORE_TCP_IMPL_H
 #define NETCORE_TCP_IMPL_H
@@ -17,6 +17,7 @@
 #include <netcore/netcore.h>
 
 #include "buf.h"
+#include "tcp.h"
 #include "timer.h"
 #include "wire.h"
 
@@ -33,6 +34,7 @@ enum {
 	TCP_MAX_BACKLOG = 1024,
 	TCP_MIN_SYNQ = 16,
 	TCP_CHALLENGE_MAX = 1000,	/* challenge ACKs a second, on average (RFC 5961 7) */
+	TCP_CWND_MAX = 1 << 30,	/* bytes; also the ssthresh of the first slow start */
 };
 
 /* Times, µs. */
@@ -105,6 +107,27 @@ struct rack {
 /* What holds the sender back (tcp_info.c). */
 enum tcp_limit { TCP_LIMIT_IDLE, TCP_LIMIT_BUSY, TCP_LIMIT_RWND, TCP_LIMIT_SNDBUF };
 
+/* CUBIC's memory (RFC 9438 4.1), tcp_cubic.c. Windows in bytes. */
+struct tcp_cubic {
+	uint64_t epoch_start;	/* µs: this congestion avoidance stage began; 0: none yet */
+	uint32_t w_max;		/* the curve's plateau: cwnd at the last loss, 0: none */
+	uint32_t w_max_prior;	/* w_max before that loss, for tcp_cc_undo */
+	uint32_t cwnd_prior;	/* cwnd at the last loss */
+	uint32_t k_ms;		/* time from the epoch to the plateau */
+	uint32_t w_est;		/* the window Reno would have now */
+	uint32_t est_acked;	/* bytes acknowledged not yet in w_est */
+};
+
+/* HyStart++ (RFC 9406 4.2), tcp_cubic.c: rounds of the first slow start
+ * and their smallest RTT, µs (UINT32_MAX: no sample). */
+struct tcp_hystart {
+	uint32_t window_end;	/* the round ends when this is acknowledged */
+	uint32_t cur_min_rtt, last_min_rtt, css_base_rtt;
+	uint8_t samples;	/* RTT samples in this round */
+	uint8_t css_rounds;	/* rounds ended in conservative slow start */
+	uint8_t css;		/* in conservative slow start */
+};
+
 /* The transmission control block. */
 struct tcb {
 	struct sock *so;	/* NULL once the descriptor is closed */
@@ -128,6 +151,7 @@ struct tcb {
 	uint8_t push : 1;	/* send partial segments now, cork or Nagle */
 	uint8_t inq : 1;	/* TCP_INQ asked for */
 	uint8_t snd_wscale, rcv_wscale;
+	uint8_t cc;		/* enum tcp_ccalg */
 	uint8_t nrtx;		/* consecutive timeouts (backoff) */
 	uint8_t kprobes;	/* keepalive probes unanswered */
 	uint8_t dupacks;
@@ -170,6 +194,8 @@ struct tcb {
 	uint64_t xmit_last;	/* µs, new data last sent */
 	uint32_t tail_seq;	/* where the last new data sent began */
 	struct rack rack;
+	struct tcp_cubic cubic;
+	struct tcp_hystart hs;
 
 	/* buffers: sndq byte 0 is snd_una (after the SYN); rcvq byte 0 is the
 	 * first unread byte, byte rcvq.len is rcv_nxt */
@@ -298,6 +324,15 @@ void tcp_cc_init(struct tcb *tcb);
  * outside recovery. */
 uint32_t tcp_cc_ssthresh(struct stack *st, struct tcb *tcb);
 void tcp_cc_grow(struct stack *st, struct tcb *tcb, uint32_t acked);
+/* What the algorithm is told beside: an RTT sample (tcp_rtt_sample),
+ * sending starts again after idle_us with nothing in flight
+ * (tcp_send_one), the last loss was spurious and recovery has undone
+ * its cwnd and ssthresh (the undo of loss recovery). */
+void tcp_cc_rtt(struct tcb *tcb, uint32_t rtt_us);
+void tcp_cc_idle_end(struct tcb *tcb, uint64_t idle_us);
+void tcp_cc_undo(struct tcb *tcb);
+/* Switch tcb to algorithm cc (enum tcp_ccalg), keeping its window. */
+void tcp_cc_set(struct tcb *tcb, int cc);
 
 /* tcp_recovery.c: loss recovery */
 /* An ACK: acked bytes newly acknowledged, sacked bytes newly SACKed, dup
@@ -327,5 +362,14 @@ uint32_t tcp_pipe(const struct tcb *t);
 /* tcp_rack.c: RACK */
 void tcp_rack_delivered(struct stack *st, struct tcb *t, const struct sbent *e);
 void tcp_rack_detect(struct stack *st, struct tcb *t);
+
+/* tcp_cubic.c: CUBIC (RFC 9438) with HyStart++ (RFC 9406), behind the
+ * tcp_cc_* functions of the same names */
+void cubic_init(struct tcb *tcb);
+uint32_t cubic_ssthresh(struct stack *st, struct tcb *tcb);
+void cubic_grow(struct stack *st, struct tcb *tcb, uint32_t acked);
+void cubic_rtt(struct tcb *tcb, uint32_t rtt_us);
+void cubic_idle_end(struct tcb *tcb, uint64_t idle_us);
+void cubic_undo(struct tcb *tcb);
 
 #endif

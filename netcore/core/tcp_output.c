@@ -359,8 +359,10 @@ int tcp_send_one(struct stack *st, struct tcb *t)
 		t->rtt_seq = t->snd_nxt;
 		t->rtt_start = st->now;
 	}
-	if (t->snd_una == t->snd_max)
-		t->una_since = st->now;		/* a flight begins */
+	if (t->snd_una == t->snd_max) {	/* a flight begins */
+		tcp_cc_idle_end(t, st->now - t->una_since);	/* since the last ACK */
+		t->una_since = st->now;
+	}
 	tcp_send_seg(st, t, seq, len, flags);
 	t->snd_nxt += len + (uint32_t)fin;
 	if (fin)

@@ -649,12 +649,51 @@ static const struct tcpopt *find_option(int level, int name)
 	return NULL;
 }
 
+/* TCP_CONGESTION, a name as Linux's (TCP_CA_NAME_MAX bytes at most,
+ * up to the first NUL); an unknown one is ENOENT, as there. */
+enum { CC_NAME_MAX = 16 };
+
+static int set_congestion(struct tcb *t, const void *val, size_t len)
+{
+	size_t max = len < CC_NAME_MAX - 1 ? len : CC_NAME_MAX - 1, n = 0;
+	const char *name = val;
+	int cc;
+
+	if (len < 1)
+		return -EINVAL;
+	if (val == NULL)
+		return -EFAULT;
+	while (n < max && name[n] != 0)
+		n++;
+	cc = tcp_cc_find(name, n);
+	if (cc < 0)
+		return -ENOENT;
+	tcp_cc_set(t, cc);
+	return 0;
+}
+
+/* As Linux: the name in a zero-padded buffer of up to 16 bytes. */
+static int get_congestion(const struct tcb *t, void *val, size_t *len)
+{
+	const char *cc = tcp_cc_name(t->cc);
+	char name[CC_NAME_MAX] = { 0 };
+
+	for (size_t i = 0; cc[i] != 0 && i < sizeof name - 1; i++)
+		name[i] = cc[i];
+	if (*len > sizeof name)
+		*len = sizeof name;
+	memcpy(val, name, *len);
+	return 0;
+}
+
 static int tcp_setopt(struct stack *st, struct sock *so, int level, int name,
 		      const void *val, size_t len)
 {
 	const struct tcpopt *o = find_option(level, name);
 	int v, err;
 
+	if (level == IPPROTO_TCP && name == TCP_CONGESTION)
+		return set_congestion(so->pcb, val, len);
 	if (o == NULL && (level != IPPROTO_TCP || name == NC_TCP_INFO))
 		return -ENOPROTOOPT;
 	/* as Linux, an IPPROTO_TCP value is read before its name is known */
@@ -704,6 +743,8 @@ static int tcp_getopt(struct stack *st, struct sock *so, int level, int name, vo
 
 	if (level == IPPROTO_TCP && name == TCP_INFO)
 		return get_linux_info(st, so->pcb, val, len);
+	if (level == IPPROTO_TCP && name == TCP_CONGESTION)
+		return get_congestion(so->pcb, val, len);
 	if (level == IPPROTO_TCP && name == NC_TCP_INFO) {	/* the one that is a struct */
 		tcp_info(so->pcb, &ti);
 		if (*len > sizeof ti)

@@ -14,6 +14,7 @@
 #include "driver.h"
 #include "ip.h"
 #include "stack.h"
+#include "tcp.h"
 
 static __thread char open_error[256];
 
@@ -109,10 +110,16 @@ static void *loop_main(void *arg)
 	return NULL;
 }
 
+/* The congestion control algorithm cfg names, -1 if none. */
+static int config_cc(const struct nc_config *cfg)
+{
+	return cfg->cc ? tcp_cc_find(cfg->cc, strlen(cfg->cc)) : TCP_CC_CUBIC;
+}
+
 static int check_config(const struct nc_config *cfg)
 {
 	if (cfg->tun == NULL || cfg->prefix < 0 || cfg->prefix > 32 || cfg->mtu < 576 ||
-	    cfg->mtu > IP_MAXPACKET) {
+	    cfg->mtu > IP_MAXPACKET || config_cc(cfg) < 0) {
 		snprintf(open_error, sizeof open_error, "invalid configuration");
 		errno = EINVAL;
 		return -1;
@@ -150,6 +157,7 @@ struct nc_stack *nc_open(const struct nc_config *cfg)
 		.msl_ms = cfg->msl_ms,
 		.no_timestamps = cfg->no_timestamps, .no_sack = cfg->no_sack,
 		.tso = 1,	/* tun_open asked the kernel for TSO4 */
+		.tcp_cc = config_cc(cfg),
 	};
 	/* The keys a remote host must not guess (RFC 6528, RFC 6056) come
 	 * from the kernel's generator, not from the time and the pid. */
