@@ -66,3 +66,14 @@ void tcp_cc_grow(struct stack *st, struct tcb *t, uint32_t acked)
 	if (t->cwnd > CWND_MAX)
 		t->cwnd = CWND_MAX;
 }
+
+/* A reduction proved spurious (D-SACK, RFC 3708): the window and the
+ * threshold from before it, unless they have grown past them since. */
+void tcp_cc_undo(struct stack *st, struct tcb *t)
+{
+	(void)st;
+	if (t->cwnd < t->prior_cwnd)
+		t->cwnd = t->prior_cwnd;
+	if (t->ssthresh < t->prior_ssthresh)
+		t->ssthresh = t->prior_ssthresh;
+}
