@@ -126,8 +126,16 @@ void tcp_cc_idle_end(struct tcb *t, uint64_t idle_us)
 		cubic_idle_end(t, idle_us);
 }
 
-void tcp_cc_undo(struct tcb *t)
+/* A reduction proved spurious (D-SACK, RFC 3708): the window and the
+ * threshold from before it, unless they have grown past them since, and
+ * CUBIC's curve from before it. */
+void tcp_cc_undo(struct stack *st, struct tcb *t)
 {
+	(void)st;
+	if (t->cwnd < t->prior_cwnd)
+		t->cwnd = t->prior_cwnd;
+	if (t->ssthresh < t->prior_ssthresh)
+		t->ssthresh = t->prior_ssthresh;
 	if (t->cc == TCP_CC_CUBIC)
 		cubic_undo(t);
 }

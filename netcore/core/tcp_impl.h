@@ -145,7 +145,7 @@ struct tcb {
 	uint8_t shut_rd : 1, shut_wr : 1, fin_sent : 1, fin_rcvd : 1, fin_pending : 1;
 	uint8_t ts_ok : 1, sack_ok : 1, ws_ok : 1, ack_now : 1, in_recovery : 1;
 	uint8_t timing : 1, passive : 1, force : 1, tlp_done : 1, output_due : 1;
-	uint8_t rto_loss : 1, cwnd_limited : 1, probing : 1;
+	uint8_t rto_loss : 1, cwnd_limited : 1, probing : 1, undo_ok : 1;
 	uint8_t cork : 1;	/* TCP_CORK: hold partial segments */
 	uint8_t more : 1;	/* MSG_MORE: the same, for the send in progress */
 	uint8_t push : 1;	/* send partial segments now, cork or Nagle */
@@ -188,6 +188,8 @@ struct tcb {
 	uint32_t recover_fs, prr_delivered, prr_out;	/* PRR: bytes; segments */
 	uint32_t reno_sacked;	/* without SACK: what duplicate ACKs stand for */
 	uint32_t max_out, usage_seq;	/* most in flight since usage_seq (RFC 7661) */
+	uint32_t prior_cwnd, prior_ssthresh;	/* before the reduction, for undo */
+	uint32_t undo_marker, undo_retrans;	/* where it began; segments resent since */
 	struct sbent *sb;	/* the scoreboard, NULL while nothing is SACKed or lost */
 	uint32_t nsb, sbroom;	/* its pieces, its room */
 	uint32_t sacked, lostb;	/* bytes SACKed, and lost not resent */
@@ -326,19 +328,21 @@ uint32_t tcp_cc_ssthresh(struct stack *st, struct tcb *tcb);
 void tcp_cc_grow(struct stack *st, struct tcb *tcb, uint32_t acked);
 /* What the algorithm is told beside: an RTT sample (tcp_rtt_sample),
  * sending starts again after idle_us with nothing in flight
- * (tcp_send_one), the last loss was spurious and recovery has undone
- * its cwnd and ssthresh (the undo of loss recovery). */
+ * (tcp_send_one). */
 void tcp_cc_rtt(struct tcb *tcb, uint32_t rtt_us);
 void tcp_cc_idle_end(struct tcb *tcb, uint64_t idle_us);
-void tcp_cc_undo(struct tcb *tcb);
 /* Switch tcb to algorithm cc (enum tcp_ccalg), keeping its window. */
 void tcp_cc_set(struct tcb *tcb, int cc);
+/* A reduction proved spurious: back to prior_cwnd and prior_ssthresh. */
+void tcp_cc_undo(struct stack *st, struct tcb *tcb);
 
 /* tcp_recovery.c: loss recovery */
 /* An ACK: acked bytes newly acknowledged, sacked bytes newly SACKed, dup
  * a duplicate ACK (RFC 5681). */
 void tcp_recovery_ack(struct stack *st, struct tcb *t, uint32_t acked, uint32_t sacked, int dup);
 void tcp_recovery_reo_timeout(struct stack *st, struct tcb *t);
+/* A D-SACK block b: data received twice. */
+void tcp_recovery_dsack(struct stack *st, struct tcb *t, struct seqrange b);
 /* The retransmission timer went off; -1: go back to snd_una. */
 int tcp_recovery_timeout(struct stack *st, struct tcb *t);
 /* After a burst: did cwnd stop it (RFC 7661)? */

@@ -292,6 +292,8 @@ static int resend_lost(struct stack *st, struct tcb *t, uint32_t room, uint32_t 
 	tcp_sb_resent(st, t, seq, seq + data + (fin ? 1u : 0u));
 	if (t->in_recovery)
 		t->prr_out += segs_of(data, room);
+	if (t->undo_ok)
+		t->undo_retrans++;
 	return 1;
 }
 

@@ -40,8 +40,19 @@ static void lose_first(struct stack *st, struct tcb *t)
 		tcp_sb_lose(st, t, t->snd_una, t->snd_una + t->mss);
 }
 
+/* A reduction begins: what to go back to if it proves spurious. */
+static void undo_start(struct tcb *t)
+{
+	t->prior_cwnd = t->cwnd;
+	t->prior_ssthresh = t->ssthresh;
+	t->undo_marker = t->snd_una;
+	t->undo_retrans = 0;
+	t->undo_ok = 1;
+}
+
 static void enter_recovery(struct stack *st, struct tcb *t)
 {
+	undo_start(t);
 	t->ssthresh = tcp_cc_ssthresh(st, t);
 	t->recover_fs = t->cwnd > t->mss ? t->cwnd : t->mss;
 	t->recover = t->snd_max;
@@ -141,11 +152,34 @@ void tcp_recovery_reo_timeout(struct stack *st, struct tcb *t)
 		enter_recovery(st, t);
 }
 
+/* The peer tells of [start, end) received twice (D-SACK, RFC 2883): a
+ * segment resent since the reduction began was not lost. When that is
+ * so of every one resent, the reduction was spurious and is undone (RFC
+ * 3708, as Linux): the window as before, recovery over. */
+void tcp_recovery_dsack(struct stack *st, struct tcb *t, struct seqrange b)
+{
+	uint32_t n = segs(t, b.end - b.start);
+
+	t->cnt.dsack_dups++;
+	if (!t->undo_ok || t->undo_retrans == 0 || seq_lt(b.start, t->undo_marker))
+		return;
+	t->undo_retrans = n < t->undo_retrans ? t->undo_retrans - n : 0;
+	if (t->undo_retrans > 0)
+		return;
+	tcp_cc_undo(st, t);
+	t->in_recovery = 0;
+	t->rto_loss = 0;
+	t->undo_ok = 0;
+	t->dupacks = 0;
+}
+
 /* The retransmission timer went off: one segment, slow start, and all
  * that is not SACKed is lost. 0, or -1 without a scoreboard (memory):
  * the caller then goes back to snd_una. */
 int tcp_recovery_timeout(struct stack *st, struct tcb *t)
 {
+	if (!t->in_recovery && !t->rto_loss)
+		undo_start(t);	/* else the first reduction's state holds */
 	t->ssthresh = tcp_cc_ssthresh(st, t);
 	t->cwnd = t->mss;
 	t->in_recovery = 0;

@@ -182,7 +182,7 @@ uint32_t tcp_sack_update(struct stack *st, struct tcb *t, const struct seg *s)
 		if (!seq_lt(b.start, b.end) || seq_gt(b.end, t->snd_max))
 			continue;	/* bogus */
 		if (is_dsack(s, i)) {
-			t->cnt.dsack_dups++;
+			tcp_recovery_dsack(st, t, b);
 			continue;
 		}
 		if (seq_leq(b.end, t->snd_una))

@@ -236,7 +236,7 @@ Test(cubic, undo_restores_w_max)
 	ack_until(100000, st.now + SEC);
 	loss_at(80);
 	cr_assert_lt(t.cubic.w_max, 80 * MSS);
-	tcp_cc_undo(&t);
+	tcp_cc_undo(&st, &t);
 	cr_assert_eq(t.cubic.w_max, 100 * MSS);
 	cr_assert_eq(t.cubic.epoch_start, 0, "the curve starts again");
 }

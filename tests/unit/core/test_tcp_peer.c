@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <netcore/netcore.h>
@@ -488,6 +489,8 @@ Test(tcp_peer, prr_sends_one_segment_every_other_ack)
 	static char buf[30 * 988];
 	char ack[160];
 
+	/* RFC 6937's example halves the window: NewReno's ssthresh */
+	cr_assert_eq(sock_setopt(a, c, IPPROTO_TCP, TCP_CONGESTION, "reno", 4), 0);
 	cr_assert_eq(sock_sendto(a, c, buf, sizeof buf, 0, NULL, 0), sizeof buf);
 	for (int i = 0; i < 10; i++)
 		peer_expect(&p, 5, ".");
@@ -521,6 +524,38 @@ Test(tcp_peer, prr_sends_one_segment_every_other_ack)
 		peer_expect(&p, 32 + 3 * (uint64_t)k, ack);
 		next++;
 	}
+}
+
+/* A fast retransmit that reordering caused: the peer tells that the
+ * first segment and its resend both arrived (D-SACK, RFC 2883), and the
+ * reduction is undone (RFC 3708): ssthresh and cwnd as before it. */
+Test(tcp_peer, spurious_retransmission_is_undone)
+{
+	int c = active_open();
+	static char buf[10 * 988];
+	struct nc_tcp_info before, during, after;
+	socklen_t len = sizeof before;
+	char ack[160];
+
+	cr_assert_eq(sock_sendto(a, c, buf, sizeof buf, 0, NULL, 0), sizeof buf);
+	for (int i = 0; i < 10; i++)
+		peer_expect(&p, 5, ".");
+	cr_assert_eq(sock_getopt(a, c, IPPROTO_TCP, NC_TCP_INFO, &before, &len), 0);
+	for (int k = 1; k <= 3; k++) {
+		snprintf(ack, sizeof ack, ". 1:1(0) ack 1 <nop,nop,TS val 201 ecr *,nop,nop,sack %u:%u>",
+			 seg(2), seg(2 + k));
+		peer_send(&p, 6, ack);
+	}
+	peer_expect(&p, 7, ". 1:989(988) ack 1");
+	cr_assert_eq(sock_getopt(a, c, IPPROTO_TCP, NC_TCP_INFO, &during, &len), 0);
+	cr_assert_lt(during.ssthresh, before.ssthresh, "recovery halved the window");
+	snprintf(ack, sizeof ack, ". 1:1(0) ack %u <nop,nop,TS val 202 ecr *,nop,nop,sack 1:989>",
+		 seg(11));
+	peer_send(&p, 8, ack);
+	peer_run(&p, 10);
+	cr_assert_eq(sock_getopt(a, c, IPPROTO_TCP, NC_TCP_INFO, &after, &len), 0);
+	cr_assert_eq(after.ssthresh, before.ssthresh);
+	cr_assert_geq(after.cwnd, before.cwnd);
 }
 
 /* In fast recovery the retransmission timer runs, not a tail loss probe
