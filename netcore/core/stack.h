@@ -178,10 +178,10 @@ uint64_t stack_random(struct stack *st);
 /*
  * A keyed hash (SipHash-2-4) of 16 bytes under the stack's secret, for
  * values a remote host must not predict: ISNs (RFC 6528), timestamp
- * offsets, ephemeral ports (RFC 6056). Each use hashes under its own tag
+ * offsets, ephemeral ports (RFC 6056), SYN cookies. Each use hashes under its own tag
  * (in m1's top byte, which the uses leave 0), so no two share values.
  */
-enum hash_use { HASH_ISN, HASH_TS_OFFSET, HASH_PORT_OFFSET, HASH_PORT_STEP };
+enum hash_use { HASH_ISN, HASH_TS_OFFSET, HASH_PORT_OFFSET, HASH_PORT_STEP, HASH_SYNCOOKIE };
 uint64_t stack_hash(const struct stack *st, enum hash_use use, uint64_t m0, uint64_t m1);
 
 /* Routes: add/remove; lookup is longest-prefix match. */
