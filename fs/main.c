@@ -62,7 +62,8 @@ static void fuse_log_cb(enum fuse_log_level level, const char *fmt, va_list ap)
 static void usage(FILE *f)
 {
 	fputs("usage: slashnet [-f] [--tun NAME] [--addr CIDR] [--gw ADDR] [--no-config]\n"
-	      "                [--mtu N] [--msl MS] [--pcap FILE] [--dns ADDR] [-o OPT[,OPT...]]\n"
+	      "                [--mtu N] [--msl MS] [--bufmem MIB] [--pcap FILE] [--dns ADDR]\n"
+	      "                [-o OPT[,OPT...]]\n"
 	      "                [MOUNTPOINT]\n"
 	      "Serve the Plan 9 /net (default MOUNTPOINT /net) from a user-space\n"
 	      "TCP/IP stack on TUN device NAME (default sn0, 10.77.0.2/24, gw 10.77.0.1).\n",
@@ -91,7 +92,7 @@ static int parse_num(const char *name, const char *s, long lo, long hi, long *v)
 	return 0;
 }
 
-enum { OPT_TUN = 256, OPT_ADDR, OPT_GW, OPT_NOCONFIG, OPT_MTU, OPT_MSL, OPT_PCAP, OPT_DNS };
+enum { OPT_TUN = 256, OPT_ADDR, OPT_GW, OPT_NOCONFIG, OPT_MTU, OPT_MSL, OPT_BUFMEM, OPT_PCAP, OPT_DNS };
 
 static const struct option longopts[] = {
 	{ "tun", required_argument, NULL, OPT_TUN },
@@ -100,6 +101,7 @@ static const struct option longopts[] = {
 	{ "no-config", no_argument, NULL, OPT_NOCONFIG },
 	{ "mtu", required_argument, NULL, OPT_MTU },
 	{ "msl", required_argument, NULL, OPT_MSL },
+	{ "bufmem", required_argument, NULL, OPT_BUFMEM },
 	{ "pcap", required_argument, NULL, OPT_PCAP },
 	{ "dns", required_argument, NULL, OPT_DNS },
 	{ "help", no_argument, NULL, 'h' },
@@ -143,6 +145,11 @@ static int parse_one(struct options *o, int c, const char *arg)
 		if (parse_num("--msl", arg, 1, 600000, &v) < 0)
 			return -1;
 		o->cfg.msl_ms = (unsigned)v;
+		return 0;
+	case OPT_BUFMEM:
+		if (parse_num("--bufmem", arg, 1, 65536, &v) < 0)
+			return -1;
+		o->cfg.buf_max = (size_t)v << 20;
 		return 0;
 	case OPT_PCAP:
 		o->cfg.pcap = arg;

@@ -133,6 +133,7 @@ struct stack *stack_new(const struct stack_config *cfg, stack_output_fn out, voi
 	st->mtu = cfg->mtu;
 	st->tso = cfg->tso;
 	st->msl_ms = cfg->msl_ms ? cfg->msl_ms : 30000;
+	buf_set_budget(st, cfg->buf_max);
 	st->output = out;
 	st->output_arg = arg;
 	st->rng = cfg->seed ? cfg->seed : 0x9e3779b97f4a7c15ULL;

@@ -35,6 +35,8 @@ struct stack_config {
 				 * ports); all zero: drawn from the seed, as
 				 * tests want it reproducible */
 	int tso;		/* the link takes TCP super-packets (gso) */
+	size_t buf_max;		/* bytes every socket buffer may hold together;
+				 * 0: 256 MiB */
 };
 
 /* Counters of the interface (nc_ifinfo). */
@@ -129,6 +131,7 @@ struct stack {
 	struct reasm *reasm;	/* reasm.c, NULL until the first fragment */
 	struct ping *ping;	/* ping.c, NULL while no echo socket is open */
 	struct chunkpool *pool;	/* buf.c: free chunks, NULL until first use */
+	unsigned chunks_max;	/* buf.c: chunks queues may hold, the budget */
 
 	/* Called after stack_flush() delivered events, so a driver can wake
 	 * threads blocked in the API. */

@@ -148,6 +148,7 @@ struct nc_stack *nc_open(const struct nc_config *cfg)
 		.addr = ntohl(cfg->addr.s_addr), .prefix = cfg->prefix,
 		.gw = ntohl(cfg->gw.s_addr), .mtu = cfg->mtu,
 		.msl_ms = cfg->msl_ms,
+		.buf_max = cfg->buf_max,
 		.tso = 1,	/* tun_open asked the kernel for TSO4 */
 	};
 	/* The keys a remote host must not guess (RFC 6528, RFC 6056) come

@@ -242,3 +242,56 @@ Test(syncookie, an_unaccepted_connection_buffers_one_chunk)
 	peer_expect(&p, 11, ". 1:1(0)");	/* the window opens at once */
 	cr_assert_gt((uint32_t)p.win << t->rcv_wscale, 100000);
 }
+
+/* The handshake of q from port, then sock_accept's descriptor. */
+static void handshake(struct peer *q, uint16_t port)
+{
+	peer_init(q, l, LINK_B, TAP_ADDR, port, A_ADDR, 80);
+	peer_send(q, 0, "S 0:0(0) win 65535 <mss 1460,nop,wscale 7>");
+	peer_expect(q, 1, "S. 0:0(0) ack 1");
+	peer_send(q, 2, ". 1:1(0) ack 1 win 512");
+}
+
+/* Past three quarters of the stack's buffer budget, windows stop
+ * growing: a connection accepted then is offered what it holds, not
+ * its megabyte; and the budget is never exceeded. */
+Test(syncookie, under_memory_pressure_windows_do_not_grow, .init = NULL)
+{
+	struct stack_config ca = { .addr = A_ADDR, .prefix = 24, .mtu = 1500, .seed = 11,
+				   .buf_max = 48 * sizeof(struct chunk) };
+	static struct peer q;
+	char spec[80];
+	uint8_t buf[128];
+	int lfd, s1, s2;
+	uint32_t seq = 1;
+
+	l = link_new(&ca, NULL);
+	a = link_stack(l, LINK_A);
+	lfd = listen_on(a, 80, BACKLOG);
+	handshake(&p, 4000);
+	peer_run(&p, 3);
+	s1 = sock_accept(a, lfd, NULL, NULL);
+	cr_assert_geq(s1, 0);
+	for (int i = 0; i < 620; i++, seq += 1000) {	/* 38 chunks nobody reads */
+		snprintf(spec, sizeof spec, "P. %u:%u(1000) ack 1", seq, seq + 1000);
+		peer_send(&p, 4, spec);
+	}
+	peer_run(&p, 10);
+	cr_assert(buf_pressure(a));
+	cr_assert_lt(chunks_used(a), 48);
+	while (link_recv(l, LINK_B, buf, sizeof buf) > 0)
+		continue;
+
+	handshake(&q, 4001);
+	peer_send(&q, 3, "P. 1:1001(1000) ack 1");
+	peer_run(&q, 5);
+	while (link_recv(l, LINK_B, buf, sizeof buf) > 0)
+		continue;
+	s2 = sock_accept(a, lfd, NULL, NULL);
+	cr_assert_geq(s2, 0);
+	cr_assert_eq(tcb_of(s2)->rcvbuf, SOCK_DEF_BUF);
+	peer_expect(&q, 6, ". 1:1(0) ack 1001");
+	cr_assert_leq(((uint32_t)q.win << 8) + 1000, TCP_UNACCEPTED_BUF,
+		      "no more than the one chunk it was offered");
+	(void)s1;
+}
