@@ -2,8 +2,9 @@
  * Inside TCP: the control block and what its files share: tcp.c
  * (connections: ISN, demux, life cycle, ICMP errors), tcp_sock.c (socket
  * operations and options), tcp_input.c (segment arrival), tcp_output.c
- * (segment building), tcp_timer.c (the clocks) and tcp_cc.c (RTT,
- * congestion control, SACK scoreboard). Nothing else includes it.
+ * (segment building), tcp_timer.c (the clocks), tcp_cc.c (RTT,
+ * congestion control, SACK scoreboard) and tcp_syncookie.c (SYN
+ * cookies). Nothing else includes it.
  */
 #ifndef NETCORE_TCP_IMPL_H
 #define NETCORE_TCP_IMPL_H
