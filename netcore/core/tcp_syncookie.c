@@ -135,7 +135,7 @@ int tcp_cookie_check(struct stack *st, struct tcb *l, const struct seg *s, struc
 {
 	int idx;
 
-	if (st->now >= l->cookies_until || (s->flags & (SEG_SYN | SEG_FIN | SEG_RST)))
+	if (st->now >= l->cookies_until || (s->flags & (SEG_SYN | SEG_RST)))
 		return -1;
 	idx = cookie_valid(st, s, s->ack - 1);
 	if (idx < 0) {
