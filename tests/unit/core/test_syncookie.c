@@ -255,7 +255,7 @@ static void handshake(struct peer *q, uint16_t port)
 /* Past three quarters of the stack's buffer budget, windows stop
  * growing: a connection accepted then is offered what it holds, not
  * its megabyte; and the budget is never exceeded. */
-Test(syncookie, under_memory_pressure_windows_do_not_grow, .init = NULL)
+Test(syncookie, under_memory_pressure_windows_do_not_grow)
 {
 	struct stack_config ca = { .addr = A_ADDR, .prefix = 24, .mtu = 1500, .seed = 11,
 				   .buf_max = 48 * sizeof(struct chunk) };
@@ -265,6 +265,7 @@ Test(syncookie, under_memory_pressure_windows_do_not_grow, .init = NULL)
 	int lfd, s1, s2;
 	uint32_t seq = 1;
 
+	fixture_free(l);	/* the suite's stack: this one has a small budget */
 	l = link_new(&ca, NULL);
 	a = link_stack(l, LINK_A);
 	lfd = listen_on(a, 80, BACKLOG);
