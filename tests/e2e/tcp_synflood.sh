@@ -2,13 +2,13 @@
 # Issue 12, acceptance 1: 10 000 SYNs from spoofed random sources (a raw
 # socket of the kernel side, tests/e2e/flood.py) at a port announced on
 # the stack, whose SYN queue holds 128. Meanwhile a transfer in progress
-# (the stack sends 8 MiB to a kernel reader) stays byte-identical, and kernel clients connecting during and right
-# after the flood get through within 1 s (SYN cookies); the daemon's RSS
-# grows by less than 10 MB.
+# (the stack sends 8 MiB to a kernel reader) stays byte-identical, kernel
+# clients connecting during and right after the flood get through within
+# 1 s (SYN cookies), and the daemon's RSS grows by less than 10 MB.
 # e2e-timeout: 120
 . "$(dirname "$0")/lib.sh"
 
-FLOOD=${FLOOD:-10000}	# (a smaller one to compare)
+FLOOD=${FLOOD:-10000}	# FLOOD=N in the environment tries another size
 FLOOD_SECONDS=3
 
 rss() {
