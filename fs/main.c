@@ -64,7 +64,7 @@ static void fuse_log_cb(enum fuse_log_level level, const char *fmt, va_list ap)
 static void usage(FILE *f)
 {
 	fputs("usage: slashnet [-f] [--tun NAME] [--addr CIDR] [--gw ADDR] [--no-config]\n"
-	      "                [--mtu N] [--msl MS] [--pcap FILE] [--dns ADDR]\n"
+	      "                [--mtu N] [--msl MS] [--bufmem MIB] [--pcap FILE] [--dns ADDR]\n"
 	      "                [--conv-per-uid N] [--hide-others] [--no-timestamps] [--no-sack]\n"
 	      "                [-o OPT[,OPT...]]\n"
 	      "                [MOUNTPOINT]\n"
@@ -96,9 +96,8 @@ static int parse_num(const char *name, const char *s, long lo, long hi, long *v)
 }
 
 enum {
-	OPT_TUN = 256, OPT_ADDR, OPT_GW, OPT_NOCONFIG, OPT_MTU, OPT_MSL, OPT_PCAP, OPT_DNS,
-	OPT_CONV_PER_UID, OPT_HIDE_OTHERS,
-	OPT_NOTS, OPT_NOSACK,
+	OPT_TUN = 256, OPT_ADDR, OPT_GW, OPT_NOCONFIG, OPT_MTU, OPT_MSL, OPT_BUFMEM, OPT_PCAP,
+	OPT_DNS, OPT_CONV_PER_UID, OPT_HIDE_OTHERS, OPT_NOTS, OPT_NOSACK,
 };
 
 static const struct option longopts[] = {
@@ -108,6 +107,7 @@ static const struct option longopts[] = {
 	{ "no-config", no_argument, NULL, OPT_NOCONFIG },
 	{ "mtu", required_argument, NULL, OPT_MTU },
 	{ "msl", required_argument, NULL, OPT_MSL },
+	{ "bufmem", required_argument, NULL, OPT_BUFMEM },
 	{ "pcap", required_argument, NULL, OPT_PCAP },
 	{ "dns", required_argument, NULL, OPT_DNS },
 	{ "conv-per-uid", required_argument, NULL, OPT_CONV_PER_UID },
@@ -183,6 +183,11 @@ static int parse_one(struct options *o, int c, const char *arg)
 		if (parse_num("--msl", arg, 1, 600000, &v) < 0)
 			return -1;
 		o->cfg.msl_ms = (unsigned)v;
+		return 0;
+	case OPT_BUFMEM:
+		if (parse_num("--bufmem", arg, 1, 65536, &v) < 0)
+			return -1;
+		o->cfg.buf_max = (size_t)v << 20;
 		return 0;
 	case OPT_PCAP:
 		o->cfg.pcap = arg;

@@ -26,6 +26,8 @@ struct nc_config {
 	int no_config;		/* leave the host side alone (no netlink) */
 	const char *pcap;	/* capture every packet to this file, or NULL */
 	unsigned msl_ms;	/* maximum segment lifetime; TIME_WAIT is 2*MSL */
+	size_t buf_max;		/* bytes all socket buffers may hold together;
+				 * 0: 256 MiB */
 	int own_loop;		/* 1: no thread; the caller runs nc_run() */
 	int no_timestamps;	/* TCP offers and accepts no timestamps (RFC 7323) */
 	int no_sack;		/* TCP offers and accepts no SACK (RFC 2018) */

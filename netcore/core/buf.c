@@ -13,11 +13,7 @@
 #include "buf.h"
 #include "stack.h"
 
-enum {
-	POOL_MAX = 128,		/* free chunks kept per stack: 2 MiB */
-	CHUNKS_MAX = 16384,	/* chunks in use per stack: 256 MiB, the bound
-				 * on every socket buffer of the stack together */
-};
+enum { POOL_MAX = 128 };	/* free chunks kept per stack: 2 MiB */
 
 struct chunkpool {
 	struct chunk *free;
@@ -39,7 +35,7 @@ static struct chunk *chunk_get(struct stack *st)
 	struct chunkpool *p = pool(st);
 	struct chunk *c;
 
-	if (p == NULL || p->used >= CHUNKS_MAX)
+	if (p == NULL || p->used >= st->chunks_max)
 		return NULL;
 	if (p->free != NULL) {
 		c = p->free;
@@ -72,6 +68,21 @@ static void chunk_put(struct stack *st, struct chunk *c)
 unsigned chunks_used(const struct stack *st)
 {
 	return st->pool ? st->pool->used : 0;
+}
+
+void buf_set_budget(struct stack *st, size_t bytes)
+{
+	size_t n = (bytes ? bytes : (size_t)BUF_DEF_MIB << 20) / sizeof(struct chunk);
+
+	st->chunks_max = n < BUF_MIN_CHUNKS ? BUF_MIN_CHUNKS : n > UINT32_MAX ? UINT32_MAX : (unsigned)n;
+}
+
+/* Pressure from three quarters of the budget on: then receive windows
+ * stop growing (tcp_output.c), so that peers slow down before the bound
+ * makes the stack drop what they send. */
+int buf_pressure(const struct stack *st)
+{
+	return chunks_used(st) >= st->chunks_max / 4 * 3;
 }
 
 void chunk_pool_free(struct stack *st)

@@ -18,6 +18,10 @@ struct stack;
 
 enum { CHUNK_SIZE = 16384 - 32 };	/* data bytes in one chunk */
 
+/* The budget of every socket buffer of a stack together (the config's
+ * buf_max): by default 256 MiB; never less than a few chunks. */
+enum { BUF_DEF_MIB = 256, BUF_MIN_CHUNKS = 16 };
+
 struct chunk {
 	struct chunk *next;
 	uint8_t data[CHUNK_SIZE];
@@ -49,5 +53,9 @@ void bufq_clear(struct stack *st, struct bufq *q);
 void chunk_pool_free(struct stack *st);
 /* Chunks held by queues now. */
 unsigned chunks_used(const struct stack *st);
+/* Set the budget, bytes (0: the default). */
+void buf_set_budget(struct stack *st, size_t bytes);
+/* Is most of the budget in use? */
+int buf_pressure(const struct stack *st);
 
 #endif

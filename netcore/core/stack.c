@@ -137,6 +137,7 @@ struct stack *stack_new(const struct stack_config *cfg, stack_output_fn out, voi
 	st->push_segs = cfg->push_segs > 0 ? cfg->push_segs : 2;
 	st->tcp_cc = (uint8_t)cfg->tcp_cc;
 	st->msl_ms = cfg->msl_ms ? cfg->msl_ms : 30000;
+	buf_set_budget(st, cfg->buf_max);
 	st->output = out;
 	st->output_arg = arg;
 	st->rng = cfg->seed ? cfg->seed : 0x9e3779b97f4a7c15ULL;

@@ -41,6 +41,8 @@ struct stack_config {
 				 * burst, as Linux's TSO packets; 0 means 2 */
 	int tcp_cc;		/* new connections' congestion control, enum
 				 * tcp_ccalg (tcp.h); 0 is CUBIC */
+	size_t buf_max;		/* bytes every socket buffer may hold together;
+				 * 0: 256 MiB */
 };
 
 /* Counters of the interface (nc_ifinfo). */
@@ -137,6 +139,7 @@ struct stack {
 	struct reasm *reasm;	/* reasm.c, NULL until the first fragment */
 	struct ping *ping;	/* ping.c, NULL while no echo socket is open */
 	struct chunkpool *pool;	/* buf.c: free chunks, NULL until first use */
+	unsigned chunks_max;	/* buf.c: chunks queues may hold, the budget */
 
 	/* Called after stack_flush() delivered events, so a driver can wake
 	 * threads blocked in the API. */
@@ -186,10 +189,12 @@ uint64_t stack_random(struct stack *st);
 /*
  * A keyed hash (SipHash-2-4) of 16 bytes under the stack's secret, for
  * values a remote host must not predict: ISNs (RFC 6528), timestamp
- * offsets, ephemeral ports (RFC 6056), IP IDs (RFC 7739). Each use hashes under its own tag
+ * offsets, ephemeral ports (RFC 6056), IP IDs (RFC 7739), SYN
+ * cookies. Each use hashes under its own tag
  * (in m1's top byte, which the uses leave 0), so no two share values.
  */
-enum hash_use { HASH_ISN, HASH_TS_OFFSET, HASH_PORT_OFFSET, HASH_PORT_STEP, HASH_IP_ID };
+enum hash_use { HASH_ISN, HASH_TS_OFFSET, HASH_PORT_OFFSET, HASH_PORT_STEP, HASH_IP_ID,
+		HASH_SYNCOOKIE };
 uint64_t stack_hash(const struct stack *st, enum hash_use use, uint64_t m0, uint64_t m1);
 
 /* Routes: add/remove; lookup is longest-prefix match. */

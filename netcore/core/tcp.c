@@ -326,18 +326,21 @@ void tcp_close(struct stack *st, struct tcb *tcb, int err)
 	tcp_tcb_free(st, tcb);
 }
 
-/* A new connection for listener l from SYN s, on its SYN queue; NULL when
- * either queue is full (the SYN is dropped) or memory runs out. */
-struct tcb *tcp_new_child(struct stack *st, struct tcb *l, const struct seg *s)
+/* The SYN queue's bound: the backlog, at least TCP_MIN_SYNQ. Beyond it
+ * SYNs are answered with cookies (tcp_syncookie.c). */
+unsigned tcp_synq_max(const struct tcb *l)
 {
-	unsigned synq_max = l->backlog > TCP_MIN_SYNQ ? l->backlog : TCP_MIN_SYNQ;
-	struct tcb *c;
+	return l->backlog > TCP_MIN_SYNQ ? l->backlog : TCP_MIN_SYNQ;
+}
 
-	if (l->nsynq >= synq_max || l->nacceptq >= l->backlog)
-		return NULL;
-	c = tcp_tcb_new(st);
-	if (c == NULL)
-		return NULL;
+/* What a connection for listener l from SYN s inherits: addresses,
+ * options of the listener, its ISN. c need not be on any list (a SYN
+ * answered with a cookie uses one on the C stack). Until accepted, its
+ * receive buffer is held to TCP_UNACCEPTED_BUF: a peer cannot make the
+ * stack buffer much for a connection nobody reads (tcp_child_accepted
+ * gives it the socket's buffer). */
+void tcp_child_init(struct stack *st, struct tcb *c, struct tcb *l, const struct seg *s)
+{
 	c->laddr = s->dst;
 	c->lport = s->dport;
 	c->faddr = s->src;
@@ -352,12 +355,23 @@ struct tcb *tcp_new_child(struct stack *st, struct tcb *l, const struct seg *s)
 	c->user_mss = l->user_mss;
 	c->cc = l->cc;
 	c->sndbuf = l->sndbuf;
-	c->rcvbuf = l->rcvbuf;
+	c->rcvbuf = min32(l->rcvbuf, TCP_UNACCEPTED_BUF);
 	c->ttl = l->so->ttl;
 	c->tos = l->so->tos;
 	c->passive = 1;
 	c->parent = l;
 	tcp_new_isn(st, c);
+}
+
+/* A new connection for listener l from SYN s, on its SYN queue (the
+ * caller checked the queues' bounds); NULL when memory runs out. */
+struct tcb *tcp_new_child(struct stack *st, struct tcb *l, const struct seg *s)
+{
+	struct tcb *c = tcp_tcb_new(st);
+
+	if (c == NULL)
+		return NULL;
+	tcp_child_init(st, c, l, s);
 	list_append(&l->synq, c);
 	l->nsynq++;
 	tcp_hash_insert(st, c);
@@ -393,6 +407,18 @@ int tcp_child_established(struct stack *st, struct tcb *c)
 	l->nacceptq++;
 	tcp_wake(st, l);
 	return 0;
+}
+
+/* The application took c off the accept queue: the socket's receive
+ * buffer replaces the small one of the wait, and a peer the small
+ * window stopped hears at once that it may go on. */
+void tcp_child_accepted(struct stack *st, struct tcb *c)
+{
+	c->rcvbuf = c->so->rcvbuf;
+	if (c->rcvq.len > 0 && !c->fin_rcvd && c->state != NC_TCP_CLOSED) {
+		c->ack_now = 1;
+		tcp_output(st, c);
+	}
 }
 
 /* ---- ICMP errors ---- */
@@ -473,6 +499,10 @@ static const char *const tcp_names[TCPS_N] = {
 	[TCPS_RETRANS_SEGS] = "RetransSegs",
 	[TCPS_IN_ERRS] = "InErrs",
 	[TCPS_OUT_RSTS] = "OutRsts",
+	/* as in Linux's /proc/net/netstat (TcpExt) */
+	[TCPS_SYNCOOKIES_SENT] = "SyncookiesSent",
+	[TCPS_SYNCOOKIES_RECV] = "SyncookiesRecv",
+	[TCPS_SYNCOOKIES_FAILED] = "SyncookiesFailed",
 };
 
 unsigned tcp_count(const struct stack *st)

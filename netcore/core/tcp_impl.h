@@ -5,8 +5,8 @@
  * (segment building), tcp_timer.c (the clocks), tcp_cc.c (RTT, the
  * congestion control algorithm), tcp_recovery.c (loss recovery, PRR),
  * tcp_sack.c (the scoreboard), tcp_rack.c (loss detection by time)
- * tcp_info.c (TCP_INFO) and tcp_cubic.c (the CUBIC algorithm). Nothing
- * else includes it.
+ * tcp_info.c (TCP_INFO), tcp_cubic.c (the CUBIC algorithm) and
+ * tcp_syncookie.c (SYN cookies). Nothing else includes it.
  */
 #ifndef NETCORE_TCP_IMPL_H
 #define NETCORE_TCP_IMPL_H
@@ -33,6 +33,9 @@ enum {
 	TCP_SYNACK_RETRIES = 5,
 	TCP_MAX_BACKLOG = 1024,
 	TCP_MIN_SYNQ = 16,
+	/* receive buffer of a connection on the accept queue: one chunk,
+	 * room for an initial window of ten segments (TCP_IW) */
+	TCP_UNACCEPTED_BUF = CHUNK_SIZE,
 	TCP_CHALLENGE_MAX = 1000,	/* challenge ACKs a second, on average (RFC 5961 7) */
 	TCP_CWND_MAX = 1 << 30,	/* bytes; also the ssthresh of the first slow start */
 };
@@ -208,6 +211,7 @@ struct tcb {
 	/* listener */
 	struct tcb *synq, *acceptq;
 	uint16_t backlog, nsynq, nacceptq;
+	uint64_t cookies_until;	/* µs: ACKs may bring cookies back until then */
 
 	/* timers */
 	struct timer timer;	/* retransmit, persist, keepalive, TIME_WAIT */
@@ -229,7 +233,7 @@ struct tcb {
 enum {
 	TCPS_ACTIVE_OPENS, TCPS_PASSIVE_OPENS, TCPS_ATTEMPT_FAILS, TCPS_ESTAB_RESETS,
 	TCPS_CURR_ESTAB, TCPS_IN_SEGS, TCPS_OUT_SEGS, TCPS_RETRANS_SEGS, TCPS_IN_ERRS,
-	TCPS_OUT_RSTS,
+	TCPS_OUT_RSTS, TCPS_SYNCOOKIES_SENT, TCPS_SYNCOOKIES_RECV, TCPS_SYNCOOKIES_FAILED,
 	TCPS_N
 };
 
@@ -271,11 +275,28 @@ void tcp_close(struct stack *st, struct tcb *tcb, int err);
 struct tcb *tcp_lookup(struct stack *st, uint32_t laddr, uint16_t lport, uint32_t faddr,
 		       uint16_t fport);
 struct tcb *tcp_listener(struct stack *st, uint32_t laddr, uint16_t lport);
+unsigned tcp_synq_max(const struct tcb *l);
+void tcp_child_init(struct stack *st, struct tcb *c, struct tcb *l, const struct seg *s);
 struct tcb *tcp_new_child(struct stack *st, struct tcb *l, const struct seg *s);
 int tcp_child_established(struct stack *st, struct tcb *tcb);
+void tcp_child_accepted(struct stack *st, struct tcb *c);
 void tcp_wake(struct stack *st, struct tcb *tcb);
 /* tcp_output at the end of the input batch (tcp_flush). */
 void tcp_output_later(struct stack *st, struct tcb *tcb);
+
+/* tcp_input.c */
+/* What a SYN (or SYN-ACK) s tells t: MSS, window scale, SACK, timestamps,
+ * the peer's ISN and window. */
+void tcp_syn_options(struct stack *st, struct tcb *t, const struct seg *s);
+
+/* tcp_syncookie.c: SYN cookies (RFC 4987 3.6) */
+/* Answer SYN s to listener l, whose SYN queue is full, with a SYN-ACK
+ * whose ISN is a cookie; nothing is kept. */
+void tcp_cookie_send(struct stack *st, struct tcb *l, const struct seg *s);
+/* Does ACK s to listener l return a cookie of ours? 0 and *syn filled
+ * with what the SYN it answers told (addresses, ISN, MSS, and with
+ * timestamps window scale and SACK), or -1. */
+int tcp_cookie_check(struct stack *st, struct tcb *l, const struct seg *s, struct seg *syn);
 
 /* tcp_output.c: segments */
 void tcp_output(struct stack *st, struct tcb *tcb);

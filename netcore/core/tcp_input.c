@@ -38,7 +38,7 @@ static void no_conn(struct stack *st, const struct seg *s)
 /* What a SYN (or SYN-ACK) tells: MSS, window scale, SACK, timestamps. We
  * offer every option in our SYN the stack has on, so the peer's choice
  * decides. */
-static void apply_peer_syn_options(struct stack *st, struct tcb *t, const struct seg *s)
+void tcp_syn_options(struct stack *st, struct tcb *t, const struct seg *s)
 {
 	uint32_t ours = (uint32_t)st->mtu - IP_HLEN - TCP_HLEN;
 
@@ -65,26 +65,67 @@ static void apply_peer_syn_options(struct stack *st, struct tcb *t, const struct
 	t->last_rcv = st->now;
 }
 
-static void listen_input(struct stack *st, struct tcb *l, const struct seg *s)
+/* A connection for listener l from SYN s, in SYN_RECEIVED. */
+static struct tcb *passive_child(struct stack *st, struct tcb *l, const struct seg *s)
+{
+	struct tcb *c = tcp_new_child(st, l, s);
+
+	if (c == NULL)
+		return NULL;
+	tcp_syn_options(st, c, s);
+	c->cnt.segs_in = 1;	/* the SYN */
+	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
+	tcp_setstate(st, c, NC_TCP_SYN_RECEIVED);
+	return c;
+}
+
+/*
+ * An ACK at a listener: a RST, unless it returns one of our SYN cookies.
+ * Then the connection is made here from what the cookie kept, in
+ * SYN_RECEIVED as if its SYN-ACK had just gone, and the ACK goes on to
+ * it (the returned tcb) as to any. A valid cookie finding the accept
+ * queue full is dropped, as Linux does: the peer sends again.
+ */
+static struct tcb *cookie_ack(struct stack *st, struct tcb *l, struct seg *s)
+{
+	struct seg syn;
+	struct tcb *c;
+
+	if (tcp_cookie_check(st, l, s, &syn) < 0) {
+		no_conn(st, s);
+		return NULL;
+	}
+	if (l->nacceptq >= l->backlog || (c = passive_child(st, l, &syn)) == NULL)
+		return NULL;
+	c->iss = s->ack - 1;
+	c->snd_una = c->snd_nxt = c->iss;
+	c->snd_max = c->iss + 1;
+	c->rcv_adv = c->rcv_nxt + min32(tcp_rcv_window(c), TCP_MAX_WND);	/* as the SYN-ACK said */
+	s->tsecr = 0;	/* it carries the cookie's bits: no round-trip sample */
+	return c;
+}
+
+/* A segment for listener l: a SYN makes a connection on the SYN queue,
+ * or once that is full a cookie; an ACK may return a cookie. Segments
+ * that make a connection return it, for the rest of their processing. */
+static struct tcb *listen_input(struct stack *st, struct tcb *l, struct seg *s)
 {
 	struct tcb *c;
 
 	if (s->flags & SEG_RST)
-		return;
-	if (s->flags & SEG_ACK) {
-		no_conn(st, s);
-		return;
+		return NULL;
+	if (s->flags & SEG_ACK)
+		return cookie_ack(st, l, s);
+	if (!(s->flags & SEG_SYN) || l->nacceptq >= l->backlog)
+		return NULL;	/* accept queue full: drop, the peer tries again */
+	if (l->nsynq >= tcp_synq_max(l)) {
+		tcp_cookie_send(st, l, s);
+		return NULL;
 	}
-	if (!(s->flags & SEG_SYN))
-		return;
-	c = tcp_new_child(st, l, s);
-	if (c == NULL)
-		return;		/* a queue is full: drop, the peer tries again */
-	apply_peer_syn_options(st, c, s);
-	c->cnt.segs_in = 1;	/* the SYN */
-	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
-	tcp_setstate(st, c, NC_TCP_SYN_RECEIVED);
-	tcp_output(st, c);	/* SYN-ACK */
+	c = passive_child(st, l, s);
+	if (c != NULL)
+		tcp_output(st, c);	/* SYN-ACK */
+	return NULL;
 }
 
 static int process_text(struct stack *st, struct tcb *t, struct seg *s);
@@ -116,7 +157,7 @@ static void synsent_input(struct stack *st, struct tcb *t, struct seg *s)
 	}
 	if (!(s->flags & SEG_SYN))
 		return;
-	apply_peer_syn_options(st, t, s);
+	tcp_syn_options(st, t, s);
 	t->rcv_adv = t->rcv_nxt + (t->rcvbuf < TCP_MAX_WND ? t->rcvbuf : TCP_MAX_WND);
 	if (!(s->flags & SEG_ACK)) {	/* simultaneous open */
 		tcp_setstate(st, t, NC_TCP_SYN_RECEIVED);
@@ -591,11 +632,12 @@ void tcp_input(struct stack *st, struct ippkt *ip)
 	}
 	if (t == NULL) {
 		struct tcb *l = tcp_listener(st, s.dst, s.dport);
-		if (l != NULL)
-			listen_input(st, l, &s);
-		else
+		if (l == NULL)
 			no_conn(st, &s);
-		return;
+		else
+			t = listen_input(st, l, &s);
+		if (t == NULL)
+			return;
 	}
 	t->cnt.segs_in++;
 	if (s.len > 0) {

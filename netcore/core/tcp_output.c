@@ -41,11 +41,20 @@ uint32_t tcp_rcv_window(const struct tcb *t)
 	return min32(space, (uint32_t)TCP_MAX_WND << t->rcv_wscale);
 }
 
+/* Under memory pressure (buf.c) a window promises no new chunk: only
+ * the room of the chunks the queue holds, or one chunk in all. */
+static uint32_t pressure_window(const struct stack *st, const struct tcb *t)
+{
+	if (!buf_pressure(st))
+		return UINT32_MAX;
+	return (t->rcvq.room > CHUNK_SIZE ? t->rcvq.room : CHUNK_SIZE) - t->rcvq.len;
+}
+
 /* The window field of a segment. It never moves the right edge back,
  * and grows only by a useful amount (RFC 9293 3.8.6.2.2). */
-static uint16_t window_field(struct tcb *t, int syn)
+static uint16_t window_field(const struct stack *st, struct tcb *t, int syn)
 {
-	uint32_t win = tcp_rcv_window(t);
+	uint32_t win = min32(tcp_rcv_window(t), pressure_window(st, t));
 	uint32_t cur = seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
 	uint32_t field;
 
@@ -166,7 +175,7 @@ void tcp_send_seg(struct stack *st, struct tcb *t, uint32_t seq, uint32_t len, u
 	size_t hlen;
 
 	our_options(st, t, &s);
-	s.wnd = window_field(t, (flags & SEG_SYN) != 0);
+	s.wnd = window_field(st, t, (flags & SEG_SYN) != 0);
 	hlen = tcp_emit(h, &s);
 	if (len > 0)
 		bufq_copyout(&t->sndq, seq - t->snd_una, h + hlen, len);

@@ -143,7 +143,6 @@ static int tcp_accept(struct stack *st, struct sock *so, struct sock **out)
 {
 	struct tcb *t = so->pcb, *c = t->acceptq;
 
-	(void)st;
 	if (t->state != NC_TCP_LISTEN)
 		return -EINVAL;
 	if (c == NULL)
@@ -152,6 +151,7 @@ static int tcp_accept(struct stack *st, struct sock *so, struct sock **out)
 	t->nacceptq--;
 	c->qnext = NULL;
 	c->parent = NULL;
+	tcp_child_accepted(st, c);
 	*out = c->so;
 	return 0;
 }

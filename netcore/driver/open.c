@@ -156,6 +156,7 @@ struct nc_stack *nc_open(const struct nc_config *cfg)
 		.gw = ntohl(cfg->gw.s_addr), .mtu = cfg->mtu,
 		.msl_ms = cfg->msl_ms,
 		.no_timestamps = cfg->no_timestamps, .no_sack = cfg->no_sack,
+		.buf_max = cfg->buf_max,
 		.tso = 1,	/* tun_open asked the kernel for TSO4 */
 		.tcp_cc = config_cc(cfg),
 	};

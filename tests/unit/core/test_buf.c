@@ -13,6 +13,7 @@ static uint8_t data[3 * CHUNK_SIZE + 100];
 static void setup(void)
 {
 	memset(&st, 0, sizeof st);
+	buf_set_budget(&st, 0);
 	for (size_t i = 0; i < sizeof data; i++)
 		data[i] = (uint8_t)(i * 7 + i / 251);
 }
@@ -101,5 +102,26 @@ Test(buf, the_stack_bound_limits_every_queue_together)
 	got = bufq_append(&st, &q[0], block, CHUNK_SIZE);
 	cr_assert_eq(got, CHUNK_SIZE, "freed chunks make room again");
 	for (int i = 0; i < NQ; i++)
+		bufq_clear(&st, &q[i]);
+}
+
+/* A budget set smaller holds as well, and pressure comes at three
+ * quarters of it. */
+Test(buf, a_smaller_budget_holds)
+{
+	static struct bufq q[4];
+	static uint8_t block[1 << 20];
+	size_t total = 0;
+
+	buf_set_budget(&st, 40 * sizeof(struct chunk));
+	total += bufq_append(&st, &q[0], block, 29 * CHUNK_SIZE);
+	cr_assert(!buf_pressure(&st));
+	total += bufq_append(&st, &q[1], block, CHUNK_SIZE);
+	cr_assert(buf_pressure(&st));
+	for (int i = 0; i < 4; i++)
+		total += bufq_append(&st, &q[i], block, sizeof block);
+	cr_assert_eq(total, 40 * CHUNK_SIZE);
+	cr_assert_eq(chunks_used(&st), 40);
+	for (int i = 0; i < 4; i++)
 		bufq_clear(&st, &q[i]);
 }

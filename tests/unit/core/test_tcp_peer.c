@@ -289,20 +289,6 @@ Test(tcp_peer, lost_syn_ack_is_sent_again_then_given_up)
 	cr_assert_eq(sock_accept(a, lfd, NULL, NULL), -EAGAIN);
 }
 
-Test(tcp_peer, a_full_syn_queue_drops_syns)
-{
-	int lfd = listen_on(a, 80, 1);
-	static struct peer q[20];
-
-	for (int i = 0; i < 20; i++) {
-		peer_init(&q[i], l, LINK_B, TAP_ADDR, (uint16_t)(4000 + i), A_ADDR, 80);
-		peer_send(&q[i], 0, "S 0:0(0) win 65535 <mss 1460>");
-	}
-	run_ms(2);
-	cr_assert_eq(link_pending(l, LINK_B), 16);	/* the SYN queue holds 16 */
-	cr_assert_eq(sock_accept(a, lfd, NULL, NULL), -EAGAIN);
-}
-
 Test(tcp_peer, the_accept_queue_is_bounded_by_the_backlog)
 {
 	int lfd = listen_on(a, 80, 2);
