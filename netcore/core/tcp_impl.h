@@ -36,6 +36,8 @@ enum {
 	/* receive buffer of a connection on the accept queue: one chunk,
 	 * room for an initial window of ten segments (TCP_IW) */
 	TCP_UNACCEPTED_BUF = CHUNK_SIZE,
+	TCP_REORDERING = 3,	/* duplicate ACKs that mean a loss */
+	TCP_MAX_REORDERING = 300,	/* as Linux's tcp_max_reordering */
 	TCP_CHALLENGE_MAX = 1000,	/* challenge ACKs a second, on average (RFC 5961 7) */
 	TCP_CWND_MAX = 1 << 30,	/* bytes; also the ssthresh of the first slow start */
 };
@@ -105,6 +107,8 @@ struct rack {
 	uint32_t fack;		/* the highest end delivered */
 	uint64_t deadline;	/* µs, the reordering timer; 0: none */
 	uint8_t reord;		/* reordering was seen */
+	uint16_t reordering;	/* segments, the farthest one came late (Linux's
+				 * tp->reordering, TCP_INFO); 0: none seen */
 };
 
 /* What holds the sender back (tcp_info.c). */

@@ -188,7 +188,8 @@ void tcp_linux_info(const struct stack *st, const struct tcb *t, struct nc_linux
 							   : t->ssthresh / mss;
 	i->tcpi_snd_cwnd = t->cwnd / mss;
 	i->tcpi_advmss = adv - ts;
-	i->tcpi_reordering = 3;		/* duplicate ACKs that mean a loss */
+	i->tcpi_reordering = t->rack.reordering > TCP_REORDERING ? t->rack.reordering
+								   : TCP_REORDERING;
 	i->tcpi_rcv_space = t->rcvbuf;
 	i->tcpi_notsent_bytes = seq_gt(tcp_data_end(t), t->snd_max) ?
 				tcp_data_end(t) - t->snd_max : 0;

@@ -22,8 +22,13 @@ void tcp_rack_delivered(struct stack *st, struct tcb *t, const struct sbent *e)
 	if (!(e->flags & SB_RTX) && (r->min_rtt == 0 || rtt < r->min_rtt))
 		r->min_rtt = (uint32_t)(rtt > 0 ? rtt : 1);
 	if (!(e->flags & SB_RTX) && seq_lt(e->end, r->fack)) {
+		uint32_t room = tcp_seg_room(t);
+		uint32_t late = (r->fack - e->start + room - 1) / room;
+
 		r->reord = 1;		/* delivered below what was: reordering */
 		t->cnt.reord_seen++;
+		if (late > r->reordering)
+			r->reordering = (uint16_t)min32(late, TCP_MAX_REORDERING);
 	}
 	if (seq_gt(e->end, r->fack))
 		r->fack = e->end;

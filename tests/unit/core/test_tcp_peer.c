@@ -672,3 +672,41 @@ Test(tcp_peer, time_wait_keeps_a_syn_with_an_older_timestamp_out)
 	peer_expect(&p, 101, ". 2:2(0) ack 2");
 	cr_assert_eq(state_of(a, s), NC_TCP_TIME_WAIT);
 }
+
+/* Reordering as Linux measures it (TCP_INFO's tcpi_reordering): segments
+ * 2, 6 and 8 are SACKed, then 3, which was not resent, arrives: it came
+ * 6 segments late (8's end less 3's start), and the metric says so. */
+Test(tcp_peer, sacked_late_segment_gives_the_reordering_distance)
+{
+	int c = active_open();
+	static char buf[10 * 988];
+	struct nc_linux_tcp_info ti;
+	socklen_t len = sizeof ti;
+	char ack[200];
+
+	cr_assert_eq(sock_sendto(a, c, buf, sizeof buf, 0, NULL, 0), sizeof buf);
+	for (int i = 0; i < 10; i++)
+		peer_expect(&p, 5, ".");
+	cr_assert_eq(sock_getopt(a, c, IPPROTO_TCP, TCP_INFO, &ti, &len), 0);
+	cr_assert_eq(ti.tcpi_reordering, 3, "the default before any reordering");
+	snprintf(ack, sizeof ack, ". 1:1(0) ack 1 <nop,nop,TS val 201 ecr *,nop,nop,sack %u:%u>",
+		 seg(2), seg(3));
+	peer_send(&p, 6, ack);
+	snprintf(ack, sizeof ack,
+		 ". 1:1(0) ack 1 <nop,nop,TS val 201 ecr *,nop,nop,sack %u:%u %u:%u>", seg(2),
+		 seg(3), seg(6), seg(7));
+	peer_send(&p, 6, ack);
+	snprintf(ack, sizeof ack,
+		 ". 1:1(0) ack 1 <nop,nop,TS val 201 ecr *,nop,nop,sack %u:%u %u:%u %u:%u>",
+		 seg(2), seg(3), seg(6), seg(7), seg(8), seg(9));
+	peer_send(&p, 6, ack);
+	peer_expect(&p, 6, ". 1:989(988) ack 1");	/* recovery resends the first */
+	snprintf(ack, sizeof ack,
+		 ". 1:1(0) ack 1 <nop,nop,TS val 202 ecr *,nop,nop,sack %u:%u %u:%u %u:%u>",
+		 seg(2), seg(4), seg(6), seg(7), seg(8), seg(9));
+	peer_send(&p, 8, ack);
+	peer_run(&p, 10);
+	cr_assert_eq(sock_getopt(a, c, IPPROTO_TCP, TCP_INFO, &ti, &len), 0);
+	cr_assert_eq(ti.tcpi_sacked, 4);
+	cr_assert_eq(ti.tcpi_reordering, 6, "reordering %u", ti.tcpi_reordering);
+}
