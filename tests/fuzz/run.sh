@@ -52,9 +52,9 @@ for t in "${targets[@]}"; do
 	log=$OUT/$t.log
 	mkdir -p "$OUT/corpus/$t" "$OUT/findings/$t"
 	rm -f "$OUT/findings/$t"/*
-	# -timeout: one input running 10 s is a finding (a loop); the leak
+	# -timeout: one input running 30 s is a finding (a loop); the leak
 	# check is LeakSanitizer's, after each input
-	"$BUILD/tests/fuzz/fuzz-$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+	"$BUILD/tests/fuzz/fuzz-$t" -max_total_time="$secs" -timeout=30 -rss_limit_mb=2048 \
 		-print_final_stats=1 -artifact_prefix="$OUT/findings/$t/" \
 		"$OUT/corpus/$t" "tests/fuzz/corpus/$t" >"$log" 2>&1
 	rc=$?
