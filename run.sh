@@ -202,18 +202,25 @@ run_unit() {
 	fi
 }
 
+# tally NAME OK OUTPUT: count one test, passed if OK is 0; a failure
+# shows OUTPUT.
+tally() {
+	if [ "$2" -eq 0 ]; then
+		echo "PASS $1"
+		PASSED=$((PASSED + 1))
+	else
+		echo "FAIL $1:"
+		echo "$3" | sed 's/^/    /'
+		FAILED=$((FAILED + 1))
+	fi
+}
+
 # run_meson DIR NAME: one meson test, counted.
 run_meson() {
 	local out
 
-	if out=$(meson test -C "$1" --no-rebuild --print-errorlogs "$2" 2>&1); then
-		echo "PASS $2"
-		PASSED=$((PASSED + 1))
-	else
-		echo "FAIL $2:"
-		echo "$out" | sed 's/^/    /'
-		FAILED=$((FAILED + 1))
-	fi
+	out=$(meson test -C "$1" --no-rebuild --print-errorlogs "$2" 2>&1)
+	tally "$2" $? "$out"
 }
 
 # DESIGN rule 1 as a build fact (core-purity), and the fuzz targets'
@@ -230,19 +237,12 @@ run_meson_tests() {
 # The bench suite is not run here (minutes, and figures rather than
 # verdicts): only checked to parse.
 run_bench_syntax() {
-	local f out=
+	local f out= rc=0
 
 	for f in tests/bench/*.sh; do
-		out+=$(bash -n "$f" 2>&1)
+		out+=$(bash -n "$f" 2>&1) || rc=1
 	done
-	if [ -z "$out" ]; then
-		echo "PASS bench-syntax"
-		PASSED=$((PASSED + 1))
-	else
-		echo "FAIL bench-syntax:"
-		echo "$out" | sed 's/^/    /'
-		FAILED=$((FAILED + 1))
-	fi
+	tally bench-syntax "$rc" "$out"
 }
 
 # Each scenario in its own namespaces, one at a time, bounded in time.
