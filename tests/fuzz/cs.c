@@ -1,6 +1,6 @@
 /*
  * Fuzz target "cs": fs/cs.c's queries ("proto!host!service") and the
- * names they send to DNS, without a mount (fs_stub.h). The input's
+ * names they send to DNS, without a mount (fs_fake.h). The input's
  * first line is written to cs; when that sent a DNS query, the rest is
  * the server's reply (with the query's id put in). Then the answer is
  * read line by line. Every request must be answered exactly once.
@@ -10,7 +10,7 @@
 
 #include "conv.h"
 #include "cs.h"
-#include "fs_stub.h"
+#include "fs_fake.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -20,18 +20,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t got;
 	struct ofile *of;
 
-	stub = (struct stub){ 0 };
-	stub_cs_start();
+	fake = (struct fake){ 0 };
+	fake_cs_start();
 	of = ofile_new(Qcs, 0, NULL);
 	if (of == NULL)
 		abort();
 	line = take_bytes(&in, nl ? (size_t)(nl - data) + 1 : size, &got);
-	cs_write(stub_request(), of, (const char *)line, got);
-	stub_dns_answer(in.p, in.n);
-	stub_cs_end();
+	cs_write(fake_request(), of, (const char *)line, got);
+	fake_dns_answer(in.p, in.n);
+	fake_cs_end();
 	while (of->pos < of->len)
-		cs_read(stub_request(), of, 64);
+		cs_read(fake_request(), of, 64);
 	ofile_free(of);
-	stub_check_replies();
+	fake_check_replies();
 	return 0;
 }

@@ -1,6 +1,6 @@
 /*
  * Fuzz target "ctl": fs/ctl.c's commands and fs/addr.c's addresses, on a
- * conversation without a mount (fs_stub.h stands in for FUSE and
+ * conversation without a mount (fs_fake.h stands in for FUSE and
  * netcore). The first bytes choose the protocol, what netcore's calls
  * answer (an errno, a connect under way, the TCP state) and the write's
  * flags; the rest is ctl commands, one a line, each written as a shell
@@ -15,7 +15,7 @@
 
 #include "conv.h"
 #include "ctl.h"
-#include "fs_stub.h"
+#include "fs_fake.h"
 #include "fuzz.h"
 
 static const int errnos[8] = { 0, 0, 0, 0, EADDRINUSE, EINVAL, ECONNREFUSED, ENETUNREACH };
@@ -27,10 +27,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct conv *c;
 	struct ofile *of;
 
-	stub = (struct stub){ .fail = errnos[mode & 7], .connecting = (mode & 8) != 0,
+	fake = (struct fake){ .fail = errnos[mode & 7], .connecting = (mode & 8) != 0,
 			      .state = take8(&in) % (NC_TCP_TIME_WAIT + 1),
 			      .so_error = (mode & 0x20) ? ETIMEDOUT : 0 };
-	stub_cs_start();
+	fake_cs_start();
 	c = conv_new(proto, 5, 0, 0);
 	of = c ? ofile_new(Qctl, proto, c) : NULL;
 	if (of == NULL)
@@ -40,15 +40,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t len = nl ? (size_t)(nl - in.p) + 1 : in.n, got;
 		const uint8_t *line = take_bytes(&in, len, &got);
 
-		ctl_write(stub_request(), of, (const char *)line, got,
+		ctl_write(fake_request(), of, (const char *)line, got,
 			  (mode & 0x10) ? O_NONBLOCK : 0);
 	}
 	/* the handshake ends (as the input chose), then the names' lookups */
-	stub.state = (mode & 0x40) ? NC_TCP_ESTABLISHED : NC_TCP_CLOSED;
+	fake.state = (mode & 0x40) ? NC_TCP_ESTABLISHED : NC_TCP_CLOSED;
 	ctl_connect_done(c);
-	stub_cs_end();
-	stub.state = NC_TCP_CLOSED;
+	fake_cs_end();
+	fake.state = NC_TCP_CLOSED;
 	ofile_free(of);
-	stub_check_replies();
+	fake_check_replies();
 	return 0;
 }

@@ -1,4 +1,4 @@
-/* The ctl and cs harnesses' stand-ins for FUSE and netcore (fs_stub.h). */
+/* The ctl and cs harnesses' stand-ins for FUSE and netcore (fs_fake.h). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,9 +7,9 @@
 #include "conv.h"
 #include "cs.h"
 #include "dns.h"
-#include "fs_stub.h"
+#include "fs_fake.h"
 
-struct stub stub;
+struct fake fake;
 
 static struct dns *dns;		/* cs.c's resolver, as its pump saw it */
 static uint64_t dns_now;
@@ -18,17 +18,17 @@ static size_t query_len;
 
 /* ---- FUSE ---- */
 
-void *stub_request(void)
+void *fake_request(void)
 {
 	static char handles[1];
 
-	stub.requests++;
+	fake.requests++;
 	return handles;
 }
 
 static int reply(void)
 {
-	stub.replies++;
+	fake.replies++;
 	return 0;
 }
 
@@ -80,10 +80,10 @@ void fuse_pollhandle_destroy(struct fuse_pollhandle *ph)
 	(void)ph;
 }
 
-void stub_check_replies(void)
+void fake_check_replies(void)
 {
-	if (stub.requests != stub.replies) {
-		fprintf(stderr, "fs: %ld requests, %ld replies\n", stub.requests, stub.replies);
+	if (fake.requests != fake.replies) {
+		fprintf(stderr, "fs: %ld requests, %ld replies\n", fake.requests, fake.replies);
 		abort();
 	}
 }
@@ -93,9 +93,9 @@ void stub_check_replies(void)
 /* -1 with the chosen errno, or 0. */
 static int result(void)
 {
-	if (stub.fail == 0)
+	if (fake.fail == 0)
 		return 0;
-	errno = stub.fail;
+	errno = fake.fail;
 	return -1;
 }
 
@@ -114,7 +114,7 @@ int nc_listen(struct nc_stack *st, int s, int backlog)
 int nc_connect(struct nc_stack *st, int s, const struct sockaddr *name, socklen_t namelen)
 {
 	(void)st, (void)s, (void)name, (void)namelen;
-	if (stub.fail == 0 && stub.connecting) {
+	if (fake.fail == 0 && fake.connecting) {
 		errno = EINPROGRESS;
 		return -1;
 	}
@@ -144,11 +144,11 @@ int nc_getsockopt(struct nc_stack *st, int s, int level, int name, void *val, so
 	(void)st, (void)s;
 	if (level == IPPROTO_TCP && name == NC_TCP_INFO && *len >= sizeof(struct nc_tcp_info)) {
 		memset(val, 0, sizeof(struct nc_tcp_info));
-		((struct nc_tcp_info *)val)->state = stub.state;
+		((struct nc_tcp_info *)val)->state = fake.state;
 		return 0;
 	}
 	if (level == SOL_SOCKET && name == SO_ERROR && *len >= sizeof(int)) {
-		*(int *)val = stub.so_error;
+		*(int *)val = fake.so_error;
 		return 0;
 	}
 	errno = ENOPROTOOPT;
@@ -202,7 +202,7 @@ void dns_pump_free(struct dns_pump *p)
 }
 
 /* Time out what is due and keep the queries, the last one for
- * stub_dns_answer. */
+ * fake_dns_answer. */
 void dns_pump_run(struct dns_pump *p, struct dns *d, uint64_t now)
 {
 	size_t n;
@@ -215,7 +215,7 @@ void dns_pump_run(struct dns_pump *p, struct dns *d, uint64_t now)
 		query_len = n;
 }
 
-int stub_dns_answer(const uint8_t *msg, size_t len)
+int fake_dns_answer(const uint8_t *msg, size_t len)
 {
 	uint8_t m[DNS_MSG_MAX];
 
@@ -230,7 +230,7 @@ int stub_dns_answer(const uint8_t *msg, size_t len)
 	return 1;
 }
 
-void stub_cs_start(void)
+void fake_cs_start(void)
 {
 	fs.mountpoint = "/net";
 	fs.dns.s_addr = htonl(0x0a4d0001);
@@ -239,7 +239,7 @@ void stub_cs_start(void)
 		abort();
 }
 
-void stub_cs_end(void)
+void fake_cs_end(void)
 {
 	cs_fini();
 	dns = NULL;

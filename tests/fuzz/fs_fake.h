@@ -12,25 +12,25 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct stub {
+struct fake {
 	int fail;		/* errno of every netcore call, 0: success */
 	int connecting;		/* nc_connect says EINPROGRESS */
 	int state;		/* the TCP state nc_getsockopt reports */
 	int so_error;		/* and SO_ERROR */
 	long requests, replies;	/* FUSE requests made and answered */
 };
-extern struct stub stub;
+extern struct fake fake;
 
 /* A new FUSE request (a distinct handle, never dereferenced). */
-void *stub_request(void);
+void *fake_request(void);
 /* Start cs (with a DNS server, so no lookup leaves the process) and
  * end it, answering every lookup still in flight. */
-void stub_cs_start(void);
-void stub_cs_end(void);
+void fake_cs_start(void);
+void fake_cs_end(void);
 /* Answer the last DNS query sent with msg (its id put in); 0 if no
  * query was sent. */
-int stub_dns_answer(const uint8_t *msg, size_t len);
+int fake_dns_answer(const uint8_t *msg, size_t len);
 /* Abort unless every request was answered exactly once. */
-void stub_check_replies(void);
+void fake_check_replies(void);
 
 #endif
