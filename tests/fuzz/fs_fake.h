@@ -6,8 +6,8 @@
  * socket is a stand-in whose queries the harness answers with bytes
  * from the input.
  */
-#ifndef TESTS_FUZZ_FS_STUB_H
-#define TESTS_FUZZ_FS_STUB_H
+#ifndef TESTS_FUZZ_FS_FAKE_H
+#define TESTS_FUZZ_FS_FAKE_H
 
 #include <stddef.h>
 #include <stdint.h>
