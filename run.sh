@@ -265,6 +265,8 @@ run_e2e() {
 		else
 			[ "$rc" -eq 124 ] && echo "(timed out after $limit s)" >>"$out"
 			echo "FAIL e2e/$name (exit $rc):"
+			# what failed first: a long log is often cut short
+			grep -E '^not ok|timed out' "$out" | sed 's/^/    failed: /'
 			sed 's/^/    /' "$out"
 			FAILED=$((FAILED + 1))
 		fi
