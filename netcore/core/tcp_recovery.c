@@ -131,7 +131,11 @@ void tcp_recovery_ack(struct stack *st, struct tcb *t, uint32_t acked, uint32_t 
 		t->cwnd = t->ssthresh;
 		t->dupacks = 0;
 	} else if (t->in_recovery) {
-		prr(t, delivered, acked > 0);
+		/* an ACK that delivers nothing leaves cwnd alone (as Linux):
+		 * PRR would shrink it to the pipe, to nothing when all that is
+		 * out is lost, and recovery would wait for the timeout */
+		if (delivered > 0)
+			prr(t, delivered, acked > 0);
 		return;
 	}
 	if (t->rto_loss && seq_geq(t->snd_una, t->recover))
