@@ -472,6 +472,8 @@ void tcp_send_tlp(struct stack *st, struct tcb *t)
 	len = hi - start;
 	t->timing = 0;		/* Karn */
 	tcp_send_seg(st, t, start, len, SEG_ACK | fin | (len > 0 ? SEG_PSH : 0));
-	if (t->sb != NULL)
+	/* on the scoreboard, so that F-RTO never takes the probe's answer
+	 * for the first transmission's */
+	if (tcp_sb_start(st, t) == 0)
 		tcp_sb_resent(st, t, start, start + len + (fin ? 1u : 0u));
 }
