@@ -153,6 +153,8 @@ struct tcb {
 	uint8_t ts_ok : 1, sack_ok : 1, ws_ok : 1, ack_now : 1, in_recovery : 1;
 	uint8_t timing : 1, passive : 1, force : 1, tlp_done : 1, output_due : 1;
 	uint8_t rto_loss : 1, cwnd_limited : 1, probing : 1, undo_ok : 1;
+	uint8_t frto : 1;	/* F-RTO (RFC 5682) watches this timeout */
+	uint8_t orig_delivered : 1;	/* and saw data sent before it delivered */
 	uint8_t cork : 1;	/* TCP_CORK: hold partial segments */
 	uint8_t more : 1;	/* MSG_MORE: the same, for the send in progress */
 	uint8_t push : 1;	/* send partial segments now, cork or Nagle */
@@ -384,6 +386,8 @@ void tcp_sb_sent(struct stack *st, struct tcb *t, uint32_t start, uint32_t end);
 void tcp_sb_resent(struct stack *st, struct tcb *t, uint32_t start, uint32_t end);
 void tcp_sb_mark_lost(struct tcb *t, struct sbent *e);
 void tcp_sb_lose(struct stack *st, struct tcb *t, uint32_t start, uint32_t end);
+/* Nothing is lost after all (a timeout proved spurious). */
+void tcp_sb_unlose(struct tcb *t);
 int tcp_sb_next_lost(const struct tcb *t, uint32_t *seq, uint32_t *len);
 /* Bytes in the network (RFC 6675 pipe). */
 uint32_t tcp_pipe(const struct tcb *t);

@@ -263,13 +263,18 @@ static int may_send(const struct tcb *t, uint32_t len, uint32_t avail, uint32_t 
 }
 
 /* The most new data one segment may carry: the room of one, or with
- * segmentation offload as many full ones as a 64 KiB packet holds. */
+ * segmentation offload as many full ones as a 64 KiB packet holds, and
+ * at most half the congestion window, as Linux (tcp_cwnd_test): two
+ * packets in flight at least, so that when a router drops one whole,
+ * the other's ACK shows the loss and recovery needs no timeout. */
 static uint32_t seg_max(const struct stack *st, const struct tcb *t, uint32_t room)
 {
 	uint32_t n = (IP_MAXPACKET - IP_HLEN - TCP_MAXHLEN) / room;
+	uint32_t half = t->cwnd / t->mss / 2;
 
-	return st->tso && n > 1 && !seq_lt(t->snd_nxt, t->snd_max) && !t->probing ? n * room
-										 : room;
+	if (!st->tso || n <= 1 || seq_lt(t->snd_nxt, t->snd_max) || t->probing)
+		return room;
+	return min32(n, half > 1 ? half : 1) * room;
 }
 
 static uint32_t segs_of(uint32_t len, uint32_t room)
@@ -467,6 +472,8 @@ void tcp_send_tlp(struct stack *st, struct tcb *t)
 	len = hi - start;
 	t->timing = 0;		/* Karn */
 	tcp_send_seg(st, t, start, len, SEG_ACK | fin | (len > 0 ? SEG_PSH : 0));
-	if (t->sb != NULL)
+	/* on the scoreboard, so that F-RTO never takes the probe's answer
+	 * for the first transmission's */
+	if (tcp_sb_start(st, t) == 0)
 		tcp_sb_resent(st, t, start, start + len + (fin ? 1u : 0u));
 }

@@ -15,6 +15,10 @@ void tcp_rack_delivered(struct stack *st, struct tcb *t, const struct sbent *e)
 	struct rack *r = &t->rack;
 	uint64_t rtt = st->now - e->xmit;
 
+	/* data sent once, before the timeout, arrived (F-RTO's sign) */
+	if (t->frto && !(e->flags & SB_RTX) && seq_leq(e->end, t->recover))
+		t->orig_delivered = 1;
+
 	/* an ACK of the first transmission that comes after a resend would
 	 * give a too short round trip (RFC 8985 6.2 step 2) */
 	if ((e->flags & SB_RTX) && rtt < r->min_rtt)

@@ -7,7 +7,8 @@
  * lets out: as many segments as the peer received, scaled by ssthresh
  * over the window when recovery began, until the pipe is down to
  * ssthresh, then slow start back up to it. After a timeout everything
- * unacknowledged is lost and goes again in slow start.
+ * unacknowledged is lost and goes again in slow start, unless F-RTO
+ * (RFC 5682) shows the timeout spurious.
  *
  * The congestion control algorithm is asked only for ssthresh after a
  * loss and for growth outside recovery (tcp_cc.c); growth waits while
@@ -84,6 +85,24 @@ static void prr(struct tcb *t, uint32_t delivered, int una_advanced)
 	t->cwnd = pipe + (uint32_t)sndcnt * smss;
 }
 
+/* F-RTO (RFC 5682 3.1, the SACK variant, as Linux): the first ACK after
+ * a timeout decides. If it acknowledges or SACKs data sent only once,
+ * before the timeout, the flight was not lost, only late (or its ACKs
+ * were): the timeout was spurious, and the window, the threshold and the
+ * scoreboard go back to what they were; RACK then finds what is really
+ * missing. Otherwise the loss was real and recovery goes on in slow
+ * start. */
+static void frto_check(struct stack *st, struct tcb *t)
+{
+	t->frto = 0;
+	if (!t->orig_delivered || !t->undo_ok)
+		return;
+	tcp_cc_undo(st, t);
+	tcp_sb_unlose(t);
+	t->rto_loss = 0;
+	t->undo_ok = 0;
+}
+
 /* RFC 7661 as Linux applies it: the window grows only if it limited
  * the sending in the last round trip, or in slow start was at least half
  * used. */
@@ -123,6 +142,8 @@ void tcp_recovery_ack(struct stack *st, struct tcb *t, uint32_t acked, uint32_t 
 		else if (acked > 0 && t->in_recovery && seq_lt(t->snd_una, t->recover))
 			lose_first(st, t);	/* a partial ACK */
 	}
+	if (t->rto_loss && t->frto && (acked > 0 || sacked > 0))
+		frto_check(st, t);
 	tcp_rack_detect(st, t);
 	if (!t->in_recovery && !t->rto_loss && t->lostb > 0)
 		enter_recovery(st, t);
@@ -131,7 +152,11 @@ void tcp_recovery_ack(struct stack *st, struct tcb *t, uint32_t acked, uint32_t 
 		t->cwnd = t->ssthresh;
 		t->dupacks = 0;
 	} else if (t->in_recovery) {
-		prr(t, delivered, acked > 0);
+		/* an ACK that delivers nothing leaves cwnd alone (as Linux):
+		 * PRR would shrink it to the pipe, to nothing when all that is
+		 * out is lost, and recovery would wait for the timeout */
+		if (delivered > 0)
+			prr(t, delivered, acked > 0);
 		return;
 	}
 	if (t->rto_loss && seq_geq(t->snd_una, t->recover))
@@ -178,6 +203,12 @@ void tcp_recovery_dsack(struct stack *st, struct tcb *t, struct seqrange b)
  * the caller then goes back to snd_una. */
 int tcp_recovery_timeout(struct stack *st, struct tcb *t)
 {
+	/* F-RTO only for a timeout out of the open state, or one after
+	 * another, as Linux: a timeout in fast recovery follows a loss
+	 * already proved real, and an ACK after it that covers data never
+	 * SACKed would only show SACK blocks lost on the way */
+	int frto = t->sack_ok && (!t->in_recovery || t->nrtx > 1);
+
 	if (!t->in_recovery && !t->rto_loss)
 		undo_start(t);	/* else the first reduction's state holds */
 	t->ssthresh = tcp_cc_ssthresh(st, t);
@@ -190,6 +221,8 @@ int tcp_recovery_timeout(struct stack *st, struct tcb *t)
 	if (tcp_sb_start(st, t) < 0)
 		return -1;
 	t->rto_loss = 1;
+	t->frto = (uint8_t)frto;
+	t->orig_delivered = 0;
 	tcp_sb_lose(st, t, t->snd_una, t->snd_max);
 	t->rack.deadline = 0;
 	return 0;

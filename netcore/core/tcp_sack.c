@@ -284,6 +284,14 @@ void tcp_sb_lose(struct stack *st, struct tcb *t, uint32_t start, uint32_t end)
 	sb_merge(t);
 }
 
+void tcp_sb_unlose(struct tcb *t)
+{
+	for (uint32_t i = 0; i < t->nsb; i++)
+		t->sb[i].flags &= (uint8_t)~SB_LOST;
+	t->lostb = 0;
+	sb_merge(t);
+}
+
 /* What is in the network (RFC 6675 pipe, as Linux counts it): the
  * flight less what the peer holds and what is lost and not resent. */
 uint32_t tcp_pipe(const struct tcb *t)

@@ -1,8 +1,7 @@
 #!/bin/bash
 # Upload under loss, netcore against the kernel's own TCP (issue 10): 20 MB
-# (SIZE_MB) through a kernel router dropping 5% (PCT) of what it forwards
-# each way (tests/e2e/loss_path.bash), ROUNDS (5) rounds alternating who
-# goes first, with segmentation offload as by default and, with ethtool,
+# (SIZE_MB) over a path through a kernel router dropping 5% (PCT) each way
+# (tests/e2e/loss_path.bash), ROUNDS (5) rounds alternating who goes first, with segmentation offload as by default and, with ethtool,
 # off on the path. Prints each round, then per pass the median and
 # min-max of both sending times and the ratio of the medians.
 . "$(dirname "$0")/../e2e/lib.sh"

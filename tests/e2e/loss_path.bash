@@ -2,9 +2,13 @@
 # after lib.sh; not a scenario itself). The scenario's namespace is a
 # router: netcore's TUN sn0 (nctool, 10.77.0.2) on one side, a receiver
 # namespace behind veth v0 (10.78.0.2) and a kernel sender namespace
-# behind veth v2 (10.79.0.2). nftables drops PCT% of the packets the
-# router forwards, each way, at random: netcore and the kernel's TCP send
-# over the same path, one after the other.
+# behind veth v2 (10.79.0.2). nftables drops PCT% of the packets each
+# way, at random: netcore and the kernel's TCP send over the same path,
+# one after the other. The data is dropped where the receiver's veth v1
+# takes it in, after the router has cut super-packets into segments when
+# offload is off (netcore's TUN always hands the router super-packets,
+# which a drop in the router's forward hook would lose whole); the ACKs
+# are dropped in the router's forward hook.
 
 LP_PORT=9000
 
@@ -32,11 +36,19 @@ lp_setup() {
 	sysctl -qw net.ipv4.ip_forward=1 &&
 		lp_ns rcv 10.78.0.2 10.78.0.1 v1 v0 &&
 		lp_ns snd 10.79.0.2 10.79.0.1 v3 v2 || return 1
-	nft -f - <<NFT
+	nft -f - <<NFT || return 1
 table inet e2e {
 	chain forwarded {
 		type filter hook forward priority 0;
-		numgen random mod 100 < $1 counter drop
+		iifname "v0" numgen random mod 100 < $1 counter drop
+	}
+}
+NFT
+	nsenter -t "$LP_PID_rcv" -n nft -f - <<NFT
+table netdev e2e {
+	chain arriving {
+		type filter hook ingress device "v1" priority 0;
+		ip saddr != 10.78.0.0/24 numgen random mod 100 < $1 counter drop
 	}
 }
 NFT
@@ -55,8 +67,12 @@ lp_offload() {
 		nsenter -t "$LP_PID_snd" -n ethtool -K v3 $f
 }
 
+# lp_dropped: the packets dropped, both ways.
 lp_dropped() {
-	nft list chain inet e2e forwarded | sed -n 's/.*counter packets \([0-9]*\).*/\1/p'
+	{
+		nft list chain inet e2e forwarded
+		nsenter -t "$LP_PID_rcv" -n nft list chain netdev e2e arriving
+	} | sed -n 's/.*counter packets \([0-9]*\).*/\1/p' | awk '{ n += $1 } END { print n + 0 }'
 }
 
 # lp_receiver FILE: a kernel receiver on 10.78.0.2 (a new port each time),

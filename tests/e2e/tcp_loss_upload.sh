@@ -1,6 +1,6 @@
 #!/bin/bash
-# 5% random loss each way in a kernel router's forward path (nftables
-# numgen): netcore uploads 20 MB to a kernel receiver one hop away, and the
+# 5% random loss each way on a kernel router's path (nftables numgen;
+# tests/e2e/loss_path.bash says where): netcore uploads 20 MB to a kernel receiver one hop away, and the
 # kernel's own TCP sends the same over the same path in the same run; with
 # segmentation offload as by default, then (with ethtool) off on the path.
 # Prints both sending times and their ratio; checks that every byte
@@ -11,7 +11,7 @@
 . "$(dirname "$0")/loss_path.bash"
 
 head -c $((20 << 20)) /dev/urandom >"$E2E_DIR/file"
-check "a router dropping 5% of what it forwards, two namespaces behind it" lp_setup 5
+check "a path dropping 5% each way, two namespaces behind its router" lp_setup 5
 
 # pass NAME: netcore, then the kernel.
 pass() {
@@ -36,4 +36,4 @@ if lp_offload off; then
 else
 	echo "# no ethtool: the pass with offload off is skipped"
 fi
-check_gt "forwarded packets were dropped ($(lp_dropped))" "$(lp_dropped)" 0
+check_gt "packets were dropped ($(lp_dropped))" "$(lp_dropped)" 0

@@ -710,3 +710,58 @@ Test(tcp_peer, sacked_late_segment_gives_the_reordering_distance)
 	cr_assert_eq(ti.tcpi_sacked, 4);
 	cr_assert_eq(ti.tcpi_reordering, 6, "reordering %u", ti.tcpi_reordering);
 }
+
+/* A flight of four with no answer: the probe, then the timeout resends
+ * the first segment. Returns the connection, TCP_INFO from before. */
+static int flight_timed_out(struct nc_tcp_info *before)
+{
+	int c = active_open();
+	static char buf[4 * 988];
+	socklen_t len = sizeof *before;
+
+	cr_assert_eq(sock_sendto(a, c, buf, sizeof buf, 0, NULL, 0), sizeof buf);
+	for (int i = 0; i < 4; i++)
+		peer_expect(&p, 5, ".");
+	cr_assert_eq(sock_getopt(a, c, IPPROTO_TCP, NC_TCP_INFO, before, &len), 0);
+	peer_expect(&p, 9, "P. 2965:3953(988) ack 1");	/* the probe */
+	peer_expect(&p, 209, ". 1:989(988) ack 1");	/* the timeout */
+	return c;
+}
+
+/* F-RTO (RFC 5682): after the timeout the peer acknowledges segments
+ * sent once, before it: they were late, not lost, and the reduction is
+ * undone (cwnd and ssthresh as before), the rest sent at once. */
+Test(tcp_peer, spurious_timeout_is_undone_by_frto)
+{
+	struct nc_tcp_info before, after;
+	socklen_t len = sizeof after;
+	static char more[4 * 988];
+	int c = flight_timed_out(&before);
+
+	peer_send(&p, 215, ". 1:1(0) ack 2965 <nop,nop,TS val 201 ecr *,nop,nop,sack 2965:3953>");
+	peer_run(&p, 217);
+	cr_assert_eq(sock_getopt(a, c, IPPROTO_TCP, NC_TCP_INFO, &after, &len), 0);
+	cr_assert_eq(after.ssthresh, before.ssthresh);
+	cr_assert_geq(after.cwnd, before.cwnd);
+	cr_assert_eq(sock_sendto(a, c, more, sizeof more, 0, NULL, 0), sizeof more);
+	for (int i = 0; i < 4; i++)	/* the window allows them all, at once */
+		peer_expect(&p, 218, ".");
+}
+
+/* The same timeout, but the peer acknowledges only the resent segment
+ * and nothing sent before: the loss was real, the window stays reduced
+ * and grows from one segment in slow start. */
+Test(tcp_peer, real_timeout_keeps_the_reduction)
+{
+	struct nc_tcp_info before, after;
+	socklen_t len = sizeof after;
+	int c = flight_timed_out(&before);
+
+	peer_send(&p, 215, ". 1:1(0) ack 989 <nop,nop,TS val 201 ecr *>");
+	peer_run(&p, 217);
+	cr_assert_eq(sock_getopt(a, c, IPPROTO_TCP, NC_TCP_INFO, &after, &len), 0);
+	cr_assert_lt(after.ssthresh, before.ssthresh);
+	cr_assert_lt(after.cwnd, before.cwnd);
+	peer_expect(&p, 218, ". 989:1977(988) ack 1");	/* slow start: two for one */
+	peer_expect(&p, 218, ". 1977:2965(988) ack 1");
+}

@@ -2,13 +2,19 @@
  * Loss recovery between two stacks, with losses scripted by sequence
  * number: RFC 6675 recovery repairs every hole of a window in one round
  * trip, RACK (RFC 8985) finds a lost retransmission without the
- * retransmission timeout.
+ * retransmission timeout, a flight lost whole with its probe costs one
+ * timeout and no more.
  */
 #include <criterion/criterion.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdint.h>
+
+#include <netcore/netcore.h>
 
 #include "fixture.h"
 #include "link.h"
+#include "sock.h"
 
 TestSuite(tcp_recovery, .init = two_stacks, .fini = teardown);
 
@@ -123,4 +129,48 @@ Test(tcp_recovery, twenty_megabytes_at_five_percent_loss)
 	cr_assert_eq(pump(a, c, b, s, 20 << 20, 3600 * 1000), 20 << 20);
 	cr_log_info("20 MB at 5%% loss: %.3f virtual s, %llu segments resent",
 		    (link_now(l) - t0) / 1e6, (unsigned long long)tcp_stat(a, "RetransSegs"));
+}
+
+/* A to B loses all its data until blackout_until (µs of link time). */
+static uint64_t blackout_until;
+
+static int drop_until(void *arg, int dir, const uint8_t *pkt, size_t len)
+{
+	size_t hl = (size_t)(pkt[20 + 12] >> 4) * 4;
+
+	(void)arg;
+	if (dir == LINK_A_TO_B && len > 20 + hl && link_now(l) < blackout_until)
+		return LINK_DROP;
+	return LINK_PASS;
+}
+
+static uint32_t total_rto(int c)
+{
+	struct nc_linux_tcp_info ti;
+	socklen_t len = sizeof ti;
+
+	cr_assert_eq(sock_getopt(a, c, IPPROTO_TCP, TCP_INFO, &ti, &len), 0);
+	return ti.tcpi_total_rto;
+}
+
+/* The whole flight and the tail loss probe after it are lost (150 ms
+ * of blackout; round trips of a few ms, the timeout 200 ms): one
+ * retransmission timeout, then slow start repairs the rest without
+ * another, before a second timeout (backed off, 400 ms later) could
+ * have fired. */
+Test(tcp_recovery, flight_and_probe_lost_cost_one_timeout)
+{
+	uint64_t t0;
+	int c, s;
+
+	make_pair(80, &c, &s);
+	cr_assert_eq(pump(a, c, b, s, 400000, 10000), 400000);	/* slow start */
+	cr_assert_eq(total_rto(c), 0);
+	t0 = link_now(l);
+	blackout_until = t0 + 150000;
+	link_set_filter(l, drop_until, NULL);
+	cr_assert_eq(pump(a, c, b, s, 200 * PAYLOAD, 10000), 200 * PAYLOAD);
+	cr_assert_eq(total_rto(c), 1);
+	cr_assert_lt(link_now(l) - t0, 500000, "took %llu µs",
+		     (unsigned long long)(link_now(l) - t0));
 }
