@@ -489,8 +489,9 @@ int nc_set_mtu(struct nc_stack *s, int mtu)
 	return (int)leave(s, r);
 }
 
-_Static_assert(LOG_IP == NC_LOG_IP && LOG_ICMP == NC_LOG_ICMP && LOG_UDP == NC_LOG_UDP &&
-	       LOG_TCP == NC_LOG_TCP, "the core's log flags are the API's");
+_Static_assert((int)LOG_IP == NC_LOG_IP && (int)LOG_ICMP == NC_LOG_ICMP &&
+	       (int)LOG_UDP == NC_LOG_UDP && (int)LOG_TCP == NC_LOG_TCP,
+	       "the core's log flags are the API's");
 
 /* The core's log hook: its event in the API's terms. */
 static void log_event(void *arg, const struct log_event *ev)
