@@ -160,7 +160,8 @@ static int change_route(struct nl_sock *sk, int ifindex, void *arg)
 		if (err == -NLE_EXIST || err == -NLE_OBJ_NOTFOUND)
 			err = 0;
 	}
-	rtnl_route_nh_free(nh);
+	if (nh)
+		rtnl_route_nh_free(nh);
 	nl_addr_put(dst);
 	rtnl_route_put(r);
 	return err;

@@ -104,9 +104,10 @@ no_link() {
 	! has_link "$1"
 }
 
-# The value of KEY in a "key value" file (ipifc/0/status), empty if none.
+# The value of KEY in a file of "key value" pairs (ipifc/0/status, a TCP
+# status), the first one, empty if none.
 field() {
-	awk -v k="$2" '$1 == k { print $2; exit }' "$1"
+	awk -v k="$2" '{ for (i = 1; i < NF; i++) if ($i == k) { print $(i + 1); exit } }' "$1"
 }
 
 # snmp GROUP NAME: the kernel's counter NAME of GROUP (Ip, Icmp, Tcp, Udp)
