@@ -623,7 +623,8 @@ void tcp_input(struct stack *st, struct ippkt *ip)
 	if (bad < 0) {
 		ts[TCPS_IN_ERRS]++;
 		tcp_log(st, "drop", bad == TCP_BAD_CKSUM ? "bad checksum" : "bad header", ip->src,
-			ip->dst, 0, 0);
+			ip->dst, ip->len >= 4 ? get16(ip->data) : 0,
+			ip->len >= 4 ? get16(ip->data + 2) : 0);
 		return;
 	}
 	ts[TCPS_IN_SEGS]++;

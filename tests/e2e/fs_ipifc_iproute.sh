@@ -3,10 +3,6 @@
 # ipifc/0/ctl add/remove of an address the kernel then pings, mtu.
 . "$(dirname "$0")/lib.sh"
 
-not() {
-	! "$@"
-}
-
 as_nobody() {
 	setpriv --reuid 65534 --regid 65534 --clear-groups "$@"
 }

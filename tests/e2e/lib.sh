@@ -75,6 +75,11 @@ check() {
 	if "$@"; then ok "$what"; else not_ok "$what"; fi
 }
 
+# not COMMAND...: succeeds if the command fails (for check).
+not() {
+	! "$@"
+}
+
 # check_eq WHAT EXPECTED ACTUAL
 check_eq() {
 	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1 (expected '$2', got '$3')"; fi
