@@ -141,7 +141,7 @@ void conv_discard(struct conv *c);
 void conv_seterr(struct conv *c, int err, const char *what);
 void conv_add_file(struct conv *c, struct ofile *of);
 void conv_del_file(struct conv *c, struct ofile *of);
-void conv_notify_poll(struct conv *c);
+void conv_notify_poll(struct conv *c);	/* NULL: files of no conversation */
 void conv_shutdown_all(void);
 int conv_tcp_state(struct conv *c);
 

@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,6 +117,7 @@ static void on_event(void *arg, const struct nc_log_event *ev)
 	format(ring[nlines % RING], ev);
 	nlines++;
 	wake_readers();
+	conv_notify_poll(NULL);
 }
 
 static void unpark(struct pending *p)
@@ -162,6 +164,16 @@ void netlog_read(fuse_req_t req, struct ofile *of, size_t size, int oflags)
 	r->next = readers;
 	readers = r;
 	pend_park(NULL, p);
+}
+
+void netlog_poll(fuse_req_t req, struct ofile *of, struct fuse_pollhandle *ph)
+{
+	if (ph) {
+		if (of->ph)
+			fuse_pollhandle_destroy(of->ph);
+		of->ph = ph;
+	}
+	fuse_reply_poll(req, POLLOUT | POLLWRNORM | (of->pos < nlines ? POLLIN | POLLRDNORM : 0));
 }
 
 static int flag_mask(const char *name, unsigned *m)

@@ -497,6 +497,10 @@ static void fs_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 		data_poll(req, of, ph);
 		return;
 	}
+	if (of->type == Qlog) {
+		netlog_poll(req, of, ph);
+		return;
+	}
 	if (ph)
 		fuse_pollhandle_destroy(ph);
 	fuse_reply_poll(req, POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM);

@@ -59,6 +59,12 @@ check "a third bad segment" bad_segment 7004
 check "the segment after 'only' is logged" wait_for "$E2E_DIR/log.out" '!7004: bad checksum'
 # lines come in order: had the one before been logged, it would be there
 check "the segment outside 'only' is not" not grep -q '!7005: bad checksum' "$E2E_DIR/log.out"
+# a non-blocking reader: EAGAIN with nothing new, then poll wakes it
+spawn poller "$FDTOOL" -n -r "$L" read poll:in:10000 read
+check "nothing new: EAGAIN" wait_for "$E2E_DIR/poller.out" EAGAIN
+check "a fourth bad segment" bad_segment 7006
+check "poll says POLLIN" wait_for "$E2E_DIR/poller.out" "poll POLLIN"
+check "the poller reads the line" wait_for "$E2E_DIR/poller.out" '^read .*!7006: bad checksum'
 check "clear tcp icmp" sh -c "echo clear tcp icmp >$L"
 
 # the stack's own addresses and ndb attributes
