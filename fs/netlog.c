@@ -237,8 +237,9 @@ void netlog_write(fuse_req_t req, const char *buf, size_t len)
 
 void netlog_fini(void)
 {
+	if (mask)	/* set only on a stack that is open */
+		nc_set_log(fs.st, 0, NULL, NULL);
 	mask = 0;
-	nc_set_log(fs.st, 0, NULL, NULL);
 	while (readers)
 		pend_finish(readers->p, ECONNRESET);
 }

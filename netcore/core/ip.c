@@ -105,13 +105,12 @@ static void set_primary(struct stack *st)
 	st->mask = st->naddrs ? a->mask : 0;
 }
 
-/* Does another address than skip share the network of a? */
-static int network_shared(const struct stack *st, const struct lifc *a,
-			  const struct lifc *skip)
+/* Does another address share the network of a (its connected route)? */
+static int network_shared(const struct stack *st, const struct lifc *a)
 {
 	for (int i = 0; i < st->naddrs; i++) {
 		const struct lifc *b = &st->addrs[i];
-		if (b != skip && b->prefix == a->prefix && (b->addr & b->mask) == (a->addr & a->mask))
+		if (b != a && b->prefix == a->prefix && (b->addr & b->mask) == (a->addr & a->mask))
 			return 1;
 	}
 	return 0;
@@ -132,7 +131,7 @@ int ifaddr_add(struct stack *st, uint32_t addr, int prefix, uint32_t remote)
 		return err;
 	if (a == NULL)
 		a = &st->addrs[st->naddrs++];
-	else if (a->prefix != prefix && !network_shared(st, a, a))
+	else if (a->prefix != prefix && !network_shared(st, a))
 		route_del(st, a->addr, a->prefix);	/* its old network */
 	*a = (struct lifc){ addr, mask, remote ? remote : addr & mask, prefix };
 	set_primary(st);
@@ -145,7 +144,7 @@ int ifaddr_del(struct stack *st, uint32_t addr, int prefix)
 
 	if (a == NULL || a->prefix != prefix)
 		return -EADDRNOTAVAIL;
-	if (!network_shared(st, a, a))
+	if (!network_shared(st, a))
 		route_del(st, a->addr, a->prefix);
 	/* keep the order: the next address becomes the primary one */
 	memmove(a, a + 1, (size_t)(st->addrs + st->naddrs - (a + 1)) * sizeof *a);
