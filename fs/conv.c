@@ -323,10 +323,11 @@ void conv_del_file(struct conv *c, struct ofile *of)
 	}
 }
 
-/* Readiness changed: wake every poller of the conversation's files. */
+/* Readiness changed: wake every poller of the conversation's files (c
+ * NULL: of the files outside conversations, the log's). */
 void conv_notify_poll(struct conv *c)
 {
-	for (struct ofile *of = c->files; of; of = of->next) {
+	for (struct ofile *of = c ? c->files : static_files; of; of = of->next) {
 		if (of->ph) {
 			fuse_lowlevel_notify_poll(of->ph);
 			fuse_pollhandle_destroy(of->ph);

@@ -7,7 +7,8 @@
  *
  * This is the bottom of fs/: the daemon's state, conversations, their
  * open files and parked requests (conv.c). The files above it:
- *   main.c  →  tree.c  →  ctl.c data.c dgdata.c cs.c text.c  →  conv.c dns.c addr.c log.c
+ *   main.c  →  tree.c  →  ctl.c data.c dgdata.c cs.c text.c ifc.c netlog.c
+ *           →  conv.c dns.c addr.c log.c
  * each calling only down (and ctl.c → cs.c, data.c → dgdata.c, text.c).
  */
 #ifndef SLASHNET_CONV_H
@@ -27,7 +28,8 @@ enum { P_TCP, P_UDP, P_ICMP, NPROTO };
  */
 enum {
 	Qroot = 1,	/* FUSE_ROOT_ID */
-	Qcs, Qipifc, Qifc0, Qifcstatus, Qiproute,
+	Qcs, Qipifc, Qifc, Qifcstatus, Qiproute,
+	Qifcclone, Qifcctl, Qifclocal, Qlog, Qndb, Qipselftab, Qdns,
 	Qproto, Qclone, Qstats,
 	Qconv, Qctl, Qdata, Qlisten, Qlocal, Qremote, Qstatus, Qerr,
 };
@@ -139,7 +141,7 @@ void conv_discard(struct conv *c);
 void conv_seterr(struct conv *c, int err, const char *what);
 void conv_add_file(struct conv *c, struct ofile *of);
 void conv_del_file(struct conv *c, struct ofile *of);
-void conv_notify_poll(struct conv *c);
+void conv_notify_poll(struct conv *c);	/* NULL: files of no conversation */
 void conv_shutdown_all(void);
 int conv_tcp_state(struct conv *c);
 

@@ -397,3 +397,103 @@ void cs_write(fuse_req_t req, struct ofile *of, const char *buf, size_t len)
 	p->cancel = resolve_cancel_pending;
 	pend_park(NULL, p);
 }
+
+/* ---- dns: 9front's query file ---- */
+
+/*
+ * Write "name type", then read the answers, a line each, as
+ * "name ip\taddress". The resolver is cs's (/etc/hosts, then --dns or
+ * the host's), which finds IPv4 addresses only: type ip is answered, the
+ * other types of 9front's dns (ipv6 ptr mx txt cname ns soa srv any) are
+ * refused with EOPNOTSUPP, an unknown one with EINVAL.
+ */
+struct dnsq {
+	char name[DNS_NAME_MAX + 1];
+};
+
+static int dns_type(const char *type)
+{
+	static const char *const others[] = {
+		"ipv6", "ptr", "mx", "txt", "cname", "ns", "soa", "srv", "any", "all",
+	};
+
+	if (strcmp(type, "ip") == 0)
+		return 0;
+	for (size_t i = 0; i < sizeof others / sizeof others[0]; i++)
+		if (strcmp(type, others[i]) == 0)
+			return EOPNOTSUPP;
+	return EINVAL;
+}
+
+static void dns_query_reply(struct pending *p, int err, struct in_addr a)
+{
+	struct dnsq *q = p->ctx;
+	char ip[INET_ADDRSTRLEN], *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (err != 0 && err != EINTR && err != ENOMEM && err != ETIMEDOUT)
+		err = ENOENT;	/* no such name, or no address */
+	if (err == 0 && (f = open_memstream(&text, &len)) != NULL) {
+		fprintf(f, "%s ip\t%s\n", q->name, inet_ntop(AF_INET, &a, ip, sizeof ip));
+		err = fclose(f) ? ENOMEM : 0;
+	} else if (err == 0) {
+		err = ENOMEM;
+	}
+	free(p->of->text);
+	p->of->text = err ? NULL : text;
+	p->of->len = err ? 0 : len;
+	p->of->pos = 0;
+	if (err) {
+		free(text);
+		fuse_reply_err(p->req, err);
+	} else {
+		fuse_reply_write(p->req, p->len);
+	}
+}
+
+static void dns_query_resolved(void *arg, int err, struct in_addr a)
+{
+	struct pending *p = arg;
+
+	p->l = NULL;
+	dns_query_reply(p, err, a);
+	pend_done(p);
+}
+
+void dns_query_write(fuse_req_t req, struct ofile *of, const char *buf, size_t len)
+{
+	char line[DNS_NAME_MAX + 16], name[DNS_NAME_MAX + 1], type[16], extra;
+	struct in_addr a = { 0 };
+	struct pending *p;
+	size_t n = len;
+	int err;
+
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		n--;
+	err = n >= sizeof line ? EINVAL : 0;
+	if (err == 0) {
+		memcpy(line, buf, n);
+		line[n] = 0;
+		err = sscanf(line, "%253s %15s %c", name, type, &extra) != 2 ? EINVAL :
+		      dns_type(type);
+	}
+	p = err ? NULL : pend_new(req, PEND_CS);
+	if (p == NULL || (p->ctx = calloc(1, sizeof(struct dnsq))) == NULL) {
+		free(p);
+		fuse_reply_err(req, err ? err : ENOMEM);
+		return;
+	}
+	strcpy(((struct dnsq *)p->ctx)->name, name);
+	p->of = of;
+	p->len = len;
+	err = resolve(name, &a, dns_query_resolved, p, &p->l);
+	if (err != EINPROGRESS) {
+		dns_query_reply(p, err, a);
+		free(p->ctx);
+		free(p);
+		return;
+	}
+	p->cancel = resolve_cancel_pending;
+	pend_park(NULL, p);
+}

@@ -25,5 +25,8 @@ int cs_signo(void);
 void cs_signalled(void *ptr);
 void cs_write(fuse_req_t req, struct ofile *of, const char *buf, size_t len);
 void cs_read(fuse_req_t req, struct ofile *of, size_t size);
+/* The dns file (9front's): "name ip" looks name up as cs does; the
+ * answers are read as cs's are, a line a read. */
+void dns_query_write(fuse_req_t req, struct ofile *of, const char *buf, size_t len);
 
 #endif

@@ -26,6 +26,7 @@
 #include "conv.h"
 #include "cs.h"
 #include "log.h"
+#include "netlog.h"
 #include "tree.h"
 
 
@@ -364,6 +365,7 @@ static int start(struct options *o, int *sigfd)
 static void stop(int sigfd)
 {
 	cs_fini();
+	netlog_fini();
 	conv_shutdown_all();
 	if (fs.se) {
 		if (mounted)

@@ -11,39 +11,165 @@
 #include "conv.h"
 #include "text.h"
 
-enum { MAX_ROUTES = 64, MAX_STATS = 64 };
+enum { MAX_ROUTES = 64, MAX_STATS = 64, MAX_ADDRS = 16, IPDEFTTL = 64 };
 
 static const char *ip(struct in_addr a, char *buf)
 {
 	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
 }
 
+/* The interface's addresses, the primary one first. */
+static int addrs(struct nc_ifaddr *a)
+{
+	int n = nc_ifaddrs(fs.st, a, MAX_ADDRS);
+
+	return n < MAX_ADDRS ? n : MAX_ADDRS;
+}
+
+/* A mask as Plan 9 prints one (%M): /N of the IPv6 form of the address;
+ * buf has 16 bytes. */
+static const char *mask6(int prefix, char *buf)
+{
+	snprintf(buf, 16, "/%d", 96 + prefix);
+	return buf;
+}
+
+/* ip(3)'s layout: one line of the device and its counters (the IPv6
+ * router advertisement values, which the stack has none of, are 0), then
+ * a line per address: address, mask, remote, valid and preferred
+ * lifetimes (forever). Byte counters follow at the end of the first
+ * line (ours). */
 static void ifc_status(FILE *f)
 {
-	char a[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN];
+	char a[INET_ADDRSTRLEN], r[INET_ADDRSTRLEN], m[16];
+	struct nc_ifaddr ad[MAX_ADDRS];
 	struct nc_ifinfo ii;
+	int n;
 
 	if (nc_ifinfo(fs.st, &ii) < 0)
 		return;
-	fprintf(f, "device %s\naddr %s/%d\ngw %s\nmtu %d\n", ii.name, ip(ii.addr, a), ii.prefix,
-		ip(ii.gw, g), ii.mtu);
-	fprintf(f, "ipackets %llu\nibytes %llu\nierrors %llu\n", (unsigned long long)ii.ipackets,
-		(unsigned long long)ii.ibytes, (unsigned long long)ii.ierrors);
-	fprintf(f, "opackets %llu\nobytes %llu\noerrors %llu\n", (unsigned long long)ii.opackets,
-		(unsigned long long)ii.obytes, (unsigned long long)ii.oerrors);
+	fprintf(f, "device %s maxtu %d sendra 0 recvra 0 mflag 0 oflag 0 maxraint 0 minraint 0 "
+		   "linkmtu 0 reachtime 0 rxmitra 0 ttl %d routerlt 0 pktin %llu pktout %llu "
+		   "errin %llu errout %llu speed 0 delay 0 ibytes %llu obytes %llu\n",
+		ii.name, ii.mtu, IPDEFTTL, (unsigned long long)ii.ipackets,
+		(unsigned long long)ii.opackets, (unsigned long long)ii.ierrors,
+		(unsigned long long)ii.oerrors, (unsigned long long)ii.ibytes,
+		(unsigned long long)ii.obytes);
+	n = addrs(ad);
+	for (int i = 0; i < n; i++)
+		fprintf(f, "\t%-40s %-10s %-40s %-12u %-12u\n", ip(ad[i].addr, a),
+			mask6(ad[i].prefix, m), ip(ad[i].remote, r), ~0u, ~0u);
 }
 
-/* One route a line: destination/prefix, then the gateway (- if the
- * network is directly connected). */
+/* The directed broadcast of an address's network, 0 if it has none. */
+static struct in_addr bcast(const struct nc_ifaddr *a)
+{
+	uint32_t mask = a->prefix ? ~0u << (32 - a->prefix) : 0;
+
+	return (struct in_addr){ a->prefix < 31 ? htonl(ntohl(a->addr.s_addr) | ~mask) : 0 };
+}
+
+/* Each address, then the addresses it makes ours: itself, its
+ * network's broadcast and the limited broadcast. */
+static void ifc_local(FILE *f)
+{
+	char a[INET_ADDRSTRLEN];
+	struct nc_ifaddr ad[MAX_ADDRS];
+	int n = addrs(ad);
+
+	for (int i = 0; i < n; i++) {
+		struct in_addr b = bcast(&ad[i]);
+		fprintf(f, "%-40.40s ->", ip(ad[i].addr, a));
+		fprintf(f, " %-40.40s", ip(ad[i].addr, a));
+		if (b.s_addr)
+			fprintf(f, " %-40.40s", ip(b, a));
+		fprintf(f, " %-40.40s\n", "255.255.255.255");
+	}
+}
+
+/* Every address the stack takes as its own: unicast (4u) and broadcast
+ * (4b), with how many of the interface's addresses make it so. */
+static void ipselftab(FILE *f)
+{
+	char a[INET_ADDRSTRLEN];
+	struct nc_ifaddr ad[MAX_ADDRS];
+	int n = addrs(ad);
+
+	for (int i = 0; i < n; i++)
+		fprintf(f, "%-44.44s %2.2d %4.4s\n", ip(ad[i].addr, a), 1, "4u");
+	for (int i = 0; i < n; i++) {
+		struct in_addr b = bcast(&ad[i]);
+		int refs = 0, first = 1;
+		for (int j = 0; j < n; j++) {
+			if (bcast(&ad[j]).s_addr == b.s_addr) {
+				refs++;
+				first &= j >= i;
+			}
+		}
+		if (b.s_addr && first)
+			fprintf(f, "%-44.44s %2.2d %4.4s\n", ip(b, a), refs, "4b");
+	}
+	if (n > 0)
+		fprintf(f, "%-44.44s %2.2d %4.4s\n", "255.255.255.255", n, "4b");
+}
+
+/* ip(3)'s eight fields: target, mask, next hop, flags, tag, interface,
+ * source, source mask. A connected route (4i, tag ifc) has its network as
+ * next hop, as Plan 9 shows interface routes; routes apply to every
+ * source (0.0.0.0 /96). */
 static void iproute(FILE *f)
 {
-	char d[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN];
+	char d[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN], m[16];
 	struct nc_route r[MAX_ROUTES];
 	int n = nc_routes(fs.st, r, MAX_ROUTES);
 
-	for (int i = 0; i < n && i < MAX_ROUTES; i++)
-		fprintf(f, "%s/%d %s\n", ip(r[i].dst, d), r[i].prefix,
-			r[i].gw.s_addr ? ip(r[i].gw, g) : "-");
+	for (int i = 0; i < n && i < MAX_ROUTES; i++) {
+		int ifc = r[i].gw.s_addr == 0;
+		fprintf(f, "%-15s %-4s %-15s %-4s %4.4s %3s %-15s %-4s\n", ip(r[i].dst, d),
+			mask6(r[i].prefix, m), ip(ifc ? r[i].dst : r[i].gw, g), ifc ? "4i" : "4",
+			ifc ? "ifc" : "none", "0", "0.0.0.0", "/96");
+	}
+}
+
+/* The nameservers cs asks: --dns, or the host's (resolv.conf). */
+static void nameservers(FILE *f)
+{
+	char a[INET_ADDRSTRLEN], line[256], ns[64];
+	FILE *rc;
+
+	if (fs.dns.s_addr) {
+		fprintf(f, "\tdns=%s\n", ip(fs.dns, a));
+		return;
+	}
+	rc = fopen("/etc/resolv.conf", "r");
+	if (rc == NULL)
+		return;
+	while (fgets(line, sizeof line, rc))
+		if (sscanf(line, "nameserver %63s", ns) == 1)
+			fprintf(f, "\tdns=%s\n", ns);
+	fclose(rc);
+}
+
+/* ndb(6) attributes of the stack, as ipconfig leaves them in Plan 9's
+ * /net/ndb: an entry per address (ipgw on the first), then dns. */
+static void ndb(FILE *f)
+{
+	char a[INET_ADDRSTRLEN], m[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN];
+	struct nc_ifaddr ad[MAX_ADDRS];
+	struct nc_ifinfo ii;
+	int n = addrs(ad);
+
+	if (nc_ifinfo(fs.st, &ii) < 0)
+		return;
+	for (int i = 0; i < n; i++) {
+		struct in_addr mask = { htonl(ad[i].prefix ? ~0u << (32 - ad[i].prefix) : 0) };
+		fprintf(f, "ip=%s ipmask=%s", ip(ad[i].addr, a), ip(mask, m));
+		if (i == 0 && ii.gw.s_addr)
+			fprintf(f, " ipgw=%s", ip(ii.gw, g));
+		fputc('\n', f);
+		if (i == 0)
+			nameservers(f);
+	}
 }
 
 static void stats(FILE *f, int proto)
@@ -125,6 +251,15 @@ static void make(FILE *f, struct ofile *of)
 		break;
 	case Qiproute:
 		iproute(f);
+		break;
+	case Qifclocal:
+		ifc_local(f);
+		break;
+	case Qipselftab:
+		ipselftab(f);
+		break;
+	case Qndb:
+		ndb(f);
 		break;
 	case Qstats:
 		stats(f, of->proto);

@@ -19,6 +19,8 @@
 #include "cs.h"
 #include "ctl.h"
 #include "data.h"
+#include "ifc.h"
+#include "netlog.h"
 #include "text.h"
 #include "tree.h"
 
@@ -33,6 +35,22 @@ static const struct {
 };
 
 enum { NCONVFILES = sizeof conv_files / sizeof conv_files[0] };
+
+/* The files of the root before the protocols, and of an interface. */
+static const struct {
+	const char *name;
+	int type;
+} root_files[] = {
+	{ "cs", Qcs }, { "dns", Qdns }, { "ipifc", Qipifc }, { "iproute", Qiproute },
+	{ "ipselftab", Qipselftab }, { "log", Qlog }, { "ndb", Qndb },
+}, ifc_files[] = {
+	{ "ctl", Qifcctl }, { "local", Qifclocal }, { "status", Qifcstatus },
+};
+
+enum {
+	NROOTFILES = sizeof root_files / sizeof root_files[0],
+	NIFCFILES = sizeof ifc_files / sizeof ifc_files[0],
+};
 
 static fuse_ino_t qid(int type, int proto, int n)
 {
@@ -56,7 +74,13 @@ static int qconv(fuse_ino_t ino)
 
 static int is_dir(int type)
 {
-	return type == Qroot || type == Qipifc || type == Qifc0 || type == Qproto || type == Qconv;
+	return type == Qroot || type == Qipifc || type == Qifc || type == Qproto || type == Qconv;
+}
+
+/* A file of an interface: its number is in the protocol's place. */
+static int is_ifc_file(int type)
+{
+	return type == Qifc || type == Qifcstatus || type == Qifcctl || type == Qifclocal;
 }
 
 /* Does ino name a live file? *cp gets its conversation, if any. */
@@ -65,7 +89,11 @@ static int valid(fuse_ino_t ino, struct conv **cp)
 	int t = qtype(ino), n = qconv(ino);
 
 	*cp = NULL;
-	if (t < Qroot || t > Qerr || qproto(ino) >= NPROTO || ino >> 16 > CONV_MAX)
+	if (t < Qroot || t > Qerr || ino >> 16 > CONV_MAX)
+		return 0;
+	if (is_ifc_file(t))
+		return n == -1 && qproto(ino) < ifc_count();
+	if (qproto(ino) >= NPROTO)
 		return 0;
 	if (t < Qconv)
 		return n == -1;
@@ -95,19 +123,22 @@ static int gen(fuse_ino_t dir, int i, uid_t uid, struct ent *e)
 
 	switch (qtype(dir)) {
 	case Qroot:
-		if (i == 0)
-			return ent(e, "cs", qid(Qcs, 0, -1));
-		if (i == 1)
-			return ent(e, "ipifc", qid(Qipifc, 0, -1));
-		if (i == 2)
-			return ent(e, "iproute", qid(Qiproute, 0, -1));
-		if (i < 3 + NPROTO)
-			return ent(e, proto_names[i - 3], qid(Qproto, i - 3, -1));
+		if (i < NROOTFILES)
+			return ent(e, root_files[i].name, qid(root_files[i].type, 0, -1));
+		if (i < NROOTFILES + NPROTO)
+			return ent(e, proto_names[i - NROOTFILES], qid(Qproto, i - NROOTFILES, -1));
 		return 0;
 	case Qipifc:
-		return i == 0 ? ent(e, "0", qid(Qifc0, 0, -1)) : 0;
-	case Qifc0:
-		return i == 0 ? ent(e, "status", qid(Qifcstatus, 0, -1)) : 0;
+		if (i == 0)
+			return ent(e, "clone", qid(Qifcclone, 0, -1));
+		if (i - 1 >= ifc_count())
+			return 0;
+		snprintf(e->buf, sizeof e->buf, "%d", i - 1);
+		return ent(e, e->buf, qid(Qifc, i - 1, -1));
+	case Qifc:
+		if (i >= NIFCFILES)
+			return 0;
+		return ent(e, ifc_files[i].name, qid(ifc_files[i].type, p, -1));
 	case Qproto:
 		if (i == 0)
 			return ent(e, "clone", qid(Qclone, p, -1));
@@ -162,7 +193,8 @@ static fuse_ino_t child(fuse_ino_t dir, const char *name, uid_t uid)
 static fuse_ino_t parent(fuse_ino_t ino)
 {
 	switch (qtype(ino)) {
-	case Qifc0:
+	case Qifc:
+	case Qifcclone:
 		return qid(Qipifc, 0, -1);
 	case Qconv:
 		return qid(Qproto, qproto(ino), -1);
@@ -189,8 +221,11 @@ static int fill_attr(fuse_ino_t ino, struct stat *st)
 	} else if (is_dir(t)) {
 		st->st_mode = S_IFDIR | 0555;
 		st->st_nlink = 2;
-	} else if (t == Qclone || t == Qcs) {
+	} else if (t == Qclone || t == Qcs || t == Qdns) {
 		st->st_mode = S_IFREG | 0666;
+	} else if (t == Qiproute || t == Qifcctl || t == Qlog || t == Qifcclone) {
+		/* the stack's configuration: its owner (and root) may change it */
+		st->st_mode = S_IFREG | 0644;
 	} else if (t == Qctl || t == Qdata || t == Qlisten) {
 		st->st_mode = S_IFREG | c->mode;
 		/* cat, cp and the shell read in steps of st_blksize (at least
@@ -369,8 +404,14 @@ static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		listen_open(req, c, fi);
 		return;
 	}
+	if (t == Qifcclone) {	/* the TUN is the one medium: no other interface */
+		fuse_reply_err(req, EOPNOTSUPP);
+		return;
+	}
 	of = ofile_new(t, qproto(ino), c);
-	if (of == NULL || (t != Qdata && text_make(of) < 0)) {
+	if (of && t == Qlog)
+		netlog_open(of);
+	if (of == NULL || (t != Qdata && t != Qlog && text_make(of) < 0)) {
 		if (of)
 			ofile_free(of);
 		fuse_reply_err(req, ENOMEM);
@@ -394,8 +435,12 @@ static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		data_read(req, of, size, fi->flags);
 		return;
 	}
-	if (of->type == Qcs) {
+	if (of->type == Qcs || of->type == Qdns) {
 		cs_read(req, of, size);
+		return;
+	}
+	if (of->type == Qlog) {
+		netlog_read(req, of, size, fi->flags);
 		return;
 	}
 	/* Text files are made anew when read from the start; ctl keeps
@@ -421,6 +466,14 @@ static void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 		ctl_write(req, of, buf, size, fi->flags);
 	else if (of->type == Qcs)
 		cs_write(req, of, buf, size);
+	else if (of->type == Qdns)
+		dns_query_write(req, of, buf, size);
+	else if (of->type == Qiproute)
+		iproute_write(req, buf, size);
+	else if (of->type == Qifcctl)
+		ifc_ctl_write(req, of->proto, buf, size);
+	else if (of->type == Qlog)
+		netlog_write(req, buf, size);
 	else if (of->type == Qdata)
 		data_write(req, of, buf, size, fi->flags);
 	else
@@ -442,6 +495,10 @@ static void fs_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 	(void)ino;
 	if (of->type == Qdata) {
 		data_poll(req, of, ph);
+		return;
+	}
+	if (of->type == Qlog) {
+		netlog_poll(req, of, ph);
 		return;
 	}
 	if (ph)
@@ -476,7 +533,8 @@ static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 		}
 		c->mode = attr->st_mode & 0777;
 	}
-	if ((to_set & FUSE_SET_ATTR_SIZE) && t != Qctl && t != Qdata && t != Qclone && t != Qcs) {
+	if ((to_set & FUSE_SET_ATTR_SIZE) && t != Qctl && t != Qdata && t != Qclone && t != Qcs &&
+	    t != Qdns && t != Qiproute && t != Qifcctl && t != Qlog) {
 		fuse_reply_err(req, EACCES);
 		return;
 	}

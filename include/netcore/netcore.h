@@ -249,6 +249,58 @@ struct nc_route {
 /* Copies up to max routes; returns how many the table has. */
 int nc_routes(struct nc_stack *st, struct nc_route *out, int max);
 
+/* Changing routes (iproute): add replaces a route to the same dst/prefix;
+ * the gateway must be on a network the interface is connected to
+ * (ENETUNREACH otherwise); EINVAL for a bad prefix or a gateway 0.0.0.0,
+ * ENOSPC when the table is full. del: ESRCH if no such route. flush
+ * removes every route through a gateway (connected ones stay with their
+ * addresses). Effective at once for every packet sent. */
+int nc_route_add(struct nc_stack *st, struct in_addr dst, int prefix, struct in_addr gw);
+int nc_route_del(struct nc_stack *st, struct in_addr dst, int prefix);
+int nc_route_flush(struct nc_stack *st);
+
+/* The interface's addresses (ipifc): the primary one first, the source
+ * of what the stack starts. remote: the far end of a point-to-point link,
+ * or the network's own address. nc_ifaddrs copies up to max, returns how
+ * many there are. add: a new address (or a new mask for one there) and
+ * its connected route; unless the stack was opened with no_config, the
+ * host routes that network to the TUN. EINVAL, ENOSPC (8 addresses at
+ * most). del: EADDRNOTAVAIL if the interface has no such address/prefix. */
+struct nc_ifaddr {
+	struct in_addr addr, remote;
+	int prefix;
+};
+int nc_ifaddrs(struct nc_stack *st, struct nc_ifaddr *out, int max);
+int nc_addr_add(struct nc_stack *st, struct in_addr addr, int prefix, struct in_addr remote);
+int nc_addr_del(struct nc_stack *st, struct in_addr addr, int prefix);
+/* The link MTU (576–65535): segments (the MSS of new connections) and
+ * datagrams made from now on; the TUN gets it too unless no_config. */
+int nc_set_mtu(struct nc_stack *st, int mtu);
+
+/*
+ * The protocol event log (Plan 9's netlog): cb(arg, ev) for each event of
+ * a protocol in mask (NC_LOG_*): drops with their reason, TCP state
+ * changes, retransmissions, RSTs sent and received, ICMP errors sent and
+ * received. mask 0 (or cb NULL) turns it off: the stack then builds no
+ * event. cb runs on the thread running the stack, with its lock held: it
+ * must not block nor call nc_*; it copies what it keeps (the strings are
+ * static, the event is not).
+ */
+enum { NC_LOG_IP = 1, NC_LOG_ICMP = 2, NC_LOG_UDP = 4, NC_LOG_TCP = 8 };
+struct nc_log_event {
+	uint64_t time_us;	/* the stack's clock (CLOCK_MONOTONIC) */
+	int proto;		/* one NC_LOG_* */
+	const char *what;	/* "drop", "state", "rexmit", "rst in", "rst out",
+				 * "error in", "error out" (ICMP) */
+	const char *why;	/* a drop's reason ("bad checksum" …), or NULL */
+	struct in_addr src, dst;	/* as the packet went */
+	uint16_t sport, dport;		/* host order, 0 if none */
+	int from, to;		/* "state": enum nc_tcp_state before, after */
+	int type, code;		/* ICMP errors */
+};
+int nc_set_log(struct nc_stack *st, unsigned mask,
+	       void (*cb)(void *arg, const struct nc_log_event *ev), void *arg);
+
 struct nc_stat {
 	const char *name;
 	uint64_t value;

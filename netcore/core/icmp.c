@@ -14,14 +14,22 @@
 enum { ICMP_QUOTE_MAX = 576 - IP_HLEN - ICMP_HLEN };
 
 /* Send the len-byte message whose body stands at st->obuf + IP_HLEN +
- * ICMP_HLEN, with header h. */
-static int send_icmp(struct stack *st, uint32_t dst, const struct icmphdr *h, size_t len,
-		     uint8_t ttl, uint8_t tos)
+ * ICMP_HLEN, with header h, from src (0: the primary address). */
+static int send_icmp(struct stack *st, uint32_t src, uint32_t dst, const struct icmphdr *h,
+		     size_t len, uint8_t ttl, uint8_t tos)
 {
 	icmp_emit(st->obuf + IP_HLEN, len, h);
 	st->icmps[ICMPS_OUT_MSGS]++;
-	return ip_output(st, &(struct ipsend){ .dst = dst, .proto = IP_PROTO_ICMP,
+	return ip_output(st, &(struct ipsend){ .src = src, .dst = dst, .proto = IP_PROTO_ICMP,
 					       .ttl = ttl, .tos = tos }, len);
+}
+
+static void log_icmp(struct stack *st, const char *what, uint32_t src, uint32_t dst,
+		     int type, int code)
+{
+	if (stack_logs(st, LOG_ICMP))
+		stack_log(st, &(struct log_event){ .proto = LOG_ICMP, .what = what, .src = src,
+						   .dst = dst, .type = type, .code = code });
 }
 
 static void echo_reply(struct stack *st, struct ippkt *ip, const struct icmphdr *echo)
@@ -32,7 +40,7 @@ static void echo_reply(struct stack *st, struct ippkt *ip, const struct icmphdr 
 		return;
 	memcpy(m, ip->data, ip->len);
 	st->icmps[ICMPS_OUT_ECHO_REPS]++;
-	send_icmp(st, ip->src, &(struct icmphdr){ ICMP_ECHOREPLY, 0, echo->id, echo->seq },
+	send_icmp(st, ip->dst, ip->src, &(struct icmphdr){ ICMP_ECHOREPLY, 0, echo->id, echo->seq },
 		  ip->len, 0, ip->tos);
 }
 
@@ -46,8 +54,9 @@ static void error_input(struct stack *st, struct ippkt *ip, int type, int code)
 	if (qlen < IP_HLEN || q[0] >> 4 != 4)
 		return;
 	qhlen = (size_t)(q[0] & 0xf) * 4;
-	if (qhlen < IP_HLEN || qlen < qhlen + 8 || get32(q + 12) != st->addr)
+	if (qhlen < IP_HLEN || qlen < qhlen + 8 || !ip_is_local(st, get32(q + 12)))
 		return;
+	log_icmp(st, "error in", ip->src, ip->dst, type, code);
 	p = stack_proto(q[9]);
 	if (p != NULL && p->error != NULL)
 		p->error(st, type, code, q, qlen);
@@ -60,12 +69,16 @@ void icmp_input(struct stack *st, struct ippkt *ip)
 	st->icmps[ICMPS_IN_MSGS]++;
 	if (icmp_parse(ip->data, ip->len, &h) < 0) {
 		st->icmps[ICMPS_IN_ERRORS]++;
+		if (stack_logs(st, LOG_ICMP))
+			stack_log(st, &(struct log_event){ .proto = LOG_ICMP, .what = "drop",
+							   .why = "bad message", .src = ip->src,
+							   .dst = ip->dst });
 		return;
 	}
 	switch (h.type) {
 	case ICMP_ECHO:
 		st->icmps[ICMPS_IN_ECHOS]++;
-		if (ip->dst == st->addr)	/* no replies to broadcasts */
+		if (ip_is_local(st, ip->dst))	/* no replies to broadcasts */
 			echo_reply(st, ip, &h);
 		break;
 	case ICMP_ECHOREPLY:
@@ -97,7 +110,7 @@ void icmp_error(struct stack *st, const struct ippkt *ip, int type, int code)
 
 	/* RFC 1122 3.2.2: never about an ICMP error, a broadcast, a non-first
 	 * fragment, or a source that is not a single host. */
-	if (is_icmp_error(ip) || ip->dst != st->addr || (ip->frag & IP_OFFMASK) ||
+	if (is_icmp_error(ip) || !ip_is_local(st, ip->dst) || (ip->frag & IP_OFFMASK) ||
 	    ip->src == 0 || ip->src == 0xffffffffu || (ip->src >> 28) >= 14)
 		return;
 	if (quote > ICMP_QUOTE_MAX)
@@ -107,7 +120,8 @@ void icmp_error(struct stack *st, const struct ippkt *ip, int type, int code)
 		st->icmps[ICMPS_OUT_DEST_UNREACHS]++;
 	else if (type == ICMP_TIMXCEED)
 		st->icmps[ICMPS_OUT_TIME_EXCDS]++;
-	send_icmp(st, ip->src, &(struct icmphdr){ (uint8_t)type, (uint8_t)code, 0, 0 },
+	log_icmp(st, "error out", ip->dst, ip->src, type, code);
+	send_icmp(st, ip->dst, ip->src, &(struct icmphdr){ (uint8_t)type, (uint8_t)code, 0, 0 },
 		  ICMP_HLEN + quote, 0, 0);
 }
 
@@ -125,7 +139,7 @@ int icmp_send_echo(struct stack *st, uint32_t dst, uint16_t id, uint16_t seq,
 		return -EMSGSIZE;
 	memcpy(m + ICMP_HLEN, data, len);
 	st->icmps[ICMPS_OUT_ECHOS]++;
-	return send_icmp(st, dst, &(struct icmphdr){ ICMP_ECHO, 0, id, seq }, ICMP_HLEN + len,
+	return send_icmp(st, 0, dst, &(struct icmphdr){ ICMP_ECHO, 0, id, seq }, ICMP_HLEN + len,
 			 ttl, tos);
 }
 

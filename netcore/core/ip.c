@@ -54,25 +54,129 @@ const struct route *route_lookup(const struct stack *st, uint32_t dst)
 	return best;
 }
 
+void route_flush(struct stack *st)
+{
+	for (int i = 0; i < st->nroutes;) {
+		if (st->routes[i].gw != 0)
+			st->routes[i] = st->routes[--st->nroutes];
+		else
+			i++;
+	}
+}
+
+int route_connected(const struct stack *st, uint32_t dst)
+{
+	for (int i = 0; i < st->naddrs; i++)
+		if ((dst & st->addrs[i].mask) == (st->addrs[i].addr & st->addrs[i].mask))
+			return 1;
+	return 0;
+}
+
 int ip_route_ok(const struct stack *st, uint32_t dst)
 {
 	return route_lookup(st, dst) ? 0 : -ENETUNREACH;
 }
 
+/* ---- the interface's addresses ---- */
+
 int ip_is_local(const struct stack *st, uint32_t a)
 {
-	return a == st->addr;
+	for (int i = 0; i < st->naddrs; i++)
+		if (st->addrs[i].addr == a)
+			return 1;
+	return 0;
+}
+
+static struct lifc *ifaddr_find(struct stack *st, uint32_t addr)
+{
+	for (int i = 0; i < st->naddrs; i++)
+		if (st->addrs[i].addr == addr)
+			return &st->addrs[i];
+	return NULL;
+}
+
+/* st->addr, prefix and mask follow addrs[0], the primary address. */
+static void set_primary(struct stack *st)
+{
+	const struct lifc *a = &st->addrs[0];
+
+	st->addr = st->naddrs ? a->addr : 0;
+	st->prefix = st->naddrs ? a->prefix : 0;
+	st->mask = st->naddrs ? a->mask : 0;
+}
+
+/* Does another address share the network of a (its connected route)? */
+static int network_shared(const struct stack *st, const struct lifc *a)
+{
+	for (int i = 0; i < st->naddrs; i++) {
+		const struct lifc *b = &st->addrs[i];
+		if (b != a && b->prefix == a->prefix && (b->addr & b->mask) == (a->addr & a->mask))
+			return 1;
+	}
+	return 0;
+}
+
+int ifaddr_add(struct stack *st, uint32_t addr, int prefix, uint32_t remote)
+{
+	uint32_t mask = prefix_mask(prefix);
+	struct lifc *a = ifaddr_find(st, addr);
+	int err;
+
+	if (prefix < 0 || prefix > 32 || addr == 0 || addr == 0xffffffffu)
+		return -EINVAL;
+	if (a == NULL && st->naddrs == STACK_MAX_ADDRS)
+		return -ENOSPC;
+	err = route_add(st, addr, prefix, 0);
+	if (err < 0)
+		return err;
+	if (a == NULL)
+		a = &st->addrs[st->naddrs++];
+	else if (a->prefix != prefix && !network_shared(st, a))
+		route_del(st, a->addr, a->prefix);	/* its old network */
+	*a = (struct lifc){ addr, mask, remote ? remote : addr & mask, prefix };
+	set_primary(st);
+	return 0;
+}
+
+int ifaddr_del(struct stack *st, uint32_t addr, int prefix)
+{
+	struct lifc *a = ifaddr_find(st, addr);
+
+	if (a == NULL || a->prefix != prefix)
+		return -EADDRNOTAVAIL;
+	if (!network_shared(st, a))
+		route_del(st, a->addr, a->prefix);
+	/* keep the order: the next address becomes the primary one */
+	memmove(a, a + 1, (size_t)(st->addrs + st->naddrs - (a + 1)) * sizeof *a);
+	st->naddrs--;
+	set_primary(st);
+	return 0;
 }
 
 /* ---- input ---- */
 
+/* One of our addresses, the broadcast address, or the broadcast address
+ * of a network an address of ours is on. */
 static int for_us(const struct stack *st, uint32_t dst)
 {
-	return dst == st->addr || dst == 0xffffffffu ||
-	       (st->prefix < 31 && dst == (st->addr | ~st->mask));
+	if (dst == 0xffffffffu)
+		return 1;
+	for (int i = 0; i < st->naddrs; i++) {
+		const struct lifc *a = &st->addrs[i];
+		if (dst == a->addr || (a->prefix < 31 && dst == (a->addr | ~a->mask)))
+			return 1;
+	}
+	return 0;
 }
 
-static void count_bad(struct stack *st, int why)
+static void log_drop(struct stack *st, const char *why, uint32_t src, uint32_t dst)
+{
+	if (stack_logs(st, LOG_IP))
+		stack_log(st, &(struct log_event){ .proto = LOG_IP, .what = "drop", .why = why,
+						   .src = src, .dst = dst });
+}
+
+static void count_bad(struct stack *st, int why, const uint8_t *pkt, size_t len)
 {
 	uint64_t *c = why == IPV_SHORT ? &st->ips[IPS_IN_SHORT] :
 		      why == IPV_VERSION ? &st->ips[IPS_IN_VERSION] :
@@ -80,6 +184,11 @@ static void count_bad(struct stack *st, int why)
 		      why == IPV_CKSUM ? &st->ips[IPS_IN_CKSUM] : &st->ips[IPS_IN_LEN];
 	(*c)++;
 	st->ifs.ierrors++;
+	if (stack_logs(st, LOG_IP))
+		log_drop(st, why == IPV_SHORT ? "short packet" : why == IPV_VERSION ? "not IPv4" :
+			     why == IPV_HLEN ? "bad header length" :
+			     why == IPV_CKSUM ? "bad header checksum" : "bad total length",
+			 len >= IP_HLEN ? get32(pkt + 12) : 0, len >= IP_HLEN ? get32(pkt + 16) : 0);
 }
 
 void ip_input(struct stack *st, uint8_t *pkt, size_t len, int csum_ok)
@@ -90,7 +199,7 @@ void ip_input(struct stack *st, uint8_t *pkt, size_t len, int csum_ok)
 	st->ips[IPS_IN_RECEIVES]++;
 	why = ip_parse(pkt, len, &ip);
 	if (why != IPV_OK) {
-		count_bad(st, why);
+		count_bad(st, why, pkt, len);
 		return;
 	}
 	ip.csum_ok = csum_ok;
@@ -98,10 +207,12 @@ void ip_input(struct stack *st, uint8_t *pkt, size_t len, int csum_ok)
 		/* never legitimate on a link (RFC 1122 3.2.1.7) */
 		st->ips[IPS_IN_TTL]++;
 		st->ifs.ierrors++;
+		log_drop(st, "ttl 0", ip.src, ip.dst);
 		return;
 	}
 	if (!for_us(st, ip.dst)) {
 		st->ips[IPS_IN_ADDR_ERRORS]++;
+		log_drop(st, "not our address", ip.src, ip.dst);
 		return;
 	}
 	if (ip.frag & (IP_MF | IP_OFFMASK)) {
@@ -176,6 +287,7 @@ int ip_output(struct stack *st, const struct ipsend *how, size_t len)
 	st->ips[IPS_OUT_REQUESTS]++;
 	if (route_lookup(st, how->dst) == NULL) {
 		st->ips[IPS_OUT_NO_ROUTES]++;
+		log_drop(st, "no route", how->src ? how->src : st->addr, how->dst);
 		return -ENETUNREACH;
 	}
 	if (IP_HLEN + len > IP_MAXPACKET)
@@ -188,6 +300,7 @@ int ip_output(struct stack *st, const struct ipsend *how, size_t len)
 	}
 	if (how->df) {
 		st->ips[IPS_FRAG_NEEDED]++;
+		log_drop(st, "too big for the mtu with df", how->src ? how->src : st->addr, how->dst);
 		return -EMSGSIZE;
 	}
 	fragment(st, how, len, id);
@@ -202,6 +315,7 @@ void ip_deliver(struct stack *st, struct ippkt *ip)
 
 	if (p == NULL || p->input == NULL) {
 		st->ips[IPS_IN_UNKNOWN_PROTO]++;
+		log_drop(st, "unknown protocol", ip->src, ip->dst);
 		icmp_unreach(st, ip, ICMP_UNREACH_PROTOCOL);
 		return;
 	}

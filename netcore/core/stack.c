@@ -126,9 +126,6 @@ struct stack *stack_new(const struct stack_config *cfg, stack_output_fn out, voi
 
 	if (st == NULL)
 		return NULL;
-	st->addr = cfg->addr;
-	st->prefix = cfg->prefix;
-	st->mask = prefix_mask(cfg->prefix);
 	st->gw = cfg->gw;
 	st->mtu = cfg->mtu;
 	st->tso = cfg->tso;
@@ -153,7 +150,8 @@ struct stack *stack_new(const struct stack_config *cfg, stack_output_fn out, voi
 	    cfg->tcp_cc >= TCP_CC_N)
 		goto fail;
 
-	route_add(st, st->addr, st->prefix, 0);
+	if (ifaddr_add(st, cfg->addr, cfg->prefix, 0) < 0)
+		goto fail;
 	if (st->gw)
 		route_add(st, 0, 0, st->gw);
 
@@ -171,6 +169,20 @@ fail:
 	free(st->obuf);
 	free(st);
 	return NULL;
+}
+
+int stack_set_mtu(struct stack *st, int mtu)
+{
+	if (mtu < 576 || mtu > IP_MAXPACKET)
+		return -EINVAL;
+	st->mtu = mtu;
+	return 0;
+}
+
+void stack_log(struct stack *st, const struct log_event *ev)
+{
+	if (stack_logs(st, ev->proto) && st->log)
+		st->log(st->log_arg, ev);
 }
 
 void stack_free(struct stack *st)

@@ -76,6 +76,32 @@ struct route {
 };
 enum { STACK_MAX_ROUTES = 16 };
 
+/* An address of the interface (a logical interface, Plan 9's Iplifc):
+ * addr/prefix, and the far end of a point-to-point link, or the network
+ * itself when there is none. */
+struct lifc {
+	uint32_t addr, mask, remote;
+	int prefix;
+};
+enum { STACK_MAX_ADDRS = 8 };
+
+/*
+ * The protocol event log (Plan 9's netlog): the core reports drops with
+ * their reason, TCP state changes, retransmissions, RSTs and ICMP errors
+ * through st->log, only for the protocols in st->log_mask, so nothing is
+ * built while nobody listens. The strings are static.
+ */
+enum { LOG_IP = 1, LOG_ICMP = 2, LOG_UDP = 4, LOG_TCP = 8 };
+struct log_event {
+	int proto;		/* one LOG_* */
+	const char *what;	/* "drop", "state", "rexmit", "rst out" … */
+	const char *why;	/* a drop's reason, or NULL */
+	uint32_t src, dst;
+	uint16_t sport, dport;
+	int from, to;		/* "state": enum nc_tcp_state before and after */
+	int type, code;		/* ICMP errors */
+};
+
 /* Per transport: how ICMP errors quoting one of its packets reach it.
  * quoted points at the quoted IP header, qlen bytes are available (at
  * least its header plus 8). */
@@ -121,6 +147,14 @@ struct stack {
 
 	struct route routes[STACK_MAX_ROUTES];
 	int nroutes;
+	/* the interface's addresses; addrs[0] is addr/prefix/mask above,
+	 * the primary one (the source of what the stack starts) */
+	struct lifc addrs[STACK_MAX_ADDRS];
+	int naddrs;
+
+	unsigned log_mask;	/* LOG_* reported through log */
+	void (*log)(void *arg, const struct log_event *ev);
+	void *log_arg;
 
 	struct ifstats ifs;
 	uint64_t ips[IPS_N];
@@ -197,9 +231,30 @@ enum hash_use { HASH_ISN, HASH_TS_OFFSET, HASH_PORT_OFFSET, HASH_PORT_STEP, HASH
 		HASH_SYNCOOKIE };
 uint64_t stack_hash(const struct stack *st, enum hash_use use, uint64_t m0, uint64_t m1);
 
-/* Routes: add/remove; lookup is longest-prefix match. */
+/* Routes: add/remove; lookup is longest-prefix match. flush removes
+ * every route through a gateway; the connected ones stay with their
+ * addresses. */
 int route_add(struct stack *st, uint32_t dst, int prefix, uint32_t gw);
 int route_del(struct stack *st, uint32_t dst, int prefix);
+void route_flush(struct stack *st);
+/* Is dst on a network an address of the interface is connected to? */
+int route_connected(const struct stack *st, uint32_t dst);
+
+/* The interface's addresses (ip.c). add: a new address (or new mask and
+ * remote for one it has) and the route to its network; 0, -EINVAL or
+ * -ENOSPC. del: -EADDRNOTAVAIL if the interface has no such address. */
+int ifaddr_add(struct stack *st, uint32_t addr, int prefix, uint32_t remote);
+int ifaddr_del(struct stack *st, uint32_t addr, int prefix);
+/* The link MTU, 576 to 65535, for the segments and datagrams made from
+ * now on; 0 or -EINVAL. */
+int stack_set_mtu(struct stack *st, int mtu);
+
+/* Report an event when ev->proto is logged (st->log_mask). */
+void stack_log(struct stack *st, const struct log_event *ev);
+static inline int stack_logs(const struct stack *st, int proto)
+{
+	return (st->log_mask & (unsigned)proto) != 0;
+}
 const struct route *route_lookup(const struct stack *st, uint32_t dst);
 
 static inline uint32_t prefix_mask(int prefix)

@@ -279,6 +279,15 @@ static int estab_like(int state)
 	return state == NC_TCP_ESTABLISHED || state == NC_TCP_CLOSE_WAIT;
 }
 
+void tcp_log(struct stack *st, const char *what, const char *why, uint32_t src, uint32_t dst,
+	     uint16_t sport, uint16_t dport)
+{
+	if (stack_logs(st, LOG_TCP))
+		stack_log(st, &(struct log_event){ .proto = LOG_TCP, .what = what, .why = why,
+						   .src = src, .dst = dst, .sport = sport,
+						   .dport = dport });
+}
+
 void tcp_setstate(struct stack *st, struct tcb *tcb, int state)
 {
 	uint64_t *s = st->tcp->stats;
@@ -286,6 +295,11 @@ void tcp_setstate(struct stack *st, struct tcb *tcb, int state)
 
 	if (old == state)
 		return;
+	if (stack_logs(st, LOG_TCP))
+		stack_log(st, &(struct log_event){ .proto = LOG_TCP, .what = "state",
+						   .src = tcb->laddr, .dst = tcb->faddr,
+						   .sport = tcb->lport, .dport = tcb->fport,
+						   .from = old, .to = state });
 	if (estab_like(old) && !estab_like(state))
 		s[TCPS_CURR_ESTAB]--;
 	if (!estab_like(old) && estab_like(state))

@@ -278,6 +278,10 @@ void tcp_setstate(struct stack *st, struct tcb *tcb, int state);
 /* The connection ends here; err (positive errno, 0 for a normal end) is
  * reported to the socket if there is one. */
 void tcp_close(struct stack *st, struct tcb *tcb, int err);
+/* Report a TCP event to the log (stack_log), src and dst as the segment
+ * it is about goes. */
+void tcp_log(struct stack *st, const char *what, const char *why, uint32_t src, uint32_t dst,
+	     uint16_t sport, uint16_t dport);
 struct tcb *tcp_lookup(struct stack *st, uint32_t laddr, uint16_t lport, uint32_t faddr,
 		       uint16_t fport);
 struct tcb *tcp_listener(struct stack *st, uint32_t laddr, uint16_t lport);

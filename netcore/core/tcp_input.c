@@ -26,6 +26,7 @@ static void no_conn(struct stack *st, const struct seg *s)
 {
 	if (s->flags & SEG_RST)
 		return;
+	tcp_log(st, "drop", "no connection", s->src, s->dst, s->sport, s->dport);
 	if (s->flags & SEG_ACK)
 		tcp_respond(st, s->dst, s->src, s->dport, s->sport, s->ack, 0, SEG_RST);
 	else
@@ -617,14 +618,20 @@ void tcp_input(struct stack *st, struct ippkt *ip)
 	uint64_t *ts = st->tcp->stats;
 	struct seg s;
 	struct tcb *t;
+	int bad = tcp_parse(ip, &s);
 
-	if (tcp_parse(ip, &s) < 0) {
+	if (bad < 0) {
 		ts[TCPS_IN_ERRS]++;
+		tcp_log(st, "drop", bad == TCP_BAD_CKSUM ? "bad checksum" : "bad header", ip->src,
+			ip->dst, ip->len >= 4 ? get16(ip->data) : 0,
+			ip->len >= 4 ? get16(ip->data + 2) : 0);
 		return;
 	}
 	ts[TCPS_IN_SEGS]++;
 	if (!ip_is_local(st, s.dst))
 		return;		/* no TCP to broadcast addresses */
+	if (s.flags & SEG_RST)
+		tcp_log(st, "rst in", NULL, s.src, s.dst, s.sport, s.dport);
 	t = tcp_lookup(st, s.dst, s.dport, s.src, s.sport);
 	if (t != NULL && t->state == NC_TCP_TIME_WAIT && tw_takes_syn(t, &s)) {
 		tcp_close(st, t, 0);	/* a new incarnation begins */

@@ -190,6 +190,7 @@ void tcp_send_seg(struct stack *st, struct tcb *t, uint32_t seq, uint32_t len, u
 		st->tcp->stats[TCPS_RETRANS_SEGS]++;
 		t->retrans++;
 		t->cnt.bytes_retrans += len;
+		tcp_log(st, "rexmit", NULL, t->laddr, t->faddr, t->lport, t->fport);
 	}
 	count_sent(st, t, len, room);
 	checksum_and_send(st, t->laddr, t->faddr, t->so ? t->so->ttl : t->ttl,
@@ -203,8 +204,10 @@ void tcp_respond(struct stack *st, uint32_t src, uint32_t dst, uint16_t sport, u
 
 	tcp_no_options(&s);
 	tcp_emit(st->obuf + IP_HLEN, &s);
-	if (flags & SEG_RST)
+	if (flags & SEG_RST) {
 		st->tcp->stats[TCPS_OUT_RSTS]++;
+		tcp_log(st, "rst out", NULL, src, dst, sport, dport);
+	}
 	checksum_and_send(st, src, dst, 0, 0, TCP_HLEN, 0);
 }
 
@@ -226,6 +229,7 @@ void tcp_send_rst(struct stack *st, struct tcb *t)
 		return;
 	}
 	st->tcp->stats[TCPS_OUT_RSTS]++;
+	tcp_log(st, "rst out", NULL, t->laddr, t->faddr, t->lport, t->fport);
 	tcp_send_seg(st, t, t->snd_max, 0, SEG_RST | SEG_ACK);
 }
 

@@ -292,12 +292,25 @@ static void deliver(struct stack *st, struct udppcb *pcb, uint32_t src, uint16_t
 	struct sock *so = pcb->so;
 
 	if (dgram_put(st, &pcb->dg.rcvq, so->rcvbuf, src, sport, data, len) < 0) {
+		if (stack_logs(st, LOG_UDP))
+			stack_log(st, &(struct log_event){ .proto = LOG_UDP, .what = "drop",
+							   .why = "receive queue full", .src = src,
+							   .sport = sport, .dport = so->lport });
 		u->stats[UDPS_RCVBUF_ERRORS]++;
 		u->stats[UDPS_IN_ERRORS]++;
 		return;
 	}
 	u->stats[UDPS_IN_DATAGRAMS]++;
 	sock_event(st, so);
+}
+
+static void log_drop(struct stack *st, const char *why, const struct ippkt *ip, uint16_t sport,
+		     uint16_t dport)
+{
+	if (stack_logs(st, LOG_UDP))
+		stack_log(st, &(struct log_event){ .proto = LOG_UDP, .what = "drop", .why = why,
+						   .src = ip->src, .dst = ip->dst, .sport = sport,
+						   .dport = dport });
 }
 
 void udp_input(struct stack *st, struct ippkt *ip)
@@ -313,9 +326,12 @@ void udp_input(struct stack *st, struct ippkt *ip)
 	switch (udp_parse(ip, &uh)) {
 	case UDP_BAD_CKSUM:
 		u->stats[UDPS_IN_CSUM_ERRORS]++;
-		/* fall through */
+		u->stats[UDPS_IN_ERRORS]++;
+		log_drop(st, "bad checksum", ip, 0, 0);
+		return;
 	case UDP_BAD_LEN:
 		u->stats[UDPS_IN_ERRORS]++;
+		log_drop(st, "bad length", ip, 0, 0);
 		return;
 	}
 	ulen = uh.len;
@@ -341,6 +357,7 @@ void udp_input(struct stack *st, struct ippkt *ip)
 	}
 	if (!delivered) {
 		u->stats[UDPS_NO_PORTS]++;
+		log_drop(st, "no port", ip, sport, dport);
 		if (!broadcast)
 			icmp_unreach(st, ip, ICMP_UNREACH_PORT);
 	}

@@ -124,8 +124,10 @@ struct seg {
 };
 
 /* 0 and *s filled from the TCP segment in ip (its checksum checked
- * unless the link vouched for it), or -1 for a malformed segment. An
- * option that does not parse ends the options, not the segment. */
+ * unless the link vouched for it), -1 for a malformed segment,
+ * TCP_BAD_CKSUM for a wrong checksum. An option that does not parse ends
+ * the options, not the segment. */
+enum { TCP_BAD_CKSUM = -2 };
 int tcp_parse(const struct ippkt *ip, struct seg *s);
 /* Write the header of s at h: the fixed part, then its options in the
  * order MSS, timestamps, window scale, SACK permitted, SACK blocks (as

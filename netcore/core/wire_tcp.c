@@ -64,7 +64,7 @@ int tcp_parse(const struct ippkt *ip, struct seg *s)
 	if (!ip->csum_ok &&
 	    cksum_fold(cksum_add(cksum_pseudo(ip->src, ip->dst, IP_PROTO_TCP, ip->len), h,
 				 ip->len)) != 0)
-		return -1;
+		return TCP_BAD_CKSUM;
 	s->src = ip->src;
 	s->dst = ip->dst;
 	s->sport = get16(h);

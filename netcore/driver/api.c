@@ -375,7 +375,9 @@ int nc_ifinfo(struct nc_stack *s, struct nc_ifinfo *out)
 	memset(out, 0, sizeof *out);
 	snprintf(out->name, sizeof out->name, "%s", s->tun);
 	out->addr.s_addr = htonl(c->addr);
-	out->gw.s_addr = htonl(c->gw);
+	for (int i = 0; i < c->nroutes; i++)	/* the default route's gateway */
+		if (c->routes[i].prefix == 0)
+			out->gw.s_addr = htonl(c->routes[i].gw);
 	out->prefix = c->prefix;
 	out->mtu = c->mtu;
 	out->ipackets = c->ifs.ipackets;
@@ -402,6 +404,125 @@ int nc_routes(struct nc_stack *s, struct nc_route *out, int max)
 	}
 	api_unlock(s);
 	return n;
+}
+
+int nc_route_add(struct nc_stack *s, struct in_addr dst, int prefix, struct in_addr gw)
+{
+	uint32_t g = ntohl(gw.s_addr);
+	long r;
+
+	api_lock(s);
+	r = prefix < 0 || prefix > 32 || g == 0 ? -EINVAL :
+	    !route_connected(s->core, g) ? -ENETUNREACH :
+	    route_add(s->core, ntohl(dst.s_addr), prefix, g);
+	return (int)leave(s, r);
+}
+
+int nc_route_del(struct nc_stack *s, struct in_addr dst, int prefix)
+{
+	api_lock(s);
+	return (int)leave(s, prefix < 0 || prefix > 32 ? -EINVAL :
+			     route_del(s->core, ntohl(dst.s_addr), prefix));
+}
+
+int nc_route_flush(struct nc_stack *s)
+{
+	api_lock(s);
+	route_flush(s->core);
+	return (int)leave(s, 0);
+}
+
+int nc_ifaddrs(struct nc_stack *s, struct nc_ifaddr *out, int max)
+{
+	int n;
+
+	api_lock(s);
+	n = s->core->naddrs;
+	for (int i = 0; i < n && i < max; i++) {
+		const struct lifc *a = &s->core->addrs[i];
+		out[i].addr.s_addr = htonl(a->addr);
+		out[i].remote.s_addr = htonl(a->remote);
+		out[i].prefix = a->prefix;
+	}
+	api_unlock(s);
+	return n;
+}
+
+/* The host's route to the network of addr/prefix, unless it is the
+ * network nc_open configured (the host has that one already). */
+static int host_route(struct nc_stack *s, uint32_t addr, int prefix, int add)
+{
+	uint32_t mask = prefix_mask(prefix), net = addr & mask;
+	uint32_t own = ntohl(s->cfg.addr.s_addr) & prefix_mask(s->cfg.prefix);
+
+	if (s->cfg.no_config || (prefix == s->cfg.prefix && net == own))
+		return 0;
+	return nl_net_route(s->tun, (struct in_addr){ htonl(net) }, prefix, add);
+}
+
+int nc_addr_add(struct nc_stack *s, struct in_addr addr, int prefix, struct in_addr remote)
+{
+	uint32_t a = ntohl(addr.s_addr);
+	long r;
+
+	api_lock(s);
+	r = ifaddr_add(s->core, a, prefix, ntohl(remote.s_addr));
+	if (r == 0 && host_route(s, a, prefix, 1) < 0) {
+		ifaddr_del(s->core, a, prefix);
+		r = -EIO;
+	}
+	return (int)leave(s, r);
+}
+
+int nc_addr_del(struct nc_stack *s, struct in_addr addr, int prefix)
+{
+	uint32_t a = ntohl(addr.s_addr);
+	long r;
+
+	api_lock(s);
+	r = ifaddr_del(s->core, a, prefix);
+	if (r == 0 && !route_connected(s->core, a))
+		host_route(s, a, prefix, 0);	/* best effort: the stack is done */
+	return (int)leave(s, r);
+}
+
+int nc_set_mtu(struct nc_stack *s, int mtu)
+{
+	long r;
+
+	api_lock(s);
+	r = stack_set_mtu(s->core, mtu);
+	if (r == 0 && !s->cfg.no_config)
+		r = nl_set_mtu(s->tun, mtu);
+	return (int)leave(s, r);
+}
+
+_Static_assert((int)LOG_IP == NC_LOG_IP && (int)LOG_ICMP == NC_LOG_ICMP &&
+	       (int)LOG_UDP == NC_LOG_UDP && (int)LOG_TCP == NC_LOG_TCP,
+	       "the core's log flags are the API's");
+
+/* The core's log hook: its event in the API's terms. */
+static void log_event(void *arg, const struct log_event *ev)
+{
+	struct nc_stack *s = arg;
+
+	s->log(s->log_arg, &(struct nc_log_event){
+		.time_us = s->core->now, .proto = ev->proto, .what = ev->what, .why = ev->why,
+		.src.s_addr = htonl(ev->src), .dst.s_addr = htonl(ev->dst),
+		.sport = ev->sport, .dport = ev->dport, .from = ev->from, .to = ev->to,
+		.type = ev->type, .code = ev->code });
+}
+
+int nc_set_log(struct nc_stack *s, unsigned mask,
+	       void (*cb)(void *arg, const struct nc_log_event *ev), void *arg)
+{
+	api_lock(s);
+	s->log = cb;
+	s->log_arg = arg;
+	s->core->log_mask = cb ? mask & (NC_LOG_IP | NC_LOG_ICMP | NC_LOG_UDP | NC_LOG_TCP) : 0;
+	s->core->log = log_event;
+	s->core->log_arg = s;
+	return (int)leave(s, 0);
 }
 
 int nc_stats(struct nc_stack *s, int proto, struct nc_stat *out, int max)

@@ -41,6 +41,9 @@ struct nc_stack {
 
 	struct watch *watches;
 	int nwatch;
+	/* nc_set_log's callback, called from the core's log hook */
+	void (*log)(void *arg, const struct nc_log_event *ev);
+	void *log_arg;
 
 	uint8_t *rxbuf;		/* one packet read from the TUN */
 };
@@ -60,6 +63,11 @@ int nl_configure(const char *ifname, struct in_addr gw, int prefix, int mtu, cha
 		 size_t errlen);
 /* Undo nl_configure on a TUN we attached to (not created). */
 void nl_unconfigure(const char *ifname, struct in_addr gw, int prefix);
+/* Add (add 1) or remove the host's route to net/prefix through the TUN;
+ * one that is already there (or gone) is fine. 0, or -EIO. */
+int nl_net_route(const char *ifname, struct in_addr net, int prefix, int add);
+/* Give the TUN a new MTU: 0, or -EIO. */
+int nl_set_mtu(const char *ifname, int mtu);
 
 /* pcap.c */
 FILE *pcap_open(const char *path);

@@ -1,13 +1,16 @@
 /*
  * Host-side configuration through netlink (libnl-route): the TUN goes up
  * with the MTU of the stack and the gateway address, whose prefix gives
- * the kernel its connected route to the stack.
+ * the kernel its connected route to the stack. Later, an address added
+ * to the stack on another network gets a host route to that network
+ * through the TUN, and a new MTU is given to the TUN too.
  */
 #include <errno.h>
 #include <net/if.h>
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
+#include <netlink/route/route.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -112,4 +115,81 @@ void nl_unconfigure(const char *ifname, struct in_addr gw, int prefix)
 		rtnl_addr_put(a);
 	}
 	nl_socket_free(sk);
+}
+
+/* Run op(sk, ifindex, arg) on a netlink socket connected for ifname. */
+static int with_link(const char *ifname, int (*op)(struct nl_sock *sk, int ifindex, void *arg),
+		     void *arg)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	int ifindex = (int)if_nametoindex(ifname), err;
+
+	if (sk == NULL)
+		return -ENOMEM;
+	err = ifindex > 0 ? nl_connect(sk, NETLINK_ROUTE) : -NLE_OBJ_NOTFOUND;
+	if (err == 0)
+		err = op(sk, ifindex, arg);
+	nl_socket_free(sk);
+	return err < 0 ? -EIO : 0;
+}
+
+struct netroute {
+	struct in_addr net;
+	int prefix, add;
+};
+
+/* The route net/prefix through the link (scope link, no gateway). */
+static int change_route(struct nl_sock *sk, int ifindex, void *arg)
+{
+	const struct netroute *nr = arg;
+	struct rtnl_route *r = rtnl_route_alloc();
+	struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
+	struct nl_addr *dst = nl_addr_build(AF_INET, &nr->net, sizeof nr->net);
+	int err = -NLE_NOMEM;
+
+	if (r && nh && dst) {
+		nl_addr_set_prefixlen(dst, nr->prefix);
+		rtnl_route_set_family(r, AF_INET);
+		rtnl_route_set_dst(r, dst);
+		rtnl_route_set_scope(r, RT_SCOPE_LINK);
+		rtnl_route_set_protocol(r, RTPROT_STATIC);
+		rtnl_route_nh_set_ifindex(nh, ifindex);
+		rtnl_route_add_nexthop(r, nh);
+		nh = NULL;	/* the route owns it now */
+		err = nr->add ? rtnl_route_add(sk, r, NLM_F_CREATE) : rtnl_route_delete(sk, r, 0);
+		if (err == -NLE_EXIST || err == -NLE_OBJ_NOTFOUND)
+			err = 0;
+	}
+	if (nh)
+		rtnl_route_nh_free(nh);
+	nl_addr_put(dst);
+	rtnl_route_put(r);
+	return err;
+}
+
+int nl_net_route(const char *ifname, struct in_addr net, int prefix, int add)
+{
+	struct netroute nr = { net, prefix, add };
+
+	return with_link(ifname, change_route, &nr);
+}
+
+static int change_mtu(struct nl_sock *sk, int ifindex, void *arg)
+{
+	struct rtnl_link *link = rtnl_link_alloc(), *change = rtnl_link_alloc();
+	int err = -NLE_NOMEM;
+
+	if (link && change) {
+		rtnl_link_set_ifindex(link, ifindex);
+		rtnl_link_set_mtu(change, (unsigned)*(int *)arg);
+		err = rtnl_link_change(sk, link, change, 0);
+	}
+	rtnl_link_put(change);
+	rtnl_link_put(link);
+	return err;
+}
+
+int nl_set_mtu(const char *ifname, int mtu)
+{
+	return with_link(ifname, change_mtu, &mtu);
 }

@@ -7,7 +7,7 @@ timeout 20 "$SLASHNET" "$MNT" >>"$LOG" 2>&1
 check_eq "slashnet $MNT: exit status" 0 "$?"
 # no waiting: the tree must be there on the very next line
 check "tcp/ is there at once" test -d "$MNT/tcp"
-check "ipifc/0/status reads at once" grep -q '^addr 10\.77\.0\.2/24$' "$MNT/ipifc/0/status"
+check "ipifc/0/status reads at once" grep -q $'^\t10\\.77\\.0\\.2 ' "$MNT/ipifc/0/status"
 pids=$(daemon_pids)
 check_eq "one daemon runs in the background" 1 "$(echo "$pids" | grep -c .)"
 E2E_PIDS+=($pids)

@@ -75,6 +75,11 @@ check() {
 	if "$@"; then ok "$what"; else not_ok "$what"; fi
 }
 
+# not COMMAND...: succeeds if the command fails (for check).
+not() {
+	! "$@"
+}
+
 # check_eq WHAT EXPECTED ACTUAL
 check_eq() {
 	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1 (expected '$2', got '$3')"; fi
@@ -104,9 +109,10 @@ no_link() {
 	! has_link "$1"
 }
 
-# The value of KEY in a "key value" file (ipifc/0/status), empty if none.
+# The value of KEY in a file of "key value" pairs (ipifc/0/status, a TCP
+# status), the first one, empty if none.
 field() {
-	awk -v k="$2" '$1 == k { print $2; exit }' "$1"
+	awk -v k="$2" '{ for (i = 1; i < NF; i++) if ($i == k) { print $(i + 1); exit } }' "$1"
 }
 
 # snmp GROUP NAME: the kernel's counter NAME of GROUP (Ip, Icmp, Tcp, Udp)

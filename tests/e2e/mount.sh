@@ -11,13 +11,14 @@ done
 status=$(cat "$MNT/ipifc/0/status")
 echo "$status" | sed 's/^/# status: /'
 check_eq "status: device" sn0 "$(field "$MNT/ipifc/0/status" device)"
-check_eq "status: addr" 10.77.0.2/24 "$(field "$MNT/ipifc/0/status" addr)"
-check_eq "status: gw" 10.77.0.1 "$(field "$MNT/ipifc/0/status" gw)"
-check_eq "status: mtu" 1500 "$(field "$MNT/ipifc/0/status" mtu)"
+check "status: the address line (ip(3))" \
+	grep -Eq $'^\t10\\.77\\.0\\.2 +/120 +10\\.77\\.0\\.0 ' "$MNT/ipifc/0/status"
+check_eq "status: maxtu" 1500 "$(field "$MNT/ipifc/0/status" maxtu)"
+check "ndb: ip, ipmask, ipgw" grep -q '^ip=10\.77\.0\.2 ipmask=255\.255\.255\.0 ipgw=10\.77\.0\.1$' "$MNT/ndb"
 routes=$(cat "$MNT/iproute")
 echo "$routes" | sed 's/^/# iproute: /'
-check "iproute has the connected prefix" grep -q '^10\.77\.0\.0/24 ' "$MNT/iproute"
-check "iproute has the default route via 10.77.0.1" grep -q '^0\.0\.0\.0/0 10\.77\.0\.1$' "$MNT/iproute"
+check "iproute has the connected prefix" grep -Eq '^10\.77\.0\.0 +/120 +10\.77\.0\.0 +4i ' "$MNT/iproute"
+check "iproute has the default route via 10.77.0.1" grep -Eq '^0\.0\.0\.0 +/96 +10\.77\.0\.1 +4 ' "$MNT/iproute"
 
 check "host: sn0 exists" has_link sn0
 check "host: sn0 is up" grep -q 'UP' <<<"$(ip -o link show dev sn0)"

@@ -15,7 +15,7 @@ echo first >&4
 check_eq "the peer answers" "echo:first" "$(timeout 5 dd bs=65536 count=1 status=none <&4)"
 port=$(cat "$CONV/local")
 port=${port#*!}
-before=$(field "$MNT/ipifc/0/status" ipackets)
+before=$(field "$MNT/ipifc/0/status" pktin)
 
 check "a datagram from 10.77.0.1!7779 is sent" kpeer udp-send 10.77.0.2 "$port" "wrong port" 7779
 check "a datagram from 10.77.0.5!7777 is sent" \
@@ -26,4 +26,4 @@ check_eq "the next datagram read is the peer's" "echo:second" \
 	"$(timeout 5 dd bs=65536 count=1 status=none <&4)"
 check_eq "nothing else is queued" EAGAIN "$("$FDTOOL" -n "$CONV/data" read)"
 check_eq "the stack received the three datagrams" 3 \
-	"$(($(field "$MNT/ipifc/0/status" ipackets) - before))"
+	"$(($(field "$MNT/ipifc/0/status" pktin) - before))"

@@ -94,6 +94,24 @@ Test(icmp, echo_of_a_large_payload)
 	cr_assert_arr_eq(reply + IP_HLEN + 8, pkt + IP_HLEN + 8, 1000);
 }
 
+/* Every address of the interface answers, from itself; a removed one
+ * no longer does. */
+Test(icmp, echo_at_every_address)
+{
+	uint32_t second = 0x0a4d0902;	/* 10.77.9.2 */
+	size_t n;
+
+	cr_assert_eq(ifaddr_add(st, second, 24, 0), 0);
+	n = exchange(echo_request(second, 9, 1, 16));
+	cr_assert_gt(n, 0, "a reply at the second address");
+	assert_valid_ip(reply, n, second, HOST);
+	n = exchange(echo_request(ME, 9, 2, 16));
+	assert_valid_ip(reply, n, ME, HOST);
+	cr_assert_eq(ifaddr_del(st, second, 24), 0);
+	cr_assert_eq(exchange(echo_request(second, 9, 3, 16)), 0, "no reply once removed");
+	cr_assert_eq(st->ips[IPS_IN_ADDR_ERRORS], 1);
+}
+
 Test(icmp, bad_checksum_gets_no_reply)
 {
 	size_t len = echo_request(ME, 1, 1, 16);

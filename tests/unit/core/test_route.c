@@ -139,3 +139,70 @@ Test(route, no_gateway_no_default)
 	cr_assert_eq(ip_route_ok(s, 0x08080808), -ENETUNREACH);
 	stack_free(s);
 }
+
+Test(route, flush_keeps_the_connected_routes)
+{
+	uint32_t gw;
+
+	route_add(st, 0x0a4e0000, 16, 0x0a4d0005);
+	cr_assert_eq(st->nroutes, 3);
+	route_flush(st);
+	cr_assert_eq(st->nroutes, 1);
+	cr_assert_eq(lookup(0x0a4d0063, &gw), 24);
+	cr_assert_eq(lookup(0x0a4e0001, &gw), -1);
+	cr_assert(route_connected(st, 0x0a4d0001));
+	cr_assert_not(route_connected(st, 0x0a4e0001));
+}
+
+/* The address list: a second address is ours and brings its network's
+ * route; removing it takes both away; the primary one is addrs[0]. */
+Test(route, addresses_and_their_routes)
+{
+	uint32_t gw, second = 0x0a4d0902, third = 0x0a4d0903;	/* 10.77.9.2, .3 */
+
+	cr_assert_eq(st->naddrs, 1);
+	cr_assert_eq(ifaddr_add(st, second, 24, 0), 0);
+	cr_assert_eq(ifaddr_add(st, third, 24, 0), 0);
+	cr_assert(ip_is_local(st, second) && ip_is_local(st, third) && ip_is_local(st, st->addr));
+	cr_assert_not(ip_is_local(st, 0x0a4d0904));
+	cr_assert_eq(st->addrs[1].remote, 0x0a4d0900, "no remote: the network");
+	cr_assert_eq(lookup(0x0a4d0901, &gw), 24);
+	cr_assert_eq(ifaddr_del(st, second, 24), 0);
+	cr_assert_eq(lookup(0x0a4d0901, &gw), 24, "10.77.9.3 still holds the network");
+	cr_assert_eq(ifaddr_del(st, third, 24), 0);
+	cr_assert_eq(lookup(0x0a4d0901, &gw), 0, "only the default route is left");
+	cr_assert_not(ip_is_local(st, second));
+	cr_assert_eq(ifaddr_del(st, third, 24), -EADDRNOTAVAIL);
+	cr_assert_eq(ifaddr_del(st, st->addr, 16), -EADDRNOTAVAIL, "the mask must match");
+}
+
+Test(route, removing_the_primary_promotes_the_next)
+{
+	uint32_t second = 0x0a4d0902;
+
+	cr_assert_eq(ifaddr_add(st, second, 24, 0), 0);
+	cr_assert_eq(ifaddr_del(st, 0x0a4d0002, 24), 0);
+	cr_assert_eq(st->addr, second);
+	cr_assert_eq(st->prefix, 24);
+	cr_assert_eq(st->mask, 0xffffff00u);
+	cr_assert_eq(st->naddrs, 1);
+}
+
+Test(route, bad_and_too_many_addresses)
+{
+	cr_assert_eq(ifaddr_add(st, 0, 24, 0), -EINVAL);
+	cr_assert_eq(ifaddr_add(st, 0x0a4e0001, 33, 0), -EINVAL);
+	while (st->naddrs < STACK_MAX_ADDRS)
+		cr_assert_eq(ifaddr_add(st, 0x0a4e0001u + (uint32_t)st->naddrs, 8, 0), 0);
+	cr_assert_eq(ifaddr_add(st, 0x0b000001, 8, 0), -ENOSPC);
+	cr_assert_eq(ifaddr_add(st, 0x0a4e0002, 16, 0), 0, "an address it has: updated");
+	cr_assert_eq(st->addrs[1].prefix, 16);
+}
+
+Test(route, mtu_bounds)
+{
+	cr_assert_eq(stack_set_mtu(st, 575), -EINVAL);
+	cr_assert_eq(stack_set_mtu(st, 65536), -EINVAL);
+	cr_assert_eq(stack_set_mtu(st, 1400), 0);
+	cr_assert_eq(st->mtu, 1400);
+}

@@ -376,7 +376,7 @@ Test(wire_tcp, malformed_header)
 	b[12] = ACK_BYTES[12];
 	ip.len = sizeof b;
 	b[sizeof b - 1] ^= 1;
-	cr_assert_eq(tcp_parse(&ip, &s), -1, "bad checksum");
+	cr_assert_eq(tcp_parse(&ip, &s), TCP_BAD_CKSUM, "bad checksum");
 	ip.csum_ok = 1;
 	cr_assert_eq(tcp_parse(&ip, &s), 0, "the link vouched for the checksum");
 }
