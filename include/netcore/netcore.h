@@ -33,7 +33,8 @@ struct nc_config {
 	struct in_addr gw;	/* host side of the TUN, default route; 10.77.0.1 */
 	int mtu;		/* 1500 */
 	int no_config;		/* leave the host side alone (no netlink) */
-	const char *pcap;	/* capture every packet to this file, or NULL */
+	const char *pcap;	/* capture every packet to this file ("-":
+				 * standard output), or NULL */
 	unsigned msl_ms;	/* maximum segment lifetime; TIME_WAIT is 2*MSL */
 	size_t buf_max;		/* bytes all socket buffers may hold together;
 				 * 0: 256 MiB */

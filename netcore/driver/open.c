@@ -88,15 +88,17 @@ static int fail(struct nc_stack *s, int err, const char *fmt, const char *what)
 
 static int open_driver(struct nc_stack *s, const struct nc_config *cfg)
 {
-	char errbuf[200];
+	char errbuf[200] = "cannot configure the TUN: out of memory";
 
 	s->tunfd = tun_open(cfg->tun, s->tun, &s->created_tun);
 	if (s->tunfd < 0)
 		return fail(s, errno, "cannot open TUN %s: %s", cfg->tun);
 	if (!cfg->no_config) {
-		if (nl_configure(s->tun, cfg->gw, cfg->prefix, cfg->mtu, errbuf, sizeof errbuf) < 0) {
+		int r = nl_configure(s->tun, cfg->gw, cfg->prefix, cfg->mtu, errbuf, sizeof errbuf);
+
+		if (r < 0) {
 			snprintf(open_error, sizeof open_error, "%s", errbuf);
-			errno = EIO;
+			errno = -r;
 			return -1;
 		}
 		s->configured = 1;
