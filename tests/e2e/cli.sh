@@ -41,6 +41,7 @@ umount "$MNT"
 check "--log: umount ends the daemon" wait_gone "${pid:-0}"
 
 # --pcap -: the capture on standard output, the messages on stderr
+: >"$LOG"
 "$SLASHNET" -f --pcap - "$MNT" >"$E2E_DIR/out.pcap" 2>>"$LOG" &
 DAEMON_PID=$!
 E2E_PIDS+=("$DAEMON_PID")
