@@ -123,6 +123,22 @@ static const struct optdef {
 };
 enum { NOPTDEFS = sizeof optdefs / sizeof optdefs[0] };
 
+/* text, after a first column col characters wide, wrapped at 79. */
+static void print_wrapped(FILE *f, const char *text, int col)
+{
+	while ((int)strlen(text) > 79 - col) {
+		int n = 79 - col;
+
+		while (n > 0 && text[n] != ' ')
+			n--;
+		if (n == 0)
+			break;	/* one long word: let it run over */
+		fprintf(f, "%.*s\n%*s", n, text, col, "");
+		text += n + 1;
+	}
+	fprintf(f, "%s\n", text);
+}
+
 static void usage(FILE *f)
 {
 	const struct optdef *d;
@@ -143,7 +159,8 @@ static void usage(FILE *f)
 			 d->value ? d->value : "");
 		for (char *c = name; *c; c++)
 			*c = *c == '_' ? '-' : *c;
-		fprintf(f, "  --%-16s %s\n", name, d->help);
+		fprintf(f, "  --%-16s ", name);
+		print_wrapped(f, d->help, 21);
 	}
 }
 

@@ -43,6 +43,8 @@ struct nc_config {
 	int no_sack;		/* TCP offers and accepts no SACK (RFC 2018) */
 	const char *cc;		/* congestion control of new TCP connections,
 				 * a TCP_CONGESTION name; NULL: "cubic" */
+	/* New fields go here, at the end: nc_open takes the struct of an
+	 * older header, which ends at cc or at a later field. */
 };
 
 /* Fill the first size bytes of cfg with the defaults of SPEC.md §1. */

@@ -48,3 +48,42 @@ check "the kernel echo server is ready" wait_for "$E2E_DIR/echo.out" ready
 check_eq "the client's line comes back from the kernel" "hello from netcore" \
 	"$(echo 'hello from netcore' | timeout 20 "$E2E_DIR/client" 10.77.1.1 7100 sn1)"
 check "the client removed its TUN" no_link sn1
+
+# nc_config's size guard: a struct of unknown size is refused, a shorter
+# one (a program built against an older header) is taken: the first
+# header of soversion 0 ended with cc, and fields added since come after.
+cat >"$E2E_DIR/guard.c" <<'C'
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <netcore/netcore.h>
+
+int main(void)
+{
+	struct nc_config cfg;
+	struct nc_stack *st;
+
+	nc_config_init(&cfg);
+	cfg.size = 3;
+	st = nc_open(&cfg);
+	printf("size 3: %s, %s\n", st ? "opened" : strerror(errno), nc_error());
+	nc_config_init(&cfg);
+	cfg.size = offsetof(struct nc_config, cc) + sizeof cfg.cc;
+	cfg.tun = "sn4";
+	cfg.no_config = 1;
+	st = nc_open(&cfg);
+	printf("size 0.1: %s\n", st ? "opened" : nc_error());
+	nc_close_stack(st);
+	return 0;
+}
+C
+# shellcheck disable=SC2046
+check "a program on the config guard builds" \
+	cc $san -Wall -Werror -o "$E2E_DIR/guard" "$E2E_DIR/guard.c" $(pkg-config --cflags --libs netcore)
+out=$("$E2E_DIR/guard")
+echo "$out" | sed 's/^/# /'
+check "nc_open refuses a struct nc_config of unknown size (EINVAL)" \
+	grep -q '^size 3: Invalid argument, struct nc_config of unknown size 3' <<<"$out"
+check "nc_open takes the struct of soversion 0's first header (up to cc; new fields go after it)" \
+	grep -q '^size 0.1: opened$' <<<"$out"
