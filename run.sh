@@ -2,10 +2,12 @@
 # slashnet's entry points (Debian 12, as root):
 #
 #   ./run.sh               install what is missing, build, mount /net
+#   ./run.sh status        is /net served, by which daemon, on which TUN
 #   ./run.sh stop          unmount /net and stop the daemon started here
 #   ./run.sh test [--asan] build and run every test (unit + e2e); --asan
 #                          (or SANITIZE=1) uses the ASan+UBSan build
 #   ./run.sh deps          only install what is missing
+#   ./run.sh --help        this text
 #   ./run.sh bench [SCENARIO...]  install the bench's extra packages (lwIP),
 #                          build, run tests/bench/run.sh (minutes; not a
 #                          test: figures, against the kernel's TCP)
@@ -142,7 +144,7 @@ Try:
   exec 3<>$MNT/tcp/clone; read -r n <&3
   echo 'connect 10.77.0.1!7777' >$MNT/tcp/\$n/ctl; cat $MNT/tcp/\$n/data
 
-Stop it with: ./run.sh stop
+See it with ./run.sh status; stop it with ./run.sh stop.
 EOF
 }
 
@@ -164,6 +166,23 @@ stop() {
 		umount "$MNT" || die "cannot unmount $MNT"
 		echo "unmounted $MNT"
 	fi
+}
+
+status() {
+	local pid
+
+	if ! mounted; then
+		echo "$MNT is not mounted (./run.sh to mount it)"
+		return 1
+	fi
+	pid=$(our_daemon)
+	echo "$MNT is served by slashnet${pid:+ (pid $pid, log $DAEMON_LOG)}"
+	findmnt -n -o SOURCE,FSTYPE,OPTIONS "$MNT"
+	cat "$MNT/ipifc/0/status"
+}
+
+usage() {
+	sed -n '2,/^$/s/^# \{0,1\}//p' "$0"
 }
 
 # ---- ./run.sh test ----
@@ -223,12 +242,14 @@ run_meson() {
 	tally "$2" $? "$out"
 }
 
-# DESIGN rule 1 as a build fact (core-purity), and the fuzz targets'
+# DESIGN rule 1 as a build fact (core-purity), libnetcore.so's exported
+# symbols (exports), and the fuzz targets'
 # seed corpora replayed (fuzz-TARGET, one test each).
 run_meson_tests() {
 	local d
 
 	run_meson "$1" core-purity
+	run_meson "$1" exports
 	for d in tests/fuzz/corpus/*/; do
 		run_meson "$1" "fuzz-$(basename "$d")"
 	done
@@ -314,9 +335,11 @@ bench() {
 
 case "${1:-}" in
 "") start ;;
+status) status ;;
 stop) stop ;;
+-h | --help | help) usage ;;
 test) shift; run_tests "$@" ;;
 deps) packages ;;
 bench) shift; bench "$@" ;;
-*) die "usage: ./run.sh [stop | test [--asan] | deps | bench [SCENARIO...]]" ;;
+*) die "usage: ./run.sh [status | stop | test [--asan] | deps | bench [SCENARIO...] | --help]" ;;
 esac

@@ -8,7 +8,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <net/if.h>
 #include <signal.h>
@@ -25,6 +24,7 @@
 
 #include "conv.h"
 #include "cs.h"
+#include "hostroute.h"
 #include "log.h"
 #include "netlog.h"
 #include "tree.h"
@@ -37,7 +37,11 @@ struct options {
 	struct in_addr dns;
 	int conv_per_uid;
 	int hide_others;
-	struct fuse_args fargs;
+	const char *log;	/* --log FILE, or NULL */
+	const char *source;	/* what mount(8) passes before the mountpoint */
+	int nargs;		/* of SOURCE and MOUNTPOINT, seen so far */
+	struct fuse_args fargs;	/* for FUSE: argv[0] and its mount options */
+	struct fuse_args values;	/* our options' values, owned */
 };
 
 static int fuse_logged;		/* libfuse said why it failed */
@@ -60,18 +64,6 @@ static void fuse_log_cb(enum fuse_log_level level, const char *fmt, va_list ap)
 	fuse_logged = 1;
 	logmsg(level <= FUSE_LOG_ERR ? LOG_ERR : LOG_INFO, "%s", line);
 	line[0] = 0;
-}
-
-static void usage(FILE *f)
-{
-	fputs("usage: slashnet [-f] [--tun NAME] [--addr CIDR] [--gw ADDR] [--no-config]\n"
-	      "                [--mtu N] [--msl MS] [--bufmem MIB] [--pcap FILE] [--dns ADDR]\n"
-	      "                [--conv-per-uid N] [--hide-others] [--no-timestamps] [--no-sack]\n"
-	      "                [-o OPT[,OPT...]]\n"
-	      "                [MOUNTPOINT]\n"
-	      "Serve the Plan 9 /net (default MOUNTPOINT /net) from a user-space\n"
-	      "TCP/IP stack on TUN device NAME (default sn0, 10.77.0.2/24, gw 10.77.0.1).\n",
-	      f);
 }
 
 static int bad(const char *fmt, const char *arg)
@@ -98,67 +90,155 @@ static int parse_num(const char *name, const char *s, long lo, long hi, long *v)
 
 enum {
 	OPT_TUN = 256, OPT_ADDR, OPT_GW, OPT_NOCONFIG, OPT_MTU, OPT_MSL, OPT_BUFMEM, OPT_PCAP,
-	OPT_DNS, OPT_CONV_PER_UID, OPT_HIDE_OTHERS, OPT_NOTS, OPT_NOSACK,
+	OPT_DNS, OPT_CONV_PER_UID, OPT_HIDE_OTHERS, OPT_NOTS, OPT_NOSACK, OPT_LOG,
+	OPT_FOREGROUND, OPT_DEBUG, OPT_HELP, OPT_VERSION,
 };
 
-static const struct option longopts[] = {
-	{ "tun", required_argument, NULL, OPT_TUN },
-	{ "addr", required_argument, NULL, OPT_ADDR },
-	{ "gw", required_argument, NULL, OPT_GW },
-	{ "no-config", no_argument, NULL, OPT_NOCONFIG },
-	{ "mtu", required_argument, NULL, OPT_MTU },
-	{ "msl", required_argument, NULL, OPT_MSL },
-	{ "bufmem", required_argument, NULL, OPT_BUFMEM },
-	{ "pcap", required_argument, NULL, OPT_PCAP },
-	{ "dns", required_argument, NULL, OPT_DNS },
-	{ "conv-per-uid", required_argument, NULL, OPT_CONV_PER_UID },
-	{ "hide-others", no_argument, NULL, OPT_HIDE_OTHERS },
-	{ "no-timestamps", no_argument, NULL, OPT_NOTS },
-	{ "no-sack", no_argument, NULL, OPT_NOSACK },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+/*
+ * The daemon's own options, one line each. templ is the mount-option form
+ * (-o tun=NAME, -o no_config), as fuse_opt_parse matches it; the command
+ * line form is the same name with dashes, --tun NAME or --tun=NAME, which
+ * expand_long() rewrites to the -o form, so fuse_opt_parse is the one
+ * parser. value names the value for --help; NULL for a flag.
+ */
+static const struct optdef {
+	const char *templ;
+	int key;
+	const char *value;
+	const char *help;
+} optdefs[] = {
+	{ "tun=", OPT_TUN, "NAME", "TUN device to create, or to attach to if it exists (default sn0)" },
+	{ "addr=", OPT_ADDR, "CIDR", "the stack's own address and prefix (default 10.77.0.2/24)" },
+	{ "gw=", OPT_GW, "ADDR", "the host's side of the TUN, the stack's default route (default 10.77.0.1)" },
+	{ "no_config", OPT_NOCONFIG, NULL, "leave the host side of the TUN alone (no netlink)" },
+	{ "mtu=", OPT_MTU, "N", "link MTU, 576 to 65535 (default 1500)" },
+	{ "msl=", OPT_MSL, "MS", "TCP's maximum segment lifetime in ms; TIME_WAIT lasts twice it (default 30000)" },
+	{ "bufmem=", OPT_BUFMEM, "MIB", "budget of all socket buffers together, MiB, 1 to 65536 (default 256)" },
+	{ "pcap=", OPT_PCAP, "FILE", "write every packet in and out to FILE in pcap format; - for standard output" },
+	{ "dns=", OPT_DNS, "ADDR", "nameserver cs asks over the stack's own UDP (default: the host's resolver)" },
+	{ "conv_per_uid=", OPT_CONV_PER_UID, "N", "conversations of a protocol one uid may hold, 1 to 16384 (default 4096)" },
+	{ "hide_others", OPT_HIDE_OTHERS, NULL, "each uid but root sees only its own conversations" },
+	{ "no_timestamps", OPT_NOTS, NULL, "TCP neither offers nor accepts timestamps (RFC 7323)" },
+	{ "no_sack", OPT_NOSACK, NULL, "TCP neither offers nor accepts selective acknowledgements (RFC 2018)" },
+	{ "log=", OPT_LOG, "FILE", "append the daemon's messages to FILE instead of stderr or syslog" },
 };
+enum { NOPTDEFS = sizeof optdefs / sizeof optdefs[0] };
 
-static int parse_one(struct options *o, int c, const char *arg);
-
-/* -o OPT[,OPT...]: conv_per_uid=N and hide_others are the daemon's (the
- * same as --conv-per-uid and --hide-others), the rest go to FUSE. */
-static int parse_mount_opts(struct options *o, const char *arg)
+/* text, after a first column col characters wide, wrapped at 79. */
+static void print_wrapped(FILE *f, const char *text, int col)
 {
-	char *list = strdup(arg), *rest = strdup(""), *opt, *save = NULL;
-	int r = 0;
+	while ((int)strlen(text) > 79 - col) {
+		int n = 79 - col;
 
-	if (list == NULL || rest == NULL) {
-		free(list);
-		free(rest);
-		return bad("%s", "out of memory");
+		while (n > 0 && text[n] != ' ')
+			n--;
+		if (n == 0)
+			break;	/* one long word: let it run over */
+		fprintf(f, "%.*s\n%*s", n, text, col, "");
+		text += n + 1;
 	}
-	for (opt = strtok_r(list, ",", &save); opt && r == 0; opt = strtok_r(NULL, ",", &save)) {
-		if (strncmp(opt, "conv_per_uid=", 13) == 0)
-			r = parse_one(o, OPT_CONV_PER_UID, opt + 13);
-		else if (strcmp(opt, "hide_others") == 0)
-			r = parse_one(o, OPT_HIDE_OTHERS, NULL);
-		else if (fuse_opt_add_opt(&rest, opt) < 0)
-			r = bad("%s", "out of memory");
-	}
-	if (r == 0 && *rest &&
-	    (fuse_opt_add_arg(&o->fargs, "-o") < 0 || fuse_opt_add_arg(&o->fargs, rest) < 0))
-		r = bad("%s", "out of memory");
-	free(list);
-	free(rest);
-	return r;
+	fprintf(f, "%s\n", text);
 }
 
+static void usage(FILE *f)
+{
+	const struct optdef *d;
+	char name[32];
+
+	fputs("usage: slashnet [options] [SOURCE] [MOUNTPOINT]\n"
+	      "Serve the Plan 9 /net at MOUNTPOINT (default /net) from a user-space TCP/IP\n"
+	      "stack on a TUN device. SOURCE, which mount(8) passes, is the name the mount\n"
+	      "shows (default slashnet). Each --NAME VALUE is also -o NAME=VALUE, dashes as\n"
+	      "underscores (-o tun=sn1,no_config).\n\n"
+	      "  -f                 stay in the foreground, log to stderr, say when ready\n"
+	      "  -d                 as -f, and trace every FUSE request and reply to stderr\n"
+	      "  -V, --version      print the versions of slashnet and libfuse\n"
+	      "  -h, --help         print this help\n"
+	      "  -o OPT[,OPT...]    the options here, and FUSE's (allow_other, ...)\n", f);
+	for (d = optdefs; d < optdefs + NOPTDEFS; d++) {
+		snprintf(name, sizeof name, "%.*s %s", (int)strcspn(d->templ, "="), d->templ,
+			 d->value ? d->value : "");
+		for (char *c = name; *c; c++)
+			*c = *c == '_' ? '-' : *c;
+		fprintf(f, "  --%-16s ", name);
+		print_wrapped(f, d->help, 21);
+	}
+}
+
+/* The option of optdefs whose command line name is s (up to '=' or the
+ * end), or NULL. */
+static const struct optdef *find_long(const char *s)
+{
+	size_t n = strcspn(s, "=");
+
+	for (const struct optdef *d = optdefs; d < optdefs + NOPTDEFS; d++) {
+		size_t i;
+
+		if (strcspn(d->templ, "=") != n)
+			continue;
+		for (i = 0; i < n && (s[i] == d->templ[i] || (s[i] == '-' && d->templ[i] == '_')); i++)
+			;
+		if (i == n)
+			return d;
+	}
+	return NULL;
+}
+
+/* The mount option templ (NAME= or a flag's NAME) followed by value, with
+ * commas and backslashes escaped as fuse_opt_parse unescapes them; NULL
+ * without memory. */
+static char *mount_opt(const char *templ, const char *value)
+{
+	size_t n = strlen(templ);
+	char *s = malloc(n + 2 * strlen(value) + 1), *p;
+
+	if (s == NULL)
+		return NULL;
+	memcpy(s, templ, n);
+	for (p = s + n; *value; value++) {
+		if (*value == ',' || *value == '\\')
+			*p++ = '\\';
+		*p++ = *value;
+	}
+	*p = 0;
+	return s;
+}
+
+/* argv with every --NAME VALUE or --NAME=VALUE of optdefs rewritten as
+ * -o NAME=VALUE, into out. */
+static int expand_long(int argc, char **argv, struct fuse_args *out)
+{
+	for (int i = 0; i < argc; i++) {
+		const struct optdef *d = strncmp(argv[i], "--", 2) == 0 ? find_long(argv[i] + 2) : NULL;
+		const char *eq = strchr(argv[i], '=');
+		char *opt;
+		int r;
+
+		if (d == NULL) {
+			if (fuse_opt_add_arg(out, argv[i]) < 0)
+				return bad("%s", "out of memory");
+			continue;
+		}
+		if (d->value && eq == NULL && ++i == argc)
+			return bad("option '%s' needs a value", argv[i - 1]);
+		if (d->value == NULL && eq)
+			return bad("option '%s' takes no value", argv[i]);
+		opt = mount_opt(d->templ, d->value == NULL ? "" : eq ? eq + 1 : argv[i]);
+		r = opt == NULL || fuse_opt_add_arg(out, "-o") < 0 || fuse_opt_add_arg(out, opt) < 0;
+		free(opt);
+		if (r)
+			return bad("%s", "out of memory");
+	}
+	return 0;
+}
+
+/* Option c of optdefs with its value arg (NULL for a flag), which must
+ * outlive the daemon. */
 static int parse_one(struct options *o, int c, const char *arg)
 {
 	long v;
 
 	switch (c) {
-	case 'f':
-		o->foreground = 1;
-		return 0;
-	case 'o':
-		return parse_mount_opts(o, arg);
 	case OPT_TUN:
 		if (*arg == 0 || strlen(arg) >= IFNAMSIZ)
 			return bad("--tun '%s': want a name of 1 to 15 characters", arg);
@@ -211,37 +291,103 @@ static int parse_one(struct options *o, int c, const char *arg)
 	case OPT_HIDE_OTHERS:
 		o->hide_others = 1;
 		return 0;
+	case OPT_LOG:
+		o->log = arg;
+		return 0;
 	}
 	return -1;
 }
 
+static void version(void)
+{
+	printf("slashnet %s\nlibfuse %s (FUSE API %d)\n", SLASHNET_VERSION, fuse_pkgversion(),
+	       FUSE_USE_VERSION);
+}
+
+/* A copy of s that lives as long as o (fuse_opt_parse's arguments do
+ * not); NULL after saying so. */
+static const char *keep(struct options *o, const char *s)
+{
+	if (fuse_opt_add_arg(&o->values, s) < 0) {
+		bad("%s", "out of memory");
+		return NULL;
+	}
+	return o->values.argv[o->values.argc - 1];
+}
+
+/* fuse_opt_parse's callback: 0 took the argument, 1 keeps it for FUSE
+ * (a mount option not ours), -1 stops with an error said. */
+static int parse_arg(void *data, const char *arg, int key, struct fuse_args *outargs)
+{
+	struct options *o = data;
+	const char *value;
+
+	switch (key) {
+	case FUSE_OPT_KEY_NONOPT:
+		/* [SOURCE] MOUNTPOINT: mount(8) passes the source first */
+		if (o->nargs == 2)
+			return bad("unexpected argument '%s' (SOURCE and MOUNTPOINT only)", arg);
+		o->source = o->nargs++ ? o->mountpoint : NULL;
+		o->mountpoint = keep(o, arg);
+		return o->mountpoint ? 0 : -1;
+	case FUSE_OPT_KEY_OPT:
+		if (arg[0] == '-')
+			return bad("unknown option '%s' (try --help)", arg);
+		return 1;
+	case OPT_FOREGROUND:
+		o->foreground = 1;
+		return 0;
+	case OPT_DEBUG:
+		o->foreground = 1;
+		return fuse_opt_add_arg(outargs, "-odebug") < 0 ? bad("%s", "out of memory") : 0;
+	case OPT_HELP:
+		usage(stdout);
+		exit(0);
+	case OPT_VERSION:
+		version();
+		exit(0);
+	}
+	/* one of optdefs: a flag, or NAME=VALUE */
+	value = strchr(arg, '=');
+	if (value && (value = keep(o, value + 1)) == NULL)
+		return -1;
+	return parse_one(o, key, value);
+}
+
 static int parse_options(struct options *o, int argc, char **argv)
 {
-	int c;
+	struct fuse_opt templ[NOPTDEFS + 7] = {
+		FUSE_OPT_KEY("-f", OPT_FOREGROUND), FUSE_OPT_KEY("-d", OPT_DEBUG),
+		FUSE_OPT_KEY("-h", OPT_HELP), FUSE_OPT_KEY("--help", OPT_HELP),
+		FUSE_OPT_KEY("-V", OPT_VERSION), FUSE_OPT_KEY("--version", OPT_VERSION),
+	};
+	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
+	char *fsname = NULL;
+	int r;
 
+	for (int i = 0; i < NOPTDEFS; i++)
+		templ[6 + i] = (struct fuse_opt)FUSE_OPT_KEY(optdefs[i].templ, optdefs[i].key);
 	nc_config_init(&o->cfg);
 	o->mountpoint = "/net";
 	o->conv_per_uid = CONV_MAX / 4;
-	if (fuse_opt_add_arg(&o->fargs, "slashnet") < 0)
-		return bad("%s", "out of memory");
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":fho:", longopts, NULL)) != -1) {
-		if (c == 'h') {
-			usage(stdout);
-			exit(0);
-		}
-		if (c == ':')
-			return bad("option '%s' needs a value", argv[optind - 1]);
-		if (c == '?')
-			return bad("unknown option '%s' (try --help)", argv[optind - 1]);
-		if (parse_one(o, c, optarg) < 0)
-			return -1;
+	r = expand_long(argc, argv, &args);
+	if (r == 0)
+		r = fuse_opt_parse(&args, o, templ, parse_arg);
+	/* what the mount shows: "SOURCE on MOUNTPOINT type fuse.slashnet" */
+	if (r == 0) {
+		fsname = mount_opt("fsname=", o->source ? o->source : "slashnet");
+		r = fsname == NULL || fuse_opt_add_arg(&args, "-osubtype=slashnet") < 0 ||
+		    fuse_opt_add_arg(&args, "-o") < 0 || fuse_opt_add_arg(&args, fsname) < 0 ? -1 : 0;
 	}
-	if (optind < argc)
-		o->mountpoint = argv[optind++];
-	if (optind < argc)
-		return bad("unexpected argument '%s' (one MOUNTPOINT only)", argv[optind]);
-	return 0;
+	free(fsname);
+	o->fargs = args;
+	return r;
+}
+
+static void free_options(struct options *o)
+{
+	fuse_opt_free_args(&o->fargs);
+	fuse_opt_free_args(&o->values);
 }
 
 /* The mountpoint must be a directory no one has mounted on; the default
@@ -319,6 +465,44 @@ static int open_signals(void)
 	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 }
 
+/* What to do about a stack that could not start, after nc_error(). */
+static const char *open_hint(int err)
+{
+	switch (err) {
+	case EPERM:
+	case EACCES:
+		return " — as non-root, create a persistent TUN you own"
+		       " (ip tuntap add NAME mode tun user USER, as root, with its address)"
+		       " and use --tun NAME --no-config";
+	case EBUSY:
+		return " — another program holds that TUN: choose another with --tun";
+	}
+	return "";
+}
+
+/* A prefix the host already routes elsewhere would take those addresses
+ * from the host, or make the stack unreachable: say so, and go on. */
+static void warn_overlap(const struct nc_config *cfg)
+{
+	char dev[IF_NAMESIZE];
+
+	if (!cfg->no_config && host_route_overlap(cfg->addr, cfg->prefix, cfg->tun, dev))
+		logmsg(LOG_WARNING, "warning: the host already routes part of %s/%d through %s;"
+		       " choose another --addr if that is not this stack",
+		       inet_ntoa(cfg->addr), cfg->prefix, dev);
+}
+
+/* The one line that says the daemon serves, and what. */
+static void say_ready(const struct nc_config *cfg)
+{
+	char addr[INET_ADDRSTRLEN], gw[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &cfg->addr, addr, sizeof addr);
+	inet_ntop(AF_INET, &cfg->gw, gw, sizeof gw);
+	logmsg(LOG_INFO, "ready: %s mounted; the stack is %s/%d on TUN %s, the host side %s",
+	       mountpoint, addr, cfg->prefix, cfg->tun, gw);
+}
+
 /* Mount and start serving. The mount is live on return 0. */
 static int start(struct options *o, int *sigfd)
 {
@@ -331,9 +515,10 @@ static int start(struct options *o, int *sigfd)
 		return -1;
 	}
 	o->cfg.own_loop = 1;
+	warn_overlap(&o->cfg);
 	fs.st = nc_open(&o->cfg);
 	if (fs.st == NULL) {
-		logmsg(LOG_ERR, "%s", nc_error());
+		logmsg(LOG_ERR, "%s%s", nc_error(), open_hint(errno));
 		return -1;
 	}
 	fs.uid = getuid();
@@ -403,18 +588,25 @@ static void detach(int statusfd)
 
 static int serve(struct options *o, int statusfd)
 {
-	int sigfd = -1, ok = start(o, &sigfd) == 0;
-	int r = 0;
+	int sigfd = -1, ok, r = 0;
 
+	if (o->log && log_to_file(o->log) < 0) {
+		logmsg(LOG_ERR, "--log %s: %s", o->log, strerror(errno));
+		free_options(o);
+		return 1;
+	}
+	ok = start(o, &sigfd) == 0;
 	if (ok) {
 		if (statusfd >= 0)
 			detach(statusfd);
+		say_ready(&o->cfg);
 		r = nc_run(fs.st);
 		if (r < 0)
 			logmsg(LOG_ERR, "%s: the network is gone: %s", o->cfg.tun, strerror(errno));
 	}
 	stop(sigfd);
-	fuse_opt_free_args(&o->fargs);
+	free_options(o);
+	log_close();
 	return ok && r == 0 ? 0 : 1;
 }
 
@@ -434,13 +626,13 @@ static int wait_child(pid_t pid, int statusfd)
 
 int main(int argc, char **argv)
 {
-	struct options o = { .fargs = FUSE_ARGS_INIT(0, NULL) };
+	struct options o = { .fargs = FUSE_ARGS_INIT(0, NULL), .values = FUSE_ARGS_INIT(0, NULL) };
 	int pfd[2];
 	pid_t pid;
 
 	fuse_set_log_func(fuse_log_cb);
 	if (parse_options(&o, argc, argv) < 0) {
-		fuse_opt_free_args(&o.fargs);
+		free_options(&o);
 		return 1;
 	}
 	if (o.foreground)
@@ -451,7 +643,7 @@ int main(int argc, char **argv)
 	}
 	if (pid > 0) {
 		close(pfd[1]);
-		fuse_opt_free_args(&o.fargs);
+		free_options(&o);
 		return wait_child(pid, pfd[0]);
 	}
 	close(pfd[0]);

@@ -13,18 +13,28 @@
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <stddef.h>
 #include <sys/uio.h>
+
+/* libnetcore is built with -fvisibility=hidden: what this header declares
+ * is its whole exported surface (tests/install checks it with nm -D). */
+#pragma GCC visibility push(default)
 
 struct nc_stack;
 
 struct nc_config {
+	size_t size;		/* sizeof the caller's struct: nc_config_init sets
+				 * it, so a program built against an older, shorter
+				 * struct still works (the fields it lacks keep
+				 * their defaults) */
 	const char *tun;	/* TUN to create or attach to; default "sn0" */
 	struct in_addr addr;	/* the stack's own address; 10.77.0.2 */
 	int prefix;		/* prefix length of addr; 24 */
 	struct in_addr gw;	/* host side of the TUN, default route; 10.77.0.1 */
 	int mtu;		/* 1500 */
 	int no_config;		/* leave the host side alone (no netlink) */
-	const char *pcap;	/* capture every packet to this file, or NULL */
+	const char *pcap;	/* capture every packet to this file ("-":
+				 * standard output), or NULL */
 	unsigned msl_ms;	/* maximum segment lifetime; TIME_WAIT is 2*MSL */
 	size_t buf_max;		/* bytes all socket buffers may hold together;
 				 * 0: 256 MiB */
@@ -33,15 +43,23 @@ struct nc_config {
 	int no_sack;		/* TCP offers and accepts no SACK (RFC 2018) */
 	const char *cc;		/* congestion control of new TCP connections,
 				 * a TCP_CONGESTION name; NULL: "cubic" */
+	/* New fields go here, at the end: nc_open takes the struct of an
+	 * older header, which ends at cc or at a later field. */
 };
 
-/* Fill cfg with the defaults of SPEC.md §1. */
-void nc_config_init(struct nc_config *cfg);
+/* Fill the first size bytes of cfg with the defaults of SPEC.md §1. */
+void nc_config_init_size(struct nc_config *cfg, size_t size);
+/* Fill cfg with the defaults: the size is the caller's, compiled in. */
+static inline void nc_config_init(struct nc_config *cfg)
+{
+	nc_config_init_size(cfg, sizeof *cfg);
+}
 /* Parse "a.b.c.d/N" (or "a.b.c.d", prefix 32). 0, or -1 with EINVAL. */
 int nc_parse_cidr(const char *s, struct in_addr *addr, int *prefix);
 
 /* Open the TUN, configure the host side, start the loop (a thread unless
- * cfg->own_loop). NULL with errno on failure; nc_error() says why. */
+ * cfg->own_loop). NULL with errno on failure; nc_error() says why. cfg
+ * must come from nc_config_init (EINVAL otherwise: its size is unknown). */
 struct nc_stack *nc_open(const struct nc_config *cfg);
 /* Text of the last nc_open failure in this thread. */
 const char *nc_error(void);
@@ -308,5 +326,7 @@ struct nc_stat {
 /* Counters of one protocol (IPPROTO_IP, IPPROTO_ICMP, IPPROTO_TCP,
  * IPPROTO_UDP) as name/value pairs; returns how many, copies up to max. */
 int nc_stats(struct nc_stack *st, int proto, struct nc_stat *out, int max);
+
+#pragma GCC visibility pop
 
 #endif

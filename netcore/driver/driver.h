@@ -58,7 +58,8 @@ void tun_write(struct nc_stack *s, const uint8_t *pkt, size_t len, unsigned gso)
  * with errno (EAGAIN: none waiting). */
 int tun_read(struct nc_stack *s, size_t *len, int *csum_ok);
 
-/* nl.c: bring the host side up: link up, MTU, address gw/prefix. */
+/* nl.c: bring the host side up: link up, MTU, address gw/prefix. 0, or
+ * -EPERM (not allowed), -ENOMEM or -EIO with the reason in err. */
 int nl_configure(const char *ifname, struct in_addr gw, int prefix, int mtu, char *err,
 		 size_t errlen);
 /* Undo nl_configure on a TUN we attached to (not created). */

@@ -97,6 +97,8 @@ int nl_configure(const char *ifname, struct in_addr gw, int prefix, int mtu, cha
 		snprintf(errbuf, errlen, "cannot %s %s: %s", what, ifname, nl_geterror(err));
 	rtnl_addr_put(a);
 	nl_socket_free(sk);
+	if (err == -NLE_PERM)
+		return -EPERM;	/* the caller's hint: not root */
 	return err < 0 ? -EIO : 0;
 }
 

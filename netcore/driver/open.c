@@ -23,15 +23,22 @@ const char *nc_error(void)
 	return open_error;
 }
 
-void nc_config_init(struct nc_config *cfg)
+void nc_config_init_size(struct nc_config *cfg, size_t size)
 {
-	memset(cfg, 0, sizeof *cfg);
-	cfg->tun = "sn0";
-	inet_pton(AF_INET, "10.77.0.2", &cfg->addr);
-	cfg->prefix = 24;
-	inet_pton(AF_INET, "10.77.0.1", &cfg->gw);
-	cfg->mtu = 1500;
-	cfg->msl_ms = 30000;
+	struct nc_config d;
+
+	memset(&d, 0, sizeof d);
+	d.tun = "sn0";
+	inet_pton(AF_INET, "10.77.0.2", &d.addr);
+	d.prefix = 24;
+	inet_pton(AF_INET, "10.77.0.1", &d.gw);
+	d.mtu = 1500;
+	d.msl_ms = 30000;
+	if (size > sizeof d)
+		size = sizeof d;	/* a newer caller: its extra fields stay 0 */
+	memcpy(cfg, &d, size);
+	if (size >= sizeof cfg->size)
+		cfg->size = size;
 }
 
 int nc_parse_cidr(const char *s, struct in_addr *addr, int *prefix)
@@ -81,15 +88,17 @@ static int fail(struct nc_stack *s, int err, const char *fmt, const char *what)
 
 static int open_driver(struct nc_stack *s, const struct nc_config *cfg)
 {
-	char errbuf[200];
+	char errbuf[200] = "cannot configure the TUN: out of memory";
 
 	s->tunfd = tun_open(cfg->tun, s->tun, &s->created_tun);
 	if (s->tunfd < 0)
 		return fail(s, errno, "cannot open TUN %s: %s", cfg->tun);
 	if (!cfg->no_config) {
-		if (nl_configure(s->tun, cfg->gw, cfg->prefix, cfg->mtu, errbuf, sizeof errbuf) < 0) {
+		int r = nl_configure(s->tun, cfg->gw, cfg->prefix, cfg->mtu, errbuf, sizeof errbuf);
+
+		if (r < 0) {
 			snprintf(open_error, sizeof open_error, "%s", errbuf);
-			errno = EIO;
+			errno = -r;
 			return -1;
 		}
 		s->configured = 1;
@@ -116,6 +125,26 @@ static int config_cc(const struct nc_config *cfg)
 	return cfg->cc ? tcp_cc_find(cfg->cc, strlen(cfg->cc)) : TCP_CC_CUBIC;
 }
 
+/* The struct of soversion 0, the shortest a caller may pass. */
+static const size_t config_size_0 = offsetof(struct nc_config, cc) + sizeof(const char *);
+
+/* The caller's config into ours: a shorter one (a program built against
+ * an older netcore.h) leaves the fields it lacks at their defaults. */
+static int import_config(struct nc_config *out, const struct nc_config *in)
+{
+	if (in->size < config_size_0 || in->size > sizeof *out) {
+		snprintf(open_error, sizeof open_error,
+			 "struct nc_config of unknown size %zu (fill it with nc_config_init)",
+			 in->size);
+		errno = EINVAL;
+		return -1;
+	}
+	nc_config_init(out);
+	memcpy(out, in, in->size);
+	out->size = sizeof *out;
+	return 0;
+}
+
 static int check_config(const struct nc_config *cfg)
 {
 	if (cfg->tun == NULL || cfg->prefix < 0 || cfg->prefix > 32 || cfg->mtu < 576 ||
@@ -136,11 +165,11 @@ struct nc_stack *nc_open(const struct nc_config *cfg)
 	uint64_t seed;
 
 	open_error[0] = 0;
-	if (s == NULL || check_config(cfg) < 0) {
+	if (s == NULL || import_config(&s->cfg, cfg) < 0 || check_config(&s->cfg) < 0) {
 		free(s);
 		return NULL;
 	}
-	s->cfg = *cfg;
+	cfg = &s->cfg;
 	s->tunfd = s->epfd = s->timerfd = s->evfd = -1;
 	pthread_mutexattr_init(&ma);
 	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);

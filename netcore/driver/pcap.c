@@ -1,9 +1,11 @@
 /* Packet capture in the classic pcap format, raw IPv4 link type, which
  * tcpdump -r and wireshark read. */
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "driver.h"
 
@@ -17,8 +19,19 @@ FILE *pcap_open(const char *path)
 		int32_t zone;
 		uint32_t sigfigs, snaplen, linktype;
 	} h = { 0xa1b2c3d4, 2, 4, 0, 0, SNAPLEN, LINKTYPE_RAW };
-	FILE *f = fopen(path, "wb");
+	FILE *f;
 
+	if (strcmp(path, "-") == 0) {
+		/* a descriptor of our own: a daemon moves its stdout to
+		 * /dev/null once started, the capture goes on */
+		int fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+
+		f = fd < 0 ? NULL : fdopen(fd, "wb");
+		if (f == NULL && fd >= 0)
+			close(fd);
+	} else {
+		f = fopen(path, "wbe");
+	}
 	if (f == NULL)
 		return NULL;
 	if (fwrite(&h, sizeof h, 1, f) != 1) {

@@ -20,7 +20,7 @@ expect_refusal "missing value" -f "$MNT" --addr
 expect_refusal "bad --addr" -f --addr 10.77.0.300/24 "$MNT"
 expect_refusal "bad --gw" -f --gw nowhere "$MNT"
 expect_refusal "bad --mtu" -f --mtu 12 "$MNT"
-expect_refusal "two mountpoints" -f "$MNT" "$E2E_DIR"
+expect_refusal "three arguments (SOURCE MOUNTPOINT only)" -f slashnet "$MNT" "$E2E_DIR"
 check "nothing mounted" not_mounted "$MNT"
 check "no sn0 left" no_link sn0
 
