@@ -145,7 +145,7 @@ struct tcb *tcp_listener(struct stack *st, uint32_t laddr, uint16_t lport)
 	struct tcb *any = NULL;
 
 	for (struct tcb *t = *pchain(st, lport); t; t = t->pnext) {
-		if (t->state != NC_TCP_LISTEN || t->lport != lport)
+		if (t->state != NC_TCP_LISTEN || t->lport != lport || (t->so && t->so->v6only))
 			continue;
 		if (t->laddr == laddr)
 			return t;

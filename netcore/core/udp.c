@@ -270,7 +270,7 @@ static int match(const struct sock *so, uint32_t src, uint16_t sport, uint32_t d
 {
 	int score = 0;
 
-	if (so->lport != dport)
+	if (so->lport != dport || so->v6only)	/* IPv6 only: no IPv4 datagram */
 		return -1;
 	if (so->laddr != 0) {
 		if (so->laddr != dst)
