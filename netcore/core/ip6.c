@@ -207,12 +207,6 @@ static void deliver(struct stack *st, struct ippkt *ip, size_t end, const struct
 		icmp6_input(st, ip);
 		return;
 	}
-	if (w->nxt == IP_PROTO_TCP || w->nxt == IP_PROTO_UDP) {
-		/* TCP and UDP carry only IPv4 yet (DESIGN, IPv6): no port
-		 * listens on an IPv6 address */
-		icmp6_error(st, ip, ICMP6_DST_UNREACH, ICMP6_DST_UNREACH_NOPORT, 0);
-		return;
-	}
 	p = stack_proto(w->nxt);
 	if (p == NULL || p->input == NULL || w->nxt == IP_PROTO_ICMP) {
 		st->ip6s[IP6S_IN_UNKNOWN_PROTO]++;
