@@ -473,3 +473,74 @@ Test(sock6, icmp_echo_sockets_are_ipv4_only)
 	cr_assert_eq(sock_socket(a, AF_INET6, SOCK_DGRAM, IPPROTO_ICMP), -EPROTONOSUPPORT);
 	cr_assert_eq(sock_socket(a, AF_INET6, SOCK_DGRAM, IPPROTO_ICMPV6), -EPROTONOSUPPORT);
 }
+
+Test(sock6, udp_v6_datagrams_of_8000_bytes_are_fragmented_and_reassembled)
+{
+	int u = sock6(a, SOCK_DGRAM), v = sock6(b, SOCK_DGRAM);
+	static uint8_t out[8000], in[9000];
+
+	for (size_t i = 0; i < sizeof out; i++)
+		out[i] = (uint8_t)(i * 13 + 5);
+	cr_assert_eq(bind6(b, v, "::", 7), 0);
+	cr_assert_eq(connect6(a, u, "fd77::3", 7), 0);
+	cr_assert_eq(sock_sendto(a, u, out, sizeof out, 0, NULL, 0), (ssize_t)sizeof out);
+	run_ms(10);
+	cr_assert_geq(a->ip6s[IP6S_FRAG_CREATES], 6);
+	cr_assert_eq(b->ip6s[IP6S_REASM_OKS], 1);
+	cr_assert_eq(sock_recvfrom(b, v, in, sizeof in, 0, NULL, NULL), (ssize_t)sizeof out);
+	cr_assert_arr_eq(in, out, sizeof out);
+}
+
+/* What a sends towards b is dropped and kept (in too_big). */
+static int capture_a(void *arg, int dir, const uint8_t *pkt, size_t len)
+{
+	(void)arg;
+	if (dir != LINK_A_TO_B)
+		return LINK_PASS;
+	too_big_len = len < sizeof too_big ? len : sizeof too_big;
+	memcpy(too_big, pkt, too_big_len);
+	return LINK_DROP;
+}
+
+/* A router at fd77::1 answers a's SYN with destination unreachable code;
+ * the connect ends with the errno SPEC §3 gives. */
+static int unreachable_errno(int code)
+{
+	static uint8_t m[512], out[600];
+	struct in6_addr router;
+	int c = sock6(a, SOCK_STREAM);
+
+	link_set_filter(l, capture_a, NULL);
+	cr_assert_eq(connect6(a, c, "fd77::3", 80), -EINPROGRESS);
+	run_ms(1);
+	cr_assert_gt(too_big_len, 0, "the SYN");
+	inet_pton(AF_INET6, "fd77::1", &router);
+	memcpy(m + ICMP6_HLEN, too_big, too_big_len);
+	icmp6_emit(m, ICMP6_HLEN + too_big_len,
+		   &(struct icmp6hdr){ ICMP6_DST_UNREACH, (uint8_t)code, 0 }, &router, &a6);
+	stack_input(a, link_now(l), out,
+		    link_build_ip6(out, &router, &a6, IP6_NH_ICMP, m, ICMP6_HLEN + too_big_len));
+	run_ms(1);
+	cr_assert_eq(state_of(a, c), NC_TCP_CLOSED);
+	return so_error(a, c);
+}
+
+Test(sock6, icmp6_address_unreachable_is_ehostunreach)
+{
+	cr_assert_eq(unreachable_errno(ICMP6_DST_UNREACH_ADDR), EHOSTUNREACH);
+}
+
+Test(sock6, icmp6_admin_prohibited_is_ehostunreach)
+{
+	cr_assert_eq(unreachable_errno(ICMP6_DST_UNREACH_ADMIN), EHOSTUNREACH);
+}
+
+Test(sock6, icmp6_no_route_is_enetunreach)
+{
+	cr_assert_eq(unreachable_errno(ICMP6_DST_UNREACH_NOROUTE), ENETUNREACH);
+}
+
+Test(sock6, icmp6_port_unreachable_is_econnrefused)
+{
+	cr_assert_eq(unreachable_errno(ICMP6_DST_UNREACH_NOPORT), ECONNREFUSED);
+}
