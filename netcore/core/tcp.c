@@ -425,8 +425,10 @@ void tcp_child_init(struct stack *st, struct tcb *c, struct tcb *l, const struct
 	c->faddr = s->src;
 	c->fport = s->sport;
 	c->v6 = s->v6;
-	c->laddr6 = s->dst6;
-	c->faddr6 = s->src6;
+	if (s->v6) {	/* an IPv4 segment leaves them unset */
+		c->laddr6 = s->dst6;
+		c->faddr6 = s->src6;
+	}
 	c->nodelay = l->nodelay;
 	c->keepalive = l->keepalive;
 	c->keepidle = l->keepidle;

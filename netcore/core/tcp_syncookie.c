@@ -149,8 +149,10 @@ int tcp_cookie_check(struct stack *st, struct tcb *l, const struct seg *s, struc
 	syn->src = s->src;
 	syn->dst = s->dst;
 	syn->v6 = s->v6;
-	syn->src6 = s->src6;
-	syn->dst6 = s->dst6;
+	if (s->v6) {
+		syn->src6 = s->src6;
+		syn->dst6 = s->dst6;
+	}
 	syn->sport = s->sport;
 	syn->dport = s->dport;
 	syn->seq = s->seq - 1;
