@@ -47,8 +47,9 @@ static void echo_reply(struct stack *st, struct ippkt *ip, const struct icmphdr 
 /* An error about a datagram we sent: hand it to its transport. */
 static void error_input(struct stack *st, struct ippkt *ip, int type, int code)
 {
-	const uint8_t *q = ip->data + ICMP_HLEN;
+	uint8_t *q = ip->data + ICMP_HLEN;
 	size_t qlen = ip->len - ICMP_HLEN, qhlen;
+	struct ippkt quoted;
 	const struct proto *p;
 
 	if (qlen < IP_HLEN || q[0] >> 4 != 4)
@@ -57,9 +58,11 @@ static void error_input(struct stack *st, struct ippkt *ip, int type, int code)
 	if (qhlen < IP_HLEN || qlen < qhlen + 8 || !ip_is_local(st, get32(q + 12)))
 		return;
 	log_icmp(st, "error in", ip->src, ip->dst, type, code);
-	p = stack_proto(q[9]);
+	quoted = (struct ippkt){ .src = get32(q + 12), .dst = get32(q + 16), .proto = q[9],
+				 .hdr = q, .hlen = qhlen, .data = q + qhlen, .len = qlen - qhlen };
+	p = stack_proto(quoted.proto);
 	if (p != NULL && p->error != NULL)
-		p->error(st, type, code, q, qlen);
+		p->error(st, type, code, get32(ip->data + 4), &quoted);
 }
 
 void icmp_input(struct stack *st, struct ippkt *ip)

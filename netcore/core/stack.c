@@ -10,7 +10,9 @@
 
 #include "buf.h"
 #include "icmp.h"
+#include "icmp6.h"
 #include "ip.h"
+#include "ip6.h"
 #include "reasm.h"
 #include "sock.h"
 #include "stack.h"
@@ -23,6 +25,13 @@ static const struct proto icmp_proto = {
 	.num = IP_PROTO_ICMP,
 	.input = icmp_input,
 	.ops = &icmp_sockops,
+};
+
+/* ICMPv6 itself is ip6.c's and icmp6.c's: this entry gives its echo
+ * sockets (protocol 58 has no IPv4 input). */
+static const struct proto icmp6_proto = {
+	.num = IP6_NH_ICMP,
+	.ops = &icmp6_sockops,
 };
 
 static const struct proto udp_proto = {
@@ -49,6 +58,7 @@ static const struct proto tcp_proto = {
 /* The transports, as Plan 9's Fsproto registers them. */
 static const struct proto *const protos[] = {
 	&icmp_proto,
+	&icmp6_proto,
 	&udp_proto,
 	&tcp_proto,
 };
@@ -119,6 +129,20 @@ static void fini_protos(struct stack *st, size_t n)
 			protos[n]->fini(st);
 }
 
+static void init_ip6(struct stack *st, const struct stack_config *cfg)
+{
+	st->ip6_on = !in6_is_any(&cfg->addr6);
+	if (!st->ip6_on)
+		return;
+	st->addr6 = cfg->addr6;
+	st->prefix6 = cfg->prefix6;
+	st->gw6 = cfg->gw6;
+	st->icmp6_credit = ICMP6_BURST;
+	route6_add(st, &st->addr6, st->prefix6, &(struct in6_addr){ 0 });
+	if (!in6_is_any(&st->gw6))
+		route6_add(st, &(struct in6_addr){ 0 }, 0, &st->gw6);
+}
+
 struct stack *stack_new(const struct stack_config *cfg, stack_output_fn out, void *arg)
 {
 	struct stack *st = calloc(1, sizeof *st);
@@ -144,8 +168,11 @@ struct stack *stack_new(const struct stack_config *cfg, stack_output_fn out, voi
 	}
 	if (memcmp(cfg->secret, (uint8_t[sizeof cfg->secret]){ 0 }, sizeof cfg->secret) != 0)
 		memcpy(st->secret, cfg->secret, sizeof st->secret);
+	/* obuf has IPv6's larger header room before it (ip6.c) */
 	st->obuf_size = IP_MAXPACKET + 64;
-	st->obuf = malloc(st->obuf_size);
+	st->obuf = malloc(OBUF_HEADROOM + st->obuf_size);
+	if (st->obuf != NULL)
+		st->obuf += OBUF_HEADROOM;
 	if (st->obuf == NULL || st->mtu < 68 || st->mtu > IP_MAXPACKET || cfg->tcp_cc < 0 ||
 	    cfg->tcp_cc >= TCP_CC_N)
 		goto fail;
@@ -154,6 +181,7 @@ struct stack *stack_new(const struct stack_config *cfg, stack_output_fn out, voi
 		goto fail;
 	if (st->gw)
 		route_add(st, 0, 0, st->gw);
+	init_ip6(st, cfg);
 
 	if (sock_init(st) < 0)
 		goto fail;
@@ -166,7 +194,7 @@ struct stack *stack_new(const struct stack_config *cfg, stack_output_fn out, voi
 	}
 	return st;
 fail:
-	free(st->obuf);
+	free(st->obuf ? st->obuf - OBUF_HEADROOM : NULL);
 	free(st);
 	return NULL;
 }
@@ -194,7 +222,7 @@ void stack_free(struct stack *st)
 	reasm_fini(st);
 	chunk_pool_free(st);
 	timers_free(&st->timers);
-	free(st->obuf);
+	free(st->obuf - OBUF_HEADROOM);
 	free(st);
 }
 
@@ -203,7 +231,10 @@ static void input(struct stack *st, uint64_t now, uint8_t *pkt, size_t len, int 
 	stack_advance(st, now);
 	st->ifs.ipackets++;
 	st->ifs.ibytes += len;
-	ip_input(st, pkt, len, csum_ok);
+	if (len > 0 && pkt[0] >> 4 == 6)
+		ip6_input(st, pkt, len, csum_ok);
+	else
+		ip_input(st, pkt, len, csum_ok);
 }
 
 void stack_input(struct stack *st, uint64_t now, uint8_t *pkt, size_t len)
@@ -293,10 +324,49 @@ static const char *const icmp_names[ICMPS_N] = {
 	[ICMPS_OUT_TIME_EXCDS] = "OutTimeExcds",
 };
 
+static const char *const ip6_names[IP6S_N] = {
+	[IP6S_IN_RECEIVES] = "Ip6InReceives",
+	[IP6S_IN_DELIVERS] = "Ip6InDelivers",
+	[IP6S_OUT_REQUESTS] = "Ip6OutRequests",
+	[IP6S_IN_TRUNCATED] = "Ip6InTruncatedPkts",
+	[IP6S_IN_HDR_ERRORS] = "Ip6InHdrErrors",
+	[IP6S_IN_ADDR_ERRORS] = "Ip6InAddrErrors",
+	[IP6S_IN_UNKNOWN_PROTO] = "Ip6InUnknownProtos",
+	[IP6S_OUT_NO_ROUTES] = "Ip6OutNoRoutes",
+	[IP6S_FRAG_CREATES] = "Ip6FragCreates",
+	[IP6S_FRAG_OKS] = "Ip6FragOKs",
+	[IP6S_REASM_REQDS] = "Ip6ReasmReqds",
+	[IP6S_REASM_OKS] = "Ip6ReasmOKs",
+	[IP6S_REASM_FAILS] = "Ip6ReasmFails",
+	[IP6S_REASM_TIMEOUT] = "Ip6ReasmTimeout",
+};
+
+static const char *const icmp6_names[ICMP6S_N] = {
+	[ICMP6S_IN_MSGS] = "Icmp6InMsgs",
+	[ICMP6S_IN_ERRORS] = "Icmp6InErrors",
+	[ICMP6S_IN_ECHOS] = "Icmp6InEchos",
+	[ICMP6S_IN_ECHO_REPLIES] = "Icmp6InEchoReplies",
+	[ICMP6S_IN_DEST_UNREACHS] = "Icmp6InDestUnreachs",
+	[ICMP6S_IN_PKT_TOO_BIGS] = "Icmp6InPktTooBigs",
+	[ICMP6S_IN_TIME_EXCDS] = "Icmp6InTimeExcds",
+	[ICMP6S_IN_PARM_PROBLEMS] = "Icmp6InParmProblems",
+	[ICMP6S_OUT_MSGS] = "Icmp6OutMsgs",
+	[ICMP6S_OUT_ECHO_REPLIES] = "Icmp6OutEchoReplies",
+	[ICMP6S_OUT_ECHOS] = "Icmp6OutEchos",
+	[ICMP6S_OUT_DEST_UNREACHS] = "Icmp6OutDestUnreachs",
+	[ICMP6S_OUT_PARM_PROBLEMS] = "Icmp6OutParmProblems",
+	[ICMP6S_OUT_TIME_EXCDS] = "Icmp6OutTimeExcds",
+	[ICMP6S_OUT_RATE_LIMITED] = "Icmp6OutRateLimitHost",
+};
+
 int stack_stats(struct stack *st, int proto, struct nc_stat *out, int max)
 {
 	const struct proto *p;
 
+	if (proto == IPPROTO_IPV6)
+		return stack_put_stats(out, max, ip6_names, st->ip6s, IP6S_N);
+	if (proto == IPPROTO_ICMPV6)
+		return stack_put_stats(out, max, icmp6_names, st->icmp6s, ICMP6S_N);
 	if (proto == IPPROTO_IP)
 		return stack_put_stats(out, max, ip_names, st->ips, IPS_N);
 	if (proto == IPPROTO_ICMP)
@@ -314,7 +384,8 @@ const struct sockops *stack_sockops(int type, int protocol)
 		if (ops == NULL || ops->type != type)
 			continue;
 		/* protocol 0 picks the usual one: TCP or UDP, never ping */
-		if (protocol == ops->proto || (protocol == 0 && ops->proto != IPPROTO_ICMP))
+		if (protocol == ops->proto ||
+		    (protocol == 0 && ops->proto != IPPROTO_ICMP && ops->proto != IPPROTO_ICMPV6))
 			return ops;
 	}
 	return NULL;

@@ -8,6 +8,7 @@
 #ifndef NETCORE_STACK_H
 #define NETCORE_STACK_H
 
+#include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,7 +19,7 @@ struct udp;
 struct sock;
 struct socktab;
 
-/* Packet output: one IPv4 packet, valid only during the call. gso 0: a
+/* Packet output: one IPv4 or IPv6 packet (its first nibble says which), valid only during the call. gso 0: a
  * whole packet; otherwise a TCP super-packet the link cuts into segments
  * of gso payload bytes (TCP segmentation offload, when the stack's
  * config asked for it). */
@@ -28,6 +29,9 @@ struct stack_config {
 	uint32_t addr;		/* host byte order, like every address inside */
 	int prefix;
 	uint32_t gw;		/* 0: no default route */
+	struct in6_addr addr6;	/* :: : the stack speaks no IPv6 */
+	int prefix6;
+	struct in6_addr gw6;	/* :: : no default IPv6 route */
 	int mtu;
 	unsigned msl_ms;	/* 0 means 30000 */
 	uint64_t seed;		/* for ports, IP ids, timers' jitter; tests fix it */
@@ -68,13 +72,48 @@ enum {
 	ICMPS_N
 };
 
+/* Counters of IPv6 and ICMPv6 (Linux's /proc/net/snmp6 names, stack.c). */
+enum {
+	IP6S_IN_RECEIVES, IP6S_IN_DELIVERS, IP6S_OUT_REQUESTS,
+	IP6S_IN_TRUNCATED,	/* shorter than the header, or than its payload length */
+	IP6S_IN_HDR_ERRORS,	/* version, hop limit 0, a malformed extension header */
+	IP6S_IN_ADDR_ERRORS, IP6S_IN_UNKNOWN_PROTO, IP6S_OUT_NO_ROUTES,
+	IP6S_FRAG_CREATES, IP6S_FRAG_OKS, IP6S_REASM_REQDS, IP6S_REASM_OKS,
+	IP6S_REASM_FAILS, IP6S_REASM_TIMEOUT,
+	IP6S_N
+};
+
+enum {
+	ICMP6S_IN_MSGS, ICMP6S_IN_ERRORS, ICMP6S_IN_ECHOS, ICMP6S_IN_ECHO_REPLIES,
+	ICMP6S_IN_DEST_UNREACHS, ICMP6S_IN_PKT_TOO_BIGS, ICMP6S_IN_TIME_EXCDS,
+	ICMP6S_IN_PARM_PROBLEMS, ICMP6S_OUT_MSGS, ICMP6S_OUT_ECHO_REPLIES,
+	ICMP6S_OUT_ECHOS, ICMP6S_OUT_DEST_UNREACHS, ICMP6S_OUT_PARM_PROBLEMS,
+	ICMP6S_OUT_TIME_EXCDS, ICMP6S_OUT_RATE_LIMITED,
+	ICMP6S_N
+};
+
 /* A route: dst/prefix, through gw (0: directly connected). */
 struct route {
 	uint32_t dst;
 	int prefix;
 	uint32_t gw;
 };
+/* An IPv6 route, the same (gw :: : directly connected). */
+struct route6 {
+	struct in6_addr dst;
+	int prefix;
+	struct in6_addr gw;
+};
 enum { STACK_MAX_ROUTES = 16 };
+/* A path MTU learnt from a packet too big (RFC 8201), for a while. */
+struct pmtu6 {
+	struct in6_addr dst;
+	uint32_t mtu;		/* 0: slot free */
+	uint64_t expires;	/* µs */
+};
+enum { STACK_PMTU6 = 16 };
+/* Room before st->obuf: IPv6 and fragment header, less IPv4's. */
+enum { OBUF_HEADROOM = 32 };
 
 /* An address of the interface (a logical interface, Plan 9's Iplifc):
  * addr/prefix, and the far end of a point-to-point link, or the network
@@ -102,11 +141,14 @@ struct log_event {
 	int type, code;		/* ICMP errors */
 };
 
-/* Per transport: how ICMP errors quoting one of its packets reach it.
- * quoted points at the quoted IP header, qlen bytes are available (at
- * least its header plus 8). */
-typedef void (*icmp_error_fn)(struct stack *st, int type, int code,
-			      const uint8_t *quoted, size_t qlen);
+/* Per transport: how ICMP and ICMPv6 errors quoting one of its packets
+ * reach it, in ICMPv4's types and codes (icmp6.c translates). info is
+ * the message's second word (a packet too big's MTU). quoted is the
+ * packet quoted: its addresses (v4 or v6), proto, and data at its
+ * transport header, of which at least 8 bytes are there. */
+struct ippkt;
+typedef void (*icmp_error_fn)(struct stack *st, int type, int code, uint32_t info,
+			      const struct ippkt *quoted);
 
 /* A transport, as the IP layer sees it (cf. Plan 9's struct Proto).
  * stack.c keeps the table of the ones this stack speaks. */
@@ -136,6 +178,20 @@ int stack_put_stats(struct nc_stat *out, int max, const char *const *names,
 struct stack {
 	uint32_t addr, mask, gw;
 	int prefix, mtu;
+	/* IPv6 (ip6.c), on when addr6 is not :: */
+	int ip6_on;
+	struct in6_addr addr6, gw6;
+	int prefix6;
+	struct route6 routes6[STACK_MAX_ROUTES];
+	int nroutes6;
+	uint64_t ip6s[IP6S_N];
+	uint64_t icmp6s[ICMP6S_N];
+	struct reasm *reasm6;	/* reasm.c, IPv6 fragments, NULL until the first */
+	struct pmtu6 pmtu6[STACK_PMTU6];	/* ip6.c: path MTUs learnt */
+	uint32_t frag6_count;	/* ip6.c: fragment identifications */
+	uint64_t icmp6_credit_at;	/* icmp6.c: error rate limit, token bucket */
+	int icmp6_credit;
+
 	int tso;		/* see stack_config */
 	int no_timestamps, no_sack, push_segs;	/* see stack_config */
 	uint8_t tcp_cc;		/* see stack_config */
@@ -180,7 +236,8 @@ struct stack {
 	void (*wake)(void *arg);
 	void *wake_arg;
 
-	/* Output scratch: transports build segments at obuf + IP_HLEN. */
+	/* Output scratch: transports build segments at obuf + IP_HLEN;
+	 * OBUF_HEADROOM bytes before obuf take an IPv6 header's extra. */
 	uint8_t *obuf;
 	size_t obuf_size;
 };
@@ -256,6 +313,12 @@ static inline int stack_logs(const struct stack *st, int proto)
 	return (st->log_mask & (unsigned)proto) != 0;
 }
 const struct route *route_lookup(const struct stack *st, uint32_t dst);
+
+/* The IPv6 table (ip6.c), the same. */
+int route6_add(struct stack *st, const struct in6_addr *dst, int prefix,
+	       const struct in6_addr *gw);
+int route6_del(struct stack *st, const struct in6_addr *dst, int prefix);
+const struct route6 *route6_lookup(const struct stack *st, const struct in6_addr *dst);
 
 static inline uint32_t prefix_mask(int prefix)
 {

@@ -380,6 +380,11 @@ int nc_ifinfo(struct nc_stack *s, struct nc_ifinfo *out)
 			out->gw.s_addr = htonl(c->routes[i].gw);
 	out->prefix = c->prefix;
 	out->mtu = c->mtu;
+	if (c->ip6_on) {
+		out->addr6 = c->addr6;
+		out->gw6 = c->gw6;
+		out->prefix6 = c->prefix6;
+	}
 	out->ipackets = c->ifs.ipackets;
 	out->ibytes = c->ifs.ibytes;
 	out->opackets = c->ifs.opackets;
@@ -523,6 +528,20 @@ int nc_set_log(struct nc_stack *s, unsigned mask,
 	s->core->log = log_event;
 	s->core->log_arg = s;
 	return (int)leave(s, 0);
+}
+
+int nc_routes6(struct nc_stack *s, struct nc_route6 *out, int max)
+{
+	int n;
+
+	api_lock(s);
+	n = s->core->nroutes6;
+	for (int i = 0; i < n && i < max; i++) {
+		const struct route6 *r = &s->core->routes6[i];
+		out[i] = (struct nc_route6){ r->dst, r->prefix, r->gw };
+	}
+	api_unlock(s);
+	return n;
 }
 
 int nc_stats(struct nc_stack *s, int proto, struct nc_stat *out, int max)
