@@ -204,9 +204,9 @@ static ssize_t recv_iov(int fd, struct sconv *c, struct iovec *iov, int cnt, int
 {
 	ssize_t n;
 
-	if (flags & MSG_PEEK)
-		return failed("recv", EOPNOTSUPP, "MSG_PEEK: the data file cannot give bytes back");
-	if (flags & ~RECV_FLAGS)
+	if ((flags & MSG_PEEK) && c->proto != P_TCP)
+		return failed("recv", EOPNOTSUPP, "MSG_PEEK on UDP: a datagram cannot be given back");
+	if (flags & ~(RECV_FLAGS | MSG_PEEK))
 		return failed("recv", EOPNOTSUPP, "a flag the stack cannot serve (MSG_OOB …)");
 	if (c->kind == K_CLONE && c->proto == P_TCP)
 		return failed("recv", ENOTCONN, "the TCP socket is not connected");
@@ -218,7 +218,9 @@ static ssize_t recv_iov(int fd, struct sconv *c, struct iovec *iov, int cnt, int
 	}
 	if (c->proto == P_UDP && (conv_marks(c) & MARK_HEADERS))
 		return udp_recvfrom(fd, c, iov, cnt, from, fromlen);
-	if (c->proto == P_TCP && (flags & MSG_WAITALL) && !(flags & MSG_DONTWAIT))
+	if (c->proto == P_TCP && (flags & MSG_PEEK))
+		n = peek_recv(fd, iov, cnt);
+	else if (c->proto == P_TCP && (flags & MSG_WAITALL) && !(flags & MSG_DONTWAIT))
 		n = read_all(fd, iov, cnt);
 	else
 		n = readv(fd, iov, cnt);

@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/types.h>
 
 enum { P_TCP, P_UDP };
@@ -60,5 +61,8 @@ int conv_addr(const struct sconv *c, const char *file, int inet6, struct sockadd
 /* io.c: UDP's headers mode */
 int udp_headers(int fd, struct sconv *c);
 int header_addr(const unsigned char *h, int inet6, struct sockaddr *sa, socklen_t *len);
+
+/* peek.c: MSG_PEEK's bytes, kept until read */
+ssize_t peek_recv(int fd, const struct iovec *iov, int cnt);
 
 #endif
