@@ -127,6 +127,15 @@ int udp_headers(int fd, struct sconv *c)
 	return err;
 }
 
+/* Is to the connected peer of c? */
+static int to_peer(const struct sconv *c, const struct sockaddr *to, socklen_t tolen)
+{
+	char want[128], peer[128];
+
+	return addr_text(to, tolen, want, sizeof want) == 0 &&
+	       conv_text(c, "remote", peer, sizeof peer) >= 0 && strcmp(want, peer) == 0;
+}
+
 /* One send: 0 flags-checked, datagram or stream. */
 static ssize_t send_iov(int fd, struct sconv *c, const struct iovec *iov, int cnt, int flags,
 			const struct sockaddr *to, socklen_t tolen)
@@ -149,6 +158,8 @@ static ssize_t send_iov(int fd, struct sconv *c, const struct iovec *iov, int cn
 	}
 	if (c->proto == P_UDP && (conv_marks(c) & MARK_HEADERS))
 		n = udp_sendto(fd, iov, cnt, to, tolen);
+	else if (c->proto == P_UDP && to != NULL && !to_peer(c, to, tolen))
+		return failed("sendto", EISCONN, "a connected UDP socket sends to its peer only");
 	else
 		n = writev(fd, iov, cnt);	/* TCP ignores the address, as Linux */
 	if (n < 0 && errno == EPIPE && !(flags & MSG_NOSIGNAL))

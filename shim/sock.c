@@ -81,12 +81,58 @@ static int ours(int fd, struct sconv *c)
 	return conv_of(fd, c);
 }
 
+/* A UDP socket in headers mode connects on a conversation of its own,
+ * on the same local port: the mode cannot be turned off, and a connected
+ * socket's data must be bare datagrams (read and write go straight to
+ * the file). The old conversation ends first, its release queued before
+ * the connect; a few tries cover a daemon slower to free it. */
+static int udp_fresh(int fd, struct sconv *c, const char *addr)
+{
+	char local[128], path[4096];
+	int fl = fcntl(fd, F_GETFL), fdfl = fcntl(fd, F_GETFD);
+	int marks = conv_marks(c) & MARK_INET6, nfd, err;
+	const char *port;
+
+	if (conv_text(c, "local", local, sizeof local) < 0 || (port = strrchr(local, '!')) == NULL)
+		return EBADF;
+	snprintf(path, sizeof path, "%s/udp/clone", mount_point());
+	nfd = open(path, O_RDWR | O_CLOEXEC | (fl & O_NONBLOCK));
+	if (nfd < 0)
+		return errno;
+	if (dup3(nfd, fd, fdfl & FD_CLOEXEC ? O_CLOEXEC : 0) < 0) {
+		err = errno;
+		close(nfd);
+		return err;
+	}
+	close(nfd);
+	if (!conv_of(fd, c))
+		return EBADF;
+	if (marks && conv_mark(c, marks) < 0)
+		return errno;
+	for (int i = 0; i < 100; i++) {
+		err = strcmp(port, "!0") == 0 ? conv_cmd(c, fd, "connect %s", addr) :
+						 conv_cmd(c, fd, "connect %s %s", addr, port + 1);
+		if (err != EADDRINUSE)
+			break;
+		usleep(10000);
+	}
+	if (err == 0 && conv_become(fd, c) < 0)
+		err = errno;
+	return err;
+}
+
 static int udp_connect(int fd, struct sconv *c, const char *addr)
 {
-	int err = conv_cmd(c, fd, "connect %s", addr);
+	int dissolve = strcmp(addr, "0.0.0.0!0") == 0, err;
 
-	if (err == 0 && c->kind == K_CLONE && conv_become(fd, c) < 0)
+	if (c->kind == K_DATA && (conv_marks(c) & MARK_HEADERS))
+		return dissolve ? 0 : udp_fresh(fd, c, addr);
+	err = conv_cmd(c, fd, "connect %s", addr);
+	if (err == 0 && c->kind == K_CLONE && !dissolve && conv_become(fd, c) < 0)
 		err = errno;
+	/* unconnected again: sendto and recvfrom need the headers */
+	if (err == 0 && dissolve)
+		err = udp_headers(fd, c);
 	return err;
 }
 
@@ -118,9 +164,6 @@ int connect(int fd, const struct sockaddr *sa, socklen_t len)
 	} else if ((err = addr_text(sa, len, addr, sizeof addr)) != 0) {
 		return fail("connect", err, "not an IPv4 or IPv6 address");
 	}
-	if (c.proto == P_UDP && (conv_marks(&c) & MARK_HEADERS))
-		return fail("connect", EISCONN, "a UDP socket that was bound or sent to "
-			    "cannot connect on the stack (headers mode stays)");
 	err = c.proto == P_TCP ? tcp_connect(fd, &c, addr) : udp_connect(fd, &c, addr);
 	if (err && err != EINPROGRESS)
 		debug("connect", "connect %s: %s", addr, strerror(err));
