@@ -140,6 +140,9 @@ static int get_int(struct sconv *c, int level, int name, int *v)
 		case SO_ACCEPTCONN: *v = c->proto == P_TCP && conv_state_is(c, "Listen"); return 0;
 		case SO_RCVBUF: case SO_SNDBUF: *v = BUFSIZE_SEEN; return 0;
 		}
+	} else if (level == IPPROTO_TCP && c->proto == P_TCP && name == TCP_NODELAY) {
+		*v = 0;	/* not in the files: read as off (setting it works) */
+		return 0;
 	} else if (level == IPPROTO_TCP && c->proto == P_TCP && name == TCP_MAXSEG) {
 		*v = (int)status_value(c, "mss");
 		return *v > 0 ? 0 : ENOPROTOOPT;
