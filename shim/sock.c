@@ -8,8 +8,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <netinet/ip.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,12 +71,6 @@ int socket(int domain, int type, int protocol)
 		return fail("socket", ENETDOWN, "cannot mark the conversation AF_INET6");
 	}
 	return fd;
-}
-
-/* connect, bind and the rest begin alike: ours, or the C library's. */
-static int ours(int fd, struct sconv *c)
-{
-	return conv_of(fd, c);
 }
 
 /* A UDP socket in headers mode connects on a conversation of its own,
@@ -154,7 +146,7 @@ int connect(int fd, const struct sockaddr *sa, socklen_t len)
 	struct sconv c;
 	int err;
 
-	if (!ours(fd, &c)) {
+	if (!conv_of(fd, &c)) {
 		if (next == NULL)
 			next = real("connect");
 		return next(fd, sa, len);
@@ -177,7 +169,7 @@ int bind(int fd, const struct sockaddr *sa, socklen_t len)
 	struct sconv c;
 	int err;
 
-	if (!ours(fd, &c)) {
+	if (!conv_of(fd, &c)) {
 		if (next == NULL)
 			next = real("bind");
 		return next(fd, sa, len);
@@ -201,7 +193,7 @@ int listen(int fd, int backlog)
 	struct sconv c;
 	int err;
 
-	if (!ours(fd, &c)) {
+	if (!conv_of(fd, &c)) {
 		if (next == NULL)
 			next = real("listen");
 		return next(fd, backlog);
@@ -262,7 +254,7 @@ int accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
 	static int (*next)(int, struct sockaddr *, socklen_t *, int);
 	struct sconv c;
 
-	if (!ours(fd, &c)) {
+	if (!conv_of(fd, &c)) {
 		if (next == NULL)
 			next = real("accept4");
 		return next(fd, sa, len, flags);
@@ -275,7 +267,7 @@ int accept(int fd, struct sockaddr *sa, socklen_t *len)
 	static int (*next)(int, struct sockaddr *, socklen_t *);
 	struct sconv c;
 
-	if (!ours(fd, &c)) {
+	if (!conv_of(fd, &c)) {
 		if (next == NULL)
 			next = real("accept");
 		return next(fd, sa, len);
@@ -283,7 +275,7 @@ int accept(int fd, struct sockaddr *sa, socklen_t *len)
 	return accept_ours(fd, &c, sa, len, 0);
 }
 
-static int name_of(int fd, struct sconv *c, const char *file, struct sockaddr *sa, socklen_t *len)
+static int name_of(struct sconv *c, const char *file, struct sockaddr *sa, socklen_t *len)
 {
 	char buf[128];
 	int inet6 = conv_marks(c) & MARK_INET6;
@@ -292,7 +284,6 @@ static int name_of(int fd, struct sconv *c, const char *file, struct sockaddr *s
 		return result(EFAULT);
 	if (conv_text(c, file, buf, sizeof buf) < 0)
 		return -1;
-	(void)fd;
 	if (strcmp(file, "remote") == 0 && strcmp(buf, "0.0.0.0!0") == 0)
 		return result(ENOTCONN);
 	return addr_sockaddr(buf, inet6, sa, len);
@@ -303,12 +294,12 @@ int getsockname(int fd, struct sockaddr *sa, socklen_t *len)
 	static int (*next)(int, struct sockaddr *, socklen_t *);
 	struct sconv c;
 
-	if (!ours(fd, &c)) {
+	if (!conv_of(fd, &c)) {
 		if (next == NULL)
 			next = real("getsockname");
 		return next(fd, sa, len);
 	}
-	return name_of(fd, &c, "local", sa, len);
+	return name_of(&c, "local", sa, len);
 }
 
 int getpeername(int fd, struct sockaddr *sa, socklen_t *len)
@@ -316,12 +307,12 @@ int getpeername(int fd, struct sockaddr *sa, socklen_t *len)
 	static int (*next)(int, struct sockaddr *, socklen_t *);
 	struct sconv c;
 
-	if (!ours(fd, &c)) {
+	if (!conv_of(fd, &c)) {
 		if (next == NULL)
 			next = real("getpeername");
 		return next(fd, sa, len);
 	}
-	return name_of(fd, &c, "remote", sa, len);
+	return name_of(&c, "remote", sa, len);
 }
 
 int shutdown(int fd, int how)
@@ -330,7 +321,7 @@ int shutdown(int fd, int how)
 	static const char *const hows[] = { "rd", "wr", "rdwr" };
 	struct sconv c;
 
-	if (!ours(fd, &c)) {
+	if (!conv_of(fd, &c)) {
 		if (next == NULL)
 			next = real("shutdown");
 		return next(fd, how);

@@ -29,6 +29,39 @@ check_eq "16 calls at once, each the blob" 16 "$good"
 check_eq "the server logged 36 calls from the kernel" 36 \
 	"$(grep -c '^10\.77\.0\.1 .*"GET /blob' "$E2E_DIR/www.out")"
 
+# A non-blocking listener under epoll: readable when a call waits,
+# accept4 then EAGAIN when none is left.
+spawn ep "${RUN[@]}" python3 -c '
+import selectors, socket
+l = socket.socket()
+l.bind(("", 8090))
+l.listen(8)
+l.setblocking(False)
+sel = selectors.EpollSelector()
+sel.register(l, selectors.EVENT_READ)
+print("listening", flush=True)
+served = 0
+while served < 3:
+    for key, ev in sel.select(timeout=20):
+        c, peer = l.accept()
+        c.setblocking(True)
+        c.sendall(b"hi %s\n" % peer[0].encode())
+        c.close()
+        served += 1
+        try:
+            l.accept()
+            print("accepted a call that was not there")
+        except BlockingIOError:
+            print("then EAGAIN", flush=True)
+'
+check "an epoll server on the shim listens" wait_for "$E2E_DIR/ep.out" listening
+good=0
+for i in 1 2 3; do
+	[ "$(curl -s --max-time 20 telnet://10.77.0.2:8090 </dev/null)" = "hi 10.77.0.1" ] && good=$((good + 1))
+done
+check_eq "it answers 3 calls with the caller's address" 3 "$good"
+check_eq "each accept then EAGAIN" 3 "$(grep -c 'then EAGAIN' "$E2E_DIR/ep.out")"
+
 # nc: a file each way, as client and as -l server; the sender half-closes
 # at its end of file (-N), the receiver reads to the end (-d: no stdin).
 head -c 1048576 /dev/urandom >"$E2E_DIR/file"
