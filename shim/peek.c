@@ -53,13 +53,22 @@ static void drop(int fd)
 	__atomic_sub_fetch(&npeeked, 1, __ATOMIC_RELEASE);
 }
 
-static ssize_t real_read(int fd, void *buf, size_t n)
-{
-	static ssize_t (*next)(int, void *, size_t);
+/* The C library's own; found when the library is loaded, not on first
+ * use, which may come inside a libc lock (setlocale reads its files)
+ * that dlsym would want again. */
+static ssize_t (*next_read)(int, void *, size_t);
+static ssize_t (*next_readv)(int, const struct iovec *, int);
+static int (*next_close)(int);
+static int (*next_poll)(struct pollfd *, nfds_t, int);
+static int (*next_select)(int, fd_set *, fd_set *, fd_set *, struct timeval *);
 
-	if (next == NULL)
-		next = real("read");
-	return next(fd, buf, n);
+__attribute__((constructor)) static void find_next(void)
+{
+	next_read = real("read");
+	next_readv = real("readv");
+	next_close = real("close");
+	next_poll = real("poll");
+	next_select = real("select");
 }
 
 /* Copy out of fd's buffer into iov; consume what was copied unless
@@ -103,7 +112,7 @@ ssize_t peek_recv(int fd, const struct iovec *iov, int cnt)
 	p = malloc(sizeof *p + (want ? want : 1));
 	if (p == NULL)
 		return -1;
-	n = real_read(fd, p->data, want);
+	n = next_read(fd, p->data, want);
 	if (n <= 0) {
 		free(p);
 		return n;
@@ -128,7 +137,7 @@ ssize_t read(int fd, void *buf, size_t n)
 
 	if (has_peeked(fd))
 		return take(fd, &v, 1, 0);
-	return real_read(fd, buf, n);
+	return next_read(fd, buf, n);
 }
 
 ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
@@ -140,28 +149,20 @@ ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
 
 ssize_t readv(int fd, const struct iovec *iov, int cnt)
 {
-	static ssize_t (*next)(int, const struct iovec *, int);
-
 	if (has_peeked(fd))
 		return take(fd, iov, cnt, 0);
-	if (next == NULL)
-		next = real("readv");
-	return next(fd, iov, cnt);
+	return next_readv(fd, iov, cnt);
 }
 
 int close(int fd)
 {
-	static int (*next)(int);
-
 	if (has_peeked(fd)) {
 		pthread_mutex_lock(&lock);
 		if (bufs[fd] != NULL)
 			drop(fd);
 		pthread_mutex_unlock(&lock);
 	}
-	if (next == NULL)
-		next = real("close");
-	return next(fd);
+	return next_close(fd);
 }
 
 /* poll: descriptors with peeked bytes are readable now. */
@@ -192,13 +193,9 @@ static int poll_with_peeked(struct pollfd *fds, nfds_t n, int r)
 
 int poll(struct pollfd *fds, nfds_t n, int timeout)
 {
-	static int (*next)(struct pollfd *, nfds_t, int);
-
-	if (next == NULL)
-		next = real("poll");
 	if (!any_peeked() || peeked_ready(fds, n) == 0)
-		return next(fds, n, timeout);
-	return poll_with_peeked(fds, n, next(fds, n, 0));
+		return next_poll(fds, n, timeout);
+	return poll_with_peeked(fds, n, next_poll(fds, n, 0));
 }
 
 int __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t fdslen)
@@ -222,17 +219,14 @@ static int select_peeked(int nfds, fd_set *rd)
 
 int select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *tv)
 {
-	static int (*next)(int, fd_set *, fd_set *, fd_set *, struct timeval *);
 	struct timeval zero = { 0, 0 };
 	fd_set want;
 	int r;
 
-	if (next == NULL)
-		next = real("select");
 	if (!any_peeked() || select_peeked(nfds, rd) == 0)
-		return next(nfds, rd, wr, ex, tv);
+		return next_select(nfds, rd, wr, ex, tv);
 	want = *rd;
-	r = next(nfds, rd, wr, ex, &zero);
+	r = next_select(nfds, rd, wr, ex, &zero);
 	if (r < 0)
 		return r;
 	for (int fd = 0; fd < nfds && fd < PEEK_FDS; fd++) {
