@@ -81,7 +81,7 @@ int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 			next = real("setsockopt");
 		return next(fd, level, name, val, len);
 	}
-	if (level == IPPROTO_TCP && name == TCP_CONGESTION) {
+	if (level == IPPROTO_TCP && name == TCP_CONGESTION && val != NULL) {
 		char cc[17] = "";
 
 		memcpy(cc, val, len < 16 ? len : 16);
