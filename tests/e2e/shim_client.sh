@@ -5,6 +5,7 @@
 # query is in the pcap). Nothing of theirs reaches the host's stack: while
 # a shim program holds a connection, the kernel shows no socket of its
 # own, and with the daemon stopped the program gets an error.
+# e2e-timeout: 90
 . "$(dirname "$0")/lib.sh"
 
 RUN=(sh "$E2E_BUILD/shim/slashnet-run" -m "$MNT")

@@ -4,6 +4,7 @@
 # once (accept, a listener's readiness through poll, threads); OpenBSD
 # nc as a client and as a -l server, each way a file byte for byte, the
 # other end the kernel's nc.
+# e2e-timeout: 90
 . "$(dirname "$0")/lib.sh"
 
 RUN=(sh "$E2E_BUILD/shim/slashnet-run" -m "$MNT")

@@ -4,6 +4,7 @@
 # association and sends and receives unconnected (sendto/recvfrom through
 # the headers mode), then connects once more; OpenBSD nc -u as a client;
 # a shim UDP server (bind, recvfrom, sendto) answers the kernel.
+# e2e-timeout: 90
 . "$(dirname "$0")/lib.sh"
 
 RUN=(sh "$E2E_BUILD/shim/slashnet-run" -m "$MNT")
