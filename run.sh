@@ -21,7 +21,7 @@ DEPS=(meson ninja-build pkg-config gcc libfuse3-dev fuse3 libnl-3-dev libnl-rout
       libcriterion-dev tcpdump socat nftables iproute2 iputils-ping dnsmasq-base curl
       python3 procps psmisc kmod ethtool
       apache2-utils wrk redis-server redis-tools nginx-light iperf3 git
-      openssh-server openssh-client	# the real programs of tests/e2e/real_*
+      openssh-server openssh-client netcat-openbsd wget	# the real programs of tests/e2e/real_* and shim_*
       clang libclang-rt-dev)		# libFuzzer, for tests/fuzz/run.sh
 BENCH_DEPS=(liblwip-dev)	# tests/bench's lwIP contender
 MNT=/net

@@ -57,6 +57,17 @@ static int bind_to(struct conv *c, const struct sockaddr_in *sa)
 	return nc_bind(fs.st, c->sock, (const struct sockaddr *)sa, sizeof *sa) < 0 ? errno : 0;
 }
 
+/* Is c bound to sa already (a port, and the same address and port)? */
+static int bound_to(struct conv *c, const struct sockaddr_in *sa)
+{
+	struct sockaddr_in me = { 0 };
+	socklen_t len = sizeof me;
+
+	return nc_getsockname(fs.st, c->sock, (struct sockaddr *)&me, &len) == 0 &&
+	       me.sin_port != 0 && me.sin_port == sa->sin_port &&
+	       me.sin_addr.s_addr == sa->sin_addr.s_addr;
+}
+
 /* Start connecting c to sa: 0 when connected, EINPROGRESS when under
  * way, or an errno. */
 static int connect_sock(struct conv *c, const struct sockaddr_in *sa)
@@ -184,7 +195,10 @@ static int tcp_announce(struct ctlreq *x, struct conv *c)
 	if (err)
 		return err;
 	sockopt(c, SOL_SOCKET, SO_REUSEADDR, 1);
-	err = bind_to(c, &sa);
+	/* after `bind` to this same address (BSD's bind, then listen), the
+	 * socket is bound already */
+	if (!bound_to(c, &sa))
+		err = bind_to(c, &sa);
 	if (err == 0 && nc_listen(fs.st, c->sock, c->backlog) < 0)
 		err = errno;
 	return err;

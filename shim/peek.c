@@ -1,0 +1,239 @@
+/*
+ * MSG_PEEK on TCP. The data file cannot give bytes back, so a peek reads
+ * them into a buffer of this process, kept for the descriptor; the next
+ * reads (read, readv, recv …) take them from there first, and poll and
+ * select report the descriptor readable while some are left. With no
+ * bytes peeked anywhere these calls cost one test on top of the C
+ * library's. The buffer is the process's own: peeked bytes do not follow
+ * the descriptor through exec, and epoll does not see them.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/select.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "shim.h"
+
+enum { PEEK_FDS = 1024 };
+
+struct peeked {
+	size_t off, len;
+	char data[];
+};
+
+static struct peeked *bufs[PEEK_FDS];
+static int npeeked;	/* descriptors with bytes left: the fast path's test */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int any_peeked(void)
+{
+	return __atomic_load_n(&npeeked, __ATOMIC_ACQUIRE) > 0;
+}
+
+static int has_peeked(int fd)
+{
+	int r;
+
+	if (!any_peeked() || fd < 0 || fd >= PEEK_FDS)
+		return 0;
+	pthread_mutex_lock(&lock);
+	r = bufs[fd] != NULL;
+	pthread_mutex_unlock(&lock);
+	return r;
+}
+
+static void drop(int fd)
+{
+	free(bufs[fd]);
+	bufs[fd] = NULL;
+	__atomic_sub_fetch(&npeeked, 1, __ATOMIC_RELEASE);
+}
+
+/* The C library's own; found when the library is loaded, not on first
+ * use, which may come inside a libc lock (setlocale reads its files)
+ * that dlsym would want again. */
+static ssize_t (*next_read)(int, void *, size_t);
+static ssize_t (*next_readv)(int, const struct iovec *, int);
+static int (*next_close)(int);
+static int (*next_poll)(struct pollfd *, nfds_t, int);
+static int (*next_select)(int, fd_set *, fd_set *, fd_set *, struct timeval *);
+
+__attribute__((constructor)) static void find_next(void)
+{
+	next_read = real("read");
+	next_readv = real("readv");
+	next_close = real("close");
+	next_poll = real("poll");
+	next_select = real("select");
+}
+
+/* Copy out of fd's buffer into iov; consume what was copied unless
+ * peeking. */
+static ssize_t take(int fd, const struct iovec *iov, int cnt, int peek)
+{
+	struct peeked *p;
+	size_t done = 0;
+
+	pthread_mutex_lock(&lock);
+	p = bufs[fd];
+	for (int i = 0; p != NULL && i < cnt && p->off + done < p->len; i++) {
+		size_t k = p->len - p->off - done;
+
+		k = k < iov[i].iov_len ? k : iov[i].iov_len;
+		memcpy(iov[i].iov_base, p->data + p->off + done, k);
+		done += k;
+	}
+	if (p != NULL && !peek && (p->off += done) == p->len)
+		drop(fd);
+	pthread_mutex_unlock(&lock);
+	return (ssize_t)done;
+}
+
+/* recv with MSG_PEEK on fd (TCP data): bytes already peeked, or a read
+ * of the file into the buffer first. */
+ssize_t peek_recv(int fd, const struct iovec *iov, int cnt)
+{
+	size_t want = 0;
+	struct peeked *p;
+	ssize_t n;
+
+	if (fd < 0 || fd >= PEEK_FDS) {
+		errno = EOPNOTSUPP;
+		return debug("recv", "MSG_PEEK on a descriptor past %d", PEEK_FDS);
+	}
+	if (has_peeked(fd))
+		return take(fd, iov, cnt, 1);
+	for (int i = 0; i < cnt; i++)
+		want += iov[i].iov_len;
+	p = malloc(sizeof *p + (want ? want : 1));
+	if (p == NULL)
+		return -1;
+	n = next_read(fd, p->data, want);
+	if (n <= 0) {
+		free(p);
+		return n;
+	}
+	p->off = 0;
+	p->len = (size_t)n;
+	pthread_mutex_lock(&lock);
+	if (bufs[fd] == NULL) {
+		bufs[fd] = p;
+		__atomic_add_fetch(&npeeked, 1, __ATOMIC_RELEASE);
+	} else {
+		free(p);	/* another thread peeked too: keep the first */
+		n = 0;
+	}
+	pthread_mutex_unlock(&lock);
+	return n > 0 ? take(fd, iov, cnt, 1) : 0;
+}
+
+ssize_t read(int fd, void *buf, size_t n)
+{
+	struct iovec v = { buf, n };
+
+	if (has_peeked(fd))
+		return take(fd, &v, 1, 0);
+	return next_read(fd, buf, n);
+}
+
+ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
+{
+	if (n > buflen)
+		abort();
+	return read(fd, buf, n);
+}
+
+ssize_t readv(int fd, const struct iovec *iov, int cnt)
+{
+	if (has_peeked(fd))
+		return take(fd, iov, cnt, 0);
+	return next_readv(fd, iov, cnt);
+}
+
+int close(int fd)
+{
+	if (has_peeked(fd)) {
+		pthread_mutex_lock(&lock);
+		if (bufs[fd] != NULL)
+			drop(fd);
+		pthread_mutex_unlock(&lock);
+	}
+	return next_close(fd);
+}
+
+/* poll: descriptors with peeked bytes are readable now. */
+static int peeked_ready(struct pollfd *fds, nfds_t n)
+{
+	int ready = 0;
+
+	for (nfds_t i = 0; i < n; i++) {
+		if ((fds[i].events & POLLIN) && has_peeked(fds[i].fd))
+			ready++;
+	}
+	return ready;
+}
+
+static int poll_with_peeked(struct pollfd *fds, nfds_t n, int r)
+{
+	if (r < 0)
+		return r;
+	for (nfds_t i = 0; i < n; i++) {
+		if ((fds[i].events & POLLIN) && has_peeked(fds[i].fd)) {
+			if (fds[i].revents == 0)
+				r++;
+			fds[i].revents |= POLLIN;
+		}
+	}
+	return r;
+}
+
+int poll(struct pollfd *fds, nfds_t n, int timeout)
+{
+	if (!any_peeked() || peeked_ready(fds, n) == 0)
+		return next_poll(fds, n, timeout);
+	return poll_with_peeked(fds, n, next_poll(fds, n, 0));
+}
+
+int __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t fdslen)
+{
+	if (fdslen / sizeof *fds < n)
+		abort();
+	return poll(fds, n, timeout);
+}
+
+/* select: the same, for the read set. */
+static int select_peeked(int nfds, fd_set *rd)
+{
+	int ready = 0;
+
+	for (int fd = 0; rd != NULL && fd < nfds && fd < PEEK_FDS; fd++) {
+		if (FD_ISSET(fd, rd) && has_peeked(fd))
+			ready++;
+	}
+	return ready;
+}
+
+int select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *tv)
+{
+	struct timeval zero = { 0, 0 };
+	fd_set want;
+	int r;
+
+	if (!any_peeked() || select_peeked(nfds, rd) == 0)
+		return next_select(nfds, rd, wr, ex, tv);
+	want = *rd;
+	r = next_select(nfds, rd, wr, ex, &zero);
+	if (r < 0)
+		return r;
+	for (int fd = 0; fd < nfds && fd < PEEK_FDS; fd++) {
+		if (FD_ISSET(fd, &want) && has_peeked(fd) && !FD_ISSET(fd, rd)) {
+			FD_SET(fd, rd);
+			r++;
+		}
+	}
+	return r;
+}

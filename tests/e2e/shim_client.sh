@@ -1,0 +1,85 @@
+#!/bin/bash
+# slashnet-run (shim/): unmodified curl and wget, their sockets on the
+# stack, download 4 MB from a kernel-side HTTP server byte for byte; with
+# --dns, curl's name goes through cs and dnsmasq over the stack's UDP (the
+# query is in the pcap). Nothing of theirs reaches the host's stack: while
+# a shim program holds a connection, the kernel shows no socket of its
+# own, and with the daemon stopped the program gets an error.
+# e2e-timeout: 90
+. "$(dirname "$0")/lib.sh"
+
+RUN=(sh "$E2E_BUILD/shim/slashnet-run" -m "$MNT")
+PCAP=$E2E_DIR/capture.pcap
+
+printf '127.0.0.1 localhost\n' >"$E2E_DIR/hosts"
+mount --bind "$E2E_DIR/hosts" /etc/hosts || exit 1
+check "the daemon mounts $MNT with --dns 10.77.0.1" start_daemon --dns 10.77.0.1 --pcap "$PCAP"
+spawn dnsmasq dnsmasq -k -C /dev/null --no-resolv --no-hosts --port 53 \
+	--listen-address=10.77.0.1 --bind-interfaces --address=/x.test/10.77.0.1 \
+	--pid-file="$E2E_DIR/dnsmasq.pid" --log-queries --log-facility=-
+check "dnsmasq listens on 10.77.0.1" wait_for "$E2E_DIR/dnsmasq.out" 'started'
+
+mkdir "$E2E_DIR/www"
+head -c 4194304 /dev/urandom >"$E2E_DIR/www/blob"
+spawn www python3 -m http.server --bind 10.77.0.1 --directory "$E2E_DIR/www" 8000
+check "the kernel's HTTP server listens on 10.77.0.1:8000" wait_listen 8000
+
+timeout 20 "${RUN[@]}" curl -sS -o "$E2E_DIR/curl.out" http://10.77.0.1:8000/blob
+check_eq "slashnet-run curl: exit status" 0 "$?"
+check "curl's 4 MB are the blob's" cmp -s "$E2E_DIR/www/blob" "$E2E_DIR/curl.out"
+timeout 20 "${RUN[@]}" wget -q -O "$E2E_DIR/wget.out" http://10.77.0.1:8000/blob
+check_eq "slashnet-run wget: exit status" 0 "$?"
+check "wget's 4 MB are the blob's" cmp -s "$E2E_DIR/www/blob" "$E2E_DIR/wget.out"
+check "the kernel's server saw both calls from the stack's address" \
+	test "$(grep -c '^10\.77\.0\.2 .*GET /blob' "$E2E_DIR/www.out")" -eq 2
+
+timeout 20 "${RUN[@]}" curl -sS -g -o "$E2E_DIR/v6.out" 'http://[::ffff:10.77.0.1]:8000/blob'
+check_eq "an AF_INET6 socket to a v4-mapped address: curl's exit status" 0 "$?"
+check "its 4 MB are the blob's" cmp -s "$E2E_DIR/www/blob" "$E2E_DIR/v6.out"
+# (the daemon speaks IPv4 only: another IPv6 address fails, and says so)
+SLASHNET_DEBUG=1 timeout 20 "${RUN[@]}" curl -sS -g -o /dev/null 'http://[fd77::1]:8000/blob' \
+	2>"$E2E_DIR/v6.err"
+check_eq "to fd77::1: curl cannot connect (exit status 7)" 7 "$?"
+check "the shim said why" grep -q 'slashnet-sock: connect: connect fd77::1!8000: ' "$E2E_DIR/v6.err"
+timeout 20 "${RUN[@]}" curl -v -sS -o /dev/null http://10.77.0.1:8001/ 2>"$E2E_DIR/refused.err"
+check_eq "to a closed port: curl's exit status 7" 7 "$?"
+check "curl saw ECONNREFUSED (non-blocking connect, SO_ERROR)" \
+	grep -q 'Connection refused' "$E2E_DIR/refused.err"
+
+timeout 20 "${RUN[@]}" curl -sS -o "$E2E_DIR/name.out" http://x.test:8000/blob
+check_eq "slashnet-run curl http://x.test:8000/: exit status" 0 "$?"
+check "its 4 MB are the blob's" cmp -s "$E2E_DIR/www/blob" "$E2E_DIR/name.out"
+check "dnsmasq got the query from the stack" \
+	grep -q 'query\[A\] x\.test from 10\.77\.0\.2' "$E2E_DIR/dnsmasq.out"
+
+# A connection held open: the stack has it, the kernel has no socket of
+# the program's (ss -p names a socket's owners).
+spawn hold "${RUN[@]}" python3 -c '
+import socket, sys, time
+s = socket.create_connection(("10.77.0.1", 8000))
+print("connected", s.getsockname()[1], s.getpeername(), flush=True)
+time.sleep(30)'
+HOLD=$SPAWN_PID
+check "a shim python3 connects" wait_for "$E2E_DIR/hold.out" connected
+port=$(awk '/connected/ { print $2 }' "$E2E_DIR/hold.out")
+check "the stack holds its connection" grep -rqx "10.77.0.2!$port" "$MNT"/tcp/*/local
+check "getpeername: the kernel's server" grep -q "('10.77.0.1', 8000)" "$E2E_DIR/hold.out"
+owners=$(ss -Htanp | grep -c "pid=$HOLD,")
+check_eq "the kernel has no socket of the shim program" 0 "$owners"
+check "the kernel's side of it comes from the stack" \
+	test -n "$(ss -Htn state established "dport = :$port and src 10.77.0.1")"
+kill "$HOLD"
+
+stop_daemon
+check_eq "SIGTERM: exit status" 0 "$?"
+calls=$(grep -c GET "$E2E_DIR/www.out")
+LD_PRELOAD=$E2E_BUILD/shim/libslashnet-sock.so SLASHNET_MNT=$MNT SLASHNET_DEBUG=1 \
+	timeout 20 curl -sS -o /dev/null http://10.77.0.1:8000/blob 2>"$E2E_DIR/down.err"
+rc=$?
+check "the daemon stopped: curl fails ($rc)" test "$rc" -ne 0 -a "$rc" -ne 124
+check "its socket() said why" grep -q 'slashnet-sock: socket: ' "$E2E_DIR/down.err"
+check_eq "no call reached the kernel's server" "$calls" "$(grep -c GET "$E2E_DIR/www.out")"
+
+out=$(tcpdump -n -r "$PCAP" udp port 53 2>/dev/null)
+check "the query crossed the TUN" \
+	grep -q '10\.77\.0\.2\.[0-9]* > 10\.77\.0\.1\.53: .* A? x\.test\. ' <<<"$out"
