@@ -69,30 +69,32 @@ void loop_poke(struct nc_stack *s)
 		s->core->ifs.oerrors++;
 }
 
-/* Keep the timerfd on the core's next deadline. */
+/* Keep the timerfd no later than the core's next deadline. A deadline
+ * that moved later (an RTO pushed on by each ACK, a timer cancelled)
+ * leaves the timerfd as it is: it fires early once, and the loop arms it
+ * again then. That spares a timerfd_settime per segment sent or acked. */
 static void arm_timer(struct nc_stack *s)
 {
 	uint64_t d = stack_deadline(s->core);
 	struct itimerspec its = { 0 };
 
-	if (d == s->armed)
+	if (d >= s->armed)
 		return;
-	if (d != UINT64_MAX) {
-		if (d == 0)
-			d = 1;	/* an all-zero it_value would disarm */
-		its.it_value.tv_sec = (time_t)(d / 1000000);
-		its.it_value.tv_nsec = (long)(d % 1000000) * 1000;
-	}
+	if (d == 0)
+		d = 1;	/* an all-zero it_value would disarm */
+	its.it_value.tv_sec = (time_t)(d / 1000000);
+	its.it_value.tv_nsec = (long)(d % 1000000) * 1000;
 	timerfd_settime(s->timerfd, TFD_TIMER_ABSTIME, &its, NULL);
 	s->armed = d;
 }
 
+/* One read resets a timerfd's or an eventfd's count. */
 static void drain(int fd)
 {
 	uint64_t v;
+	ssize_t n = read(fd, &v, sizeof v);
 
-	while (read(fd, &v, sizeof v) > 0)
-		;
+	(void)n;	/* EAGAIN: someone read it already */
 }
 
 /* Read a batch of packets; the readers see them as one batch of events.
