@@ -17,7 +17,7 @@
 #include "ip.h"
 #include "stack.h"
 
-enum { TUN_BATCH = 64, MAX_EVENTS = 32 };
+enum { TUN_BATCH = 64, LONE_MAX = 1024, MAX_EVENTS = 32 };
 
 uint64_t clock_now(void)
 {
@@ -98,7 +98,11 @@ static void drain(int fd)
 }
 
 /* Read a batch of packets; the readers see them as one batch of events.
- * -1 with errno when the TUN itself failed (the device was deleted). */
+ * A short packet after a pass that read none (a SYN, an ACK, one small
+ * message of a request and its answer) nearly always comes alone: it is
+ * read alone, sparing the read that would find nothing. If more wait,
+ * epoll says so at once and the next pass reads them all. -1 with errno
+ * when the TUN itself failed (the device was deleted). */
 static int read_tun(struct nc_stack *s, uint64_t now)
 {
 	size_t len;
@@ -115,6 +119,8 @@ static int read_tun(struct nc_stack *s, uint64_t now)
 			stack_input_csum_ok(s->core, now, s->rxbuf, len);
 		else
 			stack_input(s->core, now, s->rxbuf, len);
+		if (i == 0 && !s->tun_busy && len < LONE_MAX)
+			break;
 	}
 	return 0;
 }
@@ -163,6 +169,9 @@ int loop_run(struct nc_stack *s)
 		for (int i = 0; i < n && !err; i++)
 			if (dispatch(s, evs[i].data.fd, now) < 0)
 				err = errno;
+		s->tun_busy = 0;
+		for (int i = 0; i < n; i++)
+			s->tun_busy |= evs[i].data.fd == s->tunfd;
 		stack_poll(s->core, clock_now());
 		if (s->pcap)
 			fflush(s->pcap);
