@@ -5,7 +5,8 @@
 #   syscalls     the daemon's system calls (strace -c -f on it)
 #   fuse         FUSE requests (connect only: a daemon with -o debug,
 #                its log's opcodes counted)
-#   switches     the daemon's context switches (/proc/PID/status)
+#   wakeups      the daemon's voluntary context switches (/proc/PID/status):
+#                each a sleep in epoll_wait and the wake-up that ends it
 #   cpu-us       the daemon's CPU time (µs; this one a loaded machine
 #                does inflate)
 # Needs strace; not in run.sh's default list (strace slows what it
@@ -21,13 +22,14 @@ CONN_PORT=9004
 PING_PORT=9003
 DOWN_PORT=9001
 
-# Context switches of process PID so far, voluntary and not.
+# Voluntary context switches of process PID so far (the involuntary ones
+# count the load, not the daemon).
 switches() {
-	awk '/ctxt_switches/ { n += $2 } END { print n }' "/proc/$1/status"
+	awk '$1 == "voluntary_ctxt_switches:" { print $2 }' "/proc/$1/status"
 }
 
 # counted SCENARIO N COMMAND...: run COMMAND with the daemon watched;
-# RESULT lines of syscalls, switches and CPU per N.
+# RESULT lines of syscalls, wake-ups and CPU per N.
 counted() {
 	local scen=$1 n=$2 sp sw0 t0
 	shift 2
@@ -43,7 +45,7 @@ counted() {
 	sw0=$(switches "$DAEMON_PID")
 	t0=$(proc_ticks "$DAEMON_PID")
 	"$@" >/dev/null || not_ok "$scen: $*"
-	result "$scen" switches "per-op" "$(awk -v a="$sw0" -v b="$(switches "$DAEMON_PID")" -v n="$n" \
+	result "$scen" wakeups "per-op" "$(awk -v a="$sw0" -v b="$(switches "$DAEMON_PID")" -v n="$n" \
 		'BEGIN { printf "%.2f", (b - a) / n }')"
 	result "$scen" cpu-us "per-op" "$(awk -v a="$t0" -v b="$(proc_ticks "$DAEMON_PID")" -v n="$n" \
 		-v hz="$TICK" 'BEGIN { printf "%.1f", (b - a) / hz / n * 1e6 }')"
