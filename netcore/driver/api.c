@@ -31,14 +31,21 @@ void api_lock(struct nc_stack *s)
 }
 
 /* A call from another thread may have armed an earlier timer or raised
- * events: deliver them and let the loop see the new deadline. */
-void api_unlock(struct nc_stack *s)
+ * events: deliver them and let the loop see the new deadline. Done
+ * whenever such a thread lets go of the lock: at the end of a call, and
+ * before it waits inside one (a blocking connect armed its SYN timer). */
+static void hand_back(struct nc_stack *s)
 {
 	if (!on_loop(s) && s->core) {
 		stack_flush(s->core);
 		if (stack_deadline(s->core) < s->armed)
 			loop_poke(s);
 	}
+}
+
+void api_unlock(struct nc_stack *s)
+{
+	hand_back(s);
 	pthread_mutex_unlock(&s->lock);
 }
 
@@ -51,6 +58,7 @@ static int wait_event(struct nc_stack *s, uint64_t deadline)
 		return -EWOULDBLOCK;
 	if (s->stopping)
 		return -ESHUTDOWN;
+	hand_back(s);
 	if (deadline == UINT64_MAX)
 		return -pthread_cond_wait(&s->cond, &s->lock);
 	ts.tv_sec = (time_t)(deadline / 1000000);
