@@ -38,6 +38,7 @@ struct nc_stack {
 	pthread_t thread, loop_thread;
 	int has_thread, in_loop, stopping;
 	uint64_t armed;		/* deadline the timerfd is set to */
+	int tun_busy;		/* the last loop pass read packets */
 
 	struct watch *watches;
 	int nwatch;

@@ -17,7 +17,7 @@
 #include "ip.h"
 #include "stack.h"
 
-enum { TUN_BATCH = 64, MAX_EVENTS = 32 };
+enum { TUN_BATCH = 64, LONE_MAX = 1024, MAX_EVENTS = 32 };
 
 uint64_t clock_now(void)
 {
@@ -69,34 +69,40 @@ void loop_poke(struct nc_stack *s)
 		s->core->ifs.oerrors++;
 }
 
-/* Keep the timerfd on the core's next deadline. */
+/* Keep the timerfd no later than the core's next deadline. A deadline
+ * that moved later (an RTO pushed on by each ACK, a timer cancelled)
+ * leaves the timerfd as it is: it fires early once, and the loop arms it
+ * again then. That spares a timerfd_settime per segment sent or acked. */
 static void arm_timer(struct nc_stack *s)
 {
 	uint64_t d = stack_deadline(s->core);
 	struct itimerspec its = { 0 };
 
-	if (d == s->armed)
+	if (d >= s->armed)
 		return;
-	if (d != UINT64_MAX) {
-		if (d == 0)
-			d = 1;	/* an all-zero it_value would disarm */
-		its.it_value.tv_sec = (time_t)(d / 1000000);
-		its.it_value.tv_nsec = (long)(d % 1000000) * 1000;
-	}
+	if (d == 0)
+		d = 1;	/* an all-zero it_value would disarm */
+	its.it_value.tv_sec = (time_t)(d / 1000000);
+	its.it_value.tv_nsec = (long)(d % 1000000) * 1000;
 	timerfd_settime(s->timerfd, TFD_TIMER_ABSTIME, &its, NULL);
 	s->armed = d;
 }
 
+/* One read resets a timerfd's or an eventfd's count. */
 static void drain(int fd)
 {
 	uint64_t v;
+	ssize_t n = read(fd, &v, sizeof v);
 
-	while (read(fd, &v, sizeof v) > 0)
-		;
+	(void)n;	/* EAGAIN: someone read it already */
 }
 
 /* Read a batch of packets; the readers see them as one batch of events.
- * -1 with errno when the TUN itself failed (the device was deleted). */
+ * A short packet after a pass that read none (a SYN, an ACK, one small
+ * message of a request and its answer) nearly always comes alone: it is
+ * read alone, sparing the read that would find nothing. If more wait,
+ * epoll says so at once and the next pass reads them all. -1 with errno
+ * when the TUN itself failed (the device was deleted). */
 static int read_tun(struct nc_stack *s, uint64_t now)
 {
 	size_t len;
@@ -113,6 +119,8 @@ static int read_tun(struct nc_stack *s, uint64_t now)
 			stack_input_csum_ok(s->core, now, s->rxbuf, len);
 		else
 			stack_input(s->core, now, s->rxbuf, len);
+		if (i == 0 && !s->tun_busy && len < LONE_MAX)
+			break;
 	}
 	return 0;
 }
@@ -161,6 +169,9 @@ int loop_run(struct nc_stack *s)
 		for (int i = 0; i < n && !err; i++)
 			if (dispatch(s, evs[i].data.fd, now) < 0)
 				err = errno;
+		s->tun_busy = 0;
+		for (int i = 0; i < n; i++)
+			s->tun_busy |= evs[i].data.fd == s->tunfd;
 		stack_poll(s->core, clock_now());
 		if (s->pcap)
 			fflush(s->pcap);

@@ -6,6 +6,9 @@
 #          cat     cat /net/tcp/N/data
 #          dd      dd if=/net/tcp/N/data bs=1M
 #          api     the netcore C API (ncbench api, a stack of its own)
+#          cat1cpu cat, it and the daemon pinned to CPU 0 (2 CPUs or more)
+#          cat2cpu cat on CPU 1, the daemon on CPU 0: the two placements
+#                  unpinned cat runs flip between
 #          lwip    lwIP 2.1.3's raw API on a TAP (lwipget), if built
 #   up     kernel  dd bs=1M into bash's /dev/tcp
 #          dd      dd of=/net/tcp/N/data bs=1M
@@ -57,6 +60,30 @@ dd_down() {
 
 api_down() {
 	"$NCBENCH" api "${API_STACK[@]}" down "$FAR_ADDR" "$DOWN_PORT"
+}
+
+# CPU placement, the spread of unpinned cat runs: the daemon on CPU 0,
+# cat on CPU $1 (cat1cpu: the same one; cat2cpu: the other); the daemon
+# free again after.
+pinned_cat() {
+	local t0 out=
+
+	taskset -a -p -c 0 "$DAEMON_PID" >/dev/null || return 1
+	if net_call "$DOWN_PORT"; then
+		t0=$EPOCHREALTIME
+		taskset -c "$1" cat <"$CONV/data" >/dev/null &&
+			out="$BYTES $t0 $EPOCHREALTIME daemon"
+	fi
+	taskset -a -p -c "0-$(($(nproc) - 1))" "$DAEMON_PID" >/dev/null
+	[ -n "$out" ] && echo "$out"
+}
+
+cat1cpu_down() {
+	pinned_cat 0
+}
+
+cat2cpu_down() {
+	pinned_cat 1
 }
 
 lwip_down() {
@@ -137,6 +164,7 @@ check "the daemon mounts $MNT" start_daemon
 far source source "$DOWN_PORT" "$BYTES"
 far sink sink "$UP_PORT"
 down=(kernel cat dd api)
+[ "$(nproc)" -ge 2 ] && down+=(cat1cpu cat2cpu)
 if lwip_tap; then
 	down+=(lwip)
 else

@@ -13,6 +13,9 @@
 #   memory     10 000 idle conversations: daemon bytes each
 #   loss       5% loss each way, 20 MB sent: netcore against the kernel
 #              (tests/bench/loss.sh, run when present)
+#   costs      not by default: the daemon's syscalls, FUSE requests,
+#              context switches and CPU per connection, ping-pong and MiB
+#              (strace; counts a loaded machine does not change)
 #
 # Prints one summary line per measure: median (min–max) of each contender
 # and the ratio of its median to the kernel's; rewrites RESULTS
@@ -28,7 +31,7 @@ ROOT=$(cd "$HERE/../.." && pwd)
 export E2E_BUILD ROUNDS QUICK="${QUICK:-0}"
 ALL=(bulk pingpong connrate memory loss)
 
-declare -A LIMIT=([bulk]=600 [pingpong]=180 [connrate]=180 [memory]=300 [loss]=300)
+declare -A LIMIT=([bulk]=600 [pingpong]=180 [connrate]=180 [memory]=300 [loss]=300 [costs]=600)
 
 die() {
 	echo "bench: $*" >&2
@@ -106,6 +109,9 @@ describe() {
 	pingpong) echo "1-byte ping-pong, µs per round trip (lower is better)" ;;
 	connect) echo "connect + 1 KB + close, µs per connection (lower is better)" ;;
 	idle-conversation) echo "daemon memory per idle connected conversation (RSS delta / count)" ;;
+	connect-costs) echo "the daemon's cost per connect + 1 KB + close (lower is better)" ;;
+	pingpong-costs) echo "the daemon's cost per 1-byte round trip (lower is better)" ;;
+	download-costs) echo "the daemon's cost per MiB of a cat download (lower is better)" ;;
 	*) echo "$1" ;;
 	esac
 }
