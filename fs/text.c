@@ -18,12 +18,12 @@ static const char *ip(struct in_addr a, char *buf)
 	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
 }
 
-static void ifc_status(FILE *f)
+static void ifc_status(FILE *f, int n)
 {
 	char a[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN];
 	struct nc_ifinfo ii;
 
-	if (nc_ifinfo(fs.st, &ii) < 0)
+	if (nc_ifinfo_n(fs.st, n, &ii) < 0)
 		return;
 	fprintf(f, "device %s\naddr %s/%d\ngw %s\nmtu %d\n", ii.name, ip(ii.addr, a), ii.prefix,
 		ip(ii.gw, g), ii.mtu);
@@ -121,7 +121,7 @@ static void make(FILE *f, struct ofile *of)
 
 	switch (of->type) {
 	case Qifcstatus:
-		ifc_status(f);
+		ifc_status(f, of->proto);	/* the interface's number */
 		break;
 	case Qiproute:
 		iproute(f);

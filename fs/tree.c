@@ -104,10 +104,12 @@ static int gen(fuse_ino_t dir, int i, uid_t uid, struct ent *e)
 		if (i < 3 + NPROTO)
 			return ent(e, proto_names[i - 3], qid(Qproto, i - 3, -1));
 		return 0;
-	case Qipifc:
-		return i == 0 ? ent(e, "0", qid(Qifc0, 0, -1)) : 0;
+	case Qipifc:	/* interface n in the protocol byte: 0 the TUN, 1 loopback */
+		if (i == 0)
+			return ent(e, "0", qid(Qifc0, 0, -1));
+		return i == 1 ? ent(e, "1", qid(Qifc0, 1, -1)) : 0;
 	case Qifc0:
-		return i == 0 ? ent(e, "status", qid(Qifcstatus, 0, -1)) : 0;
+		return i == 0 ? ent(e, "status", qid(Qifcstatus, p, -1)) : 0;
 	case Qproto:
 		if (i == 0)
 			return ent(e, "clone", qid(Qclone, p, -1));

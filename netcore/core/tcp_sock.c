@@ -12,6 +12,7 @@
 #include <netcore/netcore.h>
 
 #include "buf.h"
+#include "ip.h"
 #include "sock.h"
 #include "stack.h"
 #include "tcp_impl.h"
@@ -173,7 +174,7 @@ static void conn_fresh(struct tcb *t)
 static int tcp_connect(struct stack *st, struct sock *so, uint32_t addr, uint16_t port)
 {
 	struct tcb *t = so->pcb;
-	uint32_t laddr = so->laddr ? so->laddr : st->addr;
+	uint32_t laddr = so->laddr ? so->laddr : ip_source(st, addr);
 
 	switch (t->state) {
 	case NC_TCP_LISTEN:

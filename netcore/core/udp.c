@@ -165,7 +165,7 @@ static int udp_connect(struct stack *st, struct sock *so, uint32_t addr, uint16_
 	if (so->lport == 0 && (err = autobind(st, so)) < 0)
 		return err;
 	if (so->laddr == 0)
-		so->laddr = st->addr;
+		so->laddr = ip_source(st, addr);
 	so->faddr = addr;
 	so->fport = port;
 	return 0;
@@ -176,7 +176,7 @@ static int udp_output(struct stack *st, struct sock *so, uint32_t dst, uint16_t 
 		      const void *buf, size_t len)
 {
 	uint8_t *u = st->obuf + IP_HLEN;
-	uint32_t src = so->laddr ? so->laddr : st->addr;
+	uint32_t src = so->laddr ? so->laddr : ip_source(st, dst);
 	size_t ulen = UDP_HLEN + len;
 	int err;
 
