@@ -126,6 +126,8 @@ struct conv *conv_get(int proto, int n);
 /* May uid have one more conversation of proto? 0, EMFILE (its share is
  * taken) or ENFILE (the table is full); a refusal is logged. */
 int conv_admit(int proto, uid_t uid);
+/* Root and the daemon's owner: no share limit, and announce *. */
+int conv_privileged(uid_t uid);
 /* Is c visible to uid (hide_others shows each uid only its own)? */
 int conv_visible(const struct conv *c, uid_t uid);
 /* A conversation for socket sock, once conv_admit allows it: NULL with

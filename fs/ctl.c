@@ -57,6 +57,61 @@ static int bind_to(struct conv *c, const struct sockaddr_in *sa)
 	return nc_bind(fs.st, c->sock, (const struct sockaddr *)sa, sizeof *sa) < 0 ? errno : 0;
 }
 
+/*
+ * Plan 9's fields beyond host!port (devip's setraddrport): "r" asks for
+ * a reserved local port, any other is ignored. Cuts them off s in
+ * place; 1 when "r" was among them.
+ */
+static int extra_fields(char *s)
+{
+	char *bang = strchr(s, '!'), *rest, *save, *f;
+	int reserved = 0;
+
+	if (bang == NULL)
+		return 0;
+	rest = strchr(bang + 1, '!');
+	if (rest == NULL && strcmp(bang + 1, "r") == 0)
+		rest = bang;	/* "PORT!r", a local address */
+	if (rest == NULL)
+		return 0;
+	*rest++ = 0;
+	for (f = strtok_r(rest, "!", &save); f; f = strtok_r(NULL, "!", &save))
+		reserved |= strcmp(f, "r") == 0;
+	return reserved;
+}
+
+enum { RESERVED_LO = 600, RESERVED_HI = 1023 };	/* Plan 9's restricted ports */
+
+/* Bind c to a free port of 600-1023 on la's address, cycling as devip. */
+static int bind_reserved(struct conv *c, struct sockaddr_in *la)
+{
+	static int next = RESERVED_LO;
+	int err = EADDRINUSE;
+
+	for (int i = 0; i <= RESERVED_HI - RESERVED_LO && err == EADDRINUSE; i++) {
+		la->sin_port = htons((uint16_t)next);
+		next = next == RESERVED_HI ? RESERVED_LO : next + 1;
+		err = bind_to(c, la);
+	}
+	return err;
+}
+
+/* connect's local side: the third word ([LADDR!]LPORT), or a reserved
+ * port when the remote address ended in "!r". */
+static int connect_local(struct ctlreq *x, struct conv *c, int reserved)
+{
+	struct sockaddr_in la = { .sin_family = AF_INET };
+	int err;
+
+	if (x->argc == 3) {
+		reserved |= extra_fields(x->argv[2]);
+		err = addr_parse(x->argv[2], proto_name(c), 1, &la, NULL);
+		if (err || !reserved || la.sin_port != 0)
+			return err ? err : bind_to(c, &la);
+	}
+	return reserved ? bind_reserved(c, &la) : 0;
+}
+
 /* Start connecting c to sa: 0 when connected, EINPROGRESS when under
  * way, or an errno. */
 static int connect_sock(struct conv *c, const struct sockaddr_in *sa)
@@ -101,19 +156,18 @@ static int connect_again(struct conv *c)
 
 static int tcp_connect(struct ctlreq *x, struct conv *c)
 {
-	struct sockaddr_in sa, la = { .sin_family = AF_INET };
+	struct sockaddr_in sa;
 	char name[ADDR_MAX];
 	struct pending *p;
-	int err = connect_again(c);
+	int err = connect_again(c), reserved;
 
 	if (err)
 		return err;
+	reserved = extra_fields(x->argv[1]);
 	err = addr_parse(x->argv[1], "tcp", 0, &sa, name);
-	if ((err == 0 || err == ENOENT) && x->argc == 3) {
-		int berr = addr_port(x->argv[2], "tcp", &la.sin_port);
+	if (err == 0 || err == ENOENT) {
+		int berr = connect_local(x, c, reserved);
 
-		la.sin_port = htons(la.sin_port);
-		berr = berr ? berr : bind_to(c, &la);
 		err = berr ? berr : err;
 	}
 	if (err != 0 && (err != ENOENT || name[0] == 0))
@@ -176,15 +230,30 @@ void ctl_connect_done(struct conv *c)
 	}
 }
 
+/* announce *: every call to a port nobody announced, for root and the
+ * daemon's owner only (devip: eve's). */
+static int tcp_catchall(struct ctlreq *x, struct conv *c)
+{
+	if (!conv_privileged(fuse_req_ctx(x->req)->uid))
+		return EPERM;
+	return sockopt(c, IPPROTO_TCP, NC_TCP_CATCHALL, 1);
+}
+
 static int tcp_announce(struct ctlreq *x, struct conv *c)
 {
 	struct sockaddr_in sa;
-	int err = addr_parse(x->argv[1], "tcp", 1, &sa, NULL);
+	int err;
 
-	if (err)
-		return err;
-	sockopt(c, SOL_SOCKET, SO_REUSEADDR, 1);
-	err = bind_to(c, &sa);
+	extra_fields(x->argv[1]);
+	if (strcmp(x->argv[1], "*") == 0) {
+		err = tcp_catchall(x, c);
+	} else {
+		err = addr_parse(x->argv[1], "tcp", 1, &sa, NULL);
+		if (err)
+			return err;
+		sockopt(c, SOL_SOCKET, SO_REUSEADDR, 1);
+		err = bind_to(c, &sa);
+	}
 	if (err == 0 && nc_listen(fs.st, c->sock, c->backlog) < 0)
 		err = errno;
 	return err;
@@ -194,7 +263,10 @@ static int tcp_announce(struct ctlreq *x, struct conv *c)
 static int any_bind(struct ctlreq *x, struct conv *c)
 {
 	struct sockaddr_in sa;
-	int err = addr_parse(x->argv[1], proto_name(c), 1, &sa, NULL);
+	int err;
+
+	extra_fields(x->argv[1]);
+	err = addr_parse(x->argv[1], proto_name(c), 1, &sa, NULL);
 
 	return err ? err : bind_to(c, &sa);
 }
@@ -204,6 +276,32 @@ static int any_hangup(struct ctlreq *x, struct conv *c)
 {
 	(void)x;
 	return nc_shutdown(fs.st, c->sock, NC_SHUT_ABORT) < 0 ? errno : 0;
+}
+
+/* close (9front, Go's net package): a graceful hangup. A connection
+ * sends FIN after what is queued and its reads end; a listener or a
+ * connect under way stops; anything else is already closing. */
+static int tcp_close(struct ctlreq *x, struct conv *c)
+{
+	switch (conv_tcp_state(c)) {
+	case NC_TCP_SYN_RECEIVED:
+	case NC_TCP_ESTABLISHED:
+	case NC_TCP_CLOSE_WAIT:
+		return nc_shutdown(fs.st, c->sock, SHUT_RDWR) < 0 ? errno : 0;
+	case NC_TCP_LISTEN:
+	case NC_TCP_SYN_SENT:
+		return any_hangup(x, c);
+	}
+	return 0;
+}
+
+/* ignoreadvice: accepted, as a program written for Plan 9 sends it;
+ * slashnet already takes only hard ICMP errors (as Linux). */
+static int any_ignoreadvice(struct ctlreq *x, struct conv *c)
+{
+	(void)x;
+	(void)c;
+	return 0;
 }
 
 static int tcp_shutdown(struct ctlreq *x, struct conv *c)
@@ -294,9 +392,9 @@ static int ip_ttl_tos(struct ctlreq *x, struct conv *c)
  * and again; a null address dissolves. */
 static int dgram_connect(struct ctlreq *x, struct conv *c)
 {
-	struct sockaddr_in sa, la = { .sin_family = AF_INET };
+	struct sockaddr_in sa;
 	const char *a = x->argv[1];
-	int err;
+	int err, reserved = extra_fields(x->argv[1]);
 
 	if (c->proto == P_ICMP && !strpbrk(a, "!:")) {
 		memset(&sa, 0, sizeof sa);
@@ -305,10 +403,8 @@ static int dgram_connect(struct ctlreq *x, struct conv *c)
 	} else {
 		err = addr_parse(a, proto_name(c), 0, &sa, NULL);
 	}
-	if (err == 0 && x->argc == 3 && (err = addr_port(x->argv[2], "udp", &la.sin_port)) == 0) {
-		la.sin_port = htons(la.sin_port);
-		err = bind_to(c, &la);
-	}
+	if (err == 0)
+		err = connect_local(x, c, reserved);
 	if (err)
 		return err;
 	return nc_connect(fs.st, c->sock, (struct sockaddr *)&sa, sizeof sa) < 0 ? errno : 0;
@@ -335,6 +431,8 @@ static const struct verb {
 	{ "announce", 1, 1, UDP, any_bind },
 	{ "bind", 1, 1, TCP | UDP, any_bind },
 	{ "hangup", 0, 0, TCP | UDP | ICMP, any_hangup },
+	{ "close", 0, 0, TCP, tcp_close },
+	{ "ignoreadvice", 0, 0, TCP | UDP | ICMP, any_ignoreadvice },
 	{ "shutdown", 1, 1, TCP, tcp_shutdown },
 	{ "keepalive", 0, 1, TCP, tcp_keepalive },
 	{ "nodelay", 0, 0, TCP, tcp_nodelay },

@@ -139,7 +139,8 @@ struct tcb *tcp_lookup(struct stack *st, uint32_t laddr, uint16_t lport, uint32_
 	return NULL;
 }
 
-/* The listener for a SYN to laddr:lport: bound to laddr, else to any. */
+/* The listener for a SYN to laddr:lport: bound to laddr, else to any,
+ * else the catch-all (NC_TCP_CATCHALL). */
 struct tcb *tcp_listener(struct stack *st, uint32_t laddr, uint16_t lport)
 {
 	struct tcb *any = NULL;
@@ -152,6 +153,8 @@ struct tcb *tcp_listener(struct stack *st, uint32_t laddr, uint16_t lport)
 		if (t->laddr == 0)
 			any = t;
 	}
+	if (any == NULL && st->tcp->catchall && st->tcp->catchall->state == NC_TCP_LISTEN)
+		return st->tcp->catchall;
 	return any;
 }
 
@@ -258,6 +261,8 @@ void tcp_tcb_free(struct stack *st, struct tcb *t)
 			p = &(*p)->onext;
 		*p = t->onext;
 	}
+	if (st->tcp->catchall == t)
+		st->tcp->catchall = NULL;
 	tcp_timers_fini(st, t);
 	tcp_sb_free(st, t);
 	hash_remove(st, t);

@@ -126,7 +126,12 @@ static int tcp_listen(struct stack *st, struct sock *so, int backlog)
 	}
 	if (t->state != NC_TCP_CLOSED || t->connected)
 		return -EINVAL;
-	if (so->lport == 0) {
+	if (so->lport == 0 && t->catchall) {
+		struct tcb *o = st->tcp->catchall;
+		if (o != NULL && o != t && o->state == NC_TCP_LISTEN)
+			return -EADDRINUSE;
+		st->tcp->catchall = t;
+	} else if (so->lport == 0) {
 		int err = tcp_bind(st, so, 0, 0);
 		if (err < 0)
 			return err;
@@ -598,7 +603,18 @@ static int set_user_timeout(struct stack *st, struct tcb *t, int v)
 	return 0;
 }
 
+/* Only on a socket not yet bound nor listening: see tcp_listen. */
+static int set_catchall(struct stack *st, struct tcb *t, int v)
+{
+	(void)st;
+	if (t->state != NC_TCP_CLOSED || t->connected || (t->so && t->so->lport != 0))
+		return -EINVAL;
+	t->catchall = v != 0;
+	return 0;
+}
+
 static int get_keepalive(const struct tcb *t) { return t->keepalive; }
+static int get_catchall(const struct tcb *t) { return t->catchall; }
 static int get_nodelay(const struct tcb *t) { return t->nodelay; }
 static int get_cork(const struct tcb *t) { return t->cork; }
 static int get_quickack(const struct tcb *t) { return t->quickacks > 0; }
@@ -640,6 +656,7 @@ static const struct tcpopt {
 	{ IPPROTO_TCP, TCP_QUICKACK, set_quickack, get_quickack },
 	{ IPPROTO_TCP, TCP_NOTSENT_LOWAT, set_notsent_lowat, get_notsent_lowat },
 	{ IPPROTO_TCP, TCP_INQ, set_inq, get_inq },
+	{ IPPROTO_TCP, NC_TCP_CATCHALL, set_catchall, get_catchall },
 };
 
 static const struct tcpopt *find_option(int level, int name)

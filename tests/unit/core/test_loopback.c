@@ -120,3 +120,24 @@ Test(loopback, martians_from_the_link)
 	cr_assert_eq(stack_counter(a, IPPROTO_IP, "InAddrErrors"), before + 2);
 	cr_assert_eq(sock_recvfrom(a, s, buf, sizeof buf, 0, NULL, NULL), -EAGAIN);
 }
+
+/* NC_TCP_CATCHALL: a listener for every port nobody listens on. */
+Test(loopback, tcp_catchall)
+{
+	int all = tcp_sock(a), one = listen_on(a, 7000, 8), c1 = tcp_sock(a), c2 = tcp_sock(a);
+	int second = tcp_sock(a), s;
+
+	cr_assert_eq(set_int(a, all, IPPROTO_TCP, NC_TCP_CATCHALL, 1), 0);
+	cr_assert_eq(sock_listen(a, all, 8), 0);
+	cr_assert_eq(set_int(a, second, IPPROTO_TCP, NC_TCP_CATCHALL, 1), 0);
+	cr_assert_eq(sock_listen(a, second, 8), -EADDRINUSE, "one catch-all a stack");
+	cr_assert_eq(connect_to(a, c1, LOOPBACK_ADDR, 4242), -EINPROGRESS);
+	cr_assert_eq(connect_to(a, c2, LOOPBACK_ADDR, 7000), -EINPROGRESS);
+	run_ms(1);
+	cr_assert_eq(state_of(a, c1), NC_TCP_ESTABLISHED);
+	s = sock_accept(a, all, NULL, NULL);
+	cr_assert_geq(s, 0);
+	cr_assert_eq(sock_accept(a, all, NULL, NULL), -EAGAIN, "7000 is the other's");
+	cr_assert_geq(sock_accept(a, one, NULL, NULL), 0);
+	cr_assert_eq(pump(a, c1, a, s, 1000, 100), 1000u);
+}
