@@ -84,6 +84,7 @@ struct conv {
 	time_t ctime;
 	int backlog;
 	int headers;		/* udp: data carries the 52-byte header */
+	int announced;		/* udp: announce done (listen makes calls) */
 	char err[ERR_MAX];
 	int fatal;		/* the error that ended the connection, 0 if none */
 	struct pending *q[NPEND];

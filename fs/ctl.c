@@ -259,6 +259,16 @@ static int tcp_announce(struct ctlreq *x, struct conv *c)
 	return err;
 }
 
+/* Plan 9's UDP: announced without headers, each new peer's first
+ * datagram makes a conversation that listen returns; with headers, the
+ * announced conversation reads from everyone itself. */
+static int udp_calls(struct conv *c)
+{
+	int backlog = c->announced && !c->headers ? c->backlog : 0;
+
+	return nc_listen(fs.st, c->sock, backlog) < 0 ? errno : 0;
+}
+
 /* bind, and udp's announce */
 static int any_bind(struct ctlreq *x, struct conv *c)
 {
@@ -410,11 +420,24 @@ static int dgram_connect(struct ctlreq *x, struct conv *c)
 	return nc_connect(fs.st, c->sock, (struct sockaddr *)&sa, sizeof sa) < 0 ? errno : 0;
 }
 
+static int udp_announce(struct ctlreq *x, struct conv *c)
+{
+	int err;
+
+	if (strcmp(x->argv[1], "*") == 0)
+		return EINVAL;	/* a catch-all is TCP's only */
+	err = any_bind(x, c);
+	if (err)
+		return err;
+	c->announced = 1;
+	return udp_calls(c);
+}
+
 static int udp_headers(struct ctlreq *x, struct conv *c)
 {
 	(void)x;
 	c->headers = 1;
-	return 0;
+	return udp_calls(c);
 }
 
 enum { TCP = 1 << P_TCP, UDP = 1 << P_UDP, ICMP = 1 << P_ICMP };
@@ -428,7 +451,7 @@ static const struct verb {
 	{ "connect", 1, 2, TCP, tcp_connect },
 	{ "connect", 1, 2, UDP | ICMP, dgram_connect },
 	{ "announce", 1, 1, TCP, tcp_announce },
-	{ "announce", 1, 1, UDP, any_bind },
+	{ "announce", 1, 1, UDP, udp_announce },
 	{ "bind", 1, 1, TCP | UDP, any_bind },
 	{ "hangup", 0, 0, TCP | UDP | ICMP, any_hangup },
 	{ "close", 0, 0, TCP, tcp_close },
