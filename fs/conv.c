@@ -249,6 +249,16 @@ int conv_tcp_state(struct conv *c)
 	return ti.state;
 }
 
+off_t conv_nread(struct conv *c)
+{
+	int n = 0;
+	socklen_t len = sizeof n;
+
+	if (c->sock < 0 || nc_getsockopt(fs.st, c->sock, SOL_SOCKET, NC_SO_NREAD, &n, &len) < 0)
+		return 0;
+	return n;
+}
+
 /* After the last close nobody reads: throw away what arrives, and free
  * the conversation once TCP has reached Closed. */
 static void reap(struct conv *c)

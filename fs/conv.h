@@ -145,6 +145,8 @@ void conv_del_file(struct conv *c, struct ofile *of);
 void conv_notify_poll(struct conv *c);
 void conv_shutdown_all(void);
 int conv_tcp_state(struct conv *c);
+/* Bytes queued for reading on c (Plan 9's stat of data), 0 if none. */
+off_t conv_nread(struct conv *c);
 
 /* Open files. */
 struct ofile *ofile_new(int type, int proto, struct conv *c);

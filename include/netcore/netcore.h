@@ -132,6 +132,10 @@ int nc_poll(struct nc_stack *st, struct nc_pollfd *fds, nfds_t nfds, int timeout
 enum {
 	NC_TCP_CONNECT_TIMEOUT = 0x4e01, /* IPPROTO_TCP, int ms; default 75000 */
 	NC_TCP_INFO = 0x4e02,		 /* IPPROTO_TCP, struct nc_tcp_info */
+	NC_SO_NREAD = 0x4e04,		 /* SOL_SOCKET, int, read only: bytes
+					  * queued for reading (datagrams:
+					  * their payloads), as Plan 9's
+					  * stat of data gives */
 	NC_TCP_CATCHALL = 0x4e03,	 /* IPPROTO_TCP, int: before listen on an
 					  * unbound socket, it takes the SYNs
 					  * to every port nobody listens on

@@ -775,6 +775,14 @@ static int tcp_getopt(struct stack *st, struct sock *so, int level, int name, vo
 	return put_int(val, len, o->get(so->pcb));
 }
 
+static size_t tcp_nread(struct stack *st, struct sock *so)
+{
+	struct tcb *t = so->pcb;
+
+	(void)st;
+	return t->rcvq.len;
+}
+
 const struct sockops tcp_sockops = {
 	.type = SOCK_STREAM,
 	.proto = IPPROTO_TCP,
@@ -789,6 +797,7 @@ const struct sockops tcp_sockops = {
 	.peek = tcp_peek,
 	.consume = tcp_consume,
 	.shutdown = tcp_shutdown,
+	.nread = tcp_nread,
 	.poll = tcp_poll,
 	.setopt = tcp_setopt,
 	.getopt = tcp_getopt,

@@ -259,6 +259,14 @@ static int udp_shutdown(struct stack *st, struct sock *so, int how)
 	return so->fport != 0 ? 0 : -ENOTCONN;
 }
 
+static size_t udp_nread(struct stack *st, struct sock *so)
+{
+	struct udppcb *pcb = so->pcb;
+
+	(void)st;
+	return dgram_nread(&pcb->dg);
+}
+
 static short udp_poll(struct stack *st, struct sock *so)
 {
 	struct udppcb *pcb = so->pcb;
@@ -311,6 +319,7 @@ const struct sockops udp_sockops = {
 	.send = udp_send,
 	.recv = udp_recv,
 	.shutdown = udp_shutdown,
+	.nread = udp_nread,
 	.poll = udp_poll,
 };
 

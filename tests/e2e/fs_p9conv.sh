@@ -69,7 +69,8 @@ udp_calls() {
 		exec {d}<>"$MNT/udp/$m/data"
 		echo "conv $m $(cat "$MNT/udp/$m/remote")"
 		dd bs=65536 count=1 status=none <&"$d" >"$E2E_DIR/req$m" || return 1
-		{ printf 'reply:'; cat "$E2E_DIR/req$m"; } | dd bs=65536 count=1 status=none >&"$d"
+		# one write, one datagram
+		printf 'reply:%s' "$(cat "$E2E_DIR/req$m")" >&"$d"
 		exec {d}<&- {l}<&-
 	done
 }
@@ -89,7 +90,16 @@ check "connect with LADDR!LPORT" ctl 'connect 10.77.0.1!7777 10.77.0.2!5555'
 check_eq "local is that" "10.77.0.2!5555" "$(cat "$CONV/local")"
 exec {d}<>"$CONV/data"
 echo go >&"$d"
+size_is() {
+	for ((i = 0; i < 200; i++)); do
+		[ "$(stat -c %s "$2")" = "$1" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+check "stat data: the 3 bytes echoed wait to be read" size_is 3 "$CONV/data"
 check_eq "data echoes" go "$(timeout 10 head -n 1 <&"$d" 2>/dev/null)"
+check_eq "stat data: then none" 0 "$(stat -c %s "$CONV/data")"
 check "close (9front's, as Go writes it)" ctl close
 check_eq "reads end after close" "" "$(timeout 10 cat <&"$d")"
 check "the kernel sees the close" wait_for "$E2E_DIR/echo.out" closed 10

@@ -141,3 +141,38 @@ Test(loopback, tcp_catchall)
 	cr_assert_geq(sock_accept(a, one, NULL, NULL), 0);
 	cr_assert_eq(pump(a, c1, a, s, 1000, 100), 1000u);
 }
+
+static int nread(int fd)
+{
+	int n = -1;
+	socklen_t len = sizeof n;
+
+	cr_assert_eq(sock_getopt(a, fd, SOL_SOCKET, NC_SO_NREAD, &n, &len), 0);
+	return n;
+}
+
+/* NC_SO_NREAD: what a stat of data gives, the bytes waiting to be read. */
+Test(loopback, bytes_queued)
+{
+	int s = sock_socket(a, AF_INET, SOCK_DGRAM, 0), c = sock_socket(a, AF_INET, SOCK_DGRAM, 0);
+	int lfd = listen_on(a, 7000, 8), tc = tcp_sock(a), ts;
+	struct sockaddr_in to = sin_of(LOOPBACK_ADDR, 53);
+	char buf[16];
+
+	cr_assert_eq(bind_to(a, s, 0, 53), 0);
+	cr_assert_eq(nread(s), 0);
+	sock_sendto(a, c, "abc", 3, 0, (struct sockaddr *)&to, sizeof to);
+	sock_sendto(a, c, "defgh", 5, 0, (struct sockaddr *)&to, sizeof to);
+	run_ms(1);
+	cr_assert_eq(nread(s), 8, "payloads, not records: %d", nread(s));
+	cr_assert_eq(sock_recvfrom(a, s, buf, sizeof buf, 0, NULL, NULL), 3);
+	cr_assert_eq(nread(s), 5);
+
+	cr_assert_eq(connect_to(a, tc, LOOPBACK_ADDR, 7000), -EINPROGRESS);
+	run_ms(1);
+	ts = sock_accept(a, lfd, NULL, NULL);
+	cr_assert_geq(ts, 0);
+	cr_assert_eq(send_str(a, tc, "0123456789"), 10);
+	run_ms(1);
+	cr_assert_eq(nread(ts), 10);
+}
