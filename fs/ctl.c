@@ -27,7 +27,43 @@ struct ctlreq {
 	const char *line;
 	int argc;
 	char *argv[MAXARGS];
+	const char *unknown;	/* the verb, when it is none of proto's */
 };
+
+/*
+ * err in words, as Plan 9's ("connect: no route to 10.80.0.1"): for the
+ * errors a command's own words explain better than errno's text; the
+ * others read "COMMAND: errno text".
+ */
+static void set_err(struct conv *c, int err, const char *line)
+{
+	char verb[16] = "", arg[ADDR_MAX] = "", host[ADDR_MAX];
+	const char *w = NULL;
+
+	sscanf(line, "%15s %127s", verb, arg);
+	snprintf(host, sizeof host, "%s", arg);
+	host[strcspn(host, strchr(host, '!') ? "!" : ":")] = 0;
+	if (strcmp(verb, "connect") == 0) {
+		w = err == ENETUNREACH ? "no route to %s" :
+		    err == EHOSTUNREACH ? "host %s is unreachable" :
+		    err == ECONNREFUSED ? "%s refused the connection" :
+		    err == ETIMEDOUT ? "no answer from %s" :
+		    err == ENOENT ? "%s: no such host or service" : NULL;
+		if (err == ENETUNREACH || err == EHOSTUNREACH)
+			snprintf(arg, sizeof arg, "%s", host);
+	} else if (strcmp(verb, "announce") == 0 || strcmp(verb, "bind") == 0) {
+		w = err == EADDRINUSE ? "%s is in use" :
+		    err == EADDRNOTAVAIL ? "%s is not an address of this stack" :
+		    err == EPERM ? "%s: only root and the daemon's owner take every call" :
+		    err == ENOENT ? "%s: no such host or service" : NULL;
+	}
+	if (w == NULL) {
+		conv_seterr(c, err, line);
+		return;
+	}
+	snprintf(c->err, sizeof c->err, "%s: ", verb);
+	snprintf(c->err + strlen(c->err), sizeof c->err - strlen(c->err), w, arg);
+}
 
 static int number(const char *s, long min, long max, int *out)
 {
@@ -135,7 +171,7 @@ static void connect_resolved(void *arg, int err, struct in_addr a)
 	if (err == EINPROGRESS && !p->nonblock)
 		return;		/* ctl_connect_done answers it */
 	if (err && err != EINPROGRESS)
-		conv_seterr(p->c, err, p->c->what);
+		set_err(p->c, err, p->c->what);
 	if (err)
 		fuse_reply_err(p->req, err);
 	else
@@ -211,7 +247,7 @@ void ctl_connect_done(struct conv *c)
 	if (state == NC_TCP_CLOSED) {
 		if (nc_getsockopt(fs.st, c->sock, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err == 0)
 			err = ECONNABORTED;
-		conv_seterr(c, err, c->what);
+		set_err(c, err, c->what);
 	} else {
 		c->err[0] = 0;
 	}
@@ -481,6 +517,7 @@ static int run(struct ctlreq *x, struct conv *c)
 			return v->fn(x, c);
 		}
 	}
+	x->unknown = x->argv[0];
 	return EINVAL;
 }
 
@@ -520,8 +557,12 @@ void ctl_write(fuse_req_t req, struct ofile *of, const char *buf, size_t len, in
 	err = x.argc == 0 || x.argc > MAXARGS ? EINVAL : run(&x, c);
 	if (err == PARKED)
 		return;
-	if (err) {
-		conv_seterr(c, err, line);
+	if (err && x.unknown) {
+		snprintf(c->err, sizeof c->err, "unknown control request '%.*s'",
+			 (int)(sizeof c->err - 32), x.unknown);
+		fuse_reply_err(req, err);
+	} else if (err) {
+		set_err(c, err, line);
 		fuse_reply_err(req, err);
 	} else {
 		fuse_reply_write(req, len);

@@ -111,6 +111,8 @@ check "connect ADDR!PORT!r!extra" ctl 'connect 10.77.0.1!7777!r!whatever'
 LPORT=$(cut -d'!' -f2 "$CONV/local")
 check "a reserved local port ($LPORT)" test "$LPORT" -ge 600 -a "$LPORT" -le 1023
 check "ignoreadvice is accepted" ctl ignoreadvice
+check "frob is not" eval '! ctl frob 2>/dev/null'
+check_eq "err says so in words" "unknown control request 'frob'" "$(cat "$CONV/err")"
 exec {CONV_FD}<&-
 
 clone tcp
