@@ -20,7 +20,8 @@ static int send_icmp(struct stack *st, uint32_t dst, const struct icmphdr *h, si
 {
 	icmp_emit(st->obuf + IP_HLEN, len, h);
 	st->icmps[ICMPS_OUT_MSGS]++;
-	return ip_output(st, &(struct ipsend){ .dst = dst, .proto = IP_PROTO_ICMP,
+	return ip_output(st, &(struct ipsend){ .src = ip_source(st, dst), .dst = dst,
+					       .proto = IP_PROTO_ICMP,
 					       .ttl = ttl, .tos = tos }, len);
 }
 
@@ -46,7 +47,7 @@ static void error_input(struct stack *st, struct ippkt *ip, int type, int code)
 	if (qlen < IP_HLEN || q[0] >> 4 != 4)
 		return;
 	qhlen = (size_t)(q[0] & 0xf) * 4;
-	if (qhlen < IP_HLEN || qlen < qhlen + 8 || get32(q + 12) != st->addr)
+	if (qhlen < IP_HLEN || qlen < qhlen + 8 || !ip_is_local(st, get32(q + 12)))
 		return;
 	p = stack_proto(q[9]);
 	if (p != NULL && p->error != NULL)
@@ -65,7 +66,7 @@ void icmp_input(struct stack *st, struct ippkt *ip)
 	switch (h.type) {
 	case ICMP_ECHO:
 		st->icmps[ICMPS_IN_ECHOS]++;
-		if (ip->dst == st->addr)	/* no replies to broadcasts */
+		if (ip_is_local(st, ip->dst))	/* no replies to broadcasts */
 			echo_reply(st, ip, &h);
 		break;
 	case ICMP_ECHOREPLY:
@@ -97,7 +98,7 @@ void icmp_error(struct stack *st, const struct ippkt *ip, int type, int code)
 
 	/* RFC 1122 3.2.2: never about an ICMP error, a broadcast, a non-first
 	 * fragment, or a source that is not a single host. */
-	if (is_icmp_error(ip) || ip->dst != st->addr || (ip->frag & IP_OFFMASK) ||
+	if (is_icmp_error(ip) || !ip_is_local(st, ip->dst) || (ip->frag & IP_OFFMASK) ||
 	    ip->src == 0 || ip->src == 0xffffffffu || (ip->src >> 28) >= 14)
 		return;
 	if (quote > ICMP_QUOTE_MAX)

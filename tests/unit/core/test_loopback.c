@@ -176,3 +176,24 @@ Test(loopback, bytes_queued)
 	run_ms(1);
 	cr_assert_eq(nread(ts), 10);
 }
+
+/* ICMP on the loopback: a port unreachable refuses, an echo is answered. */
+Test(loopback, icmp)
+{
+	int u = sock_socket(a, AF_INET, SOCK_DGRAM, 0);
+	int p = sock_socket(a, AF_INET, SOCK_DGRAM, IPPROTO_ICMP);
+	struct sockaddr_in closed = sin_of(LOOPBACK_ADDR, 9), me = sin_of(LOOPBACK_ADDR, 0);
+	char buf[8];
+
+	cr_assert_eq(sock_connect(a, u, (struct sockaddr *)&closed, sizeof closed), 0);
+	cr_assert_eq(sock_sendto(a, u, "x", 1, 0, NULL, 0), 1);
+	run_ms(1);
+	cr_assert_eq(sock_recvfrom(a, u, buf, sizeof buf, 0, NULL, NULL), -ECONNREFUSED);
+	cr_assert_geq(p, 0);
+	cr_assert_eq(sock_connect(a, p, (struct sockaddr *)&me, sizeof me), 0);
+	cr_assert_eq(sock_sendto(a, p, "ping", 4, 0, NULL, 0), 4);
+	run_ms(1);
+	cr_assert_eq(sock_recvfrom(a, p, buf, sizeof buf, 0, NULL, NULL), 4);
+	cr_assert_eq(memcmp(buf, "ping", 4), 0);
+	cr_assert_eq(link_sent(), 0);
+}
