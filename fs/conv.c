@@ -148,7 +148,7 @@ static void share_drop(uid_t uid, int proto)
 		*sh = shares[--nshares];
 }
 
-static int privileged(uid_t uid)
+int conv_privileged(uid_t uid)
 {
 	return uid == 0 || uid == fs.uid;
 }
@@ -169,11 +169,11 @@ static int refuse(int *said, int err, int proto, uid_t uid)
 int conv_admit(int proto, uid_t uid)
 {
 	struct share *sh = share_find(uid);
-	int limit = privileged(uid) ? CONV_MAX : CONV_MAX - CONV_RESERVED;
+	int limit = conv_privileged(uid) ? CONV_MAX : CONV_MAX - CONV_RESERVED;
 
 	if (fs.used[proto] >= limit)
 		return refuse(&table_refused[proto], ENFILE, proto, uid);
-	if (!privileged(uid) && sh != NULL && sh->n[proto] >= fs.conv_per_uid)
+	if (!conv_privileged(uid) && sh != NULL && sh->n[proto] >= fs.conv_per_uid)
 		return refuse(&sh->refused[proto], EMFILE, proto, uid);
 	return 0;
 }
@@ -247,6 +247,16 @@ int conv_tcp_state(struct conv *c)
 	if (c->sock < 0 || nc_getsockopt(fs.st, c->sock, IPPROTO_TCP, NC_TCP_INFO, &ti, &len) < 0)
 		return NC_TCP_CLOSED;
 	return ti.state;
+}
+
+off_t conv_nread(struct conv *c)
+{
+	int n = 0;
+	socklen_t len = sizeof n;
+
+	if (c->sock < 0 || nc_getsockopt(fs.st, c->sock, SOL_SOCKET, NC_SO_NREAD, &n, &len) < 0)
+		return 0;
+	return n;
 }
 
 /* After the last close nobody reads: throw away what arrives, and free

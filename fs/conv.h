@@ -86,6 +86,7 @@ struct conv {
 	time_t ctime;
 	int backlog;
 	int headers;		/* udp: data carries the 52-byte header */
+	int announced;		/* udp: announce done (listen makes calls) */
 	char err[ERR_MAX];
 	int fatal;		/* the error that ended the connection, 0 if none */
 	struct pending *q[NPEND];
@@ -128,6 +129,8 @@ struct conv *conv_get(int proto, int n);
 /* May uid have one more conversation of proto? 0, EMFILE (its share is
  * taken) or ENFILE (the table is full); a refusal is logged. */
 int conv_admit(int proto, uid_t uid);
+/* Root and the daemon's owner: no share limit, and announce *. */
+int conv_privileged(uid_t uid);
 /* Is c visible to uid (hide_others shows each uid only its own)? */
 int conv_visible(const struct conv *c, uid_t uid);
 /* A conversation for socket sock, once conv_admit allows it: NULL with
@@ -144,6 +147,8 @@ void conv_del_file(struct conv *c, struct ofile *of);
 void conv_notify_poll(struct conv *c);	/* NULL: files of no conversation */
 void conv_shutdown_all(void);
 int conv_tcp_state(struct conv *c);
+/* Bytes queued for reading on c (Plan 9's stat of data), 0 if none. */
+off_t conv_nread(struct conv *c);
 
 /* Open files. */
 struct ofile *ofile_new(int type, int proto, struct conv *c);

@@ -27,7 +27,43 @@ struct ctlreq {
 	const char *line;
 	int argc;
 	char *argv[MAXARGS];
+	const char *unknown;	/* the verb, when it is none of proto's */
 };
+
+/*
+ * err in words, as Plan 9's ("connect: no route to 10.80.0.1"): for the
+ * errors a command's own words explain better than errno's text; the
+ * others read "COMMAND: errno text".
+ */
+static void set_err(struct conv *c, int err, const char *line)
+{
+	char verb[16] = "", arg[ADDR_MAX] = "", host[ADDR_MAX];
+	const char *w = NULL;
+
+	sscanf(line, "%15s %127s", verb, arg);
+	snprintf(host, sizeof host, "%s", arg);
+	host[strcspn(host, strchr(host, '!') ? "!" : ":")] = 0;
+	if (strcmp(verb, "connect") == 0) {
+		w = err == ENETUNREACH ? "no route to %s" :
+		    err == EHOSTUNREACH ? "host %s is unreachable" :
+		    err == ECONNREFUSED ? "%s refused the connection" :
+		    err == ETIMEDOUT ? "no answer from %s" :
+		    err == ENOENT ? "%s: no such host or service" : NULL;
+		if (err == ENETUNREACH || err == EHOSTUNREACH)
+			snprintf(arg, sizeof arg, "%s", host);
+	} else if (strcmp(verb, "announce") == 0 || strcmp(verb, "bind") == 0) {
+		w = err == EADDRINUSE ? "%s is in use" :
+		    err == EADDRNOTAVAIL ? "%s is not an address of this stack" :
+		    err == EPERM ? "%s: only root and the daemon's owner take every call" :
+		    err == ENOENT ? "%s: no such host or service" : NULL;
+	}
+	if (w == NULL) {
+		conv_seterr(c, err, line);
+		return;
+	}
+	snprintf(c->err, sizeof c->err, "%s: ", verb);
+	snprintf(c->err + strlen(c->err), sizeof c->err - strlen(c->err), w, arg);
+}
 
 static int number(const char *s, long min, long max, int *out)
 {
@@ -68,6 +104,61 @@ static int bound_to(struct conv *c, const struct sockaddr_in *sa)
 	       me.sin_addr.s_addr == sa->sin_addr.s_addr;
 }
 
+/*
+ * Plan 9's fields beyond host!port (devip's setraddrport): "r" asks for
+ * a reserved local port, any other is ignored. Cuts them off s in
+ * place; 1 when "r" was among them.
+ */
+static int extra_fields(char *s)
+{
+	char *bang = strchr(s, '!'), *rest, *save, *f;
+	int reserved = 0;
+
+	if (bang == NULL)
+		return 0;
+	rest = strchr(bang + 1, '!');
+	if (rest == NULL && strcmp(bang + 1, "r") == 0)
+		rest = bang;	/* "PORT!r", a local address */
+	if (rest == NULL)
+		return 0;
+	*rest++ = 0;
+	for (f = strtok_r(rest, "!", &save); f; f = strtok_r(NULL, "!", &save))
+		reserved |= strcmp(f, "r") == 0;
+	return reserved;
+}
+
+enum { RESERVED_LO = 600, RESERVED_HI = 1023 };	/* Plan 9's restricted ports */
+
+/* Bind c to a free port of 600-1023 on la's address, cycling as devip. */
+static int bind_reserved(struct conv *c, struct sockaddr_in *la)
+{
+	static int next = RESERVED_LO;
+	int err = EADDRINUSE;
+
+	for (int i = 0; i <= RESERVED_HI - RESERVED_LO && err == EADDRINUSE; i++) {
+		la->sin_port = htons((uint16_t)next);
+		next = next == RESERVED_HI ? RESERVED_LO : next + 1;
+		err = bind_to(c, la);
+	}
+	return err;
+}
+
+/* connect's local side: the third word ([LADDR!]LPORT), or a reserved
+ * port when the remote address ended in "!r". */
+static int connect_local(struct ctlreq *x, struct conv *c, int reserved)
+{
+	struct sockaddr_in la = { .sin_family = AF_INET };
+	int err;
+
+	if (x->argc == 3) {
+		reserved |= extra_fields(x->argv[2]);
+		err = addr_parse(x->argv[2], proto_name(c), 1, &la, NULL);
+		if (err || !reserved || la.sin_port != 0)
+			return err ? err : bind_to(c, &la);
+	}
+	return reserved ? bind_reserved(c, &la) : 0;
+}
+
 /* Start connecting c to sa: 0 when connected, EINPROGRESS when under
  * way, or an errno. */
 static int connect_sock(struct conv *c, const struct sockaddr_in *sa)
@@ -91,7 +182,7 @@ static void connect_resolved(void *arg, int err, struct in_addr a)
 	if (err == EINPROGRESS && !p->nonblock)
 		return;		/* ctl_connect_done answers it */
 	if (err && err != EINPROGRESS)
-		conv_seterr(p->c, err, p->c->what);
+		set_err(p->c, err, p->c->what);
 	if (err)
 		fuse_reply_err(p->req, err);
 	else
@@ -112,19 +203,18 @@ static int connect_again(struct conv *c)
 
 static int tcp_connect(struct ctlreq *x, struct conv *c)
 {
-	struct sockaddr_in sa, la = { .sin_family = AF_INET };
+	struct sockaddr_in sa;
 	char name[ADDR_MAX];
 	struct pending *p;
-	int err = connect_again(c);
+	int err = connect_again(c), reserved;
 
 	if (err)
 		return err;
+	reserved = extra_fields(x->argv[1]);
 	err = addr_parse(x->argv[1], "tcp", 0, &sa, name);
-	if ((err == 0 || err == ENOENT) && x->argc == 3) {
-		int berr = addr_port(x->argv[2], "tcp", &la.sin_port);
+	if (err == 0 || err == ENOENT) {
+		int berr = connect_local(x, c, reserved);
 
-		la.sin_port = htons(la.sin_port);
-		berr = berr ? berr : bind_to(c, &la);
 		err = berr ? berr : err;
 	}
 	if (err != 0 && (err != ENOENT || name[0] == 0))
@@ -168,7 +258,7 @@ void ctl_connect_done(struct conv *c)
 	if (state == NC_TCP_CLOSED) {
 		if (nc_getsockopt(fs.st, c->sock, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err == 0)
 			err = ECONNABORTED;
-		conv_seterr(c, err, c->what);
+		set_err(c, err, c->what);
 	} else {
 		c->err[0] = 0;
 	}
@@ -187,28 +277,56 @@ void ctl_connect_done(struct conv *c)
 	}
 }
 
+/* announce *: every call to a port nobody announced, for root and the
+ * daemon's owner only (devip: eve's). */
+static int tcp_catchall(struct ctlreq *x, struct conv *c)
+{
+	if (!conv_privileged(fuse_req_ctx(x->req)->uid))
+		return EPERM;
+	return sockopt(c, IPPROTO_TCP, NC_TCP_CATCHALL, 1);
+}
+
 static int tcp_announce(struct ctlreq *x, struct conv *c)
 {
 	struct sockaddr_in sa;
-	int err = addr_parse(x->argv[1], "tcp", 1, &sa, NULL);
+	int err;
 
-	if (err)
-		return err;
-	sockopt(c, SOL_SOCKET, SO_REUSEADDR, 1);
-	/* after `bind` to this same address (BSD's bind, then listen), the
-	 * socket is bound already */
-	if (!bound_to(c, &sa))
-		err = bind_to(c, &sa);
+	extra_fields(x->argv[1]);
+	if (strcmp(x->argv[1], "*") == 0) {
+		err = tcp_catchall(x, c);
+	} else {
+		err = addr_parse(x->argv[1], "tcp", 1, &sa, NULL);
+		if (err)
+			return err;
+		sockopt(c, SOL_SOCKET, SO_REUSEADDR, 1);
+		/* after `bind` to this same address (BSD's bind, then listen),
+		 * the socket is bound already */
+		if (!bound_to(c, &sa))
+			err = bind_to(c, &sa);
+	}
 	if (err == 0 && nc_listen(fs.st, c->sock, c->backlog) < 0)
 		err = errno;
 	return err;
+}
+
+/* Plan 9's UDP: announced without headers, each new peer's first
+ * datagram makes a conversation that listen returns; with headers, the
+ * announced conversation reads from everyone itself. */
+static int udp_calls(struct conv *c)
+{
+	int backlog = c->announced && !c->headers ? c->backlog : 0;
+
+	return nc_listen(fs.st, c->sock, backlog) < 0 ? errno : 0;
 }
 
 /* bind, and udp's announce */
 static int any_bind(struct ctlreq *x, struct conv *c)
 {
 	struct sockaddr_in sa;
-	int err = addr_parse(x->argv[1], proto_name(c), 1, &sa, NULL);
+	int err;
+
+	extra_fields(x->argv[1]);
+	err = addr_parse(x->argv[1], proto_name(c), 1, &sa, NULL);
 
 	return err ? err : bind_to(c, &sa);
 }
@@ -218,6 +336,32 @@ static int any_hangup(struct ctlreq *x, struct conv *c)
 {
 	(void)x;
 	return nc_shutdown(fs.st, c->sock, NC_SHUT_ABORT) < 0 ? errno : 0;
+}
+
+/* close (9front, Go's net package): a graceful hangup. A connection
+ * sends FIN after what is queued and its reads end; a listener or a
+ * connect under way stops; anything else is already closing. */
+static int tcp_close(struct ctlreq *x, struct conv *c)
+{
+	switch (conv_tcp_state(c)) {
+	case NC_TCP_SYN_RECEIVED:
+	case NC_TCP_ESTABLISHED:
+	case NC_TCP_CLOSE_WAIT:
+		return nc_shutdown(fs.st, c->sock, SHUT_RDWR) < 0 ? errno : 0;
+	case NC_TCP_LISTEN:
+	case NC_TCP_SYN_SENT:
+		return any_hangup(x, c);
+	}
+	return 0;
+}
+
+/* ignoreadvice: accepted, as a program written for Plan 9 sends it;
+ * slashnet already takes only hard ICMP errors (as Linux). */
+static int any_ignoreadvice(struct ctlreq *x, struct conv *c)
+{
+	(void)x;
+	(void)c;
+	return 0;
 }
 
 static int tcp_shutdown(struct ctlreq *x, struct conv *c)
@@ -308,9 +452,9 @@ static int ip_ttl_tos(struct ctlreq *x, struct conv *c)
  * and again; a null address dissolves. */
 static int dgram_connect(struct ctlreq *x, struct conv *c)
 {
-	struct sockaddr_in sa, la = { .sin_family = AF_INET };
+	struct sockaddr_in sa;
 	const char *a = x->argv[1];
-	int err;
+	int err, reserved = extra_fields(x->argv[1]);
 
 	if (c->proto == P_ICMP && !strpbrk(a, "!:")) {
 		memset(&sa, 0, sizeof sa);
@@ -319,20 +463,31 @@ static int dgram_connect(struct ctlreq *x, struct conv *c)
 	} else {
 		err = addr_parse(a, proto_name(c), 0, &sa, NULL);
 	}
-	if (err == 0 && x->argc == 3 && (err = addr_port(x->argv[2], "udp", &la.sin_port)) == 0) {
-		la.sin_port = htons(la.sin_port);
-		err = bind_to(c, &la);
-	}
+	if (err == 0)
+		err = connect_local(x, c, reserved);
 	if (err)
 		return err;
 	return nc_connect(fs.st, c->sock, (struct sockaddr *)&sa, sizeof sa) < 0 ? errno : 0;
+}
+
+static int udp_announce(struct ctlreq *x, struct conv *c)
+{
+	int err;
+
+	if (strcmp(x->argv[1], "*") == 0)
+		return EINVAL;	/* a catch-all is TCP's only */
+	err = any_bind(x, c);
+	if (err)
+		return err;
+	c->announced = 1;
+	return udp_calls(c);
 }
 
 static int udp_headers(struct ctlreq *x, struct conv *c)
 {
 	(void)x;
 	c->headers = 1;
-	return 0;
+	return udp_calls(c);
 }
 
 enum { TCP = 1 << P_TCP, UDP = 1 << P_UDP, ICMP = 1 << P_ICMP };
@@ -346,9 +501,11 @@ static const struct verb {
 	{ "connect", 1, 2, TCP, tcp_connect },
 	{ "connect", 1, 2, UDP | ICMP, dgram_connect },
 	{ "announce", 1, 1, TCP, tcp_announce },
-	{ "announce", 1, 1, UDP, any_bind },
+	{ "announce", 1, 1, UDP, udp_announce },
 	{ "bind", 1, 1, TCP | UDP, any_bind },
 	{ "hangup", 0, 0, TCP | UDP | ICMP, any_hangup },
+	{ "close", 0, 0, TCP, tcp_close },
+	{ "ignoreadvice", 0, 0, TCP | UDP | ICMP, any_ignoreadvice },
 	{ "shutdown", 1, 1, TCP, tcp_shutdown },
 	{ "keepalive", 0, 1, TCP, tcp_keepalive },
 	{ "nodelay", 0, 0, TCP, tcp_nodelay },
@@ -374,6 +531,7 @@ static int run(struct ctlreq *x, struct conv *c)
 			return v->fn(x, c);
 		}
 	}
+	x->unknown = x->argv[0];
 	return EINVAL;
 }
 
@@ -413,8 +571,12 @@ void ctl_write(fuse_req_t req, struct ofile *of, const char *buf, size_t len, in
 	err = x.argc == 0 || x.argc > MAXARGS ? EINVAL : run(&x, c);
 	if (err == PARKED)
 		return;
-	if (err) {
-		conv_seterr(c, err, line);
+	if (err && x.unknown) {
+		snprintf(c->err, sizeof c->err, "unknown control request '%.*s'",
+			 (int)(sizeof c->err - 32), x.unknown);
+		fuse_reply_err(req, err);
+	} else if (err) {
+		set_err(c, err, line);
 		fuse_reply_err(req, err);
 	} else {
 		fuse_reply_write(req, len);

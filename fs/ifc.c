@@ -14,9 +14,10 @@
 
 enum { MAXWORDS = 8 };
 
+/* 0, the TUN; 1, the loopback inside the stack. */
 int ifc_count(void)
 {
-	return 1;
+	return 2;
 }
 
 static int parse_ip(const char *s, struct in_addr *a)
@@ -132,6 +133,9 @@ void ifc_ctl_write(fuse_req_t req, int ifc, const char *buf, size_t len)
 	char line[CTL_MAX + 1], *w[MAXWORDS];
 	int n = words(buf, len, line, sizeof line, w);
 
-	(void)ifc;	/* 0: the only interface with a control */
+	if (ifc != 0) {	/* the loopback's address and MTU are fixed */
+		reply(req, EOPNOTSUPP, len);
+		return;
+	}
 	reply(req, n < 1 ? EINVAL : ifc_command(w, n), len);
 }

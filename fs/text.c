@@ -18,12 +18,22 @@ static const char *ip(struct in_addr a, char *buf)
 	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
 }
 
-/* The interface's addresses, the primary one first. */
-static int addrs(struct nc_ifaddr *a)
+/* Interface ifc's addresses, the primary one first: the TUN's (0) as
+ * ipifc/0/ctl set them, the loopback's (1) one, its network as remote. */
+static int addrs(int ifc, struct nc_ifaddr *a)
 {
-	int n = nc_ifaddrs(fs.st, a, MAX_ADDRS);
+	struct nc_ifinfo ii;
+	int n;
 
-	return n < MAX_ADDRS ? n : MAX_ADDRS;
+	if (ifc == 0) {
+		n = nc_ifaddrs(fs.st, a, MAX_ADDRS);
+		return n < MAX_ADDRS ? n : MAX_ADDRS;
+	}
+	if (nc_ifinfo_n(fs.st, ifc, &ii) < 0)
+		return 0;
+	a[0] = (struct nc_ifaddr){ ii.addr, { ii.addr.s_addr & htonl(~0u << (32 - ii.prefix)) },
+				   ii.prefix };
+	return 1;
 }
 
 /* A mask as Plan 9 prints one (%M): /N of the IPv6 form of the address;
@@ -39,14 +49,14 @@ static const char *mask6(int prefix, char *buf)
  * a line per address: address, mask, remote, valid and preferred
  * lifetimes (forever). Byte counters follow at the end of the first
  * line (ours). */
-static void ifc_status(FILE *f)
+static void ifc_status(FILE *f, int ifc)
 {
 	char a[INET_ADDRSTRLEN], r[INET_ADDRSTRLEN], m[16];
 	struct nc_ifaddr ad[MAX_ADDRS];
 	struct nc_ifinfo ii;
 	int n;
 
-	if (nc_ifinfo(fs.st, &ii) < 0)
+	if (nc_ifinfo_n(fs.st, ifc, &ii) < 0)
 		return;
 	fprintf(f, "device %s maxtu %d sendra 0 recvra 0 mflag 0 oflag 0 maxraint 0 minraint 0 "
 		   "linkmtu 0 reachtime 0 rxmitra 0 ttl %d routerlt 0 pktin %llu pktout %llu "
@@ -55,7 +65,7 @@ static void ifc_status(FILE *f)
 		(unsigned long long)ii.opackets, (unsigned long long)ii.ierrors,
 		(unsigned long long)ii.oerrors, (unsigned long long)ii.ibytes,
 		(unsigned long long)ii.obytes);
-	n = addrs(ad);
+	n = addrs(ifc, ad);
 	for (int i = 0; i < n; i++)
 		fprintf(f, "\t%-40s %-10s %-40s %-12u %-12u\n", ip(ad[i].addr, a),
 			mask6(ad[i].prefix, m), ip(ad[i].remote, r), ~0u, ~0u);
@@ -71,11 +81,11 @@ static struct in_addr bcast(const struct nc_ifaddr *a)
 
 /* Each address, then the addresses it makes ours: itself, its
  * network's broadcast and the limited broadcast. */
-static void ifc_local(FILE *f)
+static void ifc_local(FILE *f, int ifc)
 {
 	char a[INET_ADDRSTRLEN];
 	struct nc_ifaddr ad[MAX_ADDRS];
-	int n = addrs(ad);
+	int n = addrs(ifc, ad);
 
 	for (int i = 0; i < n; i++) {
 		struct in_addr b = bcast(&ad[i]);
@@ -93,7 +103,7 @@ static void ipselftab(FILE *f)
 {
 	char a[INET_ADDRSTRLEN];
 	struct nc_ifaddr ad[MAX_ADDRS];
-	int n = addrs(ad);
+	int n = addrs(0, ad);
 
 	for (int i = 0; i < n; i++)
 		fprintf(f, "%-44.44s %2.2d %4.4s\n", ip(ad[i].addr, a), 1, "4u");
@@ -157,7 +167,7 @@ static void ndb(FILE *f)
 	char a[INET_ADDRSTRLEN], m[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN];
 	struct nc_ifaddr ad[MAX_ADDRS];
 	struct nc_ifinfo ii;
-	int n = addrs(ad);
+	int n = addrs(0, ad);
 
 	if (nc_ifinfo(fs.st, &ii) < 0)
 		return;
@@ -247,13 +257,13 @@ static void make(FILE *f, struct ofile *of)
 
 	switch (of->type) {
 	case Qifcstatus:
-		ifc_status(f);
+		ifc_status(f, of->proto);	/* the interface's number */
 		break;
 	case Qiproute:
 		iproute(f);
 		break;
 	case Qifclocal:
-		ifc_local(f);
+		ifc_local(f, of->proto);
 		break;
 	case Qipselftab:
 		ipselftab(f);

@@ -230,8 +230,10 @@ static int fill_attr(fuse_ino_t ino, struct stat *st)
 		st->st_mode = S_IFREG | c->mode;
 		/* cat, cp and the shell read in steps of st_blksize (at least
 		 * 128 KiB): offer the largest request the mount takes. */
-		if (t == Qdata)
+		if (t == Qdata) {
 			st->st_blksize = DATA_IO_MAX;
+			st->st_size = conv_nread(c);
+		}
 	} else {
 		st->st_mode = S_IFREG | 0444;
 	}

@@ -159,6 +159,14 @@ int nc_poll(struct nc_stack *st, struct nc_pollfd *fds, nfds_t nfds, int timeout
 enum {
 	NC_TCP_CONNECT_TIMEOUT = 0x4e01, /* IPPROTO_TCP, int ms; default 75000 */
 	NC_TCP_INFO = 0x4e02,		 /* IPPROTO_TCP, struct nc_tcp_info */
+	NC_SO_NREAD = 0x4e04,		 /* SOL_SOCKET, int, read only: bytes
+					  * queued for reading (datagrams:
+					  * their payloads), as Plan 9's
+					  * stat of data gives */
+	NC_TCP_CATCHALL = 0x4e03,	 /* IPPROTO_TCP, int: before listen on an
+					  * unbound socket, it takes the SYNs
+					  * to every port nobody listens on
+					  * (one such listener a stack) */
 };
 
 /* TCP states, in RFC 9293 order; nc_tcp_state_name() gives the status
@@ -270,6 +278,9 @@ struct nc_ifinfo {
 	uint64_t ipackets, ibytes, opackets, obytes, ierrors, oerrors;
 };
 int nc_ifinfo(struct nc_stack *st, struct nc_ifinfo *out);
+/* Interface n: 0 the TUN (as nc_ifinfo), 1 the loopback (127.0.0.1/8,
+ * what the stack sends itself); -1 with ENOENT past the last. */
+int nc_ifinfo_n(struct nc_stack *st, int n, struct nc_ifinfo *out);
 
 struct nc_route {
 	struct in_addr dst;

@@ -72,6 +72,19 @@ ssize_t dgram_recv(struct stack *st, struct sock *so, struct dgram *d, void *buf
 	return n;
 }
 
+size_t dgram_nread(const struct dgram *d)
+{
+	uint8_t h[DGRAM_HLEN];
+	size_t off = 0, n = 0;
+
+	while (off < d->rcvq.len) {
+		bufq_copyout(&d->rcvq, off, h, DGRAM_HLEN);
+		n += get16(h + 6);
+		off += DGRAM_HLEN + get16(h + 6);
+	}
+	return n;
+}
+
 void dgram_shutdown(struct stack *st, struct sock *so, struct dgram *d, int how)
 {
 	if (how == SHUT_RD || how == SHUT_RDWR)

@@ -14,14 +14,14 @@
 enum { ICMP_QUOTE_MAX = 576 - IP_HLEN - ICMP_HLEN };
 
 /* Send the len-byte message whose body stands at st->obuf + IP_HLEN +
- * ICMP_HLEN, with header h, from src (0: the primary address). */
+ * ICMP_HLEN, with header h, from src (0: the source for dst, ip_source). */
 static int send_icmp(struct stack *st, uint32_t src, uint32_t dst, const struct icmphdr *h,
 		     size_t len, uint8_t ttl, uint8_t tos)
 {
 	icmp_emit(st->obuf + IP_HLEN, len, h);
 	st->icmps[ICMPS_OUT_MSGS]++;
-	return ip_output(st, &(struct ipsend){ .src = src, .dst = dst, .proto = IP_PROTO_ICMP,
-					       .ttl = ttl, .tos = tos }, len);
+	return ip_output(st, &(struct ipsend){ .src = src ? src : ip_source(st, dst), .dst = dst,
+					       .proto = IP_PROTO_ICMP, .ttl = ttl, .tos = tos }, len);
 }
 
 static void log_icmp(struct stack *st, const char *what, uint32_t src, uint32_t dst,

@@ -9,6 +9,7 @@
 #include "icmp.h"
 #include "ip.h"
 #include "ip6.h"
+#include "loopback.h"
 #include "reasm.h"
 #include "stack.h"
 
@@ -75,17 +76,23 @@ int route_connected(const struct stack *st, uint32_t dst)
 
 int ip_route_ok(const struct stack *st, uint32_t dst)
 {
-	return route_lookup(st, dst) ? 0 : -ENETUNREACH;
+	return ip_is_local(st, dst) || route_lookup(st, dst) ? 0 : -ENETUNREACH;
 }
 
 /* ---- the interface's addresses ---- */
 
+/* The loopback interface's 127.0.0.0/8 is the stack's too. */
 int ip_is_local(const struct stack *st, uint32_t a)
 {
 	for (int i = 0; i < st->naddrs; i++)
 		if (st->addrs[i].addr == a)
 			return 1;
-	return 0;
+	return loopback_addr(a);
+}
+
+uint32_t ip_source(const struct stack *st, uint32_t dst)
+{
+	return loopback_addr(dst) ? LOOPBACK_ADDR : st->addr;
 }
 
 static struct lifc *ifaddr_find(struct stack *st, uint32_t addr)
@@ -211,7 +218,8 @@ void ip_input(struct stack *st, uint8_t *pkt, size_t len, int csum_ok)
 		log_drop(st, "ttl 0", ip.src, ip.dst);
 		return;
 	}
-	if (!for_us(st, ip.dst)) {
+	/* 127/8 from the link is a martian (RFC 1122 3.2.1.3) */
+	if (!for_us(st, ip.dst) || loopback_addr(ip.src)) {
 		st->ips[IPS_IN_ADDR_ERRORS]++;
 		log_drop(st, "not our address", ip.src, ip.dst);
 		return;
@@ -288,13 +296,18 @@ int ip_output(struct stack *st, const struct ipsend *how, size_t len)
 	if (how->v6)
 		return ip6_output(st, how, len);
 	st->ips[IPS_OUT_REQUESTS]++;
+	if (IP_HLEN + len > IP_MAXPACKET)
+		return -EMSGSIZE;
+	if (ip_is_local(st, how->dst)) {	/* whole, never to the link */
+		put_header(st, st->obuf, how, IP_HLEN + len, next_id(st, how, len), 0);
+		loopback_output(st, st->obuf, IP_HLEN + len);
+		return 0;
+	}
 	if (route_lookup(st, how->dst) == NULL) {
 		st->ips[IPS_OUT_NO_ROUTES]++;
 		log_drop(st, "no route", how->src ? how->src : st->addr, how->dst);
 		return -ENETUNREACH;
 	}
-	if (IP_HLEN + len > IP_MAXPACKET)
-		return -EMSGSIZE;
 	id = next_id(st, how, len);
 	if (IP_HLEN + len <= (size_t)st->mtu || how->gso) {
 		put_header(st, st->obuf, how, IP_HLEN + len, id, how->df ? IP_DF : 0);

@@ -36,7 +36,11 @@ void ip_deliver(struct stack *st, struct ippkt *ip);
 int ip_output(struct stack *st, const struct ipsend *how, size_t len);
 /* Whether dst is reachable through the table (0) or -ENETUNREACH. */
 int ip_route_ok(const struct stack *st, uint32_t dst);
-/* Is a one of the stack's own addresses? */
+/* Is a one of the stack's own addresses (127.0.0.0/8 included)? What
+ * goes to one of them takes the loopback interface (loopback.h). */
 int ip_is_local(const struct stack *st, uint32_t a);
+/* The source address of what the stack sends to dst when the socket
+ * chose none: 127.0.0.1 towards the loopback net, else its address. */
+uint32_t ip_source(const struct stack *st, uint32_t dst);
 
 #endif

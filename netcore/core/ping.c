@@ -225,6 +225,14 @@ static int ping_shutdown(struct stack *st, struct sock *so, int how)
 	return connected(so) ? 0 : -ENOTCONN;
 }
 
+static size_t ping_nread(struct stack *st, struct sock *so)
+{
+	struct pingpcb *pcb = so->pcb;
+
+	(void)st;
+	return dgram_nread(&pcb->dg);
+}
+
 static short ping_poll(struct stack *st, struct sock *so)
 {
 	struct pingpcb *pcb = so->pcb;
@@ -243,6 +251,7 @@ const struct sockops icmp_sockops = {
 	.send = ping_send,
 	.recv = ping_recv,
 	.shutdown = ping_shutdown,
+	.nread = ping_nread,
 	.poll = ping_poll,
 };
 

@@ -58,6 +58,8 @@ struct sockops {
 			size_t len);
 	int (*consume)(struct stack *st, struct sock *so, size_t n);
 	int (*shutdown)(struct stack *st, struct sock *so, int how);
+	/* Bytes queued for reading (NC_SO_NREAD). */
+	size_t (*nread)(struct stack *st, struct sock *so);
 	/* Current readiness: POLLIN POLLOUT POLLHUP POLLERR (POLLRDHUP). */
 	short (*poll)(struct stack *st, struct sock *so);
 	/* Options not handled by sock.c; -ENOPROTOOPT if unknown. */

@@ -13,6 +13,7 @@
 #include "icmp6.h"
 #include "ip.h"
 #include "ip6.h"
+#include "loopback.h"
 #include "reasm.h"
 #include "sock.h"
 #include "stack.h"
@@ -74,7 +75,7 @@ const struct proto *stack_proto(int num)
 size_t stack_mem(struct stack *st)
 {
 	return (size_t)sock_count(st) + tcp_count(st) + chunks_used(st) + reasm_mem(st) +
-	       (size_t)st->timers.n;
+	       (size_t)st->timers.n + loopback_mem(st);
 }
 
 uint64_t stack_random(struct stack *st)
@@ -220,6 +221,7 @@ void stack_free(struct stack *st)
 	sock_fini(st);
 	fini_protos(st, sizeof protos / sizeof protos[0]);
 	reasm_fini(st);
+	loopback_free(st);
 	chunk_pool_free(st);
 	timers_free(&st->timers);
 	free(st->obuf - OBUF_HEADROOM);
@@ -254,19 +256,21 @@ void stack_advance(struct stack *st, uint64_t now)
 	timers_run(st, st->now);
 }
 
+/* Packets on the loopback are due at once. */
 uint64_t stack_deadline(struct stack *st)
 {
-	return timers_next(&st->timers);
+	return loopback_pending(st) ? st->now : timers_next(&st->timers);
 }
 
 /* A driver's one call after a batch of input (or a timer): run what is
- * due, deliver the events, and again while that made something due at
- * once, for a few rounds at most, so that a callback that always makes
- * more cannot hold the driver. */
+ * due, take in what the stack sent itself, deliver the events, and again
+ * while that made something due at once, for a few rounds at most, so
+ * that a callback that always makes more cannot hold the driver. */
 uint64_t stack_poll(struct stack *st, uint64_t now)
 {
 	for (int round = 0; round < POLL_ROUNDS; round++) {
 		stack_advance(st, now);
+		loopback_input(st);
 		stack_flush(st);
 		if (stack_deadline(st) > st->now)
 			break;

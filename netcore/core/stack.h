@@ -228,6 +228,7 @@ struct stack {
 	struct udp *udp;	/* udp.c */
 	struct reasm *reasm;	/* reasm.c, NULL until the first fragment */
 	struct ping *ping;	/* ping.c, NULL while no echo socket is open */
+	struct loopback *lo;	/* loopback.c, NULL until the stack talks to itself */
 	struct chunkpool *pool;	/* buf.c: free chunks, NULL until first use */
 	unsigned chunks_max;	/* buf.c: chunks queues may hold, the budget */
 
@@ -271,7 +272,7 @@ void stack_flush(struct stack *st);
 
 /* What the stack holds for work in progress: open sockets, TCP control
  * blocks, chunks in socket queues, bytes of datagrams in reassembly,
- * armed timers. 0 once it has let go of everything (the unit tests end
+ * armed timers, packets on the loopback. 0 once it has let go of everything (the unit tests end
  * with that check, as lwIP's do). */
 size_t stack_mem(struct stack *st);
 

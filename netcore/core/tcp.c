@@ -217,7 +217,8 @@ uint32_t tcp_path_mss(const struct stack *st, const struct tcb *t)
 	return (uint32_t)st->mtu - IP_HLEN - TCP_HLEN;
 }
 
-/* The listener for a SYN to laddr:lport: bound to laddr, else to any. */
+/* The listener for a SYN to laddr:lport: bound to laddr, else to any,
+ * else the catch-all (NC_TCP_CATCHALL). */
 struct tcb *tcp_listener(struct stack *st, uint32_t laddr, uint16_t lport)
 {
 	struct tcb *any = NULL;
@@ -231,6 +232,8 @@ struct tcb *tcp_listener(struct stack *st, uint32_t laddr, uint16_t lport)
 		if (t->laddr == 0)
 			any = t;
 	}
+	if (any == NULL && st->tcp->catchall && st->tcp->catchall->state == NC_TCP_LISTEN)
+		return st->tcp->catchall;
 	return any;
 }
 
@@ -337,6 +340,8 @@ void tcp_tcb_free(struct stack *st, struct tcb *t)
 			p = &(*p)->onext;
 		*p = t->onext;
 	}
+	if (st->tcp->catchall == t)
+		st->tcp->catchall = NULL;
 	tcp_timers_fini(st, t);
 	tcp_sb_free(st, t);
 	hash_remove(st, t);

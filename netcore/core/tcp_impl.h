@@ -156,6 +156,7 @@ struct tcb {
 	uint8_t shut_rd : 1, shut_wr : 1, fin_sent : 1, fin_rcvd : 1, fin_pending : 1;
 	uint8_t ts_ok : 1, sack_ok : 1, ws_ok : 1, ack_now : 1, in_recovery : 1;
 	uint8_t timing : 1, passive : 1, force : 1, tlp_done : 1, output_due : 1;
+	uint8_t catchall : 1;	/* NC_TCP_CATCHALL asked */
 	uint8_t rto_loss : 1, cwnd_limited : 1, probing : 1, undo_ok : 1;
 	uint8_t frto : 1;	/* F-RTO (RFC 5682) watches this timeout */
 	uint8_t orig_delivered : 1;	/* and saw data sent before it delivered */
@@ -253,6 +254,7 @@ struct tcp {
 	struct tcb *hash[TCP_HASH];	/* connections, by 4-tuple */
 	struct tcb *phash[TCP_PHASH];	/* every bound tcb, by local port */
 	struct tcb *due;		/* output after this batch of input */
+	struct tcb *catchall;		/* listener for ports nobody listens on */
 	uint64_t stats[TCPS_N];
 	uint64_t challenge_start;	/* µs, of the current second */
 	uint32_t challenges;		/* challenge ACKs sent in it */

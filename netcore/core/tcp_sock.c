@@ -13,6 +13,7 @@
 
 #include "buf.h"
 #include "ip6.h"
+#include "ip.h"
 #include "sock.h"
 #include "stack.h"
 #include "tcp_impl.h"
@@ -142,7 +143,12 @@ static int tcp_listen(struct stack *st, struct sock *so, int backlog)
 	}
 	if (t->state != NC_TCP_CLOSED || t->connected)
 		return -EINVAL;
-	if (so->lport == 0) {
+	if (so->lport == 0 && t->catchall) {
+		struct tcb *o = st->tcp->catchall;
+		if (o != NULL && o != t && o->state == NC_TCP_LISTEN)
+			return -EADDRINUSE;
+		st->tcp->catchall = t;
+	} else if (so->lport == 0) {
 		int err = tcp_bind(st, so, 0, 0);
 		if (err < 0)
 			return err;
@@ -246,7 +252,7 @@ static int local_port(struct stack *st, struct sock *so, uint32_t faddr, uint16_
 static int tcp_connect(struct stack *st, struct sock *so, uint32_t addr, uint16_t port)
 {
 	struct tcb *t = so->pcb;
-	uint32_t laddr = so->laddr ? so->laddr : st->addr;
+	uint32_t laddr = so->laddr ? so->laddr : ip_source(st, addr);
 	int bound = so->lport != 0, err;
 
 	if ((err = can_connect(t)) < 0 || (err = local_port(st, so, addr, port)) < 0)
@@ -668,7 +674,18 @@ static int set_user_timeout(struct stack *st, struct tcb *t, int v)
 	return 0;
 }
 
+/* Only on a socket not yet bound nor listening: see tcp_listen. */
+static int set_catchall(struct stack *st, struct tcb *t, int v)
+{
+	(void)st;
+	if (t->state != NC_TCP_CLOSED || t->connected || (t->so && t->so->lport != 0))
+		return -EINVAL;
+	t->catchall = v != 0;
+	return 0;
+}
+
 static int get_keepalive(const struct tcb *t) { return t->keepalive; }
+static int get_catchall(const struct tcb *t) { return t->catchall; }
 static int get_nodelay(const struct tcb *t) { return t->nodelay; }
 static int get_cork(const struct tcb *t) { return t->cork; }
 static int get_quickack(const struct tcb *t) { return t->quickacks > 0; }
@@ -710,6 +727,7 @@ static const struct tcpopt {
 	{ IPPROTO_TCP, TCP_QUICKACK, set_quickack, get_quickack },
 	{ IPPROTO_TCP, TCP_NOTSENT_LOWAT, set_notsent_lowat, get_notsent_lowat },
 	{ IPPROTO_TCP, TCP_INQ, set_inq, get_inq },
+	{ IPPROTO_TCP, NC_TCP_CATCHALL, set_catchall, get_catchall },
 };
 
 static const struct tcpopt *find_option(int level, int name)
@@ -828,6 +846,14 @@ static int tcp_getopt(struct stack *st, struct sock *so, int level, int name, vo
 	return put_int(val, len, o->get(so->pcb));
 }
 
+static size_t tcp_nread(struct stack *st, struct sock *so)
+{
+	struct tcb *t = so->pcb;
+
+	(void)st;
+	return t->rcvq.len;
+}
+
 const struct sockops tcp_sockops = {
 	.type = SOCK_STREAM,
 	.proto = IPPROTO_TCP,
@@ -844,6 +870,7 @@ const struct sockops tcp_sockops = {
 	.peek = tcp_peek,
 	.consume = tcp_consume,
 	.shutdown = tcp_shutdown,
+	.nread = tcp_nread,
 	.poll = tcp_poll,
 	.setopt = tcp_setopt,
 	.getopt = tcp_getopt,

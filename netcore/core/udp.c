@@ -9,6 +9,13 @@
  * sets the peer, and with it the input filter), a null address dissolves
  * the association, and a hard ICMP error about a datagram of a connected
  * socket is reported by its next send or recv.
+ *
+ * listen() (ours; Linux has none for UDP) gives Plan 9's per-peer
+ * conversations: on a listening socket, the first datagram of each new
+ * peer makes a new socket, bound to the address it came to and the
+ * listener's port, connected to that peer, holding that datagram; the
+ * listener's accept() hands it out. Later datagrams from the peer go to
+ * it, as the more specific match.
  */
 #include <errno.h>
 #include <poll.h>
@@ -37,7 +44,13 @@ struct udppcb {
 	struct dgram dg;	/* received datagrams, shutdown */
 	int port_bound;		/* bind() chose the port: dissolving keeps it */
 	int addr_bound;		/* bind() chose the address */
+	int backlog;		/* listening: calls it may hold; 0 when not */
+	int ncalls;
+	struct udppcb *calls;	/* made, not yet accepted, oldest first */
+	struct udppcb *next_call;	/* on the listener's calls */
 };
+
+enum { UDP_MAX_BACKLOG = 1024 };
 
 /* Counters, named as in Linux's /proc/net/snmp. */
 enum {
@@ -110,9 +123,14 @@ static int udp_attach(struct stack *st, struct sock *so)
 
 static void udp_detach(struct stack *st, struct sock *so, int abort)
 {
-	struct udppcb *pcb = so->pcb;
+	struct udppcb *pcb = so->pcb, *call;
 
-	(void)abort;
+	while ((call = pcb->calls) != NULL) {	/* never accepted */
+		struct sock *child = call->so;
+		pcb->calls = call->next_call;
+		udp_detach(st, child, abort);
+		sock_free_child(st, child);
+	}
 	if (so->lport != 0)
 		porthash_del(&st->udp->ports, so);
 	bufq_clear(st, &pcb->dg.rcvq);
@@ -190,7 +208,7 @@ static int udp_connect(struct stack *st, struct sock *so, uint32_t addr, uint16_
 	if (so->lport == 0 && (err = autobind(st, so)) < 0)
 		return err;
 	if (so->laddr == 0)
-		so->laddr = st->addr;
+		so->laddr = ip_source(st, addr);
 	so->faddr = addr;
 	so->fport = port;
 	return 0;
@@ -226,8 +244,8 @@ static int udp_output(struct stack *st, struct sock *so, const struct in6_addr *
 	int err;
 
 	if (in6_is_v4mapped(dst)) {
-		how.src = so->laddr ? so->laddr : st->addr;
 		how.dst = in6_v4(dst);
+		how.src = so->laddr ? so->laddr : ip_source(st, how.dst);
 	} else {
 		how.v6 = 1;
 		how.src6 = so->v6 && !in6_is_any(&so->laddr6) ? so->laddr6 : st->addr6;
@@ -296,6 +314,14 @@ static int udp_shutdown(struct stack *st, struct sock *so, int how)
 	return so->fport != 0 ? 0 : -ENOTCONN;
 }
 
+static size_t udp_nread(struct stack *st, struct sock *so)
+{
+	struct udppcb *pcb = so->pcb;
+
+	(void)st;
+	return dgram_nread(&pcb->dg);
+}
+
 static short udp_poll(struct stack *st, struct sock *so)
 {
 	struct udppcb *pcb = so->pcb;
@@ -304,18 +330,53 @@ static short udp_poll(struct stack *st, struct sock *so)
 	return dgram_poll(so, &pcb->dg);
 }
 
+/* backlog 0 stops making calls (those made stay to be accepted). */
+static int udp_listen(struct stack *st, struct sock *so, int backlog)
+{
+	struct udppcb *pcb = so->pcb;
+	int err;
+
+	if (backlog <= 0) {
+		pcb->backlog = 0;
+		return 0;
+	}
+	if (so->fport != 0)
+		return -EINVAL;
+	if (so->lport == 0 && (err = autobind(st, so)) < 0)
+		return err;
+	pcb->backlog = backlog < UDP_MAX_BACKLOG ? backlog : UDP_MAX_BACKLOG;
+	return 0;
+}
+
+static int udp_accept(struct stack *st, struct sock *so, struct sock **out)
+{
+	struct udppcb *pcb = so->pcb, *call = pcb->calls;
+
+	(void)st;
+	if (call == NULL)
+		return pcb->backlog ? -EAGAIN : -EINVAL;
+	pcb->calls = call->next_call;
+	pcb->ncalls--;
+	call->next_call = NULL;
+	*out = call->so;
+	return 0;
+}
+
 const struct sockops udp_sockops = {
 	.type = SOCK_DGRAM,
 	.proto = IPPROTO_UDP,
 	.attach = udp_attach,
 	.detach = udp_detach,
 	.bind = udp_bind,
+	.listen = udp_listen,
+	.accept = udp_accept,
 	.connect = udp_connect,
 	.bind6 = udp_bind6,
 	.connect6 = udp_connect6,
 	.send = udp_send,
 	.recv = udp_recv,
 	.shutdown = udp_shutdown,
+	.nread = udp_nread,
 	.poll = udp_poll,
 };
 
@@ -399,6 +460,35 @@ static void log_drop(struct stack *st, const char *why, const struct ippkt *ip, 
 						   .dport = dport });
 }
 
+/* A new peer src:sport of listener l, as a socket of its own for the
+ * datagram that came to dst; NULL when its calls are full (or memory). */
+static struct udppcb *new_call(struct stack *st, struct udppcb *l, uint32_t src,
+			       uint16_t sport, uint32_t dst)
+{
+	struct udppcb *pcb, **tail;
+	struct sock *so;
+
+	if (l->ncalls >= l->backlog || (so = sock_new_child(st, l->so)) == NULL)
+		return NULL;
+	if (udp_attach(st, so) < 0) {
+		sock_free_child(st, so);
+		return NULL;
+	}
+	pcb = so->pcb;
+	so->laddr = dst;
+	so->lport = l->so->lport;
+	so->faddr = src;
+	so->fport = sport;
+	pcb->port_bound = pcb->addr_bound = 1;
+	porthash_add(&st->udp->ports, so);
+	for (tail = &l->calls; *tail; tail = &(*tail)->next_call)
+		;
+	*tail = pcb;
+	l->ncalls++;
+	sock_event(st, l->so);
+	return pcb;
+}
+
 void udp_input(struct stack *st, struct ippkt *ip)
 {
 	struct udp *u = st->udp;
@@ -435,6 +525,15 @@ void udp_input(struct stack *st, struct ippkt *ip)
 		} else if (s > best_score) {
 			best = p;
 			best_score = s;
+		}
+	}
+	/* a listener makes a call per new peer (IPv4 peers only, for now) */
+	if (best != NULL && best->backlog > 0 && best->so->fport == 0 && !ip->v6) {
+		best = new_call(st, best, ip->src, sport, ip->dst);
+		if (best == NULL) {	/* as a full receive queue */
+			u->stats[UDPS_RCVBUF_ERRORS]++;
+			u->stats[UDPS_IN_ERRORS]++;
+			return;
 		}
 	}
 	if (best != NULL) {

@@ -15,6 +15,7 @@
 
 #include "driver.h"
 #include "ip.h"
+#include "loopback.h"
 #include "sock.h"
 #include "stack.h"
 
@@ -366,33 +367,57 @@ int nc_loop_unwatch(struct nc_stack *s, int fd)
 
 /* ---- interface, routes, counters ---- */
 
-int nc_ifinfo(struct nc_stack *s, struct nc_ifinfo *out)
+static void put_ifstats(struct nc_ifinfo *out, const struct ifstats *ifs)
+{
+	out->ipackets = ifs->ipackets;
+	out->ibytes = ifs->ibytes;
+	out->opackets = ifs->opackets;
+	out->obytes = ifs->obytes;
+	out->ierrors = ifs->ierrors;
+	out->oerrors = ifs->oerrors;
+}
+
+int nc_ifinfo_n(struct nc_stack *s, int n, struct nc_ifinfo *out)
 {
 	struct stack *c;
+	struct ifstats lo;
 
+	if (n < 0 || n > 1) {
+		errno = ENOENT;
+		return -1;
+	}
 	api_lock(s);
 	c = s->core;
 	memset(out, 0, sizeof *out);
-	snprintf(out->name, sizeof out->name, "%s", s->tun);
-	out->addr.s_addr = htonl(c->addr);
-	for (int i = 0; i < c->nroutes; i++)	/* the default route's gateway */
-		if (c->routes[i].prefix == 0)
-			out->gw.s_addr = htonl(c->routes[i].gw);
-	out->prefix = c->prefix;
-	out->mtu = c->mtu;
-	if (c->ip6_on) {
-		out->addr6 = c->addr6;
-		out->gw6 = c->gw6;
-		out->prefix6 = c->prefix6;
+	if (n == 0) {
+		snprintf(out->name, sizeof out->name, "%s", s->tun);
+		out->addr.s_addr = htonl(c->addr);
+		for (int i = 0; i < c->nroutes; i++)	/* the default route's gateway */
+			if (c->routes[i].prefix == 0)
+				out->gw.s_addr = htonl(c->routes[i].gw);
+		out->prefix = c->prefix;
+		out->mtu = c->mtu;
+		if (c->ip6_on) {
+			out->addr6 = c->addr6;
+			out->gw6 = c->gw6;
+			out->prefix6 = c->prefix6;
+		}
+		put_ifstats(out, &c->ifs);
+	} else {
+		snprintf(out->name, sizeof out->name, "loopback");
+		out->addr.s_addr = htonl(LOOPBACK_ADDR);
+		out->prefix = LOOPBACK_PREFIX;
+		out->mtu = LOOPBACK_MTU;
+		loopback_stats(c, &lo);
+		put_ifstats(out, &lo);
 	}
-	out->ipackets = c->ifs.ipackets;
-	out->ibytes = c->ifs.ibytes;
-	out->opackets = c->ifs.opackets;
-	out->obytes = c->ifs.obytes;
-	out->ierrors = c->ifs.ierrors;
-	out->oerrors = c->ifs.oerrors;
 	api_unlock(s);
 	return 0;
+}
+
+int nc_ifinfo(struct nc_stack *s, struct nc_ifinfo *out)
+{
+	return nc_ifinfo_n(s, 0, out);
 }
 
 int nc_routes(struct nc_stack *s, struct nc_route *out, int max)

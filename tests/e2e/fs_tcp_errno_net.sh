@@ -5,7 +5,8 @@
 . "$(dirname "$0")/lib.sh"
 
 # row ERRNO REASON COMMAND...: on a new conversation, the writes of the
-# COMMANDs to ctl, the last fails with ERRNO; err then reads "LAST: REASON".
+# COMMANDs to ctl, the last fails with ERRNO; err then reads REASON, what
+# is wrong in words.
 row() {
 	local errno=$1 reason=$2 out cmd ops=()
 
@@ -14,7 +15,7 @@ row() {
 	clone tcp
 	out=$(timeout 20 "$FDTOOL" -w "$CONV/ctl" "${ops[@]}" | tail -n 1)
 	check_eq "$*" "$errno" "$out"
-	check_eq "err after $cmd" "$cmd: $reason" "$(cat "$CONV/err")"
+	check_eq "err after $cmd" "$reason" "$(cat "$CONV/err")"
 }
 
 check "the daemon mounts $MNT" start_daemon
@@ -29,11 +30,11 @@ table inet e2e {
 }
 NFT
 
-row ECONNREFUSED "Connection refused" "connect 10.77.0.1!9"
+row ECONNREFUSED "connect: 10.77.0.1!9 refused the connection" "connect 10.77.0.1!9"
 start=$EPOCHREALTIME
-row ETIMEDOUT "Connection timed out" "timeout 1000" "connect 10.77.0.1!9999"
+row ETIMEDOUT "connect: no answer from 10.77.0.1!9999" "timeout 1000" "connect 10.77.0.1!9999"
 ms=$(((${EPOCHREALTIME/./} - ${start/./}) / 1000))
 check "after the 1 s timeout (took $ms ms)" test "$ms" -ge 900 -a "$ms" -lt 3000
-row EHOSTUNREACH "No route to host" "connect 10.78.0.5!80"
-row ENETUNREACH "Network is unreachable" "connect 10.78.1.5!80"
+row EHOSTUNREACH "connect: host 10.78.0.5 is unreachable" "connect 10.78.0.5!80"
+row ENETUNREACH "connect: no route to 10.78.1.5" "connect 10.78.1.5!80"
 check_eq "status of a failed conversation: Closed" Closed "$(cut -d' ' -f1 "$CONV/status")"
