@@ -10,7 +10,9 @@
 #include "sock.h"
 #include "stack.h"
 
-enum { DGRAM_HLEN = 20 };	/* record header in a receive queue */
+/* A record in a receive queue: the sender's address (16 bytes, IPv4
+ * mapped), its port, the payload's length, then the payload. */
+enum { DGRAM_PORT = 16, DGRAM_LEN = 18, DGRAM_HLEN = 20 };
 
 int dgram_put(struct stack *st, struct bufq *q, uint32_t limit, const struct in6_addr *addr,
 	      uint16_t port, const void *data, size_t len)
@@ -21,8 +23,8 @@ int dgram_put(struct stack *st, struct bufq *q, uint32_t limit, const struct in6
 	if (q->len > 0 && q->len + DGRAM_HLEN + len > limit)
 		return -ENOBUFS;
 	memcpy(h, addr, 16);
-	put16(h + 16, port);
-	put16(h + 18, (uint16_t)len);
+	put16(h + DGRAM_PORT, port);
+	put16(h + DGRAM_LEN, (uint16_t)len);
 	/* Written past the end, then joined: a datagram is queued whole or
 	 * not at all, even when memory runs out half way. */
 	if (bufq_write_at(st, q, end, h, DGRAM_HLEN) != DGRAM_HLEN ||
@@ -41,14 +43,14 @@ ssize_t dgram_get(struct stack *st, struct bufq *q, void *buf, size_t len, int f
 	if (q->len == 0)
 		return -EAGAIN;
 	bufq_copyout(q, 0, h, DGRAM_HLEN);
-	dlen = get16(h + 18);
+	dlen = get16(h + DGRAM_LEN);
 	if (len > dlen)
 		len = dlen;
 	if (len > 0)
 		bufq_copyout(q, DGRAM_HLEN, buf, len);
 	if (from != NULL) {
 		*from = (struct sockaddr_in6){ .sin6_family = AF_INET6,
-					       .sin6_port = htons(get16(h + 16)) };
+					       .sin6_port = htons(get16(h + DGRAM_PORT)) };
 		memcpy(&from->sin6_addr, h, 16);
 	}
 	if (!(flags & MSG_PEEK))
@@ -79,8 +81,8 @@ size_t dgram_nread(const struct dgram *d)
 
 	while (off < d->rcvq.len) {
 		bufq_copyout(&d->rcvq, off, h, DGRAM_HLEN);
-		n += get16(h + 6);
-		off += DGRAM_HLEN + get16(h + 6);
+		n += get16(h + DGRAM_LEN);
+		off += DGRAM_HLEN + get16(h + DGRAM_LEN);
 	}
 	return n;
 }
