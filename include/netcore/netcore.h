@@ -33,12 +33,18 @@ struct nc_config {
 	int no_sack;		/* TCP offers and accepts no SACK (RFC 2018) */
 	const char *cc;		/* congestion control of new TCP connections,
 				 * a TCP_CONGESTION name; NULL: "cubic" */
+	struct in6_addr addr6;	/* the stack's IPv6 address; fd77::2 */
+	int prefix6;		/* prefix length of addr6; 64 */
+	struct in6_addr gw6;	/* host side, IPv6 default route; fd77::1 */
+	int no_ipv6;		/* IPv4 only: no IPv6 address, no IPv6 on the host side */
 };
 
 /* Fill cfg with the defaults of SPEC.md §1. */
 void nc_config_init(struct nc_config *cfg);
 /* Parse "a.b.c.d/N" (or "a.b.c.d", prefix 32). 0, or -1 with EINVAL. */
 int nc_parse_cidr(const char *s, struct in_addr *addr, int *prefix);
+/* Parse "fd77::2/N" (or "fd77::2", prefix 128). 0, or -1 with EINVAL. */
+int nc_parse_cidr6(const char *s, struct in6_addr *addr, int *prefix);
 
 /* Open the TUN, configure the host side, start the loop (a thread unless
  * cfg->own_loop). NULL with errno on failure; nc_error() says why. */
@@ -237,6 +243,8 @@ struct nc_ifinfo {
 	char name[16];
 	struct in_addr addr, gw;
 	int prefix, mtu;
+	struct in6_addr addr6, gw6;	/* :: when the stack has no IPv6 */
+	int prefix6;
 	uint64_t ipackets, ibytes, opackets, obytes, ierrors, oerrors;
 };
 int nc_ifinfo(struct nc_stack *st, struct nc_ifinfo *out);

@@ -370,6 +370,11 @@ int nc_ifinfo(struct nc_stack *s, struct nc_ifinfo *out)
 	out->gw.s_addr = htonl(c->gw);
 	out->prefix = c->prefix;
 	out->mtu = c->mtu;
+	if (!s->cfg.no_ipv6) {
+		out->addr6 = s->cfg.addr6;
+		out->gw6 = s->cfg.gw6;
+		out->prefix6 = s->cfg.prefix6;
+	}
 	out->ipackets = c->ifs.ipackets;
 	out->ibytes = c->ifs.ibytes;
 	out->opackets = c->ifs.opackets;

@@ -32,12 +32,16 @@ void nc_config_init(struct nc_config *cfg)
 	inet_pton(AF_INET, "10.77.0.1", &cfg->gw);
 	cfg->mtu = 1500;
 	cfg->msl_ms = 30000;
+	inet_pton(AF_INET6, "fd77::2", &cfg->addr6);
+	cfg->prefix6 = 64;
+	inet_pton(AF_INET6, "fd77::1", &cfg->gw6);
 }
 
-int nc_parse_cidr(const char *s, struct in_addr *addr, int *prefix)
+/* "address/N" of family af, N at most max (the default without "/N"). */
+static int parse_cidr(int af, const char *s, void *addr, int *prefix, long max)
 {
-	char buf[32], *slash, *end;
-	long p = 32;
+	char buf[64], *slash, *end;
+	long p = max;
 
 	if (s == NULL || strlen(s) >= sizeof buf)
 		goto bad;
@@ -47,16 +51,26 @@ int nc_parse_cidr(const char *s, struct in_addr *addr, int *prefix)
 		*slash++ = 0;
 		errno = 0;
 		p = strtol(slash, &end, 10);
-		if (*slash == 0 || *end != 0 || errno || p < 0 || p > 32)
+		if (*slash == 0 || *end != 0 || errno || p < 0 || p > max)
 			goto bad;
 	}
-	if (inet_pton(AF_INET, buf, addr) != 1)
+	if (inet_pton(af, buf, addr) != 1)
 		goto bad;
 	*prefix = (int)p;
 	return 0;
 bad:
 	errno = EINVAL;
 	return -1;
+}
+
+int nc_parse_cidr(const char *s, struct in_addr *addr, int *prefix)
+{
+	return parse_cidr(AF_INET, s, addr, prefix, 32);
+}
+
+int nc_parse_cidr6(const char *s, struct in6_addr *addr, int *prefix)
+{
+	return parse_cidr(AF_INET6, s, addr, prefix, 128);
 }
 
 static void wake_waiters(void *arg)
@@ -118,7 +132,8 @@ static int config_cc(const struct nc_config *cfg)
 
 static int check_config(const struct nc_config *cfg)
 {
-	if (cfg->tun == NULL || cfg->prefix < 0 || cfg->prefix > 32 || cfg->mtu < 576 ||
+	if (cfg->tun == NULL || cfg->prefix < 0 || cfg->prefix > 32 || cfg->prefix6 < 0 ||
+	    cfg->prefix6 > 128 || cfg->mtu < 576 ||
 	    cfg->mtu > IP_MAXPACKET || config_cc(cfg) < 0) {
 		snprintf(open_error, sizeof open_error, "invalid configuration");
 		errno = EINVAL;
