@@ -108,11 +108,14 @@ static void dns_done(void *arg, int err, const struct dns_answer *ans)
 	struct lookup *l = arg;
 
 	unlink_lookup(l);
-	if (err == 0 && ans->n > 0)
-		l->done(l->arg, 0, ans->addr[0]);
-	else
-		l->done(l->arg, err == -ETIMEDOUT || err == -EIO ? -err : ENOENT,
-			(struct in_addr){ 0 });
+	union addr a = { .v4 = { .sin_family = AF_INET } };
+
+	if (err == 0 && ans->n > 0) {
+		a.v4.sin_addr = ans->addr[0];
+		l->done(l->arg, 0, &a);
+	} else {
+		l->done(l->arg, err == -ETIMEDOUT || err == -EIO ? -err : ENOENT, &a);
+	}
 	free(l);
 }
 
@@ -141,7 +144,7 @@ static int host_lookup(struct lookup *l)
 	struct sigevent sev = { .sigev_notify = SIGEV_SIGNAL, .sigev_signo = cs_signo() };
 
 	sev.sigev_value.sival_ptr = l;
-	l->hints.ai_family = AF_INET;
+	l->hints.ai_family = fs.no_ipv6 ? AF_INET : AF_UNSPEC;
 	l->hints.ai_socktype = SOCK_STREAM;
 	l->gcb.ar_name = l->name;
 	l->gcb.ar_request = &l->hints;
@@ -152,29 +155,30 @@ static int host_lookup(struct lookup *l)
 void cs_signalled(void *ptr)
 {
 	struct lookup *l = ptr;
-	struct in_addr a = { 0 };
+	union addr a = { .v4 = { .sin_family = AF_INET } };
 	struct addrinfo *ai;
 	int err = ENOENT;
 
+	/* the resolver's first address (its RFC 6724 order) */
 	if (gai_error(&l->gcb) == 0) {
-		for (ai = l->gcb.ar_result; ai; ai = ai->ai_next) {
-			if (ai->ai_family == AF_INET) {
-				a = ((struct sockaddr_in *)ai->ai_addr)->sin_addr;
+		for (ai = l->gcb.ar_result; ai && err; ai = ai->ai_next) {
+			if (ai->ai_family == AF_INET || ai->ai_family == AF_INET6) {
+				memcpy(&a, ai->ai_addr, ai->ai_addrlen);
+				addr_set_port(&a, 0);
 				err = 0;
-				break;
 			}
 		}
 		freeaddrinfo(l->gcb.ar_result);
 	}
 	unlink_lookup(l);
 	if (l->done)
-		l->done(l->arg, err, a);
+		l->done(l->arg, err, &a);
 	free(l);
 }
 
 /* ---- either ---- */
 
-int resolve(const char *name, struct in_addr *a, resolve_fn done, void *arg, struct lookup **lp)
+int resolve(const char *name, union addr *a, resolve_fn done, void *arg, struct lookup **lp)
 {
 	struct dns_answer ans;
 	struct lookup *l;
@@ -189,8 +193,11 @@ int resolve(const char *name, struct in_addr *a, resolve_fn done, void *arg, str
 	l->arg = arg;
 	if (dns) {
 		h = dns_lookup(dns, now_ms(), name, &ans, dns_done, l);
-		if (h == 0 && ans.n > 0)
-			*a = ans.addr[0];
+		if (h == 0 && ans.n > 0) {
+			memset(a, 0, sizeof *a);
+			a->v4.sin_family = AF_INET;
+			a->v4.sin_addr = ans.addr[0];
+		}
 		if (h <= 0) {
 			free(l);
 			return h == 0 && ans.n > 0 ? 0 : ENOENT;
@@ -232,7 +239,7 @@ void cs_fini(void)
 			dns_cancel(dns, l->dns_h);
 		else if (gai_cancel(&l->gcb) != EAI_CANCELED)
 			continue;
-		l->done(l->arg, ECONNRESET, (struct in_addr){ 0 });
+		l->done(l->arg, ECONNRESET, &(union addr){ .v4 = { .sin_family = AF_INET } });
 		free(l);
 	}
 	dns_pump_free(pump);
@@ -250,26 +257,32 @@ struct csreq {
 	int any;		/* host "*" */
 };
 
+static int is_v6(const union addr *a)
+{
+	return a->sa.sa_family == AF_INET6 && !IN6_IS_ADDR_V4MAPPED(&a->v6.sin6_addr);
+}
+
 /* The answer lines for host address a; ENOENT if the service is unknown
  * to every protocol asked. */
-static int answer(struct ofile *of, const char *proto, const char *service, struct in_addr a,
+static int answer(struct ofile *of, const char *proto, const char *service, const union addr *a,
 		  int any)
 {
 	static const char *const both[] = { "tcp", "udp" };
-	char ip[INET_ADDRSTRLEN], *text = NULL;
+	char ip[ADDR_TEXT], *text = NULL;
 	size_t len = 0;
 	int lines = 0;
 	FILE *f = open_memstream(&text, &len);
 
 	if (f == NULL)
 		return ENOMEM;
-	inet_ntop(AF_INET, &a, ip, sizeof ip);
+	addr_text(a, 0, ip);
 	for (int i = 0; i < 2; i++) {
 		const char *p = strcmp(proto, "net") == 0 ? both[i] : proto;
 		uint16_t port;
 
-		if (strcmp(p, "icmp") == 0) {
-			fprintf(f, "%s/icmp/clone %s\n", fs.mountpoint, any ? "*" : ip);
+		if (strcmp(p, "icmp") == 0) {	/* the echo of the address's family */
+			fprintf(f, "%s/%s/clone %s\n", fs.mountpoint,
+				is_v6(a) ? "icmpv6" : "icmp", any ? "*" : ip);
 			lines++;
 		} else if (addr_port(service, p, &port) == 0) {
 			fprintf(f, "%s/%s/clone %s!%u\n", fs.mountpoint, p, any ? "*" : ip, port);
@@ -305,7 +318,7 @@ void cs_read(fuse_req_t req, struct ofile *of, size_t size)
 }
 
 /* Answer the write p with the lines for a, or with err. */
-static void cs_reply(struct pending *p, int err, struct in_addr a)
+static void cs_reply(struct pending *p, int err, const union addr *a)
 {
 	struct csreq *q = p->ctx;
 
@@ -321,7 +334,7 @@ static void cs_reply(struct pending *p, int err, struct in_addr a)
 	}
 }
 
-static void cs_resolved(void *arg, int err, struct in_addr a)
+static void cs_resolved(void *arg, int err, const union addr *a)
 {
 	struct pending *p = arg;
 
@@ -364,7 +377,7 @@ static int cs_parse(char *line, struct csreq *q, char **host)
 void cs_write(fuse_req_t req, struct ofile *of, const char *buf, size_t len)
 {
 	char line[256], *host;
-	struct in_addr a = { 0 };
+	union addr a = { .v4 = { .sin_family = AF_INET } };
 	struct pending *p = pend_new(req, PEND_CS);
 	struct csreq *q = calloc(1, sizeof *q);
 	size_t n = len;
@@ -389,7 +402,7 @@ void cs_write(fuse_req_t req, struct ofile *of, const char *buf, size_t len)
 	p->len = len;
 	err = q->any ? 0 : resolve(host, &a, cs_resolved, p, &p->l);
 	if (err != EINPROGRESS) {
-		cs_reply(p, err, a);
+		cs_reply(p, err, &a);
 		free(q);
 		free(p);
 		return;

@@ -7,13 +7,14 @@
 
 #include <netinet/in.h>
 
+#include "addr.h"
 #include "conv.h"
 
 /* resolve() gives 0 with *a at once, EINPROGRESS when done() will be
  * called later (*lp can cancel it), or an errno (ENOENT: unknown name). */
-typedef void (*resolve_fn)(void *arg, int err, struct in_addr a);
+typedef void (*resolve_fn)(void *arg, int err, const union addr *a);
 struct lookup;
-int resolve(const char *name, struct in_addr *a, resolve_fn done, void *arg, struct lookup **lp);
+int resolve(const char *name, union addr *a, resolve_fn done, void *arg, struct lookup **lp);
 void resolve_cancel(struct lookup *l);
 /* A pending's cancel: its lookup p->l, if one is under way. */
 void resolve_cancel_pending(struct pending *p);

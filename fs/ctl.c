@@ -52,16 +52,36 @@ static const char *proto_name(struct conv *c)
 	return c->proto == P_TCP ? "tcp" : "udp";	/* for /etc/services */
 }
 
-static int bind_to(struct conv *c, const struct sockaddr_in *sa)
+/* The family of c's socket: AF_INET6 (dual-stack) unless the stack
+ * speaks IPv4 only or the conversation is icmp. */
+static int sock_family(struct conv *c)
 {
-	return nc_bind(fs.st, c->sock, (const struct sockaddr *)sa, sizeof *sa) < 0 ? errno : 0;
+	union addr a = { 0 };
+	socklen_t len = sizeof a;
+
+	if (nc_getsockname(fs.st, c->sock, &a.sa, &len) < 0 || a.sa.sa_family != AF_INET6)
+		return AF_INET;
+	return AF_INET6;
 }
 
-/* Start connecting c to sa: 0 when connected, EINPROGRESS when under
- * way, or an errno. */
-static int connect_sock(struct conv *c, const struct sockaddr_in *sa)
+static int bind_to(struct conv *c, union addr *a)
 {
-	if (nc_connect(fs.st, c->sock, (const struct sockaddr *)sa, sizeof *sa) == 0)
+	int err = addr_as(a, sock_family(c));
+
+	if (err)
+		return err;
+	return nc_bind(fs.st, c->sock, &a->sa, addr_len(a)) < 0 ? errno : 0;
+}
+
+/* Start connecting c to a: 0 when connected, EINPROGRESS when under
+ * way, or an errno. */
+static int connect_sock(struct conv *c, union addr *a)
+{
+	int err = addr_as(a, sock_family(c));
+
+	if (err)
+		return err;
+	if (nc_connect(fs.st, c->sock, &a->sa, addr_len(a)) == 0)
 		return 0;
 	if (errno == EINPROGRESS)
 		c->connecting = 1;
@@ -69,12 +89,13 @@ static int connect_sock(struct conv *c, const struct sockaddr_in *sa)
 }
 
 /* The name of a parked connect is known (or not): go on. */
-static void connect_resolved(void *arg, int err, struct in_addr a)
+static void connect_resolved(void *arg, int err, const union addr *a)
 {
 	struct pending *p = arg;
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = p->port, .sin_addr = a };
+	union addr sa = *a;
 
 	p->l = NULL;
+	addr_set_port(&sa, p->port);
 	if (err == 0)
 		err = connect_sock(p->c, &sa);
 	if (err == EINPROGRESS && !p->nonblock)
@@ -101,8 +122,9 @@ static int connect_again(struct conv *c)
 
 static int tcp_connect(struct ctlreq *x, struct conv *c)
 {
-	struct sockaddr_in sa, la = { .sin_family = AF_INET };
+	union addr sa, la;
 	char name[ADDR_MAX];
+	uint16_t lport;
 	struct pending *p;
 	int err = connect_again(c);
 
@@ -110,9 +132,10 @@ static int tcp_connect(struct ctlreq *x, struct conv *c)
 		return err;
 	err = addr_parse(x->argv[1], "tcp", 0, &sa, name);
 	if ((err == 0 || err == ENOENT) && x->argc == 3) {
-		int berr = addr_port(x->argv[2], "tcp", &la.sin_port);
+		int berr = addr_port(x->argv[2], "tcp", &lport);
 
-		la.sin_port = htons(la.sin_port);
+		addr_host("*", &la);
+		addr_set_port(&la, lport);
 		berr = berr ? berr : bind_to(c, &la);
 		err = berr ? berr : err;
 	}
@@ -124,14 +147,15 @@ static int tcp_connect(struct ctlreq *x, struct conv *c)
 		return ENOMEM;
 	p->len = x->len;
 	p->nonblock = (x->flags & O_NONBLOCK) != 0;
-	p->port = sa.sin_port;
+	p->port = addr_get_port(&sa);
 	p->cancel = resolve_cancel_pending;
 	if (err == ENOENT) {	/* a name for cs: the write waits for it */
-		err = resolve(name, &sa.sin_addr, connect_resolved, p, &p->l);
+		err = resolve(name, &sa, connect_resolved, p, &p->l);
 		if (err == EINPROGRESS) {
 			pend_park(c, p);
 			return PARKED;
 		}
+		addr_set_port(&sa, p->port);
 	}
 	if (err == 0)
 		err = connect_sock(c, &sa);
@@ -178,7 +202,7 @@ void ctl_connect_done(struct conv *c)
 
 static int tcp_announce(struct ctlreq *x, struct conv *c)
 {
-	struct sockaddr_in sa;
+	union addr sa;
 	int err = addr_parse(x->argv[1], "tcp", 1, &sa, NULL);
 
 	if (err)
@@ -193,7 +217,7 @@ static int tcp_announce(struct ctlreq *x, struct conv *c)
 /* bind, and udp's announce */
 static int any_bind(struct ctlreq *x, struct conv *c)
 {
-	struct sockaddr_in sa;
+	union addr sa;
 	int err = addr_parse(x->argv[1], proto_name(c), 1, &sa, NULL);
 
 	return err ? err : bind_to(c, &sa);
@@ -294,24 +318,26 @@ static int ip_ttl_tos(struct ctlreq *x, struct conv *c)
  * and again; a null address dissolves. */
 static int dgram_connect(struct ctlreq *x, struct conv *c)
 {
-	struct sockaddr_in sa, la = { .sin_family = AF_INET };
+	union addr sa, la;
 	const char *a = x->argv[1];
+	uint16_t lport;
 	int err;
 
-	if (c->proto == P_ICMP && !strpbrk(a, "!:")) {
-		memset(&sa, 0, sizeof sa);
-		sa.sin_family = AF_INET;
-		err = addr_host(a, &sa.sin_addr);
-	} else {
+	/* icmp takes a bare host, which may hold colons (IPv6) */
+	if (c->proto != P_UDP && addr_host(a, &sa) == 0)
+		err = 0;
+	else
 		err = addr_parse(a, proto_name(c), 0, &sa, NULL);
-	}
-	if (err == 0 && x->argc == 3 && (err = addr_port(x->argv[2], "udp", &la.sin_port)) == 0) {
-		la.sin_port = htons(la.sin_port);
+	if (err == 0 && x->argc == 3 && (err = addr_port(x->argv[2], "udp", &lport)) == 0) {
+		addr_host("*", &la);
+		addr_set_port(&la, lport);
 		err = bind_to(c, &la);
 	}
+	if (err == 0)
+		err = addr_as(&sa, sock_family(c));
 	if (err)
 		return err;
-	return nc_connect(fs.st, c->sock, (struct sockaddr *)&sa, sizeof sa) < 0 ? errno : 0;
+	return nc_connect(fs.st, c->sock, &sa.sa, addr_len(&sa)) < 0 ? errno : 0;
 }
 
 static int udp_headers(struct ctlreq *x, struct conv *c)
@@ -321,7 +347,7 @@ static int udp_headers(struct ctlreq *x, struct conv *c)
 	return 0;
 }
 
-enum { TCP = 1 << P_TCP, UDP = 1 << P_UDP, ICMP = 1 << P_ICMP };
+enum { TCP = 1 << P_TCP, UDP = 1 << P_UDP, ICMP = 1 << P_ICMP | 1 << P_ICMP6 };
 
 static const struct verb {
 	const char *name;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "conv.h"
 #include "text.h"
 
@@ -57,20 +58,22 @@ static void stats(FILE *f, int proto)
 
 static void address(FILE *f, struct conv *c, int peer)
 {
-	char a[INET_ADDRSTRLEN];
-	struct sockaddr_in sa = { 0 };
+	char a[ADDR_TEXT];
+	union addr sa = { 0 };
 	socklen_t len = sizeof sa;
 	int r = -1;
 
 	if (c->sock >= 0) {
 		if (peer)
-			r = nc_getpeername(fs.st, c->sock, (struct sockaddr *)&sa, &len);
+			r = nc_getpeername(fs.st, c->sock, &sa.sa, &len);
 		else
-			r = nc_getsockname(fs.st, c->sock, (struct sockaddr *)&sa, &len);
+			r = nc_getsockname(fs.st, c->sock, &sa.sa, &len);
 	}
-	if (r < 0)
+	if (r < 0) {
 		memset(&sa, 0, sizeof sa);
-	fprintf(f, "%s!%u\n", ip(sa.sin_addr, a), ntohs(sa.sin_port));
+		sa.sa.sa_family = AF_INET;
+	}
+	fprintf(f, "%s\n", addr_text(&sa, 1, a));
 }
 
 /* The congestion control, as ctl's cc command names it. */
@@ -108,10 +111,10 @@ static void tcp_status(FILE *f, struct conv *c)
 /* Datagram conversations: Connected once a peer is set, else Open. */
 static void dgram_status(FILE *f, struct conv *c)
 {
-	struct sockaddr_in sa;
+	union addr sa;
 	socklen_t len = sizeof sa;
 
-	fprintf(f, "%s\n", nc_getpeername(fs.st, c->sock, (struct sockaddr *)&sa, &len) == 0 ?
+	fprintf(f, "%s\n", nc_getpeername(fs.st, c->sock, &sa.sa, &len) == 0 ?
 		"Connected" : "Open");
 }
 
