@@ -63,13 +63,15 @@ static void fuse_log_cb(enum fuse_log_level level, const char *fmt, va_list ap)
 
 static void usage(FILE *f)
 {
-	fputs("usage: slashnet [-f] [--tun NAME] [--addr CIDR] [--gw ADDR] [--no-config]\n"
+	fputs("usage: slashnet [-f] [--tun NAME] [--addr CIDR] [--gw ADDR] [--addr6 CIDR]\n"
+	      "                [--gw6 ADDR] [--no-ipv6] [--no-config]\n"
 	      "                [--mtu N] [--msl MS] [--bufmem MIB] [--pcap FILE] [--dns ADDR]\n"
 	      "                [--conv-per-uid N] [--hide-others] [--no-timestamps] [--no-sack]\n"
 	      "                [-o OPT[,OPT...]]\n"
 	      "                [MOUNTPOINT]\n"
 	      "Serve the Plan 9 /net (default MOUNTPOINT /net) from a user-space\n"
-	      "TCP/IP stack on TUN device NAME (default sn0, 10.77.0.2/24, gw 10.77.0.1).\n",
+	      "TCP/IP stack on TUN device NAME (default sn0, 10.77.0.2/24, gw 10.77.0.1,\n"
+	      "fd77::2/64, gw fd77::1).\n",
 	      f);
 }
 
@@ -97,13 +99,17 @@ static int parse_num(const char *name, const char *s, long lo, long hi, long *v)
 
 enum {
 	OPT_TUN = 256, OPT_ADDR, OPT_GW, OPT_NOCONFIG, OPT_MTU, OPT_MSL, OPT_BUFMEM, OPT_PCAP,
-	OPT_DNS, OPT_CONV_PER_UID, OPT_HIDE_OTHERS, OPT_NOTS, OPT_NOSACK,
+	OPT_DNS, OPT_CONV_PER_UID, OPT_HIDE_OTHERS, OPT_NOTS, OPT_NOSACK, OPT_ADDR6, OPT_GW6,
+	OPT_NOIPV6,
 };
 
 static const struct option longopts[] = {
 	{ "tun", required_argument, NULL, OPT_TUN },
 	{ "addr", required_argument, NULL, OPT_ADDR },
 	{ "gw", required_argument, NULL, OPT_GW },
+	{ "addr6", required_argument, NULL, OPT_ADDR6 },
+	{ "gw6", required_argument, NULL, OPT_GW6 },
+	{ "no-ipv6", no_argument, NULL, OPT_NOIPV6 },
 	{ "no-config", no_argument, NULL, OPT_NOCONFIG },
 	{ "mtu", required_argument, NULL, OPT_MTU },
 	{ "msl", required_argument, NULL, OPT_MSL },
@@ -170,6 +176,17 @@ static int parse_one(struct options *o, int c, const char *arg)
 	case OPT_GW:
 		if (inet_pton(AF_INET, arg, &o->cfg.gw) != 1)
 			return bad("--gw '%s': want an IPv4 address", arg);
+		return 0;
+	case OPT_ADDR6:
+		if (nc_parse_cidr6(arg, &o->cfg.addr6, &o->cfg.prefix6) < 0)
+			return bad("--addr6 '%s': want an IPv6 address/prefix", arg);
+		return 0;
+	case OPT_GW6:
+		if (inet_pton(AF_INET6, arg, &o->cfg.gw6) != 1)
+			return bad("--gw6 '%s': want an IPv6 address", arg);
+		return 0;
+	case OPT_NOIPV6:
+		o->cfg.no_ipv6 = 1;
 		return 0;
 	case OPT_NOCONFIG:
 		o->cfg.no_config = 1;
@@ -340,6 +357,7 @@ static int start(struct options *o, int *sigfd)
 	fs.start = time(NULL);
 	fs.mountpoint = mountpoint;
 	fs.dns = o->dns;
+	fs.no_ipv6 = o->cfg.no_ipv6;
 	fs.conv_per_uid = o->conv_per_uid;
 	fs.hide_others = o->hide_others;
 	fs.se = fuse_session_new(&o->fargs, &fs_ops, sizeof fs_ops, NULL);

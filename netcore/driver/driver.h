@@ -48,18 +48,19 @@ struct nc_stack {
 /* Microseconds on CLOCK_MONOTONIC. */
 uint64_t clock_now(void);
 
-/* tun.c: open (creating or attaching) a TUN; *created says which. */
-int tun_open(const char *name, char *actual, int *created);
+/* tun.c: open (creating or attaching) a TUN; *created says which. With
+ * ipv6 the kernel may hand it IPv6 TCP super-packets too (TSO6). */
+int tun_open(const char *name, int ipv6, char *actual, int *created);
 void tun_write(struct nc_stack *s, const uint8_t *pkt, size_t len, unsigned gso);
 /* Read one packet into s->rxbuf (*len 0: nothing usable): 0, or -1
  * with errno (EAGAIN: none waiting). */
 int tun_read(struct nc_stack *s, size_t *len, int *csum_ok);
 
-/* nl.c: bring the host side up: link up, MTU, address gw/prefix. */
-int nl_configure(const char *ifname, struct in_addr gw, int prefix, int mtu, char *err,
-		 size_t errlen);
+/* nl.c: bring the host side up: link up, MTU, addresses gw/prefix and
+ * (unless cfg->no_ipv6) gw6/prefix6. */
+int nl_configure(const char *ifname, const struct nc_config *cfg, char *err, size_t errlen);
 /* Undo nl_configure on a TUN we attached to (not created). */
-void nl_unconfigure(const char *ifname, struct in_addr gw, int prefix);
+void nl_unconfigure(const char *ifname, const struct nc_config *cfg);
 
 /* pcap.c */
 FILE *pcap_open(const char *path);

@@ -97,11 +97,11 @@ static int open_driver(struct nc_stack *s, const struct nc_config *cfg)
 {
 	char errbuf[200];
 
-	s->tunfd = tun_open(cfg->tun, s->tun, &s->created_tun);
+	s->tunfd = tun_open(cfg->tun, !cfg->no_ipv6, s->tun, &s->created_tun);
 	if (s->tunfd < 0)
 		return fail(s, errno, "cannot open TUN %s: %s", cfg->tun);
 	if (!cfg->no_config) {
-		if (nl_configure(s->tun, cfg->gw, cfg->prefix, cfg->mtu, errbuf, sizeof errbuf) < 0) {
+		if (nl_configure(s->tun, cfg, errbuf, sizeof errbuf) < 0) {
 			snprintf(open_error, sizeof open_error, "%s", errbuf);
 			errno = EIO;
 			return -1;
@@ -222,7 +222,7 @@ void nc_close_stack(struct nc_stack *s)
 	pthread_mutex_unlock(&s->lock);
 	loop_fini(s);
 	if (s->configured && !s->created_tun)
-		nl_unconfigure(s->tun, s->cfg.gw, s->cfg.prefix);
+		nl_unconfigure(s->tun, &s->cfg);
 	if (s->tunfd >= 0)
 		close(s->tunfd);	/* a TUN we created disappears with it */
 	if (s->pcap)
