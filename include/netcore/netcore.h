@@ -22,6 +22,11 @@ struct nc_config {
 	struct in_addr addr;	/* the stack's own address; 10.77.0.2 */
 	int prefix;		/* prefix length of addr; 24 */
 	struct in_addr gw;	/* host side of the TUN, default route; 10.77.0.1 */
+	struct in6_addr addr6;	/* the stack's own IPv6 address; fd77::2 */
+	int prefix6;		/* prefix length of addr6; 64 */
+	struct in6_addr gw6;	/* host side of the TUN, default v6 route; fd77::1
+				 * (:: : no default v6 route) */
+	int no_ipv6;		/* speak no IPv6: AF_INET6 sockets get EAFNOSUPPORT */
 	int mtu;		/* 1500 */
 	int no_config;		/* leave the host side alone (no netlink) */
 	const char *pcap;	/* capture every packet to this file, or NULL */
@@ -33,10 +38,6 @@ struct nc_config {
 	int no_sack;		/* TCP offers and accepts no SACK (RFC 2018) */
 	const char *cc;		/* congestion control of new TCP connections,
 				 * a TCP_CONGESTION name; NULL: "cubic" */
-	struct in6_addr addr6;	/* the stack's IPv6 address; fd77::2 */
-	int prefix6;		/* prefix length of addr6; 64 */
-	struct in6_addr gw6;	/* host side, IPv6 default route; fd77::1 */
-	int no_ipv6;		/* IPv4 only: no IPv6 address, no IPv6 on the host side */
 };
 
 /* Fill cfg with the defaults of SPEC.md §1. */
@@ -70,8 +71,12 @@ int nc_loop_unwatch(struct nc_stack *st, int fd);
 int nc_set_event_cb(struct nc_stack *st, int s,
 		    void (*cb)(void *arg, int s, short revents), void *arg);
 
-/* Sockets. domain AF_INET; type SOCK_STREAM, SOCK_DGRAM (SOCK_NONBLOCK may
- * be or-ed in); protocol 0 or the matching IPPROTO_*. */
+/* Sockets. domain AF_INET or AF_INET6; type SOCK_STREAM, SOCK_DGRAM
+ * (SOCK_NONBLOCK may be or-ed in); protocol 0 or the matching IPPROTO_*
+ * (SOCK_DGRAM with IPPROTO_ICMP, or IPPROTO_ICMPV6 on AF_INET6: echo
+ * sockets). An AF_INET6 socket takes and gives struct sockaddr_in6 in
+ * every call with an address; IPV6_V6ONLY is as Linux's, off by default:
+ * such a socket also talks to IPv4 peers, seen as ::ffff:a.b.c.d. */
 int nc_socket(struct nc_stack *st, int domain, int type, int protocol);
 int nc_bind(struct nc_stack *st, int s, const struct sockaddr *addr, socklen_t len);
 int nc_listen(struct nc_stack *st, int s, int backlog);
@@ -114,7 +119,7 @@ int nc_poll(struct nc_stack *st, struct nc_pollfd *fds, nfds_t nfds, int timeout
  * TCP_MAXSEG, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_USER_TIMEOUT,
  * TCP_INFO (struct nc_linux_tcp_info below), TCP_CONGESTION, TCP_CORK,
  * TCP_QUICKACK, TCP_NOTSENT_LOWAT, TCP_INQ, IP_TTL, IP_TOS,
- * IP_MTU_DISCOVER). As on Linux, SO_RCVBUF and SO_SNDBUF read back twice
+ * IP_MTU_DISCOVER, IPV6_V6ONLY, IPV6_UNICAST_HOPS, IPV6_TCLASS). As on Linux, SO_RCVBUF and SO_SNDBUF read back twice
  * the size set (the buffer holds the size set), and IP_MTU_DISCOVER is
  * accepted but changes nothing yet.
  *
@@ -238,12 +243,13 @@ struct nc_linux_tcp_info {
 		 tcpi_options2 : 24;
 };
 
-/* Interface, routes and counters, for ipifc/status, iproute, P/stats. */
+/* Interface, routes and counters, for ipifc/status, iproute, P/stats.
+ * addr6 is :: (and prefix6 0) when the stack speaks no IPv6. */
 struct nc_ifinfo {
 	char name[16];
 	struct in_addr addr, gw;
 	int prefix, mtu;
-	struct in6_addr addr6, gw6;	/* :: when the stack has no IPv6 */
+	struct in6_addr addr6, gw6;
 	int prefix6;
 	uint64_t ipackets, ibytes, opackets, obytes, ierrors, oerrors;
 };
@@ -257,12 +263,21 @@ struct nc_route {
 /* Copies up to max routes; returns how many the table has. */
 int nc_routes(struct nc_stack *st, struct nc_route *out, int max);
 
+/* The IPv6 routing table, as nc_routes. */
+struct nc_route6 {
+	struct in6_addr dst;
+	int prefix;
+	struct in6_addr gw;	/* :: for a connected route */
+};
+int nc_routes6(struct nc_stack *st, struct nc_route6 *out, int max);
+
 struct nc_stat {
 	const char *name;
 	uint64_t value;
 };
 /* Counters of one protocol (IPPROTO_IP, IPPROTO_ICMP, IPPROTO_TCP,
- * IPPROTO_UDP) as name/value pairs; returns how many, copies up to max. */
+ * IPPROTO_UDP, and IPPROTO_IPV6, IPPROTO_ICMPV6 for IPv6 alone) as
+ * name/value pairs; returns how many, copies up to max. */
 int nc_stats(struct nc_stack *st, int proto, struct nc_stat *out, int max);
 
 #endif

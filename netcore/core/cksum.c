@@ -74,3 +74,20 @@ uint32_t cksum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, size_t len)
 	put16(ph + 10, (uint16_t)len);
 	return cksum_add(0, ph, sizeof ph);
 }
+
+uint32_t cksum_pseudo6(const struct in6_addr *src, const struct in6_addr *dst, uint8_t proto,
+		       size_t len)
+{
+	uint8_t ph[8] = { 0 };
+
+	put32(ph, (uint32_t)len);
+	ph[7] = proto;
+	return cksum_add(cksum_add(cksum_add(0, src, 16), dst, 16), ph, sizeof ph);
+}
+
+uint32_t cksum_pseudo_pkt(const struct ippkt *ip, uint8_t proto, size_t len)
+{
+	if (ip->v6)
+		return cksum_pseudo6(&ip->src6, &ip->dst6, proto, len);
+	return cksum_pseudo(ip->src, ip->dst, proto, len);
+}

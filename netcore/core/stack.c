@@ -11,6 +11,7 @@
 #include "buf.h"
 #include "icmp.h"
 #include "ip.h"
+#include "ip6.h"
 #include "reasm.h"
 #include "sock.h"
 #include "stack.h"
@@ -119,6 +120,19 @@ static void fini_protos(struct stack *st, size_t n)
 			protos[n]->fini(st);
 }
 
+static void init_ip6(struct stack *st, const struct stack_config *cfg)
+{
+	st->ip6_on = !in6_is_any(&cfg->addr6);
+	if (!st->ip6_on)
+		return;
+	st->addr6 = cfg->addr6;
+	st->prefix6 = cfg->prefix6;
+	st->gw6 = cfg->gw6;
+	route6_add(st, &st->addr6, st->prefix6, &(struct in6_addr){ 0 });
+	if (!in6_is_any(&st->gw6))
+		route6_add(st, &(struct in6_addr){ 0 }, 0, &st->gw6);
+}
+
 struct stack *stack_new(const struct stack_config *cfg, stack_output_fn out, void *arg)
 {
 	struct stack *st = calloc(1, sizeof *st);
@@ -147,8 +161,11 @@ struct stack *stack_new(const struct stack_config *cfg, stack_output_fn out, voi
 	}
 	if (memcmp(cfg->secret, (uint8_t[sizeof cfg->secret]){ 0 }, sizeof cfg->secret) != 0)
 		memcpy(st->secret, cfg->secret, sizeof st->secret);
+	/* obuf has IPv6's larger header room before it (ip6.c) */
 	st->obuf_size = IP_MAXPACKET + 64;
-	st->obuf = malloc(st->obuf_size);
+	st->obuf = malloc(OBUF_HEADROOM + st->obuf_size);
+	if (st->obuf != NULL)
+		st->obuf += OBUF_HEADROOM;
 	if (st->obuf == NULL || st->mtu < 68 || st->mtu > IP_MAXPACKET || cfg->tcp_cc < 0 ||
 	    cfg->tcp_cc >= TCP_CC_N)
 		goto fail;
@@ -156,6 +173,7 @@ struct stack *stack_new(const struct stack_config *cfg, stack_output_fn out, voi
 	route_add(st, st->addr, st->prefix, 0);
 	if (st->gw)
 		route_add(st, 0, 0, st->gw);
+	init_ip6(st, cfg);
 
 	if (sock_init(st) < 0)
 		goto fail;
@@ -168,7 +186,7 @@ struct stack *stack_new(const struct stack_config *cfg, stack_output_fn out, voi
 	}
 	return st;
 fail:
-	free(st->obuf);
+	free(st->obuf ? st->obuf - OBUF_HEADROOM : NULL);
 	free(st);
 	return NULL;
 }
@@ -182,7 +200,7 @@ void stack_free(struct stack *st)
 	reasm_fini(st);
 	chunk_pool_free(st);
 	timers_free(&st->timers);
-	free(st->obuf);
+	free(st->obuf - OBUF_HEADROOM);
 	free(st);
 }
 
@@ -281,10 +299,49 @@ static const char *const icmp_names[ICMPS_N] = {
 	[ICMPS_OUT_TIME_EXCDS] = "OutTimeExcds",
 };
 
+static const char *const ip6_names[IP6S_N] = {
+	[IP6S_IN_RECEIVES] = "Ip6InReceives",
+	[IP6S_IN_DELIVERS] = "Ip6InDelivers",
+	[IP6S_OUT_REQUESTS] = "Ip6OutRequests",
+	[IP6S_IN_TRUNCATED] = "Ip6InTruncatedPkts",
+	[IP6S_IN_HDR_ERRORS] = "Ip6InHdrErrors",
+	[IP6S_IN_ADDR_ERRORS] = "Ip6InAddrErrors",
+	[IP6S_IN_UNKNOWN_PROTO] = "Ip6InUnknownProtos",
+	[IP6S_OUT_NO_ROUTES] = "Ip6OutNoRoutes",
+	[IP6S_FRAG_CREATES] = "Ip6FragCreates",
+	[IP6S_FRAG_OKS] = "Ip6FragOKs",
+	[IP6S_REASM_REQDS] = "Ip6ReasmReqds",
+	[IP6S_REASM_OKS] = "Ip6ReasmOKs",
+	[IP6S_REASM_FAILS] = "Ip6ReasmFails",
+	[IP6S_REASM_TIMEOUT] = "Ip6ReasmTimeout",
+};
+
+static const char *const icmp6_names[ICMP6S_N] = {
+	[ICMP6S_IN_MSGS] = "Icmp6InMsgs",
+	[ICMP6S_IN_ERRORS] = "Icmp6InErrors",
+	[ICMP6S_IN_ECHOS] = "Icmp6InEchos",
+	[ICMP6S_IN_ECHO_REPLIES] = "Icmp6InEchoReplies",
+	[ICMP6S_IN_DEST_UNREACHS] = "Icmp6InDestUnreachs",
+	[ICMP6S_IN_PKT_TOO_BIGS] = "Icmp6InPktTooBigs",
+	[ICMP6S_IN_TIME_EXCDS] = "Icmp6InTimeExcds",
+	[ICMP6S_IN_PARM_PROBLEMS] = "Icmp6InParmProblems",
+	[ICMP6S_OUT_MSGS] = "Icmp6OutMsgs",
+	[ICMP6S_OUT_ECHO_REPLIES] = "Icmp6OutEchoReplies",
+	[ICMP6S_OUT_ECHOS] = "Icmp6OutEchos",
+	[ICMP6S_OUT_DEST_UNREACHS] = "Icmp6OutDestUnreachs",
+	[ICMP6S_OUT_PARM_PROBLEMS] = "Icmp6OutParmProblems",
+	[ICMP6S_OUT_TIME_EXCDS] = "Icmp6OutTimeExcds",
+	[ICMP6S_OUT_RATE_LIMITED] = "Icmp6OutRateLimitHost",
+};
+
 int stack_stats(struct stack *st, int proto, struct nc_stat *out, int max)
 {
 	const struct proto *p;
 
+	if (proto == IPPROTO_IPV6)
+		return stack_put_stats(out, max, ip6_names, st->ip6s, IP6S_N);
+	if (proto == IPPROTO_ICMPV6)
+		return stack_put_stats(out, max, icmp6_names, st->icmp6s, ICMP6S_N);
 	if (proto == IPPROTO_IP)
 		return stack_put_stats(out, max, ip_names, st->ips, IPS_N);
 	if (proto == IPPROTO_ICMP)

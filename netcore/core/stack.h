@@ -8,6 +8,7 @@
 #ifndef NETCORE_STACK_H
 #define NETCORE_STACK_H
 
+#include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,7 +19,7 @@ struct udp;
 struct sock;
 struct socktab;
 
-/* Packet output: one IPv4 packet, valid only during the call. gso 0: a
+/* Packet output: one IPv4 or IPv6 packet (its first nibble says which), valid only during the call. gso 0: a
  * whole packet; otherwise a TCP super-packet the link cuts into segments
  * of gso payload bytes (TCP segmentation offload, when the stack's
  * config asked for it). */
@@ -28,6 +29,9 @@ struct stack_config {
 	uint32_t addr;		/* host byte order, like every address inside */
 	int prefix;
 	uint32_t gw;		/* 0: no default route */
+	struct in6_addr addr6;	/* :: : the stack speaks no IPv6 */
+	int prefix6;
+	struct in6_addr gw6;	/* :: : no default IPv6 route */
 	int mtu;
 	unsigned msl_ms;	/* 0 means 30000 */
 	uint64_t seed;		/* for ports, IP ids, timers' jitter; tests fix it */
@@ -68,13 +72,41 @@ enum {
 	ICMPS_N
 };
 
+/* Counters of IPv6 and ICMPv6 (Linux's /proc/net/snmp6 names, stack.c). */
+enum {
+	IP6S_IN_RECEIVES, IP6S_IN_DELIVERS, IP6S_OUT_REQUESTS,
+	IP6S_IN_TRUNCATED,	/* shorter than the header, or than its payload length */
+	IP6S_IN_HDR_ERRORS,	/* version, hop limit 0, a malformed extension header */
+	IP6S_IN_ADDR_ERRORS, IP6S_IN_UNKNOWN_PROTO, IP6S_OUT_NO_ROUTES,
+	IP6S_FRAG_CREATES, IP6S_FRAG_OKS, IP6S_REASM_REQDS, IP6S_REASM_OKS,
+	IP6S_REASM_FAILS, IP6S_REASM_TIMEOUT,
+	IP6S_N
+};
+
+enum {
+	ICMP6S_IN_MSGS, ICMP6S_IN_ERRORS, ICMP6S_IN_ECHOS, ICMP6S_IN_ECHO_REPLIES,
+	ICMP6S_IN_DEST_UNREACHS, ICMP6S_IN_PKT_TOO_BIGS, ICMP6S_IN_TIME_EXCDS,
+	ICMP6S_IN_PARM_PROBLEMS, ICMP6S_OUT_MSGS, ICMP6S_OUT_ECHO_REPLIES,
+	ICMP6S_OUT_ECHOS, ICMP6S_OUT_DEST_UNREACHS, ICMP6S_OUT_PARM_PROBLEMS,
+	ICMP6S_OUT_TIME_EXCDS, ICMP6S_OUT_RATE_LIMITED,
+	ICMP6S_N
+};
+
 /* A route: dst/prefix, through gw (0: directly connected). */
 struct route {
 	uint32_t dst;
 	int prefix;
 	uint32_t gw;
 };
+/* An IPv6 route, the same (gw :: : directly connected). */
+struct route6 {
+	struct in6_addr dst;
+	int prefix;
+	struct in6_addr gw;
+};
 enum { STACK_MAX_ROUTES = 16 };
+/* Room before st->obuf: IPv6 and fragment header, less IPv4's. */
+enum { OBUF_HEADROOM = 32 };
 
 /* Per transport: how ICMP errors quoting one of its packets reach it.
  * quoted points at the quoted IP header, qlen bytes are available (at
@@ -110,6 +142,16 @@ int stack_put_stats(struct nc_stat *out, int max, const char *const *names,
 struct stack {
 	uint32_t addr, mask, gw;
 	int prefix, mtu;
+	/* IPv6 (ip6.c), on when addr6 is not :: */
+	int ip6_on;
+	struct in6_addr addr6, gw6;
+	int prefix6;
+	struct route6 routes6[STACK_MAX_ROUTES];
+	int nroutes6;
+	uint64_t ip6s[IP6S_N];
+	uint64_t icmp6s[ICMP6S_N];
+	struct reasm *reasm6;	/* reasm.c, IPv6 fragments, NULL until the first */
+
 	int tso;		/* see stack_config */
 	int no_timestamps, no_sack, push_segs;	/* see stack_config */
 	uint8_t tcp_cc;		/* see stack_config */
@@ -146,7 +188,8 @@ struct stack {
 	void (*wake)(void *arg);
 	void *wake_arg;
 
-	/* Output scratch: transports build segments at obuf + IP_HLEN. */
+	/* Output scratch: transports build segments at obuf + IP_HLEN;
+	 * OBUF_HEADROOM bytes before obuf take an IPv6 header's extra. */
 	uint8_t *obuf;
 	size_t obuf_size;
 };
@@ -201,6 +244,12 @@ uint64_t stack_hash(const struct stack *st, enum hash_use use, uint64_t m0, uint
 int route_add(struct stack *st, uint32_t dst, int prefix, uint32_t gw);
 int route_del(struct stack *st, uint32_t dst, int prefix);
 const struct route *route_lookup(const struct stack *st, uint32_t dst);
+
+/* The IPv6 table (ip6.c), the same. */
+int route6_add(struct stack *st, const struct in6_addr *dst, int prefix,
+	       const struct in6_addr *gw);
+int route6_del(struct stack *st, const struct in6_addr *dst, int prefix);
+const struct route6 *route6_lookup(const struct stack *st, const struct in6_addr *dst);
 
 static inline uint32_t prefix_mask(int prefix)
 {

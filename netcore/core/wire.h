@@ -9,6 +9,7 @@
 #ifndef NETCORE_WIRE_H
 #define NETCORE_WIRE_H
 
+#include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,6 +38,10 @@ static inline uint16_t cksum(const void *data, size_t len)
 }
 /* Sum of the pseudo-header for TCP/UDP checksums. */
 uint32_t cksum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, size_t len);
+/* The same for IPv6 (RFC 8200 8.1): both addresses, the upper-layer
+ * length (32 bits) and next header; also ICMPv6's. */
+uint32_t cksum_pseudo6(const struct in6_addr *src, const struct in6_addr *dst, uint8_t proto,
+		       size_t len);
 
 /* ---- IPv4 (RFC 791), wire_ip.c ---- */
 
@@ -52,10 +57,15 @@ enum {
 	IP_OFFMASK = 0x1fff,
 };
 
-/* A received packet, validated, fields in host byte order. */
+/* A received packet, validated, fields in host byte order. An IPv6 one
+ * (v6) has its addresses in src6/dst6 (src, dst 0), proto the upper-layer
+ * next header, ttl the hop limit, tos the traffic class, hlen the fixed
+ * header and every extension header, frag 0. */
 struct ippkt {
 	uint32_t src, dst;
 	uint8_t proto, ttl, tos;
+	uint8_t v6;
+	struct in6_addr src6, dst6;
 	uint16_t id, frag;	/* identification; flags and fragment offset */
 	uint8_t *hdr;		/* the IP header */
 	size_t hlen;
@@ -80,6 +90,94 @@ struct iphdr {
 };
 /* Write hdr at h (IP_HLEN bytes), header checksum included. */
 void ip_emit(uint8_t *h, const struct iphdr *hdr);
+
+/* The pseudo-header sum of ip's transport payload of len bytes. */
+uint32_t cksum_pseudo_pkt(const struct ippkt *ip, uint8_t proto, size_t len);
+
+/* ---- IPv6 (RFC 8200), wire_ip6.c ---- */
+
+enum {
+	IP6_HLEN = 40,
+	IP6_MINMTU = 1280,	/* every link carries this much */
+	IP6_DEFHLIM = 64,
+	IP6_FRAG_HLEN = 8,
+	/* next header values */
+	IP6_NH_HOPOPTS = 0, IP6_NH_ROUTING = 43, IP6_NH_FRAGMENT = 44,
+	IP6_NH_ICMP = 58, IP6_NH_NONE = 59, IP6_NH_DSTOPTS = 60,
+};
+
+/* The fixed header. */
+struct ip6hdr {
+	uint8_t tclass;
+	uint32_t flow;		/* 20 bits */
+	uint16_t plen;		/* payload length: everything after the fixed header */
+	uint8_t nxt, hlim;
+	struct in6_addr src, dst;
+};
+/* 0 and *h from the fixed header at pkt (len bytes received), or
+ * IP6V_SHORT (under 40 bytes, or fewer than the payload length says),
+ * IP6V_VERSION. */
+enum { IP6V_OK = 0, IP6V_SHORT = -1, IP6V_VERSION = -2 };
+int ip6_parse_hdr(const uint8_t *pkt, size_t len, struct ip6hdr *h);
+void ip6_emit(uint8_t *p, const struct ip6hdr *h);
+
+/* An extension header of the kinds that share the layout next header,
+ * length in 8-byte units past the first 8 (hop-by-hop, routing,
+ * destination options): its next header and whole length; -1 when it
+ * does not fit in len bytes. */
+struct ip6ext {
+	uint8_t nxt;
+	size_t len;
+};
+int ip6_ext_parse(const uint8_t *p, size_t len, struct ip6ext *e);
+/* Options (hop-by-hop, destination) in the body of such a header: 0 when
+ * each is known or may be skipped, else the offset (from the header's
+ * start) of the first option the action bits say to reject, with *icmp
+ * set when RFC 8200 4.2 says to answer with a parameter problem. -2 when
+ * an option overruns the header. */
+int ip6_opts_check(const uint8_t *p, size_t len, int *icmp);
+
+/* The fragment header (RFC 8200 4.5). */
+struct ip6frag {
+	uint8_t nxt;
+	uint16_t off;		/* bytes, a multiple of 8 */
+	int more;
+	uint32_t id;
+};
+int ip6_frag_parse(const uint8_t *p, size_t len, struct ip6frag *f);
+void ip6_frag_emit(uint8_t *p, const struct ip6frag *f);
+
+/* ---- ICMPv6 (RFC 4443), wire_ip6.c ---- */
+
+enum {
+	ICMP6_HLEN = 8,
+	ICMP6_DST_UNREACH = 1, ICMP6_PACKET_TOO_BIG = 2, ICMP6_TIME_EXCEEDED = 3,
+	ICMP6_PARAM_PROB = 4, ICMP6_ECHO_REQUEST = 128, ICMP6_ECHO_REPLY = 129,
+	/* codes of ICMP6_DST_UNREACH */
+	ICMP6_DST_UNREACH_NOROUTE = 0, ICMP6_DST_UNREACH_ADMIN = 1,
+	ICMP6_DST_UNREACH_BEYONDSCOPE = 2, ICMP6_DST_UNREACH_ADDR = 3,
+	ICMP6_DST_UNREACH_NOPORT = 4, ICMP6_DST_UNREACH_POLICY = 5,
+	ICMP6_DST_UNREACH_REJECT = 6,
+	/* codes of ICMP6_TIME_EXCEEDED */
+	ICMP6_TIME_EXCEED_TRANSIT = 0, ICMP6_TIME_EXCEED_REASM = 1,
+	/* codes of ICMP6_PARAM_PROB */
+	ICMP6_PARAMPROB_HEADER = 0, ICMP6_PARAMPROB_NEXTHEADER = 1,
+	ICMP6_PARAMPROB_OPTION = 2,
+};
+
+/* The fixed part: type, code and the second word (echo: id and seq;
+ * packet too big: the MTU; parameter problem: the pointer). */
+struct icmp6hdr {
+	uint8_t type, code;
+	uint32_t word;
+};
+/* 0 and *h from the len-byte message at m sent from src to dst, or -1
+ * when it is too short or its checksum is wrong. */
+int icmp6_parse(const uint8_t *m, size_t len, const struct in6_addr *src,
+		const struct in6_addr *dst, struct icmp6hdr *h);
+/* Write h at m, before the body already there, and the checksum. */
+void icmp6_emit(uint8_t *m, size_t len, const struct icmp6hdr *h, const struct in6_addr *src,
+		const struct in6_addr *dst);
 
 /* ---- TCP (RFC 9293, 7323, 2018), wire_tcp.c ---- */
 

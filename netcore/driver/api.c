@@ -370,10 +370,10 @@ int nc_ifinfo(struct nc_stack *s, struct nc_ifinfo *out)
 	out->gw.s_addr = htonl(c->gw);
 	out->prefix = c->prefix;
 	out->mtu = c->mtu;
-	if (!s->cfg.no_ipv6) {
-		out->addr6 = s->cfg.addr6;
-		out->gw6 = s->cfg.gw6;
-		out->prefix6 = s->cfg.prefix6;
+	if (c->ip6_on) {
+		out->addr6 = c->addr6;
+		out->gw6 = c->gw6;
+		out->prefix6 = c->prefix6;
 	}
 	out->ipackets = c->ifs.ipackets;
 	out->ibytes = c->ifs.ibytes;
@@ -396,6 +396,20 @@ int nc_routes(struct nc_stack *s, struct nc_route *out, int max)
 		out[i].dst.s_addr = htonl(r->dst);
 		out[i].prefix = r->prefix;
 		out[i].gw.s_addr = htonl(r->gw);
+	}
+	api_unlock(s);
+	return n;
+}
+
+int nc_routes6(struct nc_stack *s, struct nc_route6 *out, int max)
+{
+	int n;
+
+	api_lock(s);
+	n = s->core->nroutes6;
+	for (int i = 0; i < n && i < max; i++) {
+		const struct route6 *r = &s->core->routes6[i];
+		out[i] = (struct nc_route6){ r->dst, r->prefix, r->gw };
 	}
 	api_unlock(s);
 	return n;

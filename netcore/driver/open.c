@@ -175,6 +175,11 @@ struct nc_stack *nc_open(const struct nc_config *cfg)
 		.tso = 1,	/* tun_open asked the kernel for TSO4 */
 		.tcp_cc = config_cc(cfg),
 	};
+	if (!cfg->no_ipv6) {	/* an addr6 of :: leaves the core IPv4 only */
+		sc.addr6 = cfg->addr6;
+		sc.prefix6 = cfg->prefix6;
+		sc.gw6 = cfg->gw6;
+	}
 	/* The keys a remote host must not guess (RFC 6528, RFC 6056) come
 	 * from the kernel's generator, not from the time and the pid. */
 	if (getrandom(&seed, sizeof seed, 0) != sizeof seed ||

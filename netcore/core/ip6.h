@@ -1,0 +1,59 @@
+/*
+ * IPv6: input with the extension headers walked, routing, output with
+ * fragmentation at the path MTU, and the dispatch to ICMPv6, UDP and
+ * TCP. The headers themselves are wire.h's.
+ */
+#ifndef NETCORE_IP6_H
+#define NETCORE_IP6_H
+
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wire.h"
+
+struct stack;
+
+/* One IPv6 packet from the link (ip_input hands over version 6). */
+void ip6_input(struct stack *st, uint8_t *pkt, size_t len, int csum_ok);
+/* Send a transport payload of len bytes the caller wrote at
+ * st->obuf + IP_HLEN (the v6 header goes in the headroom before it). src
+ * :: is the stack's address. 0, or -ENETUNREACH (no route), -EMSGSIZE. */
+int ip6_output(struct stack *st, const struct in6_addr *src, const struct in6_addr *dst,
+	       uint8_t proto, uint8_t hlim, uint8_t tclass, size_t len, unsigned gso);
+/* Whether dst is reachable through the table (0) or -ENETUNREACH. */
+int ip6_route_ok(const struct stack *st, const struct in6_addr *dst);
+/* Is a the stack's own IPv6 address? */
+int ip6_is_local(const struct stack *st, const struct in6_addr *a);
+
+/* Addresses (no memcmp: the core calls only the memory copies). */
+static inline int in6_eq(const struct in6_addr *a, const struct in6_addr *b)
+{
+	uint64_t x[2], y[2];
+
+	__builtin_memcpy(x, a, 16);
+	__builtin_memcpy(y, b, 16);
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
+}
+static inline int in6_is_any(const struct in6_addr *a)
+{
+	return in6_eq(a, &(struct in6_addr){ 0 });
+}
+/* ::ffff:a.b.c.d, and back (host-order v4 address). */
+static inline int in6_is_v4mapped(const struct in6_addr *a)
+{
+	return get32(a->s6_addr) == 0 && get32(a->s6_addr + 4) == 0 &&
+	       get32(a->s6_addr + 8) == 0xffff;
+}
+static inline uint32_t in6_v4(const struct in6_addr *a)
+{
+	return get32(a->s6_addr + 12);
+}
+static inline void in6_set_v4mapped(struct in6_addr *a, uint32_t v4)
+{
+	__builtin_memset(a, 0, 10);
+	a->s6_addr[10] = a->s6_addr[11] = 0xff;
+	put32(a->s6_addr + 12, v4);
+}
+
+#endif
