@@ -20,8 +20,6 @@
 #include "ip.h"
 #include "stack.h"
 
-enum { IP6_HLEN = 40 };
-
 static int set_offloads(int fd, int ipv6)
 {
 	int hdrsz = sizeof(struct virtio_net_hdr);
