@@ -19,15 +19,27 @@ static const char *ip(struct in_addr a, char *buf)
 	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
 }
 
+static const char *ip6(const struct in6_addr *a, char *buf)
+{
+	return inet_ntop(AF_INET6, a, buf, INET6_ADDRSTRLEN);
+}
+
+/* An addr line for every address, with its prefix; a gw line for each
+ * family's default route. */
 static void ifc_status(FILE *f)
 {
-	char a[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN];
+	char a[INET6_ADDRSTRLEN], g[INET6_ADDRSTRLEN];
 	struct nc_ifinfo ii;
 
 	if (nc_ifinfo(fs.st, &ii) < 0)
 		return;
-	fprintf(f, "device %s\naddr %s/%d\ngw %s\nmtu %d\n", ii.name, ip(ii.addr, a), ii.prefix,
-		ip(ii.gw, g), ii.mtu);
+	fprintf(f, "device %s\naddr %s/%d\n", ii.name, ip(ii.addr, a), ii.prefix);
+	if (!IN6_IS_ADDR_UNSPECIFIED(&ii.addr6))
+		fprintf(f, "addr %s/%d\n", ip6(&ii.addr6, a), ii.prefix6);
+	fprintf(f, "gw %s\n", ip(ii.gw, g));
+	if (!IN6_IS_ADDR_UNSPECIFIED(&ii.gw6))
+		fprintf(f, "gw %s\n", ip6(&ii.gw6, g));
+	fprintf(f, "mtu %d\n", ii.mtu);
 	fprintf(f, "ipackets %llu\nibytes %llu\nierrors %llu\n", (unsigned long long)ii.ipackets,
 		(unsigned long long)ii.ibytes, (unsigned long long)ii.ierrors);
 	fprintf(f, "opackets %llu\nobytes %llu\noerrors %llu\n", (unsigned long long)ii.opackets,
@@ -38,13 +50,18 @@ static void ifc_status(FILE *f)
  * network is directly connected). */
 static void iproute(FILE *f)
 {
-	char d[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN];
+	char d[INET6_ADDRSTRLEN], g[INET6_ADDRSTRLEN];
 	struct nc_route r[MAX_ROUTES];
+	struct nc_route6 r6[MAX_ROUTES];
 	int n = nc_routes(fs.st, r, MAX_ROUTES);
 
 	for (int i = 0; i < n && i < MAX_ROUTES; i++)
 		fprintf(f, "%s/%d %s\n", ip(r[i].dst, d), r[i].prefix,
 			r[i].gw.s_addr ? ip(r[i].gw, g) : "-");
+	n = nc_routes6(fs.st, r6, MAX_ROUTES);
+	for (int i = 0; i < n && i < MAX_ROUTES; i++)
+		fprintf(f, "%s/%d %s\n", ip6(&r6[i].dst, d), r6[i].prefix,
+			IN6_IS_ADDR_UNSPECIFIED(&r6[i].gw) ? "-" : ip6(&r6[i].gw, g));
 }
 
 static void stats(FILE *f, int proto)
