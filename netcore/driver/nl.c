@@ -90,6 +90,13 @@ static void no_ipv6(const char *ifname)
 	}
 }
 
+/* Does the host side get an IPv6 address? Not with --no-ipv6, nor with a
+ * gateway of :: (the stack has no IPv6 default route then). */
+static int host_ipv6(const struct nc_config *cfg)
+{
+	return !cfg->no_ipv6 && !IN6_IS_ADDR_UNSPECIFIED(&cfg->gw6);
+}
+
 static int add_addr(struct nl_sock *sk, int ifindex, int af, const void *a, int prefix)
 {
 	struct rtnl_addr *ra = make_addr(ifindex, af, a, prefix);
@@ -118,7 +125,7 @@ int nl_configure(const char *ifname, const struct nc_config *cfg, char *errbuf, 
 		what = "add address to";
 		err = add_addr(sk, ifindex, AF_INET, &cfg->gw, cfg->prefix);
 	}
-	if (err == 0 && !cfg->no_ipv6) {
+	if (err == 0 && host_ipv6(cfg)) {
 		what = "add IPv6 address to";
 		err = add_addr(sk, ifindex, AF_INET6, &cfg->gw6, cfg->prefix6);
 	}
@@ -146,7 +153,7 @@ void nl_unconfigure(const char *ifname, const struct nc_config *cfg)
 		return;
 	if (ifindex > 0 && nl_connect(sk, NETLINK_ROUTE) == 0) {
 		del_addr(sk, ifindex, AF_INET, &cfg->gw, cfg->prefix);
-		if (!cfg->no_ipv6)
+		if (host_ipv6(cfg))
 			del_addr(sk, ifindex, AF_INET6, &cfg->gw6, cfg->prefix6);
 	}
 	nl_socket_free(sk);
