@@ -39,8 +39,9 @@ static void echo_reply(struct stack *st, struct ippkt *ip, const struct icmphdr 
 /* An error about a datagram we sent: hand it to its transport. */
 static void error_input(struct stack *st, struct ippkt *ip, int type, int code)
 {
-	const uint8_t *q = ip->data + ICMP_HLEN;
+	uint8_t *q = ip->data + ICMP_HLEN;
 	size_t qlen = ip->len - ICMP_HLEN, qhlen;
+	struct ippkt quoted;
 	const struct proto *p;
 
 	if (qlen < IP_HLEN || q[0] >> 4 != 4)
@@ -48,9 +49,11 @@ static void error_input(struct stack *st, struct ippkt *ip, int type, int code)
 	qhlen = (size_t)(q[0] & 0xf) * 4;
 	if (qhlen < IP_HLEN || qlen < qhlen + 8 || get32(q + 12) != st->addr)
 		return;
-	p = stack_proto(q[9]);
+	quoted = (struct ippkt){ .src = get32(q + 12), .dst = get32(q + 16), .proto = q[9],
+				 .hdr = q, .hlen = qhlen, .data = q + qhlen, .len = qlen - qhlen };
+	p = stack_proto(quoted.proto);
 	if (p != NULL && p->error != NULL)
-		p->error(st, type, code, q, qlen);
+		p->error(st, type, code, get32(ip->data + 4), &quoted);
 }
 
 void icmp_input(struct stack *st, struct ippkt *ip)

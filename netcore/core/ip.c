@@ -8,6 +8,7 @@
 
 #include "icmp.h"
 #include "ip.h"
+#include "ip6.h"
 #include "reasm.h"
 #include "stack.h"
 
@@ -173,6 +174,8 @@ int ip_output(struct stack *st, const struct ipsend *how, size_t len)
 {
 	uint16_t id;
 
+	if (how->v6)
+		return ip6_output(st, how, len);
 	st->ips[IPS_OUT_REQUESTS]++;
 	if (route_lookup(st, how->dst) == NULL) {
 		st->ips[IPS_OUT_NO_ROUTES]++;

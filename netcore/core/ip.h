@@ -12,12 +12,15 @@
 
 struct stack;
 
-/* How a packet is sent. */
+/* How a packet is sent. v6: to dst6 from src6 (:: the stack's address),
+ * ttl the hop limit, tos the traffic class; src, dst and df unused. */
 struct ipsend {
 	uint32_t src, dst;	/* src 0: the stack's address */
 	uint8_t proto, ttl, tos;	/* ttl 0: IP_DEFTTL */
 	int df;
 	unsigned gso;		/* TCP super-packet of segments this big, or 0 */
+	int v6;
+	struct in6_addr src6, dst6;
 };
 
 /* The stack's input path for one packet (after the driver); csum_ok:
@@ -27,7 +30,7 @@ void ip_input(struct stack *st, uint8_t *pkt, size_t len, int csum_ok);
 void ip_deliver(struct stack *st, struct ippkt *ip);
 
 /* Send a transport payload of len bytes that the caller wrote at
- * st->obuf + IP_HLEN. Routes it, builds the header, fragments it if it
+ * st->obuf + IP_HLEN (IPv6 too: ip6_output). Routes it, builds the header, fragments it if it
  * exceeds the MTU and df is off. 0, or a negative errno (-ENETUNREACH when
  * no route, -EMSGSIZE when too big with DF). */
 int ip_output(struct stack *st, const struct ipsend *how, size_t len);

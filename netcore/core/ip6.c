@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "icmp6.h"
 #include "ip6.h"
 #include "stack.h"
 
@@ -71,4 +72,283 @@ int ip6_route_ok(const struct stack *st, const struct in6_addr *dst)
 int ip6_is_local(const struct stack *st, const struct in6_addr *a)
 {
 	return st->ip6_on && in6_eq(a, &st->addr6);
+}
+
+/* ---- path MTU (RFC 8201): a few destinations, forgotten after 10 min ---- */
+
+enum { PMTU_AGE_US = 600 * 1000000ULL };
+
+int ip6_path_mtu(const struct stack *st, const struct in6_addr *dst)
+{
+	for (int i = 0; i < STACK_PMTU6; i++) {
+		const struct pmtu6 *p = &st->pmtu6[i];
+		if (p->mtu && p->expires > st->now && in6_eq(&p->dst, dst))
+			return (int)p->mtu < st->mtu ? (int)p->mtu : st->mtu;
+	}
+	return st->mtu;
+}
+
+void ip6_pmtu_update(struct stack *st, const struct in6_addr *dst, uint32_t mtu)
+{
+	struct pmtu6 *slot = &st->pmtu6[0];
+
+	if (mtu < IP6_MINMTU)
+		mtu = IP6_MINMTU;	/* RFC 8201 4: never below the minimum */
+	if (mtu >= (uint32_t)ip6_path_mtu(st, dst))
+		return;
+	for (int i = 0; i < STACK_PMTU6; i++) {
+		struct pmtu6 *p = &st->pmtu6[i];
+		if (p->mtu && in6_eq(&p->dst, dst)) {
+			slot = p;
+			break;
+		}
+		if (p->mtu == 0 || p->expires < slot->expires)
+			slot = p;	/* free, or the oldest */
+	}
+	*slot = (struct pmtu6){ *dst, mtu, st->now + PMTU_AGE_US };
+}
+
+/* ---- input ---- */
+
+/* Where the walk of a packet's headers is. */
+struct walk {
+	uint8_t nxt;		/* the next header to look at */
+	size_t off;		/* where it starts */
+	size_t nxt_at;		/* where nxt was read (a parameter problem points there) */
+};
+
+static void hdr_error(struct stack *st, const struct ippkt *ip, int code, size_t ptr)
+{
+	st->ip6s[IP6S_IN_HDR_ERRORS]++;
+	st->ifs.ierrors++;
+	if (code >= 0)
+		icmp6_error(st, ip, ICMP6_PARAM_PROB, code, (uint32_t)ptr);
+}
+
+/* Options of a hop-by-hop or destination options header at w->off:
+ * 0 to go on, -1 when the packet is dropped. */
+static int options(struct stack *st, const struct ippkt *ip, size_t hlen, const struct walk *w)
+{
+	int icmp, at = ip6_opts_check(ip->hdr + w->off, hlen, &icmp);
+
+	if (at == 0)
+		return 0;
+	if (at < 0)
+		hdr_error(st, ip, ICMP6_PARAMPROB_HEADER, w->off + 1);
+	else
+		hdr_error(st, ip, icmp ? ICMP6_PARAMPROB_OPTION : -1, w->off + (size_t)at);
+	return -1;
+}
+
+/*
+ * One extension header at w->off (RFC 8200 4): step over it, or drop the
+ * packet (-1), or hand it to reassembly (1). A routing header with
+ * segments left asks us to forward, which a host does not: parameter
+ * problem at its type (RFC 8200 4.4). Hop-by-hop is only allowed first.
+ */
+static int ext_header(struct stack *st, struct ippkt *ip, size_t end, struct walk *w)
+{
+	const uint8_t *p = ip->hdr + w->off;
+	struct ip6ext e;
+
+	if (w->nxt == IP6_NH_FRAGMENT) {
+		struct ip6frag f;
+		if (ip6_frag_parse(p, end - w->off, &f) < 0) {
+			hdr_error(st, ip, ICMP6_PARAMPROB_HEADER, w->off);
+			return -1;
+		}
+		if (f.off != 0 || f.more)
+			return 1;
+		w->nxt_at = w->off;	/* an atomic fragment (RFC 6946): just a header */
+		w->nxt = f.nxt;
+		w->off += IP6_FRAG_HLEN;
+		return 0;
+	}
+	if (ip6_ext_parse(p, end - w->off, &e) < 0) {
+		hdr_error(st, ip, ICMP6_PARAMPROB_HEADER, w->off + 1);
+		return -1;
+	}
+	if (w->nxt == IP6_NH_HOPOPTS && w->off != IP6_HLEN) {
+		hdr_error(st, ip, ICMP6_PARAMPROB_NEXTHEADER, w->nxt_at);
+		return -1;
+	}
+	if ((w->nxt == IP6_NH_HOPOPTS || w->nxt == IP6_NH_DSTOPTS) &&
+	    options(st, ip, e.len, w) < 0)
+		return -1;
+	if (w->nxt == IP6_NH_ROUTING && p[3] != 0) {
+		hdr_error(st, ip, ICMP6_PARAMPROB_HEADER, w->off + 2);
+		return -1;
+	}
+	w->nxt_at = w->off;
+	w->nxt = e.nxt;
+	w->off += e.len;
+	return 0;
+}
+
+static int is_ext(uint8_t nxt)
+{
+	return nxt == IP6_NH_HOPOPTS || nxt == IP6_NH_ROUTING || nxt == IP6_NH_DSTOPTS ||
+	       nxt == IP6_NH_FRAGMENT;
+}
+
+/* Hand the upper-layer payload at w->off to its transport. */
+static void deliver(struct stack *st, struct ippkt *ip, size_t end, const struct walk *w)
+{
+	const struct proto *p;
+
+	ip->proto = w->nxt;
+	ip->hlen = w->off;
+	ip->data = ip->hdr + w->off;
+	ip->len = end - w->off;
+	if (w->nxt == IP6_NH_NONE)
+		return;
+	if (w->nxt == IP6_NH_ICMP) {
+		st->ip6s[IP6S_IN_DELIVERS]++;
+		icmp6_input(st, ip);
+		return;
+	}
+	if (w->nxt == IP_PROTO_TCP || w->nxt == IP_PROTO_UDP) {
+		/* TCP and UDP carry only IPv4 yet (DESIGN, IPv6): no port
+		 * listens on an IPv6 address */
+		icmp6_error(st, ip, ICMP6_DST_UNREACH, ICMP6_DST_UNREACH_NOPORT, 0);
+		return;
+	}
+	p = stack_proto(w->nxt);
+	if (p == NULL || p->input == NULL || w->nxt == IP_PROTO_ICMP) {
+		st->ip6s[IP6S_IN_UNKNOWN_PROTO]++;
+		icmp6_error(st, ip, ICMP6_PARAM_PROB, ICMP6_PARAMPROB_NEXTHEADER,
+			    (uint32_t)w->nxt_at);
+		return;
+	}
+	st->ip6s[IP6S_IN_DELIVERS]++;
+	p->input(st, ip);
+}
+
+/* Walk the extension headers of a packet for us, then deliver it (or
+ * give its fragment to reassembly, which delivers the whole). */
+static void receive(struct stack *st, struct ippkt *ip, size_t end)
+{
+	struct walk w = { ip->proto, IP6_HLEN, 6 };
+
+	while (is_ext(w.nxt)) {
+		int r = ext_header(st, ip, end, &w);
+		if (r < 0)
+			return;
+		if (r > 0) {
+			/* reassembly of IPv6 is not built yet: dropped */
+			st->ip6s[IP6S_REASM_REQDS]++;
+			st->ip6s[IP6S_REASM_FAILS]++;
+			return;
+		}
+	}
+	deliver(st, ip, end, &w);
+}
+
+static int is_multicast(const struct in6_addr *a)
+{
+	return a->s6_addr[0] == 0xff;
+}
+
+void ip6_input(struct stack *st, uint8_t *pkt, size_t len, int csum_ok)
+{
+	struct ip6hdr h;
+	struct ippkt ip;
+
+	st->ip6s[IP6S_IN_RECEIVES]++;
+	if (!st->ip6_on)
+		return;
+	if (ip6_parse_hdr(pkt, len, &h) != IP6V_OK) {
+		st->ip6s[IP6S_IN_TRUNCATED]++;
+		st->ifs.ierrors++;
+		return;
+	}
+	/* A host on a point-to-point link receives only what a neighbour
+	 * sent it with hop limit left; 0 means a sender that went past the
+	 * end (counted, as IPv4's TTL 0). */
+	if (h.hlim == 0) {
+		st->ip6s[IP6S_IN_HDR_ERRORS]++;
+		st->ifs.ierrors++;
+		return;
+	}
+	if (is_multicast(&h.dst))	/* router solicitations, MLD: not ours */
+		return;
+	if (!ip6_is_local(st, &h.dst) || is_multicast(&h.src)) {
+		st->ip6s[IP6S_IN_ADDR_ERRORS]++;
+		return;
+	}
+	ip = (struct ippkt){ .v6 = 1, .src6 = h.src, .dst6 = h.dst, .proto = h.nxt,
+			     .ttl = h.hlim, .tos = h.tclass, .hdr = pkt, .hlen = IP6_HLEN,
+			     .data = pkt + IP6_HLEN, .len = h.plen, .csum_ok = csum_ok };
+	receive(st, &ip, IP6_HLEN + (size_t)h.plen);
+}
+
+/* ---- output ---- */
+
+static void emit(struct stack *st, const uint8_t *pkt, size_t len, unsigned gso)
+{
+	st->ifs.opackets++;
+	st->ifs.obytes += len;
+	st->output(st->output_arg, pkt, len, gso);
+}
+
+static struct ip6hdr header(const struct stack *st, const struct ipsend *how, size_t plen,
+			    uint8_t nxt)
+{
+	return (struct ip6hdr){ .tclass = how->tos, .plen = (uint16_t)plen, .nxt = nxt,
+				.hlim = how->ttl ? how->ttl : IP6_DEFHLIM,
+				.src = in6_is_any(&how->src6) ? st->addr6 : how->src6,
+				.dst = how->dst6 };
+}
+
+/*
+ * Fragments (RFC 8200 4.5) are built in place, as IPv4's: each piece's
+ * headers are written over the tail of the one before, already sent. The
+ * identification is a keyed hash of a counter and the destination, so
+ * a host learns nothing of what we send elsewhere (RFC 7739).
+ */
+static void fragment(struct stack *st, const struct ipsend *how, size_t len, int mtu)
+{
+	size_t step = (size_t)(mtu - IP6_HLEN - IP6_FRAG_HLEN) & ~(size_t)7;
+	uint8_t *payload = st->obuf + IP_HLEN;
+	uint64_t d;
+	struct ip6frag f = { .nxt = how->proto };
+
+	__builtin_memcpy(&d, how->dst6.s6_addr + 8, 8);
+	f.id = (uint32_t)stack_hash(st, HASH_IP_ID, d, ++st->frag6_count);
+	st->ip6s[IP6S_FRAG_OKS]++;
+	for (size_t off = 0; off < len; off += step) {
+		size_t n = len - off < step ? len - off : step;
+		uint8_t *h = payload + off - IP6_FRAG_HLEN - IP6_HLEN;
+		struct ip6hdr hdr = header(st, how, IP6_FRAG_HLEN + n, IP6_NH_FRAGMENT);
+
+		f.off = (uint16_t)off;
+		f.more = off + n < len;
+		ip6_emit(h, &hdr);
+		ip6_frag_emit(h + IP6_HLEN, &f);
+		st->ip6s[IP6S_FRAG_CREATES]++;
+		emit(st, h, IP6_HLEN + IP6_FRAG_HLEN + n, 0);
+	}
+}
+
+int ip6_output(struct stack *st, const struct ipsend *how, size_t len)
+{
+	uint8_t *h = st->obuf + IP_HLEN - IP6_HLEN;
+	int mtu;
+
+	st->ip6s[IP6S_OUT_REQUESTS]++;
+	if (ip6_route_ok(st, &how->dst6) < 0) {
+		st->ip6s[IP6S_OUT_NO_ROUTES]++;
+		return -ENETUNREACH;
+	}
+	if (len > IP_MAXPACKET)
+		return -EMSGSIZE;
+	mtu = ip6_path_mtu(st, &how->dst6);
+	if (IP6_HLEN + len <= (size_t)mtu || how->gso) {
+		struct ip6hdr hdr = header(st, how, len, how->proto);
+		ip6_emit(h, &hdr);
+		emit(st, h, IP6_HLEN + len, how->gso);
+		return 0;
+	}
+	fragment(st, how, len, mtu);
+	return 0;
 }

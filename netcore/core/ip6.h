@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ip.h"
 #include "wire.h"
 
 struct stack;
@@ -17,10 +18,15 @@ struct stack;
 /* One IPv6 packet from the link (ip_input hands over version 6). */
 void ip6_input(struct stack *st, uint8_t *pkt, size_t len, int csum_ok);
 /* Send a transport payload of len bytes the caller wrote at
- * st->obuf + IP_HLEN (the v6 header goes in the headroom before it). src
- * :: is the stack's address. 0, or -ENETUNREACH (no route), -EMSGSIZE. */
-int ip6_output(struct stack *st, const struct in6_addr *src, const struct in6_addr *dst,
-	       uint8_t proto, uint8_t hlim, uint8_t tclass, size_t len, unsigned gso);
+ * st->obuf + IP_HLEN (the v6 header goes in the headroom before it),
+ * as how says (how->v6). Fragments it past the path MTU. 0, or
+ * -ENETUNREACH (no route), -EMSGSIZE. */
+int ip6_output(struct stack *st, const struct ipsend *how, size_t len);
+/* The path MTU towards dst (RFC 8201): the link's, or less once a packet
+ * too big said so. */
+int ip6_path_mtu(const struct stack *st, const struct in6_addr *dst);
+/* A packet too big said mtu for dst: remember it (never under 1280). */
+void ip6_pmtu_update(struct stack *st, const struct in6_addr *dst, uint32_t mtu);
 /* Whether dst is reachable through the table (0) or -ENETUNREACH. */
 int ip6_route_ok(const struct stack *st, const struct in6_addr *dst);
 /* Is a the stack's own IPv6 address? */

@@ -13,6 +13,7 @@
 #include <netcore/netcore.h>
 
 #include "ip.h"
+#include "ip6.h"
 #include "sock.h"
 #include "stack.h"
 
@@ -144,7 +145,7 @@ int sock_socket(struct stack *st, int domain, int type, int protocol)
 	struct sock *so;
 	int fd, err;
 
-	if (domain != AF_INET)
+	if (domain != AF_INET && (domain != AF_INET6 || !st->ip6_on))
 		return -EAFNOSUPPORT;
 	type &= ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (type != SOCK_STREAM && type != SOCK_DGRAM)
@@ -156,6 +157,7 @@ int sock_socket(struct stack *st, int domain, int type, int protocol)
 	if (so == NULL)
 		return -ENOMEM;
 	so->nonblock = nonblock;
+	so->domain = (uint8_t)domain;
 	fd = install(st, so);
 	if (fd < 0) {
 		free(so);
@@ -178,6 +180,8 @@ struct sock *sock_new_child(struct stack *st, const struct sock *l)
 	if (so == NULL)
 		return NULL;
 	so->nonblock = l->nonblock;
+	so->domain = l->domain;
+	so->v6only = l->v6only;
 	so->linger = l->linger;
 	so->ttl = l->ttl;
 	so->tos = l->tos;
@@ -194,10 +198,18 @@ void sock_free_child(struct stack *st, struct sock *so)
 	sock_destroy(st, so);
 }
 
-/* Check and convert an address argument. */
-static int get_addr(const struct sockaddr *a, socklen_t len, uint32_t *addr, uint16_t *port)
+/*
+ * Check and convert an address argument of so's family. An AF_INET6
+ * socket's ::ffff:a.b.c.d and :: come out as the IPv4 address (AF_INET:
+ * the core's IPv4 paths carry them); another IPv6 address comes out in
+ * *a6 (AF_INET6). An address of the other family is EAFNOSUPPORT, as
+ * Linux's.
+ */
+static int get_addr(const struct sock *so, const struct sockaddr *a, socklen_t len,
+		    uint32_t *addr, uint16_t *port, struct in6_addr *a6)
 {
 	struct sockaddr_in sin;
+	struct sockaddr_in6 sin6;
 
 	if (a == NULL || len < sizeof(sa_family_t))
 		return -EFAULT;
@@ -206,8 +218,18 @@ static int get_addr(const struct sockaddr *a, socklen_t len, uint32_t *addr, uin
 		*port = 0;
 		return AF_UNSPEC;
 	}
-	if (a->sa_family != AF_INET)
+	if (a->sa_family != so->domain)
 		return -EAFNOSUPPORT;
+	if (a->sa_family == AF_INET6) {
+		if (len < sizeof sin6)
+			return -EFAULT;
+		memcpy(&sin6, a, sizeof sin6);
+		*port = ntohs(sin6.sin6_port);
+		*addr = in6_is_v4mapped(&sin6.sin6_addr) ? in6_v4(&sin6.sin6_addr) : 0;
+		*a6 = sin6.sin6_addr;
+		return in6_is_v4mapped(&sin6.sin6_addr) || in6_is_any(&sin6.sin6_addr) ? AF_INET
+										  : AF_INET6;
+	}
 	if (len < sizeof sin)
 		return -EFAULT;
 	memcpy(&sin, a, sizeof sin);
@@ -216,41 +238,78 @@ static int get_addr(const struct sockaddr *a, socklen_t len, uint32_t *addr, uin
 	return AF_INET;
 }
 
-static void put_addr(uint32_t addr, uint16_t port, struct sockaddr *a, socklen_t *len)
+/* An IPv4 address and port out in so's family: ::ffff:a.b.c.d on an
+ * AF_INET6 socket (:: for 0.0.0.0). */
+static void put_addr(const struct sock *so, uint32_t addr, uint16_t port, struct sockaddr *a,
+		     socklen_t *len)
 {
 	struct sockaddr_in sin = {
 		.sin_family = AF_INET,
 		.sin_port = htons(port),
 		.sin_addr.s_addr = htonl(addr),
 	};
-	socklen_t n = *len < sizeof sin ? *len : sizeof sin;
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
+	socklen_t n;
 
+	if (so->domain == AF_INET6) {
+		if (addr != 0)
+			in6_set_v4mapped(&sin6.sin6_addr, addr);
+		n = *len < sizeof sin6 ? *len : sizeof sin6;
+		memcpy(a, &sin6, n);
+		*len = sizeof sin6;
+		return;
+	}
+	n = *len < sizeof sin ? *len : sizeof sin;
 	memcpy(a, &sin, n);
 	*len = sizeof sin;
 }
 
 /* The socket fd and an address argument, checked: the family, or -errno. */
 static int sock_and_addr(struct stack *st, int fd, const struct sockaddr *a, socklen_t len,
-			 struct sock **so, uint32_t *addr, uint16_t *port)
+			 struct sock **so, uint32_t *addr, uint16_t *port, struct in6_addr *a6)
 {
 	*so = sock_get(st, fd);
 	if (*so == NULL)
 		return -EBADF;
-	return get_addr(a, len, addr, port);
+	return get_addr(*so, a, len, addr, port, a6);
+}
+
+/*
+ * A native IPv6 address (not v4-mapped) for bind, connect or sendto:
+ * the address checks of SPEC §3 (a local address that is not ours
+ * EADDRNOTAVAIL, a peer with no route ENETUNREACH), then EAFNOSUPPORT:
+ * the transports carry only IPv4 yet (DESIGN, IPv6).
+ */
+static int native6(struct stack *st, const struct in6_addr *a6, int local)
+{
+	if (local && !ip6_is_local(st, a6))
+		return -EADDRNOTAVAIL;
+	if (!local && ip6_route_ok(st, a6) < 0)
+		return -ENETUNREACH;
+	return -EAFNOSUPPORT;
+}
+
+/* A v4-mapped address on an IPV6_V6ONLY socket names no IPv6 host. */
+static int v6only_refuses(const struct sock *so, uint32_t addr)
+{
+	return so->domain == AF_INET6 && so->v6only && addr != 0;
 }
 
 int sock_bind(struct stack *st, int fd, const struct sockaddr *a, socklen_t len)
 {
 	struct sock *so;
+	struct in6_addr a6;
 	uint32_t addr;
 	uint16_t port;
-	int fam = sock_and_addr(st, fd, a, len, &so, &addr, &port);
+	int fam = sock_and_addr(st, fd, a, len, &so, &addr, &port, &a6);
 
 	if (fam < 0)
 		return fam;
+	if (fam == AF_INET6)
+		return native6(st, &a6, 1);
 	if (fam != AF_INET)
 		return -EAFNOSUPPORT;
-	if (addr != 0 && !ip_is_local(st, addr))
+	if ((addr != 0 && !ip_is_local(st, addr)) || v6only_refuses(so, addr))
 		return -EADDRNOTAVAIL;
 	return so->ops->bind(st, so, addr, port);
 }
@@ -287,19 +346,25 @@ int sock_accept(struct stack *st, int fd, struct sockaddr *a, socklen_t *len)
 		return cfd;
 	}
 	if (a != NULL)
-		put_addr(child->faddr, child->fport, a, len);
+		put_addr(child, child->faddr, child->fport, a, len);
 	return cfd;
 }
 
 int sock_connect(struct stack *st, int fd, const struct sockaddr *a, socklen_t len)
 {
 	struct sock *so;
+	struct in6_addr a6;
 	uint32_t addr;
 	uint16_t port;
-	int fam = sock_and_addr(st, fd, a, len, &so, &addr, &port);
+	int fam = sock_and_addr(st, fd, a, len, &so, &addr, &port, &a6);
 
 	if (fam < 0)
 		return fam;
+	if (fam == AF_INET6)
+		return so->ops->type == SOCK_STREAM && port == 0 ? -EADDRNOTAVAIL
+								  : native6(st, &a6, 0);
+	if (v6only_refuses(so, addr))
+		return -ENETUNREACH;
 	if (so->ops->type == SOCK_DGRAM) {
 		/* a null address dissolves the association */
 		if (fam == AF_UNSPEC || (addr == 0 && port == 0))
@@ -322,6 +387,7 @@ ssize_t sock_sendto(struct stack *st, int fd, const void *buf, size_t len, int f
 {
 	struct sock *so = sock_get(st, fd);
 	struct sockaddr_in sin;
+	struct in6_addr a6;
 	uint32_t addr;
 	uint16_t port;
 	int fam;
@@ -332,11 +398,15 @@ ssize_t sock_sendto(struct stack *st, int fd, const void *buf, size_t len, int f
 		return -EFAULT;
 	if (to == NULL || so->ops->type == SOCK_STREAM)
 		return so->ops->send(st, so, buf, len, flags, NULL);
-	fam = get_addr(to, tolen, &addr, &port);
+	fam = get_addr(so, to, tolen, &addr, &port, &a6);
 	if (fam < 0)
 		return fam;
+	if (fam == AF_INET6)
+		return native6(st, &a6, 0);
 	if (fam != AF_INET)
 		return -EAFNOSUPPORT;
+	if (v6only_refuses(so, addr))
+		return -ENETUNREACH;
 	sin = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(port),
 				    .sin_addr.s_addr = htonl(addr) };
 	return so->ops->send(st, so, buf, len, flags, &sin);
@@ -355,7 +425,7 @@ ssize_t sock_recvfrom(struct stack *st, int fd, void *buf, size_t len, int flags
 		return -EFAULT;
 	n = so->ops->recv(st, so, buf, len, flags, from ? &sin : NULL);
 	if (n >= 0 && from != NULL)
-		put_addr(ntohl(sin.sin_addr.s_addr), ntohs(sin.sin_port), from, fromlen);
+		put_addr(so, ntohl(sin.sin_addr.s_addr), ntohs(sin.sin_port), from, fromlen);
 	return n;
 }
 
@@ -417,9 +487,9 @@ int sock_name(struct stack *st, int fd, int peer, struct sockaddr *a, socklen_t 
 	if (peer && so->faddr == 0 && so->fport == 0)
 		return -ENOTCONN;
 	if (peer)
-		put_addr(so->faddr, so->fport, a, len);
+		put_addr(so, so->faddr, so->fport, a, len);
 	else
-		put_addr(so->laddr, so->lport, a, len);
+		put_addr(so, so->laddr, so->lport, a, len);
 	return 0;
 }
 
@@ -460,6 +530,38 @@ static uint32_t clamp_buf(int v)
 	return v < SOCK_MIN_BUF ? SOCK_MIN_BUF : v > SOCK_MAX_BUF ? SOCK_MAX_BUF : (uint32_t)v;
 }
 
+/* IPPROTO_IPV6 options, on AF_INET6 sockets (ENOPROTOOPT elsewhere, as
+ * Linux): IPV6_V6ONLY before bind or connect (EINVAL after), and the hop
+ * limit and traffic class, which are IP_TTL's and IP_TOS's. */
+static int set_ipv6(struct sock *so, int name, const void *val, socklen_t len)
+{
+	int v, err;
+
+	if (so->domain != AF_INET6)
+		return -ENOPROTOOPT;
+	if (name != IPV6_V6ONLY && name != IPV6_UNICAST_HOPS && name != IPV6_TCLASS)
+		return -ENOPROTOOPT;
+	if ((err = get_int(val, len, &v)) < 0)
+		return err;
+	switch (name) {
+	case IPV6_V6ONLY:
+		if (so->lport != 0)
+			return -EINVAL;
+		so->v6only = v != 0;
+		return 0;
+	case IPV6_UNICAST_HOPS:
+		if (v < -1 || v > 255)
+			return -EINVAL;
+		so->ttl = v <= 0 ? 0 : (uint8_t)v;
+		return 0;
+	default:	/* IPV6_TCLASS */
+		if (v < -1 || v > 255)
+			return -EINVAL;
+		so->tos = v < 0 ? 0 : (uint8_t)v;
+		return 0;
+	}
+}
+
 int sock_setopt(struct stack *st, int fd, int level, int name, const void *val, socklen_t len)
 {
 	struct sock *so = sock_get(st, fd);
@@ -479,6 +581,8 @@ int sock_setopt(struct stack *st, int fd, int level, int name, const void *val, 
 		err = get_int(val, len, &v);
 	else if (level == IPPROTO_IP && (name == IP_TTL || name == IP_TOS || name == IP_MTU_DISCOVER))
 		err = get_ip_int(val, len, &v);
+	else if (level == IPPROTO_IPV6)
+		return set_ipv6(so, name, val, len);
 	else
 		err = 0;
 	if (err < 0)
@@ -559,6 +663,12 @@ int sock_getopt(struct stack *st, int fd, int level, int name, void *val, sockle
 		case IP_TTL: return put_int(val, len, so->ttl ? so->ttl : IP_DEFTTL);
 		case IP_TOS: return put_int(val, len, so->tos);
 		case IP_MTU_DISCOVER: return put_int(val, len, so->pmtudisc);
+		}
+	} else if (level == IPPROTO_IPV6 && so->domain == AF_INET6) {
+		switch (name) {
+		case IPV6_V6ONLY: return put_int(val, len, so->v6only);
+		case IPV6_UNICAST_HOPS: return put_int(val, len, so->ttl ? so->ttl : IP6_DEFHLIM);
+		case IPV6_TCLASS: return put_int(val, len, so->tos);
 		}
 	}
 	if (so->ops->getopt == NULL)

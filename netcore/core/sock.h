@@ -65,6 +65,9 @@ struct sock {
 	const struct sockops *ops;
 	void *pcb;		/* the protocol's control block */
 	int nonblock;
+	uint8_t domain;		/* AF_INET, or AF_INET6: addresses in the API are
+				 * sockaddr_in6, IPv4 ones as ::ffff:a.b.c.d */
+	uint8_t v6only;		/* IPV6_V6ONLY: no IPv4 peers */
 	int linger;		/* SO_LINGER seconds, -1 off; 0 means close = RST */
 	int reuseaddr;		/* SO_REUSEADDR */
 	int error;		/* pending SO_ERROR (positive errno), 0 none */

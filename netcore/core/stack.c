@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "icmp.h"
+#include "icmp6.h"
 #include "ip.h"
 #include "ip6.h"
 #include "reasm.h"
@@ -128,6 +129,7 @@ static void init_ip6(struct stack *st, const struct stack_config *cfg)
 	st->addr6 = cfg->addr6;
 	st->prefix6 = cfg->prefix6;
 	st->gw6 = cfg->gw6;
+	st->icmp6_credit = ICMP6_BURST;
 	route6_add(st, &st->addr6, st->prefix6, &(struct in6_addr){ 0 });
 	if (!in6_is_any(&st->gw6))
 		route6_add(st, &(struct in6_addr){ 0 }, 0, &st->gw6);
@@ -209,7 +211,10 @@ static void input(struct stack *st, uint64_t now, uint8_t *pkt, size_t len, int 
 	stack_advance(st, now);
 	st->ifs.ipackets++;
 	st->ifs.ibytes += len;
-	ip_input(st, pkt, len, csum_ok);
+	if (len > 0 && pkt[0] >> 4 == 6)
+		ip6_input(st, pkt, len, csum_ok);
+	else
+		ip_input(st, pkt, len, csum_ok);
 }
 
 void stack_input(struct stack *st, uint64_t now, uint8_t *pkt, size_t len)

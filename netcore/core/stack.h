@@ -105,14 +105,24 @@ struct route6 {
 	struct in6_addr gw;
 };
 enum { STACK_MAX_ROUTES = 16 };
+/* A path MTU learnt from a packet too big (RFC 8201), for a while. */
+struct pmtu6 {
+	struct in6_addr dst;
+	uint32_t mtu;		/* 0: slot free */
+	uint64_t expires;	/* µs */
+};
+enum { STACK_PMTU6 = 16 };
 /* Room before st->obuf: IPv6 and fragment header, less IPv4's. */
 enum { OBUF_HEADROOM = 32 };
 
-/* Per transport: how ICMP errors quoting one of its packets reach it.
- * quoted points at the quoted IP header, qlen bytes are available (at
- * least its header plus 8). */
-typedef void (*icmp_error_fn)(struct stack *st, int type, int code,
-			      const uint8_t *quoted, size_t qlen);
+/* Per transport: how ICMP and ICMPv6 errors quoting one of its packets
+ * reach it, in ICMPv4's types and codes (icmp6.c translates). info is
+ * the message's second word (a packet too big's MTU). quoted is the
+ * packet quoted: its addresses (v4 or v6), proto, and data at its
+ * transport header, of which at least 8 bytes are there. */
+struct ippkt;
+typedef void (*icmp_error_fn)(struct stack *st, int type, int code, uint32_t info,
+			      const struct ippkt *quoted);
 
 /* A transport, as the IP layer sees it (cf. Plan 9's struct Proto).
  * stack.c keeps the table of the ones this stack speaks. */
@@ -151,6 +161,10 @@ struct stack {
 	uint64_t ip6s[IP6S_N];
 	uint64_t icmp6s[ICMP6S_N];
 	struct reasm *reasm6;	/* reasm.c, IPv6 fragments, NULL until the first */
+	struct pmtu6 pmtu6[STACK_PMTU6];	/* ip6.c: path MTUs learnt */
+	uint32_t frag6_count;	/* ip6.c: fragment identifications */
+	uint64_t icmp6_credit_at;	/* icmp6.c: error rate limit, token bucket */
+	int icmp6_credit;
 
 	int tso;		/* see stack_config */
 	int no_timestamps, no_sack, push_segs;	/* see stack_config */

@@ -145,7 +145,7 @@ struct tcb *tcp_listener(struct stack *st, uint32_t laddr, uint16_t lport)
 	struct tcb *any = NULL;
 
 	for (struct tcb *t = *pchain(st, lport); t; t = t->pnext) {
-		if (t->state != NC_TCP_LISTEN || t->lport != lport)
+		if (t->state != NC_TCP_LISTEN || t->lport != lport || (t->so && t->so->v6only))
 			continue;
 		if (t->laddr == laddr)
 			return t;
@@ -429,17 +429,16 @@ void tcp_child_accepted(struct stack *st, struct tcb *c)
  * handshake it ends the attempt; afterwards it is remembered, and
  * reported if retransmission gives up (as Linux without IP_RECVERR).
  */
-void tcp_icmp_error(struct stack *st, int type, int code, const uint8_t *quoted, size_t qlen)
+void tcp_icmp_error(struct stack *st, int type, int code, uint32_t info,
+		    const struct ippkt *quoted)
 {
-	size_t hlen = (size_t)(quoted[0] & 0xf) * 4;
-	const uint8_t *th = quoted + hlen;
+	const uint8_t *th = quoted->data;
 	struct tcb *t;
 	uint32_t seq;
 	int err;
 
-	if (hlen < IP_HLEN || qlen < hlen + 8)
-		return;
-	t = tcp_lookup(st, get32(quoted + 12), get16(th), get32(quoted + 16), get16(th + 2));
+	(void)info;
+	t = tcp_lookup(st, quoted->src, get16(th), quoted->dst, get16(th + 2));
 	if (t == NULL)
 		return;
 	seq = get32(th + 4);

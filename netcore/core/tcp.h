@@ -21,7 +21,8 @@ int tcp_init(struct stack *st);
 void tcp_fini(struct stack *st);
 void tcp_input(struct stack *st, struct ippkt *ip);
 /* An ICMP error quoting one of our segments (see icmp_error_fn). */
-void tcp_icmp_error(struct stack *st, int type, int code, const uint8_t *quoted, size_t qlen);
+void tcp_icmp_error(struct stack *st, int type, int code, uint32_t info,
+		    const struct ippkt *quoted);
 /* Send what the input of this batch made due (stack_flush calls it). */
 void tcp_flush(struct stack *st);
 /* Control blocks alive (for stack_mem). */

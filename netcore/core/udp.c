@@ -270,7 +270,7 @@ static int match(const struct sock *so, uint32_t src, uint16_t sport, uint32_t d
 {
 	int score = 0;
 
-	if (so->lport != dport)
+	if (so->lport != dport || so->v6only)	/* IPv6 only: no IPv4 datagram */
 		return -1;
 	if (so->laddr != 0) {
 		if (so->laddr != dst)
@@ -351,15 +351,14 @@ void udp_input(struct stack *st, struct ippkt *ip)
  * IP_RECVERR: only hard errors, and only for a socket connected to the
  * peer the datagram went to.
  */
-void udp_icmp_error(struct stack *st, int type, int code, const uint8_t *quoted, size_t qlen)
+void udp_icmp_error(struct stack *st, int type, int code, uint32_t info,
+		    const struct ippkt *quoted)
 {
-	size_t hlen = (size_t)(quoted[0] & 0xf) * 4;
 	uint32_t src, dst;
 	uint16_t sport, dport;
 	int err, fatal = 0;
 
-	if (hlen < IP_HLEN || qlen < hlen + UDP_HLEN)
-		return;
+	(void)info;
 	if (type == ICMP_UNREACH) {
 		err = icmp_unreach_errno(code, &fatal);
 	} else if (type == ICMP_PARAMPROB) {
@@ -370,10 +369,10 @@ void udp_icmp_error(struct stack *st, int type, int code, const uint8_t *quoted,
 	}
 	if (!fatal)
 		return;
-	src = get32(quoted + 12);
-	dst = get32(quoted + 16);
-	sport = get16(quoted + hlen);
-	dport = get16(quoted + hlen + 2);
+	src = quoted->src;
+	dst = quoted->dst;
+	sport = get16(quoted->data);
+	dport = get16(quoted->data + 2);
 	for (struct sock *so = porthash_first(&st->udp->ports, sport); so; so = so->next_port) {
 		if (so->lport == sport && so->fport == dport && so->faddr == dst &&
 		    (so->laddr == 0 || so->laddr == src))

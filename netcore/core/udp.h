@@ -12,7 +12,8 @@ struct nc_stat;
 int udp_init(struct stack *st);
 void udp_fini(struct stack *st);
 void udp_input(struct stack *st, struct ippkt *ip);
-void udp_icmp_error(struct stack *st, int type, int code, const uint8_t *quoted, size_t qlen);
+void udp_icmp_error(struct stack *st, int type, int code, uint32_t info,
+		    const struct ippkt *quoted);
 int udp_stats(struct stack *st, struct nc_stat *out, int max);
 
 #endif

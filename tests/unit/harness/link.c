@@ -282,6 +282,16 @@ size_t link_build_ip(uint8_t *buf, uint32_t src, uint32_t dst, uint8_t proto,
 	return IP_HLEN + len;
 }
 
+size_t link_build_ip6(uint8_t *buf, const struct in6_addr *src, const struct in6_addr *dst,
+		      uint8_t nxt, const void *payload, size_t len)
+{
+	ip6_emit(buf, &(struct ip6hdr){ .plen = (uint16_t)len, .nxt = nxt, .hlim = IP6_DEFHLIM,
+					.src = *src, .dst = *dst });
+	if (len > 0)
+		memcpy(buf + IP6_HLEN, payload, len);
+	return IP6_HLEN + len;
+}
+
 /* ---- running ---- */
 
 /* Both stacks to the link's time, through the drivers' one call. A

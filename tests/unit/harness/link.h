@@ -112,6 +112,11 @@ size_t link_recv(struct link *l, int end, uint8_t *buf, size_t size);
 size_t link_build_ip(uint8_t *buf, uint32_t src, uint32_t dst, uint8_t proto,
 		     const void *payload, size_t len);
 
+/* The same for IPv6: a fixed header (hop limit 64, next header nxt),
+ * then len bytes of payload; returns IP6_HLEN + len. */
+size_t link_build_ip6(uint8_t *buf, const struct in6_addr *src, const struct in6_addr *dst,
+		      uint8_t nxt, const void *payload, size_t len);
+
 /* Run every arrival and every timer due up to time until (µs, absolute),
  * in time order, then set the clock (and the stacks' time) to until. A
  * time in the past runs only what is already due. */
