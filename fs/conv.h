@@ -18,6 +18,8 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "addr.h"
+
 /* Protocols, in the order of the tree. */
 enum { P_TCP, P_UDP, P_ICMP, P_ICMP6, NPROTO };
 
@@ -105,7 +107,7 @@ struct fs {
 	struct nc_stack *st;
 	struct fuse_session *se;
 	const char *mountpoint;
-	struct in_addr dns;	/* --dns, 0.0.0.0 if none */
+	union addr dns;		/* --dns, AF_UNSPEC if none */
 	int no_ipv6;		/* --no-ipv6: every socket AF_INET */
 	uid_t uid;
 	gid_t gid;

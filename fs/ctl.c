@@ -89,10 +89,11 @@ static int connect_sock(struct conv *c, union addr *a)
 }
 
 /* The name of a parked connect is known (or not): go on. */
-static void connect_resolved(void *arg, int err, const union addr *a)
+/* (the first address of the name; the others are cs's to list) */
+static void connect_resolved(void *arg, int err, const struct addrs *as)
 {
 	struct pending *p = arg;
-	union addr sa = *a;
+	union addr sa = as->a[0];
 
 	p->l = NULL;
 	addr_set_port(&sa, p->port);
@@ -150,11 +151,14 @@ static int tcp_connect(struct ctlreq *x, struct conv *c)
 	p->port = addr_get_port(&sa);
 	p->cancel = resolve_cancel_pending;
 	if (err == ENOENT) {	/* a name for cs: the write waits for it */
-		err = resolve(name, &sa, connect_resolved, p, &p->l);
+		struct addrs as;
+
+		err = resolve(name, &as, connect_resolved, p, &p->l);
 		if (err == EINPROGRESS) {
 			pend_park(c, p);
 			return PARKED;
 		}
+		sa = as.a[0];
 		addr_set_port(&sa, p->port);
 	}
 	if (err == 0)

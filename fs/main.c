@@ -33,7 +33,7 @@ struct options {
 	struct nc_config cfg;
 	const char *mountpoint;
 	int foreground;
-	struct in_addr dns;
+	union addr dns;		/* AF_UNSPEC: none */
 	int conv_per_uid;
 	int hide_others;
 	struct fuse_args fargs;
@@ -216,8 +216,12 @@ static int parse_one(struct options *o, int c, const char *arg)
 		o->cfg.no_sack = 1;
 		return 0;
 	case OPT_DNS:
-		if (inet_pton(AF_INET, arg, &o->dns) != 1)
-			return bad("--dns '%s': want an IPv4 address", arg);
+		if (inet_pton(AF_INET, arg, &o->dns.v4.sin_addr) == 1)
+			o->dns.sa.sa_family = AF_INET;
+		else if (inet_pton(AF_INET6, arg, &o->dns.v6.sin6_addr) == 1)
+			o->dns.sa.sa_family = AF_INET6;
+		else
+			return bad("--dns '%s': want an IPv4 or IPv6 address", arg);
 		return 0;
 	case OPT_CONV_PER_UID:
 		if (parse_num("conv_per_uid", arg, 1, CONV_MAX, &v) < 0)
