@@ -1,6 +1,8 @@
 /* The receive side of datagram sockets, shared by udp.c and ping.c. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include "dgram.h"
@@ -8,19 +10,19 @@
 #include "sock.h"
 #include "stack.h"
 
-enum { DGRAM_HLEN = 8 };	/* record header in a receive queue */
+enum { DGRAM_HLEN = 20 };	/* record header in a receive queue */
 
-int dgram_put(struct stack *st, struct bufq *q, uint32_t limit, uint32_t addr, uint16_t port,
-	      const void *data, size_t len)
+int dgram_put(struct stack *st, struct bufq *q, uint32_t limit, const struct in6_addr *addr,
+	      uint16_t port, const void *data, size_t len)
 {
 	size_t end = q->len;
 	uint8_t h[DGRAM_HLEN];
 
 	if (q->len > 0 && q->len + DGRAM_HLEN + len > limit)
 		return -ENOBUFS;
-	put32(h, addr);
-	put16(h + 4, port);
-	put16(h + 6, (uint16_t)len);
+	memcpy(h, addr, 16);
+	put16(h + 16, port);
+	put16(h + 18, (uint16_t)len);
 	/* Written past the end, then joined: a datagram is queued whole or
 	 * not at all, even when memory runs out half way. */
 	if (bufq_write_at(st, q, end, h, DGRAM_HLEN) != DGRAM_HLEN ||
@@ -31,7 +33,7 @@ int dgram_put(struct stack *st, struct bufq *q, uint32_t limit, uint32_t addr, u
 }
 
 ssize_t dgram_get(struct stack *st, struct bufq *q, void *buf, size_t len, int flags,
-		  struct sockaddr_in *from)
+		  struct sockaddr_in6 *from)
 {
 	uint8_t h[DGRAM_HLEN];
 	size_t dlen;
@@ -39,15 +41,16 @@ ssize_t dgram_get(struct stack *st, struct bufq *q, void *buf, size_t len, int f
 	if (q->len == 0)
 		return -EAGAIN;
 	bufq_copyout(q, 0, h, DGRAM_HLEN);
-	dlen = get16(h + 6);
+	dlen = get16(h + 18);
 	if (len > dlen)
 		len = dlen;
 	if (len > 0)
 		bufq_copyout(q, DGRAM_HLEN, buf, len);
-	if (from != NULL)
-		*from = (struct sockaddr_in){ .sin_family = AF_INET,
-					      .sin_port = htons(get16(h + 4)),
-					      .sin_addr.s_addr = htonl(get32(h)) };
+	if (from != NULL) {
+		*from = (struct sockaddr_in6){ .sin6_family = AF_INET6,
+					       .sin6_port = htons(get16(h + 16)) };
+		memcpy(&from->sin6_addr, h, 16);
+	}
 	if (!(flags & MSG_PEEK))
 		bufq_drop(st, q, DGRAM_HLEN + dlen);
 	if (q->len == 0)	/* an idle socket holds no chunk */
@@ -56,7 +59,7 @@ ssize_t dgram_get(struct stack *st, struct bufq *q, void *buf, size_t len, int f
 }
 
 ssize_t dgram_recv(struct stack *st, struct sock *so, struct dgram *d, void *buf, size_t len,
-		   int flags, struct sockaddr_in *from)
+		   int flags, struct sockaddr_in6 *from)
 {
 	int err = sock_take_error(so);
 	ssize_t n;

@@ -1,7 +1,8 @@
 /*
  * What datagram sockets (UDP, ICMP echo) share: a bounded receive queue of
- * whole datagrams, kept as records in a bufq (an 8-byte header: source
- * address, port, length; then the payload), and the shutdown state.
+ * whole datagrams, kept as records in a bufq (a 20-byte header: source
+ * address, IPv4 as ::ffff:a.b.c.d, port, length; then the payload), and
+ * the shutdown state.
  */
 #ifndef NETCORE_DGRAM_H
 #define NETCORE_DGRAM_H
@@ -14,7 +15,8 @@
 
 struct stack;
 struct sock;
-struct sockaddr_in;
+struct sockaddr_in6;
+struct in6_addr;
 
 enum { DG_SHUT_RCV = 1, DG_SHUT_SND = 2 };
 
@@ -25,17 +27,17 @@ struct dgram {
 
 /* Queue a datagram from addr:port, or -ENOBUFS when the queue already
  * holds something and limit bytes would be passed (or memory runs out). */
-int dgram_put(struct stack *st, struct bufq *q, uint32_t limit, uint32_t addr, uint16_t port,
-	      const void *data, size_t len);
+int dgram_put(struct stack *st, struct bufq *q, uint32_t limit, const struct in6_addr *addr,
+	      uint16_t port, const void *data, size_t len);
 /* Take the first datagram (MSG_PEEK: leave it), copy up to len bytes and
  * return how many (MSG_TRUNC: its whole length); -EAGAIN when empty. */
 ssize_t dgram_get(struct stack *st, struct bufq *q, void *buf, size_t len, int flags,
-		  struct sockaddr_in *from);
+		  struct sockaddr_in6 *from);
 
 /* The socket operations' common halves: recv (a pending error first, EOF
  * after a shutdown), shutdown of a direction, readiness. */
 ssize_t dgram_recv(struct stack *st, struct sock *so, struct dgram *d, void *buf, size_t len,
-		   int flags, struct sockaddr_in *from);
+		   int flags, struct sockaddr_in6 *from);
 void dgram_shutdown(struct stack *st, struct sock *so, struct dgram *d, int how);
 short dgram_poll(const struct sock *so, const struct dgram *d);
 

@@ -9,6 +9,7 @@
 
 #include "icmp6.h"
 #include "ip6.h"
+#include "reasm.h"
 #include "stack.h"
 
 /* ---- routes: a short table, longest prefix wins ---- */
@@ -207,12 +208,6 @@ static void deliver(struct stack *st, struct ippkt *ip, size_t end, const struct
 		icmp6_input(st, ip);
 		return;
 	}
-	if (w->nxt == IP_PROTO_TCP || w->nxt == IP_PROTO_UDP) {
-		/* TCP and UDP carry only IPv4 yet (DESIGN, IPv6): no port
-		 * listens on an IPv6 address */
-		icmp6_error(st, ip, ICMP6_DST_UNREACH, ICMP6_DST_UNREACH_NOPORT, 0);
-		return;
-	}
 	p = stack_proto(w->nxt);
 	if (p == NULL || p->input == NULL || w->nxt == IP_PROTO_ICMP) {
 		st->ip6s[IP6S_IN_UNKNOWN_PROTO]++;
@@ -224,9 +219,27 @@ static void deliver(struct stack *st, struct ippkt *ip, size_t end, const struct
 	p->input(st, ip);
 }
 
+static void walk(struct stack *st, struct ippkt *ip, size_t end, int reassembled);
+
+/* The fragment whose header is at w->off goes to reassembly; a datagram
+ * it completes is walked on from its fixed header (once: a fragment
+ * inside a reassembled datagram is dropped). */
+static void reassemble(struct stack *st, struct ippkt *ip, size_t end, const struct walk *w)
+{
+	struct ip6frag f;
+	struct ippkt frag = *ip, whole;
+
+	ip6_frag_parse(ip->hdr + w->off, end - w->off, &f);
+	frag.proto = f.nxt;
+	frag.data = ip->hdr + w->off + IP6_FRAG_HLEN;
+	frag.len = end - w->off - IP6_FRAG_HLEN;
+	if (reasm6_input(st, &frag, &f, &whole))
+		walk(st, &whole, IP6_HLEN + whole.len, 1);
+}
+
 /* Walk the extension headers of a packet for us, then deliver it (or
  * give its fragment to reassembly, which delivers the whole). */
-static void receive(struct stack *st, struct ippkt *ip, size_t end)
+static void walk(struct stack *st, struct ippkt *ip, size_t end, int reassembled)
 {
 	struct walk w = { ip->proto, IP6_HLEN, 6 };
 
@@ -234,10 +247,12 @@ static void receive(struct stack *st, struct ippkt *ip, size_t end)
 		int r = ext_header(st, ip, end, &w);
 		if (r < 0)
 			return;
+		if (r > 0 && reassembled) {
+			st->ip6s[IP6S_IN_HDR_ERRORS]++;
+			return;
+		}
 		if (r > 0) {
-			/* reassembly of IPv6 is not built yet: dropped */
-			st->ip6s[IP6S_REASM_REQDS]++;
-			st->ip6s[IP6S_REASM_FAILS]++;
+			reassemble(st, ip, end, &w);
 			return;
 		}
 	}
@@ -279,7 +294,7 @@ void ip6_input(struct stack *st, uint8_t *pkt, size_t len, int csum_ok)
 	ip = (struct ippkt){ .v6 = 1, .src6 = h.src, .dst6 = h.dst, .proto = h.nxt,
 			     .ttl = h.hlim, .tos = h.tclass, .hdr = pkt, .hlen = IP6_HLEN,
 			     .data = pkt + IP6_HLEN, .len = h.plen, .csum_ok = csum_ok };
-	receive(st, &ip, IP6_HLEN + (size_t)h.plen);
+	walk(st, &ip, IP6_HLEN + (size_t)h.plen, 0);
 }
 
 /* ---- output ---- */

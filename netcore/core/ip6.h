@@ -62,4 +62,14 @@ static inline void in6_set_v4mapped(struct in6_addr *a, uint32_t v4)
 	put32(a->s6_addr + 12, v4);
 }
 
+/* A packet's source as an IPv6 address (IPv4 mapped). */
+static inline struct in6_addr ippkt_src6(const struct ippkt *ip)
+{
+	struct in6_addr a = ip->src6;
+
+	if (!ip->v6)
+		in6_set_v4mapped(&a, ip->src);
+	return a;
+}
+
 #endif

@@ -16,6 +16,7 @@
 #include "dgram.h"
 #include "icmp.h"
 #include "ip.h"
+#include "ip6.h"
 #include "ping.h"
 #include "sock.h"
 #include "stack.h"
@@ -127,10 +128,10 @@ static int ping_connect(struct stack *st, struct sock *so, uint32_t addr, uint16
 }
 
 static ssize_t ping_send(struct stack *st, struct sock *so, const void *buf, size_t len,
-			 int flags, const struct sockaddr_in *to)
+			 int flags, const struct sockaddr_in6 *to)
 {
 	struct pingpcb *pcb = so->pcb;
-	uint32_t dst = to ? ntohl(to->sin_addr.s_addr) : so->faddr;
+	uint32_t dst = to ? in6_v4(&to->sin6_addr) : so->faddr;
 	int err = sock_take_error(so);
 
 	(void)flags;
@@ -152,7 +153,7 @@ static ssize_t ping_send(struct stack *st, struct sock *so, const void *buf, siz
 }
 
 static ssize_t ping_recv(struct stack *st, struct sock *so, void *buf, size_t len, int flags,
-			 struct sockaddr_in *from)
+			 struct sockaddr_in6 *from)
 {
 	struct pingpcb *pcb = so->pcb;
 
@@ -192,6 +193,8 @@ const struct sockops icmp_sockops = {
 
 void ping_input(struct stack *st, struct ippkt *ip, uint16_t id)
 {
+	struct in6_addr src = ippkt_src6(ip);
+
 	if (st->ping == NULL)
 		return;
 	for (struct sock *so = porthash_first(&st->ping->ids, id); so; so = so->next_port) {
@@ -199,7 +202,7 @@ void ping_input(struct stack *st, struct ippkt *ip, uint16_t id)
 		if (so->lport != id || (so->faddr != 0 && so->faddr != ip->src) ||
 		    (so->laddr != 0 && so->laddr != ip->dst))
 			continue;
-		if (dgram_put(st, &pcb->dg.rcvq, so->rcvbuf, ip->src, 0, ip->data + ICMP_HLEN,
+		if (dgram_put(st, &pcb->dg.rcvq, so->rcvbuf, &src, 0, ip->data + ICMP_HLEN,
 			      ip->len - ICMP_HLEN) == 0)
 			sock_event(st, so);
 		return;

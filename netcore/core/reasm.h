@@ -1,4 +1,5 @@
-/* IPv4 reassembly (RFC 791, RFC 815): bounded memory, 30 s timeout. */
+/* IPv4 and IPv6 reassembly (RFC 791, RFC 815, RFC 8200 4.5, RFC 5722):
+ * bounded memory, 30 s (IPv4) and 60 s (IPv6) timeouts. */
 #ifndef NETCORE_REASM_H
 #define NETCORE_REASM_H
 
@@ -10,6 +11,7 @@ struct ippkt;
 
 enum {
 	REASM_TIMEOUT_US = 30 * 1000000ULL,
+	REASM6_TIMEOUT_US = 60 * 1000000ULL,	/* RFC 8200 4.5 */
 	REASM_MAX_BYTES = 1024 * 1024,	/* all datagrams in reassembly */
 	REASM_MAX_DGRAMS = 64,
 };
@@ -18,6 +20,12 @@ enum {
  * *whole (valid until the next call into reasm) when it completed a
  * datagram; 0 while incomplete or when dropped (counted in st->ips). */
 int reasm_input(struct stack *st, const struct ippkt *frag, struct ippkt *whole);
+/* The same for an IPv6 fragment: frag's addresses, hop limit, traffic
+ * class, and data (len bytes) the fragment's payload; fh its fragment
+ * header (fh->nxt in frag->proto). */
+struct ip6frag;
+int reasm6_input(struct stack *st, const struct ippkt *frag, const struct ip6frag *fh,
+		 struct ippkt *whole);
 /* Bytes held by datagrams in reassembly (a spare buffer kept for the
  * next one aside). */
 size_t reasm_mem(const struct stack *st);

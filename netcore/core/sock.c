@@ -151,8 +151,8 @@ int sock_socket(struct stack *st, int domain, int type, int protocol)
 	if (type != SOCK_STREAM && type != SOCK_DGRAM)
 		return -ESOCKTNOSUPPORT;
 	ops = stack_sockops(type, protocol);
-	if (ops == NULL)
-		return -EPROTONOSUPPORT;
+	if (ops == NULL || (domain == AF_INET6 && ops->proto == IPPROTO_ICMP))
+		return -EPROTONOSUPPORT;	/* no ICMPv6 echo sockets yet */
 	so = sock_alloc(ops);
 	if (so == NULL)
 		return -ENOMEM;
@@ -238,6 +238,12 @@ static int get_addr(const struct sock *so, const struct sockaddr *a, socklen_t l
 	return AF_INET;
 }
 
+static void put_sin6(const struct sockaddr_in6 *sin6, struct sockaddr *a, socklen_t *len)
+{
+	memcpy(a, sin6, *len < sizeof *sin6 ? *len : sizeof *sin6);
+	*len = sizeof *sin6;
+}
+
 /* An IPv4 address and port out in so's family: ::ffff:a.b.c.d on an
  * AF_INET6 socket (:: for 0.0.0.0). */
 static void put_addr(const struct sock *so, uint32_t addr, uint16_t port, struct sockaddr *a,
@@ -249,19 +255,38 @@ static void put_addr(const struct sock *so, uint32_t addr, uint16_t port, struct
 		.sin_addr.s_addr = htonl(addr),
 	};
 	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
-	socklen_t n;
 
 	if (so->domain == AF_INET6) {
 		if (addr != 0)
 			in6_set_v4mapped(&sin6.sin6_addr, addr);
-		n = *len < sizeof sin6 ? *len : sizeof sin6;
-		memcpy(a, &sin6, n);
-		*len = sizeof sin6;
+		put_sin6(&sin6, a, len);
 		return;
 	}
-	n = *len < sizeof sin ? *len : sizeof sin;
-	memcpy(a, &sin, n);
+	memcpy(a, &sin, *len < sizeof sin ? *len : sizeof sin);
 	*len = sizeof sin;
+}
+
+/* Where a datagram came from, in so's family (a receive gives an IPv4
+ * source as ::ffff:a.b.c.d). */
+static void put_from(const struct sock *so, const struct sockaddr_in6 *sin6,
+		     struct sockaddr *a, socklen_t *len)
+{
+	if (so->domain == AF_INET6)
+		put_sin6(sin6, a, len);
+	else
+		put_addr(so, in6_v4(&sin6->sin6_addr), ntohs(sin6->sin6_port), a, len);
+}
+
+/* so's own address (peer 0) or its peer's, either family. */
+static void put_sock_addr(const struct sock *so, int peer, struct sockaddr *a, socklen_t *len)
+{
+	if (so->v6)
+		put_sin6(&(struct sockaddr_in6){ .sin6_family = AF_INET6,
+						 .sin6_port = htons(peer ? so->fport : so->lport),
+						 .sin6_addr = peer ? so->faddr6 : so->laddr6 },
+			 a, len);
+	else
+		put_addr(so, peer ? so->faddr : so->laddr, peer ? so->fport : so->lport, a, len);
 }
 
 /* The socket fd and an address argument, checked: the family, or -errno. */
@@ -275,18 +300,21 @@ static int sock_and_addr(struct stack *st, int fd, const struct sockaddr *a, soc
 }
 
 /*
- * A native IPv6 address (not v4-mapped) for bind, connect or sendto:
+ * A native IPv6 address (not v4-mapped, not ::) for bind or connect:
  * the address checks of SPEC §3 (a local address that is not ours
- * EADDRNOTAVAIL, a peer with no route ENETUNREACH), then EAFNOSUPPORT:
- * the transports carry only IPv4 yet (DESIGN, IPv6).
+ * EADDRNOTAVAIL, a peer with no route ENETUNREACH), then the protocol's
+ * IPv6 call (EAFNOSUPPORT when it has none).
  */
-static int native6(struct stack *st, const struct in6_addr *a6, int local)
+static int native6(struct stack *st, struct sock *so, const struct in6_addr *a6, uint16_t port,
+		   int local)
 {
 	if (local && !ip6_is_local(st, a6))
 		return -EADDRNOTAVAIL;
 	if (!local && ip6_route_ok(st, a6) < 0)
 		return -ENETUNREACH;
-	return -EAFNOSUPPORT;
+	if (local)
+		return so->ops->bind6 ? so->ops->bind6(st, so, a6, port) : -EAFNOSUPPORT;
+	return so->ops->connect6 ? so->ops->connect6(st, so, a6, port) : -EAFNOSUPPORT;
 }
 
 /* A v4-mapped address on an IPV6_V6ONLY socket names no IPv6 host. */
@@ -306,7 +334,7 @@ int sock_bind(struct stack *st, int fd, const struct sockaddr *a, socklen_t len)
 	if (fam < 0)
 		return fam;
 	if (fam == AF_INET6)
-		return native6(st, &a6, 1);
+		return native6(st, so, &a6, port, 1);
 	if (fam != AF_INET)
 		return -EAFNOSUPPORT;
 	if ((addr != 0 && !ip_is_local(st, addr)) || v6only_refuses(so, addr))
@@ -346,7 +374,7 @@ int sock_accept(struct stack *st, int fd, struct sockaddr *a, socklen_t *len)
 		return cfd;
 	}
 	if (a != NULL)
-		put_addr(child, child->faddr, child->fport, a, len);
+		put_sock_addr(child, 1, a, len);
 	return cfd;
 }
 
@@ -362,7 +390,7 @@ int sock_connect(struct stack *st, int fd, const struct sockaddr *a, socklen_t l
 		return fam;
 	if (fam == AF_INET6)
 		return so->ops->type == SOCK_STREAM && port == 0 ? -EADDRNOTAVAIL
-								  : native6(st, &a6, 0);
+								  : native6(st, so, &a6, port, 0);
 	if (v6only_refuses(so, addr))
 		return -ENETUNREACH;
 	if (so->ops->type == SOCK_DGRAM) {
@@ -386,7 +414,7 @@ ssize_t sock_sendto(struct stack *st, int fd, const void *buf, size_t len, int f
 		    const struct sockaddr *to, socklen_t tolen)
 {
 	struct sock *so = sock_get(st, fd);
-	struct sockaddr_in sin;
+	struct sockaddr_in6 sin6;
 	struct in6_addr a6;
 	uint32_t addr;
 	uint16_t port;
@@ -401,31 +429,35 @@ ssize_t sock_sendto(struct stack *st, int fd, const void *buf, size_t len, int f
 	fam = get_addr(so, to, tolen, &addr, &port, &a6);
 	if (fam < 0)
 		return fam;
-	if (fam == AF_INET6)
-		return native6(st, &a6, 0);
-	if (fam != AF_INET)
+	if (fam == AF_INET6 && ip6_route_ok(st, &a6) < 0)
+		return -ENETUNREACH;
+	if (fam == AF_INET6 && so->ops->connect6 == NULL)
+		return -EAFNOSUPPORT;	/* the protocol has no IPv6 */
+	if (fam != AF_INET && fam != AF_INET6)
 		return -EAFNOSUPPORT;
 	if (v6only_refuses(so, addr))
 		return -ENETUNREACH;
-	sin = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(port),
-				    .sin_addr.s_addr = htonl(addr) };
-	return so->ops->send(st, so, buf, len, flags, &sin);
+	sin6 = (struct sockaddr_in6){ .sin6_family = AF_INET6, .sin6_port = htons(port),
+				      .sin6_addr = a6 };
+	if (fam == AF_INET)
+		in6_set_v4mapped(&sin6.sin6_addr, addr);
+	return so->ops->send(st, so, buf, len, flags, &sin6);
 }
 
 ssize_t sock_recvfrom(struct stack *st, int fd, void *buf, size_t len, int flags,
 		      struct sockaddr *from, socklen_t *fromlen)
 {
 	struct sock *so = sock_get(st, fd);
-	struct sockaddr_in sin = { 0 };
+	struct sockaddr_in6 sin6 = { 0 };
 	ssize_t n;
 
 	if (so == NULL)
 		return -EBADF;
 	if ((buf == NULL && len > 0) || (from != NULL && fromlen == NULL))
 		return -EFAULT;
-	n = so->ops->recv(st, so, buf, len, flags, from ? &sin : NULL);
+	n = so->ops->recv(st, so, buf, len, flags, from ? &sin6 : NULL);
 	if (n >= 0 && from != NULL)
-		put_addr(so, ntohl(sin.sin_addr.s_addr), ntohs(sin.sin_port), from, fromlen);
+		put_from(so, &sin6, from, fromlen);
 	return n;
 }
 
@@ -486,10 +518,7 @@ int sock_name(struct stack *st, int fd, int peer, struct sockaddr *a, socklen_t 
 		return -EFAULT;
 	if (peer && so->faddr == 0 && so->fport == 0)
 		return -ENOTCONN;
-	if (peer)
-		put_addr(so, so->faddr, so->fport, a, len);
-	else
-		put_addr(so, so->laddr, so->lport, a, len);
+	put_sock_addr(so, peer, a, len);
 	return 0;
 }
 

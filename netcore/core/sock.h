@@ -19,9 +19,10 @@ struct stack;
 struct sock;
 
 /* Where a send goes (dgram sendto) or a recv came from: a plain
- * struct sockaddr_in, network byte order as everywhere in POSIX (unlike
- * the host-order addresses inside the core). */
-struct sockaddr_in;
+ * struct sockaddr_in6, network byte order as everywhere in POSIX (unlike
+ * the host-order addresses inside the core), an IPv4 address as
+ * ::ffff:a.b.c.d whatever the socket's family (sock.c converts). */
+struct sockaddr_in6;
 
 struct sockops {
 	int type;		/* SOCK_STREAM, SOCK_DGRAM */
@@ -39,13 +40,19 @@ struct sockops {
 	/* addr/port already checked: not a null address, family right.
 	 * Null (dissolve) arrives as addr 0, port 0 for datagram sockets. */
 	int (*connect)(struct stack *st, struct sock *so, uint32_t addr, uint16_t port);
+	/* The same to an IPv6 address (not v4-mapped, not ::; checked: ours
+	 * for bind, routed for connect). NULL: the protocol has no IPv6. */
+	int (*bind6)(struct stack *st, struct sock *so, const struct in6_addr *addr,
+		     uint16_t port);
+	int (*connect6)(struct stack *st, struct sock *so, const struct in6_addr *addr,
+			uint16_t port);
 	/* Non-blocking: as much as fits, or -EAGAIN. to may be NULL; flags
 	 * as send(2)'s (TCP reads MSG_MORE). */
 	ssize_t (*send)(struct stack *st, struct sock *so, const void *buf, size_t len,
-			int flags, const struct sockaddr_in *to);
+			int flags, const struct sockaddr_in6 *to);
 	/* Non-blocking: -EAGAIN when nothing; from may be NULL. */
 	ssize_t (*recv)(struct stack *st, struct sock *so, void *buf, size_t len, int flags,
-			struct sockaddr_in *from);
+			struct sockaddr_in6 *from);
 	/* Stream only (may be NULL): see nc_recv_peek/nc_recv_consume. */
 	ssize_t (*peek)(struct stack *st, struct sock *so, struct iovec *iov, int *iovcnt,
 			size_t len);
@@ -77,6 +84,10 @@ struct sock {
 	uint8_t rcvbuf_set, sndbuf_set;	/* by setsockopt: reported doubled */
 	uint32_t laddr, faddr;	/* host order; filled by the protocol */
 	uint16_t lport, fport;
+	uint8_t v6;		/* the addresses are IPv6: laddr6, faddr6 (laddr,
+				 * faddr 0); else IPv4, laddr 0 being any address
+				 * of either family on a dual-stack socket */
+	struct in6_addr laddr6, faddr6;
 
 	struct sock *next_port;	/* chain in its protocol's porthash */
 

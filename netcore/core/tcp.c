@@ -25,6 +25,7 @@
 #include "buf.h"
 #include "icmp.h"
 #include "ip.h"
+#include "ip6.h"
 #include "sock.h"
 #include "stack.h"
 #include "tcp.h"
@@ -33,9 +34,29 @@
 /* ---- initial sequence numbers (RFC 6528) and timestamp offsets ---- */
 
 /* ISN = M + F(4-tuple, secret), M ticking every 4 µs. */
+uint64_t tcp_addr_key6(const struct stack *st, enum hash_use use, const struct in6_addr *laddr,
+		       const struct in6_addr *faddr)
+{
+	uint64_t w[4];
+
+	memcpy(w, laddr, 16);
+	memcpy(w + 2, faddr, 16);
+	/* chained: the pair of the first address keys the second (the top
+	 * byte of m1 is the use's tag, so it is left to the hash) */
+	return stack_hash(st, use, stack_hash(st, use, w[0], w[1] >> 8) ^ w[2],
+			  (w[3] >> 8) ^ (w[1] << 56 >> 8));
+}
+
+static uint64_t addr_key(const struct stack *st, enum hash_use use, const struct tcb *t)
+{
+	if (t->v6)
+		return tcp_addr_key6(st, use, &t->laddr6, &t->faddr6);
+	return (uint64_t)t->laddr << 32 | t->faddr;
+}
+
 static uint32_t tcp_isn(struct stack *st, const struct tcb *tcb)
 {
-	uint64_t m0 = (uint64_t)tcb->laddr << 32 | tcb->faddr;
+	uint64_t m0 = addr_key(st, HASH_ISN, tcb);
 	uint64_t m1 = (uint64_t)tcb->lport << 16 | tcb->fport;
 
 	return (uint32_t)(st->now / 4) + (uint32_t)stack_hash(st, HASH_ISN, m0, m1);
@@ -51,7 +72,7 @@ static uint32_t tcp_isn(struct stack *st, const struct tcb *tcb)
  */
 static uint32_t tcp_ts_offset(struct stack *st, const struct tcb *tcb)
 {
-	return (uint32_t)stack_hash(st, HASH_TS_OFFSET, (uint64_t)tcb->laddr << 32 | tcb->faddr, 0);
+	return (uint32_t)stack_hash(st, HASH_TS_OFFSET, addr_key(st, HASH_TS_OFFSET, tcb), 0);
 }
 
 void tcp_new_isn(struct stack *st, struct tcb *t)
@@ -73,8 +94,18 @@ static unsigned hash4(uint32_t laddr, uint16_t lport, uint32_t faddr, uint16_t f
 	return h & (TCP_HASH - 1);
 }
 
+/* An IPv6 address folded to 32 bits, for the 4-tuple hash. */
+static uint32_t fold6(const struct in6_addr *a)
+{
+	return get32(a->s6_addr) ^ get32(a->s6_addr + 4) ^ get32(a->s6_addr + 8) ^
+	       get32(a->s6_addr + 12);
+}
+
 static struct tcb **chain4(struct stack *st, const struct tcb *t)
 {
+	if (t->v6)
+		return &st->tcp->hash[hash4(fold6(&t->laddr6), t->lport, fold6(&t->faddr6),
+					    t->fport)];
 	return &st->tcp->hash[hash4(t->laddr, t->lport, t->faddr, t->fport)];
 }
 
@@ -134,9 +165,56 @@ struct tcb *tcp_lookup(struct stack *st, uint32_t laddr, uint16_t lport, uint32_
 
 	for (; t; t = t->hnext)
 		if (t->lport == lport && t->fport == fport && t->faddr == faddr &&
-		    t->laddr == laddr)
+		    t->laddr == laddr && !t->v6)
 			return t;
 	return NULL;
+}
+
+struct tcb *tcp_lookup6(struct stack *st, const struct in6_addr *laddr, uint16_t lport,
+			const struct in6_addr *faddr, uint16_t fport)
+{
+	struct tcb *t = st->tcp->hash[hash4(fold6(laddr), lport, fold6(faddr), fport)];
+
+	for (; t; t = t->hnext)
+		if (t->lport == lport && t->fport == fport && t->v6 && in6_eq(&t->faddr6, faddr) &&
+		    in6_eq(&t->laddr6, laddr))
+			return t;
+	return NULL;
+}
+
+struct tcb *tcp_listener6(struct stack *st, const struct in6_addr *laddr, uint16_t lport)
+{
+	struct tcb *any = NULL;
+
+	for (struct tcb *t = *pchain(st, lport); t; t = t->pnext) {
+		if (t->state != NC_TCP_LISTEN || t->lport != lport)
+			continue;
+		if (t->v6 && in6_eq(&t->laddr6, laddr))
+			return t;
+		if ((t->v6 && in6_is_any(&t->laddr6)) ||
+		    (!t->v6 && t->laddr == 0 && t->so && t->so->domain == AF_INET6))
+			any = t;
+	}
+	return any;
+}
+
+struct tcb *tcp_lookup_seg(struct stack *st, const struct seg *s)
+{
+	if (s->v6)
+		return tcp_lookup6(st, &s->dst6, s->dport, &s->src6, s->sport);
+	return tcp_lookup(st, s->dst, s->dport, s->src, s->sport);
+}
+
+struct tcb *tcp_listener_seg(struct stack *st, const struct seg *s)
+{
+	return s->v6 ? tcp_listener6(st, &s->dst6, s->dport) : tcp_listener(st, s->dst, s->dport);
+}
+
+uint32_t tcp_path_mss(const struct stack *st, const struct tcb *t)
+{
+	if (t->v6)
+		return (uint32_t)ip6_path_mtu(st, &t->faddr6) - IP6_HLEN - TCP_HLEN;
+	return (uint32_t)st->mtu - IP_HLEN - TCP_HLEN;
 }
 
 /* The listener for a SYN to laddr:lport: bound to laddr, else to any. */
@@ -145,7 +223,8 @@ struct tcb *tcp_listener(struct stack *st, uint32_t laddr, uint16_t lport)
 	struct tcb *any = NULL;
 
 	for (struct tcb *t = *pchain(st, lport); t; t = t->pnext) {
-		if (t->state != NC_TCP_LISTEN || t->lport != lport || (t->so && t->so->v6only))
+		if (t->state != NC_TCP_LISTEN || t->lport != lport || t->v6 ||
+		    (t->so && t->so->v6only))
 			continue;
 		if (t->laddr == laddr)
 			return t;
@@ -345,6 +424,9 @@ void tcp_child_init(struct stack *st, struct tcb *c, struct tcb *l, const struct
 	c->lport = s->dport;
 	c->faddr = s->src;
 	c->fport = s->sport;
+	c->v6 = s->v6;
+	c->laddr6 = s->dst6;
+	c->faddr6 = s->src6;
 	c->nodelay = l->nodelay;
 	c->keepalive = l->keepalive;
 	c->keepidle = l->keepidle;
@@ -400,6 +482,9 @@ int tcp_child_established(struct stack *st, struct tcb *c)
 	so->lport = c->lport;
 	so->faddr = c->faddr;
 	so->fport = c->fport;
+	so->v6 = c->v6;
+	so->laddr6 = c->laddr6;
+	so->faddr6 = c->faddr6;
 	c->so = so;
 	list_remove(&l->synq, c);
 	l->nsynq--;
@@ -424,6 +509,26 @@ void tcp_child_accepted(struct stack *st, struct tcb *c)
 /* ---- ICMP errors ---- */
 
 /*
+ * A packet too big lowered t's path MTU (RFC 8201, icmp6.c): segments
+ * are cut to the new MSS from now on, and what is in flight, sent too
+ * large, goes again, as Linux's tcp_simple_retransmit: not a sign of
+ * congestion, so cwnd stays. Without a scoreboard (memory) the
+ * retransmission timer resends it.
+ */
+static void tcp_pmtu_lowered(struct stack *st, struct tcb *t)
+{
+	uint32_t mss = tcp_path_mss(st, t);
+
+	if (mss >= t->mss)
+		return;
+	t->mss = (uint16_t)mss;
+	if (t->snd_una == t->snd_max || tcp_sb_start(st, t) < 0)
+		return;
+	tcp_sb_lose(st, t, t->snd_una, t->snd_max);
+	tcp_output(st, t);
+}
+
+/*
  * An ICMP error quoting one of our segments, believed only when the
  * quoted sequence number is one we have in flight (RFC 5927). During the
  * handshake it ends the attempt; afterwards it is remembered, and
@@ -437,13 +542,20 @@ void tcp_icmp_error(struct stack *st, int type, int code, uint32_t info,
 	uint32_t seq;
 	int err;
 
-	(void)info;
-	t = tcp_lookup(st, quoted->src, get16(th), quoted->dst, get16(th + 2));
+	if (quoted->v6)
+		t = tcp_lookup6(st, &quoted->src6, get16(th), &quoted->dst6, get16(th + 2));
+	else
+		t = tcp_lookup(st, quoted->src, get16(th), quoted->dst, get16(th + 2));
 	if (t == NULL)
 		return;
 	seq = get32(th + 4);
 	if (seq_lt(seq, t->snd_una) || seq_gt(seq, t->snd_max))
 		return;
+	if (type == ICMP_UNREACH && code == ICMP_UNREACH_NEEDFRAG && t->v6) {
+		(void)info;	/* ip6.c took the MTU into the path MTU already */
+		tcp_pmtu_lowered(st, t);
+		return;
+	}
 	if (type == ICMP_UNREACH && code != ICMP_UNREACH_NEEDFRAG)
 		err = icmp_unreach_errno(code, NULL);
 	else if (type == ICMP_TIMXCEED)

@@ -17,6 +17,7 @@
 #include <netcore/netcore.h>
 
 #include "buf.h"
+#include "stack.h"
 #include "tcp.h"
 #include "timer.h"
 #include "wire.h"
@@ -146,6 +147,9 @@ struct tcb {
 
 	uint32_t laddr, faddr;
 	uint16_t lport, fport;
+	uint8_t v6;		/* IPv6: the addresses are laddr6, faddr6 (laddr,
+				 * faddr 0); a listener's laddr6 :: is any */
+	struct in6_addr laddr6, faddr6;
 	uint8_t state;		/* enum nc_tcp_state */
 	uint8_t tmode;		/* enum tcp_tmode */
 	uint8_t hashed : 1, bound : 1, connected : 1, nodelay : 1, keepalive : 1, data_seen : 1;
@@ -279,6 +283,21 @@ void tcp_close(struct stack *st, struct tcb *tcb, int err);
 struct tcb *tcp_lookup(struct stack *st, uint32_t laddr, uint16_t lport, uint32_t faddr,
 		       uint16_t fport);
 struct tcb *tcp_listener(struct stack *st, uint32_t laddr, uint16_t lport);
+/* The same for IPv6; a dual-stack listener (an AF_INET6 socket bound to
+ * ::, not IPV6_V6ONLY) answers both families. */
+struct tcb *tcp_lookup6(struct stack *st, const struct in6_addr *laddr, uint16_t lport,
+			const struct in6_addr *faddr, uint16_t fport);
+struct tcb *tcp_listener6(struct stack *st, const struct in6_addr *laddr, uint16_t lport);
+/* The connection or listener a segment is for, either family. */
+struct tcb *tcp_lookup_seg(struct stack *st, const struct seg *s);
+struct tcb *tcp_listener_seg(struct stack *st, const struct seg *s);
+/* The two addresses of an IPv6 4-tuple as one word for stack_hash (use's
+ * keyed hash of them: an IPv4 pair is laddr << 32 | faddr as it is). */
+uint64_t tcp_addr_key6(const struct stack *st, enum hash_use use, const struct in6_addr *laddr,
+		       const struct in6_addr *faddr);
+/* Payload of a segment without options that fits the path: the link's
+ * MTU (or an IPv6 destination's path MTU) less the headers. */
+uint32_t tcp_path_mss(const struct stack *st, const struct tcb *t);
 unsigned tcp_synq_max(const struct tcb *l);
 void tcp_child_init(struct stack *st, struct tcb *c, struct tcb *l, const struct seg *s);
 struct tcb *tcp_new_child(struct stack *st, struct tcb *l, const struct seg *s);
@@ -311,9 +330,9 @@ void tcp_send_seg(struct stack *st, struct tcb *t, uint32_t seq, uint32_t len, u
 void tcp_send_rst(struct stack *st, struct tcb *tcb);
 /* A segment the peer must answer (keepalive and zero-window probes). */
 void tcp_send_probe(struct stack *st, struct tcb *t);
-/* A segment outside any connection (RST answers). */
-void tcp_respond(struct stack *st, uint32_t src, uint32_t dst, uint16_t sport,
-		 uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags);
+/* A segment outside any connection: the answer (RST) to segment in. */
+void tcp_respond(struct stack *st, const struct seg *in, uint32_t seq, uint32_t ack,
+		 uint8_t flags);
 /* The tail loss probe (RFC 8985 7.3): a segment of new data, else the
  * last segment again. */
 void tcp_send_tlp(struct stack *st, struct tcb *t);

@@ -10,6 +10,7 @@
 #include <netcore/netcore.h>
 
 #include "stack.h"
+#include "ip6.h"
 #include "tcp_impl.h"
 
 /* tcp_cc.c starts ssthresh at 2^30 bytes: no threshold yet. */
@@ -157,7 +158,7 @@ void tcp_linux_info(const struct stack *st, const struct tcb *t, struct nc_linux
 {
 	uint32_t ts = t->ts_ok ? OPT_TS_LEN : 0;
 	uint32_t mss = t->mss > ts ? t->mss - ts : 1;	/* payload of a full segment */
-	uint32_t adv = (uint32_t)st->mtu - IP_HLEN - TCP_HLEN;
+	uint32_t adv = tcp_path_mss(st, t);
 
 	memset(i, 0, sizeof *i);
 	if (t->user_mss && t->user_mss < adv)
@@ -180,7 +181,7 @@ void tcp_linux_info(const struct stack *st, const struct tcb *t, struct nc_linux
 	i->tcpi_sacked = segs(t->sacked, mss);
 	i->tcpi_lost = segs(sb_bytes(t, SB_LOST | SB_RTX), mss);
 	i->tcpi_retrans = segs(sb_bytes(t, SB_RTX), mss);
-	i->tcpi_pmtu = (uint32_t)st->mtu;
+	i->tcpi_pmtu = t->v6 ? (uint32_t)ip6_path_mtu(st, &t->faddr6) : (uint32_t)st->mtu;
 	i->tcpi_rcv_ssthresh = tcp_rcv_window(t);
 	i->tcpi_rtt = t->srtt;
 	i->tcpi_rttvar = t->rttvar;

@@ -27,10 +27,9 @@ static void no_conn(struct stack *st, const struct seg *s)
 	if (s->flags & SEG_RST)
 		return;
 	if (s->flags & SEG_ACK)
-		tcp_respond(st, s->dst, s->src, s->dport, s->sport, s->ack, 0, SEG_RST);
+		tcp_respond(st, s, s->ack, 0, SEG_RST);
 	else
-		tcp_respond(st, s->dst, s->src, s->dport, s->sport, 0, s->seq + seg_space(s),
-			    SEG_RST | SEG_ACK);
+		tcp_respond(st, s, 0, s->seq + seg_space(s), SEG_RST | SEG_ACK);
 }
 
 /* ---- the handshake ---- */
@@ -40,7 +39,7 @@ static void no_conn(struct stack *st, const struct seg *s)
  * decides. */
 void tcp_syn_options(struct stack *st, struct tcb *t, const struct seg *s)
 {
-	uint32_t ours = (uint32_t)st->mtu - IP_HLEN - TCP_HLEN;
+	uint32_t ours = tcp_path_mss(st, t);
 
 	if (t->user_mss && t->user_mss < ours)
 		ours = t->user_mss;
@@ -375,7 +374,7 @@ static void quickack_arm(struct stack *st, struct tcb *t)
 static void in_order(struct stack *st, struct tcb *t, const uint8_t *d, uint32_t len)
 {
 	uint32_t n = (uint32_t)bufq_append(st, &t->rcvq, d, len);
-	uint32_t full = (uint32_t)st->mtu - IP_HLEN - TCP_HLEN, before = t->rcv_nxt;
+	uint32_t full = tcp_path_mss(st, t), before = t->rcv_nxt;
 
 	t->rcv_nxt += n;
 	if (t->nooo > 0) {
@@ -623,15 +622,15 @@ void tcp_input(struct stack *st, struct ippkt *ip)
 		return;
 	}
 	ts[TCPS_IN_SEGS]++;
-	if (!ip_is_local(st, s.dst))
-		return;		/* no TCP to broadcast addresses */
-	t = tcp_lookup(st, s.dst, s.dport, s.src, s.sport);
+	if (!s.v6 && !ip_is_local(st, s.dst))
+		return;		/* no TCP to broadcast addresses (ip6.c let only ours in) */
+	t = tcp_lookup_seg(st, &s);
 	if (t != NULL && t->state == NC_TCP_TIME_WAIT && tw_takes_syn(t, &s)) {
 		tcp_close(st, t, 0);	/* a new incarnation begins */
 		t = NULL;
 	}
 	if (t == NULL) {
-		struct tcb *l = tcp_listener(st, s.dst, s.dport);
+		struct tcb *l = tcp_listener_seg(st, &s);
 		if (l == NULL)
 			no_conn(st, &s);
 		else

@@ -93,7 +93,7 @@ uint32_t tcp_seg_room(const struct tcb *t)
 
 static uint16_t our_mss(const struct stack *st, const struct tcb *t)
 {
-	uint32_t m = (uint32_t)st->mtu - IP_HLEN - TCP_HLEN;
+	uint32_t m = tcp_path_mss(st, t);
 
 	if (t->user_mss && t->user_mss < m)
 		m = t->user_mss;
@@ -139,13 +139,18 @@ static void our_options(const struct stack *st, const struct tcb *t, struct seg 
 	}
 }
 
-static void checksum_and_send(struct stack *st, uint32_t src, uint32_t dst, uint8_t ttl,
-			      uint8_t tos, size_t len, unsigned gso)
+/* Send the len-byte segment at st->obuf + IP_HLEN as how says (its
+ * addresses, hop limit, traffic class, gso), with its checksum. */
+static void checksum_and_send(struct stack *st, struct ipsend how, size_t len)
 {
-	tcp_cksum_set(st->obuf + IP_HLEN, src, dst, len);
+	tcp_cksum_fill(st->obuf + IP_HLEN,
+		       how.v6 ? cksum_pseudo6(&how.src6, &how.dst6, IP_PROTO_TCP, len)
+			      : cksum_pseudo(how.src, how.dst, IP_PROTO_TCP, len),
+		       len);
 	st->tcp->stats[TCPS_OUT_SEGS]++;
-	ip_output(st, &(struct ipsend){ .src = src, .dst = dst, .proto = IP_PROTO_TCP,
-					.ttl = ttl, .tos = tos, .df = 1, .gso = gso }, len);
+	how.proto = IP_PROTO_TCP;
+	how.df = 1;
+	ip_output(st, &how, len);
 }
 
 /* TCP_INFO's output counters; an offloaded packet counts as the
@@ -192,20 +197,27 @@ void tcp_send_seg(struct stack *st, struct tcb *t, uint32_t seq, uint32_t len, u
 		t->cnt.bytes_retrans += len;
 	}
 	count_sent(st, t, len, room);
-	checksum_and_send(st, t->laddr, t->faddr, t->so ? t->so->ttl : t->ttl,
-			  t->so ? t->so->tos : t->tos, hlen + len, len > room ? room : 0);
+	checksum_and_send(st, (struct ipsend){ .src = t->laddr, .dst = t->faddr, .v6 = t->v6,
+					       .src6 = t->laddr6, .dst6 = t->faddr6,
+					       .ttl = t->so ? t->so->ttl : t->ttl,
+					       .tos = t->so ? t->so->tos : t->tos,
+					       .gso = len > room ? room : 0 },
+			  hlen + len);
 }
 
-void tcp_respond(struct stack *st, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
-		 uint32_t seq, uint32_t ack, uint8_t flags)
+void tcp_respond(struct stack *st, const struct seg *in, uint32_t seq, uint32_t ack,
+		 uint8_t flags)
 {
-	struct seg s = { .sport = sport, .dport = dport, .seq = seq, .ack = ack, .flags = flags };
+	struct seg s = { .sport = in->dport, .dport = in->sport, .seq = seq, .ack = ack,
+			 .flags = flags };
 
 	tcp_no_options(&s);
 	tcp_emit(st->obuf + IP_HLEN, &s);
 	if (flags & SEG_RST)
 		st->tcp->stats[TCPS_OUT_RSTS]++;
-	checksum_and_send(st, src, dst, 0, 0, TCP_HLEN, 0);
+	checksum_and_send(st, (struct ipsend){ .src = in->dst, .dst = in->src, .v6 = in->v6,
+					       .src6 = in->dst6, .dst6 = in->src6 },
+			  TCP_HLEN);
 }
 
 static void tcp_send_ack(struct stack *st, struct tcb *t)

@@ -12,6 +12,7 @@
 #include <netcore/netcore.h>
 
 #include "buf.h"
+#include "ip6.h"
 #include "sock.h"
 #include "stack.h"
 #include "tcp_impl.h"
@@ -114,6 +115,22 @@ static int tcp_bind(struct stack *st, struct sock *so, uint32_t addr, uint16_t p
 	return 0;
 }
 
+/* Bound to an IPv6 address of ours: a v6 socket from now on (a port
+ * taken by any socket is taken for it too, as both families share the
+ * port space). */
+static int tcp_bind6(struct stack *st, struct sock *so, const struct in6_addr *addr,
+		     uint16_t port)
+{
+	struct tcb *t = so->pcb;
+	int err = tcp_bind(st, so, 0, port);
+
+	if (err < 0)
+		return err;
+	t->v6 = so->v6 = 1;
+	t->laddr6 = so->laddr6 = *addr;
+	return 0;
+}
+
 static int tcp_listen(struct stack *st, struct sock *so, int backlog)
 {
 	struct tcb *t = so->pcb;
@@ -129,6 +146,9 @@ static int tcp_listen(struct stack *st, struct sock *so, int backlog)
 		int err = tcp_bind(st, so, 0, 0);
 		if (err < 0)
 			return err;
+	} else if (t->v6) {
+		if (tcp_listener6(st, &t->laddr6, t->lport) != NULL)
+			return -EADDRINUSE;
 	} else {
 		struct tcb *o = tcp_listener(st, t->laddr, t->lport);
 		if (o != NULL && (o->laddr == t->laddr || o->laddr == 0 || t->laddr == 0))
@@ -170,11 +190,26 @@ static void conn_fresh(struct tcb *t)
 	t->unacked = 0;
 }
 
-static int tcp_connect(struct stack *st, struct sock *so, uint32_t addr, uint16_t port)
+/* The addresses and ports are set: send the SYN. */
+static int connect_start(struct stack *st, struct sock *so)
 {
 	struct tcb *t = so->pcb;
-	uint32_t laddr = so->laddr ? so->laddr : st->addr;
 
+	tcp_hash_insert(st, t);
+	conn_fresh(t);
+	so->error = 0;
+	tcp_new_isn(st, t);
+	t->snd_una = t->snd_nxt = t->snd_max = t->iss;
+	t->conn_deadline = st->now + (uint64_t)t->conn_timeout_ms * 1000;
+	st->tcp->stats[TCPS_ACTIVE_OPENS]++;
+	tcp_setstate(st, t, NC_TCP_SYN_SENT);
+	tcp_output(st, t);
+	return -EINPROGRESS;
+}
+
+/* May t start a connection? 0, or the errno of connect(). */
+static int can_connect(const struct tcb *t)
+{
 	switch (t->state) {
 	case NC_TCP_LISTEN:
 		return -EINVAL;
@@ -188,28 +223,61 @@ static int tcp_connect(struct stack *st, struct sock *so, uint32_t addr, uint16_
 	default:
 		return -EISCONN;
 	}
-	if (so->lport == 0) {
-		uint16_t p = sock_ephemeral(st, addr, port, tcp_port_in_use);
-		if (p == 0)
-			return -EADDRNOTAVAIL;
-		t->lport = so->lport = p;
-		tcp_port_insert(st, t);
-	} else if (tcp_lookup(st, laddr, so->lport, addr, port) != NULL) {
+	return 0;
+}
+
+/* A local port for a connection to faddr (an IPv6 one folded): 0, or
+ * -EADDRNOTAVAIL when none is free. */
+static int local_port(struct stack *st, struct sock *so, uint32_t faddr, uint16_t fport)
+{
+	struct tcb *t = so->pcb;
+	uint16_t p;
+
+	if (so->lport != 0)
+		return 0;
+	p = sock_ephemeral(st, faddr, fport, tcp_port_in_use);
+	if (p == 0)
+		return -EADDRNOTAVAIL;
+	t->lport = so->lport = p;
+	tcp_port_insert(st, t);
+	return 0;
+}
+
+static int tcp_connect(struct stack *st, struct sock *so, uint32_t addr, uint16_t port)
+{
+	struct tcb *t = so->pcb;
+	uint32_t laddr = so->laddr ? so->laddr : st->addr;
+	int bound = so->lport != 0, err;
+
+	if ((err = can_connect(t)) < 0 || (err = local_port(st, so, addr, port)) < 0)
+		return err;
+	if (bound && tcp_lookup(st, laddr, so->lport, addr, port) != NULL)
 		return -EADDRINUSE;
-	}
 	t->laddr = so->laddr = laddr;
 	t->faddr = so->faddr = addr;
 	t->fport = so->fport = port;
-	tcp_hash_insert(st, t);
-	conn_fresh(t);
-	so->error = 0;
-	tcp_new_isn(st, t);
-	t->snd_una = t->snd_nxt = t->snd_max = t->iss;
-	t->conn_deadline = st->now + (uint64_t)t->conn_timeout_ms * 1000;
-	st->tcp->stats[TCPS_ACTIVE_OPENS]++;
-	tcp_setstate(st, t, NC_TCP_SYN_SENT);
-	tcp_output(st, t);
-	return -EINPROGRESS;
+	return connect_start(st, so);
+}
+
+static int tcp_connect6(struct stack *st, struct sock *so, const struct in6_addr *addr,
+			uint16_t port)
+{
+	struct tcb *t = so->pcb;
+	struct in6_addr laddr = so->v6 && !in6_is_any(&so->laddr6) ? so->laddr6 : st->addr6;
+	int bound = so->lport != 0, err;
+
+	if (!so->v6 && so->laddr != 0)
+		return -EAFNOSUPPORT;	/* bound to an IPv4 address */
+	if ((err = can_connect(t)) < 0 ||
+	    (err = local_port(st, so, get32(addr->s6_addr + 12), port)) < 0)
+		return err;
+	if (bound && tcp_lookup6(st, &laddr, so->lport, addr, port) != NULL)
+		return -EADDRINUSE;
+	t->v6 = so->v6 = 1;
+	t->laddr6 = so->laddr6 = laddr;
+	t->faddr6 = so->faddr6 = *addr;
+	t->fport = so->fport = port;
+	return connect_start(st, so);
 }
 
 /* Bytes queued and never sent. */
@@ -234,7 +302,7 @@ static size_t send_space(const struct tcb *t)
  * under TCP_CORK, for this call. A write cut short by a full buffer is
  * pushed whole: the writer waits for room and sends nothing meanwhile. */
 static ssize_t tcp_send(struct stack *st, struct sock *so, const void *buf, size_t len,
-			int flags, const struct sockaddr_in *to)
+			int flags, const struct sockaddr_in6 *to)
 {
 	struct tcb *t = so->pcb;
 	size_t space, n;
@@ -331,7 +399,7 @@ static ssize_t recv_nodata(struct tcb *t, struct sock *so)
 }
 
 static ssize_t tcp_recv(struct stack *st, struct sock *so, void *buf, size_t len, int flags,
-			struct sockaddr_in *from)
+			struct sockaddr_in6 *from)
 {
 	struct tcb *t = so->pcb;
 	size_t n;
@@ -341,10 +409,13 @@ static ssize_t tcp_recv(struct stack *st, struct sock *so, void *buf, size_t len
 	n = bufq_copyout(&t->rcvq, 0, buf, len);
 	if (!(flags & MSG_PEEK))
 		consumed(st, t, n);
-	if (from != NULL)
-		*from = (struct sockaddr_in){ .sin_family = AF_INET,
-					      .sin_port = htons(t->fport),
-					      .sin_addr.s_addr = htonl(t->faddr) };
+	if (from != NULL) {
+		*from = (struct sockaddr_in6){ .sin6_family = AF_INET6,
+					       .sin6_port = htons(t->fport),
+					       .sin6_addr = t->faddr6 };
+		if (!t->v6)
+			in6_set_v4mapped(&from->sin6_addr, t->faddr);
+	}
 	return (ssize_t)n;
 }
 
@@ -766,6 +837,8 @@ const struct sockops tcp_sockops = {
 	.listen = tcp_listen,
 	.accept = tcp_accept,
 	.connect = tcp_connect,
+	.bind6 = tcp_bind6,
+	.connect6 = tcp_connect6,
 	.send = tcp_send,
 	.recv = tcp_recv,
 	.peek = tcp_peek,

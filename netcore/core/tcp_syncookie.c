@@ -62,8 +62,9 @@ static uint64_t cookie_clock(const struct stack *st)
 static uint32_t cookie_mac(const struct stack *st, const struct seg *s, uint32_t irs,
 			   uint64_t clk, unsigned idx)
 {
-	uint64_t conn = stack_hash(st, HASH_SYNCOOKIE, (uint64_t)s->dst << 32 | s->src,
-				   (uint64_t)s->dport << 16 | s->sport);
+	uint64_t addrs = s->v6 ? tcp_addr_key6(st, HASH_SYNCOOKIE, &s->dst6, &s->src6)
+			       : (uint64_t)s->dst << 32 | s->src;
+	uint64_t conn = stack_hash(st, HASH_SYNCOOKIE, addrs, (uint64_t)s->dport << 16 | s->sport);
 	/* bit 55 keeps this call's messages apart from the first's */
 	uint64_t m1 = (uint64_t)1 << 55 | (uint64_t)irs << 16 | (clk & 0x1fff) << 3 | idx;
 
@@ -147,6 +148,9 @@ int tcp_cookie_check(struct stack *st, struct tcb *l, const struct seg *s, struc
 	tcp_no_options(syn);
 	syn->src = s->src;
 	syn->dst = s->dst;
+	syn->v6 = s->v6;
+	syn->src6 = s->src6;
+	syn->dst6 = s->dst6;
 	syn->sport = s->sport;
 	syn->dport = s->dport;
 	syn->seq = s->seq - 1;

@@ -21,7 +21,9 @@
 #include "buf.h"
 #include "dgram.h"
 #include "icmp.h"
+#include "icmp6.h"
 #include "ip.h"
+#include "ip6.h"
 #include "sock.h"
 #include "stack.h"
 #include "udp.h"
@@ -139,6 +141,21 @@ static int udp_bind(struct stack *st, struct sock *so, uint32_t addr, uint16_t p
 	return 0;
 }
 
+/* Bound to an IPv6 address of ours: a v6 socket from now on. */
+static int udp_bind6(struct stack *st, struct sock *so, const struct in6_addr *addr,
+		     uint16_t port)
+{
+	struct udppcb *pcb = so->pcb;
+	int err = udp_bind(st, so, 0, port);
+
+	if (err < 0)
+		return err;
+	so->v6 = 1;
+	so->laddr6 = *addr;
+	pcb->addr_bound = 1;
+	return 0;
+}
+
 /* Forget the peer; what connect() chose implicitly goes with it. */
 static void dissolve(struct stack *st, struct sock *so)
 {
@@ -146,8 +163,12 @@ static void dissolve(struct stack *st, struct sock *so)
 
 	so->faddr = 0;
 	so->fport = 0;
-	if (!pcb->addr_bound)
+	so->faddr6 = (struct in6_addr){ 0 };
+	if (!pcb->addr_bound) {
 		so->laddr = 0;
+		so->v6 = 0;
+		so->laddr6 = (struct in6_addr){ 0 };
+	}
 	if (!pcb->port_bound && so->lport != 0) {
 		porthash_del(&st->udp->ports, so);
 		so->lport = 0;
@@ -162,6 +183,10 @@ static int udp_connect(struct stack *st, struct sock *so, uint32_t addr, uint16_
 		dissolve(st, so);
 		return 0;
 	}
+	if (so->v6 && ((struct udppcb *)so->pcb)->addr_bound)
+		return -ENETUNREACH;	/* bound to an IPv6 address: no IPv4 peer */
+	if (so->v6)
+		dissolve(st, so);	/* an IPv6 peer before */
 	if (so->lport == 0 && (err = autobind(st, so)) < 0)
 		return err;
 	if (so->laddr == 0)
@@ -171,31 +196,58 @@ static int udp_connect(struct stack *st, struct sock *so, uint32_t addr, uint16_
 	return 0;
 }
 
-/* The pending error, cleared as it is reported (as Linux's sock_error). */
-static int udp_output(struct stack *st, struct sock *so, uint32_t dst, uint16_t dport,
-		      const void *buf, size_t len)
+static int udp_connect6(struct stack *st, struct sock *so, const struct in6_addr *addr,
+			uint16_t port)
 {
-	uint8_t *u = st->obuf + IP_HLEN;
-	uint32_t src = so->laddr ? so->laddr : st->addr;
-	size_t ulen = UDP_HLEN + len;
 	int err;
 
+	if (!so->v6 && ((struct udppcb *)so->pcb)->addr_bound)
+		return -ENETUNREACH;	/* bound to an IPv4 address */
+	if (so->lport == 0 && (err = autobind(st, so)) < 0)
+		return err;
+	if (!so->v6)
+		so->laddr = so->faddr = 0;
+	if (in6_is_any(&so->laddr6))
+		so->laddr6 = st->addr6;
+	so->v6 = 1;
+	so->faddr6 = *addr;
+	so->fport = port;
+	return 0;
+}
+
+/* The pending error, cleared as it is reported (as Linux's sock_error). */
+/* Send a datagram to dst (an IPv6 address, or IPv4 mapped) port dport. */
+static int udp_output(struct stack *st, struct sock *so, const struct in6_addr *dst,
+		      uint16_t dport, const void *buf, size_t len)
+{
+	uint8_t *u = st->obuf + IP_HLEN;
+	struct ipsend how = { .proto = IP_PROTO_UDP, .ttl = so->ttl, .tos = so->tos };
+	struct udphdr h = { .sport = so->lport, .dport = dport, .len = (uint16_t)(UDP_HLEN + len) };
+	int err;
+
+	if (in6_is_v4mapped(dst)) {
+		how.src = so->laddr ? so->laddr : st->addr;
+		how.dst = in6_v4(dst);
+	} else {
+		how.v6 = 1;
+		how.src6 = so->v6 && !in6_is_any(&so->laddr6) ? so->laddr6 : st->addr6;
+		how.dst6 = *dst;
+	}
 	if (len > 0)
 		memcpy(u + UDP_HLEN, buf, len);
-	udp_emit(u, &(struct udphdr){ .sport = so->lport, .dport = dport, .len = (uint16_t)ulen },
-		 src, dst);
-	err = ip_output(st, &(struct ipsend){ .src = src, .dst = dst, .proto = IP_PROTO_UDP,
-					      .ttl = so->ttl, .tos = so->tos }, ulen);
+	udp_emit_sum(u, &h, how.v6 ? cksum_pseudo6(&how.src6, &how.dst6, IP_PROTO_UDP, h.len)
+				   : cksum_pseudo(how.src, how.dst, IP_PROTO_UDP, h.len));
+	err = ip_output(st, &how, h.len);
 	if (err == 0)
 		st->udp->stats[UDPS_OUT_DATAGRAMS]++;
 	return err;
 }
 
 static ssize_t udp_send(struct stack *st, struct sock *so, const void *buf, size_t len,
-			int flags, const struct sockaddr_in *to)
+			int flags, const struct sockaddr_in6 *to)
 {
 	struct udppcb *pcb = so->pcb;
-	uint32_t dst = so->faddr;
+	struct in6_addr dst = so->faddr6;
 	uint16_t dport = so->fport;
 	int err = sock_take_error(so);
 
@@ -204,10 +256,13 @@ static ssize_t udp_send(struct stack *st, struct sock *so, const void *buf, size
 		return -err;
 	if (pcb->dg.shut & DG_SHUT_SND)
 		return -EPIPE;
+	if (!so->v6)
+		in6_set_v4mapped(&dst, so->faddr);
 	if (to != NULL) {
-		dst = ntohl(to->sin_addr.s_addr);
-		dport = ntohs(to->sin_port);
-		if (dst == 0 || dport == 0)
+		dst = to->sin6_addr;
+		dport = ntohs(to->sin6_port);
+		if (in6_is_any(&dst) || (in6_is_v4mapped(&dst) && in6_v4(&dst) == 0) ||
+		    dport == 0)
 			return -EINVAL;
 	} else if (dport == 0) {
 		return -EDESTADDRREQ;
@@ -216,12 +271,12 @@ static ssize_t udp_send(struct stack *st, struct sock *so, const void *buf, size
 		return -EMSGSIZE;
 	if (so->lport == 0 && (err = autobind(st, so)) < 0)
 		return err;
-	err = udp_output(st, so, dst, dport, buf, len);
+	err = udp_output(st, so, &dst, dport, buf, len);
 	return err < 0 ? err : (ssize_t)len;
 }
 
 static ssize_t udp_recv(struct stack *st, struct sock *so, void *buf, size_t len, int flags,
-			struct sockaddr_in *from)
+			struct sockaddr_in6 *from)
 {
 	struct udppcb *pcb = so->pcb;
 
@@ -256,6 +311,8 @@ const struct sockops udp_sockops = {
 	.detach = udp_detach,
 	.bind = udp_bind,
 	.connect = udp_connect,
+	.bind6 = udp_bind6,
+	.connect6 = udp_connect6,
 	.send = udp_send,
 	.recv = udp_recv,
 	.shutdown = udp_shutdown,
@@ -264,13 +321,41 @@ const struct sockops udp_sockops = {
 
 /* ---- input ---- */
 
-/* How well so matches a datagram src:sport -> dst:dport; -1 not at all. */
-static int match(const struct sock *so, uint32_t src, uint16_t sport, uint32_t dst,
-		 uint16_t dport)
+/* How well a v6 socket so matches an IPv6 datagram from sport; -1 not
+ * at all. A dual-stack socket (AF_INET6, bound to ::, not connected)
+ * takes both families. */
+static int match6(const struct sock *so, const struct ippkt *ip, uint16_t sport)
 {
 	int score = 0;
 
-	if (so->lport != dport || so->v6only)	/* IPv6 only: no IPv4 datagram */
+	if (so->domain != AF_INET6)
+		return -1;
+	if (!so->v6)
+		return so->laddr == 0 && so->fport == 0 ? 0 : -1;
+	if (!in6_is_any(&so->laddr6)) {
+		if (!in6_eq(&so->laddr6, &ip->dst6))
+			return -1;
+		score += 1;
+	}
+	if (so->fport != 0) {
+		if (!in6_eq(&so->faddr6, &ip->src6) || so->fport != sport)
+			return -1;
+		score += 2;
+	}
+	return score;
+}
+
+/* How well so matches a datagram src:sport -> dst:dport; -1 not at all. */
+static int match(const struct sock *so, const struct ippkt *ip, uint16_t sport, uint16_t dport)
+{
+	uint32_t src = ip->src, dst = ip->dst;
+	int score = 0;
+
+	if (so->lport != dport)
+		return -1;
+	if (ip->v6)
+		return match6(so, ip, sport);
+	if (so->v6only || so->v6)	/* IPv6 only, or talking IPv6: no IPv4 datagram */
 		return -1;
 	if (so->laddr != 0) {
 		if (so->laddr != dst)
@@ -285,13 +370,14 @@ static int match(const struct sock *so, uint32_t src, uint16_t sport, uint32_t d
 	return score;
 }
 
-static void deliver(struct stack *st, struct udppcb *pcb, uint32_t src, uint16_t sport,
-		    const uint8_t *data, size_t len)
+static void deliver(struct stack *st, struct udppcb *pcb, const struct ippkt *ip,
+		    uint16_t sport, const uint8_t *data, size_t len)
 {
 	struct udp *u = st->udp;
 	struct sock *so = pcb->so;
+	struct in6_addr src = ippkt_src6(ip);
 
-	if (dgram_put(st, &pcb->dg.rcvq, so->rcvbuf, src, sport, data, len) < 0) {
+	if (dgram_put(st, &pcb->dg.rcvq, so->rcvbuf, &src, sport, data, len) < 0) {
 		u->stats[UDPS_RCVBUF_ERRORS]++;
 		u->stats[UDPS_IN_ERRORS]++;
 		return;
@@ -305,7 +391,7 @@ void udp_input(struct stack *st, struct ippkt *ip)
 	struct udp *u = st->udp;
 	const uint8_t *h = ip->data;
 	struct udppcb *best = NULL;
-	int broadcast = !ip_is_local(st, ip->dst), best_score = -1, delivered = 0;
+	int broadcast = !ip->v6 && !ip_is_local(st, ip->dst), best_score = -1, delivered = 0;
 	struct udphdr uh;
 	uint16_t sport, dport;
 	size_t ulen;
@@ -324,11 +410,11 @@ void udp_input(struct stack *st, struct ippkt *ip)
 	dport = uh.dport;
 	for (struct sock *o = porthash_first(&u->ports, dport); o; o = o->next_port) {
 		struct udppcb *p = o->pcb;
-		int s = match(o, ip->src, sport, ip->dst, dport);
+		int s = match(o, ip, sport, dport);
 		if (s < 0)
 			continue;
 		if (broadcast) {	/* every listener gets its copy */
-			deliver(st, p, ip->src, sport, h + UDP_HLEN, ulen - UDP_HLEN);
+			deliver(st, p, ip, sport, h + UDP_HLEN, ulen - UDP_HLEN);
 			delivered = 1;
 		} else if (s > best_score) {
 			best = p;
@@ -336,12 +422,14 @@ void udp_input(struct stack *st, struct ippkt *ip)
 		}
 	}
 	if (best != NULL) {
-		deliver(st, best, ip->src, sport, h + UDP_HLEN, ulen - UDP_HLEN);
+		deliver(st, best, ip, sport, h + UDP_HLEN, ulen - UDP_HLEN);
 		return;
 	}
 	if (!delivered) {
 		u->stats[UDPS_NO_PORTS]++;
-		if (!broadcast)
+		if (ip->v6)
+			icmp6_error(st, ip, ICMP6_DST_UNREACH, ICMP6_DST_UNREACH_NOPORT, 0);
+		else if (!broadcast)
 			icmp_unreach(st, ip, ICMP_UNREACH_PORT);
 	}
 }
@@ -374,8 +462,10 @@ void udp_icmp_error(struct stack *st, int type, int code, uint32_t info,
 	sport = get16(quoted->data);
 	dport = get16(quoted->data + 2);
 	for (struct sock *so = porthash_first(&st->udp->ports, sport); so; so = so->next_port) {
-		if (so->lport == sport && so->fport == dport && so->faddr == dst &&
-		    (so->laddr == 0 || so->laddr == src))
+		if (so->lport != sport || so->fport != dport || so->v6 != quoted->v6)
+			continue;
+		if (quoted->v6 ? in6_eq(&so->faddr6, &quoted->dst6)
+			       : so->faddr == dst && (so->laddr == 0 || so->laddr == src))
 			sock_set_error(st, so, err);
 	}
 }

@@ -207,6 +207,8 @@ struct seqrange {
  * tcp_emit writes. */
 struct seg {
 	uint32_t src, dst;	/* from the IP header; not emitted */
+	uint8_t v6;		/* IPv6: the addresses are src6, dst6 */
+	struct in6_addr src6, dst6;
 	uint16_t sport, dport;
 	uint32_t seq, ack;
 	uint8_t flags;
@@ -239,6 +241,8 @@ static inline void tcp_no_options(struct seg *s)
 }
 /* Fill the checksum of the len-byte segment at h, sent from src to dst. */
 void tcp_cksum_set(uint8_t *h, uint32_t src, uint32_t dst, size_t len);
+/* The same, given the pseudo-header's sum (cksum_pseudo, cksum_pseudo6). */
+void tcp_cksum_fill(uint8_t *h, uint32_t pseudo, size_t len);
 
 /* ---- UDP (RFC 768), wire_udp.c ---- */
 
@@ -259,6 +263,8 @@ int udp_parse(const struct ippkt *ip, struct udphdr *u);
  * h + UDP_HLEN, sent from src to dst; the checksum is computed (u->cksum
  * is not looked at). */
 void udp_emit(uint8_t *h, const struct udphdr *u, uint32_t src, uint32_t dst);
+/* The same, given the pseudo-header's sum (cksum_pseudo6 for IPv6). */
+void udp_emit_sum(uint8_t *h, const struct udphdr *u, uint32_t pseudo);
 
 /* ---- ICMP (RFC 792), wire_icmp.c ---- */
 

@@ -33,6 +33,7 @@ int ip_parse(uint8_t *pkt, size_t len, struct ippkt *ip)
 	ip->data = pkt + hlen;
 	ip->len = total - hlen;
 	ip->csum_ok = 0;
+	ip->v6 = 0;
 	return IPV_OK;
 }
 

@@ -62,11 +62,15 @@ int tcp_parse(const struct ippkt *ip, struct seg *s)
 	if (off < TCP_HLEN || off > ip->len)
 		return -1;
 	if (!ip->csum_ok &&
-	    cksum_fold(cksum_add(cksum_pseudo(ip->src, ip->dst, IP_PROTO_TCP, ip->len), h,
-				 ip->len)) != 0)
+	    cksum_fold(cksum_add(cksum_pseudo_pkt(ip, IP_PROTO_TCP, ip->len), h, ip->len)) != 0)
 		return -1;
 	s->src = ip->src;
 	s->dst = ip->dst;
+	s->v6 = ip->v6;
+	if (ip->v6) {
+		s->src6 = ip->src6;
+		s->dst6 = ip->dst6;
+	}
 	s->sport = get16(h);
 	s->dport = get16(h + 2);
 	s->seq = get32(h + 4);
@@ -161,8 +165,13 @@ size_t tcp_emit(uint8_t *h, const struct seg *s)
 	return hlen;
 }
 
-void tcp_cksum_set(uint8_t *h, uint32_t src, uint32_t dst, size_t len)
+void tcp_cksum_fill(uint8_t *h, uint32_t pseudo, size_t len)
 {
 	put16(h + 16, 0);
-	put16(h + 16, cksum_fold(cksum_add(cksum_pseudo(src, dst, IP_PROTO_TCP, len), h, len)));
+	put16(h + 16, cksum_fold(cksum_add(pseudo, h, len)));
+}
+
+void tcp_cksum_set(uint8_t *h, uint32_t src, uint32_t dst, size_t len)
+{
+	tcp_cksum_fill(h, cksum_pseudo(src, dst, IP_PROTO_TCP, len), len);
 }

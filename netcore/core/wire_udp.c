@@ -15,14 +15,14 @@ int udp_parse(const struct ippkt *ip, struct udphdr *u)
 		return UDP_BAD_LEN;
 	u->cksum = get16(h + 6);
 	if (u->cksum != 0 && !ip->csum_ok &&
-	    cksum_fold(cksum_add(cksum_pseudo(ip->src, ip->dst, IP_PROTO_UDP, u->len), h, u->len)))
+	    cksum_fold(cksum_add(cksum_pseudo_pkt(ip, IP_PROTO_UDP, u->len), h, u->len)))
 		return UDP_BAD_CKSUM;
 	u->sport = get16(h);
 	u->dport = get16(h + 2);
 	return UDP_OK;
 }
 
-void udp_emit(uint8_t *h, const struct udphdr *u, uint32_t src, uint32_t dst)
+void udp_emit_sum(uint8_t *h, const struct udphdr *u, uint32_t pseudo)
 {
 	uint16_t sum;
 
@@ -30,6 +30,11 @@ void udp_emit(uint8_t *h, const struct udphdr *u, uint32_t src, uint32_t dst)
 	put16(h + 2, u->dport);
 	put16(h + 4, u->len);
 	put16(h + 6, 0);
-	sum = cksum_fold(cksum_add(cksum_pseudo(src, dst, IP_PROTO_UDP, u->len), h, u->len));
+	sum = cksum_fold(cksum_add(pseudo, h, u->len));
 	put16(h + 6, sum ? sum : 0xffff);
+}
+
+void udp_emit(uint8_t *h, const struct udphdr *u, uint32_t src, uint32_t dst)
+{
+	udp_emit_sum(h, u, cksum_pseudo(src, dst, IP_PROTO_UDP, u->len));
 }

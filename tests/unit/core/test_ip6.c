@@ -8,6 +8,7 @@
 #include "fixture.h"
 #include "icmp6.h"
 #include "ip6.h"
+#include "reasm.h"
 #include "link.h"
 #include "stack.h"
 
@@ -364,4 +365,147 @@ Test(ip6, icmp6_checksum_covers_the_pseudo_header)
 	cr_assert_eq(h.word, 42);
 	cr_assert_eq(icmp6_parse(m, sizeof m, &host, &other, &h), -1, "other destination");
 	cr_assert_eq(icmp6_parse(m, 7, &host, &me, &h), -1, "short");
+}
+
+/* ---- fragments ---- */
+
+static uint8_t whole[4096];
+
+/* An echo request of n payload bytes in whole; returns its ICMPv6 length. */
+static size_t big_echo(size_t payload)
+{
+	return echo_at(whole, 0x77, 1, payload);
+}
+
+/* Send bytes [off, off + n) of the ICMPv6 message in whole as a fragment. */
+static void send_frag(size_t off, size_t n, int more)
+{
+	uint8_t f[IP6_FRAG_HLEN + 2048];
+	size_t len;
+
+	ip6_frag_emit(f, &(struct ip6frag){ .nxt = IP6_NH_ICMP, .off = (uint16_t)off,
+					   .more = more, .id = 0xabcd });
+	memcpy(f + IP6_FRAG_HLEN, whole + off, n);
+	len = link_build_ip6(pkt, &host, &me, IP6_NH_FRAGMENT, f, IP6_FRAG_HLEN + n);
+	cr_assert_eq(link_inject(l, LINK_A, pkt, len), 0);
+}
+
+/* The echo reply came back in fragments no larger than the MTU; check
+ * they carry the request's payload, in order, and say where they go. */
+static void assert_fragmented_reply(size_t icmplen)
+{
+	static uint8_t got[4096];
+	size_t total = 0, n;
+	int frags = 0, last = 0;
+
+	link_run(l, link_now(l) + 10 * LINK_DELAY_US);
+	while ((n = link_recv(l, LINK_A, reply, sizeof reply)) > 0) {
+		struct ip6hdr h;
+		struct ip6frag f;
+
+		cr_assert_leq(n, 1500, "fragment of %zu bytes", n);
+		cr_assert_eq(ip6_parse_hdr(reply, n, &h), IP6V_OK);
+		cr_assert_eq(h.nxt, IP6_NH_FRAGMENT);
+		cr_assert_eq(ip6_frag_parse(reply + IP6_HLEN, n - IP6_HLEN, &f), 0);
+		cr_assert_eq(f.nxt, IP6_NH_ICMP);
+		cr_assert_eq(f.off, total, "in order");
+		memcpy(got + total, reply + IP6_HLEN + IP6_FRAG_HLEN, n - IP6_HLEN - IP6_FRAG_HLEN);
+		total += n - IP6_HLEN - IP6_FRAG_HLEN;
+		last = !f.more;
+		frags++;
+	}
+	cr_assert_gt(frags, 1);
+	cr_assert(last, "the last fragment says so");
+	cr_assert_eq(total, icmplen);
+	cr_assert_eq(got[0], ICMP6_ECHO_REPLY);
+	cr_assert_arr_eq(got + ICMP6_HLEN, whole + ICMP6_HLEN, icmplen - ICMP6_HLEN);
+	cr_assert_eq(st->ip6s[IP6S_REASM_OKS], 1);
+	cr_assert_eq(reasm_mem(st), 0, "nothing held once whole");
+}
+
+Test(ip6, fragments_in_order_are_reassembled)
+{
+	size_t n = big_echo(3000);
+
+	send_frag(0, 1232, 1);
+	send_frag(1232, 1232, 1);
+	send_frag(2464, n - 2464, 0);
+	assert_fragmented_reply(n);
+}
+
+Test(ip6, fragments_out_of_order_are_reassembled)
+{
+	size_t n = big_echo(3000);
+
+	send_frag(2464, n - 2464, 0);
+	send_frag(0, 1232, 1);
+	send_frag(1232, 1232, 1);
+	assert_fragmented_reply(n);
+}
+
+Test(ip6, a_duplicate_fragment_changes_nothing)
+{
+	size_t n = big_echo(3000);
+
+	send_frag(0, 1232, 1);
+	send_frag(0, 1232, 1);
+	send_frag(1232, 1232, 1);
+	send_frag(2464, n - 2464, 0);
+	assert_fragmented_reply(n);
+}
+
+Test(ip6, overlapping_fragments_drop_the_whole_datagram)
+{
+	size_t n = big_echo(3000);
+
+	send_frag(0, 1232, 1);
+	send_frag(1224, 1232, 1);	/* overlaps the first by 8 bytes */
+	send_frag(1232, 1232, 1);
+	send_frag(2464, n - 2464, 0);
+	link_run(l, link_now(l) + 10 * LINK_DELAY_US);
+	cr_assert_eq(link_pending(l, LINK_A), 0, "no reply");
+	cr_assert_eq(st->ip6s[IP6S_REASM_OKS], 0);
+	cr_assert_geq(st->ip6s[IP6S_REASM_FAILS], 1);
+	cr_assert_eq(st->icmp6s[ICMP6S_IN_ECHOS], 0);
+}
+
+Test(ip6, incomplete_datagram_times_out_and_memory_is_released)
+{
+	struct icmp6hdr m;
+	size_t n;
+
+	big_echo(3000);
+	send_frag(0, 1232, 1);
+	link_run(l, link_now(l) + 10 * LINK_DELAY_US);
+	cr_assert_gt(reasm_mem(st), 0, "the first fragment is held");
+	link_run(l, link_now(l) + REASM6_TIMEOUT_US + 1000);
+	cr_assert_eq(reasm_mem(st), 0);
+	cr_assert_eq(st->ip6s[IP6S_REASM_TIMEOUT], 1);
+	n = link_recv(l, LINK_A, reply, sizeof reply);
+	m = icmp6_reply(n);
+	cr_assert_eq(m.type, ICMP6_TIME_EXCEEDED);
+	cr_assert_eq(m.code, ICMP6_TIME_EXCEED_REASM);
+}
+
+Test(ip6, a_nested_fragment_is_dropped)
+{
+	uint8_t f[64];
+	size_t n;
+
+	/* an outer datagram in two fragments whose payload is itself a
+	 * fragment: once whole, its fragment header is refused */
+	ip6_frag_emit(whole, &(struct ip6frag){ .nxt = IP6_NH_ICMP, .more = 1, .id = 5 });
+	memset(whole + IP6_FRAG_HLEN, 0, 16);
+	for (size_t off = 0; off < 24; off += 16) {
+		size_t len = off == 0 ? 16 : 8;
+		ip6_frag_emit(f, &(struct ip6frag){ .nxt = IP6_NH_FRAGMENT, .off = (uint16_t)off,
+						   .more = off == 0, .id = 0xabcd });
+		memcpy(f + IP6_FRAG_HLEN, whole + off, len);
+		n = link_build_ip6(pkt, &host, &me, IP6_NH_FRAGMENT, f, IP6_FRAG_HLEN + len);
+		cr_assert_eq(link_inject(l, LINK_A, pkt, n), 0);
+	}
+	link_run(l, link_now(l) + 10 * LINK_DELAY_US);
+	cr_assert_eq(st->ip6s[IP6S_REASM_OKS], 1, "the outer datagram");
+	cr_assert_eq(st->ip6s[IP6S_IN_HDR_ERRORS], 1, "the inner fragment");
+	cr_assert_eq(reasm_mem(st), 0);
 }

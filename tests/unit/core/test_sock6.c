@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "fixture.h"
+#include "icmp6.h"
 #include "ip6.h"
 #include "sock.h"
 #include "stack.h"
@@ -222,4 +223,324 @@ Test(sock6, no_ipv6_means_no_v6_sockets)
 	cr_assert_eq(sock_socket(link_stack(l2, LINK_A), AF_INET6, SOCK_STREAM, 0),
 		     -EAFNOSUPPORT);
 	link_free(l2);
+}
+
+/* ---- TCP over IPv6 ---- */
+
+/* The send MSS (without options) of connection fd. */
+static uint32_t tcb_mss(struct stack *st, int fd)
+{
+	struct nc_tcp_info ti;
+	socklen_t len = sizeof ti;
+
+	cr_assert_eq(sock_getopt(st, fd, IPPROTO_TCP, NC_TCP_INFO, &ti, &len), 0);
+	return ti.mss;
+}
+
+/* A connected pair over IPv6: *c on a, *s accepted on b (from a v6
+ * listener on ::, which also takes IPv4 calls). */
+static void pair6(uint16_t port, int *c, int *s)
+{
+	int lfd = sock6(b, SOCK_STREAM);
+	struct sockaddr_in6 peer;
+	socklen_t len = sizeof peer;
+	char text[64];
+
+	cr_assert_eq(bind6(b, lfd, "::", port), 0);
+	cr_assert_eq(sock_listen(b, lfd, 8), 0);
+	*c = sock6(a, SOCK_STREAM);
+	cr_assert_eq(connect6(a, *c, "fd77::3", port), -EINPROGRESS);
+	run_ms(10);
+	cr_assert_eq(state_of(a, *c), NC_TCP_ESTABLISHED);
+	*s = sock_accept(b, lfd, (struct sockaddr *)&peer, &len);
+	cr_assert_geq(*s, 0, "accept: %d", *s);
+	inet_ntop(AF_INET6, &peer.sin6_addr, text, sizeof text);
+	cr_assert_str_eq(text, "fd77::2");
+	cr_assert_eq(sock_close(b, lfd), 0);
+}
+
+Test(sock6, tcp_over_ipv6_connects_and_carries_data)
+{
+	struct sockaddr_in6 me;
+	socklen_t len = sizeof me;
+	char text[64];
+	int c, s;
+
+	pair6(80, &c, &s);
+	cr_assert_eq(sock_name(a, c, 0, (struct sockaddr *)&me, &len), 0);
+	inet_ntop(AF_INET6, &me.sin6_addr, text, sizeof text);
+	cr_assert_str_eq(text, "fd77::2");
+	cr_assert_geq(ntohs(me.sin6_port), EPHEMERAL_LO);
+	cr_assert_eq(pump(a, c, b, s, 1 << 20, 10000), 1 << 20);
+	cr_assert_eq(pump(b, s, a, c, 1 << 20, 10000), 1 << 20);
+	cr_assert_eq(tcb_mss(a, c), 1500 - 60, "MSS from the v6 MTU");
+}
+
+Test(sock6, a_dual_stack_listener_accepts_a_v4_and_a_v6_call)
+{
+	int lfd = sock6(b, SOCK_STREAM), c4 = tcp_sock(a), c6 = sock6(a, SOCK_STREAM);
+	struct sockaddr_in6 p1, p2;
+	socklen_t len = sizeof p1;
+	char text[64];
+
+	cr_assert_eq(bind6(b, lfd, "::", 90), 0);
+	cr_assert_eq(sock_listen(b, lfd, 8), 0);
+	cr_assert_eq(connect_to(a, c4, B_ADDR, 90), -EINPROGRESS);
+	cr_assert_eq(connect6(a, c6, "fd77::3", 90), -EINPROGRESS);
+	run_ms(10);
+	cr_assert_geq(sock_accept(b, lfd, (struct sockaddr *)&p1, &len), 0);
+	len = sizeof p2;
+	cr_assert_geq(sock_accept(b, lfd, (struct sockaddr *)&p2, &len), 0);
+	inet_ntop(AF_INET6, &p1.sin6_addr, text, sizeof text);
+	cr_assert_str_eq(text, "::ffff:10.77.0.2");
+	inet_ntop(AF_INET6, &p2.sin6_addr, text, sizeof text);
+	cr_assert_str_eq(text, "fd77::2");
+}
+
+Test(sock6, a_v6only_listener_on_its_address_takes_v6_calls)
+{
+	int lfd = sock6(b, SOCK_STREAM), c = sock6(a, SOCK_STREAM), c4 = tcp_sock(a), on = 1;
+
+	cr_assert_eq(sock_setopt(b, lfd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on), 0);
+	cr_assert_eq(bind6(b, lfd, "fd77::3", 91), 0);
+	cr_assert_eq(sock_listen(b, lfd, 8), 0);
+	cr_assert_eq(connect6(a, c, "fd77::3", 91), -EINPROGRESS);
+	cr_assert_eq(connect_to(a, c4, B_ADDR, 91), -EINPROGRESS);
+	run_ms(10);
+	cr_assert_eq(state_of(a, c), NC_TCP_ESTABLISHED);
+	cr_assert_eq(so_error(a, c4), ECONNREFUSED, "no IPv4 listener");
+}
+
+Test(sock6, nobody_listening_on_v6_is_econnrefused)
+{
+	int c = sock6(a, SOCK_STREAM);
+
+	cr_assert_eq(connect6(a, c, "fd77::3", 99), -EINPROGRESS);
+	run_ms(10);
+	cr_assert_eq(so_error(a, c), ECONNREFUSED);
+}
+
+Test(sock6, ten_megabytes_over_ipv6_with_ten_percent_loss)
+{
+	struct link_impair imp = { .drop = 0.10 };
+	int c, s;
+
+	pair6(80, &c, &s);
+	link_set_impair(l, LINK_A_TO_B, &imp);
+	link_set_impair(l, LINK_B_TO_A, &imp);
+	cr_assert_eq(pump(a, c, b, s, 10 << 20, 3600 * 1000), 10 << 20);
+	cr_assert_gt(tcp_stat(a, "RetransSegs"), 0);
+}
+
+/* A 1280-byte hop between a and b: what a sends larger is dropped there,
+ * the first time answered with a packet too big from the router. */
+static uint8_t too_big[2048];
+static size_t too_big_len;
+
+static int hop_1280(void *arg, int dir, const uint8_t *pkt, size_t len)
+{
+	(void)arg;
+	if (dir != LINK_A_TO_B || pkt[0] >> 4 != 6 || len <= IP6_MINMTU)
+		return LINK_PASS;
+	if (too_big_len == 0) {
+		too_big_len = len < sizeof too_big ? len : sizeof too_big;
+		memcpy(too_big, pkt, too_big_len);
+	}
+	return LINK_DROP;
+}
+
+/* The packet too big a router at fd77::1 sends a for the packet kept. */
+static size_t packet_too_big(uint8_t *out)
+{
+	struct in6_addr router;
+	uint8_t m[IP6_MINMTU];
+	size_t q = IP6_MINMTU - IP6_HLEN - ICMP6_HLEN;
+
+	inet_pton(AF_INET6, "fd77::1", &router);
+	memcpy(m + ICMP6_HLEN, too_big, q);
+	icmp6_emit(m, ICMP6_HLEN + q, &(struct icmp6hdr){ ICMP6_PACKET_TOO_BIG, 0, IP6_MINMTU },
+		   &router, &a6);
+	return link_build_ip6(out, &router, &a6, IP6_NH_ICMP, m, ICMP6_HLEN + q);
+}
+
+Test(sock6, packet_too_big_lowers_the_mss_and_the_data_arrives)
+{
+	static uint8_t ptb[2048];
+	int c, s;
+
+	pair6(80, &c, &s);
+	too_big_len = 0;
+	link_set_filter(l, hop_1280, NULL);
+	cr_assert_eq(send_str(a, c, "x"), 1);	/* small: passes */
+	run_ms(10);
+	cr_assert_eq(sock_sendto(a, c, ptb, sizeof ptb, 0, NULL, 0), (ssize_t)sizeof ptb);
+	run_ms(10);
+	cr_assert_gt(too_big_len, 0, "a full segment met the hop");
+	stack_input(a, link_now(l), ptb, packet_too_big(ptb));
+	cr_assert_eq(ip6_path_mtu(a, &b6), IP6_MINMTU);
+	cr_assert_leq(tcb_mss(a, c), IP6_MINMTU - 60, "MSS %u", tcb_mss(a, c));
+	cr_assert_eq(a->icmp6s[ICMP6S_IN_PKT_TOO_BIGS], 1);
+	run_ms(100);
+	cr_assert_eq(sock_recvfrom(b, s, ptb, 1, 0, NULL, NULL), 1);
+	cr_assert_eq(sock_recvfrom(b, s, ptb, sizeof ptb, 0, NULL, NULL), (ssize_t)sizeof ptb,
+		     "the segments cut to the path MTU arrived");
+	cr_assert_eq(pump(a, c, b, s, 1 << 20, 60000), 1 << 20);
+}
+
+/* ---- UDP over IPv6 ---- */
+
+static void assert_from(const struct sockaddr_in6 *s, const char *addr, uint16_t port)
+{
+	char text[64];
+
+	inet_ntop(AF_INET6, &s->sin6_addr, text, sizeof text);
+	cr_assert_str_eq(text, addr);
+	cr_assert_eq(ntohs(s->sin6_port), port);
+}
+
+Test(sock6, udp_over_ipv6_connect_reconnect_dissolve)
+{
+	int u = sock6(a, SOCK_DGRAM), v = sock6(b, SOCK_DGRAM), w = sock6(b, SOCK_DGRAM);
+	struct sockaddr_in6 from, to = sin6_of("fd77::2", 0);
+	socklen_t len = sizeof from;
+	char buf[16];
+
+	cr_assert_eq(bind6(b, v, "fd77::3", 53), 0);
+	cr_assert_eq(bind6(b, w, "::", 54), 0);
+	cr_assert_eq(connect6(a, u, "fd77::3", 53), 0);
+	cr_assert_eq(send_str(a, u, "one"), 3);
+	run_ms(10);
+	cr_assert_eq(sock_recvfrom(b, v, buf, sizeof buf, 0, (struct sockaddr *)&from, &len), 3);
+	cr_assert_arr_eq(buf, "one", 3);
+	len = sizeof to;
+	cr_assert_eq(sock_name(a, u, 0, (struct sockaddr *)&to, &len), 0);
+	assert_from(&from, "fd77::2", ntohs(to.sin6_port));
+	/* the answer, sent to where it came from */
+	cr_assert_eq(sock_sendto(b, v, "ack", 3, 0, (struct sockaddr *)&from, sizeof from), 3);
+	run_ms(10);
+	cr_assert_eq(sock_recvfrom(a, u, buf, sizeof buf, 0, NULL, NULL), 3);
+	/* re-connect to a dual-stack socket on :: */
+	cr_assert_eq(connect6(a, u, "fd77::3", 54), 0, "re-connect");
+	cr_assert_eq(send_str(a, u, "two"), 3);
+	run_ms(10);
+	cr_assert_eq(sock_recvfrom(b, w, buf, sizeof buf, 0, NULL, NULL), 3);
+	cr_assert_arr_eq(buf, "two", 3);
+	cr_assert_eq(sock_recvfrom(b, v, buf, sizeof buf, 0, NULL, NULL), -EAGAIN);
+	/* dissolve: no peer, and datagrams from anyone come in */
+	cr_assert_eq(connect6(a, u, "::", 0), 0, "dissolve");
+	len = sizeof from;
+	cr_assert_eq(sock_name(a, u, 1, (struct sockaddr *)&from, &len), -ENOTCONN);
+	cr_assert_eq(send_str(a, u, "x"), -EDESTADDRREQ);
+}
+
+Test(sock6, udp_v6_port_unreachable_is_econnrefused)
+{
+	int u = sock6(a, SOCK_DGRAM);
+	char buf[4];
+
+	cr_assert_eq(connect6(a, u, "fd77::3", 9), 0);
+	cr_assert_eq(send_str(a, u, "x"), 1);
+	run_ms(10);
+	cr_assert_eq(b->icmp6s[ICMP6S_OUT_DEST_UNREACHS], 1);
+	cr_assert_eq(sock_recvfrom(a, u, buf, sizeof buf, 0, NULL, NULL), -ECONNREFUSED);
+}
+
+Test(sock6, a_dual_stack_udp_socket_hears_both_families)
+{
+	int v = sock6(b, SOCK_DGRAM), u6 = sock6(a, SOCK_DGRAM);
+	int u4 = sock_socket(a, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	struct sockaddr_in6 from;
+	socklen_t len = sizeof from;
+	char buf[16], text[64];
+
+	cr_assert_eq(bind6(b, v, "::", 55), 0);
+	cr_assert_eq(connect_to(a, u4, B_ADDR, 55), 0);
+	cr_assert_eq(connect6(a, u6, "fd77::3", 55), 0);
+	cr_assert_eq(send_str(a, u4, "four"), 4);
+	cr_assert_eq(send_str(a, u6, "six"), 3);
+	run_ms(10);
+	cr_assert_eq(sock_recvfrom(b, v, buf, sizeof buf, 0, (struct sockaddr *)&from, &len), 4);
+	inet_ntop(AF_INET6, &from.sin6_addr, text, sizeof text);
+	cr_assert_str_eq(text, "::ffff:10.77.0.2");
+	len = sizeof from;
+	cr_assert_eq(sock_recvfrom(b, v, buf, sizeof buf, 0, (struct sockaddr *)&from, &len), 3);
+	inet_ntop(AF_INET6, &from.sin6_addr, text, sizeof text);
+	cr_assert_str_eq(text, "fd77::2");
+}
+
+Test(sock6, icmp_echo_sockets_are_ipv4_only)
+{
+	cr_assert_eq(sock_socket(a, AF_INET6, SOCK_DGRAM, IPPROTO_ICMP), -EPROTONOSUPPORT);
+	cr_assert_eq(sock_socket(a, AF_INET6, SOCK_DGRAM, IPPROTO_ICMPV6), -EPROTONOSUPPORT);
+}
+
+Test(sock6, udp_v6_datagrams_of_8000_bytes_are_fragmented_and_reassembled)
+{
+	int u = sock6(a, SOCK_DGRAM), v = sock6(b, SOCK_DGRAM);
+	static uint8_t out[8000], in[9000];
+
+	for (size_t i = 0; i < sizeof out; i++)
+		out[i] = (uint8_t)(i * 13 + 5);
+	cr_assert_eq(bind6(b, v, "::", 7), 0);
+	cr_assert_eq(connect6(a, u, "fd77::3", 7), 0);
+	cr_assert_eq(sock_sendto(a, u, out, sizeof out, 0, NULL, 0), (ssize_t)sizeof out);
+	run_ms(10);
+	cr_assert_geq(a->ip6s[IP6S_FRAG_CREATES], 6);
+	cr_assert_eq(b->ip6s[IP6S_REASM_OKS], 1);
+	cr_assert_eq(sock_recvfrom(b, v, in, sizeof in, 0, NULL, NULL), (ssize_t)sizeof out);
+	cr_assert_arr_eq(in, out, sizeof out);
+}
+
+/* What a sends towards b is dropped and kept (in too_big). */
+static int capture_a(void *arg, int dir, const uint8_t *pkt, size_t len)
+{
+	(void)arg;
+	if (dir != LINK_A_TO_B)
+		return LINK_PASS;
+	too_big_len = len < sizeof too_big ? len : sizeof too_big;
+	memcpy(too_big, pkt, too_big_len);
+	return LINK_DROP;
+}
+
+/* A router at fd77::1 answers a's SYN with destination unreachable code;
+ * the connect ends with the errno SPEC §3 gives. */
+static int unreachable_errno(int code)
+{
+	static uint8_t m[512], out[600];
+	struct in6_addr router;
+	int c = sock6(a, SOCK_STREAM);
+
+	link_set_filter(l, capture_a, NULL);
+	cr_assert_eq(connect6(a, c, "fd77::3", 80), -EINPROGRESS);
+	run_ms(1);
+	cr_assert_gt(too_big_len, 0, "the SYN");
+	inet_pton(AF_INET6, "fd77::1", &router);
+	memcpy(m + ICMP6_HLEN, too_big, too_big_len);
+	icmp6_emit(m, ICMP6_HLEN + too_big_len,
+		   &(struct icmp6hdr){ ICMP6_DST_UNREACH, (uint8_t)code, 0 }, &router, &a6);
+	stack_input(a, link_now(l), out,
+		    link_build_ip6(out, &router, &a6, IP6_NH_ICMP, m, ICMP6_HLEN + too_big_len));
+	run_ms(1);
+	cr_assert_eq(state_of(a, c), NC_TCP_CLOSED);
+	return so_error(a, c);
+}
+
+Test(sock6, icmp6_address_unreachable_is_ehostunreach)
+{
+	cr_assert_eq(unreachable_errno(ICMP6_DST_UNREACH_ADDR), EHOSTUNREACH);
+}
+
+Test(sock6, icmp6_admin_prohibited_is_ehostunreach)
+{
+	cr_assert_eq(unreachable_errno(ICMP6_DST_UNREACH_ADMIN), EHOSTUNREACH);
+}
+
+Test(sock6, icmp6_no_route_is_enetunreach)
+{
+	cr_assert_eq(unreachable_errno(ICMP6_DST_UNREACH_NOROUTE), ENETUNREACH);
+}
+
+Test(sock6, icmp6_port_unreachable_is_econnrefused)
+{
+	cr_assert_eq(unreachable_errno(ICMP6_DST_UNREACH_NOPORT), ECONNREFUSED);
 }
