@@ -4,7 +4,9 @@
 # local and remote print IPv6 addresses as Plan 9 does; a shell server
 # announced with *!8080 answers curl -6 and curl -4 alike (IPv4 callers
 # seen as dotted quads); a connect to an address the kernel routes
-# "unreachable" fails with EHOSTUNREACH.
+# "prohibit" fails with EHOSTUNREACH (ICMPv6 administratively prohibited),
+# one it routes "unreachable" with ENETUNREACH (ICMPv6 no route, which
+# Linux reads as ENETUNREACH too).
 . "$(dirname "$0")/lib.sh"
 
 # A shell HTTP server on the stack: announce *!8080, answer two calls
@@ -48,8 +50,16 @@ got=$(timeout 10 curl -4 -s 'http://10.77.0.2:8080/')
 check "curl -4 http://10.77.0.2:8080/, same listener (got '$got')" \
 	grep -qx 'hello 10.77.0.1![0-9]*' <<<"$got"
 
+# connect_fails ADDR TEXT: a connect to ADDR fails, err reads TEXT.
+connect_fails() {
+	clone tcp
+	ctl "connect $1" 2>/dev/null
+	check_eq "connect $1 fails" 1 "$?"
+	check_eq "err: $2" "connect $1: $2" "$(cat "$CONV/err")"
+	exec {CONV_FD}<&-
+}
 check "IPv6 forwarding on" sysctl -qw net.ipv6.conf.all.forwarding=1
-check "route fd77:1::/64 unreachable" ip -6 route add unreachable fd77:1::/64
-shell_connect 'fd77:1::5!80' 2>/dev/null
-check_eq "err: EHOSTUNREACH" 'connect fd77:1::5!80: No route to host' "$(cat "$MNT/tcp/$n/err")"
-exec 3<&-
+check "route fd77:1::/64 prohibit" ip -6 route add prohibit fd77:1::/64
+check "route fd77:3::/64 unreachable" ip -6 route add unreachable fd77:3::/64
+connect_fails 'fd77:1::5!80' 'No route to host'
+connect_fails 'fd77:3::5!80' 'Network is unreachable'

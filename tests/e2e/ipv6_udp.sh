@@ -49,7 +49,8 @@ server() {
 			head -c 52 "$E2E_DIR/req$i"
 			printf 'reply:'
 			tail -c +53 "$E2E_DIR/req$i"
-		} | dd bs=65536 count=1 status=none >&4 || return 1
+		} >"$E2E_DIR/resp"	# one write: one datagram
+		dd bs=65536 count=1 status=none if="$E2E_DIR/resp" >&4 || return 1
 	done
 }
 spawn server server
