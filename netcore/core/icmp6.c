@@ -10,6 +10,7 @@
 
 #include "icmp6.h"
 #include "ip6.h"
+#include "ping.h"
 #include "stack.h"
 
 /* An error quotes as much of the packet as fits in the minimum MTU. */
@@ -146,8 +147,9 @@ void icmp6_input(struct stack *st, struct ippkt *ip)
 		st->icmp6s[ICMP6S_IN_ECHOS]++;
 		echo_reply(st, ip, &h);
 		break;
-	case ICMP6_ECHO_REPLY:	/* no ICMPv6 echo sockets yet */
+	case ICMP6_ECHO_REPLY:
 		st->icmp6s[ICMP6S_IN_ECHO_REPLIES]++;
+		ping_input(st, ip, (uint16_t)(h.word >> 16));
 		break;
 	case ICMP6_DST_UNREACH:
 		st->icmp6s[ICMP6S_IN_DEST_UNREACHS]++;

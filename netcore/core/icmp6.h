@@ -17,7 +17,8 @@ void icmp6_input(struct stack *st, struct ippkt *ip);
  * of a packet too big. Never about an ICMPv6 error or from an address
  * that is not one host's (RFC 4443 2.4); at most ICMP6_RATE a second. */
 void icmp6_error(struct stack *st, const struct ippkt *ip, int type, int code, uint32_t word);
-/* Send an echo request. */
+/* Send an echo request (echo sockets, ping.c; replies come back through
+ * ping_input). */
 int icmp6_send_echo(struct stack *st, const struct in6_addr *dst, uint16_t id, uint16_t seq,
 		    const void *data, size_t len, uint8_t hlim, uint8_t tclass);
 

@@ -1,6 +1,7 @@
 /*
  * Echo sockets, for /net/icmp (socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP),
- * after Linux's ping sockets). A socket has an id, kept as its local port:
+ * after Linux's ping sockets) and ICMPv6's (AF_INET6, IPPROTO_ICMPV6:
+ * the same sockets, the echo of RFC 4443 4, IPv6 addresses only). A socket has an id, kept as its local port:
  * each send is one echo request carrying the payload, with that id and the
  * next sequence number; each echo reply with that id, from the peer if the
  * socket is connected, is queued, and recv returns its payload.
@@ -15,6 +16,7 @@
 #include "buf.h"
 #include "dgram.h"
 #include "icmp.h"
+#include "icmp6.h"
 #include "ip.h"
 #include "ip6.h"
 #include "ping.h"
@@ -91,6 +93,11 @@ static void ping_detach(struct stack *st, struct sock *so, int abort)
 	}
 }
 
+static int is_v6(const struct sock *so)
+{
+	return so->ops->proto == IPPROTO_ICMPV6;
+}
+
 static int ping_bind(struct stack *st, struct sock *so, uint32_t addr, uint16_t id)
 {
 	struct pingpcb *pcb = so->pcb;
@@ -98,7 +105,7 @@ static int ping_bind(struct stack *st, struct sock *so, uint32_t addr, uint16_t 
 
 	if (so->lport != 0)
 		return -EINVAL;
-	if (addr != 0 && !ip_is_local(st, addr))
+	if (addr != 0 && (is_v6(so) || !ip_is_local(st, addr)))
 		return -EADDRNOTAVAIL;
 	if ((err = set_id(st, so, id)) < 0)
 		return err;
@@ -107,14 +114,27 @@ static int ping_bind(struct stack *st, struct sock *so, uint32_t addr, uint16_t 
 	return 0;
 }
 
+static int ping_bind6(struct stack *st, struct sock *so, const struct in6_addr *addr,
+		      uint16_t id)
+{
+	int err = ping_bind(st, so, 0, id);
+
+	if (err == 0)
+		so->laddr6 = *addr;
+	return err;
+}
+
 static int ping_connect(struct stack *st, struct sock *so, uint32_t addr, uint16_t port)
 {
 	struct pingpcb *pcb = so->pcb;
 	int err;
 
 	(void)port;		/* echo has no ports */
+	if (addr != 0 && is_v6(so))
+		return -EAFNOSUPPORT;	/* no IPv4 host answers ICMPv6 */
 	if (addr == 0) {	/* dissolve */
 		so->faddr = 0;
+		so->faddr6 = (struct in6_addr){ 0 };
 		if (!pcb->id_bound && so->lport != 0) {
 			porthash_del(&st->ping->ids, so);
 			so->lport = 0;
@@ -127,11 +147,46 @@ static int ping_connect(struct stack *st, struct sock *so, uint32_t addr, uint16
 	return 0;
 }
 
+static int ping_connect6(struct stack *st, struct sock *so, const struct in6_addr *addr,
+			 uint16_t port)
+{
+	int err;
+
+	(void)port;
+	if (!is_v6(so))
+		return -EAFNOSUPPORT;
+	if (so->lport == 0 && (err = set_id(st, so, 0)) < 0)
+		return err;
+	so->faddr6 = *addr;
+	return 0;
+}
+
+/* Whether so has a peer. */
+static int connected(const struct sock *so)
+{
+	return is_v6(so) ? !in6_is_any(&so->faddr6) : so->faddr != 0;
+}
+
+/* Send one echo request to the peer (or to) of so's family. */
+static int send_echo(struct stack *st, struct sock *so, const struct sockaddr_in6 *to,
+		     const void *buf, size_t len)
+{
+	struct pingpcb *pcb = so->pcb;
+
+	if (is_v6(so)) {
+		const struct in6_addr *dst = to ? &to->sin6_addr : &so->faddr6;
+		if (in6_is_v4mapped(dst))
+			return -EAFNOSUPPORT;
+		return icmp6_send_echo(st, dst, so->lport, pcb->seq, buf, len, so->ttl, so->tos);
+	}
+	return icmp_send_echo(st, to ? in6_v4(&to->sin6_addr) : so->faddr, so->lport, pcb->seq,
+			      buf, len, so->ttl, so->tos);
+}
+
 static ssize_t ping_send(struct stack *st, struct sock *so, const void *buf, size_t len,
 			 int flags, const struct sockaddr_in6 *to)
 {
 	struct pingpcb *pcb = so->pcb;
-	uint32_t dst = to ? in6_v4(&to->sin6_addr) : so->faddr;
 	int err = sock_take_error(so);
 
 	(void)flags;
@@ -139,13 +194,13 @@ static ssize_t ping_send(struct stack *st, struct sock *so, const void *buf, siz
 		return -err;
 	if (pcb->dg.shut & DG_SHUT_SND)
 		return -EPIPE;
-	if (dst == 0)
-		return to ? -EINVAL : -EDESTADDRREQ;
+	if (to == NULL && !connected(so))
+		return -EDESTADDRREQ;
 	if (len > PING_MAXDATA)
 		return -EMSGSIZE;
 	if (so->lport == 0 && (err = set_id(st, so, 0)) < 0)
 		return err;
-	err = icmp_send_echo(st, dst, so->lport, pcb->seq, len ? buf : "", len, so->ttl, so->tos);
+	err = send_echo(st, so, to, len ? buf : "", len);
 	if (err < 0)
 		return err;
 	pcb->seq++;
@@ -167,7 +222,7 @@ static int ping_shutdown(struct stack *st, struct sock *so, int how)
 	if (how == NC_SHUT_ABORT)
 		return ping_connect(st, so, 0, 0);
 	dgram_shutdown(st, so, &pcb->dg, how);
-	return so->faddr != 0 ? 0 : -ENOTCONN;
+	return connected(so) ? 0 : -ENOTCONN;
 }
 
 static short ping_poll(struct stack *st, struct sock *so)
@@ -191,6 +246,32 @@ const struct sockops icmp_sockops = {
 	.poll = ping_poll,
 };
 
+const struct sockops icmp6_sockops = {
+	.type = SOCK_DGRAM,
+	.proto = IPPROTO_ICMPV6,
+	.attach = ping_attach,
+	.detach = ping_detach,
+	.bind = ping_bind,
+	.connect = ping_connect,
+	.bind6 = ping_bind6,
+	.connect6 = ping_connect6,
+	.send = ping_send,
+	.recv = ping_recv,
+	.shutdown = ping_shutdown,
+	.poll = ping_poll,
+};
+
+/* Is echo reply ip for so (its id matched)? */
+static int wants(const struct sock *so, const struct ippkt *ip)
+{
+	if (is_v6(so) != ip->v6)
+		return 0;
+	if (ip->v6)
+		return (in6_is_any(&so->faddr6) || in6_eq(&so->faddr6, &ip->src6)) &&
+		       (in6_is_any(&so->laddr6) || in6_eq(&so->laddr6, &ip->dst6));
+	return (so->faddr == 0 || so->faddr == ip->src) && (so->laddr == 0 || so->laddr == ip->dst);
+}
+
 void ping_input(struct stack *st, struct ippkt *ip, uint16_t id)
 {
 	struct in6_addr src = ippkt_src6(ip);
@@ -199,8 +280,7 @@ void ping_input(struct stack *st, struct ippkt *ip, uint16_t id)
 		return;
 	for (struct sock *so = porthash_first(&st->ping->ids, id); so; so = so->next_port) {
 		struct pingpcb *pcb = so->pcb;
-		if (so->lport != id || (so->faddr != 0 && so->faddr != ip->src) ||
-		    (so->laddr != 0 && so->laddr != ip->dst))
+		if (so->lport != id || !wants(so, ip))
 			continue;
 		if (dgram_put(st, &pcb->dg.rcvq, so->rcvbuf, &src, 0, ip->data + ICMP_HLEN,
 			      ip->len - ICMP_HLEN) == 0)

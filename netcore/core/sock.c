@@ -151,8 +151,9 @@ int sock_socket(struct stack *st, int domain, int type, int protocol)
 	if (type != SOCK_STREAM && type != SOCK_DGRAM)
 		return -ESOCKTNOSUPPORT;
 	ops = stack_sockops(type, protocol);
-	if (ops == NULL || (domain == AF_INET6 && ops->proto == IPPROTO_ICMP))
-		return -EPROTONOSUPPORT;	/* no ICMPv6 echo sockets yet */
+	if (ops == NULL || (domain == AF_INET6 && ops->proto == IPPROTO_ICMP) ||
+	    (domain == AF_INET && ops->proto == IPPROTO_ICMPV6))
+		return -EPROTONOSUPPORT;	/* echo of the other family */
 	so = sock_alloc(ops);
 	if (so == NULL)
 		return -ENOMEM;
@@ -388,16 +389,20 @@ int sock_connect(struct stack *st, int fd, const struct sockaddr *a, socklen_t l
 
 	if (fam < 0)
 		return fam;
+	if (fam == AF_INET6 && port == 0 && so->ops->type == SOCK_STREAM)
+		return -EADDRNOTAVAIL;
+	if (fam == AF_INET6 && port == 0 && so->ops->proto == IPPROTO_UDP)
+		return -EINVAL;
 	if (fam == AF_INET6)
-		return so->ops->type == SOCK_STREAM && port == 0 ? -EADDRNOTAVAIL
-								  : native6(st, so, &a6, port, 0);
+		return native6(st, so, &a6, port, 0);
 	if (v6only_refuses(so, addr))
 		return -ENETUNREACH;
 	if (so->ops->type == SOCK_DGRAM) {
 		/* a null address dissolves the association */
 		if (fam == AF_UNSPEC || (addr == 0 && port == 0))
 			return so->ops->connect(st, so, 0, 0);
-		if (port == 0 && so->ops->proto != IPPROTO_ICMP)	/* echo has no ports */
+		if (port == 0 && so->ops->proto != IPPROTO_ICMP &&
+		    so->ops->proto != IPPROTO_ICMPV6)	/* echo has no ports */
 			return -EINVAL;
 	} else {
 		if (fam != AF_INET)

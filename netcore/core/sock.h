@@ -175,5 +175,6 @@ void sock_flush(struct stack *st);
 extern const struct sockops tcp_sockops;
 extern const struct sockops udp_sockops;
 extern const struct sockops icmp_sockops;
+extern const struct sockops icmp6_sockops;
 
 #endif

@@ -27,6 +27,13 @@ static const struct proto icmp_proto = {
 	.ops = &icmp_sockops,
 };
 
+/* ICMPv6 itself is ip6.c's and icmp6.c's: this entry gives its echo
+ * sockets (protocol 58 has no IPv4 input). */
+static const struct proto icmp6_proto = {
+	.num = IP6_NH_ICMP,
+	.ops = &icmp6_sockops,
+};
+
 static const struct proto udp_proto = {
 	.num = IP_PROTO_UDP,
 	.init = udp_init,
@@ -51,6 +58,7 @@ static const struct proto tcp_proto = {
 /* The transports, as Plan 9's Fsproto registers them. */
 static const struct proto *const protos[] = {
 	&icmp_proto,
+	&icmp6_proto,
 	&udp_proto,
 	&tcp_proto,
 };
@@ -364,7 +372,8 @@ const struct sockops *stack_sockops(int type, int protocol)
 		if (ops == NULL || ops->type != type)
 			continue;
 		/* protocol 0 picks the usual one: TCP or UDP, never ping */
-		if (protocol == ops->proto || (protocol == 0 && ops->proto != IPPROTO_ICMP))
+		if (protocol == ops->proto ||
+		    (protocol == 0 && ops->proto != IPPROTO_ICMP && ops->proto != IPPROTO_ICMPV6))
 			return ops;
 	}
 	return NULL;

@@ -542,6 +542,7 @@ void tcp_icmp_error(struct stack *st, int type, int code, uint32_t info,
 	uint32_t seq;
 	int err;
 
+	(void)info;	/* a packet too big's MTU: icmp6.c gave it to the path MTU */
 	if (quoted->v6)
 		t = tcp_lookup6(st, &quoted->src6, get16(th), &quoted->dst6, get16(th + 2));
 	else
@@ -552,7 +553,6 @@ void tcp_icmp_error(struct stack *st, int type, int code, uint32_t info,
 	if (seq_lt(seq, t->snd_una) || seq_gt(seq, t->snd_max))
 		return;
 	if (type == ICMP_UNREACH && code == ICMP_UNREACH_NEEDFRAG && t->v6) {
-		(void)info;	/* ip6.c took the MTU into the path MTU already */
 		tcp_pmtu_lowered(st, t);
 		return;
 	}

@@ -468,10 +468,34 @@ Test(sock6, a_dual_stack_udp_socket_hears_both_families)
 	cr_assert_str_eq(text, "fd77::2");
 }
 
-Test(sock6, icmp_echo_sockets_are_ipv4_only)
+Test(sock6, echo_sockets_are_of_their_family)
 {
 	cr_assert_eq(sock_socket(a, AF_INET6, SOCK_DGRAM, IPPROTO_ICMP), -EPROTONOSUPPORT);
-	cr_assert_eq(sock_socket(a, AF_INET6, SOCK_DGRAM, IPPROTO_ICMPV6), -EPROTONOSUPPORT);
+	cr_assert_eq(sock_socket(a, AF_INET, SOCK_DGRAM, IPPROTO_ICMPV6), -EPROTONOSUPPORT);
+}
+
+Test(sock6, icmp6_echo_socket_pings_and_hears_the_reply)
+{
+	int p = sock_socket(a, AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK, IPPROTO_ICMPV6);
+	struct sockaddr_in6 from;
+	socklen_t len = sizeof from;
+	char buf[32];
+
+	cr_assert_geq(p, 0, "socket: %d", p);
+	cr_assert_eq(connect6(a, p, "::ffff:10.77.0.3", 0), -EAFNOSUPPORT, "not IPv4");
+	cr_assert_eq(connect6(a, p, "fd77::3", 0), 0);
+	cr_assert_eq(send_str(a, p, "hello six"), 9);
+	run_ms(10);
+	cr_assert_eq(b->icmp6s[ICMP6S_IN_ECHOS], 1);
+	cr_assert_eq(sock_recvfrom(a, p, buf, sizeof buf, 0, (struct sockaddr *)&from, &len), 9);
+	cr_assert_arr_eq(buf, "hello six", 9);
+	assert_from(&from, "fd77::3", 0);
+	/* an unconnected one sends with sendto */
+	cr_assert_eq(connect6(a, p, "::", 0), 0, "dissolve");
+	from = sin6_of("fd77::3", 0);
+	cr_assert_eq(sock_sendto(a, p, "again", 5, 0, (struct sockaddr *)&from, sizeof from), 5);
+	run_ms(10);
+	cr_assert_eq(sock_recvfrom(a, p, buf, sizeof buf, 0, NULL, NULL), 5);
 }
 
 Test(sock6, udp_v6_datagrams_of_8000_bytes_are_fragmented_and_reassembled)

@@ -63,7 +63,7 @@ struct link_counters {
 /*
  * Scripted impairment: called for every packet put on the wire (before the
  * random impairment, which then applies only to packets it passes), with
- * the direction and the whole IPv4 packet. Returns LINK_PASS, LINK_DROP or
+ * the direction and the whole packet (IPv4 or IPv6). Returns LINK_PASS, LINK_DROP or
  * LINK_DUP. This is how a test drops "the third SYN" or "every segment
  * with seq X" exactly.
  */
