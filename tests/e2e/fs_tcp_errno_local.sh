@@ -1,7 +1,8 @@
 #!/bin/bash
-# ctl errors decided by the stack itself (SPEC §3): EINVAL, EAFNOSUPPORT,
+# ctl errors decided by the stack itself (SPEC §3): EINVAL,
 # EADDRINUSE, EADDRNOTAVAIL, EISCONN; each failed write leaves
-# "COMMAND: reason" in err.
+# "COMMAND: reason" in err. (EAFNOSUPPORT, an IPv6 address with
+# --no-ipv6: ipv6_link.sh.)
 . "$(dirname "$0")/lib.sh"
 
 # row ERRNO REASON COMMAND: on a new conversation, one write of COMMAND to
@@ -22,7 +23,6 @@ row EINVAL "Invalid argument" "connect 10.77.0.1!99999"
 row EINVAL "Invalid argument" "timeout soon"
 row EINVAL "Invalid argument" "shutdown sideways"
 row EINVAL "Invalid argument" "headers"
-row EAFNOSUPPORT "Address family not supported by protocol" "connect ::1!80"
 row EADDRNOTAVAIL "Cannot assign requested address" "connect 0.0.0.0!80"
 row EADDRNOTAVAIL "Cannot assign requested address" "connect 10.77.0.1!0"
 row EADDRNOTAVAIL "Cannot assign requested address" "bind 10.77.0.9!5000"
