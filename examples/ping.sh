@@ -1,6 +1,7 @@
 #!/bin/bash
-# ping over /net/icmp, in shell: each write of data sends an echo request
-# carrying the payload, each read returns the matching reply's payload.
+# ping over /net/icmp (or /net/icmpv6 for an IPv6 address), in shell:
+# each write of data sends an echo request carrying the payload, each read
+# returns the matching reply's payload.
 #
 #   examples/ping.sh [-c COUNT] [-i SECONDS] [-W SECONDS] [-m MOUNTPOINT] HOST
 #
@@ -38,12 +39,15 @@ ms() {
 	printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000))
 }
 
-exec 3<>"$net/icmp/clone" || exit 2
+# An IPv6 literal (it has a colon) is pinged over ICMPv6.
+proto=icmp
+case $host in *:*) proto=icmpv6 ;; esac
+exec 3<>"$net/$proto/clone" || exit 2
 read -r n <&3 || exit 2
-echo "connect $host" >&3 || { echo "ping.sh: cannot reach $host: $(cat "$net/icmp/$n/err")" >&2; exit 2; }
-exec 4<>"$net/icmp/$n/data" || exit 2
+echo "connect $host" >&3 || { echo "ping.sh: cannot reach $host: $(cat "$net/$proto/$n/err")" >&2; exit 2; }
+exec 4<>"$net/$proto/$n/data" || exit 2
 
-echo "PING $host through $net/icmp/$n"
+echo "PING $host through $net/$proto/$n"
 sent=0 received=0 min='' max=0 sum=0
 for ((seq = 1; seq <= count; seq++)); do
 	[ "$seq" -gt 1 ] && sleep "$interval"

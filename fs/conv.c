@@ -23,8 +23,8 @@
 enum { REAP_IOV = 16 };
 
 struct fs fs;
-const int proto_num[NPROTO] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP };
-const char *const proto_names[NPROTO] = { "tcp", "udp", "icmp" };
+const int proto_num[NPROTO] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP, IPPROTO_ICMPV6 };
+const char *const proto_names[NPROTO] = { "tcp", "udp", "icmp", "icmpv6" };
 
 static struct ofile *static_files;	/* open files outside conversations */
 static struct pending *unowned;	/* parked on no conversation (cs) */

@@ -19,8 +19,10 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "addr.h"
+
 /* Protocols, in the order of the tree. */
-enum { P_TCP, P_UDP, P_ICMP, NPROTO };
+enum { P_TCP, P_UDP, P_ICMP, P_ICMP6, NPROTO };
 
 /*
  * File types. An inode number packs type, protocol and conversation
@@ -61,7 +63,7 @@ struct pending {
 	size_t skip;		/* write: bytes queued before it was parked */
 	struct fuse_file_info fi;	/* listen: the open being answered */
 	struct lookup *l;	/* connect, cs: the name being looked up */
-	uint16_t port;		/* connect: the port (network order) */
+	uint16_t port;		/* connect: the port (host order) */
 	int nonblock;		/* connect: ctl is O_NONBLOCK */
 	struct ofile *of;	/* cs: the file written */
 	void *ctx;		/* the parker's own, freed with p */
@@ -108,7 +110,8 @@ struct fs {
 	struct nc_stack *st;
 	struct fuse_session *se;
 	const char *mountpoint;
-	struct in_addr dns;	/* --dns, 0.0.0.0 if none */
+	union addr dns;		/* --dns, AF_UNSPEC if none */
+	int no_ipv6;		/* --no-ipv6: every socket AF_INET */
 	uid_t uid;
 	gid_t gid;
 	time_t start;

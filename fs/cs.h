@@ -7,13 +7,23 @@
 
 #include <netinet/in.h>
 
+#include "addr.h"
 #include "conv.h"
 
-/* resolve() gives 0 with *a at once, EINPROGRESS when done() will be
- * called later (*lp can cancel it), or an errno (ENOENT: unknown name). */
-typedef void (*resolve_fn)(void *arg, int err, struct in_addr a);
+/* Every address of a name (ports 0), in the order to try them. */
+enum { CS_MAX_ADDRS = 16 };
+struct addrs {
+	int n;
+	union addr a[CS_MAX_ADDRS];
+};
+
+/* resolve() gives 0 with *as at once, EINPROGRESS when done() will be
+ * called later (*lp can cancel it), or an errno (ENOENT: unknown name).
+ * Names are looked up for both families (A and AAAA) unless --no-ipv6;
+ * IPv6 addresses come first when the stack has an IPv6 default route. */
+typedef void (*resolve_fn)(void *arg, int err, const struct addrs *as);
 struct lookup;
-int resolve(const char *name, struct in_addr *a, resolve_fn done, void *arg, struct lookup **lp);
+int resolve(const char *name, struct addrs *as, resolve_fn done, void *arg, struct lookup **lp);
 void resolve_cancel(struct lookup *l);
 /* A pending's cancel: its lookup p->l, if one is under way. */
 void resolve_cancel_pending(struct pending *p);

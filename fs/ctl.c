@@ -88,20 +88,41 @@ static const char *proto_name(struct conv *c)
 	return c->proto == P_TCP ? "tcp" : "udp";	/* for /etc/services */
 }
 
-static int bind_to(struct conv *c, const struct sockaddr_in *sa)
+/* The family of c's socket: AF_INET6 (dual-stack) unless the stack
+ * speaks IPv4 only or the conversation is icmp. */
+static int sock_family(struct conv *c)
 {
-	return nc_bind(fs.st, c->sock, (const struct sockaddr *)sa, sizeof *sa) < 0 ? errno : 0;
+	union addr a = { 0 };
+	socklen_t len = sizeof a;
+
+	if (nc_getsockname(fs.st, c->sock, &a.sa, &len) < 0 || a.sa.sa_family != AF_INET6)
+		return AF_INET;
+	return AF_INET6;
 }
 
-/* Is c bound to sa already (a port, and the same address and port)? */
-static int bound_to(struct conv *c, const struct sockaddr_in *sa)
+static int bind_to(struct conv *c, union addr *a)
 {
-	struct sockaddr_in me = { 0 };
+	int err = addr_as(a, sock_family(c));
+
+	if (err)
+		return err;
+	return nc_bind(fs.st, c->sock, &a->sa, addr_len(a)) < 0 ? errno : 0;
+}
+
+/* Is c bound to a already (a port, and the same address and port)? */
+static int bound_to(struct conv *c, const union addr *a)
+{
+	union addr me = { 0 }, want = *a;
 	socklen_t len = sizeof me;
 
-	return nc_getsockname(fs.st, c->sock, (struct sockaddr *)&me, &len) == 0 &&
-	       me.sin_port != 0 && me.sin_port == sa->sin_port &&
-	       me.sin_addr.s_addr == sa->sin_addr.s_addr;
+	if (addr_as(&want, sock_family(c)) != 0 ||
+	    nc_getsockname(fs.st, c->sock, &me.sa, &len) < 0 ||
+	    me.sa.sa_family != want.sa.sa_family || addr_get_port(&me) == 0 ||
+	    addr_get_port(&me) != addr_get_port(&want))
+		return 0;
+	if (me.sa.sa_family == AF_INET)
+		return me.v4.sin_addr.s_addr == want.v4.sin_addr.s_addr;
+	return memcmp(&me.v6.sin6_addr, &want.v6.sin6_addr, sizeof me.v6.sin6_addr) == 0;
 }
 
 /*
@@ -130,13 +151,13 @@ static int extra_fields(char *s)
 enum { RESERVED_LO = 600, RESERVED_HI = 1023 };	/* Plan 9's restricted ports */
 
 /* Bind c to a free port of 600-1023 on la's address, cycling as devip. */
-static int bind_reserved(struct conv *c, struct sockaddr_in *la)
+static int bind_reserved(struct conv *c, union addr *la)
 {
 	static int next = RESERVED_LO;
 	int err = EADDRINUSE;
 
 	for (int i = 0; i <= RESERVED_HI - RESERVED_LO && err == EADDRINUSE; i++) {
-		la->sin_port = htons((uint16_t)next);
+		addr_set_port(la, (uint16_t)next);
 		next = next == RESERVED_HI ? RESERVED_LO : next + 1;
 		err = bind_to(c, la);
 	}
@@ -147,23 +168,28 @@ static int bind_reserved(struct conv *c, struct sockaddr_in *la)
  * port when the remote address ended in "!r". */
 static int connect_local(struct ctlreq *x, struct conv *c, int reserved)
 {
-	struct sockaddr_in la = { .sin_family = AF_INET };
+	union addr la;
 	int err;
 
+	addr_host("*", &la);
 	if (x->argc == 3) {
 		reserved |= extra_fields(x->argv[2]);
 		err = addr_parse(x->argv[2], proto_name(c), 1, &la, NULL);
-		if (err || !reserved || la.sin_port != 0)
+		if (err || !reserved || addr_get_port(&la) != 0)
 			return err ? err : bind_to(c, &la);
 	}
 	return reserved ? bind_reserved(c, &la) : 0;
 }
 
-/* Start connecting c to sa: 0 when connected, EINPROGRESS when under
+/* Start connecting c to a: 0 when connected, EINPROGRESS when under
  * way, or an errno. */
-static int connect_sock(struct conv *c, const struct sockaddr_in *sa)
+static int connect_sock(struct conv *c, union addr *a)
 {
-	if (nc_connect(fs.st, c->sock, (const struct sockaddr *)sa, sizeof *sa) == 0)
+	int err = addr_as(a, sock_family(c));
+
+	if (err)
+		return err;
+	if (nc_connect(fs.st, c->sock, &a->sa, addr_len(a)) == 0)
 		return 0;
 	if (errno == EINPROGRESS)
 		c->connecting = 1;
@@ -171,12 +197,14 @@ static int connect_sock(struct conv *c, const struct sockaddr_in *sa)
 }
 
 /* The name of a parked connect is known (or not): go on. */
-static void connect_resolved(void *arg, int err, struct in_addr a)
+/* (the first address of the name; the others are cs's to list) */
+static void connect_resolved(void *arg, int err, const struct addrs *as)
 {
 	struct pending *p = arg;
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = p->port, .sin_addr = a };
+	union addr sa = as->a[0];
 
 	p->l = NULL;
+	addr_set_port(&sa, p->port);
 	if (err == 0)
 		err = connect_sock(p->c, &sa);
 	if (err == EINPROGRESS && !p->nonblock)
@@ -203,7 +231,7 @@ static int connect_again(struct conv *c)
 
 static int tcp_connect(struct ctlreq *x, struct conv *c)
 {
-	struct sockaddr_in sa;
+	union addr sa;
 	char name[ADDR_MAX];
 	struct pending *p;
 	int err = connect_again(c), reserved;
@@ -225,14 +253,18 @@ static int tcp_connect(struct ctlreq *x, struct conv *c)
 		return ENOMEM;
 	p->len = x->len;
 	p->nonblock = (x->flags & O_NONBLOCK) != 0;
-	p->port = sa.sin_port;
+	p->port = addr_get_port(&sa);
 	p->cancel = resolve_cancel_pending;
 	if (err == ENOENT) {	/* a name for cs: the write waits for it */
-		err = resolve(name, &sa.sin_addr, connect_resolved, p, &p->l);
+		struct addrs as;
+
+		err = resolve(name, &as, connect_resolved, p, &p->l);
 		if (err == EINPROGRESS) {
 			pend_park(c, p);
 			return PARKED;
 		}
+		sa = as.a[0];
+		addr_set_port(&sa, p->port);
 	}
 	if (err == 0)
 		err = connect_sock(c, &sa);
@@ -288,7 +320,7 @@ static int tcp_catchall(struct ctlreq *x, struct conv *c)
 
 static int tcp_announce(struct ctlreq *x, struct conv *c)
 {
-	struct sockaddr_in sa;
+	union addr sa;
 	int err;
 
 	extra_fields(x->argv[1]);
@@ -322,12 +354,11 @@ static int udp_calls(struct conv *c)
 /* bind, and udp's announce */
 static int any_bind(struct ctlreq *x, struct conv *c)
 {
-	struct sockaddr_in sa;
+	union addr sa;
 	int err;
 
 	extra_fields(x->argv[1]);
 	err = addr_parse(x->argv[1], proto_name(c), 1, &sa, NULL);
-
 	return err ? err : bind_to(c, &sa);
 }
 
@@ -452,22 +483,22 @@ static int ip_ttl_tos(struct ctlreq *x, struct conv *c)
  * and again; a null address dissolves. */
 static int dgram_connect(struct ctlreq *x, struct conv *c)
 {
-	struct sockaddr_in sa;
+	union addr sa;
 	const char *a = x->argv[1];
 	int err, reserved = extra_fields(x->argv[1]);
 
-	if (c->proto == P_ICMP && !strpbrk(a, "!:")) {
-		memset(&sa, 0, sizeof sa);
-		sa.sin_family = AF_INET;
-		err = addr_host(a, &sa.sin_addr);
-	} else {
+	/* icmp takes a bare host, which may hold colons (IPv6) */
+	if (c->proto != P_UDP && addr_host(a, &sa) == 0)
+		err = 0;
+	else
 		err = addr_parse(a, proto_name(c), 0, &sa, NULL);
-	}
 	if (err == 0)
 		err = connect_local(x, c, reserved);
+	if (err == 0)
+		err = addr_as(&sa, sock_family(c));
 	if (err)
 		return err;
-	return nc_connect(fs.st, c->sock, (struct sockaddr *)&sa, sizeof sa) < 0 ? errno : 0;
+	return nc_connect(fs.st, c->sock, &sa.sa, addr_len(&sa)) < 0 ? errno : 0;
 }
 
 static int udp_announce(struct ctlreq *x, struct conv *c)
@@ -490,7 +521,7 @@ static int udp_headers(struct ctlreq *x, struct conv *c)
 	return udp_calls(c);
 }
 
-enum { TCP = 1 << P_TCP, UDP = 1 << P_UDP, ICMP = 1 << P_ICMP };
+enum { TCP = 1 << P_TCP, UDP = 1 << P_UDP, ICMP = 1 << P_ICMP | 1 << P_ICMP6 };
 
 static const struct verb {
 	const char *name;

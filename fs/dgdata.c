@@ -8,45 +8,65 @@
 #include <errno.h>
 #include <string.h>
 
+#include "addr.h"
 #include "dgdata.h"
 
 enum { HDRLEN = 52, MAXDGRAM = 65536 };
 
 static unsigned char rbuf[HDRLEN + MAXDGRAM];	/* one thread: one buffer */
 
-static void put_v4(unsigned char *p, struct in_addr a)
+/* An address as the header holds it: 16 bytes, IPv4 as ::ffff:a.b.c.d. */
+static void put_addr(unsigned char *p, const union addr *a)
 {
-	memset(p, 0, 10);
-	p[10] = p[11] = 0xff;
-	memcpy(p + 12, &a, 4);
+	union addr v = *a;
+
+	addr_as(&v, AF_INET6);	/* never fails towards IPv6 */
+	memcpy(p, &v.v6.sin6_addr, 16);
+}
+
+/* The interface's address of a's family. */
+static void ifc_addr(const struct nc_ifinfo *ii, const union addr *a, union addr *out)
+{
+	memset(out, 0, sizeof *out);
+	if (a->sa.sa_family == AF_INET6 && !IN6_IS_ADDR_V4MAPPED(&a->v6.sin6_addr)) {
+		out->v6.sin6_family = AF_INET6;
+		out->v6.sin6_addr = ii->addr6;
+	} else {
+		out->v4.sin_family = AF_INET;
+		out->v4.sin_addr = ii->addr;
+	}
 }
 
 /* Fill the header of a datagram from `from` to this conversation. */
-static void put_header(unsigned char *h, struct conv *c, const struct sockaddr_in *from)
+static void put_header(unsigned char *h, struct conv *c, const union addr *from)
 {
-	struct sockaddr_in me = { 0 };
+	union addr me = { 0 }, ifc;
 	socklen_t len = sizeof me;
 	struct nc_ifinfo ii;
+	uint16_t rport = htons(addr_get_port(from)), lport;
 
-	nc_getsockname(fs.st, c->sock, (struct sockaddr *)&me, &len);
+	nc_getsockname(fs.st, c->sock, &me.sa, &len);
 	nc_ifinfo(fs.st, &ii);
-	if (me.sin_addr.s_addr == htonl(INADDR_ANY))
-		me.sin_addr = ii.addr;
-	put_v4(h, from->sin_addr);
-	put_v4(h + 16, me.sin_addr);
-	put_v4(h + 32, ii.addr);
-	memcpy(h + 48, &from->sin_port, 2);
-	memcpy(h + 50, &me.sin_port, 2);
+	ifc_addr(&ii, from, &ifc);
+	lport = htons(addr_get_port(&me));
+	addr_as(&me, AF_INET6);
+	if (IN6_IS_ADDR_UNSPECIFIED(&me.v6.sin6_addr) ||
+	    (IN6_IS_ADDR_V4MAPPED(&me.v6.sin6_addr) && me.v6.sin6_addr.s6_addr32[3] == 0))
+		me = ifc;	/* bound to any: the address the datagram came to */
+	put_addr(h, from);
+	put_addr(h + 16, &me);
+	put_addr(h + 32, &ifc);
+	memcpy(h + 48, &rport, 2);
+	memcpy(h + 50, &lport, 2);
 }
 
 /* Answer a read with the next datagram: 1 if answered, 0 if none. */
 int dgdata_try_read(fuse_req_t req, struct conv *c, size_t size)
 {
-	struct sockaddr_in from = { 0 };
+	union addr from = { 0 };
 	socklen_t flen = sizeof from;
 	size_t off = c->headers ? HDRLEN : 0;
-	ssize_t n = nc_recvfrom(fs.st, c->sock, rbuf + off, MAXDGRAM, 0, (struct sockaddr *)&from,
-				&flen);
+	ssize_t n = nc_recvfrom(fs.st, c->sock, rbuf + off, MAXDGRAM, 0, &from.sa, &flen);
 
 	if (n < 0) {
 		if (errno == EAGAIN)
@@ -61,23 +81,26 @@ int dgdata_try_read(fuse_req_t req, struct conv *c, size_t size)
 	return 1;
 }
 
-/* The destination of a datagram written with headers. */
-static int get_header(const unsigned char *h, struct sockaddr_in *to)
+/* The destination of a datagram written with headers, as c's socket
+ * takes it. */
+static int get_header(const unsigned char *h, struct conv *c, union addr *to)
 {
-	static const unsigned char v4mapped[12] = { [10] = 0xff, [11] = 0xff };
+	union addr me = { 0 };
+	socklen_t len = sizeof me;
+	uint16_t port;
 
-	if (memcmp(h, v4mapped, 12) != 0)
-		return EAFNOSUPPORT;
 	memset(to, 0, sizeof *to);
-	to->sin_family = AF_INET;
-	memcpy(&to->sin_addr, h + 12, 4);
-	memcpy(&to->sin_port, h + 48, 2);
-	return 0;
+	to->v6.sin6_family = AF_INET6;
+	memcpy(&to->v6.sin6_addr, h, 16);
+	memcpy(&port, h + 48, 2);
+	to->v6.sin6_port = port;
+	nc_getsockname(fs.st, c->sock, &me.sa, &len);
+	return addr_as(to, me.sa.sa_family == AF_INET6 ? AF_INET6 : AF_INET);
 }
 
 void dgdata_write(fuse_req_t req, struct conv *c, const char *buf, size_t len)
 {
-	struct sockaddr_in to;
+	union addr to;
 	ssize_t n;
 	int err;
 
@@ -86,12 +109,11 @@ void dgdata_write(fuse_req_t req, struct conv *c, const char *buf, size_t len)
 	} else if (len < HDRLEN) {
 		fuse_reply_err(req, EINVAL);
 		return;
-	} else if ((err = get_header((const unsigned char *)buf, &to)) != 0) {
+	} else if ((err = get_header((const unsigned char *)buf, c, &to)) != 0) {
 		fuse_reply_err(req, err);
 		return;
 	} else {
-		n = nc_sendto(fs.st, c->sock, buf + HDRLEN, len - HDRLEN, 0,
-			      (struct sockaddr *)&to, sizeof to);
+		n = nc_sendto(fs.st, c->sock, buf + HDRLEN, len - HDRLEN, 0, &to.sa, addr_len(&to));
 	}
 	if (n < 0)
 		fuse_reply_err(req, errno);

@@ -1,5 +1,5 @@
 /*
- * DNS A-record lookups (RFC 1034, RFC 1035): the message codec and a
+ * DNS A and AAAA lookups (RFC 1034, RFC 1035, RFC 3596): the message codec and a
  * resolver as a state machine (the pump over netcore UDP sockets is
  * dns_sock.c). See dns.h.
  */
@@ -13,7 +13,7 @@
 
 enum {
 	DNS_HLEN = 12,
-	T_A = 1, T_CNAME = 5, C_IN = 1,
+	T_CNAME = 5, C_IN = 1,
 	F_QR = 0x8000, F_TC = 0x0200, F_RD = 0x0100,
 	RCODE_NXDOMAIN = 3,
 	MAX_HOPS = 16,		/* compression pointers followed in one name */
@@ -49,7 +49,7 @@ static int host_char(char c)
 	       c == '-' || c == '_';
 }
 
-int dns_encode_query(uint8_t *buf, size_t cap, uint16_t id, const char *name)
+int dns_encode_query(uint8_t *buf, size_t cap, uint16_t id, const char *name, uint16_t qtype)
 {
 	size_t n = strlen(name), pos = DNS_HLEN;
 
@@ -78,7 +78,7 @@ int dns_encode_query(uint8_t *buf, size_t cap, uint16_t id, const char *name)
 		i += len + 1;	/* past the dot */
 	}
 	buf[pos++] = 0;
-	wr16(buf + pos, T_A);
+	wr16(buf + pos, qtype);
 	wr16(buf + pos + 2, C_IN);
 	return (int)(pos + 4);
 }
@@ -191,22 +191,28 @@ static int follow_cnames(const uint8_t *m, size_t len, size_t off, unsigned coun
 	return -EBADMSG;	/* a chain too long, or a loop */
 }
 
-/* The A records of name in the answer section. */
-static int collect(const uint8_t *m, size_t len, size_t off, unsigned count,
+/* The records of type (A or AAAA) of name in the answer section. */
+static int collect(const uint8_t *m, size_t len, size_t off, unsigned count, uint16_t type,
 		   const char *name, struct dns_answer *ans, uint32_t *ttl)
 {
-	size_t pos = off;
+	size_t pos = off, size = type == DNS_T_AAAA ? 16 : 4;
 	struct rr rr;
 
 	for (unsigned i = 0; i < count; i++) {
 		if (read_rr(m, len, &pos, &rr) < 0)
 			return -EBADMSG;
-		if (rr.type != T_A || rr.class != C_IN || !name_eq(rr.name, name))
+		if (rr.type != type || rr.class != C_IN || !name_eq(rr.name, name))
 			continue;
-		if (rr.rdlen != 4)
+		if (rr.rdlen != size)
 			return -EBADMSG;
-		if (ans->n < DNS_MAX_ADDRS)
-			memcpy(&ans->addr[ans->n++], m + rr.rdata, 4);	/* network order */
+		if (ans->n < DNS_MAX_ADDRS) {	/* network order; A as ::ffff:a.b.c.d */
+			uint8_t *a = ans->addr[ans->n++].s6_addr;
+
+			memset(a, 0, 16);
+			if (size == 4)
+				a[10] = a[11] = 0xff;
+			memcpy(a + 16 - size, m + rr.rdata, size);
+		}
 		if (rr.ttl < *ttl)
 			*ttl = rr.ttl;
 	}
@@ -239,7 +245,8 @@ int dns_parse_reply(const uint8_t *m, size_t len, struct dns_reply *r)
 	pos += 4;
 	memcpy(name, r->qname, sizeof name);
 	if (follow_cnames(m, len, pos, ancount, name, &ttl) < 0 ||
-	    collect(m, len, pos, ancount, name, &r->ans, &ttl) < 0) {
+	    ((r->qtype == DNS_T_A || r->qtype == DNS_T_AAAA) &&
+	     collect(m, len, pos, ancount, r->qtype, name, &r->ans, &ttl) < 0)) {
 		memset(&r->ans, 0, sizeof r->ans);
 		return -EBADMSG;
 	}
@@ -251,6 +258,7 @@ int dns_parse_reply(const uint8_t *m, size_t len, struct dns_reply *r)
 
 struct lookup {
 	int h;			/* 0: free */
+	uint16_t qtype;
 	char name[DNS_NAME_MAX + 1];
 	uint16_t id;
 	int sent;		/* tries sent */
@@ -260,6 +268,7 @@ struct lookup {
 };
 
 struct cached {
+	uint16_t qtype;
 	char name[DNS_NAME_MAX + 1];
 	struct dns_answer ans;
 	uint64_t expires;	/* ms; 0 for a free entry */
@@ -319,19 +328,21 @@ static void normalize(char *out, const char *name)
 	out[n] = '\0';
 }
 
-static struct cached *cache_find(struct dns *d, uint64_t now, const char *name)
+static struct cached *cache_find(struct dns *d, uint64_t now, const char *name, uint16_t qtype)
 {
 	for (int i = 0; i < CACHE_SIZE; i++)
-		if (d->cache[i].expires > now && strcmp(d->cache[i].name, name) == 0)
+		if (d->cache[i].expires > now && d->cache[i].qtype == qtype &&
+		    strcmp(d->cache[i].name, name) == 0)
 			return &d->cache[i];
 	return NULL;
 }
 
 /* Keep ans for its TTL, in the entry of that name, or else the one that
  * expires first (a free or expired one if there is). */
-static void cache_put(struct dns *d, uint64_t now, const char *name, const struct dns_answer *ans)
+static void cache_put(struct dns *d, uint64_t now, const char *name, uint16_t qtype,
+		      const struct dns_answer *ans)
 {
-	struct cached *e = cache_find(d, now, name);
+	struct cached *e = cache_find(d, now, name, qtype);
 	uint32_t ttl = ans->ttl < MAX_TTL ? ans->ttl : MAX_TTL;
 
 	if (ttl == 0)
@@ -343,6 +354,7 @@ static void cache_put(struct dns *d, uint64_t now, const char *name, const struc
 				e = &d->cache[i];
 	}
 	strcpy(e->name, name);
+	e->qtype = qtype;
 	e->ans = *ans;
 	e->expires = now + (uint64_t)ttl * 1000;
 }
@@ -355,18 +367,19 @@ int dns_in_flight(const struct dns *d, uint16_t id)
 	return 0;
 }
 
-int dns_lookup(struct dns *d, uint64_t now, const char *name, struct dns_answer *ans,
-	       dns_done_fn done, void *arg)
+int dns_lookup(struct dns *d, uint64_t now, const char *name, uint16_t qtype,
+	       struct dns_answer *ans, dns_done_fn done, void *arg)
 {
 	uint8_t scratch[DNS_MSG_MAX];
 	char key[DNS_NAME_MAX + 1];
 	struct lookup *q = NULL;
 	struct cached *e;
 
-	if (dns_encode_query(scratch, sizeof scratch, 0, name) < 0)
+	if ((qtype != DNS_T_A && qtype != DNS_T_AAAA) ||
+	    dns_encode_query(scratch, sizeof scratch, 0, name, qtype) < 0)
 		return -EINVAL;
 	normalize(key, name);
-	e = cache_find(d, now, key);
+	e = cache_find(d, now, key, qtype);
 	if (e != NULL) {
 		*ans = e->ans;
 		ans->ttl = (uint32_t)((e->expires - now) / 1000);	/* what is left */
@@ -383,6 +396,7 @@ int dns_lookup(struct dns *d, uint64_t now, const char *name, struct dns_answer 
 	d->last_h = d->last_h == INT_MAX ? 1 : d->last_h + 1;
 	q->h = d->last_h;
 	strcpy(q->name, key);
+	q->qtype = qtype;
 	q->sent = 0;
 	q->due = now;
 	q->done = done;
@@ -415,7 +429,7 @@ size_t dns_output(struct dns *d, uint64_t now, uint8_t *buf, size_t cap)
 		int n, shift;
 		if (q->h == 0 || q->sent >= d->tries || q->due > now)
 			continue;
-		n = dns_encode_query(buf, cap, q->id, q->name);
+		n = dns_encode_query(buf, cap, q->id, q->name, q->qtype);
 		if (n < 0)
 			return 0;
 		shift = q->sent < 16 ? q->sent : 16;
@@ -430,14 +444,15 @@ void dns_input(struct dns *d, uint64_t now, const uint8_t *msg, size_t len)
 {
 	struct dns_reply r;
 
-	if (dns_parse_reply(msg, len, &r) < 0 || r.qtype != T_A || r.qclass != C_IN)
+	if (dns_parse_reply(msg, len, &r) < 0 || r.qclass != C_IN)
 		return;
 	for (int i = 0; i < DNS_MAX_LOOKUPS; i++) {
 		struct lookup *q = &d->q[i];
-		if (q->h == 0 || q->sent == 0 || q->id != r.id || !name_eq(q->name, r.qname))
+		if (q->h == 0 || q->sent == 0 || q->id != r.id || q->qtype != r.qtype ||
+		    !name_eq(q->name, r.qname))
 			continue;
 		if (r.rcode == 0 && r.ans.n > 0) {
-			cache_put(d, now, q->name, &r.ans);
+			cache_put(d, now, q->name, q->qtype, &r.ans);
 			finish(q, 0, &r.ans);
 		} else if (r.rcode == 0 || r.rcode == RCODE_NXDOMAIN) {
 			finish(q, -ENOENT, NULL);

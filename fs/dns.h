@@ -1,5 +1,6 @@
 /*
- * DNS for /net/cs: A records (RFC 1035) over the stack's own UDP.
+ * DNS for /net/cs: A records (RFC 1035) and AAAA records (RFC 3596) over
+ * the stack's own UDP.
  *
  * Three layers, each usable alone:
  *  - the codec: dns_encode_query builds a query, dns_parse_reply reads a
@@ -29,17 +30,20 @@ enum {
 	DNS_NAME_MAX = 253,	/* a name in text, without the final dot */
 	DNS_MAX_ADDRS = 8,	/* addresses kept from one answer */
 	DNS_MAX_LOOKUPS = 32,	/* lookups in flight at once */
+	DNS_T_A = 1, DNS_T_AAAA = 28,	/* the record types asked for */
 };
 
-/* The addresses of a name, and how long (s) they may still be used. */
+/* The addresses of a name, and how long (s) they may still be used: an
+ * A record's as ::ffff:a.b.c.d, an AAAA record's as it is. */
 struct dns_answer {
 	int n;
-	struct in_addr addr[DNS_MAX_ADDRS];
+	struct in6_addr addr[DNS_MAX_ADDRS];
 	uint32_t ttl;
 };
 
-/* A reply as parsed: its header, its question, and the A records of the
- * question's name, after any CNAME chain in the answer section. */
+/* A reply as parsed: its header, its question, and the records of the
+ * question's type (A or AAAA) of the question's name, after any CNAME
+ * chain in the answer section. */
 struct dns_reply {
 	uint16_t id;
 	int rcode;		/* 0 no error, 2 server failure, 3 no such name … */
@@ -49,10 +53,10 @@ struct dns_reply {
 	struct dns_answer ans;	/* ttl: the least TTL on the way; 0 if none */
 };
 
-/* A query for the A records of name (a trailing dot is allowed), with
- * recursion desired. Returns its length, -EINVAL for a name that is not
- * a host name, -ENOSPC if cap is too small. */
-int dns_encode_query(uint8_t *buf, size_t cap, uint16_t id, const char *name);
+/* A query for the records of qtype (DNS_T_A, DNS_T_AAAA) of name (a
+ * trailing dot is allowed), with recursion desired. Returns its length,
+ * -EINVAL for a name that is not a host name, -ENOSPC if cap is too small. */
+int dns_encode_query(uint8_t *buf, size_t cap, uint16_t id, const char *name, uint16_t qtype);
 /* 0, or -EBADMSG when msg is not a well-formed reply to one question. */
 int dns_parse_reply(const uint8_t *msg, size_t len, struct dns_reply *r);
 
@@ -73,13 +77,15 @@ struct dns *dns_new(unsigned timeout_ms, int tries, uint64_t seed);
 void dns_free(struct dns *d);
 
 /*
- * Look up name at time now. 0: answered from the cache, *ans filled, no
+ * Look up the records of qtype (DNS_T_A, DNS_T_AAAA) of name at time
+ * now; each type is a lookup and a cache entry of its own. 0: answered
+ * from the cache, *ans filled, no
  * callback. > 0: a lookup is under way, done(arg, …) will be called from
  * dns_input or dns_advance; the number can be given to dns_cancel.
  * < 0: -EINVAL (not a host name), -ENOSPC (too many lookups in flight).
  */
-int dns_lookup(struct dns *d, uint64_t now, const char *name, struct dns_answer *ans,
-	       dns_done_fn done, void *arg);
+int dns_lookup(struct dns *d, uint64_t now, const char *name, uint16_t qtype,
+	       struct dns_answer *ans, dns_done_fn done, void *arg);
 /* Forget lookup h: its callback will not be called. */
 void dns_cancel(struct dns *d, int h);
 
@@ -107,7 +113,7 @@ int dns_in_flight(const struct dns *d, uint16_t id);
  * callback of each socket.
  */
 struct dns_pump;
-struct dns_pump *dns_pump_new(struct nc_stack *st, struct in_addr server,
+struct dns_pump *dns_pump_new(struct nc_stack *st, const struct sockaddr *server,
 			      void (*event)(void *arg, int s, short revents), void *arg);
 /* Closes every socket of p. */
 void dns_pump_free(struct dns_pump *p);

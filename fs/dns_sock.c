@@ -6,11 +6,13 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 
 #include <netcore/netcore.h>
 
+#include "addr.h"
 #include "dns.h"
 
 enum {
@@ -22,7 +24,7 @@ enum {
 
 struct dns_pump {
 	struct nc_stack *st;
-	struct in_addr server;
+	union addr server;	/* port 53; its family is the sockets' */
 	void (*event)(void *arg, int s, short revents);
 	void *arg;
 	struct {
@@ -31,7 +33,7 @@ struct dns_pump {
 	} q[DNS_MAX_LOOKUPS];
 };
 
-struct dns_pump *dns_pump_new(struct nc_stack *st, struct in_addr server,
+struct dns_pump *dns_pump_new(struct nc_stack *st, const struct sockaddr *server,
 			      void (*event)(void *arg, int s, short revents), void *arg)
 {
 	struct dns_pump *p = calloc(1, sizeof *p);
@@ -39,7 +41,9 @@ struct dns_pump *dns_pump_new(struct nc_stack *st, struct in_addr server,
 	if (p == NULL)
 		return NULL;
 	p->st = st;
-	p->server = server;
+	memcpy(&p->server, server,
+	       server->sa_family == AF_INET6 ? sizeof p->server.v6 : sizeof p->server.v4);
+	addr_set_port(&p->server, DNS_PORT);
 	p->event = event;
 	p->arg = arg;
 	for (int i = 0; i < DNS_MAX_LOOKUPS; i++)
@@ -64,16 +68,17 @@ void dns_pump_free(struct dns_pump *p)
 }
 
 /* Bind s to a random port, trying another one if it is taken. */
-static int bind_random(struct nc_stack *st, int s)
+static int bind_random(struct nc_stack *st, int s, int family)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET };
+	union addr any = { 0 };
 	uint16_t r;
 
+	any.sa.sa_family = (sa_family_t)family;
 	for (int i = 0; i < PORT_TRIES; i++) {
 		if (getrandom(&r, sizeof r, 0) != sizeof r)
 			return -1;
-		sin.sin_port = htons((uint16_t)(PORT_LO + r % (65536 - PORT_LO)));
-		if (nc_bind(st, s, (const struct sockaddr *)&sin, sizeof sin) == 0)
+		addr_set_port(&any, (uint16_t)(PORT_LO + r % (65536 - PORT_LO)));
+		if (nc_bind(st, s, &any.sa, addr_len(&any)) == 0)
 			return 0;
 		if (errno != EADDRINUSE)
 			return -1;
@@ -84,14 +89,13 @@ static int bind_random(struct nc_stack *st, int s)
 /* A socket from a random port to the server, watched: -1 on failure. */
 static int open_sock(struct dns_pump *p)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(DNS_PORT),
-				   .sin_addr = p->server };
-	int s = nc_socket(p->st, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, IPPROTO_UDP);
+	int family = p->server.sa.sa_family;
+	int s = nc_socket(p->st, family, SOCK_DGRAM | SOCK_NONBLOCK, IPPROTO_UDP);
 
 	if (s < 0)
 		return -1;
-	if (bind_random(p->st, s) < 0 ||
-	    nc_connect(p->st, s, (const struct sockaddr *)&sin, sizeof sin) < 0 ||
+	if (bind_random(p->st, s, family) < 0 ||
+	    nc_connect(p->st, s, &p->server.sa, addr_len(&p->server)) < 0 ||
 	    nc_set_event_cb(p->st, s, p->event, p->arg) < 0) {
 		nc_close(p->st, s);
 		return -1;

@@ -34,7 +34,7 @@ struct options {
 	struct nc_config cfg;
 	const char *mountpoint;
 	int foreground;
-	struct in_addr dns;
+	union addr dns;		/* AF_UNSPEC: none */
 	int conv_per_uid;
 	int hide_others;
 	const char *log;	/* --log FILE, or NULL */
@@ -91,7 +91,7 @@ static int parse_num(const char *name, const char *s, long lo, long hi, long *v)
 enum {
 	OPT_TUN = 256, OPT_ADDR, OPT_GW, OPT_NOCONFIG, OPT_MTU, OPT_MSL, OPT_BUFMEM, OPT_PCAP,
 	OPT_DNS, OPT_CONV_PER_UID, OPT_HIDE_OTHERS, OPT_NOTS, OPT_NOSACK, OPT_LOG,
-	OPT_FOREGROUND, OPT_DEBUG, OPT_HELP, OPT_VERSION,
+	OPT_ADDR6, OPT_GW6, OPT_NOIPV6, OPT_FOREGROUND, OPT_DEBUG, OPT_HELP, OPT_VERSION,
 };
 
 /*
@@ -110,6 +110,9 @@ static const struct optdef {
 	{ "tun=", OPT_TUN, "NAME", "TUN device to create, or to attach to if it exists (default sn0)" },
 	{ "addr=", OPT_ADDR, "CIDR", "the stack's own address and prefix (default 10.77.0.2/24)" },
 	{ "gw=", OPT_GW, "ADDR", "the host's side of the TUN, the stack's default route (default 10.77.0.1)" },
+	{ "addr6=", OPT_ADDR6, "CIDR", "the stack's own IPv6 address and prefix (default fd77::2/64)" },
+	{ "gw6=", OPT_GW6, "ADDR", "the host's IPv6 side of the TUN, the default v6 route (default fd77::1; :: for none)" },
+	{ "no_ipv6", OPT_NOIPV6, NULL, "speak IPv4 only (and turn IPv6 off on the host side of the TUN)" },
 	{ "no_config", OPT_NOCONFIG, NULL, "leave the host side of the TUN alone (no netlink)" },
 	{ "mtu=", OPT_MTU, "N", "link MTU, 576 to 65535 (default 1500)" },
 	{ "msl=", OPT_MSL, "MS", "TCP's maximum segment lifetime in ms; TIME_WAIT lasts twice it (default 30000)" },
@@ -252,6 +255,17 @@ static int parse_one(struct options *o, int c, const char *arg)
 		if (inet_pton(AF_INET, arg, &o->cfg.gw) != 1)
 			return bad("--gw '%s': want an IPv4 address", arg);
 		return 0;
+	case OPT_ADDR6:
+		if (nc_parse_cidr6(arg, &o->cfg.addr6, &o->cfg.prefix6) < 0)
+			return bad("--addr6 '%s': want an IPv6 address/prefix", arg);
+		return 0;
+	case OPT_GW6:
+		if (inet_pton(AF_INET6, arg, &o->cfg.gw6) != 1)
+			return bad("--gw6 '%s': want an IPv6 address", arg);
+		return 0;
+	case OPT_NOIPV6:
+		o->cfg.no_ipv6 = 1;
+		return 0;
 	case OPT_NOCONFIG:
 		o->cfg.no_config = 1;
 		return 0;
@@ -280,8 +294,12 @@ static int parse_one(struct options *o, int c, const char *arg)
 		o->cfg.no_sack = 1;
 		return 0;
 	case OPT_DNS:
-		if (inet_pton(AF_INET, arg, &o->dns) != 1)
-			return bad("--dns '%s': want an IPv4 address", arg);
+		if (inet_pton(AF_INET, arg, &o->dns.v4.sin_addr) == 1)
+			o->dns.sa.sa_family = AF_INET;
+		else if (inet_pton(AF_INET6, arg, &o->dns.v6.sin6_addr) == 1)
+			o->dns.sa.sa_family = AF_INET6;
+		else
+			return bad("--dns '%s': want an IPv4 or IPv6 address", arg);
 		return 0;
 	case OPT_CONV_PER_UID:
 		if (parse_num("conv_per_uid", arg, 1, CONV_MAX, &v) < 0)
@@ -526,6 +544,7 @@ static int start(struct options *o, int *sigfd)
 	fs.start = time(NULL);
 	fs.mountpoint = mountpoint;
 	fs.dns = o->dns;
+	fs.no_ipv6 = o->cfg.no_ipv6;
 	fs.conv_per_uid = o->conv_per_uid;
 	fs.hide_others = o->hide_others;
 	fs.se = fuse_session_new(&o->fargs, &fs_ops, sizeof fs_ops, NULL);

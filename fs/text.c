@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "conv.h"
 #include "text.h"
 
@@ -16,6 +17,11 @@ enum { MAX_ROUTES = 64, MAX_STATS = 64, MAX_ADDRS = 16, IPDEFTTL = 64 };
 static const char *ip(struct in_addr a, char *buf)
 {
 	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
+}
+
+static const char *ip6(const struct in6_addr *a, char *buf)
+{
+	return inet_ntop(AF_INET6, a, buf, INET6_ADDRSTRLEN);
 }
 
 /* Interface ifc's addresses, the primary one first: the TUN's (0) as
@@ -68,7 +74,15 @@ static void ifc_status(FILE *f, int ifc)
 	n = addrs(ifc, ad);
 	for (int i = 0; i < n; i++)
 		fprintf(f, "\t%-40s %-10s %-40s %-12u %-12u\n", ip(ad[i].addr, a),
-			mask6(ad[i].prefix, m), ip(ad[i].remote, r), ~0u, ~0u);
+			mask6(ad[i].prefix, m), ip(ad[i].remote, r), ~0u, ~0u);	if (ifc == 0 && !IN6_IS_ADDR_UNSPECIFIED(&ii.addr6)) {	/* remote: its network */
+		char a6[INET6_ADDRSTRLEN], r6[INET6_ADDRSTRLEN];
+		struct in6_addr net = ii.addr6;
+		for (int i = ii.prefix6; i < 128; i++)
+			net.s6_addr[i / 8] &= (uint8_t)~(0x80 >> (i % 8));
+		snprintf(m, sizeof m, "/%d", ii.prefix6);
+		fprintf(f, "\t%-40s %-10s %-40s %-12u %-12u\n", ip6(&ii.addr6, a6), m,
+			ip6(&net, r6), ~0u, ~0u);
+	}
 }
 
 /* The directed broadcast of an address's network, 0 if it has none. */
@@ -129,8 +143,9 @@ static void ipselftab(FILE *f)
  * source (0.0.0.0 /96). */
 static void iproute(FILE *f)
 {
-	char d[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN], m[16];
+	char d[INET6_ADDRSTRLEN], g[INET6_ADDRSTRLEN], m[16];
 	struct nc_route r[MAX_ROUTES];
+	struct nc_route6 r6[MAX_ROUTES];
 	int n = nc_routes(fs.st, r, MAX_ROUTES);
 
 	for (int i = 0; i < n && i < MAX_ROUTES; i++) {
@@ -139,16 +154,24 @@ static void iproute(FILE *f)
 			mask6(r[i].prefix, m), ip(ifc ? r[i].dst : r[i].gw, g), ifc ? "4i" : "4",
 			ifc ? "ifc" : "none", "0", "0.0.0.0", "/96");
 	}
+	n = nc_routes6(fs.st, r6, MAX_ROUTES);
+	for (int i = 0; i < n && i < MAX_ROUTES; i++) {	/* IPv6: masks as they are */
+		int ifc = IN6_IS_ADDR_UNSPECIFIED(&r6[i].gw);
+		snprintf(m, sizeof m, "/%d", r6[i].prefix);
+		fprintf(f, "%-15s %-4s %-15s %-4s %4.4s %3s %-15s %-4s\n", ip6(&r6[i].dst, d), m,
+			ip6(ifc ? &r6[i].dst : &r6[i].gw, g), ifc ? "6i" : "6",
+			ifc ? "ifc" : "none", "0", "::", "/0");
+	}
 }
 
 /* The nameservers cs asks: --dns, or the host's (resolv.conf). */
 static void nameservers(FILE *f)
 {
-	char a[INET_ADDRSTRLEN], line[256], ns[64];
+	char a[ADDR_TEXT], line[256], ns[64];
 	FILE *rc;
 
-	if (fs.dns.s_addr) {
-		fprintf(f, "\tdns=%s\n", ip(fs.dns, a));
+	if (fs.dns.sa.sa_family != AF_UNSPEC) {
+		fprintf(f, "\tdns=%s\n", addr_text(&fs.dns, 0, a));
 		return;
 	}
 	rc = fopen("/etc/resolv.conf", "r");
@@ -193,20 +216,22 @@ static void stats(FILE *f, int proto)
 
 static void address(FILE *f, struct conv *c, int peer)
 {
-	char a[INET_ADDRSTRLEN];
-	struct sockaddr_in sa = { 0 };
+	char a[ADDR_TEXT];
+	union addr sa = { 0 };
 	socklen_t len = sizeof sa;
 	int r = -1;
 
 	if (c->sock >= 0) {
 		if (peer)
-			r = nc_getpeername(fs.st, c->sock, (struct sockaddr *)&sa, &len);
+			r = nc_getpeername(fs.st, c->sock, &sa.sa, &len);
 		else
-			r = nc_getsockname(fs.st, c->sock, (struct sockaddr *)&sa, &len);
+			r = nc_getsockname(fs.st, c->sock, &sa.sa, &len);
 	}
-	if (r < 0)
+	if (r < 0) {
 		memset(&sa, 0, sizeof sa);
-	fprintf(f, "%s!%u\n", ip(sa.sin_addr, a), ntohs(sa.sin_port));
+		sa.sa.sa_family = AF_INET;
+	}
+	fprintf(f, "%s\n", addr_text(&sa, 1, a));
 }
 
 /* The congestion control, as ctl's cc command names it. */
@@ -244,10 +269,10 @@ static void tcp_status(FILE *f, struct conv *c)
 /* Datagram conversations: Connected once a peer is set, else Open. */
 static void dgram_status(FILE *f, struct conv *c)
 {
-	struct sockaddr_in sa;
+	union addr sa;
 	socklen_t len = sizeof sa;
 
-	fprintf(f, "%s\n", nc_getpeername(fs.st, c->sock, (struct sockaddr *)&sa, &len) == 0 ?
+	fprintf(f, "%s\n", nc_getpeername(fs.st, c->sock, &sa.sa, &len) == 0 ?
 		"Connected" : "Open");
 }
 

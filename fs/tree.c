@@ -338,6 +338,22 @@ static int permitted(const struct fuse_ctx *ctx, struct conv *c, mode_t mode, in
 	return (want & ~bits) == 0;
 }
 
+/* The socket of a new conversation: tcp and udp are dual-stack (AF_INET6,
+ * IPv4 peers seen as ::ffff:a.b.c.d) unless the stack speaks IPv4 only;
+ * icmp is IPv4's echo, icmpv6 IPv6's. */
+static int new_sock(int proto)
+{
+	static const int type[NPROTO] = { SOCK_STREAM, SOCK_DGRAM, SOCK_DGRAM, SOCK_DGRAM };
+	int t = type[proto] | SOCK_NONBLOCK, s = -1;
+
+	if (proto == P_ICMP6 || (proto != P_ICMP && !fs.no_ipv6)) {
+		s = nc_socket(fs.st, AF_INET6, t, proto_num[proto]);
+		if (s >= 0 || errno != EAFNOSUPPORT || proto == P_ICMP6)
+			return s;
+	}
+	return nc_socket(fs.st, AF_INET, t, proto_num[proto]);
+}
+
 /* open(P/clone): a new conversation; the file is its ctl. */
 static void open_clone(fuse_req_t req, int proto, struct fuse_file_info *fi)
 {
@@ -346,14 +362,12 @@ static void open_clone(fuse_req_t req, int proto, struct fuse_file_info *fi)
 	struct conv *c;
 	int s, err;
 
-	static const int type[NPROTO] = { SOCK_STREAM, SOCK_DGRAM, SOCK_DGRAM };
-
 	/* before the socket: a refused uid costs the stack nothing */
 	if ((err = conv_admit(proto, ctx->uid)) != 0) {
 		fuse_reply_err(req, err);
 		return;
 	}
-	s = nc_socket(fs.st, AF_INET, type[proto] | SOCK_NONBLOCK, proto_num[proto]);
+	s = new_sock(proto);
 	if (s < 0) {
 		fuse_reply_err(req, errno);
 		return;

@@ -61,6 +61,8 @@ static inline void nc_config_init(struct nc_config *cfg)
 }
 /* Parse "a.b.c.d/N" (or "a.b.c.d", prefix 32). 0, or -1 with EINVAL. */
 int nc_parse_cidr(const char *s, struct in_addr *addr, int *prefix);
+/* Parse "fd77::2/N" (or "fd77::2", prefix 128). 0, or -1 with EINVAL. */
+int nc_parse_cidr6(const char *s, struct in6_addr *addr, int *prefix);
 
 /* Open the TUN, configure the host side, start the loop (a thread unless
  * cfg->own_loop). NULL with errno on failure; nc_error() says why. cfg

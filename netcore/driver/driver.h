@@ -52,19 +52,20 @@ struct nc_stack {
 /* Microseconds on CLOCK_MONOTONIC. */
 uint64_t clock_now(void);
 
-/* tun.c: open (creating or attaching) a TUN; *created says which. */
-int tun_open(const char *name, char *actual, int *created);
+/* tun.c: open (creating or attaching) a TUN; *created says which. With
+ * ipv6 the kernel may hand it IPv6 TCP super-packets too (TSO6). */
+int tun_open(const char *name, int ipv6, char *actual, int *created);
 void tun_write(struct nc_stack *s, const uint8_t *pkt, size_t len, unsigned gso);
 /* Read one packet into s->rxbuf (*len 0: nothing usable): 0, or -1
  * with errno (EAGAIN: none waiting). */
 int tun_read(struct nc_stack *s, size_t *len, int *csum_ok);
 
-/* nl.c: bring the host side up: link up, MTU, address gw/prefix. 0, or
- * -EPERM (not allowed), -ENOMEM or -EIO with the reason in err. */
-int nl_configure(const char *ifname, struct in_addr gw, int prefix, int mtu, char *err,
-		 size_t errlen);
+/* nl.c: bring the host side up: link up, MTU, addresses gw/prefix and
+ * (unless cfg->no_ipv6) gw6/prefix6. 0, or -EPERM (not allowed), -ENOMEM
+ * or -EIO with the reason in err. */
+int nl_configure(const char *ifname, const struct nc_config *cfg, char *err, size_t errlen);
 /* Undo nl_configure on a TUN we attached to (not created). */
-void nl_unconfigure(const char *ifname, struct in_addr gw, int prefix);
+void nl_unconfigure(const char *ifname, const struct nc_config *cfg);
 /* Add (add 1) or remove the host's route to net/prefix through the TUN;
  * one that is already there (or gone) is fine. 0, or -EIO. */
 int nl_net_route(const char *ifname, struct in_addr net, int prefix, int add);

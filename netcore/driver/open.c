@@ -34,6 +34,9 @@ void nc_config_init_size(struct nc_config *cfg, size_t size)
 	inet_pton(AF_INET, "10.77.0.1", &d.gw);
 	d.mtu = 1500;
 	d.msl_ms = 30000;
+	inet_pton(AF_INET6, "fd77::2", &d.addr6);
+	d.prefix6 = 64;
+	inet_pton(AF_INET6, "fd77::1", &d.gw6);
 	if (size > sizeof d)
 		size = sizeof d;	/* a newer caller: its extra fields stay 0 */
 	memcpy(cfg, &d, size);
@@ -41,10 +44,11 @@ void nc_config_init_size(struct nc_config *cfg, size_t size)
 		cfg->size = size;
 }
 
-int nc_parse_cidr(const char *s, struct in_addr *addr, int *prefix)
+/* "address/N" of family af, N at most max (the default without "/N"). */
+static int parse_cidr(int af, const char *s, void *addr, int *prefix, long max)
 {
-	char buf[32], *slash, *end;
-	long p = 32;
+	char buf[64], *slash, *end;
+	long p = max;
 
 	if (s == NULL || strlen(s) >= sizeof buf)
 		goto bad;
@@ -54,16 +58,26 @@ int nc_parse_cidr(const char *s, struct in_addr *addr, int *prefix)
 		*slash++ = 0;
 		errno = 0;
 		p = strtol(slash, &end, 10);
-		if (*slash == 0 || *end != 0 || errno || p < 0 || p > 32)
+		if (*slash == 0 || *end != 0 || errno || p < 0 || p > max)
 			goto bad;
 	}
-	if (inet_pton(AF_INET, buf, addr) != 1)
+	if (inet_pton(af, buf, addr) != 1)
 		goto bad;
 	*prefix = (int)p;
 	return 0;
 bad:
 	errno = EINVAL;
 	return -1;
+}
+
+int nc_parse_cidr(const char *s, struct in_addr *addr, int *prefix)
+{
+	return parse_cidr(AF_INET, s, addr, prefix, 32);
+}
+
+int nc_parse_cidr6(const char *s, struct in6_addr *addr, int *prefix)
+{
+	return parse_cidr(AF_INET6, s, addr, prefix, 128);
 }
 
 static void wake_waiters(void *arg)
@@ -90,11 +104,11 @@ static int open_driver(struct nc_stack *s, const struct nc_config *cfg)
 {
 	char errbuf[200] = "cannot configure the TUN: out of memory";
 
-	s->tunfd = tun_open(cfg->tun, s->tun, &s->created_tun);
+	s->tunfd = tun_open(cfg->tun, !cfg->no_ipv6, s->tun, &s->created_tun);
 	if (s->tunfd < 0)
 		return fail(s, errno, "cannot open TUN %s: %s", cfg->tun);
 	if (!cfg->no_config) {
-		int r = nl_configure(s->tun, cfg->gw, cfg->prefix, cfg->mtu, errbuf, sizeof errbuf);
+		int r = nl_configure(s->tun, cfg, errbuf, sizeof errbuf);
 
 		if (r < 0) {
 			snprintf(open_error, sizeof open_error, "%s", errbuf);
@@ -147,7 +161,8 @@ static int import_config(struct nc_config *out, const struct nc_config *in)
 
 static int check_config(const struct nc_config *cfg)
 {
-	if (cfg->tun == NULL || cfg->prefix < 0 || cfg->prefix > 32 || cfg->mtu < 576 ||
+	if (cfg->tun == NULL || cfg->prefix < 0 || cfg->prefix > 32 || cfg->prefix6 < 0 ||
+	    cfg->prefix6 > 128 || cfg->mtu < 576 ||
 	    cfg->mtu > IP_MAXPACKET || config_cc(cfg) < 0) {
 		snprintf(open_error, sizeof open_error, "invalid configuration");
 		errno = EINVAL;
@@ -189,6 +204,11 @@ struct nc_stack *nc_open(const struct nc_config *cfg)
 		.tso = 1,	/* tun_open asked the kernel for TSO4 */
 		.tcp_cc = config_cc(cfg),
 	};
+	if (!cfg->no_ipv6) {	/* an addr6 of :: leaves the core IPv4 only */
+		sc.addr6 = cfg->addr6;
+		sc.prefix6 = cfg->prefix6;
+		sc.gw6 = cfg->gw6;
+	}
 	/* The keys a remote host must not guess (RFC 6528, RFC 6056) come
 	 * from the kernel's generator, not from the time and the pid. */
 	if (getrandom(&seed, sizeof seed, 0) != sizeof seed ||
@@ -236,7 +256,7 @@ void nc_close_stack(struct nc_stack *s)
 	pthread_mutex_unlock(&s->lock);
 	loop_fini(s);
 	if (s->configured && !s->created_tun)
-		nl_unconfigure(s->tun, s->cfg.gw, s->cfg.prefix);
+		nl_unconfigure(s->tun, &s->cfg);
 	if (s->tunfd >= 0)
 		close(s->tunfd);	/* a TUN we created disappears with it */
 	if (s->pcap)

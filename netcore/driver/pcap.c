@@ -1,5 +1,6 @@
-/* Packet capture in the classic pcap format, raw IPv4 link type, which
- * tcpdump -r and wireshark read. */
+/* Packet capture in the classic pcap format, raw IP link type (each
+ * packet's version nibble tells IPv4 from IPv6), which tcpdump -r and
+ * wireshark read. */
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /*
- * The TUN device: IPv4 packets, each behind a virtio-net header
+ * The TUN device: IPv4 and IPv6 packets, each behind a virtio-net header
  * (IFF_VNET_HDR). The header lets the kernel hand us TCP super-packets of
  * up to 64 KiB with a partial checksum (TSO and checksum offload), so a
  * bulk transfer costs one read per 64 KiB instead of one per segment.
@@ -20,16 +20,16 @@
 #include "ip.h"
 #include "stack.h"
 
-static int set_offloads(int fd)
+static int set_offloads(int fd, int ipv6)
 {
 	int hdrsz = sizeof(struct virtio_net_hdr);
 
 	if (ioctl(fd, TUNSETVNETHDRSZ, &hdrsz) < 0)
 		return -1;
-	return ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4);
+	return ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | (ipv6 ? TUN_F_TSO6 : 0));
 }
 
-int tun_open(const char *name, char *actual, int *created)
+int tun_open(const char *name, int ipv6, char *actual, int *created)
 {
 	struct ifreq ifr = { 0 };
 	int fd, e;
@@ -44,7 +44,7 @@ int tun_open(const char *name, char *actual, int *created)
 		return -1;
 	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_VNET_HDR;
 	memcpy(ifr.ifr_name, name, strlen(name));
-	if (ioctl(fd, TUNSETIFF, &ifr) < 0 || set_offloads(fd) < 0) {
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0 || set_offloads(fd, ipv6) < 0) {
 		e = errno;
 		close(fd);
 		errno = e;
@@ -59,10 +59,15 @@ void tun_write(struct nc_stack *s, const uint8_t *pkt, size_t len, unsigned gso)
 {
 	struct virtio_net_hdr vh = { .gso_type = VIRTIO_NET_HDR_GSO_NONE };
 
-	if (gso) {	/* the kernel cuts it into segments of gso bytes */
-		vh.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+	/* the kernel cuts it into segments of gso bytes; the core's TCP
+	 * super-packets carry no IPv6 extension header */
+	if (gso) {
+		int v6 = pkt[0] >> 4 == 6;
+		size_t ip = v6 ? IP6_HLEN : IP_HLEN;
+
+		vh.gso_type = v6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4;
 		vh.gso_size = (uint16_t)gso;
-		vh.hdr_len = (uint16_t)(IP_HLEN + (pkt[IP_HLEN + 12] >> 4) * 4);
+		vh.hdr_len = (uint16_t)(ip + (pkt[ip + 12] >> 4) * 4);
 	}
 	struct iovec iov[2] = { { &vh, sizeof vh }, { (void *)pkt, len } };
 

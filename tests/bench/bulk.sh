@@ -4,6 +4,8 @@
 #
 #   down   kernel  bash's /dev/tcp, read by cat (kernel client namespace)
 #          cat     cat /net/tcp/N/data
+#          cat6    the same over IPv6 (far end fd77:78::2): beside cat, the
+#                  ratio of IPv6 to IPv4 in the same run
 #          dd      dd if=/net/tcp/N/data bs=1M
 #          api     the netcore C API (ncbench api, a stack of its own)
 #          cat1cpu cat, it and the daemon pinned to CPU 0 (2 CPUs or more)
@@ -25,6 +27,8 @@ if [ "$QUICK" = 1 ]; then SIZE_MB=${SIZE_MB:-20}; else SIZE_MB=${SIZE_MB:-200}; 
 BYTES=$((SIZE_MB * 1024 * 1024))
 DOWN_PORT=9001
 UP_PORT=9002
+DOWN6_PORT=9003
+FAR6_ADDR=fd77:78::2
 
 # ---- the contenders: each prints "BYTES T0 T1 CPU", CPU the stack's own
 # seconds, "daemon" (measured around it) or "-" (the kernel) ----
@@ -56,6 +60,23 @@ dd_down() {
 	t0=$EPOCHREALTIME
 	got=$(dd if="$CONV/data" of=/dev/null bs=1M 2>&1 | awk '/bytes/ { print $1 }')
 	echo "$got $t0 $EPOCHREALTIME daemon"
+}
+
+cat6_down() {
+	local t0
+
+	clone tcp && ctl "connect $FAR6_ADDR!$DOWN6_PORT" || return 1
+	t0=$EPOCHREALTIME
+	cat <"$CONV/data" >/dev/null || return 1
+	echo "$BYTES $t0 $EPOCHREALTIME daemon"
+}
+
+# v6_far: the far end's IPv6 (fd77:78::2/64, routed through fd77:78::1).
+v6_far() {
+	sysctl -qw net.ipv6.conf.all.forwarding=1 &&
+		ip addr add fd77:78::1/64 dev far0 nodad &&
+		in_ns "$FAR" ip addr add "$FAR6_ADDR/64" dev eth0 nodad &&
+		in_ns "$FAR" ip -6 route add default via fd77:78::1
 }
 
 api_down() {
@@ -146,7 +167,7 @@ measure() {
 	m1=$(machine_ticks)
 	d1=$(proc_ticks "$DAEMON_PID")
 	read -r bytes t0 t1 cpu <<<"$out"
-	if [ "${bytes:-0}" != "$BYTES" ] || grep -q ncbench: "$E2E_DIR/source.out"; then
+	if [ "${bytes:-0}" != "$BYTES" ] || cat "$E2E_DIR"/source*.out | grep -q ncbench:; then
 		not_ok "$dir, $who, round $r: moved ${bytes:-nothing} of $BYTES bytes"
 		return 1
 	fi
@@ -160,10 +181,13 @@ measure() {
 }
 
 check "a router: far end, kernel client" router
+check "the far end's IPv6" v6_far
 check "the daemon mounts $MNT" start_daemon
 far source source "$DOWN_PORT" "$BYTES"
+spawn source6 in_ns "$FAR" "$NCBENCH" source "$FAR6_ADDR" "$DOWN6_PORT" "$BYTES"
+check "far end: source on [$FAR6_ADDR]:$DOWN6_PORT" wait_for "$E2E_DIR/source6.out" ready
 far sink sink "$UP_PORT"
-down=(kernel cat dd api)
+down=(kernel cat cat6 dd api)
 [ "$(nproc)" -ge 2 ] && down+=(cat1cpu cat2cpu)
 if lwip_tap; then
 	down+=(lwip)

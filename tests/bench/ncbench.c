@@ -63,18 +63,25 @@ static int sockaddr_of(const char *host, const char *port, struct sockaddr_in *s
 
 /* ---- the far end: kernel sockets ---- */
 
+/* A listener on addr (IPv4 or IPv6) and port. */
 static int listener(const char *addr, const char *port)
 {
 	struct sockaddr_in sin;
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_port = htons(atoi(port)) };
+	struct sockaddr *sa = (struct sockaddr *)&sin;
+	socklen_t len = sizeof sin;
 	int l, one = 1;
 
-	if (sockaddr_of(addr, port, &sin) < 0) {
+	if (inet_pton(AF_INET6, addr, &sin6.sin6_addr) == 1) {
+		sa = (struct sockaddr *)&sin6;
+		len = sizeof sin6;
+	} else if (sockaddr_of(addr, port, &sin) < 0) {
 		errno = EINVAL;
 		return -1;
 	}
-	l = socket(AF_INET, SOCK_STREAM, 0);
+	l = socket(sa->sa_family, SOCK_STREAM, 0);
 	if (l < 0 || setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
-	    bind(l, (struct sockaddr *)&sin, sizeof sin) < 0 || listen(l, 4096) < 0)
+	    bind(l, sa, len) < 0 || listen(l, 4096) < 0)
 		return -1;
 	printf("ready\n");
 	fflush(stdout);

@@ -25,4 +25,4 @@ check_gt "garbage refused ($refused of 450)" "$refused" 400
 check "the daemon is alive" kill -0 "$DAEMON_PID"
 clone tcp
 check "a new conversation still works" ctl 'bind *!7000'
-check_eq "its local address" '0.0.0.0!7000' "$(cat "$CONV/local")"
+check_eq "its local address (dual-stack: ::)" '::!7000' "$(cat "$CONV/local")"

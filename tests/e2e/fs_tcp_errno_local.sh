@@ -1,7 +1,8 @@
 #!/bin/bash
-# ctl errors decided by the stack itself (SPEC §3): EINVAL, EAFNOSUPPORT,
+# ctl errors decided by the stack itself (SPEC §3): EINVAL,
 # EADDRINUSE, EADDRNOTAVAIL, EISCONN; each failed write leaves
-# "COMMAND: reason" in err.
+# "COMMAND: reason" in err. (EAFNOSUPPORT, an IPv6 address with
+# --no-ipv6: ipv6_link.sh.)
 . "$(dirname "$0")/lib.sh"
 
 # row ERRNO ERR COMMAND: on a new conversation, one write of COMMAND to
@@ -22,7 +23,6 @@ row EINVAL "connect 10.77.0.1!99999: Invalid argument" "connect 10.77.0.1!99999"
 row EINVAL "timeout soon: Invalid argument" "timeout soon"
 row EINVAL "shutdown sideways: Invalid argument" "shutdown sideways"
 row EINVAL "unknown control request 'headers'" "headers"
-row EAFNOSUPPORT "connect ::1!80: Address family not supported by protocol" "connect ::1!80"
 row EADDRNOTAVAIL "connect 0.0.0.0!80: Cannot assign requested address" "connect 0.0.0.0!80"
 row EADDRNOTAVAIL "connect 10.77.0.1!0: Cannot assign requested address" "connect 10.77.0.1!0"
 row EADDRNOTAVAIL "bind: 10.77.0.9!5000 is not an address of this stack" "bind 10.77.0.9!5000"

@@ -36,7 +36,7 @@ check "the daemon mounts $MNT" start_daemon
 spawn server server
 srv=$SPAWN_PID
 check "the server announced" wait_for "$E2E_DIR/server.out" announced
-check_eq "local of the listener" "0.0.0.0!8080" \
+check_eq "local of the listener (dual-stack: ::)" "::!8080" \
 	"$(cat "$MNT/tcp/$(sed -n 's/^announced //p' "$E2E_DIR/server.out")/local")"
 good=0
 for ((i = 1; i <= COUNT; i++)); do

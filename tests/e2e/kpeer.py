@@ -31,9 +31,14 @@ def ready():
     print("ready", flush=True)
 
 
+def family(addr):
+    """An address with a colon is IPv6."""
+    return socket.AF_INET6 if ":" in addr else socket.AF_INET
+
+
 def udp_socket(port, addr):
     """Bound with SO_REUSEADDR: a sender may share a server's port."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(family(addr), socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind((addr, int(port)))
     return s
@@ -44,7 +49,7 @@ def udp_echo(addr, port, tag=""):
     ready()
     while True:
         data, peer = s.recvfrom(65536)
-        print("from %s!%d" % peer, flush=True)
+        print("from %s!%d" % peer[:2], flush=True)
         s.sendto(tag.encode() + data, peer)
 
 
@@ -67,7 +72,7 @@ def udp_send(addr, port, msg, sport, src="10.77.0.1"):
 
 
 def tcp_listener(addr, port):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s = socket.socket(family(addr), socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind((addr, int(port)))
     s.listen(4096)

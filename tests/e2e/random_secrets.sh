@@ -55,7 +55,8 @@ run 1
 run 2
 for r in 1 2; do
 	check_eq "daemon $r sent four SYNs" 4 "$(fields $r syn 2 | wc -w)"
-	check_eq "daemon $r sent four DNS queries" 4 "$(fields $r dns 2 | wc -w)"
+	# each lookup asks for A and AAAA, each from a socket of its own
+	check_eq "daemon $r sent eight DNS queries (A and AAAA)" 8 "$(fields $r dns 2 | wc -w)"
 done
 check "the ISNs differ" test "$(fields 1 syn 3)" != "$(fields 2 syn 3)"
 check "the ephemeral ports differ" test "$(fields 1 syn 2)" != "$(fields 2 syn 2)"
@@ -63,7 +64,7 @@ check "the DNS query ids differ" test "$(fields 1 dns 3)" != "$(fields 2 dns 3)"
 check "the IP IDs differ" test "$(fields 1 ipid 2)" != "$(fields 2 ipid 2)"
 for r in 1 2; do
 	ports=$(fields $r dns 2)
-	check_eq "daemon $r: four DNS source ports, all different" 4 \
+	check_eq "daemon $r: eight DNS source ports, all different" 8 \
 		"$(tr ' ' '\n' <<<"$ports" | sort -u | wc -l)"
 	# one port after the other, as a counter would give them: 1 chance in
 	# 2^48 for random ports

@@ -28,6 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct dns_answer ans;
 	struct dns *d;
 	int called = 0;
+	uint16_t qtype;
 
 	if (dns_parse_reply(data, size, &r) < 0 || size > sizeof m)
 		return 0;
@@ -36,14 +37,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	d = dns_new(0, 0, 1);
 	if (d == NULL)
 		abort();
-	if (dns_lookup(d, 0, r.qname, &ans, done, &called) > 0 &&
+	qtype = r.qtype == DNS_T_AAAA ? DNS_T_AAAA : DNS_T_A;
+	if (dns_lookup(d, 0, r.qname, qtype, &ans, done, &called) > 0 &&
 	    dns_output(d, 0, q, sizeof q) > 0) {
 		memcpy(m, data, size);
 		memcpy(m, q, 2);	/* the query's id */
 		dns_input(d, 1, m, size);
 		/* once answered, the cache answers again */
 		if (called == 1 && r.rcode == 0 && r.ans.n > 0 && r.ans.ttl > 0 &&
-		    dns_lookup(d, 1, r.qname, &ans, done, &called) != 0)
+		    dns_lookup(d, 1, r.qname, qtype, &ans, done, &called) != 0)
 			abort();
 	}
 	dns_free(d);

@@ -13,8 +13,8 @@ struct fake fake;
 
 static struct dns *dns;		/* cs.c's resolver, as its pump saw it */
 static uint64_t dns_now;
-static uint8_t query[DNS_MSG_MAX];
-static size_t query_len;
+static uint8_t query_id[2][2];	/* of the A and the AAAA query */
+static int nquery;
 
 /* ---- FUSE ---- */
 
@@ -114,11 +114,24 @@ int nc_bind(struct nc_stack *st, int s, const struct sockaddr *addr, socklen_t l
 	return result();
 }
 
-/* Not bound: no address of its own yet. */
-int nc_getsockname(struct nc_stack *st, int s, struct sockaddr *name, socklen_t *len)
+/* An interface without an IPv6 default route: cs lists IPv4 first. */
+int nc_ifinfo(struct nc_stack *st, struct nc_ifinfo *out)
 {
+	(void)st;
+	memset(out, 0, sizeof *out);
+	return 0;
+}
+
+/* Every socket is a dual-stack one, bound to nothing yet. */
+int nc_getsockname(struct nc_stack *st, int s, struct sockaddr *addr, socklen_t *len)
+{
+	struct sockaddr_in6 any = { .sin6_family = AF_INET6 };
+
 	(void)st, (void)s;
-	memset(name, 0, *len);
+	if (*len < sizeof any)
+		return result();
+	memcpy(addr, &any, sizeof any);
+	*len = sizeof any;
 	return result();
 }
 
@@ -206,7 +219,7 @@ struct dns_pump {
 
 static struct dns_pump the_pump;
 
-struct dns_pump *dns_pump_new(struct nc_stack *st, struct in_addr server,
+struct dns_pump *dns_pump_new(struct nc_stack *st, const struct sockaddr *server,
 			      void (*event)(void *arg, int s, short revents), void *arg)
 {
 	(void)st, (void)server, (void)event, (void)arg;
@@ -218,40 +231,45 @@ void dns_pump_free(struct dns_pump *p)
 	(void)p;
 }
 
-/* Time out what is due and keep the queries, the last one for
- * fake_dns_answer. */
+/* Time out what is due and keep the ids of the first two queries (a
+ * lookup's A and AAAA) for fake_dns_answer. */
 void dns_pump_run(struct dns_pump *p, struct dns *d, uint64_t now)
 {
-	size_t n;
+	uint8_t q[DNS_MSG_MAX];
 
 	(void)p;
 	dns = d;
 	dns_now = now;
 	dns_advance(d, now);
-	while ((n = dns_output(d, now, query, sizeof query)) > 0)
-		query_len = n;
+	while (dns_output(d, now, q, sizeof q) > 0)
+		if (nquery < 2)
+			memcpy(query_id[nquery++], q, 2);
 }
 
 int fake_dns_answer(const uint8_t *msg, size_t len)
 {
 	uint8_t m[DNS_MSG_MAX];
 
-	if (query_len == 0 || dns == NULL)
+	if (nquery == 0 || dns == NULL)
 		return 0;
 	if (len > sizeof m)
 		len = sizeof m;
-	memcpy(m, msg, len);
-	if (len >= 2)
-		memcpy(m, query, 2);	/* the id */
-	dns_input(dns, dns_now, m, len);
+	/* to each query, with its id: the one of the reply's type takes it */
+	for (int i = 0; i < nquery && dns; i++) {
+		memcpy(m, msg, len);
+		if (len >= 2)
+			memcpy(m, query_id[i], 2);
+		dns_input(dns, dns_now, m, len);
+	}
 	return 1;
 }
 
 void fake_cs_start(void)
 {
 	fs.mountpoint = "/net";
-	fs.dns.s_addr = htonl(0x0a4d0001);
-	query_len = 0;
+	fs.dns.v4.sin_family = AF_INET;
+	fs.dns.v4.sin_addr.s_addr = htonl(0x0a4d0001);
+	nquery = 0;
 	if (cs_init() < 0)
 		abort();
 }

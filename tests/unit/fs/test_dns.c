@@ -106,7 +106,7 @@ static void cname_reply(struct msg *m)
 
 static uint32_t addr_of(const struct dns_answer *a, int i)
 {
-	return ntohl(a->addr[i].s_addr);
+	return ntohl(a->addr[i].s6_addr32[3]);
 }
 
 /* ---- the encoder ---- */
@@ -120,11 +120,11 @@ Test(dns_codec, query_wire_format)
 	};
 	uint8_t buf[DNS_MSG_MAX];
 
-	cr_assert_eq(dns_encode_query(buf, sizeof buf, 0x1234, "www.example.com"), sizeof want);
+	cr_assert_eq(dns_encode_query(buf, sizeof buf, 0x1234, "www.example.com", DNS_T_A), sizeof want);
 	cr_assert_eq(memcmp(buf, want, sizeof want), 0);
-	cr_assert_eq(dns_encode_query(buf, sizeof buf, 0x1234, "www.example.com."), sizeof want);
+	cr_assert_eq(dns_encode_query(buf, sizeof buf, 0x1234, "www.example.com.", DNS_T_A), sizeof want);
 	cr_assert_eq(memcmp(buf, want, sizeof want), 0);
-	cr_assert_eq(dns_encode_query(buf, sizeof want - 1, 0x1234, "www.example.com"), -ENOSPC);
+	cr_assert_eq(dns_encode_query(buf, sizeof want - 1, 0x1234, "www.example.com", DNS_T_A), -ENOSPC);
 }
 
 Test(dns_codec, query_rejects_what_is_not_a_host_name)
@@ -137,18 +137,18 @@ Test(dns_codec, query_rejects_what_is_not_a_host_name)
 	for (int i = 0; i < 255; i++)	/* a.a.a…a: 255 characters */
 		longname[i] = (i % 2) ? '.' : 'a';
 	longname[255] = '\0';
-	cr_assert_eq(dns_encode_query(buf, sizeof buf, 1, ""), -EINVAL);
-	cr_assert_eq(dns_encode_query(buf, sizeof buf, 1, "."), -EINVAL);
-	cr_assert_eq(dns_encode_query(buf, sizeof buf, 1, "a..b"), -EINVAL);
-	cr_assert_eq(dns_encode_query(buf, sizeof buf, 1, ".a"), -EINVAL);
-	cr_assert_eq(dns_encode_query(buf, sizeof buf, 1, "a b"), -EINVAL);
-	cr_assert_eq(dns_encode_query(buf, sizeof buf, 1, "a\\.b"), -EINVAL);
-	cr_assert_eq(dns_encode_query(buf, sizeof buf, 1, longlabel), -EINVAL);
-	cr_assert_eq(dns_encode_query(buf, sizeof buf, 1, longname), -EINVAL);
+	cr_assert_eq(dns_encode_query(buf, sizeof buf, 1, "", DNS_T_A), -EINVAL);
+	cr_assert_eq(dns_encode_query(buf, sizeof buf, 1, ".", DNS_T_A), -EINVAL);
+	cr_assert_eq(dns_encode_query(buf, sizeof buf, 1, "a..b", DNS_T_A), -EINVAL);
+	cr_assert_eq(dns_encode_query(buf, sizeof buf, 1, ".a", DNS_T_A), -EINVAL);
+	cr_assert_eq(dns_encode_query(buf, sizeof buf, 1, "a b", DNS_T_A), -EINVAL);
+	cr_assert_eq(dns_encode_query(buf, sizeof buf, 1, "a\\.b", DNS_T_A), -EINVAL);
+	cr_assert_eq(dns_encode_query(buf, sizeof buf, 1, longlabel, DNS_T_A), -EINVAL);
+	cr_assert_eq(dns_encode_query(buf, sizeof buf, 1, longname, DNS_T_A), -EINVAL);
 	longlabel[63] = '\0';
-	cr_assert_gt(dns_encode_query(buf, sizeof buf, 1, longlabel), 0);
+	cr_assert_gt(dns_encode_query(buf, sizeof buf, 1, longlabel, DNS_T_A), 0);
 	longname[253] = '\0';
-	cr_assert_gt(dns_encode_query(buf, sizeof buf, 1, longname), 0);
+	cr_assert_gt(dns_encode_query(buf, sizeof buf, 1, longname, DNS_T_A), 0);
 }
 
 /* ---- the parser ---- */
@@ -552,7 +552,7 @@ static uint16_t take_query(uint64_t now, const char *qname)
 {
 	uint8_t want[DNS_MSG_MAX];
 	size_t n = dns_output(d, now, out, sizeof out);
-	int wn = dns_encode_query(want, sizeof want, (uint16_t)(out[0] << 8 | out[1]), qname);
+	int wn = dns_encode_query(want, sizeof want, (uint16_t)(out[0] << 8 | out[1]), qname, DNS_T_A);
 
 	cr_assert_gt(n, 0, "a query is due at %llu", (unsigned long long)now);
 	cr_assert_eq(n, (size_t)wn);
@@ -568,7 +568,7 @@ Test(dns_resolver, answer_then_cache_until_the_ttl)
 	uint16_t id;
 	int h;
 
-	h = dns_lookup(d, 0, "www.example.com", &ans, done, &res);
+	h = dns_lookup(d, 0, "www.example.com", DNS_T_A, &ans, done, &res);
 	cr_assert_gt(h, 0);
 	cr_assert_eq(dns_deadline(d), 0);
 	id = take_query(0, "www.example.com");
@@ -586,13 +586,13 @@ Test(dns_resolver, answer_then_cache_until_the_ttl)
 	cr_assert_eq(dns_deadline(d), UINT64_MAX);
 
 	/* from the cache, any case, with what is left of the TTL */
-	cr_assert_eq(dns_lookup(d, 10020, "WWW.Example.COM.", &ans, done, &res), 0);
+	cr_assert_eq(dns_lookup(d, 10020, "WWW.Example.COM.", DNS_T_A, &ans, done, &res), 0);
 	cr_assert_eq(ans.n, 2);
 	cr_assert_eq(ans.ttl, 50);
 	cr_assert_eq(dns_output(d, 10020, out, sizeof out), 0);
 	cr_assert_eq(res.calls, 1);
 	/* expired: asked again */
-	cr_assert_gt(dns_lookup(d, 60020, "www.example.com", &ans, done, &res), 0);
+	cr_assert_gt(dns_lookup(d, 60020, "www.example.com", DNS_T_A, &ans, done, &res), 0);
 	take_query(60020, "www.example.com");
 }
 
@@ -602,7 +602,7 @@ Test(dns_resolver, retries_with_doubling_timeout_then_gives_up)
 	struct dns_answer ans;
 	uint16_t id;
 
-	cr_assert_gt(dns_lookup(d, 0, "slow.test", &ans, done, &res), 0);
+	cr_assert_gt(dns_lookup(d, 0, "slow.test", DNS_T_A, &ans, done, &res), 0);
 	id = take_query(0, "slow.test");
 	cr_assert_eq(dns_output(d, 999, out, sizeof out), 0);
 	cr_assert_eq(take_query(1000, "slow.test"), id, "a retry keeps the id");
@@ -625,7 +625,7 @@ Test(dns_resolver, late_answer_to_the_first_try_is_taken)
 	struct msg m;
 	uint16_t id;
 
-	cr_assert_gt(dns_lookup(d, 0, "late.test", &ans, done, &res), 0);
+	cr_assert_gt(dns_lookup(d, 0, "late.test", DNS_T_A, &ans, done, &res), 0);
 	id = take_query(0, "late.test");
 	take_query(1000, "late.test");
 	simple_reply(&m, id, 0, "late.test", 1, 30);
@@ -649,13 +649,13 @@ Test(dns_resolver, negative_answers)
 	struct result res = { 0 };
 	struct dns_answer ans;
 
-	cr_assert_gt(dns_lookup(d, 0, "no.test", &ans, done, &res), 0);
+	cr_assert_gt(dns_lookup(d, 0, "no.test", DNS_T_A, &ans, done, &res), 0);
 	answer(0, "no.test", 3, 0, 0);
 	cr_assert_eq(res.err, -ENOENT);
-	cr_assert_gt(dns_lookup(d, 5, "no.test", &ans, done, &res), 0, "not cached");
+	cr_assert_gt(dns_lookup(d, 5, "no.test", DNS_T_A, &ans, done, &res), 0, "not cached");
 	answer(5, "no.test", 0, 0, 0);
 	cr_assert_eq(res.err, -ENOENT, "no address");
-	cr_assert_gt(dns_lookup(d, 10, "fail.test", &ans, done, &res), 0);
+	cr_assert_gt(dns_lookup(d, 10, "fail.test", DNS_T_A, &ans, done, &res), 0);
 	answer(10, "fail.test", 2, 0, 0);
 	cr_assert_eq(res.err, -EIO);
 	cr_assert_eq(res.calls, 3);
@@ -666,10 +666,10 @@ Test(dns_resolver, zero_ttl_is_not_cached)
 	struct result res = { 0 };
 	struct dns_answer ans;
 
-	cr_assert_gt(dns_lookup(d, 0, "z.test", &ans, done, &res), 0);
+	cr_assert_gt(dns_lookup(d, 0, "z.test", DNS_T_A, &ans, done, &res), 0);
 	answer(0, "z.test", 0, 1, 0);
 	cr_assert_eq(res.err, 0);
-	cr_assert_gt(dns_lookup(d, 2, "z.test", &ans, done, &res), 0);
+	cr_assert_gt(dns_lookup(d, 2, "z.test", DNS_T_A, &ans, done, &res), 0);
 }
 
 Test(dns_resolver, replies_that_do_not_match_are_ignored)
@@ -679,7 +679,7 @@ Test(dns_resolver, replies_that_do_not_match_are_ignored)
 	struct msg m;
 	uint16_t id;
 
-	cr_assert_gt(dns_lookup(d, 0, "m.test", &ans, done, &res), 0);
+	cr_assert_gt(dns_lookup(d, 0, "m.test", DNS_T_A, &ans, done, &res), 0);
 	id = take_query(0, "m.test");
 	simple_reply(&m, (uint16_t)(id + 1), 0, "m.test", 1, 30);
 	dns_input(d, 1, m.b, m.n);
@@ -709,7 +709,7 @@ Test(dns_resolver, cancel_means_no_callback)
 	uint16_t id;
 	int h;
 
-	h = dns_lookup(d, 0, "c.test", &ans, done, &res);
+	h = dns_lookup(d, 0, "c.test", DNS_T_A, &ans, done, &res);
 	cr_assert_gt(h, 0);
 	id = take_query(0, "c.test");
 	dns_cancel(d, h);
@@ -726,12 +726,12 @@ Test(dns_resolver, lookups_in_flight_are_bounded_and_names_checked)
 	struct dns_answer ans;
 	char n[32];
 
-	cr_assert_eq(dns_lookup(d, 0, "bad name", &ans, done, &res), -EINVAL);
+	cr_assert_eq(dns_lookup(d, 0, "bad name", DNS_T_A, &ans, done, &res), -EINVAL);
 	for (int i = 0; i < DNS_MAX_LOOKUPS; i++) {
 		snprintf(n, sizeof n, "h%d.test", i);
-		cr_assert_gt(dns_lookup(d, 0, n, &ans, done, &res), 0);
+		cr_assert_gt(dns_lookup(d, 0, n, DNS_T_A, &ans, done, &res), 0);
 	}
-	cr_assert_eq(dns_lookup(d, 0, "one.more.test", &ans, done, &res), -ENOSPC);
+	cr_assert_eq(dns_lookup(d, 0, "one.more.test", DNS_T_A, &ans, done, &res), -ENOSPC);
 	/* every try of every lookup, then the end */
 	for (uint64_t t = 0; t <= 3000; t = 2 * t + 1000) {
 		for (int i = 0; i < DNS_MAX_LOOKUPS; i++)
@@ -740,7 +740,7 @@ Test(dns_resolver, lookups_in_flight_are_bounded_and_names_checked)
 	}
 	dns_advance(d, 7000);
 	cr_assert_eq(res.calls, DNS_MAX_LOOKUPS);
-	cr_assert_gt(dns_lookup(d, 7000, "one.more.test", &ans, done, &res), 0);
+	cr_assert_gt(dns_lookup(d, 7000, "one.more.test", DNS_T_A, &ans, done, &res), 0);
 }
 
 static struct result chained;
@@ -750,7 +750,7 @@ static void lookup_again(void *arg, int err, const struct dns_answer *ans)
 	struct dns_answer a;
 
 	done(arg, err, ans);
-	cr_assert_gt(dns_lookup(d, 5, "second.test", &a, done, &chained), 0);
+	cr_assert_gt(dns_lookup(d, 5, "second.test", DNS_T_A, &a, done, &chained), 0);
 }
 
 Test(dns_resolver, a_callback_may_start_another_lookup)
@@ -758,7 +758,7 @@ Test(dns_resolver, a_callback_may_start_another_lookup)
 	struct result res = { 0 };
 	struct dns_answer ans;
 
-	cr_assert_gt(dns_lookup(d, 0, "first.test", &ans, lookup_again, &res), 0);
+	cr_assert_gt(dns_lookup(d, 0, "first.test", DNS_T_A, &ans, lookup_again, &res), 0);
 	answer(0, "first.test", 0, 1, 30);
 	cr_assert_eq(res.calls, 1);
 	answer(5, "second.test", 0, 2, 30);
@@ -774,11 +774,11 @@ Test(dns_resolver, cache_keeps_working_past_its_size)
 
 	for (int i = 0; i < 200; i++) {
 		snprintf(n, sizeof n, "c%d.test", i);
-		cr_assert_gt(dns_lookup(d, (uint64_t)i, n, &ans, done, &res), 0);
+		cr_assert_gt(dns_lookup(d, (uint64_t)i, n, DNS_T_A, &ans, done, &res), 0);
 		answer((uint64_t)i, n, 0, 1, 1000 + (uint32_t)i);
 		cr_assert_eq(res.err, 0);
 	}
-	cr_assert_eq(dns_lookup(d, 300, "c199.test", &ans, done, &res), 0, "the newest is kept");
+	cr_assert_eq(dns_lookup(d, 300, "c199.test", DNS_T_A, &ans, done, &res), 0, "the newest is kept");
 	cr_assert_eq(ans.n, 1);
 }
 
@@ -789,7 +789,7 @@ Test(dns_resolver, in_flight_by_id_until_it_ends)
 	struct msg m;
 	uint16_t id;
 
-	cr_assert_gt(dns_lookup(d, 0, "flight.test", &ans, done, &res), 0);
+	cr_assert_gt(dns_lookup(d, 0, "flight.test", DNS_T_A, &ans, done, &res), 0);
 	id = take_query(0, "flight.test");
 	cr_assert(dns_in_flight(d, id));
 	cr_assert_not(dns_in_flight(d, (uint16_t)(id + 1)));
@@ -808,7 +808,7 @@ static void first_ids(struct dns *r, uint16_t ids[8])
 
 	for (int i = 0; i < 8; i++) {
 		snprintf(name, sizeof name, "host%d.test", i);
-		cr_assert_gt(dns_lookup(r, 0, name, &ans, done, &res), 0);
+		cr_assert_gt(dns_lookup(r, 0, name, DNS_T_A, &ans, done, &res), 0);
 		cr_assert_gt(dns_output(r, 0, out, sizeof out), 0);
 		ids[i] = (uint16_t)(out[0] << 8 | out[1]);
 	}
@@ -831,4 +831,77 @@ Test(dns_ids, from_the_kernel_without_a_seed_reproducible_with_one)
 	dns_free(r2);
 	dns_free(s1);
 	dns_free(s2);
+}
+
+/* ---- AAAA (RFC 3596) ---- */
+
+/* A reply to the AAAA question of qname with one AAAA record fd77::N
+ * and one A record beside it (which an AAAA lookup does not take). */
+static void aaaa_reply(struct msg *m, uint16_t id, const char *qname, uint8_t n)
+{
+	static uint8_t v6[16] = { 0xfd, 0x77 };
+
+	header(m, id, 0x8180, 1, 2);
+	name(m, qname);
+	u16(m, DNS_T_AAAA);
+	u16(m, 1);
+	ptr(m, 12);
+	rr_head(m, DNS_T_AAAA, 60, 16);
+	v6[15] = n;
+	memcpy(m->b + m->n, v6, 16);
+	m->n += 16;
+	a_record_at(m, 12, 60, 0x0a000001);
+}
+
+Test(dns_codec, aaaa_query_and_reply)
+{
+	uint8_t buf[DNS_MSG_MAX];
+	struct dns_reply r;
+	struct msg m;
+	int n = dns_encode_query(buf, sizeof buf, 7, "v6.test", DNS_T_AAAA);
+
+	cr_assert_gt(n, 4);
+	cr_assert_eq(buf[n - 4] << 8 | buf[n - 3], DNS_T_AAAA, "the question's type");
+	aaaa_reply(&m, 7, "v6.test", 5);
+	cr_assert_eq(dns_parse_reply(m.b, m.n, &r), 0);
+	cr_assert_eq(r.qtype, DNS_T_AAAA);
+	cr_assert_eq(r.ans.n, 1, "the AAAA record only");
+	cr_assert_eq(r.ans.addr[0].s6_addr[0], 0xfd);
+	cr_assert_eq(r.ans.addr[0].s6_addr[15], 5);
+	/* an AAAA record of another length is malformed */
+	m.b[m.n - 16 - 16 - 1] = 4;	/* the low byte of its rdlen */
+	cr_assert_eq(dns_parse_reply(m.b, m.n, &r), -EBADMSG);
+}
+
+Test(dns_resolver, aaaa_lookup_apart_from_a)
+{
+	struct result res = { 0 };
+	struct dns_answer ans;
+	uint8_t want[DNS_MSG_MAX];
+	struct msg m;
+	size_t n;
+	uint16_t id;
+	int wn;
+
+	cr_assert_gt(dns_lookup(d, 0, "v6.test", DNS_T_AAAA, &ans, done, &res), 0);
+	n = dns_output(d, 0, out, sizeof out);
+	id = (uint16_t)(out[0] << 8 | out[1]);
+	wn = dns_encode_query(want, sizeof want, id, "v6.test", DNS_T_AAAA);
+	cr_assert_eq(n, (size_t)wn);
+	cr_assert_eq(memcmp(out, want, n), 0, "an AAAA question");
+	/* an A reply with the right id is not the answer */
+	simple_reply(&m, id, 0, "v6.test", 1, 60);
+	dns_input(d, 10, m.b, m.n);
+	cr_assert_eq(res.calls, 0);
+	aaaa_reply(&m, id, "v6.test", 9);
+	dns_input(d, 20, m.b, m.n);
+	cr_assert_eq(res.calls, 1);
+	cr_assert_eq(res.err, 0);
+	cr_assert_eq(res.ans.n, 1);
+	cr_assert_eq(res.ans.addr[0].s6_addr[15], 9);
+	/* the cache keeps it under AAAA only: A is asked anew */
+	cr_assert_eq(dns_lookup(d, 30, "v6.test", DNS_T_AAAA, &ans, done, &res), 0);
+	cr_assert_eq(ans.addr[0].s6_addr[15], 9);
+	cr_assert_gt(dns_lookup(d, 30, "v6.test", DNS_T_A, &ans, done, &res), 0);
+	cr_assert_eq(dns_lookup(d, 30, "v6.test", 99, &ans, done, &res), -EINVAL);
 }
