@@ -26,7 +26,7 @@ check "examples/ping.sh: 3 of 3 through icmpv6" \
 check "ipifc/0/status: fd77::2 /64" grep -qE $'^\tfd77::2 +/64 +fd77:: ' "$S"
 check "iproute: fd77::/64 connected" grep -qE '^fd77:: +/64 +fd77:: +6i ' "$MNT/iproute"
 check "iproute: default through fd77::1" grep -qE '^:: +/0 +fd77::1 +6 ' "$MNT/iproute"
-check_eq "ipifc/0/status: no input errors" 0 "$(field "$S" ierrors)"
+check_eq "ipifc/0/status: no input errors" 0 "$(field "$S" errin)"
 dump=$(tcpdump -nr "$E2E_DIR/cap.pcap" 2>/dev/null)
 check "pcap: the kernel's echo request" grep -q 'IP6 fd77::1 > fd77::2: ICMP6, echo request' <<<"$dump"
 check "pcap: the stack's echo reply" grep -q 'IP6 fd77::2 > fd77::1: ICMP6, echo reply' <<<"$dump"
