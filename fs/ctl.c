@@ -362,6 +362,16 @@ static int any_bind(struct ctlreq *x, struct conv *c)
 	return err ? err : bind_to(c, &sa);
 }
 
+/* reuse [0|1] (SO_REUSEADDR): before bind, a UDP conversation may share
+ * its port with others that asked for it too (a datagram goes to the
+ * best match: one connected to its sender before one that is not). */
+static int udp_reuse(struct ctlreq *x, struct conv *c)
+{
+	int on = 1, err = x->argc == 2 ? number(x->argv[1], 0, 1, &on) : 0;
+
+	return err ? err : sockopt(c, SOL_SOCKET, SO_REUSEADDR, on);
+}
+
 /* tcp: RST and Closed; udp, icmp: dissolve the association */
 static int any_hangup(struct ctlreq *x, struct conv *c)
 {
@@ -534,6 +544,7 @@ static const struct verb {
 	{ "announce", 1, 1, TCP, tcp_announce },
 	{ "announce", 1, 1, UDP, udp_announce },
 	{ "bind", 1, 1, TCP | UDP, any_bind },
+	{ "reuse", 0, 1, UDP, udp_reuse },
 	{ "hangup", 0, 0, TCP | UDP | ICMP, any_hangup },
 	{ "close", 0, 0, TCP, tcp_close },
 	{ "ignoreadvice", 0, 0, TCP | UDP | ICMP, any_ignoreadvice },

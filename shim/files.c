@@ -153,7 +153,7 @@ int conv_marks(const struct sconv *c)
 	conv_path(c, "ctl", path, sizeof path);
 	if (stat(path, &st) < 0)
 		return 0;
-	return (int)(st.st_mode & (MARK_INET6 | MARK_HEADERS));
+	return (int)(st.st_mode & (MARK_INET6 | MARK_HEADERS | MARK_REUSE));
 }
 
 /* Add marks to c (chmod of ctl sets ctl, data and listen together). */

@@ -1,7 +1,7 @@
 /*
  * setsockopt and getsockopt: the options a ctl command or a file of the
  * conversation can answer; the ones that only tune the host's kernel
- * (buffer sizes, address reuse) are accepted and do nothing here. Any
+ * (buffer sizes, TCP's address reuse) are accepted and do nothing here. Any
  * other fails with ENOPROTOOPT.
  */
 #include <errno.h>
@@ -23,10 +23,22 @@ static int int_arg(const void *val, socklen_t len, int *v)
 	return 0;
 }
 
+/* A UDP socket shares its port only with others that asked (`reuse`);
+ * the mark lets the conversation a connect moves it to ask again. */
+static int udp_reuse(int fd, struct sconv *c, int v)
+{
+	int err = conv_cmd(c, fd, v ? "reuse" : "reuse 0");
+
+	if (err == 0 && v && conv_mark(c, MARK_REUSE) < 0)
+		err = errno;
+	return err;
+}
+
 static int set_socket(int fd, struct sconv *c, int name, int v)
 {
 	switch (name) {
 	case SO_REUSEADDR:
+		return c->proto == P_UDP ? udp_reuse(fd, c, v) : 0;
 	case SO_REUSEPORT:
 	case SO_RCVBUF:
 	case SO_SNDBUF:

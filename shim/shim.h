@@ -25,6 +25,7 @@ enum { K_CLONE, K_DATA };	/* what the descriptor is open on */
 enum {
 	MARK_INET6 = 01,	/* the socket was made AF_INET6 */
 	MARK_HEADERS = 010,	/* UDP: data carries Plan 9's headers */
+	MARK_REUSE = 0100,	/* UDP: SO_REUSEADDR was set (`reuse`) */
 };
 
 enum { HDRLEN = 52 };	/* UDP's header in `headers` mode */

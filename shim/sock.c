@@ -77,12 +77,13 @@ int socket(int domain, int type, int protocol)
  * on the same local port: the mode cannot be turned off, and a connected
  * socket's data must be bare datagrams (read and write go straight to
  * the file). The old conversation ends first, its release queued before
- * the connect; a few tries cover a daemon slower to free it. */
+ * the connect; a few tries cover a daemon slower to free it. SO_REUSEADDR
+ * goes over to the new conversation, so that the port can be bound again. */
 static int udp_fresh(int fd, struct sconv *c, const char *addr)
 {
 	char local[128], path[4096];
 	int fl = fcntl(fd, F_GETFL), fdfl = fcntl(fd, F_GETFD);
-	int marks = conv_marks(c) & MARK_INET6, nfd, err;
+	int marks = conv_marks(c) & (MARK_INET6 | MARK_REUSE), nfd, err;
 	const char *port;
 
 	if (conv_text(c, "local", local, sizeof local) < 0 || (port = strrchr(local, '!')) == NULL)
@@ -101,6 +102,8 @@ static int udp_fresh(int fd, struct sconv *c, const char *addr)
 		return EBADF;
 	if (marks && conv_mark(c, marks) < 0)
 		return errno;
+	if ((marks & MARK_REUSE) && (err = conv_cmd(c, fd, "reuse")) != 0)
+		return err;
 	for (int i = 0; i < 100; i++) {
 		err = strcmp(port, "!0") == 0 ? conv_cmd(c, fd, "connect %s", addr) :
 						 conv_cmd(c, fd, "connect %s %s", addr, port + 1);

@@ -182,6 +182,19 @@ Test(udp, reuseaddr_lets_two_sockets_share_a_port)
 	cr_assert_eq(sock_bind(a, fd2, (struct sockaddr *)&sin, sizeof sin), 0);
 }
 
+Test(udp, reuseaddr_shares_only_among_sockets_that_all_set_it)
+{
+	int one = 1, fd = udp_socket(a), fd2 = udp_socket(a), fd3 = udp_socket(a);
+	struct sockaddr_in sin = sin_of(0, 5000);
+
+	cr_assert_eq(sock_setopt(a, fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one), 0);
+	cr_assert_eq(sock_bind(a, fd, (struct sockaddr *)&sin, sizeof sin), 0);
+	cr_assert_eq(sock_bind(a, fd2, (struct sockaddr *)&sin, sizeof sin), -EADDRINUSE,
+		     "the second did not set it");
+	cr_assert_eq(sock_setopt(a, fd3, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one), 0);
+	cr_assert_eq(sock_bind(a, fd3, (struct sockaddr *)&sin, sizeof sin), 0);
+}
+
 /* ---- filtering ---- */
 
 Test(udp, connected_socket_takes_only_its_peer)
