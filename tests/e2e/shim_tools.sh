@@ -1,7 +1,8 @@
 #!/bin/bash
 # slashnet-run with iperf3 and ssh (shim/), the other end the kernel's:
 # iperf3 client for 3 s over TCP and UDP (-u, 100 Mbit/s), iperf3 -s
-# answering the kernel's client over TCP; ssh logs in to a kernel sshd
+# answering the kernel's client over TCP, then over UDP (-u, 50 Mbit/s,
+# 2 s: the server binds its port again with SO_REUSEADDR); ssh logs in to a kernel sshd
 # with a key and moves 4 MB up, then 4 MB each way at once through `cat`
 # (full duplex, then the half-close at stdin's end), sha256-identical. The rates are printed as "# ..." lines.
 # e2e-timeout: 90
@@ -24,11 +25,12 @@ print(int(j["end"]["sum_received"]["bits_per_second"] / 1e6) if "sum_received" i
       else int(j["end"]["sum"]["bits_per_second"] / 1e6))' "$E2E_DIR/$1.json" 2>/dev/null
 }
 
-# iperf NAME ARGS...: an iperf3 client, at most 20 s, its JSON in NAME.json.
+# iperf NAME ARGS...: an iperf3 client, at most 20 s, its JSON in NAME.json;
+# a test of T seconds (3).
 iperf() {
 	local name=$1
 	shift
-	timeout 20 "$@" -t 3 -J >"$E2E_DIR/$name.json" 2>"$E2E_DIR/$name.err"
+	timeout 20 "$@" -t "${T:-3}" -J >"$E2E_DIR/$name.json" 2>"$E2E_DIR/$name.err"
 }
 
 check "slashnet-run iperf3 -c (TCP) completes" \
@@ -44,6 +46,16 @@ check "slashnet-run iperf3 -s listens on the stack's 5202" wait_stack_listens 52
 check "the kernel's iperf3 -c against it completes" iperf stcp iperf3 -c 10.77.0.2 -p 5202
 echo "# iperf3 TCP, kernel client -> shim server: $(rate stcp) Mbit/s"
 check "the shim server ends after its one test" wait_exit "$SPAWN_PID" 10
+
+# iperf3 -s over UDP: after the first datagram it connects its socket to
+# the client and binds another to the same port (SO_REUSEADDR, `reuse`).
+spawn shimsu "${RUN[@]}" iperf3 -s -p 5203 -1
+check "slashnet-run iperf3 -s listens on the stack's 5203" wait_stack_listens 5203
+T=2 check "the kernel's iperf3 -c -u (50 Mbit/s) against it completes" \
+	iperf sudp iperf3 -c 10.77.0.2 -p 5203 -u -b 50M
+echo "# iperf3 UDP, kernel client -> shim server: $(rate sudp) Mbit/s"
+check "it reports a rate" test "$(rate sudp)" -gt 0
+check "the UDP shim server ends after its one test" wait_exit "$SPAWN_PID" 10
 
 # ---- ssh ----
 
