@@ -2,8 +2,9 @@
 # ApacheBench through examples/forward.sh and examples/netforward: ab on
 # the kernel's side calls the stack, each call is relayed back to nginx on
 # the kernel's side. 2000 requests (1000 without keep-alive through the
-# shell relay), 20 at a time, without and with keep-alive: none fails. (A relay in shell costs four forks and two
-# execs a connection: its rate without keep-alive is bound by fork.)
+# shell relay), 20 at a time, without and with keep-alive: none fails.
+# (A relay in shell costs four forks and two execs a connection: its rate
+# without keep-alive is bound by fork.)
 # e2e-timeout: 300
 . "$(dirname "$0")/lib.sh"
 
