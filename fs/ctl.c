@@ -31,9 +31,9 @@ struct ctlreq {
 };
 
 /*
- * err in words, as Plan 9's ("connect: no route to 10.80.0.1"): for the
- * errors a command's own words explain better than errno's text; the
- * others read "COMMAND: errno text".
+ * err in words, as Plan 9's ("connect: no route to 10.80.0.1: Network is
+ * unreachable"): for the errors a command's own words explain better than
+ * errno's text, then that text; the others read "COMMAND: errno text".
  */
 static void set_err(struct conv *c, int err, const char *line)
 {
@@ -63,6 +63,8 @@ static void set_err(struct conv *c, int err, const char *line)
 	}
 	snprintf(c->err, sizeof c->err, "%s: ", verb);
 	snprintf(c->err + strlen(c->err), sizeof c->err - strlen(c->err), w, arg);
+	/* and errno's text, last, for programs (the shim's SO_ERROR) */
+	snprintf(c->err + strlen(c->err), sizeof c->err - strlen(c->err), ": %s", strerror(err));
 }
 
 static int number(const char *s, long min, long max, int *out)

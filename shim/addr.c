@@ -54,6 +54,25 @@ static void give(const void *sa, socklen_t salen, struct sockaddr *to, socklen_t
 		*len = salen;
 }
 
+/* An IPv4 address in host: a dotted quad, or IPv6's any (::) and a
+ * v4-mapped address as the daemon prints a dual-stack socket's. */
+static int host_v4(const char *host, struct in_addr *a)
+{
+	struct in6_addr a6;
+
+	if (inet_pton(AF_INET, host, a) == 1)
+		return 1;
+	if (inet_pton(AF_INET6, host, &a6) != 1)
+		return 0;
+	if (IN6_IS_ADDR_UNSPECIFIED(&a6))
+		a->s_addr = htonl(INADDR_ANY);
+	else if (IN6_IS_ADDR_V4MAPPED(&a6))
+		memcpy(a, &a6.s6_addr[12], 4);
+	else
+		return 0;
+	return 1;
+}
+
 /* host!port (v4 or v6 host) into sa, as AF_INET6 when inet6 (IPv4
  * v4-mapped): 0, or -1 with errno EINVAL. */
 int addr_sockaddr(const char *text, int inet6, struct sockaddr *sa, socklen_t *len)
@@ -70,7 +89,7 @@ int addr_sockaddr(const char *text, int inet6, struct sockaddr *sa, socklen_t *l
 	}
 	memcpy(host, text, (size_t)(bang - text));
 	host[bang - text] = 0;
-	if (inet_pton(AF_INET, host, &s4.sin_addr) == 1) {
+	if (host_v4(host, &s4.sin_addr) && !(inet6 && strcmp(host, "::") == 0)) {
 		s4.sin_port = htons((uint16_t)port);
 		if (!inet6) {
 			give(&s4, sizeof s4, sa, len);

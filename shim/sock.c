@@ -209,8 +209,8 @@ int listen(int fd, int backlog)
 		/* bound (local has a port) or not: announce that, or any port */
 		if (conv_text(&c, "local", local, sizeof local) < 0)
 			err = errno;
-		else if (strncmp(local, "0.0.0.0!", 8) == 0)
-			err = conv_cmd(&c, fd, "announce *!%s", local + 8);
+		else if (strncmp(local, "0.0.0.0!", 8) == 0 || strncmp(local, "::!", 3) == 0)
+			err = conv_cmd(&c, fd, "announce *!%s", strchr(local, '!') + 1);
 		else
 			err = conv_cmd(&c, fd, "announce %s", local);
 		/* the data of a listener polls readable when a call waits */
@@ -287,7 +287,7 @@ static int name_of(struct sconv *c, const char *file, struct sockaddr *sa, sockl
 		return result(EFAULT);
 	if (conv_text(c, file, buf, sizeof buf) < 0)
 		return -1;
-	if (strcmp(file, "remote") == 0 && strcmp(buf, "0.0.0.0!0") == 0)
+	if (strcmp(file, "remote") == 0 && (strcmp(buf, "0.0.0.0!0") == 0 || strcmp(buf, "::!0") == 0))
 		return result(ENOTCONN);
 	return addr_sockaddr(buf, inet6, sa, len);
 }

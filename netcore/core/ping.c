@@ -267,6 +267,7 @@ const struct sockops icmp6_sockops = {
 	.send = ping_send,
 	.recv = ping_recv,
 	.shutdown = ping_shutdown,
+	.nread = ping_nread,
 	.poll = ping_poll,
 };
 

@@ -683,7 +683,7 @@ int sock_getopt(struct stack *st, int fd, int level, int name, void *val, sockle
 		case SO_RCVBUF: return put_int(val, len, reported_buf(so->rcvbuf, so->rcvbuf_set));
 		case SO_SNDBUF: return put_int(val, len, reported_buf(so->sndbuf, so->sndbuf_set));
 		case SO_REUSEADDR: return put_int(val, len, so->reuseaddr);
-		case NC_SO_NREAD: return put_int(val, len, (int)so->ops->nread(st, so));
+		case NC_SO_NREAD: return put_int(val, len, so->ops->nread ? (int)so->ops->nread(st, so) : 0);
 		case SO_LINGER:
 			if (val == NULL || len == NULL || *len < sizeof lg)
 				return -EFAULT;

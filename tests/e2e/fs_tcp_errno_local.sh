@@ -25,12 +25,12 @@ row EINVAL "shutdown sideways: Invalid argument" "shutdown sideways"
 row EINVAL "unknown control request 'headers'" "headers"
 row EADDRNOTAVAIL "connect 0.0.0.0!80: Cannot assign requested address" "connect 0.0.0.0!80"
 row EADDRNOTAVAIL "connect 10.77.0.1!0: Cannot assign requested address" "connect 10.77.0.1!0"
-row EADDRNOTAVAIL "bind: 10.77.0.9!5000 is not an address of this stack" "bind 10.77.0.9!5000"
+row EADDRNOTAVAIL "bind: 10.77.0.9!5000 is not an address of this stack: Cannot assign requested address" "bind 10.77.0.9!5000"
 
 clone tcp
 check "announce *!8080" ctl "announce *!8080"
-row EADDRINUSE "announce: *!8080 is in use" "announce *!8080"
-row EADDRINUSE "bind: 10.77.0.2!8080 is in use" "bind 10.77.0.2!8080"
+row EADDRINUSE "announce: *!8080 is in use: Address already in use" "announce *!8080"
+row EADDRINUSE "bind: 10.77.0.2!8080 is in use: Address already in use" "bind 10.77.0.2!8080"
 row EADDRINUSE "connect 10.77.0.1!7777 8080: Address already in use" "connect 10.77.0.1!7777 8080"
 
 clone tcp

@@ -30,11 +30,11 @@ table inet e2e {
 }
 NFT
 
-row ECONNREFUSED "connect: 10.77.0.1!9 refused the connection" "connect 10.77.0.1!9"
+row ECONNREFUSED "connect: 10.77.0.1!9 refused the connection: Connection refused" "connect 10.77.0.1!9"
 start=$EPOCHREALTIME
-row ETIMEDOUT "connect: no answer from 10.77.0.1!9999" "timeout 1000" "connect 10.77.0.1!9999"
+row ETIMEDOUT "connect: no answer from 10.77.0.1!9999: Connection timed out" "timeout 1000" "connect 10.77.0.1!9999"
 ms=$(((${EPOCHREALTIME/./} - ${start/./}) / 1000))
 check "after the 1 s timeout (took $ms ms)" test "$ms" -ge 900 -a "$ms" -lt 3000
-row EHOSTUNREACH "connect: host 10.78.0.5 is unreachable" "connect 10.78.0.5!80"
-row ENETUNREACH "connect: no route to 10.78.1.5" "connect 10.78.1.5!80"
+row EHOSTUNREACH "connect: host 10.78.0.5 is unreachable: No route to host" "connect 10.78.0.5!80"
+row ENETUNREACH "connect: no route to 10.78.1.5: Network is unreachable" "connect 10.78.1.5!80"
 check_eq "status of a failed conversation: Closed" Closed "$(cut -d' ' -f1 "$CONV/status")"

@@ -44,7 +44,7 @@ clone tcp
 check_eq "O_NONBLOCK connect to a closed port" EINPROGRESS \
 	"$("$FDTOOL" -n -w "$CONV/ctl" 'write:connect 10.77.0.1!9')"
 check "then status: Closed" wait_state Closed
-check_eq "err: the outcome, in words" "connect: 10.77.0.1!9 refused the connection" \
+check_eq "err: the outcome, in words" "connect: 10.77.0.1!9 refused the connection: Connection refused" \
 	"$(cat "$CONV/err")"
 
 # EALREADY while the SYNs are dropped.

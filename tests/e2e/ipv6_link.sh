@@ -37,7 +37,7 @@ check "--gw6 ::: the daemon mounts $MNT" start_daemon --gw6 ::
 clone tcp
 ctl "connect fd77:1::5!80" 2>/dev/null
 check_eq "no IPv6 route: connect fails" 1 "$?"
-check_eq "... with ENETUNREACH" "connect fd77:1::5!80: Network is unreachable" "$(cat "$CONV/err")"
+check_eq "... with ENETUNREACH" "connect: no route to fd77:1::5: Network is unreachable" "$(cat "$CONV/err")"
 exec {CONV_FD}<&-
 stop_daemon
 

@@ -55,11 +55,11 @@ connect_fails() {
 	clone tcp
 	ctl "connect $1" 2>/dev/null
 	check_eq "connect $1 fails" 1 "$?"
-	check_eq "err: $2" "connect $1: $2" "$(cat "$CONV/err")"
+	check_eq "err: $2" "connect: $2" "$(cat "$CONV/err")"
 	exec {CONV_FD}<&-
 }
 check "IPv6 forwarding on" sysctl -qw net.ipv6.conf.all.forwarding=1
 check "route fd77:1::/64 prohibit" ip -6 route add prohibit fd77:1::/64
 check "route fd77:3::/64 unreachable" ip -6 route add unreachable fd77:3::/64
-connect_fails 'fd77:1::5!80' 'No route to host'
-connect_fails 'fd77:3::5!80' 'Network is unreachable'
+connect_fails 'fd77:1::5!80' 'host fd77:1::5 is unreachable: No route to host'
+connect_fails 'fd77:3::5!80' 'no route to fd77:3::5: Network is unreachable'

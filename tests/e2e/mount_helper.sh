@@ -26,7 +26,9 @@ check "mount -t fuse.slashnet slashnet MNT -o $opts" \
 	mount -t fuse.slashnet slashnet "$MNT" -o "$opts"
 check_eq "findmnt -t fuse.slashnet lists it, source slashnet" "$MNT slashnet" \
 	"$(findmnt -n -t fuse.slashnet -o TARGET,SOURCE | tr -s ' ')"
-check_eq "the stack has the -o address" 10.77.5.2/24 "$(field "$MNT/ipifc/0/status" addr)"
+# its first address line (ip(3)): address, then the mask as /96+prefix
+check_eq "the stack has the -o address" "10.77.5.2 /120" \
+	"$(awk '/^\t/ { print $1, $2; exit }' "$MNT/ipifc/0/status")"
 check_eq "the stack answers a ping through snx" 1 "$(ping_replies 10.77.5.2 1)"
 pid=$(daemon_pids)
 check "one daemon runs" test -n "$pid"
@@ -40,7 +42,7 @@ mount --bind "$E2E_DIR/fstab" /etc/fstab
 check "mount MNT, from an fstab line" mount "$MNT"
 check "findmnt -t fuse.slashnet lists it" findmnt -t fuse.slashnet "$MNT"
 check "fstab: allow_other went to FUSE" grep -q allow_other <<<"$(findmnt -n -o OPTIONS "$MNT")"
-check_eq "fstab: mtu=1400 went to the stack" 1400 "$(field "$MNT/ipifc/0/status" mtu)"
+check_eq "fstab: mtu=1400 went to the stack" 1400 "$(field "$MNT/ipifc/0/status" maxtu)"
 check "umount MNT" umount "$MNT"
 check "umount: the TUN is gone" wait_no_link snx
 umount /etc/fstab
