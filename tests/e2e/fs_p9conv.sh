@@ -54,7 +54,9 @@ check "calls came from 127.0.0.1 and 10.77.0.2" \
 check "ipifc/1 is the loopback, and it carried them" \
 	test "$(field "$MNT/ipifc/1/status" device)" = loopback -a \
 	"$(field "$MNT/ipifc/1/status" pktout)" -gt 0
-sleep 0.2	# the pcap is flushed after each loop turn; nothing should come
+# the pcap is flushed at the end of each loop turn: once a later request
+# is answered, the turns that carried the echoes are flushed
+cat "$MNT/ipifc/1/status" >/dev/null
 check_eq "the pcap shows none of it" 0 "$(tcpdump -nr "$PCAP" 'tcp port 7000' 2>/dev/null | wc -l)"
 
 # ---- 5. a UDP server with announce + listen only ----
