@@ -26,6 +26,7 @@
 #include "cs.h"
 #include "hostroute.h"
 #include "log.h"
+#include "nat.h"
 #include "netlog.h"
 #include "tree.h"
 
@@ -37,6 +38,7 @@ struct options {
 	union addr dns;		/* AF_UNSPEC: none */
 	int conv_per_uid;
 	int hide_others;
+	int nat;		/* --nat: the host masquerades the stack */
 	const char *log;	/* --log FILE, or NULL */
 	const char *source;	/* what mount(8) passes before the mountpoint */
 	int nargs;		/* of SOURCE and MOUNTPOINT, seen so far */
@@ -46,6 +48,7 @@ struct options {
 
 static int fuse_logged;		/* libfuse said why it failed */
 static int mounted;
+static const char *nat_tun;	/* the TUN whose nft table nat_start installed */
 static char mountpoint[PATH_MAX];	/* absolute: the daemon leaves its cwd */
 static struct fuse_buf fbuf;
 
@@ -91,7 +94,7 @@ static int parse_num(const char *name, const char *s, long lo, long hi, long *v)
 enum {
 	OPT_TUN = 256, OPT_ADDR, OPT_GW, OPT_NOCONFIG, OPT_MTU, OPT_MSL, OPT_BUFMEM, OPT_PCAP,
 	OPT_DNS, OPT_CONV_PER_UID, OPT_HIDE_OTHERS, OPT_NOTS, OPT_NOSACK, OPT_LOG,
-	OPT_ADDR6, OPT_GW6, OPT_NOIPV6, OPT_FOREGROUND, OPT_DEBUG, OPT_HELP, OPT_VERSION,
+	OPT_ADDR6, OPT_GW6, OPT_NOIPV6, OPT_NAT, OPT_FOREGROUND, OPT_DEBUG, OPT_HELP, OPT_VERSION,
 };
 
 /*
@@ -114,6 +117,7 @@ static const struct optdef {
 	{ "gw6=", OPT_GW6, "ADDR", "the host's IPv6 side of the TUN, the default v6 route (default fd77::1; :: for none)" },
 	{ "no_ipv6", OPT_NOIPV6, NULL, "speak IPv4 only (and turn IPv6 off on the host side of the TUN)" },
 	{ "no_config", OPT_NOCONFIG, NULL, "leave the host side of the TUN alone (no netlink)" },
+	{ "nat", OPT_NAT, NULL, "the host forwards and masquerades the stack's prefixes, so it reaches hosts beyond (nftables)" },
 	{ "mtu=", OPT_MTU, "N", "link MTU, 576 to 65535 (default 1500)" },
 	{ "msl=", OPT_MSL, "MS", "TCP's maximum segment lifetime in ms; TIME_WAIT lasts twice it (default 30000)" },
 	{ "bufmem=", OPT_BUFMEM, "MIB", "budget of all socket buffers together, MiB, 1 to 65536 (default 256)" },
@@ -268,6 +272,9 @@ static int parse_one(struct options *o, int c, const char *arg)
 		return 0;
 	case OPT_NOCONFIG:
 		o->cfg.no_config = 1;
+		return 0;
+	case OPT_NAT:
+		o->nat = 1;
 		return 0;
 	case OPT_MTU:
 		if (parse_num("--mtu", arg, 576, 65535, &v) < 0)
@@ -539,6 +546,11 @@ static int start(struct options *o, int *sigfd)
 		logmsg(LOG_ERR, "%s%s", nc_error(), open_hint(errno));
 		return -1;
 	}
+	if (o->nat) {
+		if (nat_start(&o->cfg) < 0)
+			return -1;
+		nat_tun = o->cfg.tun;
+	}
 	fs.uid = getuid();
 	fs.gid = getgid();
 	fs.start = time(NULL);
@@ -578,6 +590,8 @@ static void stop(int sigfd)
 	}
 	if (fs.st)
 		nc_close_stack(fs.st);
+	if (nat_tun)
+		nat_stop(nat_tun);
 	if (sigfd >= 0)
 		close(sigfd);
 	free(fbuf.mem);
