@@ -8,8 +8,8 @@
 # does, refuses to forward anything from 10.77/16 with an ICMP net
 # unreachable. So with --nat a shell client on the stack reaches the
 # server, which sees the host's address; without it the connect fails at
-# once with ENETUNREACH. At exit the daemon's nft table is gone, and a
-# stale one left by a crash is replaced at start.
+# once with ENETUNREACH. At exit (SIGTERM, unmount, error) the daemon's
+# nft table is gone, and a stale one left by a crash is replaced at start.
 . "$(dirname "$0")/lib.sh"
 
 # netns NAME: a network namespace of its own, held by a sleeping process
@@ -117,6 +117,18 @@ check "the world saw no 10.77 address" not grep -q '^10\.77\.' "$E2E_DIR/http.ou
 stop_daemon
 check_eq "the daemon exits 0 on SIGTERM" 0 "$?"
 check "its nft table is gone" not grep -q slashnet <(nft list tables)
+
+# The other ways out: unmounted, and an error (the TUN deleted).
+check "the daemon mounts $MNT with --nat again" start_daemon --nat
+check "umount $MNT" umount "$MNT"
+wait_exit "$DAEMON_PID" 10
+check_eq "after umount: exit status" 0 "$?"
+check "its nft table is gone after umount" not grep -q slashnet <(nft list tables)
+check "the daemon mounts $MNT with --nat once more" start_daemon --nat
+check "ip link del sn0" ip link del sn0
+wait_exit "$DAEMON_PID" 10
+check_eq "the TUN gone: exit status" 1 "$?"
+check "its nft table is gone after the error" not grep -q slashnet <(nft list tables)
 
 # Without --nat (forwarding still on): the edge refuses the SYN.
 check "the daemon mounts $MNT without --nat" start_daemon
