@@ -83,7 +83,7 @@ check "the world is up" world_up
 check "the world has no route to 10.77/16" no_route_back
 mkdir "$E2E_DIR/www"
 echo "hello from the world" >"$E2E_DIR/www/hello"
-spawn http at "$WORLD" python3 -m http.server 8000 --bind 10.79.0.2 --directory "$E2E_DIR/www"
+spawn http nsenter -t "$WORLD" -n python3 -m http.server 8000 --bind 10.79.0.2 --directory "$E2E_DIR/www"
 check "http.server listens on 10.79.0.2:8000 in the world" world_listens
 
 # A crashed daemon's table, which start-up must replace.
@@ -124,7 +124,7 @@ check "umount $MNT" umount "$MNT"
 wait_exit "$DAEMON_PID" 10
 check_eq "after umount: exit status" 0 "$?"
 check "its nft table is gone after umount" not grep -q slashnet <(nft list tables)
-check "the daemon mounts $MNT with --nat once more" start_daemon --nat
+check "the daemon mounts $MNT with -o nat once more" start_daemon -o nat
 check "ip link del sn0" ip link del sn0
 wait_exit "$DAEMON_PID" 10
 check_eq "the TUN gone: exit status" 1 "$?"
