@@ -54,19 +54,18 @@ static int run(const char *cmds, const char *what, const char *tun)
 static int forwarding_on(const char *path, const char *name)
 {
 	int fd = open(path, O_RDWR | O_CLOEXEC);
-	char c = 0;
-	int r = 0;
+	int r = -1;	/* 1: turned on, 0: was on */
+	char c;
 
-	if (fd >= 0 && read(fd, &c, 1) == 1 && c != '1') {
-		r = pwrite(fd, "1\n", 2, 0) == 2 ? 0 : -1;
-		if (r == 0)
-			logmsg(LOG_INFO, "nat: turned %s on", name);
-	}
-	if (fd < 0 || r < 0)
+	if (fd >= 0 && read(fd, &c, 1) == 1)
+		r = c == '1' ? 0 : pwrite(fd, "1\n", 2, 0) == 2 ? 1 : -1;
+	if (r < 0)
 		logmsg(LOG_ERR, "nat: cannot turn %s on: %s", name, strerror(errno));
+	if (r == 1)
+		logmsg(LOG_INFO, "nat: turned %s on", name);
 	if (fd >= 0)
 		close(fd);
-	return fd < 0 ? -1 : r;
+	return r < 0 ? -1 : 0;
 }
 
 /* Can the TUN name an nft table unquoted? Letters, digits, "-_." only. */
