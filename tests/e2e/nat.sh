@@ -9,7 +9,8 @@
 # unreachable. So with --nat a shell client on the stack reaches the
 # server, which sees the host's address; without it the connect fails at
 # once with ENETUNREACH. At exit (SIGTERM, unmount, error) the daemon's
-# nft table is gone, and a stale one left by a crash is replaced at start.
+# nft table is gone, and a stale one left by a crash is replaced at start;
+# a failure to install it is said, and the daemon exits 1.
 . "$(dirname "$0")/lib.sh"
 
 # netns NAME: a network namespace of its own, held by a sleeping process
@@ -140,3 +141,15 @@ ms=$(((${EPOCHREALTIME/./} - ${start/./}) / 1000))
 check_eq "connect 10.79.0.2!8000" ENETUNREACH "$out"
 check "within 5 s (took $ms ms)" test "$ms" -lt 5000
 check "the edge refused it" grep -q 'counter packets [1-9]' <(at "$EDGE" nft list chain ip edge forward)
+stop_daemon
+check_eq "the daemon without --nat exits 0" 0 "$?"
+
+# libnftables fails (no CAP_NET_ADMIN; forwarding is already on, and the
+# persistent TUN needs no privilege): one line says what, exit status 1.
+check "a persistent TUN sn9" ip tuntap add sn9 mode tun
+err=$(setpriv --inh-caps=-net_admin --bounding-set=-net_admin "$SLASHNET" -f --nat --tun sn9 \
+	--addr 10.77.9.2/24 --gw 10.77.9.1 --no-config "$MNT" 2>&1)
+check_eq "without CAP_NET_ADMIN: exit status" 1 "$?"
+check "it says what failed" \
+	grep -q '^slashnet: nat: cannot install nft table inet slashnet_sn9: .*Operation not permitted' <<<"$err"
+check "nothing mounted" not_mounted "$MNT"
