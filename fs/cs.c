@@ -37,6 +37,7 @@ struct lookup {
 	int pending;		/* queries not ended */
 	int starting;		/* inside dns_start: no delivery yet */
 	int dns_err;		/* the most telling failure so far */
+	const char *why;	/* and its text (c-ares's or strerror's) */
 	struct addrs got;	/* the addresses so far */
 	struct gaicb gcb;	/* through the host, when there is no --dns */
 	struct addrinfo hints;
@@ -147,9 +148,20 @@ static void deliver(struct lookup *l, int err)
  * (the other family may have been unanswered, or refused). */
 static void dns_failed(struct lookup *l, int err, const char *why)
 {
-	logmsg(LOG_INFO, "dns: %s: %s", l->name, why);
-	if (l->dns_err == 0 || l->dns_err == ENOENT)
+	if (l->dns_err == 0 || l->dns_err == ENOENT) {
 		l->dns_err = err;
+		l->why = why;
+	}
+}
+
+/* The errno a lookup that found no address ends with; its text goes to
+ * the daemon's log (what Plan 9's cs would leave in errstr). */
+static int dns_end_err(struct lookup *l)
+{
+	if (l->dns_err == 0)
+		return ENOENT;
+	logmsg(LOG_INFO, "dns: %s: %s", l->name, l->why);
+	return l->dns_err;
 }
 
 /* One of the queries of l (i: 0 A, 1 AAAA) ended. */
@@ -162,7 +174,7 @@ static void dns_took(struct lookup *l, int i, int err, const char *why,
 	if (err)
 		dns_failed(l, err, why);
 	if (--l->pending == 0 && !l->starting)
-		deliver(l, l->dns_err ? l->dns_err : ENOENT);
+		deliver(l, l->got.n > 0 ? 0 : dns_end_err(l));
 }
 
 static void dns_done_a(void *arg, int err, const char *why, const unsigned char *abuf, int alen)
@@ -242,7 +254,7 @@ static int dns_start(struct lookup *l)
 	l->starting = 0;
 	if (l->pending > 0)
 		return EINPROGRESS;
-	return l->got.n > 0 ? 0 : l->dns_err ? l->dns_err : ENOENT;
+	return l->got.n > 0 ? 0 : dns_end_err(l);
 }
 
 int resolve(const char *name, struct addrs *as, resolve_fn done, void *arg, struct lookup **lp)
@@ -529,17 +541,18 @@ static int dns_answer(FILE *f, const struct dnsq *q, const struct addrs *as)
 	return n ? 0 : ENOENT;
 }
 
-/* Answer the write p: with err, or with the text of f (closed here). */
-static void dns_query_end(struct pending *p, int err, FILE *f, char *text, size_t len)
+/* Answer the write p: with err, or with the text f wrote to *text (f is
+ * closed here). */
+static void dns_query_end(struct pending *p, int err, FILE *f, char **text, size_t *len)
 {
 	if (f != NULL && fclose(f) && err == 0)
 		err = ENOMEM;
 	free(p->of->text);
-	p->of->text = err ? NULL : text;
-	p->of->len = err ? 0 : len;
+	p->of->text = err ? NULL : *text;
+	p->of->len = err ? 0 : *len;
 	p->of->pos = 0;
 	if (err) {
-		free(text);
+		free(*text);
 		fuse_reply_err(p->req, err);
 	} else {
 		fuse_reply_write(p->req, p->len);
@@ -554,7 +567,7 @@ static void dns_query_reply(struct pending *p, int err, const struct addrs *as)
 
 	if (err == 0)
 		err = f ? dns_answer(f, p->ctx, as) : ENOMEM;
-	dns_query_end(p, err, f, text, len);
+	dns_query_end(p, err, f, &text, &len);
 }
 
 static void dns_query_resolved(void *arg, int err, const struct addrs *as)
@@ -585,7 +598,7 @@ static void dns_rr_answered(void *arg, int err, const char *why, const unsigned 
 	}
 	if (err)
 		logmsg(LOG_INFO, "dns: %s: %s", q->name, why);
-	dns_query_end(p, err, f, text, len);
+	dns_query_end(p, err, f, &text, &len);
 	q->q = NULL;
 	if (q->parked)
 		pend_done(p);
