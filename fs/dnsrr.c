@@ -141,8 +141,12 @@ static int put_strings(FILE *f, const unsigned char *p, const unsigned char *end
 		unsigned char *s;
 		long enc;
 
-		if (ares_expand_string(p, msg, len, &s, &enc) != ARES_SUCCESS || enc > end - p)
+		if (ares_expand_string(p, msg, len, &s, &enc) != ARES_SUCCESS)
 			return -1;
+		if (enc > end - p) {	/* the string runs past the record */
+			ares_free_string(s);
+			return -1;
+		}
 		for (unsigned char *c = s; *c; c++)
 			fputc(*c < ' ' || *c == 0x7f ? '?' : *c, f);
 		ares_free_string(s);
