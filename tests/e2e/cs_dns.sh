@@ -7,10 +7,12 @@
 # - an answer too long for UDP (40 A records) comes back truncated and is
 #   asked again over TCP;
 # - an unknown name is ENOENT, a refused query (a name dnsmasq would have
-#   to forward, with nowhere to forward it) ECONNREFUSED;
+#   to forward, with nowhere to forward it) ECONNREFUSED, a malformed name
+#   EINVAL;
 # - the dns file answers ptr, mx and txt in 9front's format;
 # - two servers: with the first one silent, the second answers; with both
-#   silent, ETIMEDOUT, not ENOENT, within a bounded time.
+#   silent, ETIMEDOUT, not ENOENT, within a bounded time; a lookup
+#   interrupted meanwhile is EINTR (its query ends at the daemon's exit).
 . "$(dirname "$0")/lib.sh"
 
 # Names only from DNS: an /etc/hosts of this mount namespace without them.
@@ -50,6 +52,8 @@ check_eq "a name dnsmasq does not know: ENOENT" ENOENT \
 	"$(timeout 20 "$FDTOOL" "$MNT/cs" 'write:tcp!www.nosuch.test!80')"
 check_eq "a name dnsmasq refuses: ECONNREFUSED" ECONNREFUSED \
 	"$(timeout 20 "$FDTOOL" "$MNT/cs" 'write:tcp!www.example.org!80')"
+check_eq "a label of 64 bytes, refused by c-ares at once: EINVAL" EINVAL \
+	"$("$FDTOOL" "$MNT/cs" "write:tcp!$(printf 'a%.0s' $(seq 64)).test!80")"
 check_eq "big.test: the first 16 of its 40 addresses" 16 \
 	"$(ask cs 'tcp!big.test!80' | grep -c '10\.77\.1\.')"
 check_eq "dns: 10.77.0.2 ptr" $'2.0.77.10.in-addr.arpa ptr\tstack.y.test' "$(ask dns '10.77.0.2 ptr')"
@@ -73,6 +77,8 @@ check_eq "10.77.0.1 silent: 10.77.0.3 answers" "$MNT/tcp/clone 10.77.0.1!80" \
 	"$(ask cs 'tcp!www2.x.test!80')"
 nft add rule inet e2e_dns input ip daddr 10.77.0.3 udp dport 53 drop
 nft add rule inet e2e_dns input ip daddr 10.77.0.3 tcp dport 53 drop
+check_eq "a lookup interrupted while no server answers: EINTR" "alarm EINTR" \
+	"$("$FDTOOL" "$MNT/cs" alarm:300 'write:tcp!www4.x.test!80' | xargs)"
 start=$(date +%s%N)
 check_eq "both silent: ETIMEDOUT" ETIMEDOUT \
 	"$(timeout 30 "$FDTOOL" "$MNT/cs" 'write:tcp!www3.x.test!80')"
