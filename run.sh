@@ -145,6 +145,8 @@ Try:
   echo 'connect 10.77.0.1!7777' >$MNT/tcp/\$n/ctl; cat $MNT/tcp/\$n/data
 
 See it with ./run.sh status; stop it with ./run.sh stop.
+Hosts beyond this one are reached only through the host's NAT: stop it
+and mount with build/fs/slashnet --nat $MNT (slashnet(8), REACHING OTHER HOSTS).
 EOF
 }
 
