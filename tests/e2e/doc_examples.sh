@@ -76,8 +76,10 @@ check "man8-mount: runs" run man8-mount
 check "man8-mount: unmounted at the end" not_mounted "$MNT"
 check "man8-mount: the daemon's TUN goes" wait_no_sn1
 
-# The examples on a running daemon.
-check "the daemon mounts $MNT" start_daemon
+# The examples on a running daemon (with --nat, for man8-nat).
+check "the daemon mounts $MNT with --nat" start_daemon --nat
+check "man8-nat: runs" run man8-nat
+check "man8-nat: the table masquerades" grep -q masquerade "$E2E_DIR/man8-nat.out"
 for ex in readme-http-client man4-http-client; do
 	check "$ex: runs" run "$ex"
 	check "$ex: the page comes back" grep -q "hello from the host" "$E2E_DIR/$ex.out"
