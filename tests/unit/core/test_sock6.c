@@ -568,3 +568,19 @@ Test(sock6, icmp6_port_unreachable_is_econnrefused)
 {
 	cr_assert_eq(unreachable_errno(ICMP6_DST_UNREACH_NOPORT), ECONNREFUSED);
 }
+
+/* SPEC §3's EHOSTUNREACH row names codes 2, 5 and 6 too. */
+Test(sock6, icmp6_beyond_scope_is_ehostunreach)
+{
+	cr_assert_eq(unreachable_errno(ICMP6_DST_UNREACH_BEYONDSCOPE), EHOSTUNREACH);
+}
+
+Test(sock6, icmp6_source_policy_is_ehostunreach)
+{
+	cr_assert_eq(unreachable_errno(ICMP6_DST_UNREACH_POLICY), EHOSTUNREACH);
+}
+
+Test(sock6, icmp6_reject_route_is_ehostunreach)
+{
+	cr_assert_eq(unreachable_errno(ICMP6_DST_UNREACH_REJECT), EHOSTUNREACH);
+}
