@@ -652,12 +652,18 @@ Test(sock6, udp_to_loopback_both_ways)
 	cr_assert_eq(sent_by_a(), 0);
 }
 
-Test(sock6, echo_to_loopback)
+/* ICMPv6 on the loopback: a port unreachable refuses, an echo is answered. */
+Test(sock6, icmp6_on_loopback)
 {
+	int u = sock6(a, SOCK_DGRAM);
 	int p = sock_socket(a, AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK, IPPROTO_ICMPV6);
-	struct sockaddr_in6 me = sin6_of("::1", 0);
+	struct sockaddr_in6 me = sin6_of("::1", 0), closed = sin6_of("::1", 9);
 	char buf[8];
 
+	cr_assert_eq(sock_connect(a, u, (struct sockaddr *)&closed, sizeof closed), 0);
+	cr_assert_eq(sock_sendto(a, u, "x", 1, 0, NULL, 0), 1);
+	run_ms(1);
+	cr_assert_eq(sock_recvfrom(a, u, buf, sizeof buf, 0, NULL, NULL), -ECONNREFUSED);
 	cr_assert_geq(p, 0);
 	cr_assert_eq(sock_connect(a, p, (struct sockaddr *)&me, sizeof me), 0);
 	cr_assert_eq(sock_sendto(a, p, "ping", 4, 0, NULL, 0), 4);
