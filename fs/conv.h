@@ -31,7 +31,7 @@ enum { P_TCP, P_UDP, P_ICMP, P_ICMP6, NPROTO };
 enum {
 	Qroot = 1,	/* FUSE_ROOT_ID */
 	Qcs, Qipifc, Qifc, Qifcstatus, Qiproute,
-	Qifcclone, Qifcctl, Qifclocal, Qlog, Qndb, Qipselftab, Qdns,
+	Qifcclone, Qifcctl, Qifclocal, Qlog, Qndb, Qipselftab, Qdns, Qifcstats,
 	Qproto, Qclone, Qstats,
 	Qconv, Qctl, Qdata, Qlisten, Qlocal, Qremote, Qstatus, Qerr,
 };

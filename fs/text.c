@@ -24,8 +24,9 @@ static const char *ip6(const struct in6_addr *a, char *buf)
 	return inet_ntop(AF_INET6, a, buf, INET6_ADDRSTRLEN);
 }
 
-/* Interface ifc's addresses, the primary one first: the TUN's (0) as
- * ipifc/0/ctl set them, the loopback's (1) one, its network as remote. */
+/* Interface ifc's IPv4 addresses, the primary one first: the TUN's (0) as
+ * ipifc/0/ctl set them, the loopback's (1) one, its network as remote.
+ * Each interface's IPv6 address (fd77::2, ::1) comes with nc_ifinfo_n. */
 static int addrs(int ifc, struct nc_ifaddr *a)
 {
 	struct nc_ifinfo ii;
@@ -74,7 +75,8 @@ static void ifc_status(FILE *f, int ifc)
 	n = addrs(ifc, ad);
 	for (int i = 0; i < n; i++)
 		fprintf(f, "\t%-40s %-10s %-40s %-12u %-12u\n", ip(ad[i].addr, a),
-			mask6(ad[i].prefix, m), ip(ad[i].remote, r), ~0u, ~0u);	if (ifc == 0 && !IN6_IS_ADDR_UNSPECIFIED(&ii.addr6)) {	/* remote: its network */
+			mask6(ad[i].prefix, m), ip(ad[i].remote, r), ~0u, ~0u);
+	if (!IN6_IS_ADDR_UNSPECIFIED(&ii.addr6)) {	/* remote: its network */
 		char a6[INET6_ADDRSTRLEN], r6[INET6_ADDRSTRLEN];
 		struct in6_addr net = ii.addr6;
 		for (int i = ii.prefix6; i < 128; i++)
@@ -210,10 +212,11 @@ static void ndb(FILE *f)
 	}
 }
 
+/* The counters of protocol number proto (IPPROTO_*), "Name: value". */
 static void stats(FILE *f, int proto)
 {
 	struct nc_stat s[MAX_STATS];
-	int n = nc_stats(fs.st, proto_num[proto], s, MAX_STATS);
+	int n = nc_stats(fs.st, proto, s, MAX_STATS);
 
 	for (int i = 0; i < n && i < MAX_STATS; i++)
 		fprintf(f, "%s: %llu\n", s[i].name, (unsigned long long)s[i].value);
@@ -302,7 +305,11 @@ static void make(FILE *f, struct ofile *of)
 		ndb(f);
 		break;
 	case Qstats:
-		stats(f, of->proto);
+		stats(f, proto_num[of->proto]);
+		break;
+	case Qifcstats:		/* IP's counters, IPv6's after (Ip6...) */
+		stats(f, IPPROTO_IP);
+		stats(f, IPPROTO_IPV6);
 		break;
 	case Qctl:
 		fprintf(f, "%d\n", c->n);

@@ -131,10 +131,12 @@ static int gen(fuse_ino_t dir, int i, uid_t uid, struct ent *e)
 	case Qipifc:
 		if (i == 0)
 			return ent(e, "clone", qid(Qifcclone, 0, -1));
-		if (i - 1 >= ifc_count())
+		if (i == 1)
+			return ent(e, "stats", qid(Qifcstats, 0, -1));
+		if (i - 2 >= ifc_count())
 			return 0;
-		snprintf(e->buf, sizeof e->buf, "%d", i - 1);
-		return ent(e, e->buf, qid(Qifc, i - 1, -1));
+		snprintf(e->buf, sizeof e->buf, "%d", i - 2);
+		return ent(e, e->buf, qid(Qifc, i - 2, -1));
 	case Qifc:
 		if (i >= NIFCFILES)
 			return 0;
@@ -195,6 +197,7 @@ static fuse_ino_t parent(fuse_ino_t ino)
 	switch (qtype(ino)) {
 	case Qifc:
 	case Qifcclone:
+	case Qifcstats:
 		return qid(Qipifc, 0, -1);
 	case Qconv:
 		return qid(Qproto, qproto(ino), -1);

@@ -280,8 +280,9 @@ struct nc_ifinfo {
 	uint64_t ipackets, ibytes, opackets, obytes, ierrors, oerrors;
 };
 int nc_ifinfo(struct nc_stack *st, struct nc_ifinfo *out);
-/* Interface n: 0 the TUN (as nc_ifinfo), 1 the loopback (127.0.0.1/8,
- * what the stack sends itself); -1 with ENOENT past the last. */
+/* Interface n: 0 the TUN (as nc_ifinfo), 1 the loopback (127.0.0.1/8
+ * and, with IPv6, ::1/128: what the stack sends itself); -1 with ENOENT
+ * past the last. */
 int nc_ifinfo_n(struct nc_stack *st, int n, struct nc_ifinfo *out);
 
 struct nc_route {

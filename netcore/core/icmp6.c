@@ -20,9 +20,11 @@ enum { ICMP6_QUOTE_MAX = IP6_MINMTU - IP6_HLEN - ICMP6_HLEN };
 static int send_icmp6(struct stack *st, const struct in6_addr *dst, const struct icmp6hdr *h,
 		      size_t len, uint8_t hlim, uint8_t tclass)
 {
-	icmp6_emit(st->obuf + IP_HLEN, len, h, &st->addr6, dst);
+	struct in6_addr src = ip6_source(st, dst);
+
+	icmp6_emit(st->obuf + IP_HLEN, len, h, &src, dst);
 	st->icmp6s[ICMP6S_OUT_MSGS]++;
-	return ip6_output(st, &(struct ipsend){ .v6 = 1, .src6 = st->addr6, .dst6 = *dst,
+	return ip6_output(st, &(struct ipsend){ .v6 = 1, .src6 = src, .dst6 = *dst,
 						.proto = IP6_NH_ICMP, .ttl = hlim,
 						.tos = tclass }, len);
 }

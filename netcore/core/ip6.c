@@ -2,13 +2,17 @@
  * IPv6 (RFC 8200): what arrives, with its extension headers walked,
  * routing, and output with fragmentation at the path MTU. A TUN has no
  * link layer, so there is no neighbour discovery (RFC 4861): a packet
- * for the link goes straight onto it, as IPv4's does without ARP.
+ * for the link goes straight onto it, as IPv4's does without ARP. What
+ * the stack sends to ::1 or to its own address goes through the loopback
+ * interface (loopback.c), never to the link; ::1 from the link is dropped
+ * (RFC 4291 2.5.3).
  */
 #include <errno.h>
 #include <string.h>
 
 #include "icmp6.h"
 #include "ip6.h"
+#include "loopback.h"
 #include "reasm.h"
 #include "stack.h"
 
@@ -67,12 +71,17 @@ const struct route6 *route6_lookup(const struct stack *st, const struct in6_addr
 
 int ip6_route_ok(const struct stack *st, const struct in6_addr *dst)
 {
-	return st->ip6_on && route6_lookup(st, dst) ? 0 : -ENETUNREACH;
+	return ip6_is_local(st, dst) || (st->ip6_on && route6_lookup(st, dst)) ? 0 : -ENETUNREACH;
 }
 
 int ip6_is_local(const struct stack *st, const struct in6_addr *a)
 {
-	return st->ip6_on && in6_eq(a, &st->addr6);
+	return st->ip6_on && (in6_eq(a, &st->addr6) || in6_is_loopback(a));
+}
+
+struct in6_addr ip6_source(const struct stack *st, const struct in6_addr *dst)
+{
+	return in6_is_loopback(dst) ? *dst : st->addr6;
 }
 
 /* ---- path MTU (RFC 8201): a few destinations, forgotten after 10 min ---- */
@@ -264,10 +273,20 @@ static int is_multicast(const struct in6_addr *a)
 	return a->s6_addr[0] == 0xff;
 }
 
+/* A packet for us, its fixed header h checked: on through its extension
+ * headers to its transport. */
+static void take(struct stack *st, uint8_t *pkt, const struct ip6hdr *h, int csum_ok)
+{
+	struct ippkt ip = { .v6 = 1, .src6 = h->src, .dst6 = h->dst, .proto = h->nxt,
+			    .ttl = h->hlim, .tos = h->tclass, .hdr = pkt, .hlen = IP6_HLEN,
+			    .data = pkt + IP6_HLEN, .len = h->plen, .csum_ok = csum_ok };
+
+	walk(st, &ip, IP6_HLEN + (size_t)h->plen, 0);
+}
+
 void ip6_input(struct stack *st, uint8_t *pkt, size_t len, int csum_ok)
 {
 	struct ip6hdr h;
-	struct ippkt ip;
 
 	st->ip6s[IP6S_IN_RECEIVES]++;
 	if (!st->ip6_on)
@@ -287,14 +306,25 @@ void ip6_input(struct stack *st, uint8_t *pkt, size_t len, int csum_ok)
 	}
 	if (is_multicast(&h.dst))	/* router solicitations, MLD: not ours */
 		return;
-	if (!ip6_is_local(st, &h.dst) || is_multicast(&h.src)) {
+	if (!ip6_is_local(st, &h.dst) || is_multicast(&h.src) || in6_is_loopback(&h.src) ||
+	    in6_is_loopback(&h.dst)) {
 		st->ip6s[IP6S_IN_ADDR_ERRORS]++;
 		return;
 	}
-	ip = (struct ippkt){ .v6 = 1, .src6 = h.src, .dst6 = h.dst, .proto = h.nxt,
-			     .ttl = h.hlim, .tos = h.tclass, .hdr = pkt, .hlen = IP6_HLEN,
-			     .data = pkt + IP6_HLEN, .len = h.plen, .csum_ok = csum_ok };
-	walk(st, &ip, IP6_HLEN + (size_t)h.plen, 0);
+	take(st, pkt, &h, csum_ok);
+}
+
+int ip6_input_loopback(struct stack *st, uint8_t *pkt, size_t len)
+{
+	struct ip6hdr h;
+
+	st->ip6s[IP6S_IN_RECEIVES]++;
+	if (ip6_parse_hdr(pkt, len, &h) != IP6V_OK) {
+		st->ip6s[IP6S_IN_TRUNCATED]++;
+		return -1;
+	}
+	take(st, pkt, &h, 1);
+	return 0;
 }
 
 /* ---- output ---- */
@@ -311,7 +341,7 @@ static struct ip6hdr header(const struct stack *st, const struct ipsend *how, si
 {
 	return (struct ip6hdr){ .tclass = how->tos, .plen = (uint16_t)plen, .nxt = nxt,
 				.hlim = how->ttl ? how->ttl : IP6_DEFHLIM,
-				.src = in6_is_any(&how->src6) ? st->addr6 : how->src6,
+				.src = in6_is_any(&how->src6) ? ip6_source(st, &how->dst6) : how->src6,
 				.dst = how->dst6 };
 }
 
@@ -357,6 +387,12 @@ int ip6_output(struct stack *st, const struct ipsend *how, size_t len)
 	}
 	if (len > IP_MAXPACKET)
 		return -EMSGSIZE;
+	if (ip6_is_local(st, &how->dst6)) {	/* whole, never to the link */
+		struct ip6hdr hdr = header(st, how, len, how->proto);
+		ip6_emit(h, &hdr);
+		loopback_output(st, h, IP6_HLEN + len);
+		return 0;
+	}
 	mtu = ip6_path_mtu(st, &how->dst6);
 	if (IP6_HLEN + len <= (size_t)mtu || how->gso) {
 		struct ip6hdr hdr = header(st, how, len, how->proto);

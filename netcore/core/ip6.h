@@ -17,6 +17,9 @@ struct stack;
 
 /* One IPv6 packet from the link (ip_input hands over version 6). */
 void ip6_input(struct stack *st, uint8_t *pkt, size_t len, int csum_ok);
+/* One IPv6 packet from the loopback interface (whole, checksums vouched
+ * for); -1 if its header is malformed. */
+int ip6_input_loopback(struct stack *st, uint8_t *pkt, size_t len);
 /* Send a transport payload of len bytes the caller wrote at
  * st->obuf + IP_HLEN (the v6 header goes in the headroom before it),
  * as how says (how->v6). Fragments it past the path MTU. 0, or
@@ -29,8 +32,10 @@ int ip6_path_mtu(const struct stack *st, const struct in6_addr *dst);
 void ip6_pmtu_update(struct stack *st, const struct in6_addr *dst, uint32_t mtu);
 /* Whether dst is reachable through the table (0) or -ENETUNREACH. */
 int ip6_route_ok(const struct stack *st, const struct in6_addr *dst);
-/* Is a the stack's own IPv6 address? */
+/* Is a the stack's own IPv6 address, or ::1? */
 int ip6_is_local(const struct stack *st, const struct in6_addr *a);
+/* The source address for a packet to dst: ::1 to ::1, else the stack's. */
+struct in6_addr ip6_source(const struct stack *st, const struct in6_addr *dst);
 
 /* Addresses (no memcmp: the core calls only the memory copies). */
 static inline int in6_eq(const struct in6_addr *a, const struct in6_addr *b)
@@ -44,6 +49,11 @@ static inline int in6_eq(const struct in6_addr *a, const struct in6_addr *b)
 static inline int in6_is_any(const struct in6_addr *a)
 {
 	return in6_eq(a, &(struct in6_addr){ 0 });
+}
+/* ::1, the loopback address (RFC 4291 2.5.3). */
+static inline int in6_is_loopback(const struct in6_addr *a)
+{
+	return in6_eq(a, &(struct in6_addr){ .s6_addr = { [15] = 1 } });
 }
 /* ::ffff:a.b.c.d, and back (host-order v4 address). */
 static inline int in6_is_v4mapped(const struct in6_addr *a)

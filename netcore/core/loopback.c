@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "ip.h"
+#include "ip6.h"
 #include "loopback.h"
 #include "stack.h"
 
@@ -90,6 +91,11 @@ static void input(struct stack *st, struct loopback *lo, uint8_t *pkt, size_t le
 
 	lo->ifs.ipackets++;
 	lo->ifs.ibytes += len;
+	if (pkt[0] >> 4 == 6) {
+		if (ip6_input_loopback(st, pkt, len) < 0)
+			lo->ifs.ierrors++;
+		return;
+	}
 	st->ips[IPS_IN_RECEIVES]++;
 	if (ip_parse(pkt, len, &ip) != IPV_OK) {
 		lo->ifs.ierrors++;

@@ -1,6 +1,6 @@
 /*
  * The loopback medium (as Plan 9's loopbackmedium): packets the stack
- * sends to itself — to 127.0.0.0/8 or to one of its own addresses — never
+ * sends to itself — to 127.0.0.0/8, ::1 or one of its own addresses — never
  * reach the link. They wait in a bounded ring and are fed to the input
  * path at the next stack_poll, never from inside the send that made them.
  */
@@ -26,7 +26,7 @@ static inline int loopback_addr(uint32_t a)
 	return (a >> 24) == (LOOPBACK_NET >> 24);
 }
 
-/* Queue one whole IPv4 packet for the stack's own input; dropped (and
+/* Queue one whole IPv4 or IPv6 packet for the stack's own input; dropped (and
  * counted as an output error) when the ring is full. */
 void loopback_output(struct stack *st, const uint8_t *pkt, size_t len);
 /* Feed input the packets queued before this call (those they make wait

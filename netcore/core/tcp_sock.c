@@ -269,7 +269,7 @@ static int tcp_connect6(struct stack *st, struct sock *so, const struct in6_addr
 			uint16_t port)
 {
 	struct tcb *t = so->pcb;
-	struct in6_addr laddr = so->v6 && !in6_is_any(&so->laddr6) ? so->laddr6 : st->addr6;
+	struct in6_addr laddr = so->v6 && !in6_is_any(&so->laddr6) ? so->laddr6 : ip6_source(st, addr);
 	int bound = so->lport != 0, err;
 
 	if (!so->v6 && so->laddr != 0)

@@ -226,7 +226,7 @@ static int udp_connect6(struct stack *st, struct sock *so, const struct in6_addr
 	if (!so->v6)
 		so->laddr = so->faddr = 0;
 	if (in6_is_any(&so->laddr6))
-		so->laddr6 = st->addr6;
+		so->laddr6 = ip6_source(st, addr);
 	so->v6 = 1;
 	so->faddr6 = *addr;
 	so->fport = port;
@@ -248,7 +248,7 @@ static int udp_output(struct stack *st, struct sock *so, const struct in6_addr *
 		how.src = so->laddr ? so->laddr : ip_source(st, how.dst);
 	} else {
 		how.v6 = 1;
-		how.src6 = so->v6 && !in6_is_any(&so->laddr6) ? so->laddr6 : st->addr6;
+		how.src6 = so->v6 && !in6_is_any(&so->laddr6) ? so->laddr6 : ip6_source(st, dst);
 		how.dst6 = *dst;
 	}
 	if (len > 0)

@@ -408,6 +408,10 @@ int nc_ifinfo_n(struct nc_stack *s, int n, struct nc_ifinfo *out)
 		out->addr.s_addr = htonl(LOOPBACK_ADDR);
 		out->prefix = LOOPBACK_PREFIX;
 		out->mtu = LOOPBACK_MTU;
+		if (c->ip6_on) {
+			out->addr6.s6_addr[15] = 1;	/* ::1 */
+			out->prefix6 = 128;
+		}
 		loopback_stats(c, &lo);
 		put_ifstats(out, &lo);
 	}

@@ -20,7 +20,14 @@
 # sees the end (the source closes after the last byte); an upload when the
 # sink has read the end. For each: MB/s, the whole machine's CPU seconds
 # per GB (/proc/stat) and the stack's own (the daemon's /proc/PID/stat, or
-# the api/lwip process's).
+# the api/lwip process's). For the daemon's contenders also counts a
+# loaded machine does not change (v4 against v6 in particular), per MiB:
+# packets the kernel hands the TUN (TCP super-packets of up to 64 KiB when
+# TSO works for the family), packets the daemon writes (ACKs), and the far
+# sender's retransmitted segments (drops at a full TUN queue).
+#
+# DOWN and UP, when set, name the contenders to run ("cat cat6", "" for
+# none), in place of all of them.
 . "$(dirname "$0")/lib.sh"
 
 if [ "$QUICK" = 1 ]; then SIZE_MB=${SIZE_MB:-20}; else SIZE_MB=${SIZE_MB:-200}; fi
@@ -156,16 +163,35 @@ api_up() {
 	echo "$out"
 }
 
+# The TUN's packet counters, "TO_DAEMON FROM_DAEMON", and the far end's
+# TCP retransmissions so far.
+tun_packets() {
+	awk '{ sub(/:/, " ") } $1 == "sn0" { print $11, $3 }' /proc/net/dev
+}
+
+far_retrans() {
+	in_ns "$FAR" awk '$1 == "Tcp:" && $2 ~ /^[0-9]/ { print $13 }' /proc/net/snmp
+}
+
+# per_mib N0 N1: (N1 - N0) per MiB moved.
+per_mib() {
+	awk -v n=$(($2 - $1)) -v b="$BYTES" 'BEGIN { printf "%.2f", n / (b / 1048576) }'
+}
+
 # measure DIR CONTENDER: one run of CONTENDER_DIR, its RESULT lines.
 measure() {
-	local dir=$1 who=$2 m0 d0 m1 d1 out bytes t0 t1 cpu
+	local dir=$1 who=$2 m0 d0 m1 d1 p0 p1 r0 r1 out bytes t0 t1 cpu
 
 	SINK_LINES=$(wc -l <"$E2E_DIR/sink.out")
 	m0=$(machine_ticks)
 	d0=$(proc_ticks "$DAEMON_PID")
+	p0=($(tun_packets))
+	r0=$(far_retrans)
 	out=$("${who}_$dir")
 	m1=$(machine_ticks)
 	d1=$(proc_ticks "$DAEMON_PID")
+	p1=($(tun_packets))
+	r1=$(far_retrans)
 	read -r bytes t0 t1 cpu <<<"$out"
 	if [ "${bytes:-0}" != "$BYTES" ] || cat "$E2E_DIR"/source*.out | grep -q ncbench:; then
 		not_ok "$dir, $who, round $r: moved ${bytes:-nothing} of $BYTES bytes"
@@ -174,7 +200,12 @@ measure() {
 	result "$dir" "$who" MB/s "$(mbps "$BYTES" "$t0" "$t1")"
 	result "$dir-cpu" "$who" s/GB "$(per_gb $((m1 - m0)) "$BYTES" ticks)"
 	case $cpu in
-	daemon) result "$dir-cpu-stack" "$who" s/GB "$(per_gb $((d1 - d0)) "$BYTES" ticks)" ;;
+	daemon)
+		result "$dir-cpu-stack" "$who" s/GB "$(per_gb $((d1 - d0)) "$BYTES" ticks)"
+		result "$dir-tun-in" "$who" pk/MiB "$(per_mib "${p0[0]}" "${p1[0]}")"
+		result "$dir-tun-out" "$who" pk/MiB "$(per_mib "${p0[1]}" "${p1[1]}")"
+		[ "$dir" = down ] && result "$dir-retrans" "$who" seg/MiB "$(per_mib "$r0" "$r1")"
+		;;
 	-) ;;
 	*) result "$dir-cpu-stack" "$who" s/GB "$(per_gb "$cpu" "$BYTES")" ;;
 	esac
@@ -195,6 +226,8 @@ else
 	echo "# no lwIP: $LWIPGET was not built (apt-get install liblwip-dev, then rebuild)"
 fi
 up=(kernel dd api)
+[ -n "${DOWN+set}" ] && read -ra down <<<"$DOWN"
+[ -n "${UP+set}" ] && read -ra up <<<"$UP"
 fails=0
 for ((r = 1; r <= ROUNDS; r++)); do
 	for who in "${down[@]}"; do measure down "$who" || fails=$((fails + 1)); done

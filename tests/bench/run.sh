@@ -106,6 +106,9 @@ describe() {
 	down-cpu | up-cpu) echo "${1%-cpu}: CPU seconds per GB, whole machine (/proc/stat)" ;;
 	down-cpu-stack | up-cpu-stack)
 		echo "${1%-cpu-stack}: CPU seconds per GB of the stack's own process (daemon, api, lwip)" ;;
+	down-tun-in | up-tun-in) echo "${1%-tun-in}: packets the kernel hands the daemon's TUN per MiB (super-packets with TSO)" ;;
+	down-tun-out | up-tun-out) echo "${1%-tun-out}: packets the daemon writes to its TUN per MiB" ;;
+	down-retrans) echo "down: segments the far sender retransmits per MiB" ;;
 	pingpong) echo "1-byte ping-pong, µs per round trip (lower is better)" ;;
 	connect) echo "connect + 1 KB + close, µs per connection (lower is better)" ;;
 	idle-conversation) echo "daemon memory per idle connected conversation (RSS delta / count)" ;;

@@ -2,8 +2,9 @@
 # IPv6 on the link (SPEC §1, §6): the host side gets fd77::1/64 through
 # netlink, usable at once (no DAD) and without a link-local address; the
 # stack answers ping -6; examples/ping.sh pings the kernel through
-# /net/icmpv6; ipifc and iproute list the IPv6 address and routes; the
-# pcap file records IPv6; nothing the host sends on the new link counts as
+# /net/icmpv6; ipifc and iproute list the IPv6 address and routes; ::1
+# works inside the stack (a TCP call and an echo, never on the link), and
+# ipifc/stats counts IPv6 beside IPv4; the pcap file records IPv6; nothing the host sends on the new link counts as
 # an error. Then without a default IPv6 route (--gw6 ::) a connect is
 # ENETUNREACH, and with --no-ipv6 the host side has no IPv6 address and an
 # IPv6 address is EAFNOSUPPORT.
@@ -27,7 +28,34 @@ check "ipifc/0/status: fd77::2 /64" grep -qE $'^\tfd77::2 +/64 +fd77:: ' "$S"
 check "iproute: fd77::/64 connected" grep -qE '^fd77:: +/64 +fd77:: +6i ' "$MNT/iproute"
 check "iproute: default through fd77::1" grep -qE '^:: +/0 +fd77::1 +6 ' "$MNT/iproute"
 check_eq "ipifc/0/status: no input errors" 0 "$(field "$S" errin)"
+
+# ::1 inside the stack: a call to ::1!7001 reaches the conversation
+# announced on *!7001, an echo to ::1 is answered, and neither touches
+# the link (ipifc/1 carries them).
+accept_echo() {
+	local l d m line
+	exec {l}<"$MNT/tcp/$1/listen" && read -r m <&"$l" || return 1
+	cat "$MNT/tcp/$m/remote"
+	exec {d}<>"$MNT/tcp/$m/data" && read -r line <&"$d" && echo "$line" >&"$d"
+}
+clone tcp
+check "announce *!7001" ctl 'announce *!7001'
+spawn lo6 accept_echo "$CONV_N"
+shell_connect '::1!7001'
+exec 4<>"$MNT/tcp/$n/data" && echo hello6 >&4
+read -r -t 10 got <&4
+check_eq "::1!7001 echoes" hello6 "$got"
+exec 4<&- 3<&-
+check "the call came from ::1" wait_for "$E2E_DIR/lo6.out" '^::1!'
+out=$(timeout 20 bash "$E2E_ROOT/examples/ping.sh" -c 1 -m "$MNT" ::1)
+check "examples/ping.sh ::1: answered" grep -q '1 packets transmitted, 1 received' <<<"$out"
+check "ipifc/1/status: ::1 /128" grep -qE $'^\t::1 +/128 +::1 ' "$MNT/ipifc/1/status"
+check "ipifc/stats: IPv4's InReceives" grep -qE '^InReceives: [0-9]+$' "$MNT/ipifc/stats"
+check_gt "ipifc/stats: IPv6's Ip6InReceives" \
+	"$(awk '$1 == "Ip6InReceives:" { print $2 }' "$MNT/ipifc/stats")" 0
+cat "$MNT/ipifc/1/status" >/dev/null	# a later turn: the pcap is flushed
 dump=$(tcpdump -nr "$E2E_DIR/cap.pcap" 2>/dev/null)
+check "pcap: nothing to or from ::1" test -z "$(grep -F '::1.' <<<"$dump")"
 check "pcap: the kernel's echo request" grep -q 'IP6 fd77::1 > fd77::2: ICMP6, echo request' <<<"$dump"
 check "pcap: the stack's echo reply" grep -q 'IP6 fd77::2 > fd77::1: ICMP6, echo reply' <<<"$dump"
 stop_daemon

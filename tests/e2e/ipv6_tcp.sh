@@ -6,7 +6,8 @@
 # seen as dotted quads); a connect to an address the kernel routes
 # "prohibit" fails with EHOSTUNREACH (ICMPv6 administratively prohibited),
 # one it routes "unreachable" with ENETUNREACH (ICMPv6 no route, which
-# Linux reads as ENETUNREACH too).
+# Linux reads as ENETUNREACH too), and one on a link where neighbour
+# discovery gets no answer with EHOSTUNREACH (ICMPv6 address unreachable).
 . "$(dirname "$0")/lib.sh"
 
 # A shell HTTP server on the stack: announce *!8080, answer two calls
@@ -63,3 +64,17 @@ check "route fd77:1::/64 prohibit" ip -6 route add prohibit fd77:1::/64
 check "route fd77:3::/64 unreachable" ip -6 route add unreachable fd77:3::/64
 connect_fails 'fd77:1::5!80' 'host fd77:1::5 is unreachable: No route to host'
 connect_fails 'fd77:3::5!80' 'no route to fd77:3::5: Network is unreachable'
+
+# A link whose far side has no address: the kernel's neighbour discovery
+# for fd77:5::5 fails after two solicitations 100 ms apart, and the SYN
+# it held comes back as ICMPv6 address unreachable (code 3).
+check "a veth with nobody at fd77:5::5" ip link add v5a type veth peer name v5b
+check "fd77:5::1/64 on it" ip addr add fd77:5::1/64 dev v5a nodad
+check "solicitations 100 ms apart, two of them" \
+	sysctl -qw net.ipv6.neigh.v5a.retrans_time_ms=100 net.ipv6.neigh.v5a.mcast_solicit=2
+check "the veth up" ip link set v5a up
+check "the veth's peer up" ip link set v5b up
+unreach0=$(awk '$1 == "Icmp6OutDestUnreachs" { print $2 }' /proc/net/snmp6)
+connect_fails 'fd77:5::5!80' 'host fd77:5::5 is unreachable: No route to host'
+check_gt "the kernel sent ICMPv6 destination unreachable" \
+	"$(awk '$1 == "Icmp6OutDestUnreachs" { print $2 }' /proc/net/snmp6)" "$unreach0"

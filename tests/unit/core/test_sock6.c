@@ -568,3 +568,125 @@ Test(sock6, icmp6_port_unreachable_is_econnrefused)
 {
 	cr_assert_eq(unreachable_errno(ICMP6_DST_UNREACH_NOPORT), ECONNREFUSED);
 }
+
+/* SPEC §3's EHOSTUNREACH row names codes 2, 5 and 6 too. */
+Test(sock6, icmp6_beyond_scope_is_ehostunreach)
+{
+	cr_assert_eq(unreachable_errno(ICMP6_DST_UNREACH_BEYONDSCOPE), EHOSTUNREACH);
+}
+
+Test(sock6, icmp6_source_policy_is_ehostunreach)
+{
+	cr_assert_eq(unreachable_errno(ICMP6_DST_UNREACH_POLICY), EHOSTUNREACH);
+}
+
+Test(sock6, icmp6_reject_route_is_ehostunreach)
+{
+	cr_assert_eq(unreachable_errno(ICMP6_DST_UNREACH_REJECT), EHOSTUNREACH);
+}
+
+/* ---- ::1 and the stack's own IPv6 address: the loopback interface ---- */
+
+static uint64_t sent_by_a(void)
+{
+	return link_counters(l, LINK_A)->sent;
+}
+
+static void assert_addr6(const struct sockaddr_in6 *s, const char *want)
+{
+	char got[64];
+
+	inet_ntop(AF_INET6, &s->sin6_addr, got, sizeof got);
+	cr_assert_str_eq(got, want);
+}
+
+/* A TCP connection from a to itself at dst, data both ways, nothing on
+ * the link. */
+static void tcp_to_self6(const char *dst)
+{
+	int lfd = sock6(a, SOCK_STREAM), c = sock6(a, SOCK_STREAM), s;
+	struct sockaddr_in6 me;
+	socklen_t len = sizeof me;
+
+	cr_assert_eq(bind6(a, lfd, "::", 7000), 0);
+	cr_assert_eq(sock_listen(a, lfd, 8), 0);
+	cr_assert_eq(connect6(a, c, dst, 7000), -EINPROGRESS);
+	run_ms(1);
+	cr_assert_eq(state_of(a, c), NC_TCP_ESTABLISHED);
+	s = sock_accept(a, lfd, NULL, NULL);
+	cr_assert_geq(s, 0, "accept: %d", s);
+	cr_assert_eq(sock_name(a, c, 0, (struct sockaddr *)&me, &len), 0);
+	assert_addr6(&me, dst);
+	cr_assert_eq(pump(a, c, a, s, 3 << 20, 2000), 3u << 20);
+	cr_assert_eq(pump(a, s, a, c, 100000, 2000), 100000u);
+	cr_assert_eq(sent_by_a(), 0, "%lu packets reached the link", (unsigned long)sent_by_a());
+}
+
+Test(sock6, tcp_to_loopback)
+{
+	tcp_to_self6("::1");
+}
+
+Test(sock6, tcp_to_own_v6_address)
+{
+	tcp_to_self6("fd77::2");
+}
+
+Test(sock6, udp_to_loopback_both_ways)
+{
+	int s = sock6(a, SOCK_DGRAM), c = sock6(a, SOCK_DGRAM);
+	struct sockaddr_in6 from, to = sin6_of("::1", 53);
+	socklen_t flen = sizeof from;
+	char buf[16];
+
+	cr_assert_eq(bind6(a, s, "::", 53), 0);
+	cr_assert_eq(sock_sendto(a, c, "ask", 3, 0, (struct sockaddr *)&to, sizeof to), 3);
+	run_ms(1);
+	cr_assert_eq(sock_recvfrom(a, s, buf, sizeof buf, 0, (struct sockaddr *)&from, &flen), 3);
+	cr_assert_eq(memcmp(buf, "ask", 3), 0);
+	assert_addr6(&from, "::1");
+	cr_assert_eq(sock_sendto(a, s, "answer", 6, 0, (struct sockaddr *)&from, flen), 6);
+	run_ms(1);
+	cr_assert_eq(sock_recvfrom(a, c, buf, sizeof buf, 0, NULL, NULL), 6);
+	cr_assert_eq(memcmp(buf, "answer", 6), 0);
+	cr_assert_eq(sent_by_a(), 0);
+}
+
+/* ICMPv6 on the loopback: a port unreachable refuses, an echo is answered. */
+Test(sock6, icmp6_on_loopback)
+{
+	int u = sock6(a, SOCK_DGRAM);
+	int p = sock_socket(a, AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK, IPPROTO_ICMPV6);
+	struct sockaddr_in6 me = sin6_of("::1", 0), closed = sin6_of("::1", 9);
+	char buf[8];
+
+	cr_assert_eq(sock_connect(a, u, (struct sockaddr *)&closed, sizeof closed), 0);
+	cr_assert_eq(sock_sendto(a, u, "x", 1, 0, NULL, 0), 1);
+	run_ms(1);
+	cr_assert_eq(sock_recvfrom(a, u, buf, sizeof buf, 0, NULL, NULL), -ECONNREFUSED);
+	cr_assert_geq(p, 0);
+	cr_assert_eq(sock_connect(a, p, (struct sockaddr *)&me, sizeof me), 0);
+	cr_assert_eq(sock_sendto(a, p, "ping", 4, 0, NULL, 0), 4);
+	run_ms(1);
+	cr_assert_eq(sock_recvfrom(a, p, buf, sizeof buf, 0, NULL, NULL), 4);
+	cr_assert_eq(memcmp(buf, "ping", 4), 0);
+	cr_assert_eq(sent_by_a(), 0);
+}
+
+/* ::1 as source or destination never comes from a link (RFC 4291 2.5.3). */
+Test(sock6, loopback_address_from_the_link_is_dropped)
+{
+	static uint8_t out[128];
+	uint8_t udp[12] = { 0, 9, 0, 53, 0, 12 };
+	struct in6_addr lo6 = { .s6_addr = { [15] = 1 } };
+	uint64_t before = stack_counter(a, IPPROTO_IPV6, "Ip6InAddrErrors");
+	int s = sock6(a, SOCK_DGRAM);
+	char buf[8];
+
+	cr_assert_eq(bind6(a, s, "::", 53), 0);
+	stack_input(a, link_now(l), out, link_build_ip6(out, &b6, &lo6, IP_PROTO_UDP, udp, 12));
+	stack_input(a, link_now(l), out, link_build_ip6(out, &lo6, &a6, IP_PROTO_UDP, udp, 12));
+	run_ms(1);
+	cr_assert_eq(stack_counter(a, IPPROTO_IPV6, "Ip6InAddrErrors"), before + 2);
+	cr_assert_eq(sock_recvfrom(a, s, buf, sizeof buf, 0, NULL, NULL), -EAGAIN);
+}
