@@ -56,6 +56,8 @@ static void set_err(struct conv *c, int err, const char *line)
 		    err == EADDRNOTAVAIL ? "%s is not an address of this stack" :
 		    err == EPERM ? "%s: only root and the daemon's owner take every call" :
 		    err == ENOENT ? "%s: no such host or service" : NULL;
+	} else if (strcmp(verb, "addmulti") == 0 || strcmp(verb, "remmulti") == 0) {
+		w = err == EOPNOTSUPP ? "%s: this stack joins no multicast group" : NULL;
 	}
 	if (w == NULL) {
 		conv_seterr(c, err, line);
@@ -526,6 +528,15 @@ static int udp_announce(struct ctlreq *x, struct conv *c)
 	return udp_calls(c);
 }
 
+/* Plan 9's addmulti/remmulti: the stack joins no multicast group (it
+ * speaks no IGMP or MLD, and the TUN delivers no group traffic), so the
+ * request is refused as unsupported rather than as an unknown word. */
+static int udp_multi(struct ctlreq *x, struct conv *c)
+{
+	(void)x, (void)c;
+	return EOPNOTSUPP;
+}
+
 static int udp_headers(struct ctlreq *x, struct conv *c)
 {
 	(void)x;
@@ -561,6 +572,8 @@ static const struct verb {
 	{ "backlog", 1, 1, TCP, tcp_backlog },
 	{ "cc", 1, 1, TCP, tcp_cc },
 	{ "headers", 0, 0, UDP, udp_headers },
+	{ "addmulti", 1, 2, UDP, udp_multi },
+	{ "remmulti", 1, 2, UDP, udp_multi },
 	{ "ttl", 1, 1, TCP | UDP | ICMP, ip_ttl_tos },
 	{ "tos", 1, 1, TCP | UDP | ICMP, ip_ttl_tos },
 	{ NULL, 0, 0, 0, NULL },

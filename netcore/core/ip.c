@@ -90,9 +90,26 @@ int ip_is_local(const struct stack *st, uint32_t a)
 	return loopback_addr(a);
 }
 
+/* The source address for a packet to dst, as Plan 9 and RFC 1122 3.3.4.3
+ * choose it: 127/8 is spoken to from 127.0.0.1 and an address of ours
+ * from itself; otherwise the address on the network of the next hop (dst
+ * itself, or the gateway of its route), so that an address added on
+ * another network is the one its neighbours see; else the primary one. */
 uint32_t ip_source(const struct stack *st, uint32_t dst)
 {
-	return loopback_addr(dst) ? LOOPBACK_ADDR : st->addr;
+	const struct route *r;
+	uint32_t hop;
+
+	if (loopback_addr(dst))
+		return LOOPBACK_ADDR;
+	if (ip_is_local(st, dst))
+		return dst;
+	r = route_lookup(st, dst);
+	hop = r != NULL && r->gw != 0 ? r->gw : dst;
+	for (int i = 0; i < st->naddrs; i++)
+		if ((hop & st->addrs[i].mask) == (st->addrs[i].addr & st->addrs[i].mask))
+			return st->addrs[i].addr;
+	return st->addr;
 }
 
 static struct lifc *ifaddr_find(struct stack *st, uint32_t addr)

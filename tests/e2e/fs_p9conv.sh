@@ -63,6 +63,10 @@ check_eq "the pcap shows none of it" 0 "$(tcpdump -nr "$PCAP" 'tcp port 7000' 2>
 clone udp
 check "udp announce 9998" ctl 'announce 9998'
 USRV=$CONV_N
+check "addmulti is refused" eval '! ctl addmulti 224.0.0.251 2>/dev/null'
+check_eq "err says why" \
+	"addmulti: 224.0.0.251: this stack joins no multicast group: Operation not supported" \
+	"$(cat "$CONV/err")"
 udp_calls() {
 	local l d m
 	for _ in 1 2 3; do

@@ -239,6 +239,7 @@ wait_listen() {
 
 export FDTOOL=$E2E_BUILD/tests/e2e/fdtool
 export NCTOOL=$E2E_BUILD/tests/e2e/nctool
+export UDPRELAY=$E2E_BUILD/tests/e2e/udprelay
 
 # kpeer ARGS...: the kernel's side of a conversation (tests/e2e/kpeer.py).
 kpeer() {

@@ -206,3 +206,18 @@ Test(route, mtu_bounds)
 	cr_assert_eq(stack_set_mtu(st, 1400), 0);
 	cr_assert_eq(st->mtu, 1400);
 }
+
+/* The source address follows the next hop's network (RFC 1122 3.3.4.3). */
+Test(route, source_is_the_address_on_the_next_hops_network)
+{
+	cr_assert_eq(ifaddr_add(st, 0x0a4f0002, 16, 0), 0);	/* 10.79.0.2/16 */
+	cr_assert_eq(route_add(st, 0x0a500000, 16, 0x0a4f0001), 0);	/* 10.80/16 via 10.79.0.1 */
+	cr_assert_eq(ip_source(st, 0x0a4f0505), 0x0a4f0002, "on 10.79/16 itself");
+	cr_assert_eq(ip_source(st, 0x0a500101), 0x0a4f0002, "through a gateway on 10.79/16");
+	cr_assert_eq(ip_source(st, 0x0a4d0001), 0x0a4d0002, "on the primary network");
+	cr_assert_eq(ip_source(st, 0x0a4e0101), 0x0a4d0002, "the default route's gateway is on 10.77.0/24");
+	cr_assert_eq(ip_source(st, 0x0a4f0002), 0x0a4f0002, "an address of ours speaks to itself");
+	cr_assert_eq(ip_source(st, 0x7f000005), 0x7f000001, "127/8 from 127.0.0.1");
+	cr_assert_eq(ifaddr_del(st, 0x0a4f0002, 16), 0);
+	cr_assert_eq(ip_source(st, 0x0a500101), 0x0a4d0002, "the address gone: the primary one");
+}
