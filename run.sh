@@ -17,7 +17,7 @@ set -u
 cd "$(dirname "$(readlink -f "$0")")" || exit 1
 ROOT=$PWD
 
-DEPS=(meson ninja-build pkg-config gcc libfuse3-dev fuse3 libnl-3-dev libnl-route-3-dev
+DEPS=(meson ninja-build pkg-config gcc libfuse3-dev fuse3 libnl-3-dev libnl-route-3-dev libc-ares-dev
       libcriterion-dev tcpdump socat nftables iproute2 iputils-ping dnsmasq-base curl
       python3 procps psmisc kmod ethtool
       apache2-utils wrk redis-server redis-tools nginx-light iperf3 git

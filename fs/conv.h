@@ -110,7 +110,7 @@ struct fs {
 	struct nc_stack *st;
 	struct fuse_session *se;
 	const char *mountpoint;
-	union addr dns;		/* --dns, AF_UNSPEC if none */
+	const char *dns;	/* --dns: "ADDR[,ADDR...]", NULL if none */
 	int no_ipv6;		/* --no-ipv6: every socket AF_INET */
 	uid_t uid;
 	gid_t gid;

@@ -3,15 +3,17 @@
  * "proto!host!service" (proto tcp, udp, icmp, or net for tcp and udp)
  * translates it; reads then return one line per protocol, as
  * "/MOUNTPOINT/tcp/clone 10.77.0.1!80". An untranslatable name fails the
- * write with ENOENT.
+ * write with the errno of the reason (ENOENT: no such name).
  *
- * Host names come from /etc/hosts, then from DNS: over the stack's own UDP
- * to --dns ADDR (dns.c) when given, otherwise from the host's resolver,
- * asked with getaddrinfo_a, which reports through a real-time signal on
- * the daemon's signalfd. Either way the loop never waits for an answer:
- * the write is parked until it comes.
+ * Host names come from /etc/hosts, then from DNS: through c-ares over the
+ * stack's own UDP and TCP to the --dns servers (dns.c) when given,
+ * otherwise from the host's resolver, asked with getaddrinfo_a, which
+ * reports through a real-time signal on the daemon's signalfd. Either way
+ * the loop never waits for an answer: the write is parked until it comes.
  */
+#include <ares.h>
 #include <arpa/inet.h>
+#include <arpa/nameser.h>
 #include <errno.h>
 #include <netdb.h>
 #include <signal.h>
@@ -19,47 +21,37 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/timerfd.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "addr.h"
 #include "conv.h"
 #include "cs.h"
 #include "dns.h"
+#include "dnsrr.h"
 #include "log.h"
 
 struct lookup {
 	struct lookup *next;
 	resolve_fn done;	/* NULL once cancelled */
 	void *arg;
-	int dns_h[2];		/* the A and AAAA lookups under way, 0 if none */
-	int dns_err;		/* how the first that failed failed */
+	struct dns_query *q[2];	/* the A and AAAA queries under way */
+	int pending;		/* queries not ended */
+	int starting;		/* inside dns_start: no delivery yet */
+	int dns_err;		/* the most telling failure so far */
+	const char *why;	/* and its text (c-ares's or strerror's) */
 	struct addrs got;	/* the addresses so far */
 	struct gaicb gcb;	/* through the host, when there is no --dns */
 	struct addrinfo hints;
 	char name[DNS_NAME_MAX + 1];
 };
 
-static const uint16_t qtypes[2] = { DNS_T_A, DNS_T_AAAA };
+static const int qtypes[2] = { ns_t_a, ns_t_aaaa };
 
-
-static struct dns *dns;
-static struct dns_pump *pump;
-static int dns_timer = -1;
+static int use_dns;		/* --dns given: c-ares is running */
 static struct lookup *lookups;	/* in flight */
 
 int cs_signo(void)
 {
 	return SIGRTMIN + 1;
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 static void unlink_lookup(struct lookup *l)
@@ -70,42 +62,6 @@ static void unlink_lookup(struct lookup *l)
 			return;
 		}
 	}
-}
-
-/* ---- DNS over the stack ---- */
-
-/* Send what is due, take what came, and wake up at the next deadline. */
-static void dns_pump(void)
-{
-	struct itimerspec its = { 0 };
-	uint64_t d;
-
-	dns_pump_run(pump, dns, now_ms());
-	d = dns_deadline(dns);
-	if (d != UINT64_MAX) {
-		d = d ? d : 1;
-		its.it_value.tv_sec = (time_t)(d / 1000);
-		its.it_value.tv_nsec = (long)(d % 1000) * 1000000;
-	}
-	timerfd_settime(dns_timer, TFD_TIMER_ABSTIME, &its, NULL);
-}
-
-static void dns_sock_event(void *arg, int s, short revents)
-{
-	(void)arg;
-	(void)s;
-	(void)revents;
-	dns_pump();
-}
-
-static void dns_timer_ready(void *arg)
-{
-	uint64_t n;
-
-	(void)arg;
-	if (read(dns_timer, &n, sizeof n) < 0 && errno != EAGAIN)
-		logmsg(LOG_WARNING, "dns timer: %s", strerror(errno));
-	dns_pump();
 }
 
 static void add_addr(struct addrs *as, const struct in6_addr *a)
@@ -122,10 +78,40 @@ static void add_addr(struct addrs *as, const struct in6_addr *a)
 		addr_as(u, AF_INET);
 }
 
-static void add_answer(struct addrs *as, const struct dns_answer *ans)
+static void add_v4(struct addrs *as, struct in_addr a)
 {
-	for (int i = 0; i < ans->n; i++)
-		add_addr(as, &ans->addr[i]);
+	if (as->n >= CS_MAX_ADDRS)
+		return;
+	memset(&as->a[as->n], 0, sizeof as->a[0]);
+	as->a[as->n].v4.sin_family = AF_INET;
+	as->a[as->n++].v4.sin_addr = a;
+}
+
+/* The addresses of an answer to an A or AAAA query into as: 0, or the
+ * errno (ENOENT: none). */
+static int add_reply(struct addrs *as, int type, const unsigned char *abuf, int alen)
+{
+	struct ares_addrttl a4[CS_MAX_ADDRS];
+	struct ares_addr6ttl a6[CS_MAX_ADDRS];
+	int n = CS_MAX_ADDRS, r;
+
+	if (type == ns_t_a)
+		r = ares_parse_a_reply(abuf, alen, NULL, a4, &n);
+	else
+		r = ares_parse_aaaa_reply(abuf, alen, NULL, a6, &n);
+	if (r != ARES_SUCCESS)
+		return dns_errno(r);
+	for (int i = 0; i < n; i++) {
+		struct in6_addr v6;
+
+		if (type == ns_t_a) {
+			add_v4(as, a4[i].ipaddr);
+		} else {
+			memcpy(&v6, &a6[i].ip6addr, sizeof v6);
+			add_addr(as, &v6);
+		}
+	}
+	return n > 0 ? 0 : ENOENT;
 }
 
 /* RFC 6724, simplified: IPv6 addresses first when the stack has an IPv6
@@ -156,42 +142,61 @@ static void deliver(struct lookup *l, int err)
 	free(l);
 }
 
-/* One of the two DNS lookups of l (i: 0 A, 1 AAAA) ended. */
-static void dns_took(struct lookup *l, int i, int err, const struct dns_answer *ans)
+/* ---- DNS over the stack ---- */
+
+/* Keep the failure that says most: anything rather than "no such name"
+ * (the other family may have been unanswered, or refused). */
+static void dns_failed(struct lookup *l, int err, const char *why)
 {
-	l->dns_h[i] = 0;
-	if (err == 0)
-		add_answer(&l->got, ans);
-	else if (l->dns_err == 0)
-		l->dns_err = err == -ETIMEDOUT || err == -EIO ? -err : ENOENT;
-	if (l->dns_h[0] == 0 && l->dns_h[1] == 0)
-		deliver(l, l->dns_err ? l->dns_err : ENOENT);
+	if (l->dns_err == 0 || l->dns_err == ENOENT) {
+		l->dns_err = err;
+		l->why = why;
+	}
 }
 
-static void dns_done_a(void *arg, int err, const struct dns_answer *ans)
+/* The errno a lookup that found no address ends with; its text goes to
+ * the daemon's log (what Plan 9's cs would leave in errstr). */
+static int dns_end_err(struct lookup *l)
 {
-	dns_took(arg, 0, err, ans);
+	if (l->dns_err == 0)
+		return ENOENT;
+	logmsg(LOG_INFO, "dns: %s: %s", l->name, l->why);
+	return l->dns_err;
 }
 
-static void dns_done_aaaa(void *arg, int err, const struct dns_answer *ans)
+/* One of the queries of l (i: 0 A, 1 AAAA) ended. */
+static void dns_took(struct lookup *l, int i, int err, const char *why,
+		     const unsigned char *abuf, int alen)
 {
-	dns_took(arg, 1, err, ans);
+	l->q[i] = NULL;
+	if (err == 0 && (err = add_reply(&l->got, qtypes[i], abuf, alen)) != 0)
+		why = strerror(err);
+	if (err)
+		dns_failed(l, err, why);
+	if (--l->pending == 0 && !l->starting)
+		deliver(l, l->got.n > 0 ? 0 : dns_end_err(l));
+}
+
+static void dns_done_a(void *arg, int err, const char *why, const unsigned char *abuf, int alen)
+{
+	dns_took(arg, 0, err, why, abuf, alen);
+}
+
+static void dns_done_aaaa(void *arg, int err, const char *why, const unsigned char *abuf,
+			  int alen)
+{
+	dns_took(arg, 1, err, why, abuf, alen);
 }
 
 int cs_init(void)
 {
-	if (fs.dns.sa.sa_family == AF_UNSPEC)
+	if (fs.dns == NULL)
 		return 0;
-	/* Query ids and source ports a spoofer must not guess (RFC 5452):
-	 * both drawn from the kernel's generator, anew for each lookup. */
-	dns = dns_new(0, 0, 0);
-	pump = dns_pump_new(fs.st, &fs.dns.sa, dns_sock_event, NULL);
-	dns_timer = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (dns == NULL || pump == NULL || dns_timer < 0 ||
-	    nc_loop_watch(fs.st, dns_timer, dns_timer_ready, NULL) < 0) {
-		logmsg(LOG_ERR, "--dns: %s", strerror(errno));
+	if (dns_init(fs.st, fs.dns) < 0) {
+		logmsg(LOG_ERR, "--dns %s: %s", fs.dns, strerror(errno));
 		return -1;
 	}
+	use_dns = 1;
 	return 0;
 }
 
@@ -216,7 +221,9 @@ void cs_signalled(void *ptr)
 	struct lookup *l = ptr;
 	struct addrinfo *ai;
 
-	if (gai_error(&l->gcb) == 0) {
+	int err = gai_error(&l->gcb);
+
+	if (err == 0) {
 		for (ai = l->gcb.ar_result; ai; ai = ai->ai_next) {
 			if (ai->ai_family == AF_INET6)
 				add_addr(&l->got, &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr);
@@ -227,31 +234,27 @@ void cs_signalled(void *ptr)
 	}
 	for (int i = 0; i < l->got.n; i++)
 		addr_set_port(&l->got.a[i], 0);
-	deliver(l, ENOENT);
+	/* no such name, or none of its addresses; the resolver not answering */
+	deliver(l, err == EAI_AGAIN ? ETIMEDOUT : err == EAI_MEMORY ? ENOMEM : ENOENT);
 }
 
 /* ---- either ---- */
 
-/* Start the DNS lookups of l: 0 with l->got when the cache had every
- * answer, EINPROGRESS when some are under way. */
+/* Start the DNS queries of l: EINPROGRESS when some are under way, else
+ * what they gave at once (0 with l->got, or an errno). */
 static int dns_start(struct lookup *l)
 {
 	static const dns_done_fn done[2] = { dns_done_a, dns_done_aaaa };
-	struct dns_answer ans;
+	int n = fs.no_ipv6 ? 1 : 2;
 
-	for (int i = 0; i < (fs.no_ipv6 ? 1 : 2); i++) {
-		int h = dns_lookup(dns, now_ms(), l->name, qtypes[i], &ans, done[i], l);
-
-		if (h > 0)
-			l->dns_h[i] = h;
-		else if (h == 0)
-			add_answer(&l->got, &ans);
-	}
-	if (l->dns_h[0] || l->dns_h[1]) {
-		dns_pump();
+	l->pending = n;
+	l->starting = 1;
+	for (int i = 0; i < n; i++)
+		l->q[i] = dns_ask(l->name, qtypes[i], done[i], l);
+	l->starting = 0;
+	if (l->pending > 0)
 		return EINPROGRESS;
-	}
-	return 0;
+	return l->got.n > 0 ? 0 : dns_end_err(l);
 }
 
 int resolve(const char *name, struct addrs *as, resolve_fn done, void *arg, struct lookup **lp)
@@ -270,8 +273,8 @@ int resolve(const char *name, struct addrs *as, resolve_fn done, void *arg, stru
 	strcpy(l->name, name);
 	l->done = done;
 	l->arg = arg;
-	err = dns ? dns_start(l) : host_lookup(l);
-	if (err != EINPROGRESS) {	/* answered from the cache, or failed */
+	err = use_dns ? dns_start(l) : host_lookup(l);
+	if (err != EINPROGRESS) {	/* answered at once, or failed */
 		order(&l->got);
 		*as = l->got;
 		free(l);
@@ -287,10 +290,10 @@ int resolve(const char *name, struct addrs *as, resolve_fn done, void *arg, stru
  * still works on (its signal will come). */
 static int stop(struct lookup *l)
 {
-	if (dns) {
+	if (use_dns) {
 		for (int i = 0; i < 2; i++)
-			if (l->dns_h[i])
-				dns_cancel(dns, l->dns_h[i]);
+			if (l->q[i])
+				dns_cancel(l->q[i]);
 		return 1;
 	}
 	return gai_cancel(&l->gcb) == EAI_CANCELED;
@@ -320,11 +323,9 @@ void cs_fini(void)
 			l->done(l->arg, ECONNRESET, &l->got);
 		free(l);
 	}
-	dns_pump_free(pump);
-	if (dns)
-		dns_free(dns);
-	if (dns_timer >= 0)
-		close(dns_timer);
+	if (use_dns)
+		dns_fini();
+	use_dns = 0;
 }
 
 /* ---- the cs file ---- */
@@ -412,8 +413,8 @@ static void cs_reply(struct pending *p, int err, const struct addrs *as)
 {
 	struct csreq *q = p->ctx;
 
-	if (err != 0 && err != EINTR && err != ENOMEM)
-		err = ENOENT;	/* untranslatable, whatever the reason */
+	/* err says why it is untranslatable: ENOENT no such name, ETIMEDOUT
+	 * no server answered, ECONNREFUSED refused, EIO server failure ... */
 	if (err == 0)
 		err = answer(p->of, q->proto, q->service, as, q->any);
 	if (err) {
@@ -504,31 +505,19 @@ void cs_write(fuse_req_t req, struct ofile *of, const char *buf, size_t len)
 /* ---- dns: 9front's query file ---- */
 
 /*
- * Write "name type", then read the answers, a line each, as
- * "name ip\taddress". The resolver is cs's (/etc/hosts, then --dns or
- * the host's), which finds IPv4 addresses only: type ip is answered, the
- * other types of 9front's dns (ipv6 ptr mx txt cname ns soa srv any) are
- * refused with EOPNOTSUPP, an unknown one with EINVAL.
+ * Write "name type", then read the answers, a line each, as 9front's
+ * ndb/dns gives them (dnsrr.h): "name ip\taddress", "name mx\t10 host" ...
+ * ip and ipv6 are looked up as cs does (/etc/hosts, then --dns or the
+ * host's resolver); the other types (ptr mx txt cname ns soa srv any) are
+ * asked of the --dns servers (without --dns: EOPNOTSUPP). An unknown type
+ * is EINVAL; a name without such records ENOENT; a failure its errno.
  */
 struct dnsq {
 	char name[DNS_NAME_MAX + 1];
-	int v6;		/* asked for "ipv6", not "ip" */
+	int type;
+	struct dns_query *q;	/* a record query under way */
+	int parked;		/* its write waits in the parked queue */
 };
-
-/* The query types answered (ip, ipv6: 0), known others (EOPNOTSUPP). */
-static int dns_type(const char *type)
-{
-	static const char *const others[] = {
-		"ptr", "mx", "txt", "cname", "ns", "soa", "srv", "any", "all",
-	};
-
-	if (strcmp(type, "ip") == 0 || strcmp(type, "ipv6") == 0)
-		return 0;
-	for (size_t i = 0; i < sizeof others / sizeof others[0]; i++)
-		if (strcmp(type, others[i]) == 0)
-			return EOPNOTSUPP;
-	return EINVAL;
-}
 
 static int is_v4(const union addr *a)
 {
@@ -538,45 +527,47 @@ static int is_v4(const union addr *a)
 /* A line per address of the family asked; none is ENOENT. */
 static int dns_answer(FILE *f, const struct dnsq *q, const struct addrs *as)
 {
+	int v6 = q->type == ns_t_aaaa;
 	char text[ADDR_TEXT];
 	int n = 0;
 
 	for (int i = 0; i < as->n; i++) {
-		if (is_v4(&as->a[i]) == q->v6)
+		if (is_v4(&as->a[i]) == v6)
 			continue;
-		fprintf(f, "%s %s\t%s\n", q->name, q->v6 ? "ipv6" : "ip",
+		fprintf(f, "%s %s\t%s\n", q->name, v6 ? "ipv6" : "ip",
 			addr_text(&as->a[i], 0, text));
 		n++;
 	}
 	return n ? 0 : ENOENT;
 }
 
-static void dns_query_reply(struct pending *p, int err, const struct addrs *as)
+/* Answer the write p: with err, or with the text f wrote to *text (f is
+ * closed here). */
+static void dns_query_end(struct pending *p, int err, FILE *f, char **text, size_t *len)
 {
-	struct dnsq *q = p->ctx;
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f;
-
-	if (err != 0 && err != EINTR && err != ENOMEM && err != ETIMEDOUT)
-		err = ENOENT;	/* no such name, or no address */
-	if (err == 0 && (f = open_memstream(&text, &len)) != NULL) {
-		err = dns_answer(f, q, as);
-		if (fclose(f) && err == 0)
-			err = ENOMEM;
-	} else if (err == 0) {
+	if (f != NULL && fclose(f) && err == 0)
 		err = ENOMEM;
-	}
 	free(p->of->text);
-	p->of->text = err ? NULL : text;
-	p->of->len = err ? 0 : len;
+	p->of->text = err ? NULL : *text;
+	p->of->len = err ? 0 : *len;
 	p->of->pos = 0;
 	if (err) {
-		free(text);
+		free(*text);
 		fuse_reply_err(p->req, err);
 	} else {
 		fuse_reply_write(p->req, p->len);
 	}
+}
+
+static void dns_query_reply(struct pending *p, int err, const struct addrs *as)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = err ? NULL : open_memstream(&text, &len);
+
+	if (err == 0)
+		err = f ? dns_answer(f, p->ctx, as) : ENOMEM;
+	dns_query_end(p, err, f, &text, &len);
 }
 
 static void dns_query_resolved(void *arg, int err, const struct addrs *as)
@@ -588,13 +579,72 @@ static void dns_query_resolved(void *arg, int err, const struct addrs *as)
 	pend_done(p);
 }
 
+/* A record query ended: its lines, or why not. */
+static void dns_rr_answered(void *arg, int err, const char *why, const unsigned char *abuf,
+			    int alen)
+{
+	struct pending *p = arg;
+	struct dnsq *q = p->ctx;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = err ? NULL : open_memstream(&text, &len);
+	int n;
+
+	if (err == 0 && f == NULL)
+		err = ENOMEM;
+	if (err == 0 && (n = dns_rr_lines(f, abuf, alen, q->type)) <= 0) {
+		err = n < 0 ? EBADMSG : ENOENT;
+		why = n < 0 ? "malformed answer" : "no such record";
+	}
+	if (err)
+		logmsg(LOG_INFO, "dns: %s: %s", q->name, why);
+	dns_query_end(p, err, f, &text, &len);
+	q->q = NULL;
+	if (q->parked)
+		pend_done(p);
+}
+
+static void dns_rr_cancel(struct pending *p)
+{
+	struct dnsq *q = p->ctx;
+
+	if (q->q)
+		dns_cancel(q->q);
+}
+
+/* Ask the --dns servers for q's records; p is answered now or later. */
+static void dns_rr_query(struct pending *p, struct dnsq *q)
+{
+	char name[DNS_NAME_MAX + 1];
+
+	if (!use_dns || dns_ptr_name(q->name, name, sizeof name) != 0) {
+		fuse_reply_err(p->req, use_dns ? EINVAL : EOPNOTSUPP);
+		free(q);
+		free(p);
+		return;
+	}
+	if (q->type != ns_t_ptr)
+		strcpy(name, q->name);
+	p->ctx = q;
+	q->q = dns_ask(name, q->type, dns_rr_answered, p);
+	if (q->q == NULL) {	/* answered already */
+		free(p->ctx);
+		free(p);
+		return;
+	}
+	q->parked = 1;
+	p->cancel = dns_rr_cancel;
+	pend_park(NULL, p);
+}
+
 void dns_query_write(fuse_req_t req, struct ofile *of, const char *buf, size_t len)
 {
 	char line[DNS_NAME_MAX + 16], name[DNS_NAME_MAX + 1], type[16], extra;
 	struct addrs as = { 0 };
 	struct pending *p;
+	struct dnsq *q;
 	size_t n = len;
-	int err;
+	int err, t = 0;
 
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
 		n--;
@@ -602,19 +652,25 @@ void dns_query_write(fuse_req_t req, struct ofile *of, const char *buf, size_t l
 	if (err == 0) {
 		memcpy(line, buf, n);
 		line[n] = 0;
-		err = sscanf(line, "%253s %15s %c", name, type, &extra) != 2 ? EINVAL :
-		      dns_type(type);
+		err = sscanf(line, "%253s %15s %c", name, type, &extra) != 2 ||
+		      (t = dns_type(type)) == 0 ? EINVAL : 0;
 	}
 	p = err ? NULL : pend_new(req, PEND_CS);
-	if (p == NULL || (p->ctx = calloc(1, sizeof(struct dnsq))) == NULL) {
+	q = p ? calloc(1, sizeof *q) : NULL;
+	if (q == NULL) {
 		free(p);
 		fuse_reply_err(req, err ? err : ENOMEM);
 		return;
 	}
-	strcpy(((struct dnsq *)p->ctx)->name, name);
-	((struct dnsq *)p->ctx)->v6 = strcmp(type, "ipv6") == 0;
+	strcpy(q->name, name);
+	q->type = t;
 	p->of = of;
 	p->len = len;
+	if (t != ns_t_a && t != ns_t_aaaa) {
+		dns_rr_query(p, q);
+		return;
+	}
+	p->ctx = q;
 	err = resolve(name, &as, dns_query_resolved, p, &p->l);
 	if (err != EINPROGRESS) {
 		dns_query_reply(p, err, &as);

@@ -1,483 +1,308 @@
 /*
- * DNS A and AAAA lookups (RFC 1034, RFC 1035, RFC 3596): the message codec and a
- * resolver as a state machine (the pump over netcore UDP sockets is
- * dns_sock.c). See dns.h.
+ * c-ares over netcore sockets, on the daemon's loop (see dns.h).
+ *
+ * c-ares says, through its socket state callback, which of its sockets
+ * it reads and which it waits to write on; netcore says, through the
+ * sockets' event callbacks, when one of them changed. On such an event,
+ * and when the timer set from ares_timeout fires, ares_process_fd does
+ * the work; c-ares reads a TCP answer a piece a call, so a socket still
+ * readable after a call is given again.
  */
+#include <ares.h>
+#include <arpa/nameser.h>
 #include <errno.h>
-#include <limits.h>
-#include <string.h>
+#include <poll.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/random.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
 
+#include <netcore/netcore.h>
+
+#include "addr.h"
 #include "dns.h"
+#include "dnsrr.h"
+#include "log.h"
 
 enum {
-	DNS_HLEN = 12,
-	T_CNAME = 5, C_IN = 1,
-	F_QR = 0x8000, F_TC = 0x0200, F_RD = 0x0100,
-	RCODE_NXDOMAIN = 3,
-	MAX_HOPS = 16,		/* compression pointers followed in one name */
-	MAX_CNAMES = 8,		/* aliases followed in one answer */
-	MAX_TTL = 86400,	/* cache nothing longer than a day */
-	CACHE_SIZE = 64,
-	DEF_TIMEOUT_MS = 1000,
-	DEF_TRIES = 3,
+	TIMEOUT_MS = 1000,	/* the first try; c-ares doubles it at each round */
+	TRIES = 2,		/* rounds over the servers */
+	MAX_SOCKS = 2 * DNS_MAX_SERVERS,	/* a UDP and a TCP socket a server */
+	DRAIN_MAX = 64,		/* calls for one event, a bound */
+	PORT_LO = 1024,		/* source ports drawn from 1024-65535 (RFC 6056) */
+	PORT_TRIES = 8,		/* ports tried before the socket is refused */
 };
 
-static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-static void wr16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
-
-static char lower(char c) { return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c; }
-
-/* Names compare without regard to ASCII case (RFC 4343). */
-static int name_eq(const char *a, const char *b)
-{
-	for (; *a && lower(*a) == lower(*b); a++, b++)
-		;
-	return lower(*a) == lower(*b);
-}
-
-/* ---- the codec ---- */
-
-static int host_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       c == '-' || c == '_';
-}
-
-int dns_encode_query(uint8_t *buf, size_t cap, uint16_t id, const char *name, uint16_t qtype)
-{
-	size_t n = strlen(name), pos = DNS_HLEN;
-
-	if (n > 0 && name[n - 1] == '.')
-		n--;
-	if (n == 0 || n > DNS_NAME_MAX)
-		return -EINVAL;
-	if (cap < DNS_HLEN + n + 2 + 4)
-		return -ENOSPC;
-	memset(buf, 0, DNS_HLEN);
-	wr16(buf, id);
-	wr16(buf + 2, F_RD);
-	wr16(buf + 4, 1);
-	for (size_t i = 0; i < n;) {
-		size_t len = 0;
-		while (i + len < n && name[i + len] != '.') {
-			if (!host_char(name[i + len]))
-				return -EINVAL;
-			len++;
-		}
-		if (len == 0 || len > 63)
-			return -EINVAL;
-		buf[pos++] = (uint8_t)len;
-		memcpy(buf + pos, name + i, len);
-		pos += len;
-		i += len + 1;	/* past the dot */
-	}
-	buf[pos++] = 0;
-	wr16(buf + pos, qtype);
-	wr16(buf + pos + 2, C_IN);
-	return (int)(pos + 4);
-}
-
-/*
- * Read the name at *pos into out (DNS_NAME_MAX + 1 bytes) as dotted text,
- * and move *pos past it. A compression pointer must point before the
- * place where the labels being read began, so pointers cannot loop; their
- * number is bounded as well. Labels must be printable, without dots.
- */
-static int read_name(const uint8_t *m, size_t len, size_t *pos, char *out)
-{
-	size_t p = *pos, run = *pos, n = 0, wire = 1;
-	int hops = 0, jumped = 0;
-
-	for (;;) {
-		uint8_t c;
-		if (p >= len)
-			return -EBADMSG;
-		c = m[p];
-		if (c == 0)
-			break;
-		if ((c & 0xc0) == 0xc0) {
-			size_t to;
-			if (p + 1 >= len)
-				return -EBADMSG;
-			to = (size_t)(c & 0x3f) << 8 | m[p + 1];
-			if (to >= run || ++hops > MAX_HOPS)
-				return -EBADMSG;
-			if (!jumped)
-				*pos = p + 2;
-			jumped = 1;
-			p = run = to;
-			continue;
-		}
-		if (c & 0xc0)	/* the 0x40 and 0x80 label types */
-			return -EBADMSG;
-		wire += 1 + (size_t)c;
-		if (wire > 255 || len - p - 1 < c)
-			return -EBADMSG;
-		if (n > 0)
-			out[n++] = '.';
-		for (size_t i = 1; i <= c; i++) {
-			uint8_t ch = m[p + i];
-			if (ch <= ' ' || ch > '~' || ch == '.')
-				return -EBADMSG;
-			out[n++] = (char)ch;
-		}
-		p += 1 + (size_t)c;
-	}
-	if (!jumped)
-		*pos = p + 1;
-	out[n] = '\0';
-	return 0;
-}
-
-struct rr {
-	char name[DNS_NAME_MAX + 1];
-	uint16_t type, class;
-	uint32_t ttl;
-	size_t rdata, rdlen;	/* offset and length of the data */
-};
-
-static int read_rr(const uint8_t *m, size_t len, size_t *pos, struct rr *rr)
-{
-	if (read_name(m, len, pos, rr->name) < 0 || len - *pos < 10)
-		return -EBADMSG;
-	rr->type = rd16(m + *pos);
-	rr->class = rd16(m + *pos + 2);
-	rr->ttl = rd32(m + *pos + 4);
-	if (rr->ttl > 0x7fffffff)	/* RFC 2181 8: read as zero */
-		rr->ttl = 0;
-	rr->rdlen = rd16(m + *pos + 8);
-	*pos += 10;
-	if (len - *pos < rr->rdlen)
-		return -EBADMSG;
-	rr->rdata = *pos;
-	*pos += rr->rdlen;
-	return 0;
-}
-
-/*
- * Follow the aliases of name through the answer section (count records
- * from off): name becomes the canonical name, *ttl the least TTL met.
- */
-static int follow_cnames(const uint8_t *m, size_t len, size_t off, unsigned count,
-			 char *name, uint32_t *ttl)
-{
-	struct rr rr;
-
-	for (int hops = 0; hops <= MAX_CNAMES; hops++) {
-		size_t pos = off;
-		int found = 0;
-		for (unsigned i = 0; i < count && !found; i++) {
-			size_t p;
-			if (read_rr(m, len, &pos, &rr) < 0)
-				return -EBADMSG;
-			if (rr.type != T_CNAME || rr.class != C_IN || !name_eq(rr.name, name))
-				continue;
-			p = rr.rdata;
-			if (read_name(m, len, &p, name) < 0 || p != rr.rdata + rr.rdlen)
-				return -EBADMSG;
-			if (rr.ttl < *ttl)
-				*ttl = rr.ttl;
-			found = 1;
-		}
-		if (!found)
-			return 0;
-	}
-	return -EBADMSG;	/* a chain too long, or a loop */
-}
-
-/* The records of type (A or AAAA) of name in the answer section. */
-static int collect(const uint8_t *m, size_t len, size_t off, unsigned count, uint16_t type,
-		   const char *name, struct dns_answer *ans, uint32_t *ttl)
-{
-	size_t pos = off, size = type == DNS_T_AAAA ? 16 : 4;
-	struct rr rr;
-
-	for (unsigned i = 0; i < count; i++) {
-		if (read_rr(m, len, &pos, &rr) < 0)
-			return -EBADMSG;
-		if (rr.type != type || rr.class != C_IN || !name_eq(rr.name, name))
-			continue;
-		if (rr.rdlen != size)
-			return -EBADMSG;
-		if (ans->n < DNS_MAX_ADDRS) {	/* network order; A as ::ffff:a.b.c.d */
-			uint8_t *a = ans->addr[ans->n++].s6_addr;
-
-			memset(a, 0, 16);
-			if (size == 4)
-				a[10] = a[11] = 0xff;
-			memcpy(a + 16 - size, m + rr.rdata, size);
-		}
-		if (rr.ttl < *ttl)
-			*ttl = rr.ttl;
-	}
-	return 0;
-}
-
-int dns_parse_reply(const uint8_t *m, size_t len, struct dns_reply *r)
-{
-	uint16_t flags;
-	unsigned ancount;
-	uint32_t ttl = UINT32_MAX;
-	char name[DNS_NAME_MAX + 1];
-	size_t pos = DNS_HLEN;
-
-	memset(r, 0, sizeof *r);
-	if (len < DNS_HLEN)
-		return -EBADMSG;
-	flags = rd16(m + 2);
-	/* a response, to a standard query, with exactly one question */
-	if (!(flags & F_QR) || (flags >> 11 & 0xf) != 0 || rd16(m + 4) != 1)
-		return -EBADMSG;
-	r->id = rd16(m);
-	r->rcode = flags & 0xf;
-	r->truncated = (flags & F_TC) != 0;
-	ancount = rd16(m + 6);
-	if (read_name(m, len, &pos, r->qname) < 0 || len - pos < 4)
-		return -EBADMSG;
-	r->qtype = rd16(m + pos);
-	r->qclass = rd16(m + pos + 2);
-	pos += 4;
-	memcpy(name, r->qname, sizeof name);
-	if (follow_cnames(m, len, pos, ancount, name, &ttl) < 0 ||
-	    ((r->qtype == DNS_T_A || r->qtype == DNS_T_AAAA) &&
-	     collect(m, len, pos, ancount, r->qtype, name, &r->ans, &ttl) < 0)) {
-		memset(&r->ans, 0, sizeof r->ans);
-		return -EBADMSG;
-	}
-	r->ans.ttl = r->ans.n > 0 ? ttl : 0;
-	return 0;
-}
-
-/* ---- the resolver ---- */
-
-struct lookup {
-	int h;			/* 0: free */
-	uint16_t qtype;
-	char name[DNS_NAME_MAX + 1];
-	uint16_t id;
-	int sent;		/* tries sent */
-	uint64_t due;		/* next try, or, after the last, the end */
-	dns_done_fn done;
+struct dns_query {
+	dns_done_fn done;	/* NULL once cancelled */
 	void *arg;
+	int starting;		/* inside dns_ask */
+	int ended;		/* done was called inside dns_ask */
 };
 
-struct cached {
-	uint16_t qtype;
-	char name[DNS_NAME_MAX + 1];
-	struct dns_answer ans;
-	uint64_t expires;	/* ms; 0 for a free entry */
-};
+static ares_channel channel;
+static struct nc_stack *stack;
+static int timer = -1;
+static struct {
+	int s;			/* -1: free */
+	int write;		/* c-ares waits to write on it */
+} socks[MAX_SOCKS];
 
-struct dns {
-	unsigned timeout_ms;
-	int tries;
-	uint64_t rng;
-	int last_h;
-	struct lookup q[DNS_MAX_LOOKUPS];
-	struct cached cache[CACHE_SIZE];
-};
-
-struct dns *dns_new(unsigned timeout_ms, int tries, uint64_t seed)
+static int sock_slot(int s)
 {
-	struct dns *d = calloc(1, sizeof *d);
-
-	if (d == NULL)
-		return NULL;
-	d->timeout_ms = timeout_ms ? timeout_ms : DEF_TIMEOUT_MS;
-	d->tries = tries > 0 ? tries : DEF_TRIES;
-	d->rng = seed;
-	return d;
+	for (int i = 0; i < MAX_SOCKS; i++)
+		if (socks[i].s == s)
+			return i;
+	return -1;
 }
 
-void dns_free(struct dns *d)
+/* Wake up at c-ares's next timeout, or never when nothing is under way. */
+static void rearm(void)
 {
-	free(d);
-}
+	struct itimerspec its = { 0 };
+	struct timeval tv;
 
-/* A query id: from the kernel's generator (RFC 5452: nothing a spoofer
- * could work out from earlier ids), or, with a seed, reproducible. */
-static uint16_t random16(struct dns *d)
-{
-	uint16_t id;
-
-	if (d->rng == 0 && getrandom(&id, sizeof id, 0) == sizeof id)
-		return id;
-	if (d->rng == 0)	/* no generator: never for 2 bytes since boot */
-		d->rng = 0x9e3779b97f4a7c15ULL;
-	d->rng ^= d->rng >> 12;
-	d->rng ^= d->rng << 25;
-	d->rng ^= d->rng >> 27;
-	return (uint16_t)((d->rng * 0x2545f4914f6cdd1dULL) >> 48);
-}
-
-/* The name as the cache and the lookups keep it: lower case, no final dot. */
-static void normalize(char *out, const char *name)
-{
-	size_t n = strlen(name);
-
-	if (n > 0 && name[n - 1] == '.')
-		n--;
-	for (size_t i = 0; i < n; i++)
-		out[i] = lower(name[i]);
-	out[n] = '\0';
-}
-
-static struct cached *cache_find(struct dns *d, uint64_t now, const char *name, uint16_t qtype)
-{
-	for (int i = 0; i < CACHE_SIZE; i++)
-		if (d->cache[i].expires > now && d->cache[i].qtype == qtype &&
-		    strcmp(d->cache[i].name, name) == 0)
-			return &d->cache[i];
-	return NULL;
-}
-
-/* Keep ans for its TTL, in the entry of that name, or else the one that
- * expires first (a free or expired one if there is). */
-static void cache_put(struct dns *d, uint64_t now, const char *name, uint16_t qtype,
-		      const struct dns_answer *ans)
-{
-	struct cached *e = cache_find(d, now, name, qtype);
-	uint32_t ttl = ans->ttl < MAX_TTL ? ans->ttl : MAX_TTL;
-
-	if (ttl == 0)
-		return;
-	if (e == NULL) {
-		e = &d->cache[0];
-		for (int i = 1; i < CACHE_SIZE; i++)
-			if (d->cache[i].expires < e->expires)
-				e = &d->cache[i];
+	if (ares_timeout(channel, NULL, &tv) != NULL) {
+		its.it_value.tv_sec = tv.tv_sec;
+		its.it_value.tv_nsec = tv.tv_usec * 1000L;
+		if (tv.tv_sec == 0 && tv.tv_usec == 0)
+			its.it_value.tv_nsec = 1;	/* 0 would disarm it */
 	}
-	strcpy(e->name, name);
-	e->qtype = qtype;
-	e->ans = *ans;
-	e->expires = now + (uint64_t)ttl * 1000;
+	timerfd_settime(timer, 0, &its, NULL);
 }
 
-int dns_in_flight(const struct dns *d, uint16_t id)
+static short poll_now(int s)
 {
-	for (int i = 0; i < DNS_MAX_LOOKUPS; i++)
-		if (d->q[i].h != 0 && d->q[i].id == id)
-			return 1;
+	struct nc_pollfd p = { .fd = s, .events = POLLIN | POLLOUT };
+
+	return nc_poll(stack, &p, 1, 0) > 0 ? p.revents : 0;
+}
+
+static void sock_event(void *arg, int s, short revents)
+{
+	(void)arg;
+	for (int i = 0; i < DRAIN_MAX; i++) {
+		int slot = sock_slot(s);
+		int r = revents & (POLLIN | POLLERR | POLLHUP) ? s : ARES_SOCKET_BAD;
+		int w = slot >= 0 && socks[slot].write && (revents & POLLOUT) ? s : ARES_SOCKET_BAD;
+
+		if (slot < 0 || (r == ARES_SOCKET_BAD && w == ARES_SOCKET_BAD))
+			break;
+		ares_process_fd(channel, r, w);
+		revents = poll_now(s);
+	}
+	rearm();
+}
+
+static void timer_ready(void *arg)
+{
+	uint64_t n;
+
+	(void)arg;
+	if (read(timer, &n, sizeof n) < 0 && errno != EAGAIN)
+		logmsg(LOG_WARNING, "dns timer: %s", strerror(errno));
+	ares_process_fd(channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+	rearm();
+}
+
+/* c-ares's socket state callback: what it waits for on s (nothing: the
+ * socket is about to be closed). */
+static void sock_state(void *data, ares_socket_t s, int readable, int writable)
+{
+	int i = sock_slot(s);
+
+	(void)data;
+	(void)readable;
+	if (i >= 0)
+		socks[i].write = writable;
+}
+
+/* ---- the socket functions c-ares calls ---- */
+
+/* Bind s to a random port, trying another one if it is taken. */
+static int bind_random(int s, int family)
+{
+	union addr any = { 0 };
+	uint16_t r;
+
+	any.sa.sa_family = (sa_family_t)family;
+	for (int i = 0; i < PORT_TRIES; i++) {
+		if (getrandom(&r, sizeof r, 0) != sizeof r)
+			return -1;
+		addr_set_port(&any, (uint16_t)(PORT_LO + r % (65536 - PORT_LO)));
+		if (nc_bind(stack, s, &any.sa, addr_len(&any)) == 0)
+			return 0;
+		if (errno != EADDRINUSE)
+			return -1;
+	}
+	return -1;
+}
+
+static ares_socket_t sock_open(int family, int type, int protocol, void *data)
+{
+	int i = sock_slot(-1), s;
+
+	(void)data;
+	if (i < 0) {
+		errno = EMFILE;
+		return ARES_SOCKET_BAD;
+	}
+	s = nc_socket(stack, family, type | SOCK_NONBLOCK, protocol);
+	if (s < 0)
+		return ARES_SOCKET_BAD;
+	if (bind_random(s, family) < 0 || nc_set_event_cb(stack, s, sock_event, NULL) < 0) {
+		int err = errno;
+
+		nc_close(stack, s);
+		errno = err;
+		return ARES_SOCKET_BAD;
+	}
+	socks[i].s = s;
+	socks[i].write = 0;
+	return s;
+}
+
+static int sock_close(ares_socket_t s, void *data)
+{
+	int i = sock_slot(s);
+
+	(void)data;
+	if (i >= 0)
+		socks[i].s = -1;
+	return nc_close(stack, s);
+}
+
+static int sock_connect(ares_socket_t s, const struct sockaddr *to, ares_socklen_t len,
+			void *data)
+{
+	(void)data;
+	return nc_connect(stack, s, to, len);
+}
+
+static ares_ssize_t sock_recvfrom(ares_socket_t s, void *buf, size_t len, int flags,
+				  struct sockaddr *from, ares_socklen_t *fromlen, void *data)
+{
+	(void)data;
+	if (from == NULL)
+		return nc_recv(stack, s, buf, len, flags | MSG_DONTWAIT);
+	return nc_recvfrom(stack, s, buf, len, flags | MSG_DONTWAIT, from, fromlen);
+}
+
+/* Each piece in turn; a short count when one is not taken whole. */
+static ares_ssize_t sock_sendv(ares_socket_t s, const struct iovec *iov, int n, void *data)
+{
+	ares_ssize_t sent = 0;
+
+	(void)data;
+	for (int i = 0; i < n; i++) {
+		ssize_t k = nc_send(stack, s, iov[i].iov_base, iov[i].iov_len, MSG_DONTWAIT);
+
+		if (k < 0)
+			return sent > 0 ? sent : -1;
+		sent += k;
+		if ((size_t)k < iov[i].iov_len)
+			break;
+	}
+	return sent;
+}
+
+static const struct ares_socket_functions sock_funcs = {
+	.asocket = sock_open,
+	.aclose = sock_close,
+	.aconnect = sock_connect,
+	.arecvfrom = sock_recvfrom,
+	.asendv = sock_sendv,
+};
+
+/* ---- the channel ---- */
+
+int dns_init(struct nc_stack *st, const char *servers)
+{
+	struct ares_options o = {
+		.timeout = TIMEOUT_MS,
+		.tries = TRIES,
+		.lookups = (char *)"b",	/* DNS only: cs reads /etc/hosts itself */
+		.sock_state_cb = sock_state,
+	};
+	int mask = ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_LOOKUPS | ARES_OPT_SOCK_STATE_CB;
+	int r;
+
+	for (int i = 0; i < MAX_SOCKS; i++)
+		socks[i].s = -1;
+	stack = st;
+	r = ares_library_init(ARES_LIB_INIT_ALL);
+	if (r == ARES_SUCCESS) {
+		r = ares_init_options(&channel, &o, mask);
+		if (r != ARES_SUCCESS)
+			ares_library_cleanup();
+	}
+	if (r != ARES_SUCCESS) {
+		errno = dns_errno(r);
+		return -1;
+	}
+	ares_set_socket_functions(channel, &sock_funcs, NULL);
+	r = ares_set_servers_csv(channel, servers);
+	timer = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (r != ARES_SUCCESS || timer < 0 || nc_loop_watch(st, timer, timer_ready, NULL) < 0) {
+		int err = r != ARES_SUCCESS ? dns_errno(r) : errno;
+
+		dns_fini();
+		errno = err;
+		return -1;
+	}
 	return 0;
 }
 
-int dns_lookup(struct dns *d, uint64_t now, const char *name, uint16_t qtype,
-	       struct dns_answer *ans, dns_done_fn done, void *arg)
+void dns_fini(void)
 {
-	uint8_t scratch[DNS_MSG_MAX];
-	char key[DNS_NAME_MAX + 1];
-	struct lookup *q = NULL;
-	struct cached *e;
-
-	if ((qtype != DNS_T_A && qtype != DNS_T_AAAA) ||
-	    dns_encode_query(scratch, sizeof scratch, 0, name, qtype) < 0)
-		return -EINVAL;
-	normalize(key, name);
-	e = cache_find(d, now, key, qtype);
-	if (e != NULL) {
-		*ans = e->ans;
-		ans->ttl = (uint32_t)((e->expires - now) / 1000);	/* what is left */
-		return 0;
+	if (channel == NULL)
+		return;
+	ares_destroy(channel);	/* ends each query (ARES_EDESTRUCTION) */
+	channel = NULL;
+	ares_library_cleanup();
+	if (timer >= 0) {
+		nc_loop_unwatch(stack, timer);
+		close(timer);
+		timer = -1;
 	}
-	for (int i = 0; i < DNS_MAX_LOOKUPS && q == NULL; i++)
-		if (d->q[i].h == 0)
-			q = &d->q[i];
-	if (q == NULL)
-		return -ENOSPC;
-	q->id = random16(d);
-	while (dns_in_flight(d, q->id))
-		q->id++;
-	d->last_h = d->last_h == INT_MAX ? 1 : d->last_h + 1;
-	q->h = d->last_h;
-	strcpy(q->name, key);
-	q->qtype = qtype;
-	q->sent = 0;
-	q->due = now;
+}
+
+static void answered(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+{
+	struct dns_query *q = arg;
+
+	(void)timeouts;
+	if (q->done)
+		q->done(q->arg, dns_errno(status), ares_strerror(status), abuf, alen);
+	if (q->starting)
+		q->ended = 1;	/* dns_ask frees it */
+	else
+		free(q);
+}
+
+struct dns_query *dns_ask(const char *name, int type, dns_done_fn done, void *arg)
+{
+	struct dns_query *q = calloc(1, sizeof *q);
+
+	if (q == NULL) {
+		done(arg, ENOMEM, strerror(ENOMEM), NULL, 0);
+		return NULL;
+	}
 	q->done = done;
 	q->arg = arg;
-	return q->h;
-}
-
-void dns_cancel(struct dns *d, int h)
-{
-	for (int i = 0; i < DNS_MAX_LOOKUPS; i++)
-		if (h > 0 && d->q[i].h == h)
-			d->q[i].h = 0;
-}
-
-/* End lookup q; its slot is free before the callback, which may start
- * another lookup. */
-static void finish(struct lookup *q, int err, const struct dns_answer *ans)
-{
-	dns_done_fn done = q->done;
-	void *arg = q->arg;
-
-	q->h = 0;
-	done(arg, err, ans);
-}
-
-size_t dns_output(struct dns *d, uint64_t now, uint8_t *buf, size_t cap)
-{
-	for (int i = 0; i < DNS_MAX_LOOKUPS; i++) {
-		struct lookup *q = &d->q[i];
-		int n, shift;
-		if (q->h == 0 || q->sent >= d->tries || q->due > now)
-			continue;
-		n = dns_encode_query(buf, cap, q->id, q->name, q->qtype);
-		if (n < 0)
-			return 0;
-		shift = q->sent < 16 ? q->sent : 16;
-		q->sent++;
-		q->due = now + ((uint64_t)d->timeout_ms << shift);
-		return (size_t)n;
+	q->starting = 1;
+	ares_query(channel, name, ns_c_in, type, answered, q);
+	q->starting = 0;
+	rearm();
+	if (q->ended) {
+		free(q);
+		return NULL;
 	}
-	return 0;
+	return q;
 }
 
-void dns_input(struct dns *d, uint64_t now, const uint8_t *msg, size_t len)
+void dns_cancel(struct dns_query *q)
 {
-	struct dns_reply r;
-
-	if (dns_parse_reply(msg, len, &r) < 0 || r.qclass != C_IN)
-		return;
-	for (int i = 0; i < DNS_MAX_LOOKUPS; i++) {
-		struct lookup *q = &d->q[i];
-		if (q->h == 0 || q->sent == 0 || q->id != r.id || q->qtype != r.qtype ||
-		    !name_eq(q->name, r.qname))
-			continue;
-		if (r.rcode == 0 && r.ans.n > 0) {
-			cache_put(d, now, q->name, q->qtype, &r.ans);
-			finish(q, 0, &r.ans);
-		} else if (r.rcode == 0 || r.rcode == RCODE_NXDOMAIN) {
-			finish(q, -ENOENT, NULL);
-		} else {
-			finish(q, -EIO, NULL);
-		}
-		return;
-	}
-}
-
-void dns_advance(struct dns *d, uint64_t now)
-{
-	for (int i = 0; i < DNS_MAX_LOOKUPS; i++) {
-		struct lookup *q = &d->q[i];
-		if (q->h != 0 && q->sent >= d->tries && q->due <= now)
-			finish(q, -ETIMEDOUT, NULL);
-	}
-}
-
-uint64_t dns_deadline(const struct dns *d)
-{
-	uint64_t t = UINT64_MAX;
-
-	for (int i = 0; i < DNS_MAX_LOOKUPS; i++)
-		if (d->q[i].h != 0 && d->q[i].due < t)
-			t = d->q[i].due;
-	return t;
+	q->done = NULL;
 }

@@ -24,6 +24,7 @@
 
 #include "conv.h"
 #include "cs.h"
+#include "dnsrr.h"
 #include "hostroute.h"
 #include "log.h"
 #include "netlog.h"
@@ -34,7 +35,7 @@ struct options {
 	struct nc_config cfg;
 	const char *mountpoint;
 	int foreground;
-	union addr dns;		/* AF_UNSPEC: none */
+	const char *dns;	/* NULL: none */
 	int conv_per_uid;
 	int hide_others;
 	const char *log;	/* --log FILE, or NULL */
@@ -118,7 +119,7 @@ static const struct optdef {
 	{ "msl=", OPT_MSL, "MS", "TCP's maximum segment lifetime in ms; TIME_WAIT lasts twice it (default 30000)" },
 	{ "bufmem=", OPT_BUFMEM, "MIB", "budget of all socket buffers together, MiB, 1 to 65536 (default 256)" },
 	{ "pcap=", OPT_PCAP, "FILE", "write every packet in and out to FILE in pcap format; - for standard output" },
-	{ "dns=", OPT_DNS, "ADDR", "nameserver cs asks over the stack's own UDP (default: the host's resolver)" },
+	{ "dns=", OPT_DNS, "ADDR[,ADDR...]", "nameservers cs asks, in turn, over the stack's own UDP and TCP (default: the host's resolver)" },
 	{ "conv_per_uid=", OPT_CONV_PER_UID, "N", "conversations of a protocol one uid may hold, 1 to 16384 (default 4096)" },
 	{ "hide_others", OPT_HIDE_OTHERS, NULL, "each uid but root sees only its own conversations" },
 	{ "no_timestamps", OPT_NOTS, NULL, "TCP neither offers nor accepts timestamps (RFC 7323)" },
@@ -294,12 +295,9 @@ static int parse_one(struct options *o, int c, const char *arg)
 		o->cfg.no_sack = 1;
 		return 0;
 	case OPT_DNS:
-		if (inet_pton(AF_INET, arg, &o->dns.v4.sin_addr) == 1)
-			o->dns.sa.sa_family = AF_INET;
-		else if (inet_pton(AF_INET6, arg, &o->dns.v6.sin6_addr) == 1)
-			o->dns.sa.sa_family = AF_INET6;
-		else
-			return bad("--dns '%s': want an IPv4 or IPv6 address", arg);
+		if (!dns_servers_ok(arg))
+			return bad("--dns '%s': want IPv4 or IPv6 addresses, comma-separated", arg);
+		o->dns = arg;
 		return 0;
 	case OPT_CONV_PER_UID:
 		if (parse_num("conv_per_uid", arg, 1, CONV_MAX, &v) < 0)

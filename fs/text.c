@@ -167,11 +167,16 @@ static void iproute(FILE *f)
 /* The nameservers cs asks: --dns, or the host's (resolv.conf). */
 static void nameservers(FILE *f)
 {
-	char a[ADDR_TEXT], line[256], ns[64];
+	char line[256], ns[64];
 	FILE *rc;
 
-	if (fs.dns.sa.sa_family != AF_UNSPEC) {
-		fprintf(f, "\tdns=%s\n", addr_text(&fs.dns, 0, a));
+	if (fs.dns != NULL) {
+		for (const char *p = fs.dns; *p != '\0';) {
+			size_t n = strcspn(p, ",");
+
+			fprintf(f, "\tdns=%.*s\n", (int)n, p);
+			p += n + (p[n] == ',');
+		}
 		return;
 	}
 	rc = fopen("/etc/resolv.conf", "r");

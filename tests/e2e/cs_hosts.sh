@@ -1,7 +1,8 @@
 #!/bin/bash
 # /net/cs translates tcp!host!service: a dotted quad, a name from
 # /etc/hosts, a service from /etc/services; net! gives a line for tcp and
-# one for udp; an untranslatable name fails the write with ENOENT.
+# one for udp; an unknown service fails the write with ENOENT, a name the
+# host's resolver cannot ask about (its nameserver silent) with ETIMEDOUT.
 . "$(dirname "$0")/lib.sh"
 
 # This mount namespace gets its own /etc/hosts, and a resolver that asks
@@ -29,6 +30,7 @@ check_eq "udp!kernel!domain (an alias)" "$MNT/udp/clone 10.77.0.1!53" "$(cs 'udp
 check_eq "net!kernel.e2e.test!7777: tcp and udp" \
 	"$MNT/tcp/clone 10.77.0.1!7777"$'\n'"$MNT/udp/clone 10.77.0.1!7777" \
 	"$(cs 'net!kernel.e2e.test!7777')"
-check_eq "tcp!nosuch.e2e.test!80: ENOENT" ENOENT "$("$FDTOOL" "$MNT/cs" 'write:tcp!nosuch.e2e.test!80')"
+check_eq "tcp!nosuch.e2e.test!80, no nameserver answering: ETIMEDOUT" ETIMEDOUT \
+	"$("$FDTOOL" "$MNT/cs" 'write:tcp!nosuch.e2e.test!80')"
 check_eq "tcp!kernel.e2e.test!nosuchservice: ENOENT" ENOENT \
 	"$("$FDTOOL" "$MNT/cs" 'write:tcp!kernel.e2e.test!nosuchservice')"

@@ -1,8 +1,8 @@
 /*
  * Fuzz target "cs": fs/cs.c's queries ("proto!host!service") and the
  * names they send to DNS, without a mount (fs_fake.h). The input's
- * first line is written to cs; when that sent a DNS query, the rest is
- * the server's reply (with the query's id put in). Then the answer is
+ * first line is written to cs; when that sent DNS queries, the rest is
+ * the answer to each (parsed by c-ares). Then the answer is
  * read line by line. Every request must be answered exactly once.
  */
 #include <stdlib.h>

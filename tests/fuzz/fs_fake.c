@@ -11,10 +11,6 @@
 
 struct fake fake;
 
-static struct dns *dns;		/* cs.c's resolver, as its pump saw it */
-static uint64_t dns_now;
-static uint8_t query_id[2][2];	/* of the A and the AAAA query */
-static int nquery;
 
 /* ---- FUSE ---- */
 
@@ -210,56 +206,62 @@ int nc_loop_watch(struct nc_stack *st, int fd, void (*ready)(void *arg), void *a
 	return 0;
 }
 
-/* ---- the DNS socket ---- */
+/* ---- dns.c ---- */
 
-/* A stand-in for dns_sock.c's pump: no socket, nothing to read. */
-struct dns_pump {
-	int unused;
+/* A stand-in for dns.c: no socket; the queries are kept (a lookup's A and
+ * AAAA) for fake_dns_answer, which answers them. */
+struct dns_query {
+	dns_done_fn done;	/* NULL once cancelled */
+	void *arg;
 };
 
-static struct dns_pump the_pump;
+static struct dns_query queries[2];
+static int nquery;
 
-struct dns_pump *dns_pump_new(struct nc_stack *st, const struct sockaddr *server,
-			      void (*event)(void *arg, int s, short revents), void *arg)
+int dns_init(struct nc_stack *st, const char *servers)
 {
-	(void)st, (void)server, (void)event, (void)arg;
-	return &the_pump;
+	(void)st, (void)servers;
+	nquery = 0;
+	return 0;
 }
 
-void dns_pump_free(struct dns_pump *p)
+/* Queries still under way end as at the daemon's end. */
+void dns_fini(void)
 {
-	(void)p;
+	for (int i = 0; i < nquery; i++)
+		if (queries[i].done)
+			queries[i].done(queries[i].arg, ECONNRESET, "ending", NULL, 0);
+	nquery = 0;
 }
 
-/* Time out what is due and keep the ids of the first two queries (a
- * lookup's A and AAAA) for fake_dns_answer. */
-void dns_pump_run(struct dns_pump *p, struct dns *d, uint64_t now)
+struct dns_query *dns_ask(const char *name, int type, dns_done_fn done, void *arg)
 {
-	uint8_t q[DNS_MSG_MAX];
+	(void)name, (void)type;
+	if (nquery == 2) {
+		done(arg, ETIMEDOUT, "no server answered", NULL, 0);
+		return NULL;
+	}
+	queries[nquery] = (struct dns_query){ done, arg };
+	return &queries[nquery++];
+}
 
-	(void)p;
-	dns = d;
-	dns_now = now;
-	dns_advance(d, now);
-	while (dns_output(d, now, q, sizeof q) > 0)
-		if (nquery < 2)
-			memcpy(query_id[nquery++], q, 2);
+void dns_cancel(struct dns_query *q)
+{
+	q->done = NULL;
 }
 
 int fake_dns_answer(const uint8_t *msg, size_t len)
 {
-	uint8_t m[DNS_MSG_MAX];
-
-	if (nquery == 0 || dns == NULL)
+	if (nquery == 0)
 		return 0;
-	if (len > sizeof m)
-		len = sizeof m;
-	/* to each query, with its id: the one of the reply's type takes it */
-	for (int i = 0; i < nquery && dns; i++) {
-		memcpy(m, msg, len);
-		if (len >= 2)
-			memcpy(m, query_id[i], 2);
-		dns_input(dns, dns_now, m, len);
+	/* each query takes the bytes as its answer (c-ares would have
+	 * matched the id and the question) */
+	for (int i = 0; i < nquery; i++) {
+		dns_done_fn done = queries[i].done;
+
+		queries[i].done = NULL;
+		if (done)
+			done(queries[i].arg, 0, NULL, msg, (int)len);
 	}
 	return 1;
 }
@@ -267,9 +269,7 @@ int fake_dns_answer(const uint8_t *msg, size_t len)
 void fake_cs_start(void)
 {
 	fs.mountpoint = "/net";
-	fs.dns.v4.sin_family = AF_INET;
-	fs.dns.v4.sin_addr.s_addr = htonl(0x0a4d0001);
-	nquery = 0;
+	fs.dns = "10.77.0.1";
 	if (cs_init() < 0)
 		abort();
 }
@@ -277,5 +277,4 @@ void fake_cs_start(void)
 void fake_cs_end(void)
 {
 	cs_fini();
-	dns = NULL;
 }

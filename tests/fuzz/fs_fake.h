@@ -2,9 +2,9 @@
  * What the ctl and cs harnesses put under fs/ctl.c, fs/cs.c and
  * fs/conv.c instead of a mount: FUSE's replies are counted (every
  * request must be answered exactly once), netcore's calls answer as the
- * input chose (an errno, a TCP state, a connect under way), and the DNS
- * socket is a stand-in whose queries the harness answers with bytes
- * from the input.
+ * input chose (an errno, a TCP state, a connect under way), and dns.c
+ * (c-ares over the stack) is a stand-in whose queries the harness
+ * answers with bytes from the input.
  */
 #ifndef TESTS_FUZZ_FS_FAKE_H
 #define TESTS_FUZZ_FS_FAKE_H
@@ -27,8 +27,7 @@ void *fake_request(void);
  * end it, answering every lookup still in flight. */
 void fake_cs_start(void);
 void fake_cs_end(void);
-/* Answer the last DNS query sent with msg (its id put in); 0 if no
- * query was sent. */
+/* Answer the DNS queries under way with msg; 0 if none was. */
 int fake_dns_answer(const uint8_t *msg, size_t len);
 /* Abort unless every request was answered exactly once. */
 void fake_check_replies(void);

@@ -127,8 +127,8 @@ CTL = {
     "icmp": ctl(ICMP, 0, 0, "connect 10.77.0.1", "ttl 1", "hangup"),
 }
 
-# ---- dns: messages (dns.c); cs: a query line, then a reply (cs.c) ----
-A, CNAME = 1, 5
+# ---- dns: messages (dnsrr.c); cs: a query line, then a reply (cs.c) ----
+A, CNAME, MX, TXT = 1, 5, 15, 16
 
 
 def name(dotted):
@@ -154,6 +154,8 @@ DNS = {
     "nxdomain": reply("nosuch.example.org", [], rcode=3),
     "servfail": reply("example.org", [], rcode=2),
     "truncated": reply("example.org", [], flags=0x8380),
+    "mx-txt": reply("example.org", [rr(PTR_Q, MX, u16(10) + name("mail") [:-1] + PTR_Q),
+                                    rr(PTR_Q, TXT, u8(5) + b"hello" + u8(2) + b"hi")]),
 }
 CS = {
     "tcp-addr": b"tcp!10.77.0.1!80\n",
