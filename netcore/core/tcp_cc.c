@@ -82,10 +82,11 @@ void tcp_cc_set(struct tcb *t, int cc)
 		cubic_init(t);
 }
 
-/* NewReno (RFC 5681): half the flight after a loss. */
+/* NewReno: half the window after a loss, as Linux (RFC 5681 halves the
+ * flight; see cubic_ssthresh for why cwnd). */
 static uint32_t reno_ssthresh(const struct tcb *t)
 {
-	uint32_t half = tcp_flight(t) / 2;
+	uint32_t half = t->cwnd / 2;
 
 	return half > 2u * t->mss ? half : 2u * t->mss;
 }

@@ -265,22 +265,25 @@ void cubic_grow(struct stack *st, struct tcb *t, uint32_t acked)
 		avoid(st, t, acked);
 }
 
-/* A loss (RFC 9438 4.6, 4.7): ssthresh β times the flight; the plateau
- * where the loss found cwnd, lower still when it came before the last
- * plateau (fast convergence: another flow wants room). After a timeout
- * (the timer counted it in nrtx) the curve starts over with no plateau
- * (4.8); the same loss timing out again changes nothing more. The next
- * ACK of congestion avoidance starts a new epoch. */
+/* A loss (RFC 9438 4.6, 4.7): ssthresh β times cwnd, as Linux (the RFC
+ * allows cwnd for the flight when cwnd cannot grow past what is used,
+ * RFC 7661 here). The flight would be too little: the ACKs that came
+ * with the one showing the loss have taken most of it away already. The
+ * plateau where the loss found cwnd, lower still when it came before
+ * the last plateau (fast convergence: another flow wants room). After a
+ * timeout (the timer counted it in nrtx) the curve starts over with no
+ * plateau (4.8); the same loss timing out again changes nothing. The
+ * next ACK of congestion avoidance starts a new epoch. */
 uint32_t cubic_ssthresh(struct stack *st, struct tcb *t)
 {
 	struct tcp_cubic *c = &t->cubic;
-	uint32_t ss = (uint32_t)((uint64_t)tcp_flight(t) * BETA_NUM / BETA_DEN);
+	uint32_t ss = (uint32_t)((uint64_t)t->cwnd * BETA_NUM / BETA_DEN);
 
 	(void)st;
+	if (t->nrtx > 1)	/* the same loss timing out again: nothing new */
+		return t->ssthresh;
 	if (ss < 2u * t->mss)
 		ss = 2u * t->mss;
-	if (t->nrtx > 1)	/* the same loss timing out again: nothing new */
-		return ss;
 	c->w_max_prior = c->w_max;
 	c->cwnd_prior = t->cwnd;
 	if (t->cwnd < c->w_max)

@@ -62,7 +62,11 @@ static void enter_recovery(struct stack *st, struct tcb *t)
 }
 
 /* PRR (RFC 6937, counted in segments as Linux does): cwnd becomes the
- * pipe plus what may go now. */
+ * pipe plus what may go now. Below ssthresh, at least two segments stay
+ * in the network: with one, when it or its ACK is lost, no later
+ * segment's SACK can show it to RACK, and in recovery, where no tail
+ * loss probe goes, only the retransmission timeout would repair it (the
+ * same reason a super-packet carries at most half of cwnd). */
 static void prr(struct tcb *t, uint32_t delivered, int una_advanced)
 {
 	uint32_t smss = tcp_smss(t), pipe = tcp_pipe(t), ss = t->ssthresh / smss;
@@ -77,6 +81,8 @@ static void prr(struct tcb *t, uint32_t delivered, int una_advanced)
 		sndcnt = left > segs(t, delivered) ? left : segs(t, delivered);
 		if (una_advanced)
 			sndcnt++;
+		if (sndcnt < 2 - (int64_t)segs(t, pipe))
+			sndcnt = 2 - (int64_t)segs(t, pipe);	/* two in the network */
 		if (sndcnt > (int64_t)ss - segs(t, pipe))
 			sndcnt = (int64_t)ss - segs(t, pipe);
 	}

@@ -82,6 +82,18 @@ Test(cubic, a_loss_sets_ssthresh_to_beta_times_the_flight)
 	cr_assert_eq(t.ssthresh, 2 * MSS, "never below 2 segments");
 }
 
+/* The ACKs that came with the one showing a loss may have taken most of
+ * the flight away: ssthresh is β times cwnd (as Linux), not β times the
+ * little left in flight; NewReno's is half of cwnd. */
+Test(cubic, ssthresh_follows_cwnd_not_what_is_left_in_flight)
+{
+	t.cwnd = 100 * MSS;
+	t.snd_max = t.snd_una + 10 * MSS;
+	cr_assert_eq(tcp_cc_ssthresh(&st, &t), 70 * MSS);
+	t.cc = TCP_CC_RENO;
+	cr_assert_eq(tcp_cc_ssthresh(&st, &t), 50 * MSS);
+}
+
 /* K as RFC 9438 computes it, for a few windows: to the millisecond. */
 Test(cubic, k_is_the_cube_root_of_the_window_lost_over_c)
 {

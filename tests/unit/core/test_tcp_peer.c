@@ -512,6 +512,46 @@ Test(tcp_peer, prr_sends_one_segment_every_other_ack)
 	}
 }
 
+/*
+ * The ACK that shows a loss finds nothing else in the network: segment 7
+ * of 10 is lost, 8, 9 and 10 arrive, each SACKed alone, and the peer's
+ * window held new data back until the third. PRR's conservative bound
+ * would let the retransmission go alone; lost too (or its ACK), nothing
+ * sent after it could show it, and only the retransmission timeout
+ * would repair it (no tail loss probe in recovery). PRR keeps two
+ * segments in the network: a new one goes with it, and its SACK lets
+ * RACK find the retransmission lost, well before the timeout.
+ */
+Test(tcp_peer, a_lost_retransmission_with_the_flight_gone_needs_no_timeout)
+{
+	int c = active_open();
+	static char buf[20 * 988];
+	char ack[160];
+
+	cr_assert_eq(sock_sendto(a, c, buf, sizeof buf, 0, NULL, 0), sizeof buf);
+	for (int i = 0; i < 10; i++)
+		peer_expect(&p, 5, ".");
+	/* 1-6 arrive, the window (x4) holds the rest of the queue back */
+	snprintf(ack, sizeof ack, ". 1:1(0) ack %u win 988 <nop,nop,TS val 201 ecr *>", seg(7));
+	peer_send(&p, 6, ack);
+	for (int k = 1; k <= 3; k++) {
+		snprintf(ack, sizeof ack,
+			 ". 1:1(0) ack %u win %d <nop,nop,TS val 201 ecr *,nop,nop,sack %u:%u>",
+			 seg(7), k < 3 ? 988 : 4000, seg(8), seg(8 + k));
+		peer_send(&p, 6, ack);
+	}
+	snprintf(ack, sizeof ack, ". %u:%u(988) ack 1", seg(7), seg(8));
+	peer_expect(&p, 7, ack);
+	snprintf(ack, sizeof ack, ". %u:%u(988) ack 1", seg(11), seg(12));
+	peer_expect(&p, 7, ack);
+	/* the retransmission is lost; the new segment arrives */
+	snprintf(ack, sizeof ack, ". 1:1(0) ack %u win 4000 <nop,nop,TS val 202 ecr *,nop,nop,sack %u:%u>",
+		 seg(7), seg(8), seg(12));
+	peer_send(&p, 8, ack);
+	snprintf(ack, sizeof ack, ". %u:%u(988) ack 1", seg(7), seg(8));
+	peer_expect(&p, 10, ack);	/* a round trip and RACK's window on */
+}
+
 /* A fast retransmit that reordering caused: the peer tells that the
  * first segment and its resend both arrived (D-SACK, RFC 2883), and the
  * reduction is undone (RFC 3708): ssthresh and cwnd as before it. */

@@ -37,7 +37,7 @@ struct link {
 	struct link_counters cnt[2];
 	link_filter_fn filter;
 	void *filter_arg;
-	int batch;		/* arrivals due at once a stack gets before a poll */
+	int batch[2];		/* arrivals due at once each end gets before a poll */
 };
 
 /* ---- randomness: xorshift64*, reproducible from the seed ---- */
@@ -171,7 +171,7 @@ struct link *link_new(const struct stack_config *a, const struct stack_config *b
 	if (l == NULL)
 		return NULL;
 	l->delay = LINK_DELAY_US;
-	l->batch = 1;
+	l->batch[LINK_A] = l->batch[LINK_B] = 1;
 	link_set_seed(l, 1);
 	if (end_init(l, LINK_A, a) < 0 || end_init(l, LINK_B, b) < 0) {
 		link_free(l);
@@ -212,7 +212,13 @@ void link_set_delay(struct link *l, uint64_t delay_us)
 
 void link_set_batch(struct link *l, int n)
 {
-	l->batch = n < 1 ? 1 : n;
+	link_set_end_batch(l, LINK_A, n);
+	link_set_end_batch(l, LINK_B, n);
+}
+
+void link_set_end_batch(struct link *l, int end, int n)
+{
+	l->batch[end] = n < 1 ? 1 : n;
 }
 
 void link_set_seed(struct link *l, uint64_t seed)
@@ -343,14 +349,21 @@ static uint64_t next_event(const struct link *l)
 }
 
 /* Move to time t (never backwards) and run what is due there: the first
- * arrivals due (a batch of up to l->batch, as the TUN gives them), and
- * every timer due. */
+ * arrivals due (a batch, as the TUN gives them: up to the larger batch,
+ * each end no more than its own), and every timer due. */
 static void step(struct link *l, uint64_t t)
 {
+	int most = l->batch[LINK_A] > l->batch[LINK_B] ? l->batch[LINK_A] : l->batch[LINK_B];
+	int got[2] = { 0, 0 };
+
 	if (t > l->now)
 		l->now = t;
-	for (int i = 0; i < l->batch && l->wire != NULL && l->wire->when <= l->now; i++) {
+	while (l->wire != NULL && l->wire->when <= l->now && got[LINK_A] + got[LINK_B] < most) {
 		struct packet *p = l->wire;
+		int to = !p->dir;
+		if (got[to] >= l->batch[to])
+			break;
+		got[to]++;
 		l->wire = p->next;
 		arrive(l, p);
 	}

@@ -91,6 +91,8 @@ void link_set_seed(struct link *l, uint64_t seed);
  * one stack_poll, as the driver reads up to 64 packets from the TUN
  * before one flush. 1 (the default): a poll after every packet. */
 void link_set_batch(struct link *l, int n);
+/* The same for one end (the other keeps its own). */
+void link_set_end_batch(struct link *l, int end, int n);
 void link_set_impair(struct link *l, int dir, const struct link_impair *imp);
 void link_set_filter(struct link *l, link_filter_fn fn, void *arg);
 const struct link_counters *link_counters(const struct link *l, int dir);
