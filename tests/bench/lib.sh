@@ -28,28 +28,6 @@ result() {
 	echo "RESULT $*"
 }
 
-# new_netns: a sleeping process of its own network namespace (it goes
-# with the scenario's PID namespace). Sets NS_PID.
-new_netns() {
-	local i
-
-	unshare -n sleep 100000 &
-	NS_PID=$!
-	E2E_PIDS+=("$NS_PID")
-	for ((i = 0; i < 200; i++)); do
-		[ "$(readlink "/proc/$NS_PID/ns/net")" != "$(readlink /proc/self/ns/net)" ] && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
-# in_ns PID COMMAND...: COMMAND in the network namespace of PID.
-in_ns() {
-	local pid=$1
-	shift
-	nsenter -t "$pid" -n -- "$@"
-}
-
 # wire PID NET DEV: a veth DEV from here (NET.1) to the namespace of PID
 # (eth0, NET.2, default route through NET.1).
 wire() {

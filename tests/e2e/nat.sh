@@ -13,39 +13,18 @@
 # a failure to install it is said, and the daemon exits 1.
 . "$(dirname "$0")/lib.sh"
 
-# netns NAME: a network namespace of its own, held by a sleeping process
-# (stopped at the end). Sets NS_PID.
-netns() {
-	local i
-
-	spawn "$1" unshare -n sleep 600
-	NS_PID=$SPAWN_PID
-	for ((i = 0; i < 200; i++)); do		# until unshare has made it
-		[ "$(readlink "/proc/$NS_PID/ns/net")" != "$(readlink /proc/self/ns/net)" ] && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
-# at PID COMMAND...: run COMMAND in the network namespace of PID.
-at() {
-	local pid=$1
-	shift
-	nsenter -t "$pid" -n "$@"
-}
-
 # The edge: forwards between the host and the world, refuses 10.77/16
 # (it routes 10.77/16 back only so that its ICMP reaches the stack).
 edge_up() {
 	ip link add v0 type veth peer name v1 netns "$EDGE" &&
 		ip addr add 10.78.0.1/24 dev v0 && ip link set v0 up &&
 		ip route add 10.79.0.0/24 via 10.78.0.2 &&
-		at "$EDGE" ip link add w0 type veth peer name w1 netns "$WORLD" &&
-		at "$EDGE" ip addr add 10.78.0.2/24 dev v1 && at "$EDGE" ip link set v1 up &&
-		at "$EDGE" ip addr add 10.79.0.1/24 dev w0 && at "$EDGE" ip link set w0 up &&
-		at "$EDGE" ip route add 10.77.0.0/16 via 10.78.0.1 &&
-		at "$EDGE" sysctl -qw net.ipv4.ip_forward=1 &&
-		at "$EDGE" nft -f - <<'NFT'
+		in_ns "$EDGE" ip link add w0 type veth peer name w1 netns "$WORLD" &&
+		in_ns "$EDGE" ip addr add 10.78.0.2/24 dev v1 && in_ns "$EDGE" ip link set v1 up &&
+		in_ns "$EDGE" ip addr add 10.79.0.1/24 dev w0 && in_ns "$EDGE" ip link set w0 up &&
+		in_ns "$EDGE" ip route add 10.77.0.0/16 via 10.78.0.1 &&
+		in_ns "$EDGE" sysctl -qw net.ipv4.ip_forward=1 &&
+		in_ns "$EDGE" nft -f - <<'NFT'
 table ip edge {
 	chain forward {
 		type filter hook forward priority 0;
@@ -56,12 +35,12 @@ NFT
 }
 
 world_up() {
-	at "$WORLD" ip link set lo up && at "$WORLD" ip addr add 10.79.0.2/24 dev w1 &&
-		at "$WORLD" ip link set w1 up && at "$WORLD" ip route add 10.78.0.0/24 via 10.79.0.1
+	in_ns "$WORLD" ip link set lo up && in_ns "$WORLD" ip addr add 10.79.0.2/24 dev w1 &&
+		in_ns "$WORLD" ip link set w1 up && in_ns "$WORLD" ip route add 10.78.0.0/24 via 10.79.0.1
 }
 
 no_route_back() {
-	! at "$WORLD" ip route get 10.77.0.2 >/dev/null 2>&1
+	! in_ns "$WORLD" ip route get 10.77.0.2 >/dev/null 2>&1
 }
 
 # Wait (at most 10 s) until the world's server listens on 8000.
@@ -69,15 +48,15 @@ world_listens() {
 	local i
 
 	for ((i = 0; i < 200; i++)); do
-		[ -n "$(at "$WORLD" ss -Htln 'sport = :8000')" ] && return 0
+		[ -n "$(in_ns "$WORLD" ss -Htln 'sport = :8000')" ] && return 0
 		sleep 0.05
 	done
 	return 1
 }
 
-check "an edge namespace" netns edge
+check "an edge namespace" new_netns
 EDGE=$NS_PID
-check "a world namespace" netns world
+check "a world namespace" new_netns
 WORLD=$NS_PID
 check "the edge links the host and the world" edge_up
 check "the world is up" world_up
@@ -140,7 +119,7 @@ out=$(timeout 20 "$FDTOOL" -w "$CONV/ctl" "write:connect 10.79.0.2!8000" | tail 
 ms=$(((${EPOCHREALTIME/./} - ${start/./}) / 1000))
 check_eq "connect 10.79.0.2!8000" ENETUNREACH "$out"
 check "within 5 s (took $ms ms)" test "$ms" -lt 5000
-check "the edge refused it" grep -q 'counter packets [1-9]' <(at "$EDGE" nft list chain ip edge forward)
+check "the edge refused it" grep -q 'counter packets [1-9]' <(in_ns "$EDGE" nft list chain ip edge forward)
 stop_daemon
 check_eq "the daemon without --nat exits 0" 0 "$?"
 
