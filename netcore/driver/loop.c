@@ -5,6 +5,7 @@
  * It holds the stack lock while it works and lets go while it waits.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -171,9 +172,9 @@ static int wait_events(struct nc_stack *s, struct epoll_event *evs, uint64_t wor
 
 	s->work += ((int64_t)work - s->work) / 8;
 	if (poll > 0 && s->last_gap <= POLL_REACH * poll && (uint64_t)s->work <= poll / 2) {
-		do
-			n = epoll_wait(s->epfd, evs, MAX_EVENTS, 0);
-		while (n == 0 && clock_now() - idle < poll);
+		while ((n = epoll_wait(s->epfd, evs, MAX_EVENTS, 0)) == 0 &&
+		       clock_now() - idle < poll)
+			sched_yield();	/* a reader or relay waiting for this CPU goes first */
 	}
 	if (n == 0)
 		n = epoll_wait(s->epfd, evs, MAX_EVENTS, -1);
