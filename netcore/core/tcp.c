@@ -344,6 +344,7 @@ void tcp_tcb_free(struct stack *st, struct tcb *t)
 		st->tcp->catchall = NULL;
 	tcp_timers_fini(st, t);
 	tcp_sb_free(st, t);
+	tcp_ooo_free(st, t);
 	hash_remove(st, t);
 	port_remove(st, t);
 	bufq_clear(st, &t->sndq);
@@ -406,7 +407,7 @@ void tcp_close(struct stack *st, struct tcb *tcb, int err)
 {
 	tcp_timers_stop(st, tcb);
 	bufq_clear(st, &tcb->sndq);
-	tcb->nooo = 0;
+	tcp_ooo_free(st, tcb);
 	tcp_sb_free(st, tcb);
 	if (tcb->rcvq.len == 0)
 		bufq_clear(st, &tcb->rcvq);
@@ -639,7 +640,7 @@ static const char *const tcp_names[TCPS_N] = {
 
 unsigned tcp_count(const struct stack *st)
 {
-	return st->tcp->ntcb + st->tcp->nscore;
+	return st->tcp->ntcb + st->tcp->nscore + st->tcp->nooo;
 }
 
 int tcp_stats(struct stack *st, struct nc_stat *out, int max)

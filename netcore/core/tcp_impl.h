@@ -218,7 +218,9 @@ struct tcb {
 	 * first unread byte, byte rcvq.len is rcv_nxt */
 	struct bufq sndq, rcvq;
 	uint32_t sndbuf, rcvbuf;
-	struct seqrange ooo[TCP_OOO_MAX];	/* received beyond rcv_nxt, newest first */
+	struct seqrange *ooo;	/* received beyond rcv_nxt, newest first: room for
+				 * TCP_OOO_MAX while nooo > 0, else NULL (an
+				 * idle connection carries no room) */
 	struct seqrange dsack;	/* data that came twice, when dsack_due */
 
 	/* listener */
@@ -263,6 +265,7 @@ struct tcp {
 	uint32_t challenge_limit;	/* and how many it may have */
 	unsigned ntcb;			/* control blocks alive */
 	unsigned nscore;		/* scoreboards allocated */
+	unsigned nooo;			/* out-of-order tables allocated */
 };
 
 /* The payload of a full segment: the MSS less the timestamp option
@@ -407,6 +410,8 @@ void tcp_cwnd_validate(struct tcb *t, int limited);
 uint32_t tcp_sack_update(struct stack *st, struct tcb *t, const struct seg *s);
 int tcp_sb_start(struct stack *st, struct tcb *t);
 void tcp_sb_free(struct stack *st, struct tcb *t);
+/* tcp_input.c: forget the out-of-order ranges (the bytes stay in rcvq). */
+void tcp_ooo_free(struct stack *st, struct tcb *t);
 void tcp_sb_tidy(struct stack *st, struct tcb *t);
 uint32_t tcp_sb_acked(struct stack *st, struct tcb *t);
 void tcp_sb_sent(struct stack *st, struct tcb *t, uint32_t start, uint32_t end);

@@ -6,6 +6,7 @@
  * side, tcp_output.c for congestion control), the text, and the FIN.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
@@ -331,6 +332,12 @@ static void ooo_add(struct stack *st, struct tcb *t, uint32_t seq, const uint8_t
 	}
 	if (n == TCP_OOO_MAX)
 		return;
+	if (t->ooo == NULL) {
+		t->ooo = malloc(sizeof t->ooo[0] * TCP_OOO_MAX);
+		if (t->ooo == NULL)
+			return;
+		st->tcp->nooo++;
+	}
 	if (bufq_write_at(st, &t->rcvq, t->rcvq.len + (seq - t->rcv_nxt), d, len) != len)
 		return;
 	t->ooo[0] = (struct seqrange){ start, end };
@@ -338,8 +345,19 @@ static void ooo_add(struct stack *st, struct tcb *t, uint32_t seq, const uint8_t
 	t->nooo = (uint8_t)(n + 1);
 }
 
-/* rcv_nxt moved: ranges it reached join the queue. */
-static void ooo_merge(struct tcb *t)
+void tcp_ooo_free(struct stack *st, struct tcb *t)
+{
+	if (t->ooo == NULL)
+		return;
+	free(t->ooo);
+	st->tcp->nooo--;
+	t->ooo = NULL;
+	t->nooo = 0;
+}
+
+/* rcv_nxt moved: ranges it reached join the queue; with none left the
+ * room goes back. */
+static void ooo_merge(struct stack *st, struct tcb *t)
 {
 	int i = 0;
 
@@ -357,6 +375,8 @@ static void ooo_merge(struct tcb *t)
 		t->nooo--;
 		i = 0;		/* the new rcv_nxt may reach an earlier range */
 	}
+	if (t->nooo == 0)
+		tcp_ooo_free(st, t);
 }
 
 static void fin_arrived(struct stack *st, struct tcb *t)
@@ -401,7 +421,7 @@ static void in_order(struct stack *st, struct tcb *t, const uint8_t *d, uint32_t
 
 	t->rcv_nxt += n;
 	if (t->nooo > 0) {
-		ooo_merge(t);
+		ooo_merge(st, t);
 		t->ack_now = 1;		/* a hole filled: tell at once */
 	}
 	t->cnt.bytes_received += t->rcv_nxt - before;

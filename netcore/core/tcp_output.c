@@ -141,7 +141,8 @@ static void our_options(const struct stack *st, const struct tcb *t, struct seg 
 		s->nsack = (uint8_t)nb;
 		if (lead)
 			s->sack[0] = t->dsack;
-		memcpy(s->sack + lead, t->ooo, sizeof s->sack[0] * (size_t)(nb - lead));
+		if (nb > lead)
+			memcpy(s->sack + lead, t->ooo, sizeof s->sack[0] * (size_t)(nb - lead));
 	}
 }
 

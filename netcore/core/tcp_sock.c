@@ -188,7 +188,7 @@ static void conn_fresh(struct tcb *t)
 	t->shut_rd = t->shut_wr = t->fin_sent = t->fin_rcvd = t->fin_pending = 0;
 	t->ts_ok = t->sack_ok = t->ws_ok = t->ack_now = t->in_recovery = t->timing = 0;
 	t->snd_wscale = t->rcv_wscale = 0;
-	t->nrtx = t->kprobes = t->dupacks = t->nooo = 0;
+	t->nrtx = t->kprobes = t->dupacks = 0;
 	t->snd_wnd = t->max_sndwnd = 0;
 	t->srtt = t->rttvar = 0;
 	t->rto = TCP_RTO_INIT;
