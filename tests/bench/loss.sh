@@ -7,7 +7,9 @@
 # KERNEL_CC: the kernel sender's congestion control (default: the
 # system's, net.ipv4.tcp_congestion_control, which the output names;
 # netcore's is CUBIC, and a machine whose default is bbr compares it with
-# a paced, model-based sender that random loss does not slow).
+# a paced, model-based sender that random loss does not slow; with cubic
+# the kernel takes tens of seconds a round, beyond run.sh's bound of
+# 300 s for 5 rounds).
 . "$(dirname "$0")/../e2e/lib.sh"
 . "$(dirname "$0")/../e2e/loss_path.bash"
 
