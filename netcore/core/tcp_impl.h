@@ -164,6 +164,7 @@ struct tcb {
 	uint8_t more : 1;	/* MSG_MORE: the same, for the send in progress */
 	uint8_t push : 1;	/* send partial segments now, cork or Nagle */
 	uint8_t inq : 1;	/* TCP_INQ asked for */
+	uint8_t dsack_due : 1;	/* the next ACK reports dsack (RFC 2883) */
 	uint8_t snd_wscale, rcv_wscale;
 	uint8_t cc;		/* enum tcp_ccalg */
 	uint8_t nrtx;		/* consecutive timeouts (backoff) */
@@ -218,6 +219,7 @@ struct tcb {
 	struct bufq sndq, rcvq;
 	uint32_t sndbuf, rcvbuf;
 	struct seqrange ooo[TCP_OOO_MAX];	/* received beyond rcv_nxt, newest first */
+	struct seqrange dsack;	/* data that came twice, when dsack_due */
 
 	/* listener */
 	struct tcb *synq, *acceptq;

@@ -129,6 +129,7 @@ static struct tcb *listen_input(struct stack *st, struct tcb *l, struct seg *s)
 }
 
 static int process_text(struct stack *st, struct tcb *t, struct seg *s);
+static void ack_at_once(struct stack *st, struct tcb *t);
 static void rtt_from_ack(struct stack *st, struct tcb *t, const struct seg *s);
 
 /* The handshake is done on our side: count it, start congestion control,
@@ -288,6 +289,26 @@ static int ack_input(struct stack *st, struct tcb *t, const struct seg *s)
 
 /* ---- the receive side: text and FIN ---- */
 
+/* Bytes [start, end) came twice: the next ACK, sent at once, reports
+ * them in a D-SACK block (RFC 2883), so that a peer that resent them
+ * for nothing (reordering, a late ACK) can undo its reduction. There is
+ * one block: a due one that the new one does not touch goes first, in
+ * an ACK of its own, as each duplicate gets its ACK in Linux. */
+static void dsack_note(struct stack *st, struct tcb *t, uint32_t start, uint32_t end)
+{
+	if (!t->sack_ok || !seq_lt(start, end))
+		return;
+	if (t->dsack_due && (seq_gt(start, t->dsack.end) || seq_lt(end, t->dsack.start)))
+		ack_at_once(st, t);
+	if (t->dsack_due) {
+		start = seq_min(start, t->dsack.start);
+		end = seq_max(end, t->dsack.end);
+	}
+	t->dsack = (struct seqrange){ start, end };
+	t->dsack_due = 1;
+	t->ack_now = 1;
+}
+
 /* Keep out-of-order bytes [seq, seq+len) at their place in rcvq and
  * remember the range (merged with its neighbours, newest first, as SACK
  * wants). With no range free the segment is dropped. */
@@ -301,6 +322,7 @@ static void ooo_add(struct stack *st, struct tcb *t, uint32_t seq, const uint8_t
 	for (int i = 0; i < t->nooo; i++) {
 		struct seqrange r = t->ooo[i];
 		if (seq_leq(r.start, end) && seq_geq(r.end, start)) {
+			dsack_note(st, t, seq_max(seq, r.start), seq_min(seq + len, r.end));
 			start = seq_min(start, r.start);
 			end = seq_max(end, r.end);
 		} else {
@@ -409,6 +431,7 @@ static int process_text(struct stack *st, struct tcb *t, struct seg *s)
 		return 0;
 	if (seq_lt(seq, t->rcv_nxt)) {	/* trim what we have */
 		uint32_t dup = t->rcv_nxt - seq;
+		dsack_note(st, t, seq, seq + (dup < len ? dup : len));
 		if (dup > len) {
 			len = 0;
 			fin = 0;
@@ -560,10 +583,13 @@ static void conn_input(struct stack *st, struct tcb *t, struct seg *s)
 			return;
 		if (t->state == NC_TCP_TIME_WAIT && (s->flags & SEG_FIN))
 			tcp_enter_timewait(st, t);	/* the peer lost our last ACK */
-		if (s->flags & SEG_SYN)
+		if (s->flags & SEG_SYN) {
 			challenge_ack(st, t);
-		else
-			ack_at_once(st, t);
+			return;
+		}
+		if (s->len > 0 && seq_lt(s->seq, t->rcv_nxt))
+			dsack_note(st, t, s->seq, seq_min(s->seq + s->len, t->rcv_nxt));
+		ack_at_once(st, t);
 		return;
 	}
 	if (s->flags & SEG_RST) {	/* RFC 5961 3.2 */

@@ -73,20 +73,22 @@ static uint16_t window_field(const struct stack *st, struct tcb *t, int syn)
 	return (uint16_t)field;
 }
 
-/* SACK blocks we put in an ACK: at most 3 beside timestamps. */
-static int sack_blocks(const struct tcb *t)
+/* SACK blocks we put in an ACK: at most 3 beside timestamps, with the
+ * due D-SACK block if dsack. */
+static int sack_blocks(const struct tcb *t, int dsack)
 {
 	int max = t->ts_ok ? SACK_BLOCKS_TS : TCP_OOO_MAX;
+	int n = t->nooo + (dsack && t->dsack_due);
 
-	if (!t->sack_ok || t->nooo == 0)
+	if (!t->sack_ok)
 		return 0;
-	return t->nooo < max ? t->nooo : max;
+	return n < max ? n : max;
 }
 
 /* Room for payload in a segment: the MSS less the options it carries. */
 uint32_t tcp_seg_room(const struct tcb *t)
 {
-	uint32_t opt = (t->ts_ok ? OPT_TS_LEN : 0) + (sack_blocks(t) ? 4u + 8u * sack_blocks(t) : 0);
+	uint32_t opt = (t->ts_ok ? OPT_TS_LEN : 0) + (sack_blocks(t, 1) ? 4u + 8u * sack_blocks(t, 1) : 0);
 
 	return t->mss > opt ? t->mss - opt : 1;
 }
@@ -115,11 +117,13 @@ uint8_t tcp_our_wscale(void)
 }
 
 /* The options of a segment with flags: in a SYN all we offer, in a
- * SYN-ACK the peer's choice; afterwards timestamps and SACK blocks. */
-static void our_options(const struct stack *st, const struct tcb *t, struct seg *s)
+ * SYN-ACK the peer's choice; afterwards timestamps and SACK blocks, led
+ * by a due D-SACK block when dsack is set. */
+static void our_options(const struct stack *st, const struct tcb *t, struct seg *s, int dsack)
 {
 	int syn = (s->flags & SEG_SYN) != 0, offer = t->state == NC_TCP_SYN_SENT;
-	int nb = (s->flags & SEG_ACK) ? sack_blocks(t) : 0;
+	int nb = (s->flags & SEG_ACK) ? sack_blocks(t, dsack) : 0;
+	int lead = dsack && t->dsack_due;
 
 	tcp_no_options(s);
 	if (syn)
@@ -135,7 +139,9 @@ static void our_options(const struct stack *st, const struct tcb *t, struct seg 
 		s->sack_perm = 1;
 	if (!syn && nb > 0) {
 		s->nsack = (uint8_t)nb;
-		memcpy(s->sack, t->ooo, sizeof s->sack[0] * (size_t)nb);
+		if (lead)
+			s->sack[0] = t->dsack;
+		memcpy(s->sack + lead, t->ooo, sizeof s->sack[0] * (size_t)(nb - lead));
 	}
 }
 
@@ -177,9 +183,10 @@ void tcp_send_seg(struct stack *st, struct tcb *t, uint32_t seq, uint32_t len, u
 	struct seg s = { .sport = t->lport, .dport = t->fport, .seq = seq,
 			 .ack = (flags & SEG_ACK) ? t->rcv_nxt : 0, .flags = flags };
 	uint32_t room = tcp_seg_room(t);
+	int dsack = len <= room;	/* not in every piece of a super-packet */
 	size_t hlen;
 
-	our_options(st, t, &s);
+	our_options(st, t, &s, dsack);
 	s.wnd = window_field(st, t, (flags & SEG_SYN) != 0);
 	hlen = tcp_emit(h, &s);
 	if (len > 0)
@@ -189,6 +196,7 @@ void tcp_send_seg(struct stack *st, struct tcb *t, uint32_t seq, uint32_t len, u
 			t->quickacks--;
 		t->ack_now = 0;
 		t->unacked = 0;
+		t->dsack_due &= !dsack;
 		timer_stop(st, &t->dack);
 	}
 	if (seq_lt(seq, t->snd_max) && (len > 0 || (flags & (SEG_SYN | SEG_FIN)))) {

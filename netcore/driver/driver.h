@@ -39,6 +39,8 @@ struct nc_stack {
 	int has_thread, in_loop, stopping;
 	uint64_t armed;		/* deadline the timerfd is set to */
 	int tun_busy;		/* the last loop pass read packets */
+	uint64_t last_gap;	/* µs the loop last waited for events */
+	int64_t work;		/* µs a loop pass takes, moving average */
 
 	struct watch *watches;
 	int nwatch;

@@ -20,6 +20,7 @@ expect_refusal "missing value" -f "$MNT" --addr
 expect_refusal "bad --addr" -f --addr 10.77.0.300/24 "$MNT"
 expect_refusal "bad --gw" -f --gw nowhere "$MNT"
 expect_refusal "bad --mtu" -f --mtu 12 "$MNT"
+expect_refusal "bad --busy-poll" -f --busy-poll 1001 "$MNT"
 expect_refusal "bad --addr6" -f --addr6 fd77::2/129 "$MNT"
 expect_refusal "bad --gw6" -f --gw6 10.77.0.1 "$MNT"
 expect_refusal "bad --dns" -f --dns '[fd77::1]' "$MNT"

@@ -19,7 +19,7 @@ for opt in $(grep -oE '^\| `--[a-z0-9-]+' "$E2E_ROOT/docs/SPEC.md" | cut -c4-); 
 done
 
 # -f: the ready line; -o for every option of the table
-check "-f -o OPTIONS mounts" start_daemon -o "mtu=1400,msl=1000,bufmem=16,no_timestamps,no_sack,hide_others,conv_per_uid=7,dns=10.77.0.1,pcap=$E2E_DIR/o.pcap"
+check "-f -o OPTIONS mounts" start_daemon -o "mtu=1400,msl=1000,bufmem=16,busy_poll=0,no_timestamps,no_sack,hide_others,conv_per_uid=7,dns=10.77.0.1,pcap=$E2E_DIR/o.pcap"
 check "-f: the ready line" grep -q "^slashnet: ready: $MNT mounted; the stack is 10.77.0.2/24 on TUN sn0, the host side 10.77.0.1\$" "$LOG"
 check_eq "-o mtu=1400" 1400 "$(field "$MNT/ipifc/0/status" maxtu)"
 check "-o pcap=FILE" test -s "$E2E_DIR/o.pcap"

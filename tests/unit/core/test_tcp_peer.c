@@ -374,6 +374,27 @@ Test(tcp_peer, out_of_order_data_is_sacked_at_once)
 		cr_assert_eq(buf[i], 'a' + (201 + i) % 26);
 }
 
+/* Data that comes twice is reported at once in a D-SACK block (RFC
+ * 2883): a whole old segment, the old part of one that brings new bytes
+ * too, and a copy of out-of-order data (first, before the SACK block
+ * holding it). The block goes in one ACK only. */
+Test(tcp_peer, data_received_twice_is_reported_in_a_dsack_block)
+{
+	passive_open();
+	peer_send(&p, 10, "P. 1:101(100) ack 1 <nop,nop,TS val 102 ecr *>");
+	peer_expect(&p, 10, ". 1:1(0) ack 101");
+	peer_send(&p, 20, "P. 1:101(100) ack 1 <nop,nop,TS val 103 ecr *>");
+	peer_expect(&p, 20, ". 1:1(0) ack 101 <TS val * ecr 102,sack 1:101>");
+	peer_send(&p, 30, "P. 51:201(150) ack 1 <nop,nop,TS val 104 ecr *>");
+	peer_expect(&p, 30, ". 1:1(0) ack 201 <TS val * ecr 104,sack 51:101>");
+	peer_send(&p, 40, "P. 301:401(100) ack 1 <nop,nop,TS val 105 ecr *>");
+	peer_expect(&p, 40, ". 1:1(0) ack 201 <TS val * ecr 104,sack 301:401>");
+	peer_send(&p, 50, "P. 301:401(100) ack 1 <nop,nop,TS val 106 ecr *>");
+	peer_expect(&p, 50, ". 1:1(0) ack 201 <TS val * ecr 104,sack 301:401 301:401>");
+	peer_send(&p, 60, "P. 201:301(100) ack 1 <nop,nop,TS val 107 ecr *>");
+	peer_expect(&p, 60, ". 1:1(0) ack 401 <TS val * ecr 107>");
+}
+
 Test(tcp_peer, every_second_full_segment_is_acked_at_once)
 {
 	passive_open();
