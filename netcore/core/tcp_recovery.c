@@ -214,10 +214,20 @@ int tcp_recovery_timeout(struct stack *st, struct tcb *t)
 	 * already proved real, and an ACK after it that covers data never
 	 * SACKed would only show SACK blocks lost on the way */
 	int frto = t->sack_ok && (!t->in_recovery || t->nrtx > 1);
+	/* a reduction for these losses is under way: fast recovery, or an
+	 * earlier timeout, not yet past the data they covered */
+	int reducing = (t->in_recovery || t->rto_loss) && seq_lt(t->snd_una, t->recover);
+	/* the algorithm learns of the timeout (CUBIC starts a new curve) */
+	uint32_t ss = tcp_cc_ssthresh(st, t);
 
 	if (!t->in_recovery && !t->rto_loss)
 		undo_start(t);	/* else the first reduction's state holds */
-	t->ssthresh = tcp_cc_ssthresh(st, t);
+	/* As Linux (tcp_enter_loss), the reduction under way keeps its
+	 * ssthresh: cwnd has since shrunk with the pipe (PRR), or to one
+	 * segment, and β of that would count the same losses again, down
+	 * to the floor of two segments at a second timeout. */
+	if (!reducing)
+		t->ssthresh = ss;
 	t->cwnd = t->mss;
 	t->in_recovery = 0;
 	t->dupacks = 0;

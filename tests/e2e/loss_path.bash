@@ -11,6 +11,9 @@
 # are dropped in the router's forward hook.
 
 LP_PORT=9000
+# The kernel sender's congestion control (TCP_CONGESTION on its socket);
+# empty: the system's default (lp_kernel_cc says which that is).
+LP_KERNEL_CC=${LP_KERNEL_CC:-}
 
 # lp_ns NAME ADDR GW DEV PEERDEV: a network namespace held by a sleeping
 # process (stopped at the end), its end of a veth DEV at ADDR/24 routed via
@@ -75,6 +78,15 @@ lp_dropped() {
 	} | sed -n 's/.*counter packets \([0-9]*\).*/\1/p' | awk '{ n += $1 } END { print n + 0 }'
 }
 
+# lp_kernel_cc: the congestion control the kernel sender uses.
+lp_kernel_cc() {
+	if [ -n "$LP_KERNEL_CC" ]; then
+		echo "$LP_KERNEL_CC"
+	else
+		nsenter -t "$LP_PID_snd" -n sysctl -n net.ipv4.tcp_congestion_control
+	fi
+}
+
 # lp_receiver FILE: a kernel receiver on 10.78.0.2 (a new port each time),
 # writing what one connection sends into FILE. Sets LP_PORT, LP_RCV.
 lp_receiver() {
@@ -105,7 +117,7 @@ lp_send() {
 		timeout 240 "$NCTOOL" put 10.78.0.2 "$LP_PORT" "$2" >/dev/null
 	else
 		nsenter -t "$LP_PID_snd" -n timeout 240 socat -u "OPEN:$2" \
-			"TCP:10.78.0.2:$LP_PORT"
+			"TCP:10.78.0.2:$LP_PORT${LP_KERNEL_CC:+,setsockopt-string=6:13:$LP_KERNEL_CC}"
 	fi
 	rc=$?
 	wait "$LP_RCV" || rc=1

@@ -624,6 +624,56 @@ Test(tcp_peer, no_tail_loss_probe_in_fast_recovery)
 	peer_expect_none(&p, 2000);
 }
 
+/* The retransmission in fast recovery and its ACK are lost: the timeout
+ * goes back to one segment, but keeps the ssthresh recovery chose (as
+ * Linux's tcp_enter_loss): PRR had shrunk cwnd to the pipe, and β of
+ * that would count the same loss twice. */
+Test(tcp_peer, timeout_in_fast_recovery_keeps_its_ssthresh)
+{
+	int c = active_open();
+	static char buf[4 * 988];
+	struct nc_tcp_info during, after;
+	socklen_t len = sizeof during;
+
+	cr_assert_eq(sock_sendto(a, c, buf, sizeof buf, 0, NULL, 0), sizeof buf);
+	for (int i = 0; i < 4; i++)
+		peer_expect(&p, 5, ".");
+	peer_send(&p, 6, ". 1:1(0) ack 1 <nop,nop,TS val 201 ecr *,nop,nop,sack 989:1977>");
+	peer_send(&p, 6, ". 1:1(0) ack 1 <nop,nop,TS val 201 ecr *,nop,nop,sack 989:2965>");
+	peer_send(&p, 6, ". 1:1(0) ack 1 <nop,nop,TS val 201 ecr *,nop,nop,sack 989:3953>");
+	peer_expect(&p, 6, ". 1:989(988) ack 1");
+	cr_assert_eq(sock_getopt(a, c, IPPROTO_TCP, NC_TCP_INFO, &during, &len), 0);
+	peer_expect(&p, 208, ". 1:989(988) ack 1");	/* the timeout */
+	cr_assert_eq(sock_getopt(a, c, IPPROTO_TCP, NC_TCP_INFO, &after, &len), 0);
+	cr_assert_eq(after.cwnd, 1000);
+	cr_assert_eq(after.ssthresh, during.ssthresh, "ssthresh %u, in recovery %u",
+		     after.ssthresh, during.ssthresh);
+}
+
+/* NewReno times out twice on the same flight: the second timeout keeps
+ * the ssthresh of the first (half the window the loss found), not half
+ * of the one segment the first left (as Linux). */
+Test(tcp_peer, second_timeout_keeps_the_first_ssthresh)
+{
+	int c = active_open();
+	static char buf[4 * 988];
+	struct nc_tcp_info first, second;
+	socklen_t len = sizeof first;
+
+	cr_assert_eq(sock_setopt(a, c, IPPROTO_TCP, TCP_CONGESTION, "reno", 4), 0);
+	cr_assert_eq(sock_sendto(a, c, buf, sizeof buf, 0, NULL, 0), sizeof buf);
+	for (int i = 0; i < 4; i++)
+		peer_expect(&p, 5, ".");
+	peer_expect(&p, 9, "P. 2965:3953(988) ack 1");	/* the probe */
+	peer_expect(&p, 209, ". 1:989(988) ack 1");	/* the timeout */
+	cr_assert_eq(sock_getopt(a, c, IPPROTO_TCP, NC_TCP_INFO, &first, &len), 0);
+	cr_assert_eq(first.ssthresh, 5000, "half the initial window");
+	peer_expect(&p, 609, ". 1:989(988) ack 1");	/* backed off */
+	cr_assert_eq(sock_getopt(a, c, IPPROTO_TCP, NC_TCP_INFO, &second, &len), 0);
+	cr_assert_eq(second.ssthresh, first.ssthresh, "ssthresh %u after %u",
+		     second.ssthresh, first.ssthresh);
+}
+
 Test(tcp_peer, tail_loss_probe_resends_the_last_segment)
 {
 	int c = active_open();
