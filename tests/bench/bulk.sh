@@ -204,7 +204,9 @@ measure() {
 		result "$dir-cpu-stack" "$who" s/GB "$(per_gb $((d1 - d0)) "$BYTES" ticks)"
 		result "$dir-tun-in" "$who" pk/MiB "$(per_mib "${p0[0]}" "${p1[0]}")"
 		result "$dir-tun-out" "$who" pk/MiB "$(per_mib "${p0[1]}" "${p1[1]}")"
-		[ "$dir" = down ] && result "$dir-retrans" "$who" seg/MiB "$(per_mib "$r0" "$r1")"
+		if [ "$dir" = down ]; then
+			result "$dir-retrans" "$who" seg/MiB "$(per_mib "$r0" "$r1")"
+		fi
 		;;
 	-) ;;
 	*) result "$dir-cpu-stack" "$who" s/GB "$(per_gb "$cpu" "$BYTES")" ;;
