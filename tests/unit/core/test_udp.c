@@ -362,6 +362,30 @@ Test(udp, receive_queue_is_bounded_and_overflow_is_counted)
 	cr_assert_eq(sock_recvfrom(b, srv, buf, sizeof buf, 0, NULL, NULL), 1000);
 }
 
+/* By default a UDP socket holds 4 MiB of datagrams nobody has read yet:
+ * 2800 of 1448 bytes, what a 100 Mbit/s stream brings in a third of a
+ * second (a reader's stall), where 1 MiB held 720. */
+Test(udp, default_queue_holds_four_mebibytes)
+{
+	int srv = bound_socket(b, 7), fd = udp_socket(a), got = 0, v;
+	socklen_t len = sizeof v;
+	static char d[1448], buf[1448];
+
+	cr_assert_eq(sock_getopt(b, srv, SOL_SOCKET, SO_RCVBUF, &v, &len), 0);
+	cr_assert_eq(v, 4 << 20);
+	cr_assert_eq(connect_to(a, fd, B_ADDR, 7), 0);
+	for (int i = 0; i < 2800; i++) {
+		cr_assert_eq(sock_sendto(a, fd, d, sizeof d, 0, NULL, 0), 1448);
+		if (i % 100 == 99)
+			run_ms(1);
+	}
+	run_ms(10);
+	while (sock_recvfrom(b, srv, buf, sizeof buf, 0, NULL, NULL) == 1448)
+		got++;
+	cr_assert_eq(got, 2800);
+	cr_assert_eq(stack_counter(b, IPPROTO_UDP, "RcvbufErrors"), 0);
+}
+
 static int events;
 static short last_revents;
 
