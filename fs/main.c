@@ -122,7 +122,7 @@ static const struct optdef {
 	{ "mtu=", OPT_MTU, "N", "link MTU, 576 to 65535 (default 1500)" },
 	{ "msl=", OPT_MSL, "MS", "TCP's maximum segment lifetime in ms; TIME_WAIT lasts twice it (default 30000)" },
 	{ "bufmem=", OPT_BUFMEM, "MIB", "budget of all socket buffers together, MiB, 1 to 65536 (default 256)" },
-	{ "busy_poll=", OPT_BUSYPOLL, "US", "while events come close together, poll this long before sleeping, 0 to 1000 µs; 0: never (default 50)" },
+	{ "busy_poll=", OPT_BUSYPOLL, "US", "while events come close together, poll this long before sleeping, 0 to 1000 µs (default 0: never)" },
 	{ "pcap=", OPT_PCAP, "FILE", "write every packet in and out to FILE in pcap format; - for standard output" },
 	{ "dns=", OPT_DNS, "ADDR[,ADDR...]", "nameservers cs asks, in turn, over the stack's own UDP and TCP (default: the host's resolver)" },
 	{ "conv_per_uid=", OPT_CONV_PER_UID, "N", "conversations of a protocol one uid may hold, 1 to 16384 (default 4096)" },

@@ -49,8 +49,8 @@ struct nc_config {
 				 * (:: : no default v6 route) */
 	int no_ipv6;		/* speak no IPv6: AF_INET6 sockets get EAFNOSUPPORT */
 	unsigned busy_poll_us;	/* the loop polls this long before it sleeps
-				 * while events come close together; 0: never.
-				 * Default 50 */
+				 * while events come close together; 0 (the
+				 * default): never */
 	/* New fields go here, at the end: nc_open takes the struct of an
 	 * older header, which ends at cc or at a later field. */
 };
