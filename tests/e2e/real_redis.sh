@@ -35,10 +35,16 @@ while read -r name rps; do
 	check "$name: $rps requests/s, at least 60% of $first's $rate0" \
 		test "$((rps * 100))" -ge "$((rate0 * 60))"
 done < <(tail -n +2 "$E2E_DIR/rates")
+# Under the sanitizers the bound is 70%: their daemon is slower test
+# after test on its own as ASan's quarantine of freed memory fills (its
+# first runs here fell to 77-84% and rose again with the same code; the
+# plain daemon stays flat), and the check is of the relay, not of that.
+trend=80
+[ -n "${ASAN_OPTIONS:-}" ] && trend=70
 head3=$(head -n 3 "$E2E_DIR/rates" | awk '{ s += $2 } END { print int(s / 3) }')
 tail3=$(tail -n 3 "$E2E_DIR/rates" | awk '{ s += $2 } END { print int(s / 3) }')
-check "the last three tests' mean $tail3 is at least 80% of the first three's $head3" \
-	test "$((tail3 * 100))" -ge "$((head3 * 80))"
+check "the last three tests' mean $tail3 is at least $trend% of the first three's $head3" \
+	test "$((tail3 * 100))" -ge "$((head3 * trend))"
 [ -s "$E2E_DIR/bench.err" ] && echo "# redis-benchmark said: $(head -c 300 "$E2E_DIR/bench.err")"
 echo "# tcp/stats: $(grep -E 'ActiveOpens|PassiveOpens|CurrEstab|EstabResets' "$MNT/tcp/stats" | paste -sd' ')"
 timeout 15 redis-benchmark -h 10.77.0.1 -p 6379 -n 10000 -c 20 -t set,get --csv 2>/dev/null |

@@ -5,6 +5,10 @@
 
 check "the TUN sn0 is made, host side 10.77.0.1" make_tun
 drop_each_way 3
+# a counter of all the packets each way, before the rule that drops
+nft insert rule inet e2e in iifname "sn0" counter &&
+	nft insert rule inet e2e out oifname "sn0" counter
+check_eq "nft: counters each way" 0 "$?"
 mkdir "$E2E_DIR/www"
 head -c $((8 << 20)) /dev/urandom >"$E2E_DIR/www/file"
 spawn http python3 -m http.server 8000 --bind 10.77.0.1 --directory "$E2E_DIR/www"
@@ -14,7 +18,15 @@ timeout 45 "$NCTOOL" --no-config get 10.77.0.1 8000 /file >"$E2E_DIR/got"
 check_eq "nctool get: exit status" 0 "$?"
 check_eq "8 MB received" $((8 << 20)) "$(stat -c %s "$E2E_DIR/got")"
 check "byte-identical" cmp "$E2E_DIR/www/file" "$E2E_DIR/got"
+# Packets were dropped: each way is too few for a check of its own
+# (netcore ACKs a batch of the kernel's super-packets at once, so about
+# 90 packets go in and 150 out, and 3% of 90 is none in 6% of runs);
+# both together are none once in a thousand.
+total_seen=0 total_drops=0
 for chain in in out; do
-	drops=$(nft list chain inet e2e "$chain" | sed -n 's/.*counter packets \([0-9]*\).*/\1/p')
-	check_gt "packets were dropped ($chain: $drops)" "$drops" 0
+	counts=($(nft list chain inet e2e "$chain" | sed -n 's/.*counter packets \([0-9]*\).*/\1/p'))
+	echo "# $chain: ${counts[1]:-0} of ${counts[0]:-0} packets dropped"
+	total_seen=$((total_seen + ${counts[0]:-0}))
+	total_drops=$((total_drops + ${counts[1]:-0}))
 done
+check_gt "packets were dropped ($total_drops of $total_seen)" "$total_drops" 0
