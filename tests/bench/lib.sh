@@ -70,16 +70,6 @@ machine_ticks() {
 	awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat
 }
 
-# User + system clock ticks of process PID, all its threads.
-proc_ticks() {
-	local s
-
-	s=$(cat "/proc/$1/stat") || return 1
-	s=${s##*) }
-	set -- $s
-	echo $((${12} + ${13}))
-}
-
 # mbps BYTES T0 T1: MB/s (10^6 bytes).
 mbps() {
 	awk -v b="$1" -v t0="$2" -v t1="$3" 'BEGIN { printf "%.0f", b / (t1 - t0) / 1e6 }'

@@ -9,16 +9,6 @@
 NCBENCH=$E2E_BUILD/tests/bench/ncbench
 ROUNDS=2000
 
-# cpu_ticks PID: user + system clock ticks of PID, all its threads.
-cpu_ticks() {
-	local s
-
-	s=$(cat "/proc/$1/stat") || return 1
-	s=${s##*) }
-	set -- $s
-	echo $((${12} + ${13}))
-}
-
 # pingpongs: ROUNDS round trips on a new conversation with the echo
 # server; the count done.
 pingpongs() {
@@ -34,9 +24,9 @@ for opt in "--busy-poll 50" ""; do
 	check "the daemon mounts $MNT ${opt:-(default)}" start_daemon $opt
 	[ -n "$opt" ] && kernel_echo 9000
 	check_eq "${opt:-default}: $ROUNDS round trips" "$ROUNDS" "$(pingpongs)"
-	t0=$(cpu_ticks "$DAEMON_PID")
+	t0=$(proc_ticks "$DAEMON_PID")
 	sleep 1		# the window measured, not a wait for an event
-	t1=$(cpu_ticks "$DAEMON_PID")
+	t1=$(proc_ticks "$DAEMON_PID")
 	hz=$(getconf CLK_TCK)
 	echo "# ${opt:-default}: the daemon's CPU in the idle second: $((t1 - t0)) of $hz ticks"
 	check "${opt:-default}: idle afterwards (at most 5% of a CPU)" \

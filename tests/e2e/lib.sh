@@ -407,6 +407,16 @@ table inet e2e {
 NFT
 }
 
+# User + system clock ticks of process PID, all its threads.
+proc_ticks() {
+	local s
+
+	s=$(cat "/proc/$1/stat") || return 1
+	s=${s##*) }
+	set -- $s
+	echo $((${12} + ${13}))
+}
+
 # ---- the end ----
 
 # Stop what we started, unmount, report sanitizer findings and the log if
