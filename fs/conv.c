@@ -28,6 +28,11 @@ const char *const proto_names[NPROTO] = { "tcp", "udp", "icmp", "icmpv6" };
 
 static struct ofile *static_files;	/* open files outside conversations */
 static struct pending *unowned;	/* parked on no conversation (cs) */
+/* Answered requests kept for the next to park, so a reader that waits
+ * for each message costs no malloc; at most SPARE_MAX are kept. */
+static struct pending *spare;
+static int nspare;
+enum { SPARE_MAX = 256 };
 static void (*event_fn)(struct conv *c);
 
 struct conv *conv_get(int proto, int n)
@@ -432,8 +437,15 @@ void file_reply_open(fuse_req_t req, struct fuse_file_info *fi, struct ofile *of
 
 struct pending *pend_new(fuse_req_t req, int kind)
 {
-	struct pending *p = calloc(1, sizeof *p);
+	struct pending *p = spare;
 
+	if (p) {
+		spare = p->next;
+		nspare--;
+		memset(p, 0, sizeof *p);
+	} else {
+		p = calloc(1, sizeof *p);
+	}
 	if (p) {
 		p->req = req;
 		p->kind = kind;
@@ -483,11 +495,25 @@ void pend_done(struct pending *p)
 	*pp = p->next;
 	if (p->cancel)
 		p->cancel(p);
-	free(p->buf);
-	free(p->ctx);
-	free(p);
+	pend_free(p);
 	if (c)
 		conv_put(c);
+}
+
+/* Let go of p, never parked or unlinked: kept as a spare if room. */
+void pend_free(struct pending *p)
+{
+	if (p == NULL)
+		return;
+	free(p->buf);
+	free(p->ctx);
+	if (nspare < SPARE_MAX) {
+		p->next = spare;
+		spare = p;
+		nspare++;
+	} else {
+		free(p);
+	}
 }
 
 /* Answer p with err, or with the bytes a write already queued. */
@@ -554,4 +580,9 @@ void conv_shutdown_all(void)
 		free(of->text);
 		free(of);
 	}
+	while ((q = spare) != NULL) {
+		spare = q->next;
+		free(q);
+	}
+	nspare = 0;
 }

@@ -164,6 +164,7 @@ struct pending *pend_new(fuse_req_t req, int kind);
  * event or an interrupt answers it. */
 void pend_park(struct conv *c, struct pending *p);
 void pend_done(struct pending *p);
+void pend_free(struct pending *p);	/* one never parked */
 void pend_finish(struct pending *p, int err);
 
 #endif

@@ -483,7 +483,7 @@ void cs_write(fuse_req_t req, struct ofile *of, const char *buf, size_t len)
 		err = cs_parse(line, q, &host);
 	}
 	if (err) {
-		free(p);
+		pend_free(p);
 		free(q);
 		fuse_reply_err(req, err);
 		return;
@@ -494,8 +494,7 @@ void cs_write(fuse_req_t req, struct ofile *of, const char *buf, size_t len)
 	err = q->any ? 0 : resolve(host, &as, cs_resolved, p, &p->l);
 	if (err != EINPROGRESS) {
 		cs_reply(p, err, &as);
-		free(q);
-		free(p);
+		pend_free(p);	/* and q, its ctx */
 		return;
 	}
 	p->cancel = resolve_cancel_pending;
@@ -620,7 +619,7 @@ static void dns_rr_query(struct pending *p, struct dnsq *q)
 	if (!use_dns || dns_ptr_name(q->name, name, sizeof name) != 0) {
 		fuse_reply_err(p->req, use_dns ? EINVAL : EOPNOTSUPP);
 		free(q);
-		free(p);
+		pend_free(p);
 		return;
 	}
 	if (q->type != ns_t_ptr)
@@ -628,8 +627,7 @@ static void dns_rr_query(struct pending *p, struct dnsq *q)
 	p->ctx = q;
 	q->q = dns_ask(name, q->type, dns_rr_answered, p);
 	if (q->q == NULL) {	/* answered already */
-		free(p->ctx);
-		free(p);
+		pend_free(p);
 		return;
 	}
 	q->parked = 1;
@@ -658,7 +656,7 @@ void dns_query_write(fuse_req_t req, struct ofile *of, const char *buf, size_t l
 	p = err ? NULL : pend_new(req, PEND_CS);
 	q = p ? calloc(1, sizeof *q) : NULL;
 	if (q == NULL) {
-		free(p);
+		pend_free(p);
 		fuse_reply_err(req, err ? err : ENOMEM);
 		return;
 	}
@@ -674,8 +672,7 @@ void dns_query_write(fuse_req_t req, struct ofile *of, const char *buf, size_t l
 	err = resolve(name, &as, dns_query_resolved, p, &p->l);
 	if (err != EINPROGRESS) {
 		dns_query_reply(p, err, &as);
-		free(p->ctx);
-		free(p);
+		pend_free(p);
 		return;
 	}
 	p->cancel = resolve_cancel_pending;

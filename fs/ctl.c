@@ -273,7 +273,7 @@ static int tcp_connect(struct ctlreq *x, struct conv *c)
 	if (err == 0)
 		err = connect_sock(c, &sa);
 	if (err != EINPROGRESS || p->nonblock) {
-		free(p);
+		pend_free(p);
 		return err;
 	}
 	pend_park(c, p);

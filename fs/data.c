@@ -139,7 +139,7 @@ void data_write(fuse_req_t req, struct ofile *of, const char *buf, size_t len, i
 			pend_park(c, p);
 			return;
 		}
-		free(p);
+		pend_free(p);
 		err = ENOMEM;
 	}
 	/* all of it, or what went before an error or a full socket */

@@ -151,7 +151,7 @@ void netlog_read(fuse_req_t req, struct ofile *of, size_t size, int oflags)
 	p = pend_new(req, PEND_READ);
 	r = calloc(1, sizeof *r);
 	if (p == NULL || r == NULL) {
-		free(p);
+		pend_free(p);
 		free(r);
 		fuse_reply_err(req, ENOMEM);
 		return;
