@@ -88,9 +88,11 @@ at_most_2() {
 	awk -v x="$1" 'BEGIN { exit !(x ~ /^[0-9.e-]+$/ && x + 0 <= 2) }'
 }
 
-# The loss is where a busy machine shows: the relay must empty the
-# stack's 1 MiB queue within 160 ms. A second run is allowed when the
-# first lost more than 2% (a deadlock or a bug loses in both).
+# The loss is where a busy machine shows: the relay may fall behind by
+# no more than the stack's 4 MiB queue for the conversation (0.67 s at
+# 50 Mbit/s); what overflows it is counted in udp/stats as
+# RcvbufErrors. A second run is allowed when the first lost more than
+# 2% (a deadlock or a bug loses in both).
 lost=$(udp_run udp)
 if ! at_most_2 "$lost"; then
 	echo "# first UDP run lost $lost%: once more"
