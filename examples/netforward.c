@@ -2,15 +2,15 @@
  * netforward: examples/forward.sh in C, for when a fork and two execs of
  * cat per connection are too slow. Each call to PORT on the stack is
  * relayed to HOST!HPORT, both ways, through the files of /net alone (no
- * socket calls): a child per call copies with poll(2) over the two data
- * files; an end's EOF becomes "shutdown wr" on the other, an error or a
- * reset "hangup".
+ * socket calls): a child per call copies one way and its own child the
+ * other, each with plain blocking reads and writes (two FUSE requests a
+ * message; poll(2) would add a third); an end's EOF becomes "shutdown wr"
+ * on the other, an error or a reset "hangup" on both.
  *
  *   netforward PORT HOST!HPORT [MOUNTPOINT]
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +18,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* Read sizes: for a read of a data file the kernel pins (and then marks
+ * dirty) every page of the buffer however little comes, so small
+ * messages want small reads and bulk wants big ones. A copier starts
+ * small, doubles while reads fill the buffer, halves when they come
+ * back nearly empty. */
+enum { READ_MIN = 64 << 10, READ_MAX = 1 << 20 };
+
 static const char *net = "/net";
+static char buf[READ_MAX] __attribute__((aligned(4096)));	/* whole pages, as cat has */
 
 /* Open net/tcp/N/FILE (N < 0: net/tcp/FILE). */
 static int netopen(int n, const char *file, int flags)
@@ -35,13 +43,13 @@ static int netopen(int n, const char *file, int flags)
 /* The conversation number a ctl file reads as; -1 on error. */
 static int convno(int ctl)
 {
-	char buf[32];
-	ssize_t r = pread(ctl, buf, sizeof buf - 1, 0);
+	char cbuf[32];
+	ssize_t r = pread(ctl, cbuf, sizeof cbuf - 1, 0);
 
 	if (r <= 0)
 		return -1;
-	buf[r] = 0;
-	return atoi(buf);
+	cbuf[r] = 0;
+	return atoi(cbuf);
 }
 
 static int say(int ctl, const char *cmd)
@@ -49,41 +57,51 @@ static int say(int ctl, const char *cmd)
 	return write(ctl, cmd, strlen(cmd)) < 0 ? -1 : 0;
 }
 
-/* One direction of a relay: from's data to to's, to's ctl to end it. */
-struct half {
-	int from, to, toctl;
-	int open;
-};
-
-/* Move what from has (it polled readable) to to. 0 while open; 1 at
- * from's EOF (to is half-closed); -1 when either end failed. */
-static int pump(struct half *h, char *buf, size_t size)
+static int write_all(int fd, const char *p, size_t n)
 {
-	ssize_t r = read(h->from, buf, size);
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
 
-	if (r == 0) {
-		say(h->toctl, "shutdown wr");
-		return 1;
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
 	}
-	for (ssize_t off = 0; r > 0 && off < r;) {
-		ssize_t w = write(h->to, buf + off, (size_t)(r - off));
-		if (w < 0) {
-			r = -1;
-			break;
-		}
-		off += w;
+	return 0;
+}
+
+/* Copy from's bytes to to until from's EOF, then half-close to through
+ * toctl; 0. -1 when either end failed (the caller hangs both up). */
+static int copy(int from, int to, int toctl)
+{
+	size_t size = READ_MIN;
+
+	for (;;) {
+		ssize_t r = read(from, buf, size);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			return say(toctl, "shutdown wr"), 0;
+		if (write_all(to, buf, (size_t)r) < 0)
+			return -1;
+		if ((size_t)r == size && size < READ_MAX)
+			size *= 2;
+		else if ((size_t)r < size / 16 && size > READ_MIN)
+			size /= 2;
 	}
-	return r < 0 ? -1 : 0;
 }
 
 /* The child for the call on conversation in (its ctl inctl). */
 static int relay(int in, int inctl, const char *dest)
 {
-	static char buf[1 << 20];
 	char cmd[256];
-	int outctl = netopen(-1, "clone", O_RDWR), out, ind, outd;
-	struct half h[2];
-	struct pollfd p[2];
+	int outctl = netopen(-1, "clone", O_RDWR), out, ind, outd, r;
+	pid_t other;
 
 	if (outctl < 0 || (out = convno(outctl)) < 0)
 		return 1;
@@ -99,33 +117,24 @@ static int relay(int in, int inctl, const char *dest)
 		say(outctl, "hangup");
 		return 1;
 	}
-	h[0] = (struct half){ ind, outd, outctl, 1 };
-	h[1] = (struct half){ outd, ind, inctl, 1 };
-	while (h[0].open || h[1].open) {
-		int n = 0, map[2];
-
-		for (int i = 0; i < 2; i++)
-			if (h[i].open) {
-				p[n] = (struct pollfd){ .fd = h[i].from, .events = POLLIN };
-				map[n++] = i;
-			}
-		if (poll(p, (nfds_t)n, -1) < 0 && errno != EINTR)
-			break;
-		for (int k = 0; k < n; k++) {
-			struct half *x = &h[map[k]];
-			if (!(p[k].revents & (POLLIN | POLLHUP | POLLERR)))
-				continue;
-			int r = pump(x, buf, sizeof buf);
-			if (r > 0) {
-				x->open = 0;
-			} else if (r < 0) {	/* one end failed: both go */
-				say(inctl, "hangup");
-				say(outctl, "hangup");
-				h[0].open = h[1].open = 0;
-			}
+	signal(SIGCHLD, SIG_DFL);	/* this child waits for its own */
+	other = fork();
+	if (other == 0) {
+		r = copy(outd, ind, inctl);
+		if (r < 0) {
+			say(inctl, "hangup");
+			say(outctl, "hangup");
 		}
+		_exit(r < 0);
 	}
-	return 0;
+	r = other < 0 ? -1 : copy(ind, outd, outctl);
+	if (r < 0) {	/* one end failed: both go, and so does the other copier */
+		say(inctl, "hangup");
+		say(outctl, "hangup");
+	}
+	if (other > 0)
+		waitpid(other, NULL, 0);
+	return r < 0;
 }
 
 int main(int argc, char **argv)
