@@ -13,11 +13,12 @@
 . "$(dirname "$0")/lib.sh"
 
 # Under AddressSanitizer the daemon gets a 16 MB quarantine, not 256: a
-# test is ~80 000 FUSE requests, and libfuse allocates each (its struct
-# fuse_req); with the default every allocation takes fresh memory, the
-# heap grows ~18 MB a test and the daemon's CPU a request with it
-# (measured: 126-154 ticks a test against 99-127 with a small
-# quarantine), which is the sanitizer's cost, not the relay's trend.
+# test is some 40 000 FUSE requests (a read and a write each way per
+# request), and libfuse allocates each (its struct fuse_req); with the
+# default every allocation takes fresh memory, the heap grew 17-19 MB a
+# test and the daemon's CPU a test with it (126-154 ticks against 99-127
+# with a small quarantine, DESIGN rule 2), the sanitizer's cost, not the
+# relay's trend.
 [ -n "${ASAN_OPTIONS:-}" ] && export ASAN_OPTIONS="$ASAN_OPTIONS:quarantine_size_mb=16"
 check "the daemon mounts $MNT" start_daemon
 spawn redis redis-server --bind 10.77.0.1 --port 6379 --save '' --appendonly no \
