@@ -57,6 +57,13 @@ static int say(int ctl, const char *cmd)
 	return write(ctl, cmd, strlen(cmd)) < 0 ? -1 : 0;
 }
 
+/* One end failed: both go (and so does a copier blocked on either). */
+static void hangup(int inctl, int outctl)
+{
+	say(inctl, "hangup");
+	say(outctl, "hangup");
+}
+
 static int write_all(int fd, const char *p, size_t n)
 {
 	while (n > 0) {
@@ -85,8 +92,10 @@ static int copy(int from, int to, int toctl)
 			continue;
 		if (r < 0)
 			return -1;
-		if (r == 0)
-			return say(toctl, "shutdown wr"), 0;
+		if (r == 0) {
+			say(toctl, "shutdown wr");
+			return 0;
+		}
 		if (write_all(to, buf, (size_t)r) < 0)
 			return -1;
 		if ((size_t)r == size && size < READ_MAX)
@@ -113,25 +122,20 @@ static int relay(int in, int inctl, const char *dest)
 	ind = netopen(in, "data", O_RDWR);
 	outd = netopen(out, "data", O_RDWR);
 	if (ind < 0 || outd < 0) {
-		say(inctl, "hangup");
-		say(outctl, "hangup");
+		hangup(inctl, outctl);
 		return 1;
 	}
 	signal(SIGCHLD, SIG_DFL);	/* this child waits for its own */
 	other = fork();
 	if (other == 0) {
 		r = copy(outd, ind, inctl);
-		if (r < 0) {
-			say(inctl, "hangup");
-			say(outctl, "hangup");
-		}
+		if (r < 0)
+			hangup(inctl, outctl);
 		_exit(r < 0);
 	}
 	r = other < 0 ? -1 : copy(ind, outd, outctl);
-	if (r < 0) {	/* one end failed: both go, and so does the other copier */
-		say(inctl, "hangup");
-		say(outctl, "hangup");
-	}
+	if (r < 0)
+		hangup(inctl, outctl);
 	if (other > 0)
 		waitpid(other, NULL, 0);
 	return r < 0;
