@@ -2,20 +2,20 @@
  * netforward: examples/forward.sh in C, for when a fork and two execs of
  * cat per connection are too slow. Each call to PORT on the stack is
  * relayed to HOST!HPORT, both ways, through the files of /net alone (no
- * socket calls): a child per call copies one way and its own child the
- * other, each with plain blocking reads and writes (two FUSE requests a
- * message; poll(2) would add a third); an end's EOF becomes "shutdown wr"
- * on the other, an error or a reset "hangup" on both.
+ * socket calls): a thread per call copies one way and a second thread
+ * the other, each with plain blocking reads and writes (two FUSE requests
+ * a message; poll(2) would add a third); an end's EOF becomes "shutdown
+ * wr" on the other, an error or a reset "hangup" on both. Threads, not
+ * processes: a fork and exit cost 20 times a thread's start and end.
  *
  *   netforward PORT HOST!HPORT [MOUNTPOINT]
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 /* Read sizes: for a read of a data file the kernel pins (and then marks
@@ -23,10 +23,10 @@
  * messages want small reads and bulk wants big ones. A copier starts
  * small, doubles while reads fill the buffer, halves when they come
  * back nearly empty. */
-enum { READ_MIN = 64 << 10, READ_MAX = 1 << 20 };
+enum { READ_MIN = 64 << 10, READ_MAX = 1 << 20, STACK_SIZE = 64 << 10 };
 
 static const char *net = "/net";
-static char buf[READ_MAX] __attribute__((aligned(4096)));	/* whole pages, as cat has */
+static const char *dest;	/* HOST!HPORT */
 
 /* Open net/tcp/N/FILE (N < 0: net/tcp/FILE). */
 static int netopen(int n, const char *file, int flags)
@@ -80,65 +80,118 @@ static int write_all(int fd, const char *p, size_t n)
 }
 
 /* Copy from's bytes to to until from's EOF, then half-close to through
- * toctl; 0. -1 when either end failed (the caller hangs both up). */
+ * toctl; 0. -1 when either end failed (the caller hangs both up). The
+ * buffer is whole pages, as cat's is. */
 static int copy(int from, int to, int toctl)
 {
 	size_t size = READ_MIN;
+	char *buf = aligned_alloc(4096, READ_MAX);
+	int r = -1;
 
-	for (;;) {
-		ssize_t r = read(from, buf, size);
+	while (buf != NULL) {
+		ssize_t n = read(from, buf, size);
 
-		if (r < 0 && errno == EINTR)
+		if (n < 0 && errno == EINTR)
 			continue;
-		if (r < 0)
-			return -1;
-		if (r == 0) {
-			say(toctl, "shutdown wr");
-			return 0;
+		if (n <= 0 || write_all(to, buf, (size_t)n) < 0) {
+			if (n == 0) {
+				say(toctl, "shutdown wr");
+				r = 0;
+			}
+			break;
 		}
-		if (write_all(to, buf, (size_t)r) < 0)
-			return -1;
-		if ((size_t)r == size && size < READ_MAX)
+		if ((size_t)n == size && size < READ_MAX)
 			size *= 2;
-		else if ((size_t)r < size / 16 && size > READ_MIN)
+		else if ((size_t)n < size / 16 && size > READ_MIN)
 			size /= 2;
 	}
+	free(buf);
+	return r;
 }
 
-/* The child for the call on conversation in (its ctl inctl). */
-static int relay(int in, int inctl, const char *dest)
+/* One way of a call: from, to, the ctl to half-close at from's end,
+ * and both ctls to hang up when either end fails. */
+struct way {
+	int from, to, toctl;
+	int inctl, outctl;
+};
+
+static void *copy_way(void *arg)
+{
+	struct way *w = arg;
+
+	if (copy(w->from, w->to, w->toctl) < 0)
+		hangup(w->inctl, w->outctl);
+	return NULL;
+}
+
+/* Start fn(arg) on a thread with a small stack (the buffers are on the
+ * heap); 0, or -1 when no thread could be made. */
+static int start(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+	pthread_attr_t attr;
+	int r;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, STACK_SIZE);
+	r = pthread_create(t, &attr, fn, arg);
+	pthread_attr_destroy(&attr);
+	return r == 0 ? 0 : -1;
+}
+
+static void close_open(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
+/* The call on conversation in (its ctl inctl): connect to dest, copy
+ * down on a second thread and up on this one, then close everything. */
+static void relay(int in, int inctl)
 {
 	char cmd[256];
-	int outctl = netopen(-1, "clone", O_RDWR), out, ind, outd, r;
-	pid_t other;
+	int outctl = netopen(-1, "clone", O_RDWR), out, ind = -1, outd = -1;
+	struct way up, down;
+	pthread_t t;
 
-	if (outctl < 0 || (out = convno(outctl)) < 0)
-		return 1;
 	snprintf(cmd, sizeof cmd, "connect %s", dest);
-	if (say(outctl, cmd) < 0) {
+	if (outctl < 0 || (out = convno(outctl)) < 0 || say(outctl, cmd) < 0) {
 		say(inctl, "hangup");
-		return 1;
+		goto done;
 	}
 	ind = netopen(in, "data", O_RDWR);
 	outd = netopen(out, "data", O_RDWR);
 	if (ind < 0 || outd < 0) {
 		hangup(inctl, outctl);
-		return 1;
+		goto done;
 	}
-	signal(SIGCHLD, SIG_DFL);	/* this child waits for its own */
-	other = fork();
-	if (other == 0) {
-		r = copy(outd, ind, inctl);
-		if (r < 0)
-			hangup(inctl, outctl);
-		_exit(r < 0);
-	}
-	r = other < 0 ? -1 : copy(ind, outd, outctl);
-	if (r < 0)
+	up = (struct way){ ind, outd, outctl, inctl, outctl };
+	down = (struct way){ outd, ind, inctl, inctl, outctl };
+	if (start(&t, copy_way, &down) < 0) {
 		hangup(inctl, outctl);
-	if (other > 0)
-		waitpid(other, NULL, 0);
-	return r < 0;
+		goto done;
+	}
+	copy_way(&up);
+	pthread_join(t, NULL);
+done:
+	close_open(ind);
+	close_open(outd);
+	close_open(outctl);
+	close(inctl);
+}
+
+/* A call taken from listen: its conversation and its ctl. */
+struct call {
+	int in, ctl;
+};
+
+static void *relay_call(void *arg)
+{
+	struct call *c = arg;
+
+	relay(c->in, c->ctl);
+	free(c);
+	return NULL;
 }
 
 int main(int argc, char **argv)
@@ -150,9 +203,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: netforward PORT HOST!HPORT [MOUNTPOINT]\n");
 		return 2;
 	}
+	dest = argv[2];
 	if (argc == 4)
 		net = argv[3];
-	signal(SIGCHLD, SIG_IGN);	/* children reap themselves */
 	ctl = netopen(-1, "clone", O_RDWR);
 	if (ctl < 0 || (n = convno(ctl)) < 0) {
 		perror("netforward: clone");
@@ -164,19 +217,25 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (;;) {
-		int call = netopen(n, "listen", O_RDWR), in;
+		int fd = netopen(n, "listen", O_RDWR);
+		struct call *c;
+		pthread_t t;
 
-		if (call < 0) {
+		if (fd < 0) {
 			if (errno == EINTR)
 				continue;
 			perror("netforward: listen");
 			return 1;
 		}
-		in = convno(call);
-		if (in >= 0 && fork() == 0) {
-			close(ctl);
-			_exit(relay(in, call, argv[2]));
+		c = malloc(sizeof *c);
+		if (c != NULL)
+			*c = (struct call){ convno(fd), fd };
+		if (c == NULL || c->in < 0 || start(&t, relay_call, c) < 0) {
+			say(fd, "hangup");
+			free(c);
+			close(fd);
+			continue;
 		}
-		close(call);
+		pthread_detach(t);
 	}
 }

@@ -13,9 +13,13 @@ forwarder 8000 '10.77.0.1!8081'
 netforwarder 8001 '10.77.0.1!8081'
 NETFORWARD_PID=$SPAWN_PID
 
-# What is left: relays (a forwarder's children) and conversations.
+# What is left: relays (a forwarder's children, forward.sh's, or threads
+# beside its main one, netforward's) and conversations.
 relays() {
-	pgrep -P "$1" | wc -l
+	local threads
+
+	threads=$(ls "/proc/$1/task" | wc -l)
+	echo $(($(pgrep -P "$1" | wc -l) + threads - 1))
 }
 live_convs() {
 	local d st n=0
