@@ -7,7 +7,11 @@
 #          cat6    the same over IPv6 (far end fd77:78::2): beside cat, the
 #                  ratio of IPv6 to IPv4 in the same run
 #          dd      dd if=/net/tcp/N/data bs=1M
-#          api     the netcore C API (ncbench api, a stack of its own)
+#          api     the netcore C API (ncbench api, a stack of its own),
+#                  blocking reads on the program's thread, the stack's
+#                  loop on its own
+#          apiloop the same event-driven: the program reads in the
+#                  loop's callbacks, one thread for both (ncbench apiloop)
 #          cat1cpu cat, it and the daemon pinned to CPU 0 (2 CPUs or more)
 #          cat2cpu cat on CPU 1, the daemon on CPU 0: the two placements
 #                  unpinned cat runs flip between
@@ -88,6 +92,10 @@ v6_far() {
 
 api_down() {
 	"$NCBENCH" api "${API_STACK[@]}" down "$FAR_ADDR" "$DOWN_PORT"
+}
+
+apiloop_down() {
+	"$NCBENCH" apiloop "${API_STACK[@]}" down "$FAR_ADDR" "$DOWN_PORT"
 }
 
 # CPU placement, the spread of unpinned cat runs: the daemon on CPU 0,
@@ -220,7 +228,7 @@ far source source "$DOWN_PORT" "$BYTES"
 spawn source6 in_ns "$FAR" "$NCBENCH" source "$FAR6_ADDR" "$DOWN6_PORT" "$BYTES"
 check "far end: source on [$FAR6_ADDR]:$DOWN6_PORT" wait_for "$E2E_DIR/source6.out" ready
 far sink sink "$UP_PORT"
-down=(kernel cat cat6 dd api)
+down=(kernel cat cat6 dd api apiloop)
 [ "$(nproc)" -ge 2 ] && down+=(cat1cpu cat2cpu)
 if lwip_tap; then
 	down+=(lwip)

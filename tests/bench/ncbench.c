@@ -21,6 +21,9 @@
  *   api TUN CIDR GW down HOST PORT      read to the end
  *   api TUN CIDR GW up HOST PORT BYTES  send BYTES zeros, then close
  *   api TUN CIDR GW pingpong HOST PORT N  (BYTES is then N)
+ *   apiloop TUN CIDR GW down HOST PORT  read to the end as an event-driven
+ *                             program does: no thread of its own, its
+ *                             reads in the stack loop's callbacks
  *
  * Exit status 0 on success, 1 on misuse or any failure.
  */
@@ -30,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <netcore/netcore.h>
@@ -45,7 +49,8 @@ static int usage(void)
 	fprintf(stderr, "usage: ncbench source ADDR PORT BYTES | sink ADDR PORT | echo ADDR PORT |\n"
 			"       pingpong FD N | connects HOST PORT N | netconnects NET HOST PORT N |\n"
 			"       api TUN CIDR GW (down HOST PORT | up HOST PORT BYTES | "
-			"pingpong HOST PORT N)\n");
+			"pingpong HOST PORT N) |\n"
+			"       apiloop TUN CIDR GW down HOST PORT\n");
 	return 1;
 }
 
@@ -348,6 +353,66 @@ static int cmd_api(char **av, int ac)
 	return 0;
 }
 
+/* ---- the C API, event-driven (cfg.own_loop): one thread for all ---- */
+
+struct drain {
+	int s;
+	long long total;	/* bytes read; -1 after a failure */
+	double t0;		/* when connected */
+};
+
+/* The socket's readiness changed: once writable it is connected; read
+ * what is queued; at the end (or on a failure) stop the loop. */
+static void drain_ready(void *arg, int s, short revents)
+{
+	struct drain *d = arg;
+	ssize_t n;
+
+	if (d->t0 == 0 && (revents & (POLLOUT | POLLIN)))
+		d->t0 = stopwatch_now();
+	while ((n = nc_recv(st, s, buf, sizeof buf, 0)) > 0)
+		d->total += n;
+	if (n == 0 || (n < 0 && errno != EAGAIN)) {
+		if (n < 0)
+			d->total = -1;
+		nc_stop(st);
+	}
+}
+
+static int cmd_apiloop(char **av, int ac)
+{
+	struct nc_config cfg;
+	struct sockaddr_in sin;
+	struct drain d = { 0 };
+	double t1;
+
+	if (ac < 6 || strcmp(av[3], "down") != 0 || sockaddr_of(av[4], av[5], &sin) < 0)
+		return usage();
+	nc_config_init(&cfg);
+	cfg.tun = av[0];
+	cfg.own_loop = 1;
+	if (nc_parse_cidr(av[1], &cfg.addr, &cfg.prefix) < 0 || inet_pton(AF_INET, av[2], &cfg.gw) != 1)
+		return usage();
+	st = nc_open(&cfg);
+	if (st == NULL) {
+		fprintf(stderr, "ncbench: %s\n", nc_error());
+		return 1;
+	}
+	d.s = nc_socket(st, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	if (d.s < 0 || nc_set_event_cb(st, d.s, drain_ready, &d) < 0 ||
+	    (nc_connect(st, d.s, (struct sockaddr *)&sin, sizeof sin) < 0 && errno != EINPROGRESS) ||
+	    nc_run(st) < 0 || d.total < 0) {
+		fail("apiloop");
+		nc_close_stack(st);
+		return 1;
+	}
+	t1 = stopwatch_now();
+	nc_close(st, d.s);
+	nc_close_stack(st);
+	printf("%lld %.6f %.6f %.3f\n", d.total, d.t0, t1, stopwatch_cpu());
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd;
@@ -367,5 +432,7 @@ int main(int argc, char **argv)
 		return cmd_connects(argv, argc, 1);
 	if (strcmp(cmd, "api") == 0)
 		return cmd_api(argv, argc);
+	if (strcmp(cmd, "apiloop") == 0)
+		return cmd_apiloop(argv, argc);
 	return usage();
 }
