@@ -317,25 +317,36 @@ static long long api_run(int s, const char *what, char **av, int ac)
 	return -1;
 }
 
-static int cmd_api(char **av, int ac)
+/* The stack of "api" and "apiloop" from their first arguments (TUN CIDR
+ * GW), into st; 0, or 1 after saying why (2: the arguments are wrong). */
+static int open_stack(char **av, int own_loop)
 {
 	struct nc_config cfg;
-	struct sockaddr_in sin;
-	long long moved;
-	double t0, t1;
-	int s;
 
-	if (ac < 6 || sockaddr_of(av[4], av[5], &sin) < 0)
-		return usage();
 	nc_config_init(&cfg);
 	cfg.tun = av[0];
+	cfg.own_loop = own_loop;
 	if (nc_parse_cidr(av[1], &cfg.addr, &cfg.prefix) < 0 || inet_pton(AF_INET, av[2], &cfg.gw) != 1)
-		return usage();
+		return 2;
 	st = nc_open(&cfg);
 	if (st == NULL) {
 		fprintf(stderr, "ncbench: %s\n", nc_error());
 		return 1;
 	}
+	return 0;
+}
+
+static int cmd_api(char **av, int ac)
+{
+	struct sockaddr_in sin;
+	long long moved;
+	double t0, t1;
+	int s, r;
+
+	if (ac < 6 || sockaddr_of(av[4], av[5], &sin) < 0)
+		return usage();
+	if ((r = open_stack(av, 0)) != 0)
+		return r == 2 ? usage() : 1;
 	s = nc_socket(st, AF_INET, SOCK_STREAM, 0);
 	if (s < 0 || nc_connect(st, s, (struct sockaddr *)&sin, sizeof sin) < 0) {
 		fail("connect");
@@ -381,23 +392,15 @@ static void drain_ready(void *arg, int s, short revents)
 
 static int cmd_apiloop(char **av, int ac)
 {
-	struct nc_config cfg;
 	struct sockaddr_in sin;
 	struct drain d = { 0 };
 	double t1;
+	int r;
 
 	if (ac < 6 || strcmp(av[3], "down") != 0 || sockaddr_of(av[4], av[5], &sin) < 0)
 		return usage();
-	nc_config_init(&cfg);
-	cfg.tun = av[0];
-	cfg.own_loop = 1;
-	if (nc_parse_cidr(av[1], &cfg.addr, &cfg.prefix) < 0 || inet_pton(AF_INET, av[2], &cfg.gw) != 1)
-		return usage();
-	st = nc_open(&cfg);
-	if (st == NULL) {
-		fprintf(stderr, "ncbench: %s\n", nc_error());
-		return 1;
-	}
+	if ((r = open_stack(av, 1)) != 0)
+		return r == 2 ? usage() : 1;
 	d.s = nc_socket(st, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	if (d.s < 0 || nc_set_event_cb(st, d.s, drain_ready, &d) < 0 ||
 	    (nc_connect(st, d.s, (struct sockaddr *)&sin, sizeof sin) < 0 && errno != EINPROGRESS) ||
