@@ -11,6 +11,9 @@
 #   pingpong   1-byte round trips: kernel, /net, the C API; µs each
 #   connrate   connect + 1 KB + close: kernel, /net; µs each
 #   memory     10 000 idle conversations: daemon bytes each
+#   relay      redis-benchmark, iperf3 and ab without keep-alive through
+#              a forwarder: socat on kernel sockets, examples/forward.sh
+#              and examples/netforward over /net
 #   loss       5% loss each way, 20 MB sent: netcore against the kernel
 #              (tests/bench/loss.sh, run when present)
 #   costs      not by default: the daemon's syscalls, FUSE requests,
@@ -29,9 +32,9 @@ ROOT=$(cd "$HERE/../.." && pwd)
 : "${E2E_BUILD:=$ROOT/build}"
 : "${RESULTS:=$HERE/results.md}"
 export E2E_BUILD ROUNDS QUICK="${QUICK:-0}"
-ALL=(bulk pingpong connrate memory loss)
+ALL=(bulk pingpong connrate memory relay loss)
 
-declare -A LIMIT=([bulk]=600 [pingpong]=180 [connrate]=180 [memory]=300 [loss]=300 [costs]=600)
+declare -A LIMIT=([bulk]=600 [pingpong]=180 [connrate]=180 [memory]=300 [relay]=600 [loss]=300 [costs]=600)
 
 die() {
 	echo "bench: $*" >&2
@@ -111,6 +114,9 @@ describe() {
 	down-retrans) echo "down: segments the far sender retransmits per MiB" ;;
 	pingpong) echo "1-byte ping-pong, µs per round trip (lower is better)" ;;
 	connect) echo "connect + 1 KB + close, µs per connection (lower is better)" ;;
+	redis-set | redis-get) echo "redis-benchmark ${1#redis-} through a forwarder, requests/s (kernel: socat)" ;;
+	iperf3) echo "iperf3 TCP through a forwarder, Mbit/s received (kernel: socat)" ;;
+	ab) echo "ApacheBench without keep-alive through a forwarder, requests/s (kernel: socat)" ;;
 	idle-conversation) echo "daemon memory per idle connected conversation (RSS delta / count)" ;;
 	connect-costs) echo "the daemon's cost per connect + 1 KB + close (lower is better)" ;;
 	pingpong-costs) echo "the daemon's cost per 1-byte round trip (lower is better)" ;;

@@ -323,6 +323,14 @@ kernel_sink() {
 # $E2E_DIR/www (index.html: 1 KiB, big: 4 MiB), everything it writes in
 # $E2E_DIR; ready when it answers.
 kernel_nginx() {
+	nginx_conf "10.77.0.1:$1"
+	spawn nginx nginx -c "$E2E_DIR/nginx.conf" -e "$E2E_DIR/nginx/error.log"
+	check "nginx listens on 10.77.0.1:$1" wait_listen "$1"
+}
+
+# nginx_conf ADDR:PORT: $E2E_DIR/nginx.conf, one worker serving
+# $E2E_DIR/www (index.html, 1 KiB; big, 4 MiB) on ADDR:PORT.
+nginx_conf() {
 	mkdir -p "$E2E_DIR/www" "$E2E_DIR/nginx"
 	head -c 1024 /dev/zero | tr '\0' x >"$E2E_DIR/www/index.html"
 	head -c 4194304 /dev/urandom >"$E2E_DIR/www/big"
@@ -339,11 +347,9 @@ http {
 	fastcgi_temp_path $E2E_DIR/nginx;
 	uwsgi_temp_path $E2E_DIR/nginx;
 	scgi_temp_path $E2E_DIR/nginx;
-	server { listen 10.77.0.1:$1; root $E2E_DIR/www; }
+	server { listen $1; root $E2E_DIR/www; }
 }
 CONF
-	spawn nginx nginx -c "$E2E_DIR/nginx.conf" -e "$E2E_DIR/nginx/error.log"
-	check "nginx listens on 10.77.0.1:$1" wait_listen "$1"
 }
 
 # stack_listens PORT: does a conversation of the stack listen on PORT?
