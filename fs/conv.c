@@ -226,6 +226,22 @@ struct conv *conv_new(int proto, int sock, uid_t uid, gid_t gid)
 	return c;
 }
 
+int conv_chown(struct conv *c, uid_t uid, gid_t gid)
+{
+	struct share *sh;
+
+	if (uid != c->uid) {
+		sh = share_get(uid);
+		if (sh == NULL)
+			return ENOMEM;
+		sh->n[c->proto]++;
+		share_drop(c->uid, c->proto);
+		c->uid = uid;
+	}
+	c->gid = gid;
+	return 0;
+}
+
 static void conv_free(struct conv *c)
 {
 	fs.conv[c->proto][c->n] = NULL;

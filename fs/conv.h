@@ -134,6 +134,9 @@ struct conv *conv_get(int proto, int n);
 int conv_admit(int proto, uid_t uid);
 /* Root and the daemon's owner: no share limit, and announce *. */
 int conv_privileged(uid_t uid);
+/* Give c to uid and gid (its share moves with it; the caller checked
+ * that the asker may): 0, or ENOMEM. */
+int conv_chown(struct conv *c, uid_t uid, gid_t gid);
 /* Is c visible to uid (hide_others shows each uid only its own)? */
 int conv_visible(const struct conv *c, uid_t uid);
 /* A conversation for socket sock, once conv_admit allows it: NULL with

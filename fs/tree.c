@@ -525,8 +525,11 @@ static void fs_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 	fuse_reply_poll(req, POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM);
 }
 
-/* chmod on ctl, data or listen sets the mode of all three (Plan 9);
- * truncation (shell redirections) is accepted and does nothing. */
+/* chmod on ctl, data or listen sets the mode of all three (Plan 9), and
+ * chown their owner, for root and the daemon's owner only (a program
+ * that drops root for good keeps its sockets: slashnet-run gives their
+ * conversations to its new uid first); truncation (shell redirections)
+ * is accepted and does nothing. */
 static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		       struct fuse_file_info *fi)
 {
@@ -541,8 +544,17 @@ static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 		return;
 	}
 	if (to_set & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
-		fuse_reply_err(req, EPERM);
-		return;
+		int err = 0;
+
+		if ((t != Qctl && t != Qdata && t != Qlisten) || !conv_privileged(ctx->uid))
+			err = EPERM;
+		else
+			err = conv_chown(c, to_set & FUSE_SET_ATTR_UID ? attr->st_uid : c->uid,
+					 to_set & FUSE_SET_ATTR_GID ? attr->st_gid : c->gid);
+		if (err) {
+			fuse_reply_err(req, err);
+			return;
+		}
 	}
 	if (to_set & FUSE_SET_ATTR_MODE) {
 		if ((t != Qctl && t != Qdata && t != Qlisten) ||

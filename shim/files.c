@@ -98,6 +98,16 @@ int conv_open(const struct sconv *c, const char *file, int flags)
 	return open(path, flags);
 }
 
+/* Give the conversation to uid and gid: chown of its ctl, which the
+ * daemon takes from root (and its own owner). 0, or -1 with errno. */
+int conv_chown(const struct sconv *c, uid_t uid, gid_t gid)
+{
+	char path[PATH_MAX];
+
+	conv_path(c, "ctl", path, sizeof path);
+	return chown(path, uid, gid);
+}
+
 /* Write one ctl command: on fd when it is the ctl (fd >= 0 and the
  * descriptor is still the clone), else on the ctl opened for it, with
  * fd's O_NONBLOCK. 0, or the errno of the write. */

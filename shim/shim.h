@@ -50,6 +50,7 @@ int conv_text(const struct sconv *c, const char *file, char *buf, size_t size);
 int conv_marks(const struct sconv *c);
 int conv_mark(const struct sconv *c, int marks);
 int conv_become(int fd, const struct sconv *c);
+int conv_chown(const struct sconv *c, uid_t uid, gid_t gid);
 int conv_state_is(const struct sconv *c, const char *state);
 int text_errno(const char *text);
 

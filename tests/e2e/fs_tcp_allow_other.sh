@@ -1,7 +1,9 @@
 #!/bin/bash
 # Mounted with -o allow_other: uid 65534 gets EACCES opening root's ctl,
 # data and listen (the daemon checks on open), may read root's status, and
-# clones a conversation of its own, owned by 65534, that it can use.
+# clones a conversation of its own, owned by 65534, that it can use. chown
+# of a conversation: refused to 65534 (root's or its own), root's gives
+# it, and then 65534 opens it.
 . "$(dirname "$0")/lib.sh"
 
 as_nobody() {
@@ -32,3 +34,17 @@ out=$(as_nobody timeout 10 bash -c '
 	echo "$line"' _ "$MNT")
 check_eq "nobody clones its own conversation and uses it" \
 	"65534 65534 755 65534 65534 660 65534 65534 660 hello from nobody" "$(xargs <<<"$out")"
+
+# chown: only root (or the daemon's owner) gives a conversation away.
+nobody_chown() {
+	as_nobody chown "$@" 2>/dev/null
+}
+check "nobody cannot chown root's ctl to itself (EPERM)" \
+	not nobody_chown 65534:65534 "$CONV/ctl"
+check_eq "root's conversation is still root's" 0 "$(stat -c %u "$CONV/ctl")"
+check "root gives its conversation to nobody" chown 65534:65534 "$CONV/ctl"
+check_eq "ctl, data and listen now nobody's" "65534 65534 65534 65534 65534 65534" \
+	"$(stat -c '%u %g' "$CONV/ctl" "$CONV/data" "$CONV/listen" | xargs)"
+check_eq "nobody opens the ctl given to it" opened "$(as_nobody "$FDTOOL" "$CONV/ctl" say:opened)"
+check "nobody cannot give it on to another uid (EPERM)" \
+	not nobody_chown 1:1 "$CONV/ctl"
