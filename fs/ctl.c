@@ -376,6 +376,19 @@ static int udp_reuse(struct ctlreq *x, struct conv *c)
 	return err ? err : sockopt(c, SOL_SOCKET, SO_REUSEADDR, on);
 }
 
+/* v6only [0|1] (IPV6_V6ONLY): before bind, connect or announce, the
+ * conversation takes IPv6 peers alone, so that `::` and `0.0.0.0` (IPv4
+ * alone) of one port can be two conversations, as a server on two
+ * sockets has them. */
+static int any_v6only(struct ctlreq *x, struct conv *c)
+{
+	int on = 1, err = x->argc == 2 ? number(x->argv[1], 0, 1, &on) : 0;
+
+	if (err == 0 && sock_family(c) != AF_INET6)
+		err = EAFNOSUPPORT;
+	return err ? err : sockopt(c, IPPROTO_IPV6, IPV6_V6ONLY, on);
+}
+
 /* tcp: RST and Closed; udp, icmp: dissolve the association */
 static int any_hangup(struct ctlreq *x, struct conv *c)
 {
@@ -558,6 +571,7 @@ static const struct verb {
 	{ "announce", 1, 1, UDP, udp_announce },
 	{ "bind", 1, 1, TCP | UDP, any_bind },
 	{ "reuse", 0, 1, UDP, udp_reuse },
+	{ "v6only", 0, 1, TCP | UDP, any_v6only },
 	{ "hangup", 0, 0, TCP | UDP | ICMP, any_hangup },
 	{ "close", 0, 0, TCP, tcp_close },
 	{ "ignoreadvice", 0, 0, TCP | UDP | ICMP, any_ignoreadvice },

@@ -78,7 +78,7 @@ static int set_ip(int fd, struct sconv *c, int level, int name, int v)
 	if ((level == IPPROTO_IP && name == IP_TOS) || (level == IPPROTO_IPV6 && name == IPV6_TCLASS))
 		return conv_cmd(c, fd, "tos %d", v < 0 ? 0 : v);
 	if (level == IPPROTO_IPV6 && name == IPV6_V6ONLY)
-		return 0;	/* the stack decides what the socket reaches */
+		return conv_cmd(c, fd, "v6only %d", v != 0);
 	return ENOPROTOOPT;
 }
 

@@ -62,10 +62,16 @@ static int cs_lookup(const char *name, struct host *h, int max)
 	return n > 0 ? n : EAI_NONAME;
 }
 
-/* The addresses of node (NULL: any or loopback): their number, or an
- * EAI_ error. */
-static int hosts(const char *node, int flags, struct host *h)
+/* The addresses of node (NULL: the any or loopback address, IPv6's
+ * when family asks for it, as the C library gives them): their number,
+ * or an EAI_ error. */
+static int hosts(const char *node, int family, int flags, struct host *h)
 {
+	if (node == NULL && family == AF_INET6) {
+		h->family = AF_INET6;
+		memcpy(h->a, flags & AI_PASSIVE ? &in6addr_any : &in6addr_loopback, 16);
+		return 1;
+	}
 	if (node == NULL) {
 		in_addr_t a = htonl(flags & AI_PASSIVE ? INADDR_ANY : INADDR_LOOPBACK);
 
@@ -164,7 +170,7 @@ int getaddrinfo(const char *node, const char *service, const struct addrinfo *hi
 		return EAI_SOCKTYPE;
 	if (node == NULL && service == NULL)
 		return EAI_NONAME;
-	n = hosts(node, flags, h);
+	n = hosts(node, family, flags, h);
 	if (n < 0)
 		return n;
 	for (int i = 0; i < n; i++) {
@@ -226,7 +232,7 @@ static struct {
 struct hostent *gethostbyname2(const char *name, int af)
 {
 	struct host h[MAXADDR];
-	int n = af == AF_INET || af == AF_INET6 ? hosts(name, 0, h) : EAI_FAMILY;
+	int n = af == AF_INET || af == AF_INET6 ? hosts(name, af, 0, h) : EAI_FAMILY;
 	int k = 0;
 
 	if (n < 0) {

@@ -179,6 +179,11 @@ int bind(int fd, const struct sockaddr *sa, socklen_t len)
 	}
 	if ((err = addr_text(sa, len, addr, sizeof addr)) != 0)
 		return fail("bind", err, "not an IPv4 or IPv6 address");
+	/* an AF_INET socket on any address takes IPv4 alone; "*" is both */
+	if (sa->sa_family == AF_INET && addr[0] == '*') {
+		memmove(addr + 7, addr + 1, strlen(addr));
+		memcpy(addr, "0.0.0.0", 7);
+	}
 	if (c.kind != K_CLONE)
 		return fail("bind", EINVAL, "already bound or connected");
 	err = conv_cmd(&c, fd, "%s %s", c.proto == P_TCP ? "bind" : "announce", addr);
@@ -209,9 +214,9 @@ int listen(int fd, int backlog)
 		/* bound (local has a port) or not: announce that, or any port */
 		if (conv_text(&c, "local", local, sizeof local) < 0)
 			err = errno;
-		else if (strncmp(local, "0.0.0.0!", 8) == 0 || strncmp(local, "::!", 3) == 0)
-			err = conv_cmd(&c, fd, "announce *!%s", strchr(local, '!') + 1);
-		else
+		else if (strncmp(local, "::!", 3) == 0)
+			err = conv_cmd(&c, fd, "announce *!%s", local + 3);
+		else	/* an address, or 0.0.0.0: IPv4's any address alone */
 			err = conv_cmd(&c, fd, "announce %s", local);
 		/* the data of a listener polls readable when a call waits */
 		if (err == 0 && conv_become(fd, &c) < 0)

@@ -97,7 +97,9 @@ int nc_set_event_cb(struct nc_stack *st, int s,
  * (SOCK_DGRAM with IPPROTO_ICMP, or IPPROTO_ICMPV6 on AF_INET6: echo
  * sockets). An AF_INET6 socket takes and gives struct sockaddr_in6 in
  * every call with an address; IPV6_V6ONLY is as Linux's, off by default:
- * such a socket also talks to IPv4 peers, seen as ::ffff:a.b.c.d. */
+ * such a socket also talks to IPv4 peers, seen as ::ffff:a.b.c.d. Bound
+ * to ::ffff:0.0.0.0 it takes IPv4 peers alone; an AF_INET socket on
+ * 0.0.0.0 and an IPV6_V6ONLY one on :: may share a port. */
 int nc_socket(struct nc_stack *st, int domain, int type, int protocol);
 int nc_bind(struct nc_stack *st, int s, const struct sockaddr *addr, socklen_t len);
 int nc_listen(struct nc_stack *st, int s, int backlog);

@@ -258,7 +258,7 @@ static void put_addr(const struct sock *so, uint32_t addr, uint16_t port, struct
 	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
 
 	if (so->domain == AF_INET6) {
-		if (addr != 0)
+		if (addr != 0 || so->v4only)
 			in6_set_v4mapped(&sin6.sin6_addr, addr);
 		put_sin6(&sin6, a, len);
 		return;
@@ -330,7 +330,7 @@ int sock_bind(struct stack *st, int fd, const struct sockaddr *a, socklen_t len)
 	struct in6_addr a6;
 	uint32_t addr;
 	uint16_t port;
-	int fam = sock_and_addr(st, fd, a, len, &so, &addr, &port, &a6);
+	int fam = sock_and_addr(st, fd, a, len, &so, &addr, &port, &a6), err;
 
 	if (fam < 0)
 		return fam;
@@ -340,7 +340,12 @@ int sock_bind(struct stack *st, int fd, const struct sockaddr *a, socklen_t len)
 		return -EAFNOSUPPORT;
 	if ((addr != 0 && !ip_is_local(st, addr)) || v6only_refuses(so, addr))
 		return -EADDRNOTAVAIL;
-	return so->ops->bind(st, so, addr, port);
+	/* ::ffff:0.0.0.0, not ::: any IPv4 address alone */
+	so->v4only = so->domain == AF_INET6 && addr == 0 && in6_is_v4mapped(&a6);
+	err = so->ops->bind(st, so, addr, port);
+	if (err < 0)
+		so->v4only = 0;
+	return err;
 }
 
 int sock_listen(struct stack *st, int fd, int backlog)

@@ -77,6 +77,8 @@ struct sock {
 	uint8_t domain;		/* AF_INET, or AF_INET6: addresses in the API are
 				 * sockaddr_in6, IPv4 ones as ::ffff:a.b.c.d */
 	uint8_t v6only;		/* IPV6_V6ONLY: no IPv4 peers */
+	uint8_t v4only;		/* AF_INET6 bound to ::ffff:0.0.0.0: no IPv6
+				 * peers (Linux's rule) */
 	int linger;		/* SO_LINGER seconds, -1 off; 0 means close = RST */
 	int reuseaddr;		/* SO_REUSEADDR */
 	int error;		/* pending SO_ERROR (positive errno), 0 none */
@@ -99,6 +101,26 @@ struct sock {
 	void (*cb)(void *arg, int s, short revents);
 	void *cb_arg;
 };
+
+/* Which families' peers so may have: an AF_INET socket IPv4's; an
+ * AF_INET6 one both, but IPv6's alone with IPV6_V6ONLY and IPv4's alone
+ * once bound to ::ffff:0.0.0.0. Two sockets on one port whose families
+ * do not meet (an AF_INET one on 0.0.0.0 and an IPv6-only one on ::, a
+ * common way for a server to take both) do not clash. */
+static inline int sock_takes_v4(const struct sock *so)
+{
+	return so->domain == AF_INET || !so->v6only;
+}
+
+static inline int sock_takes_v6(const struct sock *so)
+{
+	return so->domain == AF_INET6 && !so->v4only;
+}
+
+static inline int sock_families_meet(const struct sock *a, const struct sock *b)
+{
+	return (sock_takes_v4(a) && sock_takes_v4(b)) || (sock_takes_v6(a) && sock_takes_v6(b));
+}
 
 /* Socket-layer constants. */
 enum {

@@ -192,7 +192,7 @@ struct tcb *tcp_listener6(struct stack *st, const struct in6_addr *laddr, uint16
 		if (t->v6 && in6_eq(&t->laddr6, laddr))
 			return t;
 		if ((t->v6 && in6_is_any(&t->laddr6)) ||
-		    (!t->v6 && t->laddr == 0 && t->so && t->so->domain == AF_INET6))
+		    (!t->v6 && t->laddr == 0 && t->so && sock_takes_v6(t->so)))
 			any = t;
 	}
 	return any;
@@ -225,7 +225,7 @@ struct tcb *tcp_listener(struct stack *st, uint32_t laddr, uint16_t lport)
 
 	for (struct tcb *t = *pchain(st, lport); t; t = t->pnext) {
 		if (t->state != NC_TCP_LISTEN || t->lport != lport || t->v6 ||
-		    (t->so && t->so->v6only))
+		    (t->so && !sock_takes_v4(t->so)))
 			continue;
 		if (t->laddr == laddr)
 			return t;
@@ -245,6 +245,18 @@ int tcp_port_in_use(struct stack *st, uint16_t port)
 	return 0;
 }
 
+/* Can t's local side and so's meet in one family: a socket's on the any
+ * address takes what the socket takes, an IPv6 one IPv6, an IPv4
+ * connection (a call not yet accepted has no socket) IPv4. */
+static int tcb_meets(const struct tcb *t, const struct sock *so)
+{
+	if (t->v6)
+		return sock_takes_v6(so);
+	if (t->so != NULL && t->laddr == 0)
+		return sock_families_meet(so, t->so);
+	return sock_takes_v4(so);
+}
+
 /* Would so's bind to addr:port clash with a tcb already on the port? */
 int tcp_bind_conflict(struct stack *st, const struct sock *so, uint32_t addr, uint16_t port)
 {
@@ -253,6 +265,8 @@ int tcp_bind_conflict(struct stack *st, const struct sock *so, uint32_t addr, ui
 			continue;
 		if (t->laddr != 0 && addr != 0 && t->laddr != addr)
 			continue;
+		if (!tcb_meets(t, so))
+			continue;	/* IPv4 alone beside IPv6 alone */
 		/* SO_REUSEADDR shares a port with connections (a server
 		 * restarting) and with sockets that asked for it too */
 		if (so->reuseaddr && t->state != NC_TCP_LISTEN &&

@@ -89,6 +89,8 @@ static int bind_conflict(struct stack *st, const struct sock *so, uint32_t addr,
 			continue;
 		if (o->laddr != 0 && addr != 0 && o->laddr != addr)
 			continue;
+		if (!(o->v6 ? sock_takes_v6(so) : sock_families_meet(so, o)))
+			continue;	/* IPv4 alone beside IPv6 alone */
 		if (!(so->reuseaddr && o->reuseaddr))
 			return 1;
 	}
@@ -397,7 +399,7 @@ static int match6(const struct sock *so, const struct ippkt *ip, uint16_t sport)
 	if (so->domain != AF_INET6)
 		return -1;
 	if (!so->v6)
-		return so->laddr == 0 && so->fport == 0 ? 0 : -1;
+		return so->laddr == 0 && so->fport == 0 && !so->v4only ? 0 : -1;
 	if (!in6_is_any(&so->laddr6)) {
 		if (!in6_eq(&so->laddr6, &ip->dst6))
 			return -1;

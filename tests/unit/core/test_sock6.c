@@ -690,3 +690,81 @@ Test(sock6, loopback_address_from_the_link_is_dropped)
 	cr_assert_eq(stack_counter(a, IPPROTO_IPV6, "Ip6InAddrErrors"), before + 2);
 	cr_assert_eq(sock_recvfrom(a, s, buf, sizeof buf, 0, NULL, NULL), -EAGAIN);
 }
+
+/* ---- one port, two sockets: IPv4 alone and IPv6 alone ---- */
+
+/* An AF_INET listener on 0.0.0.0 and an IPV6_V6ONLY one on :: share a
+ * port (a server taking both families on two sockets, as redis and sshd
+ * do), each taking its own family's calls; a third, dual-stack one may
+ * not join them. */
+Test(sock6, ipv4_alone_and_ipv6_alone_share_a_port)
+{
+	int l4 = sock_socket(b, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), l6 = sock6(b, SOCK_STREAM);
+	int dual = sock6(b, SOCK_STREAM), c4 = tcp_sock(a), c6 = sock6(a, SOCK_STREAM), on = 1;
+	struct sockaddr_in6 p6;
+	struct sockaddr_in p4;
+	socklen_t len6 = sizeof p6, len4 = sizeof p4;
+
+	cr_assert_eq(bind_to(b, l4, 0, 95), 0);
+	cr_assert_eq(sock_listen(b, l4, 8), 0);
+	cr_assert_eq(sock_setopt(b, l6, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on), 0);
+	cr_assert_eq(bind6(b, l6, "::", 95), 0, "IPv6 alone beside IPv4 alone");
+	cr_assert_eq(sock_listen(b, l6, 8), 0);
+	cr_assert_eq(bind6(b, dual, "::", 95), -EADDRINUSE, "a dual-stack socket meets both");
+	cr_assert_eq(connect_to(a, c4, B_ADDR, 95), -EINPROGRESS);
+	cr_assert_eq(connect6(a, c6, "fd77::3", 95), -EINPROGRESS);
+	run_ms(10);
+	cr_assert_geq(sock_accept(b, l4, (struct sockaddr *)&p4, &len4), 0, "the IPv4 call");
+	cr_assert_geq(sock_accept(b, l6, (struct sockaddr *)&p6, &len6), 0, "the IPv6 call");
+	cr_assert_eq(sock_accept(b, l4, NULL, NULL), -EAGAIN, "only one each");
+	cr_assert_eq(sock_accept(b, l6, NULL, NULL), -EAGAIN);
+	cr_assert_eq(p4.sin_addr.s_addr, htonl(A_ADDR));
+	cr_assert_eq(memcmp(&p6.sin6_addr, &a6, sizeof a6), 0);
+}
+
+/* An AF_INET6 socket bound to ::ffff:0.0.0.0 takes IPv4 alone (Linux's
+ * rule): IPv6 calls are refused, getsockname gives the mapped address
+ * back, and an IPv6-only socket may have the port beside it. */
+Test(sock6, bound_to_the_mapped_any_address_takes_ipv4_alone)
+{
+	int l = sock6(b, SOCK_STREAM), l6 = sock6(b, SOCK_STREAM), c4 = tcp_sock(a);
+	int c6 = sock6(a, SOCK_STREAM), on = 1;
+	struct sockaddr_in6 me;
+	socklen_t len = sizeof me;
+
+	cr_assert_eq(bind6(b, l, "::ffff:0.0.0.0", 96), 0);
+	cr_assert_eq(sock_listen(b, l, 8), 0);
+	cr_assert_eq(sock_name(b, l, 0, (struct sockaddr *)&me, &len), 0);
+	assert_mapped(&me, "0.0.0.0", 96);
+	cr_assert_eq(connect_to(a, c4, B_ADDR, 96), -EINPROGRESS);
+	cr_assert_eq(connect6(a, c6, "fd77::3", 96), -EINPROGRESS);
+	run_ms(10);
+	cr_assert_eq(state_of(a, c4), NC_TCP_ESTABLISHED);
+	cr_assert_eq(so_error(a, c6), ECONNREFUSED, "no IPv6 listener");
+	cr_assert_eq(sock_setopt(b, l6, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on), 0);
+	cr_assert_eq(bind6(b, l6, "::", 96), 0);
+	cr_assert_eq(sock_listen(b, l6, 8), 0);
+}
+
+/* The same for UDP: each datagram goes to its family's socket. */
+Test(sock6, udp_ipv4_alone_and_ipv6_alone_share_a_port)
+{
+	int v4 = sock_socket(b, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0), v6 = sock6(b, SOCK_DGRAM);
+	int dual = sock6(b, SOCK_DGRAM), u4 = sock_socket(a, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	int u6 = sock6(a, SOCK_DGRAM), on = 1;
+	char buf[16];
+
+	cr_assert_eq(bind_to(b, v4, 0, 57), 0);
+	cr_assert_eq(sock_setopt(b, v6, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on), 0);
+	cr_assert_eq(bind6(b, v6, "::", 57), 0);
+	cr_assert_eq(bind6(b, dual, "::", 57), -EADDRINUSE);
+	cr_assert_eq(connect_to(a, u4, B_ADDR, 57), 0);
+	cr_assert_eq(connect6(a, u6, "fd77::3", 57), 0);
+	cr_assert_eq(send_str(a, u4, "four"), 4);
+	cr_assert_eq(send_str(a, u6, "six"), 3);
+	run_ms(10);
+	cr_assert_eq(sock_recvfrom(b, v4, buf, sizeof buf, 0, NULL, NULL), 4);
+	cr_assert_eq(sock_recvfrom(b, v6, buf, sizeof buf, 0, NULL, NULL), 3);
+	cr_assert_eq(sock_recvfrom(b, v4, buf, sizeof buf, 0, NULL, NULL), -EAGAIN);
+	cr_assert_eq(sock_recvfrom(b, v6, buf, sizeof buf, 0, NULL, NULL), -EAGAIN);
+}
