@@ -189,13 +189,23 @@ static ssize_t read_all(int fd, struct iovec *iov, int cnt)
 	return total;
 }
 
-static ssize_t udp_recvfrom(int fd, struct sconv *c, const struct iovec *iov, int cnt,
+/* A datagram in headers mode: its payload into iov, its sender into
+ * from; a peek keeps it for the next receive (peek.c). */
+static ssize_t udp_recvfrom(int fd, struct sconv *c, const struct iovec *iov, int cnt, int peek,
 			    struct sockaddr *from, socklen_t *fromlen)
 {
 	unsigned char h[HDRLEN];
-	struct iovec *v = with_header(h, iov, cnt);
+	struct iovec *v;
 	ssize_t n;
 
+	if (peek || peek_has(fd)) {
+		n = peek_dgram(fd, iov, cnt, h, peek);
+		if (n >= 0 && fromlen != NULL &&
+		    header_addr(h, conv_marks(c) & MARK_INET6, from, fromlen) < 0)
+			*fromlen = 0;
+		return n;
+	}
+	v = with_header(h, iov, cnt);
 	if (v == NULL)
 		return -1;
 	n = readv(fd, v, cnt + 1);
@@ -215,8 +225,6 @@ static ssize_t recv_iov(int fd, struct sconv *c, struct iovec *iov, int cnt, int
 {
 	ssize_t n;
 
-	if ((flags & MSG_PEEK) && c->proto != P_TCP)
-		return failed("recv", EOPNOTSUPP, "MSG_PEEK on UDP: a datagram cannot be given back");
 	if (flags & ~(RECV_FLAGS | MSG_PEEK))
 		return failed("recv", EOPNOTSUPP, "a flag the stack cannot serve (MSG_OOB …)");
 	if (c->kind == K_CLONE && c->proto == P_TCP)
@@ -228,9 +236,11 @@ static ssize_t recv_iov(int fd, struct sconv *c, struct iovec *iov, int cnt, int
 		return -1;
 	}
 	if (c->proto == P_UDP && (conv_marks(c) & MARK_HEADERS))
-		return udp_recvfrom(fd, c, iov, cnt, from, fromlen);
+		return udp_recvfrom(fd, c, iov, cnt, flags & MSG_PEEK, from, fromlen);
 	if (c->proto == P_TCP && (flags & MSG_PEEK))
 		n = peek_recv(fd, iov, cnt);
+	else if (flags & MSG_PEEK)
+		n = peek_dgram(fd, iov, cnt, NULL, 1);
 	else if (c->proto == P_TCP && (flags & MSG_WAITALL) && !(flags & MSG_DONTWAIT))
 		n = read_all(fd, iov, cnt);
 	else

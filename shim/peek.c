@@ -1,8 +1,12 @@
 /*
- * MSG_PEEK on TCP. The data file cannot give bytes back, so a peek reads
- * them into a buffer of this process, kept for the descriptor; the next
- * reads (read, readv, recv …) take them from there first, and poll and
- * select report the descriptor readable while some are left. With no
+ * MSG_PEEK. The data file cannot give bytes back, so a peek reads them
+ * into a buffer of this process, kept for the descriptor; the next reads
+ * (read, readv, recv …) take them from there first, and poll and select
+ * report the descriptor readable while some are left. On UDP the buffer
+ * holds one datagram, read whole, and its header in headers mode (the
+ * sender): a receive takes all of it at once, and a connect that moves
+ * the socket to a conversation of its own keeps it (OpenBSD nc -u -l
+ * peeks at the first datagram, connects to its sender, then reads it). With no
  * bytes peeked anywhere these calls cost one test on top of the C
  * library's. The buffer is the process's own: peeked bytes do not follow
  * the descriptor through exec, and epoll does not see them.
@@ -22,6 +26,8 @@ enum { PEEK_FDS = 1024 };
 
 struct peeked {
 	size_t off, len;
+	int dgram;			/* a UDP datagram: taken whole */
+	unsigned char hdr[HDRLEN];	/* its header, in headers mode */
 	char data[];
 };
 
@@ -87,10 +93,27 @@ static ssize_t take(int fd, const struct iovec *iov, int cnt, int peek)
 		memcpy(iov[i].iov_base, p->data + p->off + done, k);
 		done += k;
 	}
-	if (p != NULL && !peek && (p->off += done) == p->len)
+	if (p != NULL && !peek && ((p->off += done) == p->len || p->dgram))
 		drop(fd);
 	pthread_mutex_unlock(&lock);
 	return (ssize_t)done;
+}
+
+/* Keep p for fd, unless another thread kept one first; 1 if kept. */
+static int keep(int fd, struct peeked *p)
+{
+	int kept = 0;
+
+	pthread_mutex_lock(&lock);
+	if (bufs[fd] == NULL) {
+		bufs[fd] = p;
+		__atomic_add_fetch(&npeeked, 1, __ATOMIC_RELEASE);
+		kept = 1;
+	}
+	pthread_mutex_unlock(&lock);
+	if (!kept)
+		free(p);
+	return kept;
 }
 
 /* recv with MSG_PEEK on fd (TCP data): bytes already peeked, or a read
@@ -117,18 +140,51 @@ ssize_t peek_recv(int fd, const struct iovec *iov, int cnt)
 		free(p);
 		return n;
 	}
-	p->off = 0;
-	p->len = (size_t)n;
-	pthread_mutex_lock(&lock);
-	if (bufs[fd] == NULL) {
-		bufs[fd] = p;
-		__atomic_add_fetch(&npeeked, 1, __ATOMIC_RELEASE);
-	} else {
-		free(p);	/* another thread peeked too: keep the first */
-		n = 0;
+	*p = (struct peeked){ .len = (size_t)n };
+	return keep(fd, p) ? take(fd, iov, cnt, 1) : 0;
+}
+
+int peek_has(int fd)
+{
+	return has_peeked(fd);
+}
+
+/* A UDP receive on fd: the datagram kept, else one read whole (and kept
+ * when peeking); its payload into iov, and in headers mode (hdr not NULL)
+ * its header into hdr. The payload's length, or -1 with errno. */
+ssize_t peek_dgram(int fd, const struct iovec *iov, int cnt, unsigned char *hdr, int peek)
+{
+	size_t skip = hdr ? HDRLEN : 0;
+	struct peeked *p;
+	ssize_t n;
+
+	if (fd < 0 || fd >= PEEK_FDS) {
+		errno = EOPNOTSUPP;
+		return debug("recv", "MSG_PEEK on a descriptor past %d", PEEK_FDS);
 	}
-	pthread_mutex_unlock(&lock);
-	return n > 0 ? take(fd, iov, cnt, 1) : 0;
+	if (!has_peeked(fd)) {
+		p = malloc(sizeof *p + skip + DGRAM_MAX);
+		if (p == NULL)
+			return -1;
+		n = next_read(fd, p->data, skip + DGRAM_MAX);
+		if (n < 0 || (size_t)n < skip) {
+			free(p);
+			errno = n < 0 ? errno : EPROTO;
+			return -1;
+		}
+		*p = (struct peeked){ .len = (size_t)n, .off = skip, .dgram = 1 };
+		if (hdr)
+			memcpy(p->hdr, p->data, HDRLEN);
+		if (!keep(fd, p))
+			return peek_dgram(fd, iov, cnt, hdr, peek);	/* another thread's */
+	}
+	if (hdr) {
+		pthread_mutex_lock(&lock);
+		if (bufs[fd] != NULL)
+			memcpy(hdr, bufs[fd]->hdr, HDRLEN);
+		pthread_mutex_unlock(&lock);
+	}
+	return take(fd, iov, cnt, peek);
 }
 
 ssize_t read(int fd, void *buf, size_t n)

@@ -29,6 +29,7 @@ enum {
 };
 
 enum { HDRLEN = 52 };	/* UDP's header in `headers` mode */
+enum { DGRAM_MAX = 65535 };	/* the longest datagram a read takes */
 
 struct sconv {
 	int proto;	/* P_TCP, P_UDP */
@@ -66,5 +67,7 @@ int header_addr(const unsigned char *h, int inet6, struct sockaddr *sa, socklen_
 
 /* peek.c: MSG_PEEK's bytes, kept until read */
 ssize_t peek_recv(int fd, const struct iovec *iov, int cnt);
+int peek_has(int fd);
+ssize_t peek_dgram(int fd, const struct iovec *iov, int cnt, unsigned char *hdr, int peek);
 
 #endif

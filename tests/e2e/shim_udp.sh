@@ -3,7 +3,10 @@
 # echo server, connects again to another (same local port), dissolves the
 # association and sends and receives unconnected (sendto/recvfrom through
 # the headers mode), then connects once more; OpenBSD nc -u as a client;
-# a shim UDP server (bind, recvfrom, sendto) answers the kernel.
+# a shim UDP server (bind, recvfrom, sendto) answers the kernel; MSG_PEEK
+# on UDP: a peeked datagram and its sender come again, whole, to the next
+# receive, and OpenBSD nc -u -l (which peeks at the first datagram,
+# connects to its sender, then reads) prints what a kernel nc sends.
 # e2e-timeout: 90
 . "$(dirname "$0")/lib.sh"
 
@@ -70,3 +73,31 @@ check "a shim UDP server binds 9100" wait_for "$E2E_DIR/srv.out" bound
 check_eq "it answers the kernel" "srv:ping" "$(kpeer udp-ask 10.77.0.2 9100 ping 2>&1 | tail -n 1)"
 check_eq "and again, from another port" "srv:pong" \
 	"$(kpeer udp-ask 10.77.0.2 9100 pong 9200 2>&1 | tail -n 1)"
+
+spawn peek "${RUN[@]}" python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("", 9101))
+print("bound", flush=True)
+print(s.recvfrom(100, socket.MSG_PEEK), s.recvfrom(2, socket.MSG_PEEK), s.recvfrom(100),
+      s.recvfrom(100), flush=True)'
+check "a shim UDP socket binds 9101" wait_for "$E2E_DIR/peek.out" bound
+kpeer udp-send 10.77.0.2 9101 one 9201
+kpeer udp-send 10.77.0.2 9101 two 9202
+check "peek, peek 2 bytes, receive, receive" wait_for "$E2E_DIR/peek.out" \
+	"(b'one', ('10.77.0.1', 9201)) (b'on', ('10.77.0.1', 9201)) (b'one', ('10.77.0.1', 9201)) (b'two', ('10.77.0.1', 9202))"
+
+# udp_bound PORT: wait, at most 10 s, for a UDP conversation on PORT.
+udp_bound() {
+	local i
+
+	for ((i = 0; i < 200; i++)); do
+		grep -qs "!$1\$" "$MNT"/udp/[0-9]*/local && return 0
+		sleep 0.05
+	done
+	return 1
+}
+spawn ncl "${RUN[@]}" nc -u -l 9102
+check "slashnet-run nc -u -l binds 9102" udp_bound 9102
+kpeer udp-send 10.77.0.2 9102 first 9203
+check "nc -u -l prints the first datagram" wait_for "$E2E_DIR/ncl.out" first
