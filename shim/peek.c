@@ -77,6 +77,14 @@ __attribute__((constructor)) static void find_next(void)
 	next_select = real("select");
 }
 
+/* Another library's constructor may run before ours and call these
+ * (sshd's libcap-ng reads /proc in its own): find them then. */
+static void have_next(void)
+{
+	if (next_select == NULL)
+		find_next();
+}
+
 /* Copy out of fd's buffer into iov; consume what was copied unless
  * peeking. */
 static ssize_t take(int fd, const struct iovec *iov, int cnt, int peek)
@@ -191,6 +199,7 @@ ssize_t read(int fd, void *buf, size_t n)
 {
 	struct iovec v = { buf, n };
 
+	have_next();
 	if (has_peeked(fd))
 		return take(fd, &v, 1, 0);
 	return next_read(fd, buf, n);
@@ -205,6 +214,7 @@ ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
 
 ssize_t readv(int fd, const struct iovec *iov, int cnt)
 {
+	have_next();
 	if (has_peeked(fd))
 		return take(fd, iov, cnt, 0);
 	return next_readv(fd, iov, cnt);
@@ -212,6 +222,7 @@ ssize_t readv(int fd, const struct iovec *iov, int cnt)
 
 int close(int fd)
 {
+	have_next();
 	if (has_peeked(fd)) {
 		pthread_mutex_lock(&lock);
 		if (bufs[fd] != NULL)
@@ -249,6 +260,7 @@ static int poll_with_peeked(struct pollfd *fds, nfds_t n, int r)
 
 int poll(struct pollfd *fds, nfds_t n, int timeout)
 {
+	have_next();
 	if (!any_peeked() || peeked_ready(fds, n) == 0)
 		return next_poll(fds, n, timeout);
 	return poll_with_peeked(fds, n, next_poll(fds, n, 0));
@@ -279,6 +291,7 @@ int select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *tv)
 	fd_set want;
 	int r;
 
+	have_next();
 	if (!any_peeked() || select_peeked(nfds, rd) == 0)
 		return next_select(nfds, rd, wr, ex, tv);
 	want = *rd;
