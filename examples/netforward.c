@@ -43,13 +43,13 @@ static int netopen(int n, const char *file, int flags)
 /* The conversation number a ctl file reads as; -1 on error. */
 static int convno(int ctl)
 {
-	char cbuf[32];
-	ssize_t r = pread(ctl, cbuf, sizeof cbuf - 1, 0);
+	char buf[32];
+	ssize_t r = pread(ctl, buf, sizeof buf - 1, 0);
 
 	if (r <= 0)
 		return -1;
-	cbuf[r] = 0;
-	return atoi(cbuf);
+	buf[r] = 0;
+	return atoi(buf);
 }
 
 static int say(int ctl, const char *cmd)

@@ -1,6 +1,8 @@
 /*
- * Addresses: a sockaddr as the ctl commands take it (host!port, `*` for
- * any host), and the text of local, remote and cs back into a sockaddr.
+ * Addresses: a sockaddr as the ctl commands take it (host!port; `*` for
+ * IPv6's any address, which takes both families, 0.0.0.0 for IPv4's,
+ * which takes IPv4 alone, as Linux's sockets do), and the text of local,
+ * remote and cs back into a sockaddr.
  * A v4-mapped IPv6 address is written as the IPv4 address it maps; other
  * IPv6 addresses are written as they are, for a daemon that speaks v6.
  */
@@ -23,10 +25,8 @@ int addr_text(const struct sockaddr *sa, socklen_t len, char *buf, size_t size)
 	if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
 		const struct sockaddr_in *s4 = (const void *)sa;
 
-		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof host);
+		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof host);	/* 0.0.0.0: IPv4's alone */
 		port = ntohs(s4->sin_port);
-		if (s4->sin_addr.s_addr == htonl(INADDR_ANY))
-			strcpy(host, "*");
 	} else if (sa->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
 		const struct sockaddr_in6 *s6 = (const void *)sa;
 

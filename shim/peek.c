@@ -6,9 +6,9 @@
  * holds one datagram, read whole, and its header in headers mode (the
  * sender): a receive takes all of it at once, and a connect that moves
  * the socket to a conversation of its own keeps it (OpenBSD nc -u -l
- * peeks at the first datagram, connects to its sender, then reads it). With no
- * bytes peeked anywhere these calls cost one test on top of the C
- * library's. The buffer is the process's own: peeked bytes do not follow
+ * peeks at the first datagram, connects to its sender, then reads it).
+ * With no bytes peeked anywhere these calls cost one test on top of the
+ * C library's. The buffer is the process's own: peeked bytes do not follow
  * the descriptor through exec, and epoll does not see them.
  */
 #include <errno.h>
@@ -40,7 +40,8 @@ static int any_peeked(void)
 	return __atomic_load_n(&npeeked, __ATOMIC_ACQUIRE) > 0;
 }
 
-static int has_peeked(int fd)
+/* Has fd bytes (or a datagram) kept from a peek? */
+int peek_has(int fd)
 {
 	int r;
 
@@ -136,7 +137,7 @@ ssize_t peek_recv(int fd, const struct iovec *iov, int cnt)
 		errno = EOPNOTSUPP;
 		return debug("recv", "MSG_PEEK on a descriptor past %d", PEEK_FDS);
 	}
-	if (has_peeked(fd))
+	if (peek_has(fd))
 		return take(fd, iov, cnt, 1);
 	for (int i = 0; i < cnt; i++)
 		want += iov[i].iov_len;
@@ -152,11 +153,6 @@ ssize_t peek_recv(int fd, const struct iovec *iov, int cnt)
 	return keep(fd, p) ? take(fd, iov, cnt, 1) : 0;
 }
 
-int peek_has(int fd)
-{
-	return has_peeked(fd);
-}
-
 /* A UDP receive on fd: the datagram kept, else one read whole (and kept
  * when peeking); its payload into iov, and in headers mode (hdr not NULL)
  * its header into hdr. The payload's length, or -1 with errno. */
@@ -170,7 +166,7 @@ ssize_t peek_dgram(int fd, const struct iovec *iov, int cnt, unsigned char *hdr,
 		errno = EOPNOTSUPP;
 		return debug("recv", "MSG_PEEK on a descriptor past %d", PEEK_FDS);
 	}
-	if (!has_peeked(fd)) {
+	if (!peek_has(fd)) {
 		p = malloc(sizeof *p + skip + DGRAM_MAX);
 		if (p == NULL)
 			return -1;
@@ -200,7 +196,7 @@ ssize_t read(int fd, void *buf, size_t n)
 	struct iovec v = { buf, n };
 
 	have_next();
-	if (has_peeked(fd))
+	if (peek_has(fd))
 		return take(fd, &v, 1, 0);
 	return next_read(fd, buf, n);
 }
@@ -215,7 +211,7 @@ ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
 ssize_t readv(int fd, const struct iovec *iov, int cnt)
 {
 	have_next();
-	if (has_peeked(fd))
+	if (peek_has(fd))
 		return take(fd, iov, cnt, 0);
 	return next_readv(fd, iov, cnt);
 }
@@ -223,7 +219,7 @@ ssize_t readv(int fd, const struct iovec *iov, int cnt)
 int close(int fd)
 {
 	have_next();
-	if (has_peeked(fd)) {
+	if (peek_has(fd)) {
 		pthread_mutex_lock(&lock);
 		if (bufs[fd] != NULL)
 			drop(fd);
@@ -238,7 +234,7 @@ static int peeked_ready(struct pollfd *fds, nfds_t n)
 	int ready = 0;
 
 	for (nfds_t i = 0; i < n; i++) {
-		if ((fds[i].events & POLLIN) && has_peeked(fds[i].fd))
+		if ((fds[i].events & POLLIN) && peek_has(fds[i].fd))
 			ready++;
 	}
 	return ready;
@@ -249,7 +245,7 @@ static int poll_with_peeked(struct pollfd *fds, nfds_t n, int r)
 	if (r < 0)
 		return r;
 	for (nfds_t i = 0; i < n; i++) {
-		if ((fds[i].events & POLLIN) && has_peeked(fds[i].fd)) {
+		if ((fds[i].events & POLLIN) && peek_has(fds[i].fd)) {
 			if (fds[i].revents == 0)
 				r++;
 			fds[i].revents |= POLLIN;
@@ -279,7 +275,7 @@ static int select_peeked(int nfds, fd_set *rd)
 	int ready = 0;
 
 	for (int fd = 0; rd != NULL && fd < nfds && fd < PEEK_FDS; fd++) {
-		if (FD_ISSET(fd, rd) && has_peeked(fd))
+		if (FD_ISSET(fd, rd) && peek_has(fd))
 			ready++;
 	}
 	return ready;
@@ -299,7 +295,7 @@ int select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *tv)
 	if (r < 0)
 		return r;
 	for (int fd = 0; fd < nfds && fd < PEEK_FDS; fd++) {
-		if (FD_ISSET(fd, &want) && has_peeked(fd) && !FD_ISSET(fd, rd)) {
+		if (FD_ISSET(fd, &want) && peek_has(fd) && !FD_ISSET(fd, rd)) {
 			FD_SET(fd, rd);
 			r++;
 		}

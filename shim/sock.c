@@ -179,11 +179,6 @@ int bind(int fd, const struct sockaddr *sa, socklen_t len)
 	}
 	if ((err = addr_text(sa, len, addr, sizeof addr)) != 0)
 		return fail("bind", err, "not an IPv4 or IPv6 address");
-	/* an AF_INET socket on any address takes IPv4 alone; "*" is both */
-	if (sa->sa_family == AF_INET && addr[0] == '*') {
-		memmove(addr + 7, addr + 1, strlen(addr));
-		memcpy(addr, "0.0.0.0", 7);
-	}
 	if (c.kind != K_CLONE)
 		return fail("bind", EINVAL, "already bound or connected");
 	err = conv_cmd(&c, fd, "%s %s", c.proto == P_TCP ? "bind" : "announce", addr);

@@ -152,10 +152,8 @@ static int tcp_listen(struct stack *st, struct sock *so, int backlog)
 		int err = tcp_bind(st, so, 0, 0);
 		if (err < 0)
 			return err;
-	} else if (t->v6 || !sock_takes_v4(so)) {
-		static const struct in6_addr any;	/* :: */
-
-		if (tcp_listener6(st, t->v6 ? &t->laddr6 : &any, t->lport) != NULL)
+	} else if (t->v6 || !sock_takes_v4(so)) {	/* IPv6 (laddr6 :: if on any) */
+		if (tcp_listener6(st, &t->laddr6, t->lport) != NULL)
 			return -EADDRINUSE;
 	} else {
 		struct tcb *o = tcp_listener(st, t->laddr, t->lport);

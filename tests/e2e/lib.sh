@@ -256,6 +256,18 @@ spawn() {
 	E2E_PIDS+=("$SPAWN_PID")
 }
 
+# eventually CMD...: wait, at most 10 s, until CMD succeeds (polled every
+# 50 ms: for a state another process reaches that gives no event).
+eventually() {
+	local i
+
+	for ((i = 0; i < 200; i++)); do
+		"$@" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 # wait_for FILE PATTERN [SECONDS]: wait, at most SECONDS (10), until a line
 # of FILE matches the grep PATTERN; 1 if none did.
 wait_for() {
@@ -328,8 +340,9 @@ kernel_nginx() {
 	check "nginx listens on 10.77.0.1:$1" wait_listen "$1"
 }
 
-# nginx_conf ADDR:PORT: $E2E_DIR/nginx.conf, one worker serving
-# $E2E_DIR/www (index.html, 1 KiB; big, 4 MiB) on ADDR:PORT.
+# nginx_conf LISTEN: $E2E_DIR/nginx.conf, one worker serving
+# $E2E_DIR/www (index.html, 1 KiB; big, 4 MiB) on LISTEN (nginx's
+# listen: ADDR:PORT, or PORT for every address).
 nginx_conf() {
 	mkdir -p "$E2E_DIR/www" "$E2E_DIR/nginx"
 	head -c 1024 /dev/zero | tr '\0' x >"$E2E_DIR/www/index.html"

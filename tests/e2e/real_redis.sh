@@ -35,9 +35,9 @@ bench() {
 		>"$E2E_DIR/bench.csv" 2>"$E2E_DIR/bench.err" || return
 	tr -d '"' <"$E2E_DIR/bench.csv" | awk -F, 'NR > 1 && $2 + 0 > 0 { print $1, int($2) }' >"$1"
 }
-# mean3 FILE: the mean rate of its first three lines.
-mean3() {
-	head -n 3 "$1" | awk '{ s += $2 } END { print int(s / 3) }'
+# mean: the mean rate of the "TEST RPS" lines on standard input.
+mean() {
+	awk '{ s += $2 } END { print NR ? int(s / NR) : 0 }'
 }
 
 bench "$E2E_DIR/rates" "$tests"
@@ -57,12 +57,12 @@ done < <(tail -n +2 "$E2E_DIR/rates")
 # so when the last three fall short, the first three run again on the
 # same daemon, after its 200 connections: what the stack accumulated
 # would slow them as much; a spell that has passed does not.
-head3=$(mean3 "$E2E_DIR/rates")
-tail3=$(tail -n 3 "$E2E_DIR/rates" | awk '{ s += $2 } END { print int(s / 3) }')
+head3=$(head -n 3 "$E2E_DIR/rates" | mean)
+tail3=$(tail -n 3 "$E2E_DIR/rates" | mean)
 best=$tail3 what="the last three tests' mean"
 if ((tail3 * 100 < head3 * 80)); then
 	again=
-	bench "$E2E_DIR/again" set,get,incr && again=$(mean3 "$E2E_DIR/again")
+	bench "$E2E_DIR/again" set,get,incr && again=$(mean <"$E2E_DIR/again")
 	echo "# the last three's mean $tail3 is below 80% of the first three's: they ran again at ${again:-no} requests/s"
 	((${again:-0} > best)) && best=$again what="the first three tests' mean, run again at the end,"
 fi

@@ -30,11 +30,12 @@ exec 7<>"$MNT/tcp/clone" && read -r dual <&7
 check "a dual-stack announce *!8090 is refused" not say 7 'announce *!8090' 2>/dev/null
 check_eq "its err" "announce: *!8090 is in use: Address already in use" "$(cat "$MNT/tcp/$dual/err")"
 
-# call LISTENER ADDR: a kernel nc calls ADDR!8090; prints the address the
-# call on conversation LISTENER's listen came from (nothing if none came
-# within 10 s).
+# call LISTENER ADDR: a kernel nc calls ADDR!8090 (the call waits in the
+# accept queue until listen is opened); prints the address the call on
+# conversation LISTENER's listen came from (nothing if none came within
+# 10 s).
 call() {
-	(sleep 0.2; echo hi | timeout 3 nc -q1 "$2" 8090 >/dev/null 2>&1) &
+	(echo hi | timeout 3 nc -q1 "$2" 8090 >/dev/null 2>&1) &
 	timeout 10 bash -c 'exec 8<"$1/listen" && read -r m <&8 && sed "s/!.*//" "$2/$m/remote"' \
 		_ "$MNT/tcp/$1" "$MNT/tcp"
 	wait

@@ -17,11 +17,6 @@ nginx_conf 8080
 spawn nginx "${RUN[@]}" nginx -c "$E2E_DIR/nginx.conf" -e "$E2E_DIR/nginx/error.log"
 check "slashnet-run nginx listens on the stack's 8080" wait_stack_listens 8080
 
-# The listener's conversation: the one in Listen.
-for d in "$MNT"/tcp/[0-9]*; do
-	read -r st _ <"$d/status" && [ "$st" = Listen ] && lconv=$d
-done
-check_eq "the worker took it: the listener belongs to nobody" nobody "$(stat -c %U "$lconv/ctl")"
 got_big() {
 	curl -sS --max-time 20 -o "$E2E_DIR/big" http://10.77.0.2:8080/big &&
 		cmp -s "$E2E_DIR/big" "$E2E_DIR/www/big"
@@ -31,6 +26,13 @@ failed=$(timeout 60 ab -q -n 500 -c 10 http://10.77.0.2:8080/ 2>&1 |
 	sed -n 's/^Failed requests: *//p')
 check_eq "ab -n 500 -c 10: failed requests" 0 "${failed:-ab failed}"
 check_eq "nginx logged no accept failure" 0 "$(grep -c 'accept4() failed' "$E2E_DIR/nginx/error.log")"
+
+# The listener's conversation (the one in Listen), given to the worker
+# when it started: it has answered, so that has happened.
+for d in "$MNT"/tcp/[0-9]*; do
+	read -r st _ <"$d/status" && [ "$st" = Listen ] && lconv=$d
+done
+check_eq "the worker took it: the listener belongs to nobody" nobody "$(stat -c %U "$lconv/ctl")"
 
 # seteuid: a visit; the conversation stays root's, and uid nobody cannot
 # open its listen.
