@@ -94,7 +94,7 @@ static int parse_num(const char *name, const char *s, long lo, long hi, long *v)
 
 enum {
 	OPT_TUN = 256, OPT_ADDR, OPT_GW, OPT_NOCONFIG, OPT_MTU, OPT_MSL, OPT_BUFMEM, OPT_BUSYPOLL, OPT_PCAP,
-	OPT_DNS, OPT_CONV_PER_UID, OPT_HIDE_OTHERS, OPT_NOTS, OPT_NOSACK, OPT_LOG,
+	OPT_DNS, OPT_CONV_PER_UID, OPT_HIDE_OTHERS, OPT_NOTS, OPT_NOSACK, OPT_CC, OPT_LOG,
 	OPT_ADDR6, OPT_GW6, OPT_NOIPV6, OPT_NAT, OPT_FOREGROUND, OPT_DEBUG, OPT_HELP, OPT_VERSION,
 };
 
@@ -129,6 +129,7 @@ static const struct optdef {
 	{ "hide_others", OPT_HIDE_OTHERS, NULL, "each uid but root sees only its own conversations" },
 	{ "no_timestamps", OPT_NOTS, NULL, "TCP neither offers nor accepts timestamps (RFC 7323)" },
 	{ "no_sack", OPT_NOSACK, NULL, "TCP neither offers nor accepts selective acknowledgements (RFC 2018)" },
+	{ "cc=", OPT_CC, "NAME", "congestion control of new TCP connections: cubic (the default), newreno or bbr; ctl's cc changes one" },
 	{ "log=", OPT_LOG, "FILE", "append the daemon's messages to FILE instead of stderr or syslog" },
 };
 enum { NOPTDEFS = sizeof optdefs / sizeof optdefs[0] };
@@ -306,6 +307,9 @@ static int parse_one(struct options *o, int c, const char *arg)
 		return 0;
 	case OPT_NOSACK:
 		o->cfg.no_sack = 1;
+		return 0;
+	case OPT_CC:
+		o->cfg.cc = arg;
 		return 0;
 	case OPT_DNS:
 		if (!dns_servers_ok(arg))

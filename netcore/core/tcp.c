@@ -356,6 +356,8 @@ void tcp_tcb_free(struct stack *st, struct tcb *t)
 	}
 	if (st->tcp->catchall == t)
 		st->tcp->catchall = NULL;
+	if (t->cc == TCP_CC_BBR)
+		tcp_pace_cancel(st, t);
 	tcp_timers_fini(st, t);
 	tcp_sb_free(st, t);
 	tcp_ooo_free(st, t);
@@ -611,7 +613,14 @@ void tcp_icmp_error(struct stack *st, int type, int code, uint32_t info,
 int tcp_init(struct stack *st)
 {
 	st->tcp = calloc(1, sizeof *st->tcp);
-	return st->tcp ? 0 : -ENOMEM;
+	if (st->tcp == NULL)
+		return -ENOMEM;
+	if (timer_init(st, &st->tcp->pace, bbr_pace_timeout) < 0) {
+		free(st->tcp);
+		st->tcp = NULL;
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 /* Every socket is gone (sock_fini ran): reset what still lives. */
@@ -630,6 +639,7 @@ void tcp_fini(struct stack *st)
 			tcp_tcb_free(st, t);
 		}
 	}
+	timer_fini(st, &tcp->pace);
 	free(tcp);
 	st->tcp = NULL;
 }

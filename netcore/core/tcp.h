@@ -10,9 +10,9 @@ struct ippkt;
 struct nc_stat;
 
 /* Congestion control algorithms; 0, CUBIC, is the default. */
-enum tcp_ccalg { TCP_CC_CUBIC, TCP_CC_RENO, TCP_CC_N };
-/* The algorithm of the first len bytes of name (Linux's names, "cubic"
- * and "reno", or "newreno"), -1 if none; and the name of one. */
+enum tcp_ccalg { TCP_CC_CUBIC, TCP_CC_RENO, TCP_CC_BBR, TCP_CC_N };
+/* The algorithm of the first len bytes of name (Linux's names, "cubic",
+ * "reno" and "bbr", or "newreno"), -1 if none; and the name of one. */
 int tcp_cc_find(const char *name, size_t len);
 const char *tcp_cc_name(int cc);
 

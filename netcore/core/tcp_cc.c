@@ -1,9 +1,11 @@
 /*
  * How fast a connection may send: round-trip time and the retransmission
- * timeout (RFC 6298), and the congestion control algorithm (NewReno, RFC
- * 5681): the window's growth and ssthresh after a loss. Loss recovery,
- * which asks the algorithm only these two, is tcp_recovery.c's. The algorithm is the connection's: NewReno
- * here, CUBIC in tcp_cubic.c.
+ * timeout (RFC 6298), the delivery rate, and the congestion control
+ * algorithm: the window's growth and ssthresh after a loss. Loss
+ * recovery, which asks a window-based algorithm only these two, is
+ * tcp_recovery.c's. The algorithm is the connection's: NewReno (RFC
+ * 5681) here, CUBIC in tcp_cubic.c, and BBR in tcp_bbr.c, which sets
+ * cwnd and a pacing rate from its model of the path on every ACK.
  */
 #include "tcp_impl.h"
 
@@ -26,9 +28,77 @@ void tcp_rtt_sample(struct tcb *t, uint32_t r)
 	tcp_cc_rtt(t, r);
 }
 
+/* ---- the delivery rate, a round trip at a time ---- */
+
+/* Has data sent since the round began been delivered? Cumulatively, or
+ * (with a scoreboard, under loss, when snd_una waits on a hole) SACKed,
+ * as RACK's newest delivered send time shows. */
+static int round_over(const struct tcb *t)
+{
+	if (seq_geq(t->snd_una, t->rs.round_end))
+		return 1;
+	return t->sb != NULL && t->rack.xmit > t->rs.round_start;
+}
+
+static uint32_t rate_of(uint64_t bytes, uint64_t us)
+{
+	uint64_t r = bytes * 1000 / us;
+
+	return r > UINT32_MAX ? UINT32_MAX : (uint32_t)r;
+}
+
+/* The next round begins now. */
+static void round_begin(const struct stack *st, struct tcb *t)
+{
+	t->rs.round_start = st->now;
+	t->rs.round_delivered = t->rs.delivered;
+	t->rs.round_end = t->snd_max;
+	t->rs.app_limited = 0;
+}
+
+/* The round's rate is its bytes over its length, the length at least
+ * the least round trip: ACKs bunched together (by the peer's delayed
+ * ACKs, or by a batch of input) would otherwise claim more than the path
+ * carries. 1: a round ended, and rs.rate is its rate. */
+int tcp_rate_ack(struct stack *st, struct tcb *t, uint32_t delivered)
+{
+	struct tcp_rate *r = &t->rs;
+	uint64_t len = st->now - r->round_start;
+
+	r->delivered += delivered;
+	if (r->round_start == 0) {	/* the first ACK begins the first round */
+		round_begin(st, t);
+		return 0;
+	}
+	if (!round_over(t))
+		return 0;
+	if (len < t->cnt.min_rtt)
+		len = t->cnt.min_rtt;
+	if (len > 0)
+		r->rate = rate_of(r->delivered - r->round_delivered, len);
+	r->round_app_limited = r->app_limited;
+	round_begin(st, t);
+	return 1;
+}
+
+void tcp_rate_app_limited(struct tcb *t)
+{
+	t->rs.app_limited = 1;
+}
+
 /* ---- congestion control (RFC 5681, NewReno RFC 6582) ---- */
 
-void tcp_cc_init(struct tcb *t)
+/* The algorithm's own state starts afresh (its union with the others'
+ * held theirs). */
+static void cc_state_init(struct stack *st, struct tcb *t)
+{
+	if (t->cc == TCP_CC_CUBIC)
+		cubic_init(t);
+	else if (t->cc == TCP_CC_BBR)
+		bbr_init(st, t);
+}
+
+void tcp_cc_init(struct stack *st, struct tcb *t)
 {
 	uint32_t iw = min32(TCP_IW * t->mss, 2u * t->mss > 14600 ? 2u * t->mss : 14600);
 
@@ -38,8 +108,7 @@ void tcp_cc_init(struct tcb *t)
 	t->in_recovery = 0;
 	t->dupacks = 0;
 	t->bytes_acked = 0;
-	if (t->cc == TCP_CC_CUBIC)
-		cubic_init(t);
+	cc_state_init(st, t);
 }
 
 /* ---- the algorithm: how the window grows, and how far a loss takes it
@@ -48,6 +117,7 @@ void tcp_cc_init(struct tcb *t)
 static const char *const cc_names[TCP_CC_N] = {
 	[TCP_CC_CUBIC] = "cubic",
 	[TCP_CC_RENO] = "reno",
+	[TCP_CC_BBR] = "bbr",
 };
 
 /* Are the len bytes at name the string want? (The core has no libc
@@ -74,12 +144,20 @@ const char *tcp_cc_name(int cc)
 	return cc_names[cc];
 }
 
-void tcp_cc_set(struct tcb *t, int cc)
+void tcp_cc_set(struct stack *st, struct tcb *t, int cc)
 {
+	if (t->cc == cc)
+		return;
+	if (t->cc == TCP_CC_BBR)
+		tcp_pace_cancel(st, t);
 	t->cc = (uint8_t)cc;
 	t->bytes_acked = 0;
-	if (cc == TCP_CC_CUBIC)
-		cubic_init(t);
+	cc_state_init(st, t);
+}
+
+int tcp_cc_model(const struct tcb *t)
+{
+	return t->cc == TCP_CC_BBR;
 }
 
 /* NewReno: half the window after a loss, as Linux (RFC 5681 halves the
@@ -93,6 +171,8 @@ static uint32_t reno_ssthresh(const struct tcb *t)
 
 uint32_t tcp_cc_ssthresh(struct stack *st, struct tcb *t)
 {
+	if (t->cc == TCP_CC_BBR)
+		return bbr_ssthresh(t);
 	return t->cc == TCP_CC_CUBIC ? cubic_ssthresh(st, t) : reno_ssthresh(t);
 }
 
@@ -119,6 +199,8 @@ void tcp_cc_rtt(struct tcb *t, uint32_t rtt_us)
 {
 	if (t->cc == TCP_CC_CUBIC)
 		cubic_rtt(t, rtt_us);
+	else if (t->cc == TCP_CC_BBR)
+		bbr_rtt(t, rtt_us);
 }
 
 void tcp_cc_idle_end(struct tcb *t, uint64_t idle_us)
@@ -139,4 +221,6 @@ void tcp_cc_undo(struct stack *st, struct tcb *t)
 		t->ssthresh = t->prior_ssthresh;
 	if (t->cc == TCP_CC_CUBIC)
 		cubic_undo(t);
+	else if (t->cc == TCP_CC_BBR)
+		bbr_undo(t);
 }

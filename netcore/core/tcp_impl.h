@@ -5,8 +5,9 @@
  * (segment building), tcp_timer.c (the clocks), tcp_cc.c (RTT, the
  * congestion control algorithm), tcp_recovery.c (loss recovery, PRR),
  * tcp_sack.c (the scoreboard), tcp_rack.c (loss detection by time)
- * tcp_info.c (TCP_INFO), tcp_cubic.c (the CUBIC algorithm) and
- * tcp_syncookie.c (SYN cookies). Nothing else includes it.
+ * tcp_info.c (TCP_INFO), tcp_cubic.c (the CUBIC algorithm), tcp_bbr.c
+ * (the BBR algorithm, pacing) and tcp_syncookie.c (SYN cookies). Nothing
+ * else includes it.
  */
 #ifndef NETCORE_TCP_IMPL_H
 #define NETCORE_TCP_IMPL_H
@@ -136,6 +137,42 @@ struct tcp_hystart {
 	uint8_t css;		/* in conservative slow start */
 };
 
+/* The delivery rate (tcp_cc.c), measured a round trip at a time: what
+ * the peer received (acknowledged or SACKed) over the round's length.
+ * A round ends when data sent after it began is delivered. */
+struct tcp_rate {
+	uint64_t delivered;	/* bytes delivered, all told */
+	uint64_t round_delivered;	/* delivered when the round began */
+	uint64_t round_start;	/* µs */
+	uint32_t round_end;	/* snd_max when it began */
+	uint32_t rate;		/* bytes/ms, the last round's */
+	uint8_t app_limited;	/* the sender ran out of data in the round */
+	uint8_t round_app_limited;	/* the last round did */
+};
+
+/* BBR's model of the path (tcp_bbr.c): rates in bytes/ms, times in µs. */
+enum { BBR_BW_ROUNDS = 10 };
+struct tcp_bbr {
+	uint32_t bw[BBR_BW_ROUNDS];	/* delivery rates of recent rounds */
+	uint32_t pacing_rate;	/* bytes/ms, 0: not paced yet */
+	uint32_t min_rtt, rtt_sample;	/* the least round trip; the newest */
+	uint64_t min_rtt_stamp;	/* when min_rtt was seen */
+	uint64_t cycle_stamp;	/* the gain cycle's phase began */
+	uint64_t probe_rtt_done;	/* ProbeRTT may end then; 0: not timed yet */
+	uint64_t pace_at;	/* the next packet may leave then */
+	struct tcb *pace_next;	/* on the stack's list of paced connections */
+	uint32_t full_bw;	/* startup's best rate */
+	uint32_t prior_cwnd;	/* cwnd before recovery, a timeout or ProbeRTT */
+	uint32_t rounds;	/* rounds counted */
+	uint32_t conserve_end;	/* packet conservation until rounds reaches it */
+	uint32_t probe_rtt_round;	/* rounds when ProbeRTT's flight got low */
+	uint8_t mode;		/* enum bbr_mode */
+	uint8_t phase;		/* of the ProbeBW gain cycle */
+	uint8_t full_bw_cnt;	/* startup rounds without growth */
+	uint8_t bw_next;	/* the slot of bw the next round fills */
+	uint8_t full : 1, paced : 1, recovering : 1, conserving : 1;
+};
+
 /* The transmission control block. */
 struct tcb {
 	struct sock *so;	/* NULL once the descriptor is closed */
@@ -211,8 +248,14 @@ struct tcb {
 	uint64_t xmit_last;	/* µs, new data last sent */
 	uint32_t tail_seq;	/* where the last new data sent began */
 	struct rack rack;
-	struct tcp_cubic cubic;
-	struct tcp_hystart hs;
+	struct tcp_rate rs;
+	union {			/* the algorithm's own, as t->cc says */
+		struct {
+			struct tcp_cubic cubic;
+			struct tcp_hystart hs;
+		};
+		struct tcp_bbr bbr;
+	};
 
 	/* buffers: sndq byte 0 is snd_una (after the SYN); rcvq byte 0 is the
 	 * first unread byte, byte rcvq.len is rcv_nxt */
@@ -266,6 +309,8 @@ struct tcp {
 	unsigned ntcb;			/* control blocks alive */
 	unsigned nscore;		/* scoreboards allocated */
 	unsigned nooo;			/* out-of-order tables allocated */
+	struct tcb *paced;		/* connections waiting for their pacing time */
+	struct timer pace;		/* the earliest of those times */
 };
 
 /* The payload of a full segment: the MSS less the timestamp option
@@ -377,7 +422,7 @@ void tcp_delack(struct stack *st, struct tcb *tcb);
 
 /* tcp_cc.c: round-trip time, the congestion control algorithm */
 void tcp_rtt_sample(struct tcb *tcb, uint32_t rtt_us);
-void tcp_cc_init(struct tcb *tcb);
+void tcp_cc_init(struct stack *st, struct tcb *tcb);
 /* The algorithm's two answers: the slow-start threshold after a loss
  * (fast recovery or a timeout), and growth of cwnd for acked new bytes
  * outside recovery. */
@@ -389,7 +434,21 @@ void tcp_cc_grow(struct stack *st, struct tcb *tcb, uint32_t acked);
 void tcp_cc_rtt(struct tcb *tcb, uint32_t rtt_us);
 void tcp_cc_idle_end(struct tcb *tcb, uint64_t idle_us);
 /* Switch tcb to algorithm cc (enum tcp_ccalg), keeping its window. */
-void tcp_cc_set(struct tcb *tcb, int cc);
+void tcp_cc_set(struct stack *st, struct tcb *tcb, int cc);
+/* Does the algorithm set cwnd from a model on every ACK, in recovery
+ * too (BBR), rather than grow it and cut it at a loss? */
+int tcp_cc_model(const struct tcb *tcb);
+/* An ACK delivered bytes (acknowledged or SACKed): the delivery rate.
+ * 1: a round trip ended with it, and tcb->rs.rate is the round's. */
+int tcp_rate_ack(struct stack *st, struct tcb *tcb, uint32_t delivered);
+/* Output stopped with nothing left to send: the round is app-limited. */
+void tcp_rate_app_limited(struct tcb *tcb);
+/* May the next packet leave now? If not, tcb waits for its pacing time. */
+int tcp_pace_ok(struct stack *st, struct tcb *tcb);
+/* A packet of len bytes left: the next waits len / pacing rate. */
+void tcp_paced(struct stack *st, struct tcb *tcb, uint32_t len);
+/* Leave the stack's list of paced connections. */
+void tcp_pace_cancel(struct stack *st, struct tcb *tcb);
 /* A reduction proved spurious: back to prior_cwnd and prior_ssthresh. */
 void tcp_cc_undo(struct stack *st, struct tcb *tcb);
 
@@ -436,5 +495,16 @@ void cubic_grow(struct stack *st, struct tcb *tcb, uint32_t acked);
 void cubic_rtt(struct tcb *tcb, uint32_t rtt_us);
 void cubic_idle_end(struct tcb *tcb, uint64_t idle_us);
 void cubic_undo(struct tcb *tcb);
+
+/* tcp_bbr.c: BBR, behind the tcp_cc_* functions of the same names */
+void bbr_init(struct stack *st, struct tcb *tcb);
+uint32_t bbr_ssthresh(struct tcb *tcb);
+/* Every ACK, after loss recovery has counted it: the model, cwnd and
+ * the pacing rate. */
+void bbr_ack(struct stack *st, struct tcb *tcb, uint32_t delivered, int round);
+void bbr_rtt(struct tcb *tcb, uint32_t rtt_us);
+void bbr_undo(struct tcb *tcb);
+/* The stack's pacing timer went off. */
+void bbr_pace_timeout(struct stack *st, struct timer *tm);
 
 #endif

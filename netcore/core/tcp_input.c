@@ -137,7 +137,7 @@ static void rtt_from_ack(struct stack *st, struct tcb *t, const struct seg *s);
  * and send the FIN a shutdown asked for meanwhile. */
 static void established(struct stack *st, struct tcb *t)
 {
-	tcp_cc_init(t);
+	tcp_cc_init(st, t);
 	t->cnt.last_data_recv = st->now;	/* Linux's origin of the idle time */
 	t->nrtx = 0;
 	tcp_setstate(st, t, NC_TCP_ESTABLISHED);

@@ -207,6 +207,8 @@ void tcp_send_seg(struct stack *st, struct tcb *t, uint32_t seq, uint32_t len, u
 		tcp_log(st, "rexmit", NULL, t->laddr, t->faddr, t->lport, t->fport);
 	}
 	count_sent(st, t, len, room);
+	if (len > 0)
+		tcp_paced(st, t, len);
 	checksum_and_send(st, (struct ipsend){ .src = t->laddr, .dst = t->faddr, .v6 = t->v6,
 					       .src6 = t->laddr6, .dst6 = t->faddr6,
 					       .ttl = t->so ? t->so->ttl : t->ttl,
@@ -321,7 +323,7 @@ static int resend_lost(struct stack *st, struct tcb *t, uint32_t room, uint32_t 
 	if (!tcp_sb_next_lost(t, &seq, &len))
 		return 0;
 	len = min32(len, room);
-	if (cwnd_room < len)
+	if (cwnd_room < len || !tcp_pace_ok(st, t))
 		return 0;
 	data = seq_lt(seq, end) ? min32(len, end - seq) : 0;
 	if (t->fin_sent && seq_gt(seq + len, end))
@@ -388,6 +390,8 @@ int tcp_send_one(struct stack *st, struct tcb *t)
 	if (len == 0 && !fin)
 		return 0;
 	if (!fin && !may_send(t, len, avail, room))
+		return 0;
+	if (len > 0 && !t->force && !tcp_pace_ok(st, t))
 		return 0;
 	if (fin)
 		flags |= SEG_FIN;
@@ -464,6 +468,8 @@ void tcp_output(struct stack *st, struct tcb *t)
 		sent = 1;
 	if (!sent && t->ack_now)
 		tcp_send_ack(st, t);
+	if (!seq_lt(t->snd_nxt, tcp_data_end(t)) && t->lostb == 0 && tcp_pipe(t) < t->cwnd)
+		tcp_rate_app_limited(t);	/* nothing more to send */
 	tcp_cwnd_validate(t, (seq_lt(t->snd_nxt, tcp_data_end(t)) || t->lostb > 0) &&
 				     t->cwnd < tcp_pipe(t) + tcp_seg_room(t));
 	tcp_limit_update(st, t);

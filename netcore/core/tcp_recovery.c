@@ -10,9 +10,11 @@
  * unacknowledged is lost and goes again in slow start, unless F-RTO
  * (RFC 5682) shows the timeout spurious.
  *
- * The congestion control algorithm is asked only for ssthresh after a
- * loss and for growth outside recovery (tcp_cc.c); growth waits while
- * the application, not cwnd, limits the sending (RFC 7661).
+ * A window-based congestion control algorithm is asked only for
+ * ssthresh after a loss and for growth outside recovery (tcp_cc.c);
+ * growth waits while the application, not cwnd, limits the sending (RFC
+ * 7661). A model-based one (BBR) sets cwnd itself on every ACK, in
+ * recovery too, and PRR stands aside.
  */
 #include "stack.h"
 #include "tcp_impl.h"
@@ -119,12 +121,27 @@ static int cwnd_limited(const struct tcb *t)
 	return t->cwnd < t->ssthresh && t->cwnd < 2 * t->max_out;
 }
 
+/* BBR: recovery ends as for the others, cwnd is the model's. */
+static void model_ack(struct stack *st, struct tcb *t, uint32_t delivered, int round)
+{
+	if (seq_geq(t->snd_una, t->recover)) {
+		if (t->in_recovery)
+			t->dupacks = 0;
+		t->in_recovery = 0;
+		t->rto_loss = 0;
+	}
+	bbr_ack(st, t, delivered, round);
+	if (!t->in_recovery)
+		tcp_sb_tidy(st, t);
+}
+
 /* An ACK came: acked bytes newly acknowledged (0 for a duplicate),
  * sacked bytes newly SACKed by its blocks; dup: a duplicate ACK in RFC
  * 5681's sense. */
 void tcp_recovery_ack(struct stack *st, struct tcb *t, uint32_t acked, uint32_t sacked, int dup)
 {
 	uint32_t delivered = sacked, was = 0;
+	int round;
 
 	if (t->sb != NULL && acked > 0)
 		was = tcp_sb_acked(st, t);
@@ -153,6 +170,11 @@ void tcp_recovery_ack(struct stack *st, struct tcb *t, uint32_t acked, uint32_t 
 	tcp_rack_detect(st, t);
 	if (!t->in_recovery && !t->rto_loss && t->lostb > 0)
 		enter_recovery(st, t);
+	round = tcp_rate_ack(st, t, delivered);
+	if (tcp_cc_model(t)) {
+		model_ack(st, t, delivered, round);
+		return;
+	}
 	if (t->in_recovery && seq_geq(t->snd_una, t->recover)) {
 		t->in_recovery = 0;	/* the whole window is repaired */
 		t->cwnd = t->ssthresh;

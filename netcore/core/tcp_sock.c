@@ -742,7 +742,7 @@ static const struct tcpopt *find_option(int level, int name)
  * up to the first NUL); an unknown one is ENOENT, as there. */
 enum { CC_NAME_MAX = 16 };
 
-static int set_congestion(struct tcb *t, const void *val, size_t len)
+static int set_congestion(struct stack *st, struct tcb *t, const void *val, size_t len)
 {
 	size_t max = len < CC_NAME_MAX - 1 ? len : CC_NAME_MAX - 1, n = 0;
 	const char *name = val;
@@ -757,7 +757,7 @@ static int set_congestion(struct tcb *t, const void *val, size_t len)
 	cc = tcp_cc_find(name, n);
 	if (cc < 0)
 		return -ENOENT;
-	tcp_cc_set(t, cc);
+	tcp_cc_set(st, t, cc);
 	return 0;
 }
 
@@ -782,7 +782,7 @@ static int tcp_setopt(struct stack *st, struct sock *so, int level, int name,
 	int v, err;
 
 	if (level == IPPROTO_TCP && name == TCP_CONGESTION)
-		return set_congestion(so->pcb, val, len);
+		return set_congestion(st, so->pcb, val, len);
 	if (o == NULL && (level != IPPROTO_TCP || name == NC_TCP_INFO))
 		return -ENOPROTOOPT;
 	/* as Linux, an IPPROTO_TCP value is read before its name is known */

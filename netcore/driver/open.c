@@ -161,6 +161,12 @@ static int import_config(struct nc_config *out, const struct nc_config *in)
 
 static int check_config(const struct nc_config *cfg)
 {
+	if (cfg->tun != NULL && config_cc(cfg) < 0) {
+		snprintf(open_error, sizeof open_error,
+			 "unknown congestion control '%s' (cubic, reno or newreno, bbr)", cfg->cc);
+		errno = EINVAL;
+		return -1;
+	}
 	if (cfg->tun == NULL || cfg->prefix < 0 || cfg->prefix > 32 || cfg->prefix6 < 0 ||
 	    cfg->prefix6 > 128 || cfg->mtu < 576 ||
 	    cfg->mtu > IP_MAXPACKET || config_cc(cfg) < 0) {

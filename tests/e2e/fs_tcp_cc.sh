@@ -20,7 +20,7 @@ check "cc newreno" ctl "cc newreno"
 check_eq "status: cc newreno" newreno "$(status_of cc)"
 check "cc reno (Linux's name) too" ctl "cc reno"
 check_eq "status: cc newreno" newreno "$(status_of cc)"
-check "cc bbr is refused" eval '! ctl "cc bbr" 2>/dev/null'
+check "cc vegas (unknown) is refused" eval '! ctl "cc vegas" 2>/dev/null'
 check "so is cc without a name" eval '! ctl "cc" 2>/dev/null'
 check "so is cc with two" eval '! ctl "cc cubic newreno" 2>/dev/null'
 check_eq "err says which command" "cc cubic newreno: Invalid argument" "$(cat "$CONV/err")"

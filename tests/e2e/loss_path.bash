@@ -14,6 +14,8 @@ LP_PORT=9000
 # The kernel sender's congestion control (TCP_CONGESTION on its socket);
 # empty: the system's default (lp_kernel_cc says which that is).
 LP_KERNEL_CC=${LP_KERNEL_CC:-}
+# netcore's congestion control (nctool --cc); empty: netcore's default.
+LP_NETCORE_CC=${LP_NETCORE_CC:-}
 
 # lp_ns NAME ADDR GW DEV PEERDEV: a network namespace held by a sleeping
 # process (stopped at the end), its end of a veth DEV at ADDR/24 routed via
@@ -114,7 +116,8 @@ lp_send() {
 	lp_receiver "$3" || return 1
 	t0=$(date +%s.%N)
 	if [ "$1" = netcore ]; then
-		timeout 240 "$NCTOOL" put 10.78.0.2 "$LP_PORT" "$2" >/dev/null
+		timeout 240 "$NCTOOL" ${LP_NETCORE_CC:+--cc "$LP_NETCORE_CC"} put 10.78.0.2 \
+			"$LP_PORT" "$2" >/dev/null
 	else
 		nsenter -t "$LP_PID_snd" -n timeout 240 socat -u "OPEN:$2" \
 			"TCP:10.78.0.2:$LP_PORT${LP_KERNEL_CC:+,setsockopt-string=6:13:$LP_KERNEL_CC}"

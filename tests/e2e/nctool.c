@@ -35,7 +35,7 @@ static struct nc_stack *st;
 static int usage(void)
 {
 	fprintf(stderr, "usage: nctool [--tun NAME] [--addr CIDR] [--gw ADDR] [--mtu N] "
-			"[--no-config] [--pcap FILE] get HOST PORT PATH | serve PORT FILE [COUNT] | "
+			"[--no-config] [--pcap FILE] [--cc NAME] get HOST PORT PATH | serve PORT FILE [COUNT] | "
 			"put HOST PORT FILE | connect HOST PORT [MS] | pollconnect HOST PORT MS\n");
 	return 1;
 }
@@ -272,7 +272,7 @@ int main(int argc, char **argv)
 		{ "tun", required_argument, 0, 't' },	{ "addr", required_argument, 0, 'a' },
 		{ "gw", required_argument, 0, 'g' },	{ "mtu", required_argument, 0, 'm' },
 		{ "no-config", no_argument, 0, 'n' },	{ "pcap", required_argument, 0, 'p' },
-		{ 0, 0, 0, 0 },
+		{ "cc", required_argument, 0, 'c' },	{ 0, 0, 0, 0 },
 	};
 	struct nc_config cfg;
 	int c, r;
@@ -292,6 +292,7 @@ int main(int argc, char **argv)
 		case 'm': cfg.mtu = atoi(optarg); break;
 		case 'n': cfg.no_config = 1; break;
 		case 'p': cfg.pcap = optarg; break;
+		case 'c': cfg.cc = optarg; break;
 		default: return usage();
 		}
 	}
