@@ -487,7 +487,7 @@ static int tcp_backlog(struct ctlreq *x, struct conv *c)
 	return 0;
 }
 
-/* cc cubic|newreno: the conversation's congestion control; the core
+/* cc cubic|newreno|bbr: the conversation's congestion control; the core
  * also knows Linux's "reno", and says ENOENT for a name it does not. */
 static int tcp_cc(struct ctlreq *x, struct conv *c)
 {

@@ -251,7 +251,11 @@ static const char *cc_name(struct conv *c)
 	if (c->sock < 0 ||
 	    nc_getsockopt(fs.st, c->sock, IPPROTO_TCP, TCP_CONGESTION, name, &len) < 0)
 		return "-";
-	return strcmp(name, "reno") == 0 ? "newreno" : strcmp(name, "cubic") == 0 ? "cubic" : "-";
+	if (strcmp(name, "reno") == 0)
+		return "newreno";
+	if (strcmp(name, "bbr") == 0)
+		return "bbr";
+	return strcmp(name, "cubic") == 0 ? "cubic" : "-";
 }
 
 /* The state name, then key value pairs; times in microseconds, except

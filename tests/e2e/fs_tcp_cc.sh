@@ -1,8 +1,8 @@
 #!/bin/bash
-# ctl `cc cubic|newreno` chooses a conversation's congestion control,
+# ctl `cc cubic|newreno|bbr` chooses a conversation's congestion control,
 # before connecting or on a live connection; `status` ends with `cc
-# NAME` (CUBIC by default); a name the stack does not know is EINVAL
-# and changes nothing. Data moves with either.
+# NAME` (CUBIC by default, the daemon's --cc otherwise); a name the stack
+# does not know is EINVAL and changes nothing. Data moves with each.
 . "$(dirname "$0")/lib.sh"
 
 # The value of KEY in the status line of the last clone.
@@ -33,5 +33,16 @@ check "1 MB with newreno" timeout 20 dd if="$E2E_DIR/mb" of="$CONV/data" bs=64k 
 check "cc cubic on the live connection" ctl "cc cubic"
 check_eq "status: cc cubic" cubic "$(status_of cc)"
 check "1 MB more with cubic" timeout 20 dd if="$E2E_DIR/mb" of="$CONV/data" bs=64k status=none
+check "cc bbr on the live connection" ctl "cc bbr"
+check_eq "status: cc bbr" bbr "$(status_of cc)"
+check "1 MB more with bbr (paced)" timeout 20 dd if="$E2E_DIR/mb" of="$CONV/data" bs=64k status=none
 check "shutdown wr" ctl "shutdown wr"
-check "the peer read to the end" wait_for "$E2E_DIR/sink.out" "eof $((2 << 20))" 10
+check "the peer read to the end" wait_for "$E2E_DIR/sink.out" "eof $((3 << 20))" 10
+stop_daemon
+
+mkdir -p "$E2E_DIR/m2"
+check "the daemon refuses --cc vegas" eval "! timeout 10 '$SLASHNET' -f --tun sn9 --cc vegas '$E2E_DIR/m2' 2>'$E2E_DIR/cc.err'"
+check "and says why" grep -q "unknown congestion control 'vegas'" "$E2E_DIR/cc.err"
+check "--cc bbr: new conversations start with it" start_daemon --cc bbr
+clone tcp
+check_eq "status: cc bbr" bbr "$(status_of cc)"

@@ -14,7 +14,8 @@ LP_PORT=9000
 # The kernel sender's congestion control (TCP_CONGESTION on its socket);
 # empty: the system's default (lp_kernel_cc says which that is).
 LP_KERNEL_CC=${LP_KERNEL_CC:-}
-# netcore's congestion control (nctool --cc); empty: netcore's default.
+# netcore's congestion control (nctool --cc); empty: the kernel sender's,
+# when netcore has it (lp_netcore_cc), so that both run one algorithm.
 LP_NETCORE_CC=${LP_NETCORE_CC:-}
 
 # lp_ns NAME ADDR GW DEV PEERDEV: a network namespace held by a sleeping
@@ -89,6 +90,16 @@ lp_kernel_cc() {
 	fi
 }
 
+# lp_netcore_cc: the congestion control netcore's sender uses.
+lp_netcore_cc() {
+	local cc=${LP_NETCORE_CC:-$(lp_kernel_cc)}
+
+	case $cc in
+	cubic | reno | bbr) echo "$cc" ;;
+	*) echo cubic ;;
+	esac
+}
+
 # lp_receiver FILE: a kernel receiver on 10.78.0.2 (a new port each time),
 # writing what one connection sends into FILE. Sets LP_PORT, LP_RCV.
 lp_receiver() {
@@ -116,8 +127,7 @@ lp_send() {
 	lp_receiver "$3" || return 1
 	t0=$(date +%s.%N)
 	if [ "$1" = netcore ]; then
-		timeout 240 "$NCTOOL" ${LP_NETCORE_CC:+--cc "$LP_NETCORE_CC"} put 10.78.0.2 \
-			"$LP_PORT" "$2" >/dev/null
+		timeout 240 "$NCTOOL" --cc "$(lp_netcore_cc)" put 10.78.0.2 "$LP_PORT" "$2" >/dev/null
 	else
 		nsenter -t "$LP_PID_snd" -n timeout 240 socat -u "OPEN:$2" \
 			"TCP:10.78.0.2:$LP_PORT${LP_KERNEL_CC:+,setsockopt-string=6:13:$LP_KERNEL_CC}"

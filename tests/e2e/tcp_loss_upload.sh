@@ -24,7 +24,7 @@ pass() {
 	check "$1: the kernel's upload ended (in ${k:-?} s)" test -n "$k"
 	check "$1: the kernel's bytes arrived byte-identical" cmp -s "$E2E_DIR/file" "$E2E_DIR/got_k"
 	if [ -n "$nc" ] && [ -n "$k" ]; then
-		echo "# $1: netcore ${nc} s, kernel ($(lp_kernel_cc)) ${k} s, ratio $(echo "$nc $k" |
+		echo "# $1: netcore ($(lp_netcore_cc)) ${nc} s, kernel ($(lp_kernel_cc)) ${k} s, ratio $(echo "$nc $k" |
 			awk '{ printf "%.1f", $1 / ($2 > 0 ? $2 : 0.001) }')"
 	fi
 	rm -f "$E2E_DIR/got_nc" "$E2E_DIR/got_k"

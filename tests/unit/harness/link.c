@@ -38,6 +38,7 @@ struct link {
 	link_filter_fn filter;
 	void *filter_arg;
 	int batch[2];		/* arrivals due at once each end gets before a poll */
+	uint64_t busy[2];	/* each direction's bottleneck is busy until then */
 };
 
 /* ---- randomness: xorshift64*, reproducible from the seed ---- */
@@ -97,7 +98,29 @@ static int wire_put(struct link *l, int dir, const void *pkt, size_t len, uint64
 	return 0;
 }
 
-/* A packet leaves end dir: filter, impairment, then onto the wire. */
+/* The bottleneck of direction dir takes len bytes: the µs they wait and
+ * take to cross it, or UINT64_MAX when its queue is full (drop-tail). */
+static uint64_t bottleneck(struct link *l, int dir, size_t len)
+{
+	const struct link_impair *imp = &l->imp[dir];
+	struct link_counters *c = &l->cnt[dir];
+	uint64_t start = l->busy[dir] > l->now ? l->busy[dir] : l->now;
+	uint64_t waiting = (start - l->now) * imp->rate / 1000000;
+
+	if (imp->rate == 0)
+		return 0;
+	if (imp->queue > 0 && waiting + len > imp->queue) {
+		c->overflowed++;
+		return UINT64_MAX;
+	}
+	if (waiting > c->queue_max)
+		c->queue_max = waiting;
+	l->busy[dir] = start + len * 1000000 / imp->rate;
+	return l->busy[dir] - l->now;
+}
+
+/* A packet leaves end dir: filter, impairment, the bottleneck, then
+ * onto the wire. */
 static int transmit(struct link *l, int dir, const uint8_t *pkt, size_t len)
 {
 	const struct link_impair *imp = &l->imp[dir];
@@ -105,12 +128,18 @@ static int transmit(struct link *l, int dir, const uint8_t *pkt, size_t len)
 	int verdict = l->filter ? l->filter(l->filter_arg, dir, pkt, len) : LINK_PASS;
 	uint64_t when = l->now + l->delay + imp->extra_us;
 	int copies = 1;
+	uint64_t wait;
 
 	c->sent++;
 	if (verdict == LINK_DROP || (verdict == LINK_PASS && chance(l, imp->drop))) {
 		c->dropped++;
 		return 0;
 	}
+	if ((wait = bottleneck(l, dir, len)) == UINT64_MAX) {
+		c->dropped++;
+		return 0;
+	}
+	when += wait;
 	if (verdict == LINK_DUP || chance(l, imp->dup)) {
 		c->duplicated++;
 		copies = 2;

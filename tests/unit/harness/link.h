@@ -52,12 +52,16 @@ struct link_impair {
 	double reorder;		/* it is held back reorder_us, so later ones overtake it */
 	uint64_t reorder_us;	/* 0 means 3 x the link delay */
 	uint64_t extra_us;	/* added to the delay of every packet */
+	uint64_t rate;		/* a bottleneck: bytes a second it carries, 0: none */
+	uint64_t queue;		/* bytes that may wait for it, beyond that dropped; 0: any */
 };
 
 /* Counters of one direction. sent counts packets put on the wire (before
  * impairment); delivered counts arrivals, duplicates included. */
 struct link_counters {
 	uint64_t sent, delivered, dropped, duplicated, reordered;
+	uint64_t overflowed;	/* dropped because the bottleneck's queue was full */
+	uint64_t queue_max;	/* the most bytes that waited for the bottleneck */
 };
 
 /*
