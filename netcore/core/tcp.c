@@ -356,8 +356,7 @@ void tcp_tcb_free(struct stack *st, struct tcb *t)
 	}
 	if (st->tcp->catchall == t)
 		st->tcp->catchall = NULL;
-	if (t->cc == TCP_CC_BBR)
-		tcp_pace_cancel(st, t);
+	tcp_cc_free(st, t);
 	tcp_timers_fini(st, t);
 	tcp_sb_free(st, t);
 	tcp_ooo_free(st, t);
@@ -664,7 +663,7 @@ static const char *const tcp_names[TCPS_N] = {
 
 unsigned tcp_count(const struct stack *st)
 {
-	return st->tcp->ntcb + st->tcp->nscore + st->tcp->nooo;
+	return st->tcp->ntcb + st->tcp->nscore + st->tcp->nooo + st->tcp->nbbr;
 }
 
 int tcp_stats(struct stack *st, struct nc_stat *out, int max)

@@ -23,6 +23,8 @@
  *
  * Rates are bytes per ms, times µs, gains in 1/256 (BBR_UNIT).
  */
+#include <stdlib.h>
+
 #include "stack.h"
 #include "tcp_impl.h"
 
@@ -54,8 +56,8 @@ static uint32_t max_bw(const struct tcb *t)
 	uint32_t m = 0;
 
 	for (int i = 0; i < BBR_BW_ROUNDS; i++)
-		if (t->bbr.bw[i] > m)
-			m = t->bbr.bw[i];
+		if (t->bbr->bw[i] > m)
+			m = t->bbr->bw[i];
 	return m;
 }
 
@@ -63,22 +65,22 @@ static uint32_t max_bw(const struct tcb *t)
  * model yet. */
 static uint32_t bdp(const struct tcb *t, uint32_t gain)
 {
-	uint64_t b = (uint64_t)max_bw(t) * t->bbr.min_rtt / 1000 * gain / BBR_UNIT;
+	uint64_t b = (uint64_t)max_bw(t) * t->bbr->min_rtt / 1000 * gain / BBR_UNIT;
 
-	if (max_bw(t) == 0 || t->bbr.min_rtt == 0)
+	if (max_bw(t) == 0 || t->bbr->min_rtt == 0)
 		return TCP_IW * t->mss;
 	return b > TCP_CWND_MAX ? TCP_CWND_MAX : (uint32_t)b;
 }
 
 static uint32_t pacing_gain(const struct tcb *t)
 {
-	switch (t->bbr.mode) {
+	switch (t->bbr->mode) {
 	case BBR_STARTUP:
 		return BBR_HIGH_GAIN;
 	case BBR_DRAIN:
 		return BBR_DRAIN_GAIN;
 	case BBR_PROBE_BW:
-		return cycle_gain[t->bbr.phase];
+		return cycle_gain[t->bbr->phase];
 	default:
 		return BBR_UNIT;
 	}
@@ -86,7 +88,7 @@ static uint32_t pacing_gain(const struct tcb *t)
 
 static uint32_t cwnd_gain(const struct tcb *t)
 {
-	return t->bbr.mode == BBR_PROBE_BW ? BBR_CWND_GAIN : BBR_HIGH_GAIN;
+	return t->bbr->mode == BBR_PROBE_BW ? BBR_CWND_GAIN : BBR_HIGH_GAIN;
 }
 
 /* Before the first round is measured: the window over the round trip
@@ -94,7 +96,7 @@ static uint32_t cwnd_gain(const struct tcb *t)
  * full it follows the model down too. */
 static void set_pacing_rate(struct tcb *t)
 {
-	struct tcp_bbr *b = &t->bbr;
+	struct tcp_bbr *b = t->bbr;
 	uint64_t bw = max_bw(t), rate;
 
 	if (bw == 0)
@@ -108,7 +110,7 @@ static void set_pacing_rate(struct tcb *t)
 /* cwnd before a reduction (recovery, a timeout, ProbeRTT), to go back to. */
 static void save_cwnd(struct tcb *t)
 {
-	struct tcp_bbr *b = &t->bbr;
+	struct tcp_bbr *b = t->bbr;
 
 	if (!b->recovering && b->mode != BBR_PROBE_RTT)
 		b->prior_cwnd = t->cwnd;
@@ -120,7 +122,7 @@ static void save_cwnd(struct tcb *t)
  * held the sender back and the rate says less than the model knows. */
 static void update_bw(struct tcb *t)
 {
-	struct tcp_bbr *b = &t->bbr;
+	struct tcp_bbr *b = t->bbr;
 
 	b->rounds++;
 	if (t->rs.round_app_limited && t->rs.rate < max_bw(t))
@@ -133,7 +135,7 @@ static void update_bw(struct tcb *t)
  * quarter: the bottleneck is full. */
 static void check_full_pipe(struct tcb *t)
 {
-	struct tcp_bbr *b = &t->bbr;
+	struct tcp_bbr *b = t->bbr;
 
 	if (b->full || t->rs.round_app_limited)
 		return;
@@ -153,14 +155,14 @@ static void enter_probe_bw(const struct stack *st, struct tcb *t)
 {
 	uint8_t phase = (uint8_t)(t->iss % (BBR_CYCLE - 1));
 
-	t->bbr.mode = BBR_PROBE_BW;
-	t->bbr.phase = phase >= 1 ? phase + 1 : phase;
-	t->bbr.cycle_stamp = st->now;
+	t->bbr->mode = BBR_PROBE_BW;
+	t->bbr->phase = phase >= 1 ? phase + 1 : phase;
+	t->bbr->cycle_stamp = st->now;
 }
 
 static void check_drain(const struct stack *st, struct tcb *t)
 {
-	struct tcp_bbr *b = &t->bbr;
+	struct tcp_bbr *b = t->bbr;
 
 	if (b->mode == BBR_STARTUP && b->full) {
 		b->mode = BBR_DRAIN;
@@ -175,7 +177,7 @@ static void check_drain(const struct stack *st, struct tcb *t)
  * giving the queue back may end as soon as the flight is down to a BDP. */
 static void advance_cycle(const struct stack *st, struct tcb *t)
 {
-	struct tcp_bbr *b = &t->bbr;
+	struct tcp_bbr *b = t->bbr;
 	uint32_t gain = cycle_gain[b->phase], pipe = tcp_pipe(t);
 	int full = st->now - b->cycle_stamp > b->min_rtt, next;
 
@@ -196,7 +198,7 @@ static void advance_cycle(const struct stack *st, struct tcb *t)
  * with them, then back to what was. */
 static void update_min_rtt(const struct stack *st, struct tcb *t)
 {
-	struct tcp_bbr *b = &t->bbr;
+	struct tcp_bbr *b = t->bbr;
 	int expired = st->now > b->min_rtt_stamp + BBR_MIN_RTT_WIN;
 
 	if (b->rtt_sample && (b->min_rtt == 0 || b->rtt_sample <= b->min_rtt || expired)) {
@@ -231,7 +233,7 @@ static void update_min_rtt(const struct stack *st, struct tcb *t)
  * for each delivered; the end restores cwnd. */
 static void recovery_changes(struct tcb *t, uint32_t delivered)
 {
-	struct tcp_bbr *b = &t->bbr;
+	struct tcp_bbr *b = t->bbr;
 	int recovering = t->in_recovery || t->rto_loss;
 
 	if (recovering && !b->recovering && t->in_recovery) {
@@ -253,7 +255,7 @@ static void recovery_changes(struct tcb *t, uint32_t delivered)
  * segments; in ProbeRTT at most four. */
 static void set_cwnd(const struct stack *st, struct tcb *t, uint32_t delivered)
 {
-	struct tcp_bbr *b = &t->bbr;
+	struct tcp_bbr *b = t->bbr;
 	uint64_t target = (uint64_t)bdp(t, cwnd_gain(t)) + 3ull * (uint32_t)st->push_segs * t->mss;
 	uint32_t floor = BBR_MIN_CWND_SEGS * t->mss;
 	uint64_t cwnd = t->cwnd;
@@ -273,12 +275,36 @@ static void set_cwnd(const struct stack *st, struct tcb *t, uint32_t delivered)
 	t->cwnd = cwnd > TCP_CWND_MAX ? TCP_CWND_MAX : (uint32_t)cwnd;
 }
 
+static void pace_cancel(struct stack *st, struct tcb *t);
+
 /* ---- what tcp_cc.c calls ---- */
 
+struct tcp_bbr *bbr_new(struct stack *st)
+{
+	struct tcp_bbr *b = calloc(1, sizeof *b);
+
+	if (b != NULL)
+		st->tcp->nbbr++;
+	return b;
+}
+
+void bbr_free(struct stack *st, struct tcb *t)
+{
+	pace_cancel(st, t);
+	free(t->bbr);
+	t->bbr = NULL;
+	st->tcp->nbbr--;
+}
+
+/* The model starts afresh; the connection may be on the pacing list. */
 void bbr_init(struct stack *st, struct tcb *t)
 {
-	t->bbr = (struct tcp_bbr){ .min_rtt = t->cnt.min_rtt, .min_rtt_stamp = st->now,
-				   .cycle_stamp = st->now };
+	struct tcp_bbr *b = t->bbr;
+	struct tcb *next = b->pace_next;
+	uint8_t paced = b->paced;
+
+	*b = (struct tcp_bbr){ .min_rtt = t->cnt.min_rtt, .min_rtt_stamp = st->now,
+			       .cycle_stamp = st->now, .pace_next = next, .paced = paced };
 	set_pacing_rate(t);
 }
 
@@ -297,7 +323,7 @@ void bbr_ack(struct stack *st, struct tcb *t, uint32_t delivered, int round)
 		update_bw(t);
 		check_full_pipe(t);
 	}
-	if (t->bbr.mode == BBR_PROBE_BW)
+	if (t->bbr->mode == BBR_PROBE_BW)
 		advance_cycle(st, t);
 	check_drain(st, t);
 	update_min_rtt(st, t);
@@ -308,15 +334,15 @@ void bbr_ack(struct stack *st, struct tcb *t, uint32_t delivered, int round)
 
 void bbr_rtt(struct tcb *t, uint32_t rtt_us)
 {
-	t->bbr.rtt_sample = rtt_us > 0 ? rtt_us : 1;
+	t->bbr->rtt_sample = rtt_us > 0 ? rtt_us : 1;
 }
 
 /* The last reduction was spurious: startup may look for the rate again
  * (cwnd is tcp_cc_undo's). */
 void bbr_undo(struct tcb *t)
 {
-	t->bbr.full_bw = 0;
-	t->bbr.full_bw_cnt = 0;
+	t->bbr->full_bw = 0;
+	t->bbr->full_bw_cnt = 0;
 }
 
 /* ---- pacing ---- */
@@ -326,18 +352,19 @@ static void pace_wait(struct stack *st, struct tcb *t)
 {
 	struct tcp *tcp = st->tcp;
 
-	if (!t->bbr.paced) {
-		t->bbr.pace_next = tcp->paced;
+	if (!t->bbr->paced) {
+		t->bbr->pace_next = tcp->paced;
 		tcp->paced = t;
-		t->bbr.paced = 1;
+		t->bbr->paced = 1;
 	}
-	if (!timer_armed(&tcp->pace) || tcp->pace.when > t->bbr.pace_at)
-		timer_set(st, &tcp->pace, t->bbr.pace_at);
+	if (!timer_armed(&tcp->pace) || tcp->pace.when > t->bbr->pace_at)
+		timer_set(st, &tcp->pace, t->bbr->pace_at);
 }
 
 int tcp_pace_ok(struct stack *st, struct tcb *t)
 {
-	if (t->cc != TCP_CC_BBR || t->bbr.pacing_rate == 0 || st->now >= t->bbr.pace_at)
+	if (t->cc != TCP_CC_BBR || t->bbr == NULL || t->bbr->pacing_rate == 0 ||
+	    st->now >= t->bbr->pace_at)
 		return 1;
 	pace_wait(st, t);
 	return 0;
@@ -345,25 +372,26 @@ int tcp_pace_ok(struct stack *st, struct tcb *t)
 
 void tcp_paced(struct stack *st, struct tcb *t, uint32_t len)
 {
-	struct tcp_bbr *b = &t->bbr;
+	struct tcp_bbr *b = t->cc == TCP_CC_BBR ? t->bbr : NULL;
 
-	if (t->cc != TCP_CC_BBR || b->pacing_rate == 0)
+	if (b == NULL || b->pacing_rate == 0)
 		return;
 	if (b->pace_at + BBR_PACE_SLACK < st->now)
 		b->pace_at = st->now;
 	b->pace_at += (uint64_t)len * 1000 / b->pacing_rate;
 }
 
-void tcp_pace_cancel(struct stack *st, struct tcb *t)
+/* t leaves the stack's list. */
+static void pace_cancel(struct stack *st, struct tcb *t)
 {
 	struct tcb **p = &st->tcp->paced;
 
-	if (!t->bbr.paced)
+	if (!t->bbr->paced)
 		return;
 	while (*p != t)
-		p = &(*p)->bbr.pace_next;
-	*p = t->bbr.pace_next;
-	t->bbr.paced = 0;
+		p = &(*p)->bbr->pace_next;
+	*p = t->bbr->pace_next;
+	t->bbr->paced = 0;
 }
 
 /* The pacing timer: every connection whose time has come sends (and
@@ -375,9 +403,9 @@ void bbr_pace_timeout(struct stack *st, struct timer *tm)
 	(void)tm;
 	st->tcp->paced = NULL;
 	while ((t = list) != NULL) {
-		list = t->bbr.pace_next;
-		t->bbr.paced = 0;
-		if (st->now >= t->bbr.pace_at)
+		list = t->bbr->pace_next;
+		t->bbr->paced = 0;
+		if (st->now >= t->bbr->pace_at)
 			tcp_output(st, t);
 		else
 			pace_wait(st, t);

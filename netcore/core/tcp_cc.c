@@ -7,6 +7,8 @@
  * 5681) here, CUBIC in tcp_cubic.c, and BBR in tcp_bbr.c, which sets
  * cwnd and a pacing rate from its model of the path on every ACK.
  */
+#include <errno.h>
+
 #include "tcp_impl.h"
 
 /* ---- round-trip time (RFC 6298) ---- */
@@ -88,6 +90,12 @@ void tcp_rate_app_limited(struct tcb *t)
 
 /* ---- congestion control (RFC 5681, NewReno RFC 6582) ---- */
 
+/* BBR's model exists once the connection is established. */
+static int bbr_on(const struct tcb *t)
+{
+	return t->cc == TCP_CC_BBR && t->bbr != NULL;
+}
+
 /* The algorithm's own state starts afresh (its union with the others'
  * held theirs). */
 static void cc_state_init(struct stack *st, struct tcb *t)
@@ -108,6 +116,8 @@ void tcp_cc_init(struct stack *st, struct tcb *t)
 	t->in_recovery = 0;
 	t->dupacks = 0;
 	t->bytes_acked = 0;
+	if (t->cc == TCP_CC_BBR && t->bbr == NULL && (t->bbr = bbr_new(st)) == NULL)
+		t->cc = TCP_CC_CUBIC;	/* no memory for BBR's model: CUBIC needs none */
 	cc_state_init(st, t);
 }
 
@@ -144,20 +154,32 @@ const char *tcp_cc_name(int cc)
 	return cc_names[cc];
 }
 
-void tcp_cc_set(struct stack *st, struct tcb *t, int cc)
+int tcp_cc_set(struct stack *st, struct tcb *t, int cc)
 {
+	struct tcp_bbr *b = NULL;
+
 	if (t->cc == cc)
-		return;
-	if (t->cc == TCP_CC_BBR)
-		tcp_pace_cancel(st, t);
+		return 0;
+	if (cc == TCP_CC_BBR && (b = bbr_new(st)) == NULL)
+		return -ENOMEM;
+	tcp_cc_free(st, t);
 	t->cc = (uint8_t)cc;
 	t->bytes_acked = 0;
+	if (b != NULL)
+		t->bbr = b;
 	cc_state_init(st, t);
+	return 0;
+}
+
+void tcp_cc_free(struct stack *st, struct tcb *t)
+{
+	if (bbr_on(t))
+		bbr_free(st, t);
 }
 
 int tcp_cc_model(const struct tcb *t)
 {
-	return t->cc == TCP_CC_BBR;
+	return bbr_on(t);
 }
 
 /* NewReno: half the window after a loss, as Linux (RFC 5681 halves the
@@ -172,7 +194,7 @@ static uint32_t reno_ssthresh(const struct tcb *t)
 uint32_t tcp_cc_ssthresh(struct stack *st, struct tcb *t)
 {
 	if (t->cc == TCP_CC_BBR)
-		return bbr_ssthresh(t);
+		return bbr_on(t) ? bbr_ssthresh(t) : t->ssthresh;
 	return t->cc == TCP_CC_CUBIC ? cubic_ssthresh(st, t) : reno_ssthresh(t);
 }
 
@@ -199,7 +221,7 @@ void tcp_cc_rtt(struct tcb *t, uint32_t rtt_us)
 {
 	if (t->cc == TCP_CC_CUBIC)
 		cubic_rtt(t, rtt_us);
-	else if (t->cc == TCP_CC_BBR)
+	else if (bbr_on(t))
 		bbr_rtt(t, rtt_us);
 }
 
@@ -221,6 +243,6 @@ void tcp_cc_undo(struct stack *st, struct tcb *t)
 		t->ssthresh = t->prior_ssthresh;
 	if (t->cc == TCP_CC_CUBIC)
 		cubic_undo(t);
-	else if (t->cc == TCP_CC_BBR)
+	else if (bbr_on(t))
 		bbr_undo(t);
 }

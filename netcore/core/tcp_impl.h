@@ -150,7 +150,9 @@ struct tcp_rate {
 	uint8_t round_app_limited;	/* the last round did */
 };
 
-/* BBR's model of the path (tcp_bbr.c): rates in bytes/ms, times in µs. */
+/* BBR's model of the path (tcp_bbr.c): rates in bytes/ms, times in µs.
+ * Allocated only for a connection that uses BBR (the idle ones stay
+ * small). */
 enum { BBR_BW_ROUNDS = 10 };
 struct tcp_bbr {
 	uint32_t bw[BBR_BW_ROUNDS];	/* delivery rates of recent rounds */
@@ -254,7 +256,7 @@ struct tcb {
 			struct tcp_cubic cubic;
 			struct tcp_hystart hs;
 		};
-		struct tcp_bbr bbr;
+		struct tcp_bbr *bbr;	/* NULL until the connection is established */
 	};
 
 	/* buffers: sndq byte 0 is snd_una (after the SYN); rcvq byte 0 is the
@@ -309,6 +311,7 @@ struct tcp {
 	unsigned ntcb;			/* control blocks alive */
 	unsigned nscore;		/* scoreboards allocated */
 	unsigned nooo;			/* out-of-order tables allocated */
+	unsigned nbbr;			/* BBR models allocated */
 	struct tcb *paced;		/* connections waiting for their pacing time */
 	struct timer pace;		/* the earliest of those times */
 };
@@ -433,8 +436,11 @@ void tcp_cc_grow(struct stack *st, struct tcb *tcb, uint32_t acked);
  * (tcp_send_one). */
 void tcp_cc_rtt(struct tcb *tcb, uint32_t rtt_us);
 void tcp_cc_idle_end(struct tcb *tcb, uint64_t idle_us);
-/* Switch tcb to algorithm cc (enum tcp_ccalg), keeping its window. */
-void tcp_cc_set(struct stack *st, struct tcb *tcb, int cc);
+/* Switch tcb to algorithm cc (enum tcp_ccalg), keeping its window: 0,
+ * or -ENOMEM (no room for BBR's model; the algorithm stays). */
+int tcp_cc_set(struct stack *st, struct tcb *tcb, int cc);
+/* The connection is gone: what its algorithm holds is freed. */
+void tcp_cc_free(struct stack *st, struct tcb *tcb);
 /* Does the algorithm set cwnd from a model on every ACK, in recovery
  * too (BBR), rather than grow it and cut it at a loss? */
 int tcp_cc_model(const struct tcb *tcb);
@@ -447,8 +453,7 @@ void tcp_rate_app_limited(struct tcb *tcb);
 int tcp_pace_ok(struct stack *st, struct tcb *tcb);
 /* A packet of len bytes left: the next waits len / pacing rate. */
 void tcp_paced(struct stack *st, struct tcb *tcb, uint32_t len);
-/* Leave the stack's list of paced connections. */
-void tcp_pace_cancel(struct stack *st, struct tcb *tcb);
+
 /* A reduction proved spurious: back to prior_cwnd and prior_ssthresh. */
 void tcp_cc_undo(struct stack *st, struct tcb *tcb);
 
@@ -497,6 +502,10 @@ void cubic_idle_end(struct tcb *tcb, uint64_t idle_us);
 void cubic_undo(struct tcb *tcb);
 
 /* tcp_bbr.c: BBR, behind the tcp_cc_* functions of the same names */
+/* A model for a connection, NULL when memory runs out; its freeing
+ * (and leaving the pacing list). */
+struct tcp_bbr *bbr_new(struct stack *st);
+void bbr_free(struct stack *st, struct tcb *tcb);
 void bbr_init(struct stack *st, struct tcb *tcb);
 uint32_t bbr_ssthresh(struct tcb *tcb);
 /* Every ACK, after loss recovery has counted it: the model, cwnd and

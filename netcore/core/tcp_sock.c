@@ -757,8 +757,7 @@ static int set_congestion(struct stack *st, struct tcb *t, const void *val, size
 	cc = tcp_cc_find(name, n);
 	if (cc < 0)
 		return -ENOENT;
-	tcp_cc_set(st, t, cc);
-	return 0;
+	return tcp_cc_set(st, t, cc);
 }
 
 /* As Linux: the name in a zero-padded buffer of up to 16 bytes. */

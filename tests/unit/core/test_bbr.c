@@ -44,7 +44,7 @@ static uint32_t max_bw(const struct tcb *t)
 	uint32_t m = 0;
 
 	for (int i = 0; i < BBR_BW_ROUNDS; i++)
-		m = t->bbr.bw[i] > m ? t->bbr.bw[i] : m;
+		m = t->bbr->bw[i] > m ? t->bbr->bw[i] : m;
 	return m;
 }
 
@@ -88,13 +88,13 @@ Test(bbr, finds_the_bottleneck_and_keeps_its_queue_short)
 	took = transfer("bbr", 30 * MB, RATE, 4 * MB, 0, DELAY, &c);
 	t = tcb_of(a, c);
 	cr_log_info("bbr: 30 MB in %.3f s, bw %u B/ms, min_rtt %u µs, srtt %u µs, "
-		    "bottleneck queue at most %llu B", took / 1e6, max_bw(t), t->bbr.min_rtt,
+		    "bottleneck queue at most %llu B", took / 1e6, max_bw(t), t->bbr->min_rtt,
 		    t->srtt, (unsigned long long)link_counters(l, LINK_A_TO_B)->queue_max);
 	cr_assert(max_bw(t) >= RATE / 1000 * 9 / 10 && max_bw(t) <= RATE / 1000 * 11 / 10,
 		  "bw %u B/ms", max_bw(t));
-	cr_assert(t->bbr.min_rtt >= 2 * DELAY && t->bbr.min_rtt <= 2 * DELAY * 11 / 10,
-		  "min_rtt %u µs", t->bbr.min_rtt);
-	cr_assert(t->bbr.full, "startup ended");
+	cr_assert(t->bbr->min_rtt >= 2 * DELAY && t->bbr->min_rtt <= 2 * DELAY * 11 / 10,
+		  "min_rtt %u µs", t->bbr->min_rtt);
+	cr_assert(t->bbr->full, "startup ended");
 	/* paced at the rate it found, the queue stays short: the round trip
 	 * is close to the path's (CUBIC's below is many times it) */
 	cr_assert_lt(t->srtt, 2 * DELAY * 3 / 2, "srtt %u µs", t->srtt);
@@ -152,18 +152,18 @@ Test(bbr, leaves_the_pacing_list_on_switch_and_close)
 	int c;
 
 	transfer("bbr", 2 * MB, RATE, 4 * MB, 0, DELAY, &c);
-	tcb_of(a, c)->bbr.pacing_rate = 1000;	/* 1 MB/s: a packet, then a wait */
+	tcb_of(a, c)->bbr->pacing_rate = 1000;	/* 1 MB/s: a packet, then a wait */
 	cr_assert_eq(sock_sendto(a, c, buf, sizeof buf, 0, NULL, 0), (ssize_t)sizeof buf);
 	run_ms(1);
-	cr_assert(tcb_of(a, c)->bbr.paced, "waits for its pacing time");
+	cr_assert(tcb_of(a, c)->bbr->paced, "waits for its pacing time");
 	cr_assert_eq(a->tcp->paced, tcb_of(a, c));
 	set_cc(a, c, "cubic");		/* which sends the rest at once */
 	cr_assert_null(a->tcp->paced);
 	set_cc(a, c, "bbr");
-	tcb_of(a, c)->bbr.pacing_rate = 1000;
+	tcb_of(a, c)->bbr->pacing_rate = 1000;
 	cr_assert_eq(sock_sendto(a, c, buf, sizeof buf, 0, NULL, 0), (ssize_t)sizeof buf);
 	run_ms(1);
-	cr_assert(tcb_of(a, c)->bbr.paced, "waits again");
+	cr_assert(tcb_of(a, c)->bbr->paced, "waits again");
 	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
 	cr_assert_eq(sock_setopt(a, c, SOL_SOCKET, SO_LINGER, &lg, sizeof lg), 0);
 	cr_assert_eq(sock_close(a, c), 0);	/* reset: the tcb is freed */
