@@ -62,22 +62,35 @@ static int cs_lookup(const char *name, struct host *h, int max)
 	return n > 0 ? n : EAI_NONAME;
 }
 
-/* The addresses of node (NULL: the any or loopback address, IPv6's
- * when family asks for it, as the C library gives them): their number,
- * or an EAI_ error. */
+/* The any (AI_PASSIVE) or the loopback address of family, in *h. */
+static void local_host(int family, int flags, struct host *h)
+{
+	h->family = family;
+	if (family == AF_INET6) {
+		memcpy(h->a, flags & AI_PASSIVE ? &in6addr_any : &in6addr_loopback, 16);
+	} else {
+		in_addr_t a = htonl(flags & AI_PASSIVE ? INADDR_ANY : INADDR_LOOPBACK);
+
+		memcpy(h->a, &a, 4);
+	}
+}
+
+/* The addresses of node (NULL: the any or loopback address of the
+ * family asked for, or of both in the C library's order, IPv4's first
+ * for a server that binds each, IPv6's first for a client): their
+ * number, or an EAI_ error. */
 static int hosts(const char *node, int family, int flags, struct host *h)
 {
-	if (node == NULL && family == AF_INET6) {
-		h->family = AF_INET6;
-		memcpy(h->a, flags & AI_PASSIVE ? &in6addr_any : &in6addr_loopback, 16);
+	if (node == NULL && family != AF_UNSPEC) {
+		local_host(family, flags, h);
 		return 1;
 	}
 	if (node == NULL) {
-		in_addr_t a = htonl(flags & AI_PASSIVE ? INADDR_ANY : INADDR_LOOPBACK);
+		int v4_first = (flags & AI_PASSIVE) != 0;
 
-		h->family = AF_INET;
-		memcpy(h->a, &a, 4);
-		return 1;
+		local_host(v4_first ? AF_INET : AF_INET6, flags, &h[0]);
+		local_host(v4_first ? AF_INET6 : AF_INET, flags, &h[1]);
+		return 2;
 	}
 	if (inet_pton(AF_INET, node, h->a) == 1) {
 		h->family = AF_INET;

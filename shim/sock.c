@@ -206,11 +206,14 @@ int listen(int fd, int backlog)
 	backlog = backlog < 1 ? 1 : backlog > 1024 ? 1024 : backlog;
 	err = conv_cmd(&c, fd, "backlog %d", backlog);
 	if (err == 0 && c.kind == K_CLONE) {
-		/* bound (local has a port) or not: announce that, or any port */
+		/* bound (local has a port) or not: announce that, or any
+		 * port; on the any address of the socket's family (an AF_INET
+		 * socket takes IPv4 calls alone, as on Linux) */
 		if (conv_text(&c, "local", local, sizeof local) < 0)
 			err = errno;
 		else if (strncmp(local, "::!", 3) == 0)
-			err = conv_cmd(&c, fd, "announce *!%s", local + 3);
+			err = conv_cmd(&c, fd, "announce %s!%s",
+				       conv_marks(&c) & MARK_INET6 ? "*" : "0.0.0.0", local + 3);
 		else	/* an address, or 0.0.0.0: IPv4's any address alone */
 			err = conv_cmd(&c, fd, "announce %s", local);
 		/* the data of a listener polls readable when a call waits */

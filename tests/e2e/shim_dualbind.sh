@@ -6,7 +6,8 @@
 # nc over each family reaches its own); a dual-stack `announce *!P` on
 # that port is EADDRINUSE. Then redis-server through slashnet-run, which
 # binds both ways by default: redis-cli PING over IPv4 and IPv6, and
-# redis-benchmark's SET without an error.
+# redis-benchmark's SET without an error. An AF_INET socket listening
+# without bind takes IPv4 calls alone.
 # e2e-timeout: 90
 . "$(dirname "$0")/lib.sh"
 
@@ -54,3 +55,33 @@ rate=$(timeout 30 redis-benchmark -h 10.77.0.2 -p 6390 -n 2000 -c 10 -t set --cs
 check_gt "redis-benchmark SET through it (requests/s)" "${rate:-0}" 0
 echo "# redis-server through slashnet-run, SET: ${rate:-none} requests/s"
 check_eq "redis logged no bind failure" 0 "$(grep -c 'Could not create server' "$E2E_DIR/redis.out")"
+
+# An AF_INET socket that listens without bind takes IPv4 calls alone, on
+# a port the stack chose (as on Linux): its conversation announces
+# 0.0.0.0, an IPv6 call is refused, an IPv4 call reaches it.
+spawn nobind "${RUN[@]}" python3 -c '
+import socket
+l = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+l.listen(4)
+print("port", l.getsockname()[1], flush=True)
+c, peer = l.accept()
+print("from", peer[0], flush=True)
+'
+check "the unbound listener says its port" wait_for "$E2E_DIR/nobind.out" port 10
+port=$(awk '$1 == "port" { print $2 }' "$E2E_DIR/nobind.out")
+check "its conversation announced 0.0.0.0!$port" grep -qx "0.0.0.0!$port" "$MNT"/tcp/*/local
+check "an IPv6 call to its port is refused" not timeout 5 nc -z fd77::2 "$port"
+check "an IPv4 call reaches it" timeout 5 nc -z 10.77.0.2 "$port"
+check "it accepted that call" wait_for "$E2E_DIR/nobind.out" "from 10.77.0.1" 10
+
+# getaddrinfo with no host and no family gives both any addresses for a
+# server (IPv4's first) and both loopbacks for a client (IPv6's first),
+# as the C library does.
+gai() {
+	"${RUN[@]}" python3 -c '
+import socket, sys
+flags = socket.AI_PASSIVE if sys.argv[1] == "passive" else 0
+print(" ".join(a[4][0] for a in socket.getaddrinfo(None, 80, 0, socket.SOCK_STREAM, 0, flags)))' "$1"
+}
+check_eq "getaddrinfo(NULL, AI_PASSIVE): 0.0.0.0, then ::" "0.0.0.0 ::" "$(gai passive)"
+check_eq "getaddrinfo(NULL): ::1, then 127.0.0.1" "::1 127.0.0.1" "$(gai client)"
