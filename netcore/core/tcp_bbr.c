@@ -93,15 +93,20 @@ static uint32_t cwnd_gain(const struct tcb *t)
 
 /* Before the first round is measured: the window over the round trip
  * (1 ms without one). Startup only raises the rate; once the pipe is
- * full it follows the model down too. */
+ * full it follows the model down too, but never below the least window
+ * a round trip: rounds that delivered little (a peer's closed window, a
+ * run of timeouts) must not leave a packet, a retransmission too,
+ * waiting longer than cwnd would. */
 static void set_pacing_rate(struct tcb *t)
 {
 	struct tcp_bbr *b = t->bbr;
-	uint64_t bw = max_bw(t), rate;
+	uint32_t rtt = b->min_rtt ? b->min_rtt : t->srtt ? t->srtt : 1000;
+	uint64_t bw = max_bw(t), rate, floor = (uint64_t)BBR_MIN_CWND_SEGS * t->mss * 1000 / rtt;
 
 	if (bw == 0)
 		bw = (uint64_t)t->cwnd * 1000 / (t->srtt ? t->srtt : 1000);
 	rate = bw * pacing_gain(t) / BBR_UNIT * BBR_PACE_PERCENT / 100;
+	rate = rate < floor ? floor : rate;
 	rate = rate == 0 ? 1 : rate > UINT32_MAX ? UINT32_MAX : rate;
 	if (b->full || rate > b->pacing_rate)
 		b->pacing_rate = (uint32_t)rate;
