@@ -31,7 +31,8 @@
 # sender's retransmitted segments (drops at a full TUN queue).
 #
 # DOWN and UP, when set, name the contenders to run ("cat cat6", "" for
-# none), in place of all of them.
+# none), in place of all of them; DAEMON_ARGS, daemon options for a
+# comparison ("--cc bbr").
 . "$(dirname "$0")/lib.sh"
 
 if [ "$QUICK" = 1 ]; then SIZE_MB=${SIZE_MB:-20}; else SIZE_MB=${SIZE_MB:-200}; fi
@@ -223,7 +224,8 @@ measure() {
 
 check "a router: far end, kernel client" router
 check "the far end's IPv6" v6_far
-check "the daemon mounts $MNT" start_daemon
+# shellcheck disable=SC2086
+check "the daemon mounts $MNT" start_daemon ${DAEMON_ARGS:-}
 far source source "$DOWN_PORT" "$BYTES"
 spawn source6 in_ns "$FAR" "$NCBENCH" source "$FAR6_ADDR" "$DOWN6_PORT" "$BYTES"
 check "far end: source on [$FAR6_ADDR]:$DOWN6_PORT" wait_for "$E2E_DIR/source6.out" ready
