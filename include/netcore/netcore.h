@@ -206,8 +206,11 @@ struct nc_tcp_info {
  * unchanged. A shorter buffer gets the leading part. Units as Linux:
  * times in µs except last_* and total_rto_time (ms); cwnd and ssthresh in
  * segments of snd_mss (ssthresh NC_TCPI_INFINITE_SSTHRESH before any
- * loss); unacked, sacked, lost and retrans in segments. Fields netcore
- * has nothing for (ECN, pacing, rehash) read 0.
+ * loss); unacked, sacked, lost and retrans in segments. delivery_rate is
+ * the last round trip's (bytes delivered over its length, not Linux's
+ * per-ACK sample); pacing_rate is BBR's, 0 for the window-based
+ * algorithms, which do not pace. Fields netcore has nothing for (ECN,
+ * rehash) read 0.
  */
 enum {
 	NC_TCPI_OPT_TIMESTAMPS = 1, NC_TCPI_OPT_SACK = 2, NC_TCPI_OPT_WSCALE = 4,
