@@ -113,19 +113,33 @@ int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 	return debug("setsockopt", "level %d option %d: %s", level, name, strerror(err));
 }
 
-/* The value of key in c's status line; -1 if not there. */
-static long status_value(const struct sconv *c, const char *key)
+/* The word after key in c's status line, in out (size bytes): 0, or -1
+ * if it is not there. */
+static int status_word(const struct sconv *c, const char *key, char *out, size_t size)
 {
 	char buf[1024], *s;
-	size_t n = strlen(key);
+	size_t n = strlen(key), len;
 
 	if (conv_text(c, "status", buf, sizeof buf) < 0)
 		return -1;
 	for (s = strchr(buf, ' '); s != NULL; s = strchr(s + 1, ' ')) {
-		if (strncmp(s + 1, key, n) == 0 && s[n + 1] == ' ')
-			return strtol(s + n + 2, NULL, 10);
+		if (strncmp(s + 1, key, n) == 0 && s[n + 1] == ' ') {
+			len = strcspn(s + n + 2, " \n");
+			len = len < size ? len : size - 1;
+			memcpy(out, s + n + 2, len);
+			out[len] = 0;
+			return 0;
+		}
 	}
 	return -1;
+}
+
+/* The value of key in c's status line; -1 if not there. */
+static long status_value(const struct sconv *c, const char *key)
+{
+	char word[32];
+
+	return status_word(c, key, word, sizeof word) < 0 ? -1 : strtol(word, NULL, 10);
 }
 
 /* SO_ERROR: the outcome of a connect that ended in Closed (err tells
@@ -182,6 +196,21 @@ static int tcp_info(struct sconv *c, void *val, socklen_t *len)
 	return 0;
 }
 
+/* TCP_CONGESTION: status's cc under Linux's name (newreno is "reno"),
+ * zero-padded in up to 16 bytes as Linux gives it. */
+static int congestion(struct sconv *c, void *val, socklen_t *len)
+{
+	char name[16] = "";
+
+	if (c->proto != P_TCP || status_word(c, "cc", name, sizeof name) < 0)
+		return ENOPROTOOPT;
+	if (strcmp(name, "newreno") == 0)
+		strcpy(name, "reno");
+	*len = *len < sizeof name ? *len : sizeof name;
+	memcpy(val, name, *len);
+	return 0;
+}
+
 int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 {
 	static int (*next)(int, int, int, void *, socklen_t *);
@@ -197,6 +226,8 @@ int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 		err = EFAULT;
 	else if (level == IPPROTO_TCP && name == TCP_INFO)
 		err = tcp_info(&c, val, len);
+	else if (level == IPPROTO_TCP && name == TCP_CONGESTION)
+		err = congestion(&c, val, len);
 	else if ((err = get_int(&c, level, name, &v)) == 0) {
 		memcpy(val, &v, *len < sizeof v ? *len : sizeof v);
 		*len = *len < sizeof v ? *len : sizeof v;

@@ -4,7 +4,8 @@
 # --dns, curl's name goes through cs and dnsmasq over the stack's UDP (the
 # query is in the pcap). Nothing of theirs reaches the host's stack: while
 # a shim program holds a connection, the kernel shows no socket of its
-# own, and with the daemon stopped the program gets an error.
+# own, and with the daemon stopped the program gets an error. iperf3 -C
+# bbr chooses BBR (TCP_CONGESTION set and read back).
 # e2e-timeout: 90
 . "$(dirname "$0")/lib.sh"
 
@@ -71,6 +72,20 @@ check_eq "the kernel has no socket of the shim program" 0 "$owners"
 check "the kernel's side of it comes from the stack" \
 	test -n "$(ss -Htn state established "dport = :$port and src 10.77.0.1")"
 kill "$HOLD"
+
+# iperf3 -C names the congestion control (TCP_CONGESTION) and reads it
+# back: bbr through the stack, 2 s, and its report names bbr.
+spawn iperf3s iperf3 -s -B 10.77.0.1 -p 5201
+check "iperf3 -s listens on 10.77.0.1:5201" wait_listen 5201
+timeout 20 "${RUN[@]}" iperf3 -c 10.77.0.1 -p 5201 -t 2 -C bbr -J >"$E2E_DIR/bbr.json"
+check_eq "slashnet-run iperf3 -C bbr: exit status" 0 "$?"
+read -r cc mbps <<<"$(python3 -c 'import json, sys
+e = json.load(open(sys.argv[1]))["end"]
+print(e.get("sender_tcp_congestion"), int(e["sum_sent"]["bits_per_second"] / 1e6))' \
+	"$E2E_DIR/bbr.json" 2>/dev/null)"
+check_eq "its report: sender_tcp_congestion" bbr "$cc"
+check_gt "it moved data (Mbit/s)" "${mbps:-0}" 0
+echo "# iperf3 -C bbr through slashnet-run: ${mbps:-none} Mbit/s"
 
 stop_daemon
 check_eq "SIGTERM: exit status" 0 "$?"
