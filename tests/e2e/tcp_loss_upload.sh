@@ -1,8 +1,10 @@
 #!/bin/bash
 # 5% random loss each way on a kernel router's path (nftables numgen;
-# tests/e2e/loss_path.bash says where): netcore uploads 20 MB to a kernel receiver one hop away, and the
-# kernel's own TCP sends the same over the same path in the same run; with
-# segmentation offload as by default, then (with ethtool) off on the path.
+# tests/e2e/loss_path.bash says where): netcore uploads 20 MB to a kernel
+# receiver one hop away, and the kernel's own TCP sends the same over the
+# same path in the same run, both with the kernel's congestion control
+# when netcore has it (lp_netcore_cc); with segmentation offload as by
+# default, then (with ethtool) off on the path.
 # Prints both sending times and their ratio; checks that every byte
 # arrived and that both finish within a generous bound. The ratio itself
 # is tests/bench/loss.sh's to keep, not asserted here.
