@@ -3,7 +3,8 @@
 # server one router hop away, µs per round trip, every contender in turn,
 # ROUNDS times: the kernel (a /dev/tcp socket of bash), /net (the data
 # file of a conversation), the netcore C API. ncbench does the loop in
-# all three, so only the path differs.
+# all three, so only the path differs. DAEMON_ARGS: daemon options for a
+# comparison ("--busy-poll 50").
 . "$(dirname "$0")/lib.sh"
 
 if [ "$QUICK" = 1 ]; then PINGS=${PINGS:-1000}; else PINGS=${PINGS:-10000}; fi
@@ -24,7 +25,8 @@ api_pingpong() {
 }
 
 check "a router: far end, kernel client" router
-check "the daemon mounts $MNT" start_daemon
+# shellcheck disable=SC2086
+check "the daemon mounts $MNT" start_daemon ${DAEMON_ARGS:-}
 far echo echo "$PORT"
 fails=0
 for ((r = 1; r <= ROUNDS; r++)); do
