@@ -242,20 +242,20 @@ static void address(FILE *f, struct conv *c, int peer)
 	fprintf(f, "%s\n", addr_text(&sa, 1, a));
 }
 
-/* The congestion control, as ctl's cc command names it. */
-static const char *cc_name(struct conv *c)
-{
-	char name[16] = "";
-	socklen_t len = sizeof name - 1;
+/* The congestion control, as ctl's cc command names it: the stack's
+ * TCP_CONGESTION name (read into name, CC_NAME bytes), but newreno for
+ * Linux's "reno". */
+enum { CC_NAME = 16 };
 
+static const char *cc_name(struct conv *c, char *name)
+{
+	socklen_t len = CC_NAME - 1;
+
+	memset(name, 0, CC_NAME);
 	if (c->sock < 0 ||
 	    nc_getsockopt(fs.st, c->sock, IPPROTO_TCP, TCP_CONGESTION, name, &len) < 0)
 		return "-";
-	if (strcmp(name, "reno") == 0)
-		return "newreno";
-	if (strcmp(name, "bbr") == 0)
-		return "bbr";
-	return strcmp(name, "cubic") == 0 ? "cubic" : "-";
+	return strcmp(name, "reno") == 0 ? "newreno" : name;
 }
 
 /* The state name, then key value pairs; times in microseconds, except
@@ -265,6 +265,7 @@ static void tcp_status(FILE *f, struct conv *c)
 	struct nc_tcp_info ti = { .state = NC_TCP_CLOSED };
 	socklen_t len = sizeof ti;
 	int utimeout = 0;
+	char cc[CC_NAME];
 
 	if (c->sock < 0 || nc_getsockopt(fs.st, c->sock, IPPROTO_TCP, NC_TCP_INFO, &ti, &len) < 0)
 		memset(&ti, 0, sizeof ti);
@@ -275,7 +276,7 @@ static void tcp_status(FILE *f, struct conv *c)
 		   "mss %u retrans %u usertimeout %d",
 		nc_tcp_state_name(ti.state), ti.qin, ti.qout, ti.srtt_us, ti.mdev_us, ti.rto_us,
 		ti.cwnd, ti.ssthresh, ti.swnd, ti.rwnd, ti.mss, ti.retrans, utimeout);
-	fprintf(f, " cc %s\n", cc_name(c));
+	fprintf(f, " cc %s\n", cc_name(c, cc));
 }
 
 /* Datagram conversations: Connected once a peer is set, else Open. */

@@ -280,7 +280,73 @@ static void set_cwnd(const struct stack *st, struct tcb *t, uint32_t delivered)
 	t->cwnd = cwnd > TCP_CWND_MAX ? TCP_CWND_MAX : (uint32_t)cwnd;
 }
 
-static void pace_cancel(struct stack *st, struct tcb *t);
+/* ---- pacing ---- */
+
+/* t waits on the stack's list for its time. */
+static void pace_wait(struct stack *st, struct tcb *t)
+{
+	struct tcp *tcp = st->tcp;
+
+	if (!t->bbr->paced) {
+		t->bbr->pace_next = tcp->paced;
+		tcp->paced = t;
+		t->bbr->paced = 1;
+	}
+	if (!timer_armed(&tcp->pace) || tcp->pace.when > t->bbr->pace_at)
+		timer_set(st, &tcp->pace, t->bbr->pace_at);
+}
+
+int tcp_pace_ok(struct stack *st, struct tcb *t)
+{
+	if (!tcp_cc_model(t) || t->force || t->bbr->pacing_rate == 0 ||
+	    st->now >= t->bbr->pace_at)
+		return 1;
+	pace_wait(st, t);
+	return 0;
+}
+
+void tcp_paced(struct stack *st, struct tcb *t, uint32_t len)
+{
+	struct tcp_bbr *b;
+
+	if (!tcp_cc_model(t) || t->bbr->pacing_rate == 0)
+		return;
+	b = t->bbr;
+	if (b->pace_at + BBR_PACE_SLACK < st->now)
+		b->pace_at = st->now;
+	b->pace_at += (uint64_t)len * 1000 / b->pacing_rate;
+}
+
+/* t leaves the stack's list. */
+static void pace_cancel(struct stack *st, struct tcb *t)
+{
+	struct tcb **p = &st->tcp->paced;
+
+	if (!t->bbr->paced)
+		return;
+	while (*p != t)
+		p = &(*p)->bbr->pace_next;
+	*p = t->bbr->pace_next;
+	t->bbr->paced = 0;
+}
+
+/* The pacing timer: every connection whose time has come sends (and
+ * may wait again); the others wait on. */
+void bbr_pace_timeout(struct stack *st, struct timer *tm)
+{
+	struct tcb *t, *list = st->tcp->paced;
+
+	(void)tm;
+	st->tcp->paced = NULL;
+	while ((t = list) != NULL) {
+		list = t->bbr->pace_next;
+		t->bbr->paced = 0;
+		if (st->now >= t->bbr->pace_at)
+			tcp_output(st, t);
+		else
+			pace_wait(st, t);
+	}
+}
 
 /* ---- what tcp_cc.c calls ---- */
 
@@ -348,71 +414,4 @@ void bbr_undo(struct tcb *t)
 {
 	t->bbr->full_bw = 0;
 	t->bbr->full_bw_cnt = 0;
-}
-
-/* ---- pacing ---- */
-
-/* t waits on the stack's list for its time. */
-static void pace_wait(struct stack *st, struct tcb *t)
-{
-	struct tcp *tcp = st->tcp;
-
-	if (!t->bbr->paced) {
-		t->bbr->pace_next = tcp->paced;
-		tcp->paced = t;
-		t->bbr->paced = 1;
-	}
-	if (!timer_armed(&tcp->pace) || tcp->pace.when > t->bbr->pace_at)
-		timer_set(st, &tcp->pace, t->bbr->pace_at);
-}
-
-int tcp_pace_ok(struct stack *st, struct tcb *t)
-{
-	if (t->cc != TCP_CC_BBR || t->bbr == NULL || t->bbr->pacing_rate == 0 ||
-	    st->now >= t->bbr->pace_at)
-		return 1;
-	pace_wait(st, t);
-	return 0;
-}
-
-void tcp_paced(struct stack *st, struct tcb *t, uint32_t len)
-{
-	struct tcp_bbr *b = t->cc == TCP_CC_BBR ? t->bbr : NULL;
-
-	if (b == NULL || b->pacing_rate == 0)
-		return;
-	if (b->pace_at + BBR_PACE_SLACK < st->now)
-		b->pace_at = st->now;
-	b->pace_at += (uint64_t)len * 1000 / b->pacing_rate;
-}
-
-/* t leaves the stack's list. */
-static void pace_cancel(struct stack *st, struct tcb *t)
-{
-	struct tcb **p = &st->tcp->paced;
-
-	if (!t->bbr->paced)
-		return;
-	while (*p != t)
-		p = &(*p)->bbr->pace_next;
-	*p = t->bbr->pace_next;
-	t->bbr->paced = 0;
-}
-
-/* The pacing timer: every connection whose time has come sends (and
- * may wait again); the others wait on. */
-void bbr_pace_timeout(struct stack *st, struct timer *tm)
-{
-	struct tcb *t, *list = st->tcp->paced;
-
-	(void)tm;
-	st->tcp->paced = NULL;
-	while ((t = list) != NULL) {
-		list = t->bbr->pace_next;
-		t->bbr->paced = 0;
-		if (st->now >= t->bbr->pace_at)
-			tcp_output(st, t);
-		else
-			pace_wait(st, t);
-	}
 }

@@ -91,7 +91,7 @@ void tcp_rate_app_limited(struct tcb *t)
 /* ---- congestion control (RFC 5681, NewReno RFC 6582) ---- */
 
 /* BBR's model exists once the connection is established. */
-static int bbr_on(const struct tcb *t)
+int tcp_cc_model(const struct tcb *t)
 {
 	return t->cc == TCP_CC_BBR && t->bbr != NULL;
 }
@@ -173,14 +173,11 @@ int tcp_cc_set(struct stack *st, struct tcb *t, int cc)
 
 void tcp_cc_free(struct stack *st, struct tcb *t)
 {
-	if (bbr_on(t))
+	if (tcp_cc_model(t))
 		bbr_free(st, t);
 }
 
-int tcp_cc_model(const struct tcb *t)
-{
-	return bbr_on(t);
-}
+
 
 /* NewReno: half the window after a loss, as Linux (RFC 5681 halves the
  * flight; see cubic_ssthresh for why cwnd). */
@@ -194,7 +191,7 @@ static uint32_t reno_ssthresh(const struct tcb *t)
 uint32_t tcp_cc_ssthresh(struct stack *st, struct tcb *t)
 {
 	if (t->cc == TCP_CC_BBR)
-		return bbr_on(t) ? bbr_ssthresh(t) : t->ssthresh;
+		return tcp_cc_model(t) ? bbr_ssthresh(t) : t->ssthresh;
 	return t->cc == TCP_CC_CUBIC ? cubic_ssthresh(st, t) : reno_ssthresh(t);
 }
 
@@ -221,7 +218,7 @@ void tcp_cc_rtt(struct tcb *t, uint32_t rtt_us)
 {
 	if (t->cc == TCP_CC_CUBIC)
 		cubic_rtt(t, rtt_us);
-	else if (bbr_on(t))
+	else if (tcp_cc_model(t))
 		bbr_rtt(t, rtt_us);
 }
 
@@ -243,6 +240,6 @@ void tcp_cc_undo(struct stack *st, struct tcb *t)
 		t->ssthresh = t->prior_ssthresh;
 	if (t->cc == TCP_CC_CUBIC)
 		cubic_undo(t);
-	else if (bbr_on(t))
+	else if (tcp_cc_model(t))
 		bbr_undo(t);
 }

@@ -442,14 +442,16 @@ int tcp_cc_set(struct stack *st, struct tcb *tcb, int cc);
 /* The connection is gone: what its algorithm holds is freed. */
 void tcp_cc_free(struct stack *st, struct tcb *tcb);
 /* Does the algorithm set cwnd from a model on every ACK, in recovery
- * too (BBR), rather than grow it and cut it at a loss? */
+ * too (BBR, once established: its model exists), rather than grow it
+ * and cut it at a loss? */
 int tcp_cc_model(const struct tcb *tcb);
 /* An ACK delivered bytes (acknowledged or SACKed): the delivery rate.
  * 1: a round trip ended with it, and tcb->rs.rate is the round's. */
 int tcp_rate_ack(struct stack *st, struct tcb *tcb, uint32_t delivered);
 /* Output stopped with nothing left to send: the round is app-limited. */
 void tcp_rate_app_limited(struct tcb *tcb);
-/* May the next packet leave now? If not, tcb waits for its pacing time. */
+/* May the next packet leave now (always when forced: a probe)? If not,
+ * tcb waits for its pacing time. */
 int tcp_pace_ok(struct stack *st, struct tcb *tcb);
 /* A packet of len bytes left: the next waits len / pacing rate. */
 void tcp_paced(struct stack *st, struct tcb *tcb, uint32_t len);

@@ -195,7 +195,7 @@ void tcp_linux_info(const struct stack *st, const struct tcb *t, struct nc_linux
 	i->tcpi_notsent_bytes = seq_gt(tcp_data_end(t), t->snd_max) ?
 				tcp_data_end(t) - t->snd_max : 0;
 	i->tcpi_max_pacing_rate = UINT64_MAX;	/* no cap set (SO_MAX_PACING_RATE) */
-	if (t->cc == TCP_CC_BBR && t->bbr != NULL)
+	if (tcp_cc_model(t))
 		i->tcpi_pacing_rate = (uint64_t)t->bbr->pacing_rate * 1000;
 	i->tcpi_delivery_rate = (uint64_t)t->rs.rate * 1000;
 	i->tcpi_delivery_rate_app_limited = t->rs.round_app_limited;

@@ -391,7 +391,7 @@ int tcp_send_one(struct stack *st, struct tcb *t)
 		return 0;
 	if (!fin && !may_send(t, len, avail, room))
 		return 0;
-	if (len > 0 && !t->force && !tcp_pace_ok(st, t))
+	if (len > 0 && !tcp_pace_ok(st, t))
 		return 0;
 	if (fin)
 		flags |= SEG_FIN;

@@ -121,18 +121,18 @@ static int cwnd_limited(const struct tcb *t)
 	return t->cwnd < t->ssthresh && t->cwnd < 2 * t->max_out;
 }
 
-/* BBR: recovery ends as for the others, cwnd is the model's. */
-static void model_ack(struct stack *st, struct tcb *t, uint32_t delivered, int round)
+/* Everything up to recover is acknowledged: fast recovery, or the
+ * timeout's slow start, is over. A window-based algorithm goes on from
+ * ssthresh; BBR's model puts back its own cwnd. */
+static void recovery_over(struct tcb *t)
 {
-	if (seq_geq(t->snd_una, t->recover)) {
-		if (t->in_recovery)
-			t->dupacks = 0;
-		t->in_recovery = 0;
-		t->rto_loss = 0;
+	if (t->in_recovery) {
+		t->in_recovery = 0;	/* the whole window is repaired */
+		t->dupacks = 0;
+		if (!tcp_cc_model(t))
+			t->cwnd = t->ssthresh;
 	}
-	bbr_ack(st, t, delivered, round);
-	if (!t->in_recovery)
-		tcp_sb_tidy(st, t);
+	t->rto_loss = 0;
 }
 
 /* An ACK came: acked bytes newly acknowledged (0 for a duplicate),
@@ -171,25 +171,16 @@ void tcp_recovery_ack(struct stack *st, struct tcb *t, uint32_t acked, uint32_t 
 	if (!t->in_recovery && !t->rto_loss && t->lostb > 0)
 		enter_recovery(st, t);
 	round = tcp_rate_ack(st, t, delivered);
-	if (tcp_cc_model(t)) {
-		model_ack(st, t, delivered, round);
-		return;
-	}
-	if (t->in_recovery && seq_geq(t->snd_una, t->recover)) {
-		t->in_recovery = 0;	/* the whole window is repaired */
-		t->cwnd = t->ssthresh;
-		t->dupacks = 0;
-	} else if (t->in_recovery) {
-		/* an ACK that delivers nothing leaves cwnd alone (as Linux):
-		 * PRR would shrink it to the pipe, to nothing when all that is
-		 * out is lost, and recovery would wait for the timeout */
-		if (delivered > 0)
-			prr(t, delivered, acked > 0);
-		return;
-	}
-	if (t->rto_loss && seq_geq(t->snd_una, t->recover))
-		t->rto_loss = 0;
-	if (acked > 0 && cwnd_limited(t))
+	if (seq_geq(t->snd_una, t->recover))
+		recovery_over(t);
+	/* in recovery an ACK that delivers nothing leaves cwnd alone (as
+	 * Linux): PRR would shrink it to the pipe, to nothing when all that
+	 * is out is lost, and recovery would wait for the timeout */
+	if (tcp_cc_model(t))
+		bbr_ack(st, t, delivered, round);	/* cwnd from the model, in recovery too */
+	else if (t->in_recovery && delivered > 0)
+		prr(t, delivered, acked > 0);
+	else if (!t->in_recovery && acked > 0 && cwnd_limited(t))
 		tcp_cc_grow(st, t, delivered);
 	tcp_sb_tidy(st, t);
 }

@@ -169,7 +169,7 @@ static int check_config(const struct nc_config *cfg)
 	}
 	if (cfg->tun == NULL || cfg->prefix < 0 || cfg->prefix > 32 || cfg->prefix6 < 0 ||
 	    cfg->prefix6 > 128 || cfg->mtu < 576 ||
-	    cfg->mtu > IP_MAXPACKET || config_cc(cfg) < 0) {
+	    cfg->mtu > IP_MAXPACKET) {
 		snprintf(open_error, sizeof open_error, "invalid configuration");
 		errno = EINVAL;
 		return -1;
