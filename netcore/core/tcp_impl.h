@@ -42,6 +42,11 @@ enum {
 	TCP_MAX_REORDERING = 300,	/* as Linux's tcp_max_reordering */
 	TCP_CHALLENGE_MAX = 1000,	/* challenge ACKs a second, on average (RFC 5961 7) */
 	TCP_CWND_MAX = 1 << 30,	/* bytes; also the ssthresh of the first slow start */
+	/* how far the buffers grow by themselves (Linux's tcp_rmem[2] and
+	 * tcp_wmem[2]); SO_RCVBUF and SO_SNDBUF fix a buffer's size instead */
+	TCP_RCVBUF_AUTO_MAX = 6 * 1024 * 1024,
+	TCP_SNDBUF_AUTO_MAX = 4 * 1024 * 1024,
+	TCP_RCV_RTT_MIN = 1000,	/* µs: the timestamps' tick, the receive RTT's floor */
 };
 
 /* Times, µs. */
@@ -227,6 +232,10 @@ struct tcb {
 	uint32_t unacked;	/* bytes received since our last ACK */
 	uint32_t rcv_mss;	/* largest segment seen, for ACK every second */
 	uint64_t last_data;	/* µs, when in-order data last came */
+	/* receive buffer autotuning (tcp_sock.c) */
+	uint32_t rcv_rtt;	/* µs, from the peer's echo of our timestamps; 0: none yet */
+	uint32_t tune_seq;	/* the first byte unread when the measure began */
+	uint64_t tune_start;	/* µs, when it began; 0: not yet */
 	uint8_t quickacks;	/* ACKs still to send at once, not delayed */
 
 	/* timestamps (RFC 7323) */
@@ -365,6 +374,8 @@ struct tcb *tcp_new_child(struct stack *st, struct tcb *l, const struct seg *s);
 int tcp_child_established(struct stack *st, struct tcb *tcb);
 void tcp_child_accepted(struct stack *st, struct tcb *c);
 void tcp_wake(struct stack *st, struct tcb *tcb);
+/* tcp_sock.c: the send buffer follows cwnd (unless SO_SNDBUF set it) */
+void tcp_sndbuf_follow(struct tcb *t);
 /* tcp_output at the end of the input batch (tcp_flush). */
 void tcp_output_later(struct stack *st, struct tcb *tcb);
 

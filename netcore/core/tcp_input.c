@@ -232,6 +232,7 @@ static int new_ack(struct stack *st, struct tcb *t, const struct seg *s, uint32_
 	t->nrtx = 0;
 	t->tlp_done = 0;
 	tcp_recovery_ack(st, t, acked, sacked, 0);
+	tcp_sndbuf_follow(t);
 	if (t->snd_una != t->snd_max)
 		tcp_timer_restart_rtx(st, t);
 	if (data > 0)
@@ -438,6 +439,28 @@ static void in_order(struct stack *st, struct tcb *t, const uint8_t *d, uint32_t
 	tcp_wake(st, t);
 }
 
+/* The receive side's round trip, for the buffer's autotuning: from
+ * our timestamp the peer echoes in its data to the data's arrival. The
+ * tick is a millisecond, so an echo of this tick counts as one; a
+ * shorter sample is taken at once, a longer one slowly (a peer that
+ * paused between writes echoes an old timestamp). */
+static void rcv_rtt_sample(struct stack *st, struct tcb *t, const struct seg *s)
+{
+	uint32_t ms;
+
+	if (!t->ts_ok || !s->has_ts || s->tsecr == 0)
+		return;
+	ms = tcp_ts_now(st, t) - s->tsecr;
+	if (ms >= 3600u * 1000)		/* an echo from this century */
+		return;
+	if (ms == 0)
+		ms = 1;
+	if (t->rcv_rtt == 0 || ms * 1000 < t->rcv_rtt)
+		t->rcv_rtt = ms * 1000;
+	else
+		t->rcv_rtt += (ms * 1000 - t->rcv_rtt) / 8;
+}
+
 /* The segment's data and FIN (RFC 9293 3.10.7.4 seventh and eighth);
  * -1 when that ended the connection. */
 static int process_text(struct stack *st, struct tcb *t, struct seg *s)
@@ -474,6 +497,7 @@ static int process_text(struct stack *st, struct tcb *t, struct seg *s)
 		t->ack_now = 1;
 	}
 	if (len > 0 && off == 0) {
+		rcv_rtt_sample(st, t, s);
 		in_order(st, t, d, len);
 	} else if (len > 0) {
 		t->cnt.rcv_ooopack++;

@@ -372,10 +372,62 @@ static int window_update_due(const struct tcb *t)
 	return 2ull * adv <= most && win >= 2ull * adv && win - adv >= min32(t->rcvbuf / 2, t->mss);
 }
 
+/*
+ * Receive buffer autotuning (Linux's dynamic right-sizing). Once a
+ * receive round trip has passed, what the application took since,
+ * scaled to one round trip, is the rate it reads at. The buffer, and so
+ * the window, grows to four times that: twice so that the peer can keep
+ * a round trip's data coming while the reader is away for one, twice
+ * again so that the window keeps ahead of a sender in slow start, which
+ * doubles its rate every round trip. A reader that does not keep up
+ * takes little per round trip and keeps its buffer. The round trip is
+ * the peer's echo of our timestamps (or else srtt), at least their
+ * millisecond tick: on a short path a longer measure only gives a
+ * larger window. The buffer's chunks come as data does (buf.c), so a
+ * big window costs nothing until it is used.
+ */
+static void rcvbuf_tune(struct stack *st, struct tcb *t)
+{
+	uint64_t rtt = t->rcv_rtt > t->srtt ? t->rcv_rtt : t->srtt, took, want;
+	uint32_t unread = t->rcv_nxt - t->rcvq.len;
+
+	if (rtt < TCP_RCV_RTT_MIN)
+		rtt = TCP_RCV_RTT_MIN;
+	if (t->tune_start == 0) {
+		t->tune_start = st->now;
+		t->tune_seq = unread;
+		return;
+	}
+	if (st->now - t->tune_start < rtt)
+		return;
+	took = (uint64_t)(unread - t->tune_seq) * rtt / (st->now - t->tune_start);
+	t->tune_seq = unread;
+	t->tune_start = st->now;
+	want = 4 * took < TCP_RCVBUF_AUTO_MAX ? 4 * took : TCP_RCVBUF_AUTO_MAX;
+	if (t->so == NULL || t->so->rcvbuf_set || want <= t->rcvbuf || buf_pressure(st))
+		return;
+	t->rcvbuf = (uint32_t)want;
+	t->so->rcvbuf = t->rcvbuf;	/* SO_RCVBUF reads back the size in use */
+}
+
+/* The send buffer follows cwnd (as Linux's): room for two windows, one
+ * in flight and the next queued behind it. */
+void tcp_sndbuf_follow(struct tcb *t)
+{
+	uint64_t want = 2ull * t->cwnd;
+
+	if (t->so == NULL || t->so->sndbuf_set || want <= t->sndbuf)
+		return;
+	t->sndbuf = want < TCP_SNDBUF_AUTO_MAX ? (uint32_t)want : TCP_SNDBUF_AUTO_MAX;
+	t->so->sndbuf = t->sndbuf;
+}
+
 /* The application took n bytes: reopen the window when it grew enough. */
 static void consumed(struct stack *st, struct tcb *t, size_t n)
 {
 	bufq_drop(st, &t->rcvq, n);
+	if (n > 0)
+		rcvbuf_tune(st, t);
 	if (t->rcvq.len == 0 && t->nooo == 0)
 		bufq_clear(st, &t->rcvq);	/* an idle socket holds no chunk */
 	if (t->state != NC_TCP_ESTABLISHED && t->state != NC_TCP_FIN_WAIT_1 &&

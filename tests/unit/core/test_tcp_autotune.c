@@ -1,0 +1,133 @@
+/*
+ * The buffers follow the connection (tcp_sock.c): a receiver that keeps
+ * up grows its receive buffer, and so its window, past the default until
+ * the path's round trip no longer holds the sender back; a reader that
+ * does not keep up keeps its buffer; a sender's buffer grows with cwnd;
+ * SO_RCVBUF and SO_SNDBUF fix the sizes instead, as on Linux.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <netcore/netcore.h>
+
+#include "fixture.h"
+#include "link.h"
+#include "sock.h"
+#include "tcp_impl.h"
+
+TestSuite(autotune, .init = two_stacks, .fini = teardown);
+
+enum {
+	DELAY = 20000,		/* µs each way: a 40 ms round trip */
+	MB = 1 << 20,
+	BIG = 8 * MB,		/* a fixed buffer that is never the limit */
+};
+
+static struct tcb *tcb_of(struct stack *st, int fd)
+{
+	return sock_get(st, fd)->pcb;
+}
+
+static int get_int(struct stack *st, int fd, int name)
+{
+	int v = -1;
+	socklen_t len = sizeof v;
+
+	cr_assert_eq(sock_getopt(st, fd, SOL_SOCKET, name, &v, &len), 0);
+	return v;
+}
+
+/* A connection from a to b, then the link's 40 ms round trip. */
+static void delayed_pair(int *c, int *s)
+{
+	make_pair(80, c, s);
+	link_set_delay(l, DELAY);
+}
+
+/* Move n bytes from c to s: the virtual µs it took. */
+static uint64_t timed_pump(int c, int s, size_t n)
+{
+	uint64_t t0 = link_now(l);
+
+	cr_assert_eq(pump(a, c, b, s, n, 60 * 1000), n);
+	return link_now(l) - t0;
+}
+
+Test(autotune, a_reader_that_keeps_up_grows_its_window)
+{
+	int c, s;
+	uint64_t us;
+
+	delayed_pair(&c, &s);
+	cr_assert_eq(set_int(a, c, SOL_SOCKET, SO_SNDBUF, BIG), 0);
+	us = timed_pump(c, s, 40 * MB);
+	/* a 1 MiB window moves 26 MB/s over 40 ms: 1.6 s for 40 MB */
+	cr_assert_gt(tcb_of(b, s)->rcvbuf, 4 * MB, "rcvbuf %u", tcb_of(b, s)->rcvbuf);
+	cr_assert_leq(tcb_of(b, s)->rcvbuf, TCP_RCVBUF_AUTO_MAX);
+	cr_assert_eq(get_int(b, s, SO_RCVBUF), (int)tcb_of(b, s)->rcvbuf,
+		     "SO_RCVBUF reads back the size in use");
+	cr_assert_lt(us, 800000, "40 MB in %llu µs", (unsigned long long)us);
+}
+
+/* The contrast: the same transfer with the receive buffer fixed at the
+ * default takes a window's worth per round trip. */
+Test(autotune, so_rcvbuf_fixes_the_window)
+{
+	int c, s;
+	uint64_t us;
+
+	delayed_pair(&c, &s);
+	cr_assert_eq(set_int(a, c, SOL_SOCKET, SO_SNDBUF, BIG), 0);
+	cr_assert_eq(set_int(b, s, SOL_SOCKET, SO_RCVBUF, SOCK_DEF_BUF), 0);
+	us = timed_pump(c, s, 40 * MB);
+	cr_assert_eq(tcb_of(b, s)->rcvbuf, SOCK_DEF_BUF);
+	cr_assert_gt(us, 1400000, "40 MB in %llu µs", (unsigned long long)us);
+}
+
+/* A reader taking 16 KiB every 10 ms (1.6 MB/s) from a sender that
+ * never stops: the buffer fills and stays at its size. */
+Test(autotune, a_slow_reader_keeps_its_buffer)
+{
+	static uint8_t buf[16384];
+	int c, s;
+
+	delayed_pair(&c, &s);
+	for (int i = 0; i < 300; i++) {
+		while (sock_sendto(a, c, buf, sizeof buf, 0, NULL, 0) > 0)
+			;
+		run_ms(10);
+		if (i >= 10)	/* the first data came after 20 ms */
+			cr_assert_eq(sock_recvfrom(b, s, buf, sizeof buf, 0, NULL, NULL),
+				     (ssize_t)sizeof buf);
+	}
+	cr_assert_eq(tcb_of(b, s)->rcvbuf, SOCK_DEF_BUF);
+	cr_assert_geq(tcb_of(b, s)->rcvq.len, SOCK_DEF_BUF / 4 * 3, "the buffer holds %u: the reader, not the window, holds the sender back", tcb_of(b, s)->rcvq.len);
+}
+
+Test(autotune, the_send_buffer_follows_cwnd)
+{
+	int c, s;
+
+	delayed_pair(&c, &s);
+	cr_assert_eq(set_int(b, s, SOL_SOCKET, SO_RCVBUF, BIG), 0);
+	timed_pump(c, s, 40 * MB);
+	cr_assert_gt(tcb_of(a, c)->sndbuf, SOCK_DEF_BUF);
+	cr_assert_leq(tcb_of(a, c)->sndbuf, TCP_SNDBUF_AUTO_MAX);
+	cr_assert_geq(tcb_of(a, c)->sndbuf, 2 * tcb_of(a, c)->cwnd < TCP_SNDBUF_AUTO_MAX ?
+					    2 * tcb_of(a, c)->cwnd : TCP_SNDBUF_AUTO_MAX);
+	cr_assert_eq(get_int(a, c, SO_SNDBUF), (int)tcb_of(a, c)->sndbuf);
+}
+
+Test(autotune, so_sndbuf_fixes_the_send_buffer)
+{
+	int c, s;
+
+	delayed_pair(&c, &s);
+	cr_assert_eq(set_int(a, c, SOL_SOCKET, SO_SNDBUF, SOCK_DEF_BUF), 0);
+	cr_assert_eq(set_int(b, s, SOL_SOCKET, SO_RCVBUF, BIG), 0);
+	timed_pump(c, s, 10 * MB);
+	cr_assert_eq(tcb_of(a, c)->sndbuf, SOCK_DEF_BUF);
+}
