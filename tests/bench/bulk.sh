@@ -16,6 +16,7 @@
 #          cat2cpu cat on CPU 1, the daemon on CPU 0: the two placements
 #                  unpinned cat runs flip between
 #          lwip    lwIP 2.1.3's raw API on a TAP (lwipget), if built
+#          base    cat through a second daemon, BASE's (below)
 #   up     kernel  dd bs=1M into bash's /dev/tcp
 #          dd      dd of=/net/tcp/N/data bs=1M
 #          api     the netcore C API
@@ -32,7 +33,10 @@
 #
 # DOWN and UP, when set, name the contenders to run ("cat cat6", "" for
 # none), in place of all of them; DAEMON_ARGS, daemon options for a
-# comparison ("--cc bbr").
+# comparison ("--cc bbr"). BASE, another build's slashnet: an A/B of a
+# change in one run, where runs one after the other would meet a machine
+# whose speed drifts. It serves a second mount (TUN sn1, 10.77.1.2), and
+# the contender base, alternated with the others, is cat through it.
 . "$(dirname "$0")/lib.sh"
 
 if [ "$QUICK" = 1 ]; then SIZE_MB=${SIZE_MB:-20}; else SIZE_MB=${SIZE_MB:-200}; fi
@@ -123,6 +127,32 @@ cat2cpu_down() {
 	pinned_cat 1
 }
 
+base_down() {
+	local t0
+
+	MNT=$BASE_MNT clone tcp && ctl "connect $FAR_ADDR!$DOWN_PORT" || return 1
+	t0=$EPOCHREALTIME
+	cat <"$CONV/data" >/dev/null || return 1
+	echo "$BYTES $t0 $EPOCHREALTIME base"
+}
+
+# start_base: BASE's daemon on sn1, mounted on BASE_MNT; sets BASE_PID.
+start_base() {
+	local i
+
+	BASE_MNT=$E2E_DIR/base
+	mkdir -p "$BASE_MNT" || return 1
+	"$BASE" -f --tun sn1 --addr 10.77.1.2/24 --gw 10.77.1.1 --no-ipv6 "$BASE_MNT" >>"$LOG" 2>&1 &
+	BASE_PID=$!
+	E2E_PIDS+=("$BASE_PID")
+	for ((i = 0; i < 200; i++)); do
+		[ -d "$BASE_MNT/tcp" ] && return 0
+		kill -0 "$BASE_PID" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
+
 lwip_down() {
 	"$LWIPGET" "${LWIP_STACK[@]}" "$FAR_ADDR" "$DOWN_PORT"
 }
@@ -189,16 +219,17 @@ per_mib() {
 
 # measure DIR CONTENDER: one run of CONTENDER_DIR, its RESULT lines.
 measure() {
-	local dir=$1 who=$2 m0 d0 m1 d1 p0 p1 r0 r1 out bytes t0 t1 cpu
+	local dir=$1 who=$2 m0 d0 m1 d1 p0 p1 r0 r1 out bytes t0 t1 cpu pid=$DAEMON_PID
 
+	[ "$who" = base ] && pid=$BASE_PID
 	SINK_LINES=$(wc -l <"$E2E_DIR/sink.out")
 	m0=$(machine_ticks)
-	d0=$(proc_ticks "$DAEMON_PID")
+	d0=$(proc_ticks "$pid")
 	p0=($(tun_packets))
 	r0=$(far_retrans)
 	out=$("${who}_$dir")
 	m1=$(machine_ticks)
-	d1=$(proc_ticks "$DAEMON_PID")
+	d1=$(proc_ticks "$pid")
 	p1=($(tun_packets))
 	r1=$(far_retrans)
 	read -r bytes t0 t1 cpu <<<"$out"
@@ -217,6 +248,7 @@ measure() {
 			result "$dir-retrans" "$who" seg/MiB "$(per_mib "$r0" "$r1")"
 		fi
 		;;
+	base) result "$dir-cpu-stack" "$who" s/GB "$(per_gb $((d1 - d0)) "$BYTES" ticks)" ;;
 	-) ;;
 	*) result "$dir-cpu-stack" "$who" s/GB "$(per_gb "$cpu" "$BYTES")" ;;
 	esac
@@ -239,6 +271,10 @@ else
 fi
 up=(kernel dd api)
 [ -n "${DOWN+set}" ] && read -ra down <<<"$DOWN"
+if [ -n "${BASE:-}" ]; then
+	check "BASE's daemon mounts a second tree" start_base
+	down+=(base)
+fi
 [ -n "${UP+set}" ] && read -ra up <<<"$UP"
 fails=0
 for ((r = 1; r <= ROUNDS; r++)); do
