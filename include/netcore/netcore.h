@@ -144,7 +144,9 @@ int nc_poll(struct nc_stack *st, struct nc_pollfd *fds, nfds_t nfds, int timeout
  * TCP_QUICKACK, TCP_NOTSENT_LOWAT, TCP_INQ, IP_TTL, IP_TOS,
  * IP_MTU_DISCOVER, IPV6_V6ONLY, IPV6_UNICAST_HOPS, IPV6_TCLASS). As on Linux, SO_RCVBUF and SO_SNDBUF read back twice
  * the size set (the buffer holds the size set), and IP_MTU_DISCOVER is
- * accepted but changes nothing yet.
+ * accepted but changes nothing yet. A TCP socket's buffers, until set,
+ * grow by themselves as Linux's do (SPEC.md §7) and read back the size in
+ * use.
  *
  * TCP_CONGESTION is a name, as on Linux: "cubic" (CUBIC, RFC 9438, with
  * HyStart++, RFC 9406; the default) or "reno" (NewReno, RFC 5681 and
