@@ -374,8 +374,6 @@ struct tcb *tcp_new_child(struct stack *st, struct tcb *l, const struct seg *s);
 int tcp_child_established(struct stack *st, struct tcb *tcb);
 void tcp_child_accepted(struct stack *st, struct tcb *c);
 void tcp_wake(struct stack *st, struct tcb *tcb);
-/* tcp_sock.c: the send buffer follows cwnd (unless SO_SNDBUF set it) */
-void tcp_sndbuf_follow(struct tcb *t);
 /* tcp_output at the end of the input batch (tcp_flush). */
 void tcp_output_later(struct stack *st, struct tcb *tcb);
 

@@ -232,7 +232,6 @@ static int new_ack(struct stack *st, struct tcb *t, const struct seg *s, uint32_
 	t->nrtx = 0;
 	t->tlp_done = 0;
 	tcp_recovery_ack(st, t, acked, sacked, 0);
-	tcp_sndbuf_follow(t);
 	if (t->snd_una != t->snd_max)
 		tcp_timer_restart_rtx(st, t);
 	if (data > 0)

@@ -303,6 +303,25 @@ static size_t send_space(const struct tcb *t)
 	return t->sndbuf > t->sndq.len ? t->sndbuf - t->sndq.len : 0;
 }
 
+/* A full send buffer grows with cwnd, as Linux's, to two windows: one
+ * in flight and the next queued behind it. Only on a path without a
+ * standing queue, though (srtt within twice the least RTT seen): there
+ * a bigger flight moves more, while where the round trip has grown with
+ * the flight, more buffer only adds queueing and copies that miss the
+ * caches. One hop away, where cwnd soon dwarfs what a round trip
+ * carries, the C API's 200 MiB upload went at 1800 MB/s (swinging from
+ * 1006 to 2084) with the buffer following cwnd regardless, against
+ * 2200 with 1 MiB, alternated in one run. */
+static void sndbuf_grow(struct tcb *t)
+{
+	uint64_t want = 2ull * t->cwnd;
+
+	if (t->so->sndbuf_set || want <= t->sndbuf || t->srtt > 2ull * t->cnt.min_rtt)
+		return;
+	t->sndbuf = want < TCP_SNDBUF_AUTO_MAX ? (uint32_t)want : TCP_SNDBUF_AUTO_MAX;
+	t->so->sndbuf = t->sndbuf;
+}
+
 /* Queue a write and send what may go. As Linux, the write's end gets PSH
  * unless MSG_MORE says more follows, in which case a short tail waits as
  * under TCP_CORK, for this call. A write cut short by a full buffer is
@@ -334,6 +353,8 @@ static ssize_t tcp_send(struct stack *st, struct sock *so, const void *buf, size
 	}
 	if (len == 0)
 		return 0;
+	if (send_space(t) == 0)
+		sndbuf_grow(t);
 	space = send_space(t);
 	if (space == 0)
 		return -EAGAIN;
@@ -408,18 +429,6 @@ static void rcvbuf_tune(struct stack *st, struct tcb *t)
 		return;
 	t->rcvbuf = (uint32_t)want;
 	t->so->rcvbuf = t->rcvbuf;	/* SO_RCVBUF reads back the size in use */
-}
-
-/* The send buffer follows cwnd (as Linux's): room for two windows, one
- * in flight and the next queued behind it. */
-void tcp_sndbuf_follow(struct tcb *t)
-{
-	uint64_t want = 2ull * t->cwnd;
-
-	if (t->so == NULL || t->so->sndbuf_set || want <= t->sndbuf)
-		return;
-	t->sndbuf = want < TCP_SNDBUF_AUTO_MAX ? (uint32_t)want : TCP_SNDBUF_AUTO_MAX;
-	t->so->sndbuf = t->sndbuf;
 }
 
 /* The application took n bytes: reopen the window when it grew enough. */

@@ -17,9 +17,11 @@
 #                  unpinned cat runs flip between
 #          lwip    lwIP 2.1.3's raw API on a TAP (lwipget), if built
 #          base    cat through a second daemon, BASE's (below)
+#          baseapi the C API of BASE's ncbench
 #   up     kernel  dd bs=1M into bash's /dev/tcp
 #          dd      dd of=/net/tcp/N/data bs=1M
 #          api     the netcore C API
+#          baseapi BASE's
 #
 # The far end is ncbench source/sink. A download ends when the reader
 # sees the end (the source closes after the last byte); an upload when the
@@ -33,10 +35,11 @@
 #
 # DOWN and UP, when set, name the contenders to run ("cat cat6", "" for
 # none), in place of all of them; DAEMON_ARGS, daemon options for a
-# comparison ("--cc bbr"). BASE, another build's slashnet: an A/B of a
+# comparison ("--cc bbr"). BASE, another build directory: an A/B of a
 # change in one run, where runs one after the other would meet a machine
-# whose speed drifts. It serves a second mount (TUN sn1, 10.77.1.2), and
-# the contender base, alternated with the others, is cat through it.
+# whose speed drifts. Its slashnet serves a second mount (TUN sn1,
+# 10.77.1.2): the contender base, alternated with the others, is cat
+# through it; baseapi is its ncbench's C API, down and up.
 . "$(dirname "$0")/lib.sh"
 
 if [ "$QUICK" = 1 ]; then SIZE_MB=${SIZE_MB:-20}; else SIZE_MB=${SIZE_MB:-200}; fi
@@ -95,8 +98,9 @@ v6_far() {
 		in_ns "$FAR" ip -6 route add default via fd77:78::1
 }
 
+# api_down, api_up [NCBENCH]: the C API of this build's ncbench, or NCBENCH's.
 api_down() {
-	"$NCBENCH" api "${API_STACK[@]}" down "$FAR_ADDR" "$DOWN_PORT"
+	"${1:-$NCBENCH}" api "${API_STACK[@]}" down "$FAR_ADDR" "$DOWN_PORT"
 }
 
 apiloop_down() {
@@ -136,13 +140,21 @@ base_down() {
 	echo "$BYTES $t0 $EPOCHREALTIME base"
 }
 
+baseapi_down() {
+	api_down "$BASE/tests/bench/ncbench"
+}
+
+baseapi_up() {
+	api_up "$BASE/tests/bench/ncbench"
+}
+
 # start_base: BASE's daemon on sn1, mounted on BASE_MNT; sets BASE_PID.
 start_base() {
 	local i
 
 	BASE_MNT=$E2E_DIR/base
 	mkdir -p "$BASE_MNT" || return 1
-	"$BASE" -f --tun sn1 --addr 10.77.1.2/24 --gw 10.77.1.1 --no-ipv6 "$BASE_MNT" >>"$LOG" 2>&1 &
+	"$BASE/fs/slashnet" -f --tun sn1 --addr 10.77.1.2/24 --gw 10.77.1.1 --no-ipv6 "$BASE_MNT" >>"$LOG" 2>&1 &
 	BASE_PID=$!
 	E2E_PIDS+=("$BASE_PID")
 	for ((i = 0; i < 200; i++)); do
@@ -197,7 +209,7 @@ dd_up() {
 api_up() {
 	local out
 
-	out=$("$NCBENCH" api "${API_STACK[@]}" up "$FAR_ADDR" "$UP_PORT" "$BYTES") || return 1
+	out=$("${1:-$NCBENCH}" api "${API_STACK[@]}" up "$FAR_ADDR" "$UP_PORT" "$BYTES") || return 1
 	sink_end >/dev/null || return 1
 	echo "$out"
 }
@@ -271,11 +283,13 @@ else
 fi
 up=(kernel dd api)
 [ -n "${DOWN+set}" ] && read -ra down <<<"$DOWN"
+[ -n "${UP+set}" ] && read -ra up <<<"$UP"
 if [ -n "${BASE:-}" ]; then
 	check "BASE's daemon mounts a second tree" start_base
 	down+=(base)
+	[[ " ${down[*]} " = *" api "* ]] && down+=(baseapi)
+	[[ " ${up[*]} " = *" api "* ]] && up+=(baseapi)
 fi
-[ -n "${UP+set}" ] && read -ra up <<<"$UP"
 fails=0
 for ((r = 1; r <= ROUNDS; r++)); do
 	for who in "${down[@]}"; do measure down "$who" || fails=$((fails + 1)); done
