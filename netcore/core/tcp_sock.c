@@ -307,11 +307,8 @@ static size_t send_space(const struct tcb *t)
  * in flight and the next queued behind it. Only on a path without a
  * standing queue, though (srtt within twice the least RTT seen): there
  * a bigger flight moves more, while where the round trip has grown with
- * the flight, more buffer only adds queueing and copies that miss the
- * caches. One hop away, where cwnd soon dwarfs what a round trip
- * carries, the C API's 200 MiB upload went at 1800 MB/s (swinging from
- * 1006 to 2084) with the buffer following cwnd regardless, against
- * 2200 with 1 MiB, alternated in one run. */
+ * the flight, more buffer only adds queueing (DESIGN.md, "The window
+ * follows the reader", has the upload this cost one hop away). */
 static void sndbuf_grow(struct tcb *t)
 {
 	uint64_t want = 2ull * t->cwnd;
