@@ -17,11 +17,12 @@
 #                  unpinned cat runs flip between
 #          lwip    lwIP 2.1.3's raw API on a TAP (lwipget), if built
 #          base    cat through a second daemon, BASE's (below)
-#          baseapi the C API of BASE's ncbench
+#          baseapi BASE's C API (with api)
 #   up     kernel  dd bs=1M into bash's /dev/tcp
 #          dd      dd of=/net/tcp/N/data bs=1M
 #          api     the netcore C API
-#          baseapi BASE's
+#          base    dd through BASE's daemon (with dd)
+#          baseapi BASE's C API (with api)
 #
 # The far end is ncbench source/sink. A download ends when the reader
 # sees the end (the source closes after the last byte); an upload when the
@@ -39,7 +40,7 @@
 # change in one run, where runs one after the other would meet a machine
 # whose speed drifts. Its slashnet serves a second mount (TUN sn1,
 # 10.77.1.2): the contender base, alternated with the others, is cat
-# through it; baseapi is its ncbench's C API, down and up.
+# through it (dd up); baseapi is its ncbench's C API.
 . "$(dirname "$0")/lib.sh"
 
 if [ "$QUICK" = 1 ]; then SIZE_MB=${SIZE_MB:-20}; else SIZE_MB=${SIZE_MB:-200}; fi
@@ -131,13 +132,13 @@ cat2cpu_down() {
 	pinned_cat 1
 }
 
+# base: cat down, dd up, through BASE's daemon.
 base_down() {
-	local t0
+	MNT=$BASE_MNT cat_down
+}
 
-	MNT=$BASE_MNT clone tcp && ctl "connect $FAR_ADDR!$DOWN_PORT" || return 1
-	t0=$EPOCHREALTIME
-	cat <"$CONV/data" >/dev/null || return 1
-	echo "$BYTES $t0 $EPOCHREALTIME base"
+base_up() {
+	MNT=$BASE_MNT dd_up
 }
 
 baseapi_down() {
@@ -245,6 +246,7 @@ measure() {
 	p1=($(tun_packets))
 	r1=$(far_retrans)
 	read -r bytes t0 t1 cpu <<<"$out"
+	[ "$who" = base ] && cpu=base	# not sn0's counters
 	if [ "${bytes:-0}" != "$BYTES" ] || cat "$E2E_DIR"/source*.out | grep -q ncbench:; then
 		not_ok "$dir, $who, round $r: moved ${bytes:-nothing} of $BYTES bytes"
 		return 1
@@ -286,9 +288,10 @@ up=(kernel dd api)
 [ -n "${UP+set}" ] && read -ra up <<<"$UP"
 if [ -n "${BASE:-}" ]; then
 	check "BASE's daemon mounts a second tree" start_base
-	down+=(base)
+	[ ${#down[@]} -gt 0 ] && down+=(base)
 	[[ " ${down[*]} " = *" api "* ]] && down+=(baseapi)
 	[[ " ${up[*]} " = *" api "* ]] && up+=(baseapi)
+	[[ " ${up[*]} " = *" dd "* ]] && up+=(base)
 fi
 fails=0
 for ((r = 1; r <= ROUNDS; r++)); do
