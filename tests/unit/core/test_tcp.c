@@ -123,6 +123,26 @@ Test(tcp, srtt_to_the_microsecond)
 		  ti.srtt_us);
 }
 
+/* A long transfer brings many ACKs that do not cover the timed segment.
+ * Their timestamp echoes, in millisecond ticks, are samples of 1 ms or
+ * more (an echo can be of a segment sent several ticks before the ACK):
+ * taken beside the timed ones, they put srtt at 5658 µs on this 400 µs
+ * path; the timed samples alone, 636. */
+Test(tcp, srtt_in_bulk_is_not_the_timestamp_tick)
+{
+	struct nc_tcp_info ti;
+	socklen_t len = sizeof ti;
+	int c, s;
+
+	make_pair(80, &c, &s);
+	link_set_delay(l, 200);
+	cr_assert_eq(pump(a, c, b, s, 20 << 20, 60000), 20 << 20);
+	cr_assert_eq(sock_getopt(a, c, IPPROTO_TCP, NC_TCP_INFO, &ti, &len), 0);
+	cr_assert(ti.timestamps, "timestamps were negotiated");
+	cr_assert(ti.srtt_us >= 400 && ti.srtt_us < 1000, "srtt %u µs for a 400 µs path",
+		  ti.srtt_us);
+}
+
 /* With segmentation offload new data leaves in super-packets of whole
  * segments, up to 64 KiB; resends are single segments again. */
 static size_t biggest;
