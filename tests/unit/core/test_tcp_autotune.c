@@ -161,4 +161,3 @@ Test(autotune, a_queue_on_the_path_keeps_the_send_buffer)
 	cr_assert_gt(tcb_of(a, c)->cwnd, SOCK_DEF_BUF / 2, "cwnd %u", tcb_of(a, c)->cwnd);
 	cr_assert_eq(tcb_of(a, c)->sndbuf, SOCK_DEF_BUF);
 }
-
