@@ -126,6 +126,7 @@ static inline int sock_families_meet(const struct sock *a, const struct sock *b)
 enum {
 	SOCK_DEF_BUF = 1024 * 1024,	/* default SO_RCVBUF / SO_SNDBUF */
 	SOCK_DGRAM_RCVBUF = 4 * 1024 * 1024,	/* a UDP socket's default SO_RCVBUF */
+	SOCK_STREAM_SNDBUF = 2 * 1024 * 1024,	/* a TCP socket's default SO_SNDBUF */
 	SOCK_MAX_BUF = 8 * 1024 * 1024,	/* window scale 8, as Linux offers */
 	SOCK_MIN_BUF = 2048,
 	EPHEMERAL_LO = 32768,

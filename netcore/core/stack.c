@@ -256,10 +256,11 @@ void stack_advance(struct stack *st, uint64_t now)
 	timers_run(st, st->now);
 }
 
-/* Packets on the loopback are due at once. */
+/* Packets on the loopback, and output a socket call left for the end
+ * of the pass, are due at once. */
 uint64_t stack_deadline(struct stack *st)
 {
-	return loopback_pending(st) ? st->now : timers_next(&st->timers);
+	return loopback_pending(st) || tcp_flush_due(st) ? st->now : timers_next(&st->timers);
 }
 
 /* A driver's one call after a batch of input (or a timer): run what is

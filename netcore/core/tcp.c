@@ -346,6 +346,11 @@ void tcp_flush(struct stack *st)
 	}
 }
 
+int tcp_flush_due(const struct stack *st)
+{
+	return st->tcp->due != NULL;
+}
+
 void tcp_tcb_free(struct stack *st, struct tcb *t)
 {
 	if (t->output_due) {

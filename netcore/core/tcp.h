@@ -25,6 +25,8 @@ void tcp_icmp_error(struct stack *st, int type, int code, uint32_t info,
 		    const struct ippkt *quoted);
 /* Send what the input of this batch made due (stack_flush calls it). */
 void tcp_flush(struct stack *st);
+/* Is output waiting for tcp_flush (a big write, tcp_send)? */
+int tcp_flush_due(const struct stack *st);
 /* Control blocks alive (for stack_mem). */
 unsigned tcp_count(const struct stack *st);
 /* Counters for P/stats; returns how many, copies up to max. */

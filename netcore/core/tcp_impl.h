@@ -47,6 +47,7 @@ enum {
 	TCP_RCVBUF_AUTO_MAX = 6 * 1024 * 1024,
 	TCP_SNDBUF_AUTO_MAX = 4 * 1024 * 1024,
 	TCP_RCV_RTT_MIN = 1000,	/* µs: the timestamps' tick, the receive RTT's floor */
+	TCP_SEND_LATER = 65536,	/* a write this big goes at the pass's end (tcp_send) */
 };
 
 /* Times, µs. */

@@ -400,7 +400,7 @@ Test(tcp, buffer_sizes_set_read_back_doubled)
 {
 	int c = tcp_sock(a);
 
-	cr_assert_eq(get_int(a, c, SOL_SOCKET, SO_SNDBUF), SOCK_DEF_BUF);
+	cr_assert_eq(get_int(a, c, SOL_SOCKET, SO_SNDBUF), SOCK_STREAM_SNDBUF);
 	cr_assert_eq(get_int(a, c, SOL_SOCKET, SO_RCVBUF), SOCK_DEF_BUF);
 	cr_assert_eq(set_int(a, c, SOL_SOCKET, SO_SNDBUF, 21000), 0);
 	cr_assert_eq(set_int(a, c, SOL_SOCKET, SO_RCVBUF, 30000), 0);

@@ -17,6 +17,7 @@
 #include "fixture.h"
 #include "link.h"
 #include "sock.h"
+#include "stack.h"
 #include "tcp_impl.h"
 
 TestSuite(autotune, .init = two_stacks, .fini = teardown);
@@ -158,6 +159,27 @@ Test(autotune, a_queue_on_the_path_keeps_the_send_buffer)
 	make_pair(80, &c, &s);
 	link_set_impair(l, LINK_A_TO_B, &slow);
 	cr_assert_eq(pump(a, c, b, s, 20 * MB, 60 * 1000), 20 * MB);
-	cr_assert_gt(tcb_of(a, c)->cwnd, SOCK_DEF_BUF / 2, "cwnd %u", tcb_of(a, c)->cwnd);
-	cr_assert_eq(tcb_of(a, c)->sndbuf, SOCK_DEF_BUF);
+	cr_assert_gt(tcb_of(a, c)->cwnd, SOCK_STREAM_SNDBUF / 2, "cwnd %u", tcb_of(a, c)->cwnd);
+	cr_assert_eq(tcb_of(a, c)->sndbuf, SOCK_STREAM_SNDBUF);
+}
+
+/* A big write taken whole goes out at the end of the stack's pass (the
+ * driver answers the writer first); a small one goes at once. */
+Test(autotune, a_big_write_goes_at_the_end_of_the_pass)
+{
+	static char big[TCP_SEND_LATER];
+	int c, s;
+	uint32_t before;
+
+	make_pair(80, &c, &s);
+	before = tcb_of(a, c)->snd_nxt;
+	cr_assert_eq(sock_sendto(a, c, "ping", 4, 0, NULL, 0), 4);
+	cr_assert_eq(tcb_of(a, c)->snd_nxt, before + 4, "a small write left at once");
+	run_ms(10);
+	before = tcb_of(a, c)->snd_nxt;
+	cr_assert_eq(sock_sendto(a, c, big, sizeof big, 0, NULL, 0), (ssize_t)sizeof big);
+	cr_assert_eq(tcb_of(a, c)->snd_nxt, before, "nothing sent during the call");
+	cr_assert_eq(stack_deadline(a), a->now, "but due at once");
+	stack_poll(a, a->now);
+	cr_assert_gt(tcb_of(a, c)->snd_nxt, before, "sent at the pass's end");
 }
