@@ -312,8 +312,8 @@ static size_t send_space(const struct tcb *t)
  * in flight and the next queued behind it. Only on a path without a
  * standing queue, though (srtt within twice the least RTT seen): there
  * a bigger flight moves more, while where the round trip has grown with
- * the flight, more buffer only adds queueing (DESIGN.md, "The window
- * follows the reader", has the upload this cost one hop away). */
+ * the flight, more buffer only adds queueing (DESIGN.md, "The buffers
+ * follow the connection", has the upload this cost one hop away). */
 static void sndbuf_grow(struct tcb *t)
 {
 	uint64_t want = 2ull * t->cwnd;
@@ -332,7 +332,7 @@ static void sndbuf_grow(struct tcb *t)
  * instead, after whatever answers the writer: the daemon replies to the
  * FUSE WRITE first, and the writer makes its next write while the
  * segments go (with the 2 MiB buffer, a 400 MiB `dd` upload through
- * /net went 23% faster, alternated in one run; either alone, 3% or
+ * /net went 24% faster, alternated in one run; either alone, 3% or
  * nothing). A small write goes at once, for its latency. */
 static ssize_t tcp_send(struct stack *st, struct sock *so, const void *buf, size_t len,
 			int flags, const struct sockaddr_in6 *to)
