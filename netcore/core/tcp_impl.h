@@ -46,7 +46,6 @@ enum {
 	 * tcp_wmem[2]); SO_RCVBUF and SO_SNDBUF fix a buffer's size instead */
 	TCP_RCVBUF_AUTO_MAX = 6 * 1024 * 1024,
 	TCP_SNDBUF_AUTO_MAX = 4 * 1024 * 1024,
-	TCP_RCV_RTT_MIN = 1000,	/* µs: the timestamps' tick, the receive RTT's floor */
 	TCP_SEND_LATER = 65536,	/* a write this big goes at the pass's end (tcp_send) */
 };
 
@@ -59,6 +58,7 @@ enum {
 	TCP_QUICKACKS = 16,	/* segments ACKed at once after start or idle */
 	TCP_PEER_DELACK = 200000,	/* the longest a peer may delay its ACK */
 	TCP_PTO_EXTRA = 2000,	/* added to the tail loss probe's 2 SRTT, as Linux */
+	TCP_RCV_RTT_MIN = 1000,	/* the timestamps' tick: the receive RTT's floor */
 	TCP_PERSIST_MIN = 200000,
 	TCP_CONNECT_TIMEOUT_MS = 75000,
 	TCP_KEEPIDLE_S = 7200,
