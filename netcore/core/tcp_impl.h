@@ -46,7 +46,6 @@ enum {
 	 * tcp_wmem[2]); SO_RCVBUF and SO_SNDBUF fix a buffer's size instead */
 	TCP_RCVBUF_AUTO_MAX = 6 * 1024 * 1024,
 	TCP_SNDBUF_AUTO_MAX = 4 * 1024 * 1024,
-	TCP_SEND_LATER = 65536,	/* a write this big goes at the pass's end (tcp_send) */
 };
 
 /* Times, µs. */

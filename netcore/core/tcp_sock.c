@@ -328,12 +328,12 @@ static void sndbuf_grow(struct tcb *t)
  * unless MSG_MORE says more follows, in which case a short tail waits as
  * under TCP_CORK, for this call. A write cut short by a full buffer is
  * pushed whole: the writer waits for room and sends nothing meanwhile.
- * A big write taken whole goes out at the end of the stack's pass
- * instead, after whatever answers the writer: the daemon replies to the
- * FUSE WRITE first, and the writer makes its next write while the
- * segments go (with the 2 MiB buffer, a 400 MiB `dd` upload through
- * /net went 24% faster, alternated in one run; either alone, 3% or
- * nothing). A small write goes at once, for its latency. */
+ * A write taken whole goes out at the end of the stack's pass instead,
+ * after whatever answers the writer: the daemon replies to the FUSE
+ * WRITE first, and the writer goes on while the segments go (with the
+ * 2 MiB buffer, a 400 MiB `dd` upload through /net went 24% faster,
+ * alternated in one run; a 1-byte ping-pong 13%; DESIGN.md has the
+ * figures). */
 static ssize_t tcp_send(struct stack *st, struct sock *so, const void *buf, size_t len,
 			int flags, const struct sockaddr_in6 *to)
 {
@@ -371,7 +371,7 @@ static ssize_t tcp_send(struct stack *st, struct sock *so, const void *buf, size
 		return -ENOBUFS;
 	if (n < len || !(flags & MSG_MORE))
 		t->push_seq = tcp_data_end(t);
-	if (n == len && n >= TCP_SEND_LATER && !(flags & MSG_MORE)) {
+	if (n == len && !(flags & MSG_MORE)) {
 		tcp_output_later(st, t);
 		return (ssize_t)n;
 	}
