@@ -185,6 +185,20 @@ static void synsent_input(struct stack *st, struct tcb *t, struct seg *s)
 
 /* ---- the send side: acknowledgments and window ---- */
 
+/* Milliseconds since our timestamp that s echoes: ECHO_NONE when it
+ * echoes none, or one from before this century (a bogus echo). */
+static const uint32_t ECHO_NONE = UINT32_MAX;
+
+static uint32_t echo_age_ms(const struct stack *st, const struct tcb *t, const struct seg *s)
+{
+	uint32_t ms;
+
+	if (!t->ts_ok || !s->has_ts || s->tsecr == 0)
+		return ECHO_NONE;
+	ms = tcp_ts_now(st, t) - s->tsecr;
+	return ms < 3600u * 1000 ? ms : ECHO_NONE;
+}
+
 /* An RTT sample: the timed segment's, to the microsecond, or else, while
  * no segment is timed (Karn's rule stopped the timing), the timestamp
  * echo's (RFC 7323). Its millisecond ticks say nothing about a round
@@ -192,15 +206,12 @@ static void synsent_input(struct stack *st, struct tcb *t, struct seg *s)
  * transfer, they put srtt at 5.7 ms on a 400 µs path (test_tcp.c). */
 static void rtt_from_ack(struct stack *st, struct tcb *t, const struct seg *s)
 {
-	uint32_t r;
+	uint32_t r, ms;
 
 	if (t->timing && seq_gt(s->ack, t->rtt_seq)) {
 		r = (uint32_t)(st->now - t->rtt_start);
 		t->timing = 0;
-	} else if (!t->timing && t->ts_ok && s->has_ts && s->tsecr != 0) {
-		uint32_t ms = tcp_ts_now(st, t) - s->tsecr;
-		if (ms == 0 || ms >= 3600u * 1000)	/* an echo from this century */
-			return;
+	} else if (!t->timing && (ms = echo_age_ms(st, t, s)) != ECHO_NONE && ms > 0) {
 		r = ms * 1000;
 	} else {
 		return;
@@ -447,12 +458,9 @@ static void in_order(struct stack *st, struct tcb *t, const uint8_t *d, uint32_t
  * paused between writes echoes an old timestamp). */
 static void rcv_rtt_sample(struct stack *st, struct tcb *t, const struct seg *s)
 {
-	uint32_t ms;
+	uint32_t ms = echo_age_ms(st, t, s);
 
-	if (!t->ts_ok || !s->has_ts || s->tsecr == 0)
-		return;
-	ms = tcp_ts_now(st, t) - s->tsecr;
-	if (ms >= 3600u * 1000)		/* an echo from this century */
+	if (ms == ECHO_NONE)
 		return;
 	if (ms == 0)
 		ms = 1;

@@ -437,7 +437,7 @@ static void rcvbuf_tune(struct stack *st, struct tcb *t)
 	t->tune_seq = unread;
 	t->tune_start = st->now;
 	want = 4 * took < TCP_RCVBUF_AUTO_MAX ? 4 * took : TCP_RCVBUF_AUTO_MAX;
-	if (t->so == NULL || t->so->rcvbuf_set || want <= t->rcvbuf || buf_pressure(st))
+	if (t->so->rcvbuf_set || want <= t->rcvbuf || buf_pressure(st))
 		return;
 	t->rcvbuf = (uint32_t)want;
 	t->so->rcvbuf = t->rcvbuf;	/* SO_RCVBUF reads back the size in use */

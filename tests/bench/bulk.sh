@@ -149,21 +149,19 @@ baseapi_up() {
 	api_up "$BASE/tests/bench/ncbench"
 }
 
-# start_base: BASE's daemon on sn1, mounted on BASE_MNT; sets BASE_PID.
+# start_base: BASE's daemon on sn1, mounted on BASE_MNT (start_daemon,
+# which sets DAEMON_PID: this build's daemon keeps it); sets BASE_PID.
 start_base() {
-	local i
+	local ours=$DAEMON_PID r
 
 	BASE_MNT=$E2E_DIR/base
 	mkdir -p "$BASE_MNT" || return 1
-	"$BASE/fs/slashnet" -f --tun sn1 --addr 10.77.1.2/24 --gw 10.77.1.1 --no-ipv6 "$BASE_MNT" >>"$LOG" 2>&1 &
-	BASE_PID=$!
-	E2E_PIDS+=("$BASE_PID")
-	for ((i = 0; i < 200; i++)); do
-		[ -d "$BASE_MNT/tcp" ] && return 0
-		kill -0 "$BASE_PID" 2>/dev/null || return 1
-		sleep 0.05
-	done
-	return 1
+	SLASHNET=$BASE/fs/slashnet MNT=$BASE_MNT start_daemon \
+		--tun sn1 --addr 10.77.1.2/24 --gw 10.77.1.1 --no-ipv6
+	r=$?
+	BASE_PID=$DAEMON_PID
+	DAEMON_PID=$ours
+	return "$r"
 }
 
 lwip_down() {

@@ -57,24 +57,28 @@ static void delayed_pair(int *c, int *s)
 	cr_assert_eq(sock_close(b, lfd), 0);
 }
 
-/* Move n bytes from c to s: the virtual µs it took. */
-static uint64_t timed_pump(int c, int s, size_t n)
+/* 40 MB from a to b over the 40 ms path, a's SO_SNDBUF and b's SO_RCVBUF
+ * set to these sizes (0: each sizes itself): the virtual µs it took. */
+static uint64_t long_transfer(int *c, int *s, int sndbuf, int rcvbuf)
 {
-	uint64_t t0 = link_now(l);
+	uint64_t t0;
 
-	cr_assert_eq(pump(a, c, b, s, n, 60 * 1000), n);
+	delayed_pair(c, s);
+	if (sndbuf)
+		cr_assert_eq(set_int(a, *c, SOL_SOCKET, SO_SNDBUF, sndbuf), 0);
+	if (rcvbuf)
+		cr_assert_eq(set_int(b, *s, SOL_SOCKET, SO_RCVBUF, rcvbuf), 0);
+	t0 = link_now(l);
+	cr_assert_eq(pump(a, *c, b, *s, 40 * MB, 60 * 1000), 40 * MB);
 	return link_now(l) - t0;
 }
 
+/* A 1 MiB window moves 26 MB/s over 40 ms: 1.6 s for 40 MB. */
 Test(autotune, a_reader_that_keeps_up_grows_its_window)
 {
 	int c, s;
-	uint64_t us;
+	uint64_t us = long_transfer(&c, &s, BIG, 0);
 
-	delayed_pair(&c, &s);
-	cr_assert_eq(set_int(a, c, SOL_SOCKET, SO_SNDBUF, BIG), 0);
-	us = timed_pump(c, s, 40 * MB);
-	/* a 1 MiB window moves 26 MB/s over 40 ms: 1.6 s for 40 MB */
 	cr_assert_gt(tcb_of(b, s)->rcvbuf, 4 * MB, "rcvbuf %u", tcb_of(b, s)->rcvbuf);
 	cr_assert_leq(tcb_of(b, s)->rcvbuf, TCP_RCVBUF_AUTO_MAX);
 	cr_assert_eq(get_int(b, s, SO_RCVBUF), (int)tcb_of(b, s)->rcvbuf,
@@ -87,12 +91,8 @@ Test(autotune, a_reader_that_keeps_up_grows_its_window)
 Test(autotune, so_rcvbuf_fixes_the_window)
 {
 	int c, s;
-	uint64_t us;
+	uint64_t us = long_transfer(&c, &s, BIG, SOCK_DEF_BUF);
 
-	delayed_pair(&c, &s);
-	cr_assert_eq(set_int(a, c, SOL_SOCKET, SO_SNDBUF, BIG), 0);
-	cr_assert_eq(set_int(b, s, SOL_SOCKET, SO_RCVBUF, SOCK_DEF_BUF), 0);
-	us = timed_pump(c, s, 40 * MB);
 	cr_assert_eq(tcb_of(b, s)->rcvbuf, SOCK_DEF_BUF);
 	cr_assert_gt(us, 1400000, "40 MB in %llu µs", (unsigned long long)us);
 }
@@ -122,11 +122,8 @@ Test(autotune, a_slow_reader_keeps_its_buffer)
 Test(autotune, a_send_buffer_that_holds_the_sender_back_grows)
 {
 	int c, s;
-	uint64_t us;
+	uint64_t us = long_transfer(&c, &s, 0, BIG);
 
-	delayed_pair(&c, &s);
-	cr_assert_eq(set_int(b, s, SOL_SOCKET, SO_RCVBUF, BIG), 0);
-	us = timed_pump(c, s, 40 * MB);
 	cr_assert_gt(tcb_of(a, c)->sndbuf, 2 * MB, "sndbuf %u", tcb_of(a, c)->sndbuf);
 	cr_assert_leq(tcb_of(a, c)->sndbuf, TCP_SNDBUF_AUTO_MAX);
 	cr_assert_eq(get_int(a, c, SO_SNDBUF), (int)tcb_of(a, c)->sndbuf);
@@ -138,12 +135,8 @@ Test(autotune, a_send_buffer_that_holds_the_sender_back_grows)
 Test(autotune, so_sndbuf_fixes_the_send_buffer)
 {
 	int c, s;
-	uint64_t us;
+	uint64_t us = long_transfer(&c, &s, SOCK_DEF_BUF, BIG);
 
-	delayed_pair(&c, &s);
-	cr_assert_eq(set_int(a, c, SOL_SOCKET, SO_SNDBUF, SOCK_DEF_BUF), 0);
-	cr_assert_eq(set_int(b, s, SOL_SOCKET, SO_RCVBUF, BIG), 0);
-	us = timed_pump(c, s, 40 * MB);
 	cr_assert_eq(tcb_of(a, c)->sndbuf, SOCK_DEF_BUF);
 	cr_assert_gt(us, 1400000, "40 MB in %llu µs", (unsigned long long)us);
 }
