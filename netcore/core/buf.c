@@ -120,20 +120,28 @@ static size_t grow(struct stack *st, struct bufq *q, size_t want)
 }
 
 /* The chunk holding queue byte pos (< room), and pos's offset in it. The
- * tail is found at once, so appending does not walk the list. */
-static struct chunk *locate(const struct bufq *q, size_t pos, size_t *at)
+ * tail is found at once; anything else from the mark, when pos is at or
+ * past it, or from head (a queue of megabytes is hundreds of chunks). */
+static struct chunk *locate(struct bufq *q, size_t pos, size_t *at)
 {
-	struct chunk *c;
-	size_t i;
+	struct chunk *c = q->head;
+	size_t i = q->off + pos, base = 0;
 
 	if (pos + CHUNK_SIZE >= q->room) {
 		*at = CHUNK_SIZE - (q->room - pos);
 		return q->tail;
 	}
-	i = q->off + pos;
-	for (c = q->head; i >= CHUNK_SIZE; c = c->next)
-		i -= CHUNK_SIZE;
-	*at = i;
+	if (q->mark != NULL && q->mark_at <= i) {
+		c = q->mark;
+		base = q->mark_at;
+	}
+	for (; i - base >= CHUNK_SIZE; base += CHUNK_SIZE)
+		c = c->next;
+	if (q->mark == NULL || base > q->mark_at) {
+		q->mark = c;
+		q->mark_at = (uint32_t)base;
+	}
+	*at = i - base;
 	return c;
 }
 
@@ -171,7 +179,7 @@ size_t bufq_append(struct stack *st, struct bufq *q, const void *src, size_t n)
 	return n;
 }
 
-size_t bufq_copyout(const struct bufq *q, size_t off, void *dst, size_t n)
+size_t bufq_copyout(struct bufq *q, size_t off, void *dst, size_t n)
 {
 	uint8_t *d = dst;
 	struct chunk *c;
@@ -192,7 +200,7 @@ size_t bufq_copyout(const struct bufq *q, size_t off, void *dst, size_t n)
 	return done;
 }
 
-int bufq_iov(const struct bufq *q, size_t off, size_t n, struct iovec *iov, int max,
+int bufq_iov(struct bufq *q, size_t off, size_t n, struct iovec *iov, int max,
 	     size_t *total)
 {
 	struct chunk *c;
@@ -229,6 +237,10 @@ void bufq_drop(struct stack *st, struct bufq *q, size_t n)
 		struct chunk *c = q->head;
 		q->head = c->next;
 		q->off -= CHUNK_SIZE;
+		if (q->mark == c)
+			q->mark = NULL;
+		else if (q->mark != NULL)
+			q->mark_at -= CHUNK_SIZE;
 		chunk_put(st, c);
 	}
 	if (q->head == NULL) {
@@ -245,6 +257,6 @@ void bufq_clear(struct stack *st, struct bufq *q)
 		q->head = c->next;
 		chunk_put(st, c);
 	}
-	q->tail = NULL;
+	q->tail = q->mark = NULL;
 	q->off = q->len = q->room = 0;
 }

@@ -29,6 +29,11 @@ struct chunk {
 
 struct bufq {
 	struct chunk *head, *tail;
+	/* The farthest chunk found so far, where a search for a byte at or
+	 * past it starts: appends, and a sender reading on at the edge of
+	 * its flight, take a step or two instead of walking from head. */
+	struct chunk *mark;
+	uint32_t mark_at;	/* mark's first byte: its offset from head's */
 	uint32_t off;		/* first byte's offset in head */
 	uint32_t len;		/* bytes in the queue */
 	uint32_t room;		/* bytes allocated past off in the chunk list */
@@ -37,9 +42,9 @@ struct bufq {
 /* Append; returns how many bytes fit (fewer only if memory runs out). */
 size_t bufq_append(struct stack *st, struct bufq *q, const void *src, size_t n);
 /* Copy n bytes starting off bytes into the queue, without consuming. */
-size_t bufq_copyout(const struct bufq *q, size_t off, void *dst, size_t n);
+size_t bufq_copyout(struct bufq *q, size_t off, void *dst, size_t n);
 /* Describe up to n bytes from off as at most max iovecs; returns count. */
-int bufq_iov(const struct bufq *q, size_t off, size_t n, struct iovec *iov, int max,
+int bufq_iov(struct bufq *q, size_t off, size_t n, struct iovec *iov, int max,
 	     size_t *total);
 /* Drop n bytes from the front, giving emptied chunks back to the pool. */
 void bufq_drop(struct stack *st, struct bufq *q, size_t n);

@@ -74,7 +74,7 @@ ssize_t dgram_recv(struct stack *st, struct sock *so, struct dgram *d, void *buf
 	return n;
 }
 
-size_t dgram_nread(const struct dgram *d)
+size_t dgram_nread(struct dgram *d)
 {
 	uint8_t h[DGRAM_HLEN];
 	size_t off = 0, n = 0;

@@ -39,7 +39,7 @@ ssize_t dgram_get(struct stack *st, struct bufq *q, void *buf, size_t len, int f
 ssize_t dgram_recv(struct stack *st, struct sock *so, struct dgram *d, void *buf, size_t len,
 		   int flags, struct sockaddr_in6 *from);
 /* Payload bytes of the datagrams queued. */
-size_t dgram_nread(const struct dgram *d);
+size_t dgram_nread(struct dgram *d);
 void dgram_shutdown(struct stack *st, struct sock *so, struct dgram *d, int how);
 short dgram_poll(const struct sock *so, const struct dgram *d);
 

@@ -125,3 +125,72 @@ Test(buf, a_smaller_budget_holds)
 	for (int i = 0; i < 4; i++)
 		bufq_clear(&st, &q[i]);
 }
+
+/* A queue of many chunks, used as TCP uses its queues: appends, bytes
+ * written past a gap and the gap filled, reads at any offset (as a sender
+ * reads at the edge of its flight, and again at the front to resend) and
+ * drops from the front, checked byte for byte against a flat copy. The
+ * searches that start from the queue's mark must find the same bytes as
+ * a walk from its head would. */
+Test(buf, reads_and_writes_anywhere_in_a_long_queue)
+{
+	enum { MAX = 48 * CHUNK_SIZE, OPS = 4000 };
+	static uint8_t ref[MAX], src[MAX], out[MAX];
+	struct bufq q = { 0 };
+	struct iovec iov[64];
+	uint32_t x = 12345;
+	size_t len = 0;
+
+	for (size_t i = 0; i < MAX; i++)
+		src[i] = (uint8_t)(i * 13 + i / 509);
+	for (int op = 0; op < OPS; op++) {
+		size_t k, off, gap, total, at = 0;
+		int n;
+
+		x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+		k = 1 + (x >> 8) % (3 * CHUNK_SIZE);
+		off = len ? (x >> 4) % len : 0;
+		switch (x % 5) {
+		case 0:	/* append */
+			if (len + k > MAX)
+				k = MAX - len;
+			cr_assert_eq(bufq_append(&st, &q, src + op % 97, k), k);
+			memcpy(ref + len, src + op % 97, k);
+			len += k;
+			break;
+		case 1:	/* past a gap, then the gap */
+			gap = k / 3;
+			if (len + k > MAX)
+				break;
+			cr_assert_eq(bufq_write_at(&st, &q, len + gap, src + gap, k - gap), k - gap);
+			cr_assert_eq(bufq_write_at(&st, &q, len, src, gap), gap);
+			bufq_extend(&q, k);
+			memcpy(ref + len, src, k);
+			len += k;
+			break;
+		case 2:	/* read at an offset */
+			if (k > len - off)
+				k = len - off;
+			cr_assert_eq(bufq_copyout(&q, off, out, k), k);
+			cr_assert_arr_eq(out, ref + off, k, "op %d: %zu bytes at %zu", op, k, off);
+			break;
+		case 3:	/* describe in place */
+			n = bufq_iov(&q, off, k, iov, 64, &total);
+			for (int i = 0; i < n; i++) {
+				cr_assert_arr_eq(iov[i].iov_base, ref + off + at, iov[i].iov_len);
+				at += iov[i].iov_len;
+			}
+			cr_assert_eq(at, total);
+			break;
+		case 4:	/* drop from the front */
+			k = k < len ? k : len;
+			bufq_drop(&st, &q, k);
+			memmove(ref, ref + k, len - k);
+			len -= k;
+			break;
+		}
+		cr_assert_eq(q.len, len);
+	}
+	bufq_clear(&st, &q);
+	cr_assert_eq(chunks_used(&st), 0);
+}
