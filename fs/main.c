@@ -93,7 +93,7 @@ static int parse_num(const char *name, const char *s, long lo, long hi, long *v)
 }
 
 enum {
-	OPT_TUN = 256, OPT_ADDR, OPT_GW, OPT_NOCONFIG, OPT_MTU, OPT_MSL, OPT_BUFMEM, OPT_BUSYPOLL, OPT_PCAP,
+	OPT_TUN = 256, OPT_ADDR, OPT_GW, OPT_NOCONFIG, OPT_MTU, OPT_MSL, OPT_BUFMEM, OPT_BUSYPOLL, OPT_BOOST, OPT_PCAP,
 	OPT_DNS, OPT_CONV_PER_UID, OPT_HIDE_OTHERS, OPT_NOTS, OPT_NOSACK, OPT_CC, OPT_LOG,
 	OPT_ADDR6, OPT_GW6, OPT_NOIPV6, OPT_NAT, OPT_FOREGROUND, OPT_DEBUG, OPT_HELP, OPT_VERSION,
 };
@@ -123,6 +123,7 @@ static const struct optdef {
 	{ "msl=", OPT_MSL, "MS", "TCP's maximum segment lifetime in ms; TIME_WAIT lasts twice it (default 30000)" },
 	{ "bufmem=", OPT_BUFMEM, "MIB", "budget of all socket buffers together, MiB, 1 to 65536 (default 256)" },
 	{ "busy_poll=", OPT_BUSYPOLL, "US", "while events come close together, poll this long before sleeping, 0 to 1000 µs (default 0: never)" },
+	{ "boost=", OPT_BOOST, "N", "nice levels the stack's loop runs above the daemon's start, as the kernel's network processing runs above programs, 0 to 19 (default 5; 0: none)" },
 	{ "pcap=", OPT_PCAP, "FILE", "write every packet in and out to FILE in pcap format; - for standard output" },
 	{ "dns=", OPT_DNS, "ADDR[,ADDR...]", "nameservers cs asks, in turn, over the stack's own UDP and TCP (default: the host's resolver)" },
 	{ "conv_per_uid=", OPT_CONV_PER_UID, "N", "conversations of a protocol one uid may hold, 1 to 16384 (default 4096)" },
@@ -298,6 +299,11 @@ static int parse_one(struct options *o, int c, const char *arg)
 		if (parse_num("--busy-poll", arg, 0, 1000, &v) < 0)
 			return -1;
 		o->cfg.busy_poll_us = (unsigned)v;
+		return 0;
+	case OPT_BOOST:
+		if (parse_num("--boost", arg, 0, 19, &v) < 0)
+			return -1;
+		o->cfg.loop_boost = (int)v;
 		return 0;
 	case OPT_PCAP:
 		o->cfg.pcap = arg;

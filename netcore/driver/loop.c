@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/eventfd.h>
 #include <sys/timerfd.h>
 #include <time.h>
@@ -188,13 +189,32 @@ static int wait_events(struct nc_stack *s, struct epoll_event *evs, uint64_t wor
 	return n;
 }
 
+/*
+ * Raise the calling thread loop_boost nice levels (a thread's own on
+ * Linux) while it runs the loop: 1 if raised, from *was. The kernel's
+ * network processing runs before any program; a stack in a program
+ * shares the CPUs with its readers and peers, and would wait behind
+ * them (DESIGN, "The loop runs above its programs"). Without the right
+ * (CAP_SYS_NICE) the thread runs as it was.
+ */
+static int boost(const struct nc_stack *s, int *was)
+{
+	id_t tid = (id_t)gettid();
+
+	if (s->cfg.loop_boost == 0)
+		return 0;
+	errno = 0;
+	*was = getpriority(PRIO_PROCESS, tid);
+	return errno == 0 && setpriority(PRIO_PROCESS, tid, *was - s->cfg.loop_boost) == 0;
+}
+
 /* Until nc_stop: 0. A failed TUN (deleted under us) or epoll: -1 with
  * errno, since the stack has no network left. */
 int loop_run(struct nc_stack *s)
 {
 	struct epoll_event evs[MAX_EVENTS];
 	uint64_t now;
-	int err = 0;
+	int err = 0, was = 0, boosted = boost(s, &was);
 
 	pthread_mutex_lock(&s->lock);
 	s->loop_thread = pthread_self();
@@ -226,6 +246,8 @@ int loop_run(struct nc_stack *s)
 		pthread_cond_broadcast(&s->cond);
 	}
 	pthread_mutex_unlock(&s->lock);
+	if (boosted)
+		setpriority(PRIO_PROCESS, (id_t)gettid(), was);
 	errno = err;
 	return err ? -1 : 0;
 }

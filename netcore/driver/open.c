@@ -37,6 +37,7 @@ void nc_config_init_size(struct nc_config *cfg, size_t size)
 	inet_pton(AF_INET6, "fd77::2", &d.addr6);
 	d.prefix6 = 64;
 	inet_pton(AF_INET6, "fd77::1", &d.gw6);
+	d.loop_boost = 5;
 	if (size > sizeof d)
 		size = sizeof d;	/* a newer caller: its extra fields stay 0 */
 	memcpy(cfg, &d, size);
@@ -169,7 +170,7 @@ static int check_config(const struct nc_config *cfg)
 	}
 	if (cfg->tun == NULL || cfg->prefix < 0 || cfg->prefix > 32 || cfg->prefix6 < 0 ||
 	    cfg->prefix6 > 128 || cfg->mtu < 576 ||
-	    cfg->mtu > IP_MAXPACKET) {
+	    cfg->mtu > IP_MAXPACKET || cfg->loop_boost < 0 || cfg->loop_boost > 19) {
 		snprintf(open_error, sizeof open_error, "invalid configuration");
 		errno = EINVAL;
 		return -1;

@@ -3,7 +3,8 @@
 # close, to a server one router hop away; µs per connection, the kernel
 # (sockets) and /net (clone, connect, data, close) in turn, ROUNDS times.
 # ncbench does both loops; the far end (ncbench sink) reads each caller
-# to its end and counts it.
+# to its end and counts it. DAEMON_ARGS: daemon options for a comparison
+# ("--boost 0").
 . "$(dirname "$0")/lib.sh"
 
 if [ "$QUICK" = 1 ]; then CALLS=${CALLS:-100}; else CALLS=${CALLS:-1000}; fi
@@ -31,7 +32,8 @@ wait_served() {
 }
 
 check "a router: far end, kernel client" router
-check "the daemon mounts $MNT" start_daemon
+# shellcheck disable=SC2086
+check "the daemon mounts $MNT" start_daemon ${DAEMON_ARGS:-}
 sysctl -qw net.core.somaxconn=4096
 in_ns "$FAR" sysctl -qw net.core.somaxconn=4096
 far sink sink "$PORT"

@@ -12,7 +12,8 @@
 # connections for each test), requests/s; iperf3 TCP for SECS seconds,
 # Mbit/s received; ApacheBench without keep-alive (CALLS requests, 20 at
 # a time, to nginx at the far end, 1 KiB a page), requests/s: the cost
-# of a connection through the relay.
+# of a connection through the relay. DAEMON_ARGS: daemon options for a
+# comparison ("--boost 0").
 . "$(dirname "$0")/lib.sh"
 
 if [ "$QUICK" = 1 ]; then
@@ -79,7 +80,8 @@ far_listens() {
 }
 
 check "a router: far end, kernel client" router
-check "the daemon mounts $MNT" start_daemon
+# shellcheck disable=SC2086
+check "the daemon mounts $MNT" start_daemon ${DAEMON_ARGS:-}
 nginx_conf "$FAR_ADDR:$HTTP"
 spawn nginx in_ns "$FAR" nginx -c "$E2E_DIR/nginx.conf" -e "$E2E_DIR/nginx/error.log"
 spawn redis in_ns "$FAR" redis-server --bind "$FAR_ADDR" --port "$REDIS" --save '' \
