@@ -92,6 +92,11 @@ static int parse_num(const char *name, const char *s, long lo, long hi, long *v)
 	return 0;
 }
 
+/* The daemon polls by default: its requests and answers come through
+ * FUSE, a wake-up each way (DESIGN, "What an operation costs the loop");
+ * the library's default is the config's, never. */
+enum { BUSY_POLL_US = 50 };
+
 enum {
 	OPT_TUN = 256, OPT_ADDR, OPT_GW, OPT_NOCONFIG, OPT_MTU, OPT_MSL, OPT_BUFMEM, OPT_BUSYPOLL, OPT_BOOST, OPT_PCAP,
 	OPT_DNS, OPT_CONV_PER_UID, OPT_HIDE_OTHERS, OPT_NOTS, OPT_NOSACK, OPT_CC, OPT_LOG,
@@ -122,7 +127,7 @@ static const struct optdef {
 	{ "mtu=", OPT_MTU, "N", "link MTU, 576 to 65535 (default 1500)" },
 	{ "msl=", OPT_MSL, "MS", "TCP's maximum segment lifetime in ms; TIME_WAIT lasts twice it (default 30000)" },
 	{ "bufmem=", OPT_BUFMEM, "MIB", "budget of all socket buffers together, MiB, 1 to 65536 (default 256)" },
-	{ "busy_poll=", OPT_BUSYPOLL, "US", "while events come close together, poll this long before sleeping, 0 to 1000 µs (default 0: never)" },
+	{ "busy_poll=", OPT_BUSYPOLL, "US", "while events come close together, poll this long before sleeping, 0 to 1000 µs (default 50; 0: never)" },
 	{ "boost=", OPT_BOOST, "N", "nice levels the stack's loop runs above the daemon's start, as the kernel's network processing runs above programs, 0 to 19 (default 5; 0: none)" },
 	{ "pcap=", OPT_PCAP, "FILE", "write every packet in and out to FILE in pcap format; - for standard output" },
 	{ "dns=", OPT_DNS, "ADDR[,ADDR...]", "nameservers cs asks, in turn, over the stack's own UDP and TCP (default: the host's resolver)" },
@@ -407,6 +412,7 @@ static int parse_options(struct options *o, int argc, char **argv)
 	for (int i = 0; i < NOPTDEFS; i++)
 		templ[6 + i] = (struct fuse_opt)FUSE_OPT_KEY(optdefs[i].templ, optdefs[i].key);
 	nc_config_init(&o->cfg);
+	o->cfg.busy_poll_us = BUSY_POLL_US;
 	o->mountpoint = "/net";
 	o->conv_per_uid = CONV_MAX / 4;
 	r = expand_long(argc, argv, &args);
