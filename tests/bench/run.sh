@@ -59,7 +59,9 @@ run_scenario() {
 }
 
 # The RESULT lines of all runs → per measure and contender: unit, count,
-# min, median, max, and the median's ratio to the kernel's ("-" if none).
+# min, median, max, the median's ratio to the kernel's ("-" if none), and
+# the least and the greatest ratio of one round's figure to the kernel's
+# in the same round ("lo–hi"; "-" unless both ran every round).
 # Measures, and contenders within each, keep the order they first came in.
 digest() {
 	awk '$1 == "RESULT" {
@@ -79,6 +81,18 @@ digest() {
 		return m % 2 ? s[(m + 1) / 2] : (s[m / 2] + s[m / 2 + 1]) / 2
 	}
 	function fmt(x) { return x >= 100 ? sprintf("%.0f", x) : sprintf("%.3g", x) }
+	function rounds(k, kk,   i, x, a, b) {
+		if (!(kk in n) || n[k] != n[kk] || k == kk)
+			return "-"
+		for (i = 1; i <= n[k]; i++) {
+			if (v[kk, i] + 0 <= 0)
+				return "-"
+			x = v[k, i] / v[kk, i]
+			if (i == 1 || x < a) a = x
+			if (i == 1 || x > b) b = x
+		}
+		return sprintf("%.2f–%.2f", a, b)
+	}
 	END {
 		for (k in n) med[k] = median(k)
 		for (i = 1; i <= nm; i++) {
@@ -86,7 +100,7 @@ digest() {
 			for (j = 1; j <= nc[m]; j++) {
 				k = m SUBSEP co[m, j]
 				r = (kk in med) && med[kk] > 0 ? sprintf("%.2f", med[k] / med[kk]) : "-"
-				print m, co[m, j], unit[k], n[k], fmt(lo[k]), fmt(med[k]), fmt(hi[k]), r
+				print m, co[m, j], unit[k], n[k], fmt(lo[k]), fmt(med[k]), fmt(hi[k]), r, rounds(k, kk)
 			}
 		}
 	}'
@@ -146,14 +160,15 @@ write_results() {
 		echo "- Rounds: ${ROUNDS:-$( [ "$QUICK" = 1 ] && echo 2 || echo 5)}, contenders alternated in each"
 		echo
 		echo "Each figure: median (min–max) over the rounds; ratio: the median over the"
-		echo "kernel's median in the same runs (for times, above 1 is slower)."
+		echo "kernel's median in the same runs (for times, above 1 is slower); its"
+		echo "rounds: the least and the greatest ratio of one round to the kernel's same round."
 		for m in $(awk '{ print $1 }' "$1" | uniq); do
 			echo
 			echo "## $m: $(describe "$m" "$size")"
 			echo
-			echo "| contender | median | min | max | runs | ratio to kernel |"
-			echo "|---|---|---|---|---|---|"
-			awk -v m="$m" '$1 == m { printf "| %s | %s %s | %s | %s | %s | %s |\n", $2, $6, $3, $5, $7, $4, $8 }' "$1"
+			echo "| contender | median | min | max | runs | ratio to kernel | its rounds |"
+			echo "|---|---|---|---|---|---|---|"
+			awk -v m="$m" '$1 == m { printf "| %s | %s %s | %s | %s | %s | %s | %s |\n", $2, $6, $3, $5, $7, $4, $8, $9 }' "$1"
 		done
 		for f in "$2"/*.out; do
 			grep -q '^RESULT' "$f" && continue
