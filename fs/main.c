@@ -92,10 +92,10 @@ static int parse_num(const char *name, const char *s, long lo, long hi, long *v)
 	return 0;
 }
 
-/* The daemon polls by default: its requests and answers come through
- * FUSE, a wake-up each way (DESIGN, "What an operation costs the loop");
- * the library's default is the config's, never. */
-enum { BUSY_POLL_US = 50 };
+/* The daemon polls, and its loop runs above the programs it serves, by
+ * default (DESIGN, "What an operation costs the loop", "The loop runs
+ * above its programs"); the library's defaults are the config's, 0. */
+enum { BUSY_POLL_US = 50, LOOP_BOOST = 5 };
 
 enum {
 	OPT_TUN = 256, OPT_ADDR, OPT_GW, OPT_NOCONFIG, OPT_MTU, OPT_MSL, OPT_BUFMEM, OPT_BUSYPOLL, OPT_BOOST, OPT_PCAP,
@@ -413,6 +413,7 @@ static int parse_options(struct options *o, int argc, char **argv)
 		templ[6 + i] = (struct fuse_opt)FUSE_OPT_KEY(optdefs[i].templ, optdefs[i].key);
 	nc_config_init(&o->cfg);
 	o->cfg.busy_poll_us = BUSY_POLL_US;
+	o->cfg.loop_boost = LOOP_BOOST;
 	o->mountpoint = "/net";
 	o->conv_per_uid = CONV_MAX / 4;
 	r = expand_long(argc, argv, &args);

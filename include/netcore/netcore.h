@@ -51,10 +51,10 @@ struct nc_config {
 	unsigned busy_poll_us;	/* the loop polls this long before it sleeps
 				 * while events come close together; 0 (the
 				 * default): never */
-	int loop_boost;		/* nice levels the loop's thread runs above the
-				 * thread that started it, as the kernel's own
-				 * network processing runs above programs; 5 (the
-				 * default), 0 to 19; 0, or no right to
+	int loop_boost;		/* nice levels, 0 to 19, the loop's thread runs
+				 * above the thread that started it, as the
+				 * kernel's network processing runs above
+				 * programs; 0 (the default), or no right to
 				 * (CAP_SYS_NICE), leaves it as it was */
 	/* New fields go here, at the end: nc_open takes the struct of an
 	 * older header, which ends at cc or at a later field. */

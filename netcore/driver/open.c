@@ -37,7 +37,6 @@ void nc_config_init_size(struct nc_config *cfg, size_t size)
 	inet_pton(AF_INET6, "fd77::2", &d.addr6);
 	d.prefix6 = 64;
 	inet_pton(AF_INET6, "fd77::1", &d.gw6);
-	d.loop_boost = 5;
 	if (size > sizeof d)
 		size = sizeof d;	/* a newer caller: its extra fields stay 0 */
 	memcpy(cfg, &d, size);
