@@ -27,7 +27,7 @@
 # The far end is ncbench source/sink. A download ends when the reader
 # sees the end (the source closes after the last byte); an upload when the
 # sink has read the end. For each: MB/s, the whole machine's CPU seconds
-# per GB (/proc/stat) and the stack's own (the daemon's /proc/PID/stat, or
+# per GB (/proc/stat) and the stack's own (the daemon's run time, lib.sh proc_cpu, or
 # the api/lwip process's). For the daemon's contenders also counts a
 # loaded machine does not change (v4 against v6 in particular), per MiB:
 # packets the kernel hands the TUN (TCP super-packets of up to 64 KiB when
@@ -230,20 +230,21 @@ per_mib() {
 
 # measure DIR CONTENDER: one run of CONTENDER_DIR, its RESULT lines.
 measure() {
-	local dir=$1 who=$2 m0 d0 m1 d1 p0 p1 r0 r1 out bytes t0 t1 cpu pid=$DAEMON_PID
+	local dir=$1 who=$2 m0 d0 m1 d1 dcpu p0 p1 r0 r1 out bytes t0 t1 cpu pid=$DAEMON_PID
 
 	[ "$who" = base ] && pid=$BASE_PID
 	SINK_LINES=$(wc -l <"$E2E_DIR/sink.out")
 	m0=$(machine_ticks)
-	d0=$(proc_ticks "$pid")
+	d0=$(proc_cpu "$pid")
 	p0=($(tun_packets))
 	r0=$(far_retrans)
 	out=$("${who}_$dir")
 	m1=$(machine_ticks)
-	d1=$(proc_ticks "$pid")
+	d1=$(proc_cpu "$pid")
 	p1=($(tun_packets))
 	r1=$(far_retrans)
 	read -r bytes t0 t1 cpu <<<"$out"
+	dcpu=$(awk -v a="$d0" -v b="$d1" 'BEGIN { print b - a }')
 	[ "$who" = base ] && cpu=base	# not sn0's counters
 	if [ "${bytes:-0}" != "$BYTES" ] || cat "$E2E_DIR"/source*.out | grep -q ncbench:; then
 		not_ok "$dir, $who, round $r: moved ${bytes:-nothing} of $BYTES bytes"
@@ -253,14 +254,14 @@ measure() {
 	result "$dir-cpu" "$who" s/GB "$(per_gb $((m1 - m0)) "$BYTES" ticks)"
 	case $cpu in
 	daemon)
-		result "$dir-cpu-stack" "$who" s/GB "$(per_gb $((d1 - d0)) "$BYTES" ticks)"
+		result "$dir-cpu-stack" "$who" s/GB "$(per_gb "$dcpu" "$BYTES")"
 		result "$dir-tun-in" "$who" pk/MiB "$(per_mib "${p0[0]}" "${p1[0]}")"
 		result "$dir-tun-out" "$who" pk/MiB "$(per_mib "${p0[1]}" "${p1[1]}")"
 		if [ "$dir" = down ]; then
 			result "$dir-retrans" "$who" seg/MiB "$(per_mib "$r0" "$r1")"
 		fi
 		;;
-	base) result "$dir-cpu-stack" "$who" s/GB "$(per_gb $((d1 - d0)) "$BYTES" ticks)" ;;
+	base) result "$dir-cpu-stack" "$who" s/GB "$(per_gb "$dcpu" "$BYTES")" ;;
 	-) ;;
 	*) result "$dir-cpu-stack" "$who" s/GB "$(per_gb "$cpu" "$BYTES")" ;;
 	esac
