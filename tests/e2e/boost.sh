@@ -13,12 +13,9 @@ loop_nice() {
 	ps -o ni= -p "$DAEMON_PID" | tr -d ' '
 }
 
-for case in "default 5" "--boost 0:0" "--boost 12:12"; do
-	case $case in
-	default*) opt= boost=5 ;;
-	*) opt=${case%%:*} boost=${case##*:} ;;
-	esac
-	want=$((base - boost < -20 ? -20 : base - boost))
+for boost in default 0 12; do
+	opt= want=$((base - 5))
+	[ "$boost" != default ] && opt="--boost $boost" want=$((base - boost))
 	# shellcheck disable=SC2086
 	check "the daemon mounts $MNT ${opt:-(default)}" start_daemon $opt
 	check_eq "${opt:-default}: the loop runs at nice $want (ours is $base)" "$want" "$(loop_nice)"

@@ -52,6 +52,7 @@ check "the client removed its TUN" no_link sn1
 # nc_config's size guard: a struct of unknown size is refused, a shorter
 # one (a program built against an older header) is taken: the first
 # header of soversion 0 ended with cc, and fields added since come after.
+# A value out of range is refused too (loop_boost, 0 to 19).
 cat >"$E2E_DIR/guard.c" <<'C'
 #include <errno.h>
 #include <stddef.h>
@@ -75,6 +76,11 @@ int main(void)
 	st = nc_open(&cfg);
 	printf("size 0.1: %s\n", st ? "opened" : nc_error());
 	nc_close_stack(st);
+	nc_config_init(&cfg);
+	cfg.loop_boost = 20;
+	st = nc_open(&cfg);
+	printf("loop_boost 20: %s\n", st ? "opened" : strerror(errno));
+	nc_close_stack(st);
 	return 0;
 }
 C
@@ -87,3 +93,5 @@ check "nc_open refuses a struct nc_config of unknown size (EINVAL)" \
 	grep -q '^size 3: Invalid argument, struct nc_config of unknown size 3' <<<"$out"
 check "nc_open takes the struct of soversion 0's first header (up to cc; new fields go after it)" \
 	grep -q '^size 0.1: opened$' <<<"$out"
+check "nc_open refuses a loop_boost past 19 (EINVAL)" \
+	grep -q '^loop_boost 20: Invalid argument$' <<<"$out"
