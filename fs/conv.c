@@ -6,13 +6,15 @@
  * files above (conv_on_event) and wakes the pollers.
  *
  * A conversation is freed only when nothing refers to it and its socket
- * is gone. For TCP the last close sends FIN after the queued data and
- * keeps the number until the protocol reaches Closed (TIME_WAIT included).
+ * is done. For TCP the last close sends FIN after the queued data and
+ * keeps the number until the protocol reaches Closed or Time_wait; the
+ * stack holds a Time_wait on its own, as Linux holds one without a file
+ * descriptor, so a program that opens and closes connections quickly
+ * does not run out of numbers.
  */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <linux/fuse.h>	/* struct fuse_open_out, FOPEN_STREAM */
@@ -67,31 +69,6 @@ static int free_slot(int proto)
 }
 
 static void conv_event(void *arg, int s, short revents);
-
-/*
- * Conversations alive, and the most there were since memory was last
- * given back. A burst of connections leaves the heap full of holes (each
- * conversation's blocks, its socket, its TCP state through Time_wait)
- * that malloc keeps for reuse; once the count has fallen to half its peak,
- * the free pages go back to the system, so a daemon that served a burst
- * does not stay at its high-water mark.
- */
-static int live, peak;
-
-static void note_born(void)
-{
-	if (++live > peak)
-		peak = live;
-}
-
-static void note_gone(void)
-{
-	live--;
-	if (peak >= 64 && live <= peak / 2) {
-		malloc_trim(0);
-		peak = live;
-	}
-}
 
 /*
  * Fair shares (docs/SECURITY.md). With allow_other any uid may open
@@ -222,7 +199,6 @@ struct conv *conv_new(int proto, int sock, uid_t uid, gid_t gid)
 	fs.conv[proto][n] = c;
 	fs.used[proto]++;
 	sh->n[proto]++;
-	note_born();
 	return c;
 }
 
@@ -249,7 +225,6 @@ static void conv_free(struct conv *c)
 	table_refused[c->proto] = 0;
 	share_drop(c->uid, c->proto);
 	free(c);
-	note_gone();
 }
 
 /* Close the socket and free c at once (nothing refers to it). */
@@ -281,18 +256,20 @@ off_t conv_nread(struct conv *c)
 }
 
 /* After the last close nobody reads: throw away what arrives, and free
- * the conversation once TCP has reached Closed. */
+ * the conversation once TCP has reached Closed or Time_wait (nothing
+ * more comes then but a repeated FIN, which the stack answers alone). */
 static void reap(struct conv *c)
 {
 	struct iovec iov[REAP_IOV];
-	int cnt = REAP_IOV;
+	int cnt = REAP_IOV, state;
 	ssize_t n;
 
 	while ((n = nc_recv_peek(fs.st, c->sock, iov, &cnt, SIZE_MAX)) > 0) {
 		nc_recv_consume(fs.st, c->sock, (size_t)n);
 		cnt = REAP_IOV;
 	}
-	if (conv_tcp_state(c) == NC_TCP_CLOSED)
+	state = conv_tcp_state(c);
+	if (state == NC_TCP_CLOSED || state == NC_TCP_TIME_WAIT)
 		conv_discard(c);
 }
 

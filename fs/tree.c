@@ -243,9 +243,25 @@ static int fill_attr(fuse_ino_t ino, struct stat *st)
 	return 0;
 }
 
+/* How long the kernel may keep what it learnt of ino: its attributes
+ * (a conversation's owner, mode and sizes change at any time). */
 static double ttl(fuse_ino_t ino)
 {
 	return qconv(ino) < 0 ? STATIC_TTL : 0.0;
+}
+
+/*
+ * How long the kernel may keep the name of ino without asking again. A
+ * conversation's name may outlive it in the kernel's cache: a number is
+ * the same directory whoever holds it, as in Plan 9, and the files of a
+ * number no one holds answer ENOENT. So a program that takes a freed
+ * number (the lowest comes first) walks to N/data without a LOOKUP per
+ * name. Each uid sees only its own under hide_others, and the kernel's
+ * cache is everyone's, so there every walk asks.
+ */
+static double entry_ttl(fuse_ino_t ino)
+{
+	return qconv(ino) < 0 || !fs.hide_others ? STATIC_TTL : 0.0;
 }
 
 static void fs_lookup(fuse_req_t req, fuse_ino_t dir, const char *name)
@@ -260,7 +276,8 @@ static void fs_lookup(fuse_req_t req, fuse_ino_t dir, const char *name)
 	}
 	valid(e.ino, &c);
 	e.generation = c ? c->gen : 1;
-	e.attr_timeout = e.entry_timeout = ttl(e.ino);
+	e.attr_timeout = ttl(e.ino);
+	e.entry_timeout = entry_ttl(e.ino);
 	fuse_reply_entry(req, &e);
 }
 

@@ -78,6 +78,11 @@ size_t stack_mem(struct stack *st)
 	       (size_t)st->timers.n + loopback_mem(st);
 }
 
+size_t stack_conns(struct stack *st)
+{
+	return (size_t)sock_count(st) + tcp_count(st);
+}
+
 uint64_t stack_random(struct stack *st)
 {
 	/* xorshift64*: fast, and reproducible from the seed */

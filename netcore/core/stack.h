@@ -275,6 +275,9 @@ void stack_flush(struct stack *st);
  * armed timers, packets on the loopback. 0 once it has let go of everything (the unit tests end
  * with that check, as lwIP's do). */
 size_t stack_mem(struct stack *st);
+/* Sockets and TCP control blocks alive: what a burst of connections
+ * leaves behind, and not the data in flight. */
+size_t stack_conns(struct stack *st);
 
 /* Handing out randomness from the seeded generator. */
 uint64_t stack_random(struct stack *st);

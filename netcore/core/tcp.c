@@ -415,6 +415,7 @@ void tcp_setstate(struct stack *st, struct tcb *tcb, int state)
 		if (estab_like(old))
 			s[TCPS_ESTAB_RESETS]++;
 	}
+	s[TCPS_CURR_TIME_WAIT] += (state == NC_TCP_TIME_WAIT) - (old == NC_TCP_TIME_WAIT);
 	if (state == NC_TCP_ESTABLISHED)
 		tcb->connected = 1;
 	tcb->state = (uint8_t)state;
@@ -619,6 +620,7 @@ int tcp_init(struct stack *st)
 	st->tcp = calloc(1, sizeof *st->tcp);
 	if (st->tcp == NULL)
 		return -ENOMEM;
+	st->tcp->timewait_max = TCP_TIMEWAIT_MAX;
 	if (timer_init(st, &st->tcp->pace, bbr_pace_timeout) < 0) {
 		free(st->tcp);
 		st->tcp = NULL;
@@ -660,10 +662,12 @@ static const char *const tcp_names[TCPS_N] = {
 	[TCPS_RETRANS_SEGS] = "RetransSegs",
 	[TCPS_IN_ERRS] = "InErrs",
 	[TCPS_OUT_RSTS] = "OutRsts",
+	[TCPS_CURR_TIME_WAIT] = "CurrTimeWait",	/* ours, as CurrEstab */
 	/* as in Linux's /proc/net/netstat (TcpExt) */
 	[TCPS_SYNCOOKIES_SENT] = "SyncookiesSent",
 	[TCPS_SYNCOOKIES_RECV] = "SyncookiesRecv",
 	[TCPS_SYNCOOKIES_FAILED] = "SyncookiesFailed",
+	[TCPS_TIME_WAIT_OVERFLOW] = "TCPTimeWaitOverflow",
 };
 
 unsigned tcp_count(const struct stack *st)

@@ -41,6 +41,9 @@ enum {
 	TCP_REORDERING = 3,	/* duplicate ACKs that mean a loss */
 	TCP_MAX_REORDERING = 300,	/* as Linux's tcp_max_reordering */
 	TCP_CHALLENGE_MAX = 1000,	/* challenge ACKs a second, on average (RFC 5961 7) */
+	/* connections held in Time_wait (Linux's tcp_max_tw_buckets): a
+	 * whole tcb each, 16384 as many as a /net protocol's conversations */
+	TCP_TIMEWAIT_MAX = 16384,
 	TCP_CWND_MAX = 1 << 30,	/* bytes; also the ssthresh of the first slow start */
 	/* how far the buffers grow by themselves (Linux's tcp_rmem[2] and
 	 * tcp_wmem[2]); SO_RCVBUF and SO_SNDBUF fix a buffer's size instead */
@@ -302,7 +305,8 @@ struct tcb {
 enum {
 	TCPS_ACTIVE_OPENS, TCPS_PASSIVE_OPENS, TCPS_ATTEMPT_FAILS, TCPS_ESTAB_RESETS,
 	TCPS_CURR_ESTAB, TCPS_IN_SEGS, TCPS_OUT_SEGS, TCPS_RETRANS_SEGS, TCPS_IN_ERRS,
-	TCPS_OUT_RSTS, TCPS_SYNCOOKIES_SENT, TCPS_SYNCOOKIES_RECV, TCPS_SYNCOOKIES_FAILED,
+	TCPS_OUT_RSTS, TCPS_CURR_TIME_WAIT, TCPS_SYNCOOKIES_SENT, TCPS_SYNCOOKIES_RECV,
+	TCPS_SYNCOOKIES_FAILED, TCPS_TIME_WAIT_OVERFLOW,
 	TCPS_N
 };
 
@@ -321,6 +325,7 @@ struct tcp {
 	unsigned nscore;		/* scoreboards allocated */
 	unsigned nooo;			/* out-of-order tables allocated */
 	unsigned nbbr;			/* BBR models allocated */
+	unsigned timewait_max;		/* TCP_TIMEWAIT_MAX; a test may lower it */
 	struct tcb *paced;		/* connections waiting for their pacing time */
 	struct timer pace;		/* the earliest of those times */
 };
@@ -430,6 +435,8 @@ void tcp_timers_fini(struct stack *st, struct tcb *tcb);
 void tcp_timer_update(struct stack *st, struct tcb *tcb);
 void tcp_timer_restart_rtx(struct stack *st, struct tcb *tcb);
 void tcp_enter_timewait(struct stack *st, struct tcb *tcb);
+/* Is tcb an orphan in Time_wait beyond the bound (counted if so)? */
+int tcp_timewait_over(struct stack *st, struct tcb *tcb);
 void tcp_delack(struct stack *st, struct tcb *tcb);
 
 /* tcp_cc.c: round-trip time, the congestion control algorithm */

@@ -101,6 +101,8 @@ static void tcp_detach(struct stack *st, struct sock *so, int abort)
 	if (!t->shut_wr)
 		start_fin(st, t);
 	tcp_timer_update(st, t);
+	if (tcp_timewait_over(st, t))
+		tcp_close(st, t, 0);
 }
 
 static int tcp_bind(struct stack *st, struct sock *so, uint32_t addr, uint16_t port)

@@ -128,11 +128,30 @@ void tcp_timer_update(struct stack *st, struct tcb *t)
 	}
 }
 
+/* Is t an orphan in Time_wait beyond timewait_max (counted if so)? As
+ * Linux past tcp_max_tw_buckets, such a one ends at once: memory before
+ * the guard against a late duplicate. */
+int tcp_timewait_over(struct stack *st, struct tcb *t)
+{
+	struct tcp *tcp = st->tcp;
+
+	if (t->state != NC_TCP_TIME_WAIT || t->so != NULL ||
+	    tcp->stats[TCPS_CURR_TIME_WAIT] <= tcp->timewait_max)
+		return 0;
+	tcp->stats[TCPS_TIME_WAIT_OVERFLOW]++;
+	return 1;
+}
+
+/* Reached inside input, which may still owe the peer an ACK for its
+ * FIN: one beyond the bound ends a µs later, after the output of this
+ * pass (a pass runs its timers first). */
 void tcp_enter_timewait(struct stack *st, struct tcb *t)
 {
+	uint64_t hold = 2ull * st->msl_ms * 1000;
+
 	tcp_setstate(st, t, NC_TCP_TIME_WAIT);
 	bufq_clear(st, &t->sndq);
-	arm(st, t, TM_TIMEWAIT, st->now + 2ull * st->msl_ms * 1000);
+	arm(st, t, TM_TIMEWAIT, st->now + (tcp_timewait_over(st, t) ? 1 : hold));
 }
 
 static void rtx_timeout(struct stack *st, struct tcb *t)

@@ -41,6 +41,7 @@ struct nc_stack {
 	int tun_busy;		/* the last loop pass read packets */
 	uint64_t last_gap;	/* µs the loop last waited for events */
 	int64_t work;		/* µs a loop pass takes, moving average */
+	size_t conns_peak;	/* most connections since memory went back */
 
 	struct watch *watches;
 	int nwatch;

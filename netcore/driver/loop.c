@@ -5,6 +5,7 @@
  * It holds the stack lock while it works and lets go while it waits.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,6 +191,27 @@ static int wait_events(struct nc_stack *s, struct epoll_event *evs, uint64_t wor
 }
 
 /*
+ * A burst of connections leaves the heap full of holes (each socket, its
+ * TCP state, a conversation above it) that malloc keeps for reuse. Once
+ * the stack's connections have fallen to half their peak, the free pages
+ * go back to the system, so a stack that served a burst does not stay
+ * at its high-water mark. Counted in connections, not bytes: the data in
+ * flight comes and goes with every transfer, and trimming after each
+ * would cost more than it gives back.
+ */
+static void give_back(struct nc_stack *s)
+{
+	size_t n = stack_conns(s->core);
+
+	if (n > s->conns_peak) {
+		s->conns_peak = n;
+	} else if (s->conns_peak >= 64 && n <= s->conns_peak / 2) {
+		malloc_trim(0);
+		s->conns_peak = n;
+	}
+}
+
+/*
  * Raise the calling thread loop_boost nice levels (a thread's own on
  * Linux) while it runs the loop: 1 if raised, from *was. The kernel's
  * network processing runs before any program; a stack in a program
@@ -237,6 +259,7 @@ int loop_run(struct nc_stack *s)
 		for (int i = 0; i < n; i++)
 			s->tun_busy |= evs[i].data.fd == s->tunfd;
 		stack_poll(s->core, clock_now());
+		give_back(s);
 		if (s->pcap)
 			fflush(s->pcap);
 	}

@@ -11,8 +11,10 @@
 
 #include <netcore/netcore.h>
 
-#include "sock.h"
 #include "fixture.h"
+#include "sock.h"
+#include "stack.h"
+#include "tcp_impl.h"
 
 TestSuite(tcp, .init = two_stacks, .fini = teardown);
 
@@ -322,6 +324,66 @@ Test(tcp, close_sends_queued_data_then_fin_and_the_orphan_ends)
 	run_ms(10);
 	cr_assert_eq(tcp_stat(b, "CurrEstab"), 0);
 	run_ms(60010);		/* a's TIME_WAIT ends: nothing is left */
+}
+
+/* n connections a closes first, each until b's FIN is acknowledged;
+ * with keep, a's sockets stay open (reaching Time_wait with a socket),
+ * else they are orphans at once. */
+static void time_waits(int n, int keep, int *c)
+{
+	for (int i = 0; i < n; i++) {
+		int s;
+		make_pair((uint16_t)(80 + i), &c[i], &s);
+		cr_assert_eq(keep ? sock_shutdown(a, c[i], SHUT_WR) : sock_close(a, c[i]), 0);
+		run_ms(10);
+		cr_assert_eq(sock_close(b, s), 0);
+		run_ms(10);
+	}
+	cr_assert_eq(b->tcp->ntcb, 0, "each FIN of b's was acknowledged");
+}
+
+Test(tcp, time_wait_within_its_bound_lasts_two_msl)
+{
+	int c[4];
+
+	time_waits(4, 0, c);
+	cr_assert_eq(tcp_stat(a, "CurrTimeWait"), 4);
+	cr_assert_eq(tcp_stat(a, "TCPTimeWaitOverflow"), 0);
+	run_ms(59000);
+	cr_assert_eq(tcp_stat(a, "CurrTimeWait"), 4);
+	run_ms(1100);
+	cr_assert_eq(tcp_stat(a, "CurrTimeWait"), 0);
+	cr_assert_eq(a->tcp->ntcb, 0);
+}
+
+/* As Linux past tcp_max_tw_buckets: an orphan beyond the bound does not
+ * hold Time_wait, and is counted. With keep, a's sockets reach Time_wait
+ * first (not bound: they are the program's), then are closed. */
+static void past_the_bound(int keep)
+{
+	int c[4];
+
+	a->tcp->timewait_max = 2;
+	time_waits(4, keep, c);
+	if (keep) {
+		cr_assert_eq(tcp_stat(a, "CurrTimeWait"), 4);
+		cr_assert_eq(tcp_stat(a, "TCPTimeWaitOverflow"), 0);
+		for (int i = 0; i < 4; i++)
+			cr_assert_eq(sock_close(a, c[i]), 0);
+	}
+	cr_assert_eq(tcp_stat(a, "CurrTimeWait"), 2);
+	cr_assert_eq(tcp_stat(a, "TCPTimeWaitOverflow"), 2);
+	cr_assert_eq(a->tcp->ntcb, 2);
+}
+
+Test(tcp, time_wait_past_its_bound_ends_at_once)
+{
+	past_the_bound(0);
+}
+
+Test(tcp, time_wait_closed_past_its_bound_ends_at_once)
+{
+	past_the_bound(1);
 }
 
 Test(tcp, close_with_unread_data_resets)
