@@ -189,7 +189,6 @@ struct conv *conv_new(int proto, int sock, uid_t uid, gid_t gid)
 	c->uid = uid;
 	c->gid = gid;
 	c->mode = 0660;
-	c->gen = ++fs.gen;
 	c->ctime = time(NULL);
 	c->backlog = DEF_BACKLOG;
 	if (nc_set_event_cb(fs.st, sock, conv_event, c) < 0) {

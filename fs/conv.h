@@ -84,7 +84,6 @@ struct conv {
 	uid_t uid;
 	gid_t gid;
 	mode_t mode;		/* of ctl, data and listen */
-	uint64_t gen;		/* FUSE generation: numbers are reused */
 	time_t ctime;
 	int backlog;
 	int headers;		/* udp: data carries the 52-byte header */
@@ -115,7 +114,6 @@ struct fs {
 	uid_t uid;
 	gid_t gid;
 	time_t start;
-	uint64_t gen;
 	struct conv **conv[NPROTO];
 	int nconv[NPROTO];	/* slots allocated in conv[p] */
 	int used[NPROTO];	/* conversations alive in conv[p] */

@@ -256,8 +256,11 @@ static double ttl(fuse_ino_t ino)
  * the same directory whoever holds it, as in Plan 9, and the files of a
  * number no one holds answer ENOENT. So a program that takes a freed
  * number (the lowest comes first) walks to N/data without a LOOKUP per
- * name. Each uid sees only its own under hide_others, and the kernel's
- * cache is everyone's, so there every walk asks.
+ * name. Its generation is one for ever: a new one marks the kernel's
+ * inode of the number bad, and with it the files a walk through the
+ * cache opened on it (ab through forward.sh lost requests so). Each uid
+ * sees only its own under hide_others, and the kernel's cache is
+ * everyone's, so there every walk asks.
  */
 static double entry_ttl(fuse_ino_t ino)
 {
@@ -267,15 +270,13 @@ static double entry_ttl(fuse_ino_t ino)
 static void fs_lookup(fuse_req_t req, fuse_ino_t dir, const char *name)
 {
 	struct fuse_entry_param e = { 0 };
-	struct conv *c;
 
 	e.ino = child(dir, name, fuse_req_ctx(req)->uid);
 	if (e.ino == 0 || fill_attr(e.ino, &e.attr) < 0) {
 		fuse_reply_err(req, ENOENT);
 		return;
 	}
-	valid(e.ino, &c);
-	e.generation = c ? c->gen : 1;
+	e.generation = 1;	/* a number is one directory, whoever holds it */
 	e.attr_timeout = ttl(e.ino);
 	e.entry_timeout = entry_ttl(e.ino);
 	fuse_reply_entry(req, &e);
