@@ -73,13 +73,16 @@ cat_down() {
 	echo "$BYTES $t0 $EPOCHREALTIME daemon"
 }
 
+# dd's count is read after the clock stops: the subshell and awk of a
+# pipeline around it would be timed with the download.
 dd_down() {
-	local t0 got
+	local t0 t1
 
 	net_call "$DOWN_PORT" || return 1
 	t0=$EPOCHREALTIME
-	got=$(dd if="$CONV/data" of=/dev/null bs=1M 2>&1 | awk '/bytes/ { print $1 }')
-	echo "$got $t0 $EPOCHREALTIME daemon"
+	dd if="$CONV/data" of=/dev/null bs=1M 2>"$E2E_DIR/dd.err" || return 1
+	t1=$EPOCHREALTIME
+	echo "$(awk '/bytes/ { print $1 }' "$E2E_DIR/dd.err") $t0 $t1 daemon"
 }
 
 cat6_down() {
