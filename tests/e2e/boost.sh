@@ -16,6 +16,7 @@ loop_nice() {
 for boost in default 0 12; do
 	opt= want=$((base - 5))
 	[ "$boost" != default ] && opt="--boost $boost" want=$((base - boost))
+	want=$((want < -20 ? -20 : want))	# nice's floor
 	# shellcheck disable=SC2086
 	check "the daemon mounts $MNT ${opt:-(default)}" start_daemon $opt
 	check_eq "${opt:-default}: the loop runs at nice $want (ours is $base)" "$want" "$(loop_nice)"

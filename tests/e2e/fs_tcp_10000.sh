@@ -24,13 +24,10 @@ convs() {
 
 # A warm-up round, so the baseline has the daemon's working set in it.
 python3 "$E2E_ROOT/tests/e2e/conns.py" "$MNT" '10.77.0.1!8080' 200 >/dev/null
-time_waits() {
-	awk '$1 == "CurrTimeWait:" { print $2 }' "$MNT/tcp/stats"
-}
 wait_convs() {	# wait_convs N: at most 10 s for N conversations, no Time_wait
 	local i
 	for ((i = 0; i < 200; i++)); do
-		[ "$(convs)" -le "$1" ] && [ "$(time_waits)" -eq 0 ] && return 0
+		[ "$(convs)" -le "$1" ] && [ "$(counter "$MNT/tcp/stats" CurrTimeWait)" -eq 0 ] && return 0
 		sleep 0.05
 	done
 	return 1

@@ -16,7 +16,7 @@ CALLS=20000
 HELD=16384
 
 tcp_stat() {
-	awk -v k="$1:" '$1 == k { print $2 }' "$MNT/tcp/stats"
+	counter "$MNT/tcp/stats" "$1"
 }
 reached_time_wait() {
 	[ $(($(tcp_stat CurrTimeWait) + $(tcp_stat TCPTimeWaitOverflow))) -eq "$CALLS" ]

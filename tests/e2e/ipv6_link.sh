@@ -52,7 +52,7 @@ check "examples/ping.sh ::1: answered" grep -q '1 packets transmitted, 1 receive
 check "ipifc/1/status: ::1 /128" grep -qE $'^\t::1 +/128 +::1 ' "$MNT/ipifc/1/status"
 check "ipifc/stats: IPv4's InReceives" grep -qE '^InReceives: [0-9]+$' "$MNT/ipifc/stats"
 check_gt "ipifc/stats: IPv6's Ip6InReceives" \
-	"$(awk '$1 == "Ip6InReceives:" { print $2 }' "$MNT/ipifc/stats")" 0
+	"$(counter "$MNT/ipifc/stats" Ip6InReceives)" 0
 cat "$MNT/ipifc/1/status" >/dev/null	# a later turn: the pcap is flushed
 dump=$(tcpdump -nr "$E2E_DIR/cap.pcap" 2>/dev/null)
 check "pcap: nothing to or from ::1" test -z "$(grep -F '::1.' <<<"$dump")"

@@ -115,6 +115,12 @@ field() {
 	awk -v k="$2" '{ for (i = 1; i < NF; i++) if ($i == k) { print $(i + 1); exit } }' "$1"
 }
 
+# counter FILE NAME: the value of NAME in FILE's "Name: value" lines (the
+# stack's tcp/stats, udp/stats, ipifc/stats …), empty if it has none.
+counter() {
+	awk -F': ' -v k="$2" '$1 == k { print $2 }' "$1"
+}
+
 # snmp GROUP NAME: the kernel's counter NAME of GROUP (Ip, Icmp, Tcp, Udp)
 # in /proc/net/snmp, this network namespace's.
 snmp() {

@@ -16,7 +16,7 @@ rss() {
 }
 
 stat_of() {
-	awk -F': ' -v k="$1" '$1 == k { print $2 }' "$MNT/tcp/stats"
+	counter "$MNT/tcp/stats" "$1"
 }
 
 flood() {

@@ -22,5 +22,5 @@ check "local is 10.77.0.2 and a port (got $local_addr)" \
 	grep -qx '10\.77\.0\.2![1-9][0-9]*' <<<"$local_addr"
 check_eq "the kernel saw them come from local" "$local_addr" \
 	"$(sed -n 's/^from //p' "$E2E_DIR/echo.out" | sort -u)"
-check_eq "udp/stats: OutDatagrams" 3 "$(awk -F': ' '$1 == "OutDatagrams" { print $2 }' "$MNT/udp/stats")"
-check_eq "udp/stats: InDatagrams" 3 "$(awk -F': ' '$1 == "InDatagrams" { print $2 }' "$MNT/udp/stats")"
+check_eq "udp/stats: OutDatagrams" 3 "$(counter "$MNT/udp/stats" OutDatagrams)"
+check_eq "udp/stats: InDatagrams" 3 "$(counter "$MNT/udp/stats" InDatagrams)"

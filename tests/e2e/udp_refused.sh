@@ -4,10 +4,6 @@
 . "$(dirname "$0")/lib.sh"
 
 # The value of "Name: value" in a stats file.
-counter() {
-	awk -F': ' -v k="$2" '$1 == k { print $2 }' "$1"
-}
-
 # Wait, at most 5 s, until the stack has counted N destination unreachables.
 unreachables() {
 	local i
