@@ -200,16 +200,15 @@ size_t bufq_copyout(struct bufq *q, size_t off, void *dst, size_t n)
 	return done;
 }
 
-int bufq_iov(struct bufq *q, size_t off, size_t n, struct iovec *iov, int max,
-	     size_t *total)
+/* n bytes from queue byte off (< room) as at most max iovecs. */
+static int describe(struct bufq *q, size_t off, size_t n, struct iovec *iov, int max,
+		    size_t *total)
 {
 	struct chunk *c;
 	size_t at, done = 0;
 	int cnt = 0;
 
-	if (off < q->len && n > q->len - off)
-		n = q->len - off;
-	if (off < q->len && n > 0) {
+	if (n > 0) {
 		c = locate(q, off, &at);
 		while (done < n && cnt < max) {
 			size_t k = CHUNK_SIZE - at < n - done ? CHUNK_SIZE - at : n - done;
@@ -224,6 +223,25 @@ int bufq_iov(struct bufq *q, size_t off, size_t n, struct iovec *iov, int max,
 	if (total != NULL)
 		*total = done;
 	return cnt;
+}
+
+int bufq_iov(struct bufq *q, size_t off, size_t n, struct iovec *iov, int max,
+	     size_t *total)
+{
+	if (off >= q->len)
+		n = 0;
+	else if (n > q->len - off)
+		n = q->len - off;
+	return describe(q, off, n, iov, max, total);
+}
+
+int bufq_room_iov(struct stack *st, struct bufq *q, size_t n, struct iovec *iov, int max)
+{
+	size_t room = grow(st, q, q->len + n);
+
+	if (room <= q->len)
+		return 0;
+	return describe(q, q->len, room - q->len < n ? room - q->len : n, iov, max, NULL);
 }
 
 void bufq_drop(struct stack *st, struct bufq *q, size_t n)

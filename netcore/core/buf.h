@@ -46,6 +46,10 @@ size_t bufq_copyout(struct bufq *q, size_t off, void *dst, size_t n);
 /* Describe up to n bytes from off as at most max iovecs; returns count. */
 int bufq_iov(struct bufq *q, size_t off, size_t n, struct iovec *iov, int max,
 	     size_t *total);
+/* Room for up to n bytes past the end (chunks taken as for a write), as
+ * at most max iovecs; returns the count, 0 when there is no room. Bytes
+ * written there join the queue with bufq_extend. */
+int bufq_room_iov(struct stack *st, struct bufq *q, size_t n, struct iovec *iov, int max);
 /* Drop n bytes from the front, giving emptied chunks back to the pool. */
 void bufq_drop(struct stack *st, struct bufq *q, size_t n);
 /* Write bytes at off >= len (out of order); returns bytes written. */

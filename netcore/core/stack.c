@@ -254,6 +254,21 @@ void stack_input_csum_ok(struct stack *st, uint64_t now, uint8_t *pkt, size_t le
 	input(st, now, pkt, len, 1);
 }
 
+int stack_rx_room(struct stack *st, struct iovec *iov, int max, size_t *hdr)
+{
+	return tcp_rx_room(st, iov, max, hdr);
+}
+
+int stack_input_placed(struct stack *st, uint64_t now, uint8_t *pkt, size_t len)
+{
+	stack_advance(st, now);	/* the timers first: they may end the guess */
+	if (!tcp_placed_begin(st, pkt, len))
+		return -1;
+	input(st, now, pkt, len, 1);
+	tcp_placed_end(st);
+	return 0;
+}
+
 void stack_advance(struct stack *st, uint64_t now)
 {
 	if (now > st->now)

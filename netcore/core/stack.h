@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "timer.h"
 
@@ -261,6 +262,15 @@ void stack_input(struct stack *st, uint64_t now, uint8_t *pkt, size_t len);
 /* The same, from a link that vouches for the TCP/UDP checksum (the kernel
  * hands a TUN with checksum offload packets whose checksum is partial). */
 void stack_input_csum_ok(struct stack *st, uint64_t now, uint8_t *pkt, size_t len);
+/* Receiving in place (tcp_place.c): where the payload of the next packet
+ * most likely belongs, a TCP download's queue, as at most max iovecs (0:
+ * no guess), and in *hdr the bytes of headers before it. The driver reads
+ * the packet's first *hdr bytes into its buffer and the rest there, then
+ * hands it in with stack_input_placed (len: the whole packet's bytes, the
+ * link having vouched for its checksum). -1: the guess was wrong, nothing
+ * was done; the driver makes the packet whole and calls stack_input. */
+int stack_rx_room(struct stack *st, struct iovec *iov, int max, size_t *hdr);
+int stack_input_placed(struct stack *st, uint64_t now, uint8_t *pkt, size_t len);
 /* Time moves to now: run every timer that is due. */
 void stack_advance(struct stack *st, uint64_t now);
 /* When the next timer is due (µs), UINT64_MAX if none. */

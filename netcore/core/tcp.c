@@ -361,6 +361,7 @@ void tcp_tcb_free(struct stack *st, struct tcb *t)
 	}
 	if (st->tcp->catchall == t)
 		st->tcp->catchall = NULL;
+	tcp_place_forget(st, t);
 	tcp_cc_free(st, t);
 	tcp_timers_fini(st, t);
 	tcp_sb_free(st, t);
@@ -668,6 +669,9 @@ static const char *const tcp_names[TCPS_N] = {
 	[TCPS_SYNCOOKIES_RECV] = "SyncookiesRecv",
 	[TCPS_SYNCOOKIES_FAILED] = "SyncookiesFailed",
 	[TCPS_TIME_WAIT_OVERFLOW] = "TCPTimeWaitOverflow",
+	/* ours: receiving in place (tcp_place.c) */
+	[TCPS_IN_PLACE] = "InPlaceSegs",
+	[TCPS_IN_PLACE_MISSED] = "InPlaceMissed",
 };
 
 unsigned tcp_count(const struct stack *st)

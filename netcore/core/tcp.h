@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 struct stack;
 struct ippkt;
@@ -27,6 +28,15 @@ void tcp_icmp_error(struct stack *st, int type, int code, uint32_t info,
 void tcp_flush(struct stack *st);
 /* Is output waiting for tcp_flush (a big write, tcp_send)? */
 int tcp_flush_due(const struct stack *st);
+/* Receiving in place (tcp_place.c): room at the end of the queue of the
+ * connection the next packet most likely feeds, as at most max iovecs,
+ * and in *hdr the bytes of its headers; 0 iovecs: no guess. */
+int tcp_rx_room(struct stack *st, struct iovec *iov, int max, size_t *hdr);
+/* Is pkt (len bytes, the payload read into that room) the guessed
+ * connection's next segment? Then its input takes the payload where it
+ * is, until tcp_placed_end. */
+int tcp_placed_begin(struct stack *st, const uint8_t *pkt, size_t len);
+void tcp_placed_end(struct stack *st);
 /* Control blocks alive (for stack_mem). */
 unsigned tcp_count(const struct stack *st);
 /* Counters for P/stats; returns how many, copies up to max. */

@@ -306,7 +306,7 @@ enum {
 	TCPS_ACTIVE_OPENS, TCPS_PASSIVE_OPENS, TCPS_ATTEMPT_FAILS, TCPS_ESTAB_RESETS,
 	TCPS_CURR_ESTAB, TCPS_IN_SEGS, TCPS_OUT_SEGS, TCPS_RETRANS_SEGS, TCPS_IN_ERRS,
 	TCPS_OUT_RSTS, TCPS_CURR_TIME_WAIT, TCPS_SYNCOOKIES_SENT, TCPS_SYNCOOKIES_RECV,
-	TCPS_SYNCOOKIES_FAILED, TCPS_TIME_WAIT_OVERFLOW,
+	TCPS_SYNCOOKIES_FAILED, TCPS_TIME_WAIT_OVERFLOW, TCPS_IN_PLACE, TCPS_IN_PLACE_MISSED,
 	TCPS_N
 };
 
@@ -326,6 +326,8 @@ struct tcp {
 	unsigned nooo;			/* out-of-order tables allocated */
 	unsigned nbbr;			/* BBR models allocated */
 	unsigned timewait_max;		/* TCP_TIMEWAIT_MAX; a test may lower it */
+	struct tcb *hot;		/* receiving in place: the guess (tcp_place.c) */
+	struct tcb *placed;		/* the input in progress is the guess's */
 	struct tcb *paced;		/* connections waiting for their pacing time */
 	struct timer pace;		/* the earliest of those times */
 };
@@ -381,6 +383,13 @@ void tcp_child_accepted(struct stack *st, struct tcb *c);
 void tcp_wake(struct stack *st, struct tcb *tcb);
 /* tcp_output at the end of the input batch (tcp_flush). */
 void tcp_output_later(struct stack *st, struct tcb *tcb);
+
+/* tcp_place.c */
+/* Queue len in-order bytes at d (or where the driver read them), and
+ * note a bulk receiver for the next guess; returns the bytes queued. */
+size_t tcp_rcvq_in_order(struct stack *st, struct tcb *t, const uint8_t *d, uint32_t len);
+/* t goes: no longer a guess. */
+void tcp_place_forget(struct stack *st, const struct tcb *t);
 
 /* tcp_input.c */
 /* What a SYN (or SYN-ACK) s tells t: MSS, window scale, SACK, timestamps,

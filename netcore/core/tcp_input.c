@@ -429,7 +429,7 @@ static void quickack_arm(struct stack *st, struct tcb *t)
  * still be read). */
 static void in_order(struct stack *st, struct tcb *t, const uint8_t *d, uint32_t len)
 {
-	uint32_t n = (uint32_t)bufq_append(st, &t->rcvq, d, len);
+	uint32_t n = (uint32_t)tcp_rcvq_in_order(st, t, d, len);
 	uint32_t full = tcp_path_mss(st, t), before = t->rcv_nxt;
 
 	t->rcv_nxt += n;

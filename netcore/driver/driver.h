@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/uio.h>
 
 #include <netcore/netcore.h>
 
@@ -59,9 +60,27 @@ uint64_t clock_now(void);
  * ipv6 the kernel may hand it IPv6 TCP super-packets too (TSO6). */
 int tun_open(const char *name, int ipv6, char *actual, int *created);
 void tun_write(struct nc_stack *s, const uint8_t *pkt, size_t len, unsigned gso);
-/* Read one packet into s->rxbuf (*len 0: nothing usable): 0, or -1
- * with errno (EAGAIN: none waiting). */
-int tun_read(struct nc_stack *s, size_t *len, int *csum_ok);
+/* Where the core guesses the next packet's payload goes (stack_rx_room):
+ * its first hdr bytes go to s->rxbuf, the rest into iov (n 0: no guess,
+ * all of it to s->rxbuf). */
+enum { ROOM_IOV = 8 };
+struct rxroom {
+	struct iovec iov[ROOM_IOV];
+	int n;
+	size_t hdr;
+};
+struct rxpkt {
+	size_t len;		/* the packet's bytes (0: nothing usable) */
+	size_t hdr;		/* of them in s->rxbuf, then placed in the room */
+	size_t placed;		/* and the rest (what the room did not take)
+				 * in s->rxbuf after hdr */
+	int csum_ok;		/* the kernel vouches for the checksum */
+};
+/* Read one packet as room says: 0, or -1 with errno (EAGAIN: none
+ * waiting). */
+int tun_read(struct nc_stack *s, const struct rxroom *room, struct rxpkt *p);
+/* Make a packet read partly into room whole in s->rxbuf. */
+void tun_unplace(struct nc_stack *s, const struct rxroom *room, struct rxpkt *p);
 
 /* nl.c: bring the host side up: link up, MTU, addresses gw/prefix and
  * (unless cfg->no_ipv6) gw6/prefix6. 0, or -EPERM (not allowed), -ENOMEM

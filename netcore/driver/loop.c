@@ -101,6 +101,25 @@ static void drain(int fd)
 	(void)n;	/* EAGAIN: someone read it already */
 }
 
+/* Hand one packet to the core: where it lies when the core's guess of
+ * its connection held (stack_rx_room), else whole from s->rxbuf. */
+static void input_packet(struct nc_stack *s, uint64_t now, const struct rxroom *room,
+			 struct rxpkt *p)
+{
+	if (p->placed > 0) {
+		if (p->csum_ok && p->hdr + p->placed == p->len &&
+		    stack_input_placed(s->core, now, s->rxbuf, p->len) == 0)
+			return;
+		tun_unplace(s, room, p);
+	}
+	if (s->pcap)
+		pcap_write(s->pcap, s->rxbuf, p->len);
+	if (p->csum_ok)
+		stack_input_csum_ok(s->core, now, s->rxbuf, p->len);
+	else
+		stack_input(s->core, now, s->rxbuf, p->len);
+}
+
 /* Read a batch of packets; the readers see them as one batch of events.
  * Each packet is stamped with the time it was read: a batch takes tens
  * of µs, and an ACK read at its end answers segments sent meanwhile, so
@@ -113,23 +132,20 @@ static void drain(int fd)
  * when the TUN itself failed (the device was deleted). */
 static int read_tun(struct nc_stack *s, uint64_t now)
 {
-	size_t len;
-	int csum_ok;
+	struct rxroom room = { .n = 0 };
+	struct rxpkt p;
 
 	for (int i = 0; i < TUN_BATCH; i++) {
-		if (tun_read(s, &len, &csum_ok) < 0)
+		if (s->pcap == NULL)	/* a capture wants packets whole */
+			room.n = stack_rx_room(s->core, room.iov, ROOM_IOV, &room.hdr);
+		if (tun_read(s, &room, &p) < 0)
 			return errno == EAGAIN || errno == EINTR ? 0 : -1;
-		if (len == 0)
+		if (p.len == 0)
 			continue;
-		if (s->pcap)
-			pcap_write(s->pcap, s->rxbuf, len);
 		if (i > 0)
 			now = clock_now();
-		if (csum_ok)
-			stack_input_csum_ok(s->core, now, s->rxbuf, len);
-		else
-			stack_input(s->core, now, s->rxbuf, len);
-		if (i == 0 && !s->tun_busy && len < LONE_MAX)
+		input_packet(s, now, &room, &p);
+		if (i == 0 && !s->tun_busy && p.len < LONE_MAX)
 			break;
 	}
 	return 0;

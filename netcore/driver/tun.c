@@ -78,16 +78,44 @@ void tun_write(struct nc_stack *s, const uint8_t *pkt, size_t len, unsigned gso)
 		s->core->ifs.oerrors++;
 }
 
-int tun_read(struct nc_stack *s, size_t *len, int *csum_ok)
+int tun_read(struct nc_stack *s, const struct rxroom *room, struct rxpkt *p)
 {
 	struct virtio_net_hdr vh;
-	struct iovec iov[2] = { { &vh, sizeof vh }, { s->rxbuf, IP_MAXPACKET } };
-	ssize_t n = readv(s->tunfd, iov, 2);
+	struct iovec iov[2 + ROOM_IOV + 1] = { { &vh, sizeof vh } };
+	size_t hdr = room->n > 0 ? room->hdr : IP_MAXPACKET, in_room = 0;
+	int n = 1;
+	ssize_t got;
 
-	if (n < 0)
+	iov[n++] = (struct iovec){ s->rxbuf, hdr };
+	for (int i = 0; i < room->n; i++) {
+		iov[n++] = room->iov[i];
+		in_room += room->iov[i].iov_len;
+	}
+	if (room->n > 0)
+		iov[n++] = (struct iovec){ s->rxbuf + hdr, IP_MAXPACKET - hdr };
+	got = readv(s->tunfd, iov, n);
+	if (got < 0)
 		return -1;
-	*len = (size_t)n < sizeof vh ? 0 : (size_t)n - sizeof vh;
+	p->len = (size_t)got < sizeof vh ? 0 : (size_t)got - sizeof vh;
+	p->hdr = hdr;
+	p->placed = p->len > hdr ? p->len - hdr : 0;
+	if (p->placed > in_room)
+		p->placed = in_room;
 	/* A partial checksum from the kernel itself needs no checking. */
-	*csum_ok = (vh.flags & (VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID)) != 0;
+	p->csum_ok = (vh.flags & (VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID)) != 0;
 	return 0;
+}
+
+void tun_unplace(struct nc_stack *s, const struct rxroom *room, struct rxpkt *p)
+{
+	uint8_t *d = s->rxbuf + p->hdr;
+
+	/* what did not fit the room came after it */
+	memmove(d + p->placed, d, p->len - p->hdr - p->placed);
+	for (int i = 0; p->placed > 0; i++) {
+		size_t k = room->iov[i].iov_len < p->placed ? room->iov[i].iov_len : p->placed;
+		memcpy(d, room->iov[i].iov_base, k);
+		d += k;
+		p->placed -= k;
+	}
 }

@@ -1,6 +1,7 @@
 #!/bin/bash
 # TCP over IPv6 through /net (SPEC §3, §6): examples/httpget.sh fetches
-# 4 MB from the kernel's python3 http.server on fd77::1, byte-identical;
+# 4 MB from the kernel's python3 http.server on fd77::1, byte-identical
+# (most of it read in place, tcp/stats InPlaceSegs);
 # local and remote print IPv6 addresses as Plan 9 does; a shell server
 # announced with *!8080 answers curl -6 and curl -4 alike (IPv4 callers
 # seen as dotted quads); a connect to an address the kernel routes
@@ -35,6 +36,7 @@ hdr=$(head -c 4096 "$E2E_DIR/resp" | sed '/^\r$/q' | wc -c)
 tail -c +$((hdr + 1)) "$E2E_DIR/resp" >"$E2E_DIR/body"
 check_eq "4 MB of body" $((4 << 20)) "$(stat -c %s "$E2E_DIR/body")"
 check "byte-identical" cmp "$E2E_DIR/www/file" "$E2E_DIR/body"
+check_gt "segments read in place (InPlaceSegs)" "$(counter "$MNT/tcp/stats" InPlaceSegs)" 0
 
 shell_connect '[fd77::1]:8000'
 check_eq "remote prints fd77::1!8000" 'fd77::1!8000' "$(cat "$MNT/tcp/$n/remote")"

@@ -184,39 +184,60 @@ static uint8_t pattern(size_t i)
 	return (uint8_t)(x >> 24 ^ i >> 12);
 }
 
-size_t pump(struct stack *sa, int fa, struct stack *sb, int fb, size_t n, uint64_t max_ms)
+/* Send what fa's stack takes of the flow's pattern, read what came to
+ * fb, checking each byte. */
+static void flow_step(struct flow *f)
 {
-	static uint8_t out[65536], in[65536];
-	size_t sent = 0, got = 0, base = 0, have = 0;
+	static uint8_t in[65536];
+
+	while (f->sent < f->n) {
+		ssize_t r;
+		if (f->sent == f->base + f->have) {	/* the next piece of the pattern */
+			f->base = f->sent;
+			f->have = f->n - f->sent < sizeof f->out ? f->n - f->sent : sizeof f->out;
+			for (size_t i = 0; i < f->have; i++)
+				f->out[i] = pattern(f->base + i);
+		}
+		r = sock_sendto(f->sa, f->fa, f->out + (f->sent - f->base),
+				f->base + f->have - f->sent, 0, NULL, 0);
+		if (r == -EAGAIN)
+			break;
+		cr_assert_gt(r, 0, "send: %zd", r);
+		f->sent += (size_t)r;
+	}
+	for (;;) {
+		ssize_t r = sock_recvfrom(f->sb, f->fb, in, sizeof in, 0, NULL, NULL);
+		if (r == -EAGAIN)
+			break;
+		cr_assert_gt(r, 0, "recv: %zd after %zu bytes", r, f->got);
+		for (ssize_t i = 0; i < r; i++)
+			if (in[i] != pattern(f->got + (size_t)i))
+				cr_assert_fail("byte %zu differs", f->got + (size_t)i);
+		f->got += (size_t)r;
+	}
+}
+
+void pump_flows(struct flow *f, int n, uint64_t max_ms)
+{
 	uint64_t end = link_now(l) + max_ms * 1000;
 
-	while (got < n && link_now(l) < end) {
-		while (sent < n) {
-			ssize_t r;
-			if (sent == base + have) {	/* the next piece of the pattern */
-				base = sent;
-				have = n - sent < sizeof out ? n - sent : sizeof out;
-				for (size_t i = 0; i < have; i++)
-					out[i] = pattern(base + i);
-			}
-			r = sock_sendto(sa, fa, out + (sent - base), base + have - sent, 0, NULL, 0);
-			if (r == -EAGAIN)
-				break;
-			cr_assert_gt(r, 0, "send: %zd", r);
-			sent += (size_t)r;
+	for (;;) {
+		int done = 1;
+		for (int i = 0; i < n; i++) {
+			flow_step(&f[i]);
+			done &= f[i].got == f[i].n;
 		}
-		for (;;) {
-			ssize_t r = sock_recvfrom(sb, fb, in, sizeof in, 0, NULL, NULL);
-			if (r == -EAGAIN)
-				break;
-			cr_assert_gt(r, 0, "recv: %zd after %zu bytes", r, got);
-			for (ssize_t i = 0; i < r; i++)
-				if (in[i] != pattern(got + (size_t)i))
-					cr_assert_fail("byte %zu differs", got + (size_t)i);
-			got += (size_t)r;
-		}
-		if (got < n)
-			run_ms(1);
+		if (done || link_now(l) >= end)
+			return;
+		run_ms(1);
 	}
-	return got;
+}
+
+size_t pump(struct stack *sa, int fa, struct stack *sb, int fb, size_t n, uint64_t max_ms)
+{
+	static struct flow f;
+
+	f = (struct flow){ .sa = sa, .fa = fa, .sb = sb, .fb = fb, .n = n };
+	pump_flows(&f, 1, max_ms);
+	return f.got;
 }

@@ -55,5 +55,15 @@ void make_pair(uint16_t port, int *c, int *s);
 /* Move n bytes of a pattern from (sa, fa) to (sb, fb), reading as it
  * comes; returns the bytes received intact, stops after max_ms. */
 size_t pump(struct stack *sa, int fa, struct stack *sb, int fb, size_t n, uint64_t max_ms);
+/* The same for several flows at once, each its own pattern's n bytes,
+ * until each has them or max_ms pass. */
+struct flow {
+	struct stack *sa, *sb;
+	int fa, fb;
+	size_t n, sent, got;
+	size_t base, have;		/* out holds pattern bytes base.. */
+	uint8_t out[65536];
+};
+void pump_flows(struct flow *f, int n, uint64_t max_ms);
 
 #endif

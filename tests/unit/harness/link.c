@@ -38,6 +38,7 @@ struct link {
 	link_filter_fn filter;
 	void *filter_arg;
 	int batch[2];		/* arrivals due at once each end gets before a poll */
+	int placing[2];		/* deliver as the driver, in place (link_set_placing) */
 	uint64_t busy[2];	/* each direction's bottleneck is busy until then */
 };
 
@@ -245,6 +246,11 @@ void link_set_batch(struct link *l, int n)
 	link_set_end_batch(l, LINK_B, n);
 }
 
+void link_set_placing(struct link *l, int end, int on)
+{
+	l->placing[end] = on;
+}
+
 void link_set_end_batch(struct link *l, int end, int n)
 {
 	l->batch[end] = n < 1 ? 1 : n;
@@ -348,6 +354,39 @@ static void sync_stacks(struct link *l)
 	}
 }
 
+/* As the driver reads a TUN: the headers the stack expects stay in the
+ * packet, the rest goes to the room it offers (stack_rx_room). The bytes
+ * left behind are spoilt, so that a stack that took them from the packet
+ * would be caught. 1 when the stack took the packet so; 0 when it did not,
+ * the packet whole again. */
+static int input_placed(struct link *l, struct stack *st, struct packet *p)
+{
+	struct iovec room[8];
+	size_t hdr, rest, have = 0;
+	int n = stack_rx_room(st, room, 8, &hdr);
+
+	if (n == 0 || p->len <= hdr)
+		return 0;
+	rest = p->len - hdr;
+	for (int i = 0; i < n && have < rest; i++) {
+		size_t k = room[i].iov_len < rest - have ? room[i].iov_len : rest - have;
+		memcpy(room[i].iov_base, p->data + hdr + have, k);
+		have += k;
+	}
+	if (have < rest)	/* the driver's rest, after the room: as if whole */
+		return 0;
+	memset(p->data + hdr, 0xee, rest);
+	if (stack_input_placed(st, l->now, p->data, p->len) == 0)
+		return 1;
+	have = 0;
+	for (int i = 0; have < rest; i++) {
+		size_t k = room[i].iov_len < rest - have ? room[i].iov_len : rest - have;
+		memcpy(p->data + hdr + have, room[i].iov_base, k);
+		have += k;
+	}
+	return 0;
+}
+
 static void arrive(struct link *l, struct packet *p)
 {
 	struct end *e = &l->ends[!p->dir];
@@ -359,7 +398,8 @@ static void arrive(struct link *l, struct packet *p)
 		e->inbox_tail = &p->next;
 		return;
 	}
-	stack_input(e->st, l->now, p->data, p->len);
+	if (!l->placing[!p->dir] || !input_placed(l, e->st, p))
+		stack_input(e->st, l->now, p->data, p->len);
 	free(p);
 }
 

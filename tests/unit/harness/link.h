@@ -97,6 +97,10 @@ void link_set_seed(struct link *l, uint64_t seed);
 void link_set_batch(struct link *l, int n);
 /* The same for one end (the other keeps its own). */
 void link_set_end_batch(struct link *l, int end, int n);
+/* Receiving in place at one end: each arrival is read as the driver
+ * reads the TUN, its payload into the room the stack offers when it
+ * offers one (stack_rx_room, stack_input_placed). Off by default. */
+void link_set_placing(struct link *l, int end, int on);
 void link_set_impair(struct link *l, int dir, const struct link_impair *imp);
 void link_set_filter(struct link *l, link_filter_fn fn, void *arg);
 const struct link_counters *link_counters(const struct link *l, int dir);
