@@ -63,6 +63,11 @@ uint16_t cksum_fold(uint32_t sum)
 	return ntohs((uint16_t)~sum);
 }
 
+uint16_t cksum_partial(uint32_t sum)
+{
+	return (uint16_t)~cksum_fold(sum);
+}
+
 uint32_t cksum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, size_t len)
 {
 	uint8_t ph[12];

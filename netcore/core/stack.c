@@ -159,6 +159,7 @@ struct stack *stack_new(const struct stack_config *cfg, stack_output_fn out, voi
 	st->gw = cfg->gw;
 	st->mtu = cfg->mtu;
 	st->tso = cfg->tso;
+	st->csum_offload = cfg->csum_offload;
 	st->no_timestamps = cfg->no_timestamps;
 	st->no_sack = cfg->no_sack;
 	st->push_segs = cfg->push_segs > 0 ? cfg->push_segs : 2;

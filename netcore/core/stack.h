@@ -40,6 +40,10 @@ struct stack_config {
 				 * ports); all zero: drawn from the seed, as
 				 * tests want it reproducible */
 	int tso;		/* the link takes TCP super-packets (gso) */
+	int csum_offload;	/* the link finishes TCP checksums: a segment
+				 * leaves with its pseudo-header's sum in the
+				 * checksum field, to be summed on from the
+				 * TCP header (a NIC's partial checksum) */
 	int no_timestamps;	/* offer and accept no TCP timestamps */
 	int no_sack;		/* offer and accept no SACK */
 	int push_segs;		/* PSH at least every this many segments of a
@@ -193,7 +197,7 @@ struct stack {
 	uint64_t icmp6_credit_at;	/* icmp6.c: error rate limit, token bucket */
 	int icmp6_credit;
 
-	int tso;		/* see stack_config */
+	int tso, csum_offload;	/* see stack_config */
 	int no_timestamps, no_sack, push_segs;	/* see stack_config */
 	uint8_t tcp_cc;		/* see stack_config */
 	unsigned msl_ms;

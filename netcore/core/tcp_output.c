@@ -147,13 +147,17 @@ static void our_options(const struct stack *st, const struct tcb *t, struct seg 
 }
 
 /* Send the len-byte segment at st->obuf + IP_HLEN as how says (its
- * addresses, hop limit, traffic class, gso), with its checksum. */
+ * addresses, hop limit, traffic class, gso), with its checksum, or the
+ * pseudo-header's part of it for a link that finishes it. */
 static void checksum_and_send(struct stack *st, struct ipsend how, size_t len)
 {
-	tcp_cksum_fill(st->obuf + IP_HLEN,
-		       how.v6 ? cksum_pseudo6(&how.src6, &how.dst6, IP_PROTO_TCP, len)
-			      : cksum_pseudo(how.src, how.dst, IP_PROTO_TCP, len),
-		       len);
+	uint32_t pseudo = how.v6 ? cksum_pseudo6(&how.src6, &how.dst6, IP_PROTO_TCP, len)
+				 : cksum_pseudo(how.src, how.dst, IP_PROTO_TCP, len);
+
+	if (st->csum_offload)
+		tcp_cksum_partial(st->obuf + IP_HLEN, pseudo);
+	else
+		tcp_cksum_fill(st->obuf + IP_HLEN, pseudo, len);
 	st->tcp->stats[TCPS_OUT_SEGS]++;
 	how.proto = IP_PROTO_TCP;
 	how.df = 1;

@@ -36,6 +36,9 @@ static inline uint16_t cksum(const void *data, size_t len)
 {
 	return cksum_fold(cksum_add(0, data, len));
 }
+/* The sum folded but not complemented, ready for put16(): what a checksum
+ * field holds for a link that finishes the checksum (a partial one). */
+uint16_t cksum_partial(uint32_t sum);
 /* Sum of the pseudo-header for TCP/UDP checksums. */
 uint32_t cksum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, size_t len);
 /* The same for IPv6 (RFC 8200 8.1): both addresses, the upper-layer
@@ -245,6 +248,9 @@ static inline void tcp_no_options(struct seg *s)
 void tcp_cksum_set(uint8_t *h, uint32_t src, uint32_t dst, size_t len);
 /* The same, given the pseudo-header's sum (cksum_pseudo, cksum_pseudo6). */
 void tcp_cksum_fill(uint8_t *h, uint32_t pseudo, size_t len);
+/* Only the pseudo-header's part, for a link that finishes the checksum
+ * over the segment (stack_config's csum_offload). */
+void tcp_cksum_partial(uint8_t *h, uint32_t pseudo);
 
 /* ---- UDP (RFC 768), wire_udp.c ---- */
 

@@ -171,6 +171,11 @@ void tcp_cksum_fill(uint8_t *h, uint32_t pseudo, size_t len)
 	put16(h + 16, cksum_fold(cksum_add(pseudo, h, len)));
 }
 
+void tcp_cksum_partial(uint8_t *h, uint32_t pseudo)
+{
+	put16(h + 16, cksum_partial(pseudo));
+}
+
 void tcp_cksum_set(uint8_t *h, uint32_t src, uint32_t dst, size_t len)
 {
 	tcp_cksum_fill(h, cksum_pseudo(src, dst, IP_PROTO_TCP, len), len);

@@ -30,6 +30,7 @@ struct nc_stack {
 	int tunfd, epfd, timerfd, evfd;
 	int created_tun;	/* the TUN is ours: it goes when we do */
 	int configured;		/* we gave the host side its address */
+	int csum_offload;	/* the core's TCP checksums are partial */
 	FILE *pcap;
 
 	/* Recursive: the loop holds it while it works, and the callbacks it

@@ -208,6 +208,8 @@ struct nc_stack *nc_open(const struct nc_config *cfg)
 		.no_timestamps = cfg->no_timestamps, .no_sack = cfg->no_sack,
 		.buf_max = cfg->buf_max,
 		.tso = 1,	/* tun_open asked the kernel for TSO4 */
+		/* the kernel finishes TCP checksums; a capture wants them whole */
+		.csum_offload = s->pcap == NULL,
 		.tcp_cc = config_cc(cfg),
 	};
 	if (!cfg->no_ipv6) {	/* an addr6 of :: leaves the core IPv4 only */
@@ -223,6 +225,7 @@ struct nc_stack *nc_open(const struct nc_config *cfg)
 		goto fail;
 	}
 	sc.seed = seed | 1;	/* xorshift needs a state other than 0 */
+	s->csum_offload = sc.csum_offload;
 	s->core = stack_new(&sc, output, s);
 	if (s->core == NULL) {
 		fail(s, ENOMEM, "cannot create the stack%s: %s", "");

@@ -55,17 +55,33 @@ int tun_open(const char *name, int ipv6, char *actual, int *created)
 	return fd;
 }
 
+/* The bytes of the IP header before a TCP segment the core sent (its
+ * TCP carries no IP options, no IPv6 extension header, and is never
+ * fragmented), 0 for anything else. */
+static size_t tcp_at(const uint8_t *pkt, size_t len)
+{
+	if (len >= IP6_HLEN + 20 && pkt[0] >> 4 == 6)
+		return pkt[6] == IPPROTO_TCP ? IP6_HLEN : 0;
+	if (len >= IP_HLEN + 20 && pkt[0] == 0x45)
+		return pkt[9] == IPPROTO_TCP && (pkt[6] & 0x3f) == 0 && pkt[7] == 0 ? IP_HLEN : 0;
+	return 0;
+}
+
 void tun_write(struct nc_stack *s, const uint8_t *pkt, size_t len, unsigned gso)
 {
 	struct virtio_net_hdr vh = { .gso_type = VIRTIO_NET_HDR_GSO_NONE };
+	size_t ip = s->csum_offload || gso ? tcp_at(pkt, len) : 0;
 
-	/* the kernel cuts it into segments of gso bytes; the core's TCP
-	 * super-packets carry no IPv6 extension header */
-	if (gso) {
-		int v6 = pkt[0] >> 4 == 6;
-		size_t ip = v6 ? IP6_HLEN : IP_HLEN;
-
-		vh.gso_type = v6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4;
+	/* the core left the checksum for the kernel to finish (or, the
+	 * packet going on, for the far end's device not to check) */
+	if (s->csum_offload && ip) {
+		vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+		vh.csum_start = (uint16_t)ip;
+		vh.csum_offset = 16;
+	}
+	/* the kernel cuts it into segments of gso bytes */
+	if (gso && ip) {
+		vh.gso_type = ip == IP6_HLEN ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4;
 		vh.gso_size = (uint16_t)gso;
 		vh.hdr_len = (uint16_t)(ip + (pkt[ip + 12] >> 4) * 4);
 	}

@@ -171,6 +171,37 @@ Test(tcp, segmentation_offload_sends_super_packets)
 	cr_assert_leq(biggest, 65535);
 }
 
+/* With checksum offload a segment leaves with only the pseudo-header's
+ * part of its checksum; the link (the kernel behind a TUN) finishes it,
+ * and b, which checks every checksum, gets each byte. */
+static int partials;
+
+static int partial_checksum(void *arg, int dir, const uint8_t *pkt, size_t len)
+{
+	uint32_t pseudo = cksum_pseudo(get32(pkt + 12), get32(pkt + 16), IPPROTO_TCP, len - IP_HLEN);
+
+	(void)arg;
+	if (dir == LINK_A_TO_B && pkt[9] == IPPROTO_TCP) {
+		cr_assert_eq(get16(pkt + IP_HLEN + 16), cksum_partial(pseudo));
+		partials++;
+	}
+	return LINK_PASS;
+}
+
+Test(tcp, checksum_offload_leaves_the_sum_to_the_link)
+{
+	int c, s;
+
+	a->tso = 1;
+	a->csum_offload = 1;
+	partials = 0;
+	link_set_filter(l, partial_checksum, NULL);
+	make_pair(80, &c, &s);
+	cr_assert_eq(pump(a, c, b, s, 4 << 20, 10000), 4 << 20);
+	cr_assert_gt(partials, 100);
+	cr_assert_eq(tcp_stat(b, "InErrs"), 0);
+}
+
 Test(tcp, segmentation_offload_over_a_bad_link)
 {
 	struct link_impair imp = { .drop = 0.10, .dup = 0.05, .reorder = 0.05 };

@@ -387,9 +387,22 @@ static int input_placed(struct link *l, struct stack *st, struct packet *p)
 	return 0;
 }
 
+/* A stack with csum_offload leaves TCP checksums partial, as for a NIC;
+ * the link finishes them on the way to a stack, as the kernel behind a
+ * TUN does (a tap sees them as sent). */
+static void finish_checksum(uint8_t *pkt, size_t len)
+{
+	int v6 = pkt[0] >> 4 == 6;
+	size_t ip = v6 ? IP6_HLEN : (size_t)(pkt[0] & 15) * 4;
+
+	if ((v6 ? pkt[6] : pkt[9]) == IPPROTO_TCP && len >= ip + 20)
+		put16(pkt + ip + 16, cksum_fold(cksum_add(0, pkt + ip, len - ip)));
+}
+
 static void arrive(struct link *l, struct packet *p)
 {
 	struct end *e = &l->ends[!p->dir];
+	struct stack *from = l->ends[p->dir].st;
 
 	l->cnt[p->dir].delivered++;
 	if (e->st == NULL) {
@@ -398,6 +411,8 @@ static void arrive(struct link *l, struct packet *p)
 		e->inbox_tail = &p->next;
 		return;
 	}
+	if (from != NULL && from->csum_offload)
+		finish_checksum(p->data, p->len);
 	if (!l->placing[!p->dir] || !input_placed(l, e->st, p))
 		stack_input(e->st, l->now, p->data, p->len);
 	free(p);
