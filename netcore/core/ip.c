@@ -261,11 +261,40 @@ static void put_header(struct stack *st, uint8_t *h, const struct ipsend *how,
 				    .dst = how->dst });
 }
 
-static void emit(struct stack *st, const uint8_t *pkt, size_t len, unsigned gso)
+static size_t tail_len(const struct ipsend *how)
 {
+	size_t n = 0;
+
+	for (int i = 0; i < how->ntail; i++)
+		n += how->tail[i].iov_len;
+	return n;
+}
+
+void ip_link_output(struct stack *st, const uint8_t *pkt, size_t len, unsigned gso,
+		    const struct ipsend *how)
+{
+	struct iovec iov[1 + IPSEND_TAIL_MAX];
+	int n = how ? how->ntail : 0;
+
 	st->ifs.opackets++;
 	st->ifs.obytes += len;
-	st->output(st->output_arg, pkt, len, gso);
+	if (n == 0) {
+		st->output(st->output_arg, pkt, len, gso);
+		return;
+	}
+	iov[0] = (struct iovec){ (void *)pkt, len - tail_len(how) };
+	memcpy(iov + 1, how->tail, sizeof iov[0] * (size_t)n);
+	st->output_iov(st->output_arg, iov, 1 + n, len, gso);
+}
+
+void ip_gather(struct stack *st, const struct ipsend *how, size_t len)
+{
+	uint8_t *d = st->obuf + IP_HLEN + len - tail_len(how);
+
+	for (int i = 0; i < how->ntail; i++) {
+		memcpy(d, how->tail[i].iov_base, how->tail[i].iov_len);
+		d += how->tail[i].iov_len;
+	}
 }
 
 /*
@@ -282,7 +311,7 @@ static void fragment(struct stack *st, const struct ipsend *how, size_t len, uin
 		uint8_t *h = st->obuf + off;
 
 		put_header(st, h, how, IP_HLEN + n, id, frag);
-		emit(st, h, IP_HLEN + n, 0);
+		ip_link_output(st, h, IP_HLEN + n, 0, NULL);
 	}
 }
 
@@ -316,6 +345,7 @@ int ip_output(struct stack *st, const struct ipsend *how, size_t len)
 	if (IP_HLEN + len > IP_MAXPACKET)
 		return -EMSGSIZE;
 	if (ip_is_local(st, how->dst)) {	/* whole, never to the link */
+		ip_gather(st, how, len);
 		put_header(st, st->obuf, how, IP_HLEN + len, next_id(st, how, len), 0);
 		loopback_output(st, st->obuf, IP_HLEN + len);
 		return 0;
@@ -328,7 +358,7 @@ int ip_output(struct stack *st, const struct ipsend *how, size_t len)
 	id = next_id(st, how, len);
 	if (IP_HLEN + len <= (size_t)st->mtu || how->gso) {
 		put_header(st, st->obuf, how, IP_HLEN + len, id, how->df ? IP_DF : 0);
-		emit(st, st->obuf, IP_HLEN + len, how->gso);
+		ip_link_output(st, st->obuf, IP_HLEN + len, how->gso, how);
 		return 0;
 	}
 	if (how->df) {
@@ -336,6 +366,7 @@ int ip_output(struct stack *st, const struct ipsend *how, size_t len)
 		log_drop(st, "too big for the mtu with df", how->src ? how->src : st->addr, how->dst);
 		return -EMSGSIZE;
 	}
+	ip_gather(st, how, len);
 	fragment(st, how, len, id);
 	return 0;
 }

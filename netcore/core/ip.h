@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "wire.h"
 
@@ -21,7 +22,14 @@ struct ipsend {
 	unsigned gso;		/* TCP super-packet of segments this big, or 0 */
 	int v6;
 	struct in6_addr src6, dst6;
+	/* The payload's last bytes left in pieces elsewhere (a TCP payload in
+	 * its send buffer, stack_output_iov_fn); len counts them, and they
+	 * are copied behind the rest where a path needs the packet whole. */
+	const struct iovec *tail;
+	int ntail;
 };
+
+enum { IPSEND_TAIL_MAX = 8 };
 
 /* The stack's input path for one packet (after the driver); csum_ok:
  * the link vouches for the transport checksum. */
@@ -34,6 +42,13 @@ void ip_deliver(struct stack *st, struct ippkt *ip);
  * exceeds the MTU and df is off. 0, or a negative errno (-ENETUNREACH when
  * no route, -EMSGSIZE when too big with DF). */
 int ip_output(struct stack *st, const struct ipsend *how, size_t len);
+/* ip_output and ip6_output's last step: the packet (len bytes at pkt, how's
+ * tail included; how NULL: none) to the link. */
+void ip_link_output(struct stack *st, const uint8_t *pkt, size_t len, unsigned gso,
+		    const struct ipsend *how);
+/* Copy how's tail behind the rest of the len-byte payload at
+ * st->obuf + IP_HLEN: the packet whole, for loopback and fragments. */
+void ip_gather(struct stack *st, const struct ipsend *how, size_t len);
 /* Whether dst is reachable through the table (0) or -ENETUNREACH. */
 int ip_route_ok(const struct stack *st, uint32_t dst);
 /* Is a one of the stack's own addresses (127.0.0.0/8 included)? What

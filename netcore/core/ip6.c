@@ -329,13 +329,6 @@ int ip6_input_loopback(struct stack *st, uint8_t *pkt, size_t len)
 
 /* ---- output ---- */
 
-static void emit(struct stack *st, const uint8_t *pkt, size_t len, unsigned gso)
-{
-	st->ifs.opackets++;
-	st->ifs.obytes += len;
-	st->output(st->output_arg, pkt, len, gso);
-}
-
 static struct ip6hdr header(const struct stack *st, const struct ipsend *how, size_t plen,
 			    uint8_t nxt)
 {
@@ -371,7 +364,7 @@ static void fragment(struct stack *st, const struct ipsend *how, size_t len, int
 		ip6_emit(h, &hdr);
 		ip6_frag_emit(h + IP6_HLEN, &f);
 		st->ip6s[IP6S_FRAG_CREATES]++;
-		emit(st, h, IP6_HLEN + IP6_FRAG_HLEN + n, 0);
+		ip_link_output(st, h, IP6_HLEN + IP6_FRAG_HLEN + n, 0, NULL);
 	}
 }
 
@@ -389,6 +382,7 @@ int ip6_output(struct stack *st, const struct ipsend *how, size_t len)
 		return -EMSGSIZE;
 	if (ip6_is_local(st, &how->dst6)) {	/* whole, never to the link */
 		struct ip6hdr hdr = header(st, how, len, how->proto);
+		ip_gather(st, how, len);
 		ip6_emit(h, &hdr);
 		loopback_output(st, h, IP6_HLEN + len);
 		return 0;
@@ -397,9 +391,10 @@ int ip6_output(struct stack *st, const struct ipsend *how, size_t len)
 	if (IP6_HLEN + len <= (size_t)mtu || how->gso) {
 		struct ip6hdr hdr = header(st, how, len, how->proto);
 		ip6_emit(h, &hdr);
-		emit(st, h, IP6_HLEN + len, how->gso);
+		ip_link_output(st, h, IP6_HLEN + len, how->gso, how);
 		return 0;
 	}
+	ip_gather(st, how, len);
 	fragment(st, how, len, mtu);
 	return 0;
 }

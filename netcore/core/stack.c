@@ -167,6 +167,7 @@ struct stack *stack_new(const struct stack_config *cfg, stack_output_fn out, voi
 	st->msl_ms = cfg->msl_ms ? cfg->msl_ms : 30000;
 	buf_set_budget(st, cfg->buf_max);
 	st->output = out;
+	st->output_iov = cfg->output_iov;
 	st->output_arg = arg;
 	st->rng = cfg->seed ? cfg->seed : 0x9e3779b97f4a7c15ULL;
 	for (i = 0; i < sizeof st->secret; i += 8) {

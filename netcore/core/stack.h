@@ -25,6 +25,13 @@ struct socktab;
  * of gso payload bytes (TCP segmentation offload, when the stack's
  * config asked for it). */
 typedef void (*stack_output_fn)(void *arg, const uint8_t *pkt, size_t len, unsigned gso);
+/* The same in pieces (len bytes in all): the headers, then a TCP
+ * payload where it lies in its socket's send buffer. A link that can
+ * write such a list gives it in the config; with csum_offload too (a
+ * checksum would read the payload anyway), TCP leaves its payloads where
+ * they are instead of copying each behind its header. */
+typedef void (*stack_output_iov_fn)(void *arg, const struct iovec *iov, int cnt, size_t len,
+				    unsigned gso);
 
 struct stack_config {
 	uint32_t addr;		/* host byte order, like every address inside */
@@ -40,6 +47,7 @@ struct stack_config {
 				 * ports); all zero: drawn from the seed, as
 				 * tests want it reproducible */
 	int tso;		/* the link takes TCP super-packets (gso) */
+	stack_output_iov_fn output_iov;	/* may be NULL: see stack_output_iov_fn */
 	int csum_offload;	/* the link finishes TCP checksums: a segment
 				 * leaves with its pseudo-header's sum in the
 				 * checksum field, to be summed on from the
@@ -204,6 +212,7 @@ struct stack {
 	uint64_t now;		/* µs, set by stack_input/stack_advance */
 
 	stack_output_fn output;
+	stack_output_iov_fn output_iov;	/* NULL unless the config gave one */
 	void *output_arg;
 
 	struct route routes[STACK_MAX_ROUTES];

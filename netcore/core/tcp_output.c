@@ -181,6 +181,25 @@ static void count_sent(const struct stack *st, struct tcb *t, uint32_t len, uint
 	t->cnt.last_data_sent = st->now;
 }
 
+/* The segment's len bytes of payload from seq: left in the send queue as
+ * pieces of a tail (returns how many) when the link takes packets in
+ * pieces and finishes the checksum; else copied to d behind the header
+ * (0). */
+static int payload(struct stack *st, struct tcb *t, uint32_t seq, uint32_t len, uint8_t *d,
+		   struct iovec *tail)
+{
+	size_t got;
+	int n;
+
+	if (st->output_iov != NULL && st->csum_offload) {
+		n = bufq_iov(&t->sndq, seq - t->snd_una, len, tail, IPSEND_TAIL_MAX, &got);
+		if (got == len)
+			return n;
+	}
+	bufq_copyout(&t->sndq, seq - t->snd_una, d, len);
+	return 0;
+}
+
 /* Send one segment of t: len bytes of the send queue from seq. */
 void tcp_send_seg(struct stack *st, struct tcb *t, uint32_t seq, uint32_t len, uint8_t flags)
 {
@@ -189,13 +208,15 @@ void tcp_send_seg(struct stack *st, struct tcb *t, uint32_t seq, uint32_t len, u
 			 .ack = (flags & SEG_ACK) ? t->rcv_nxt : 0, .flags = flags };
 	uint32_t room = tcp_seg_room(t);
 	int dsack = len <= room;	/* not in every piece of a super-packet */
+	struct iovec tail[IPSEND_TAIL_MAX];
+	int ntail = 0;
 	size_t hlen;
 
 	our_options(st, t, &s, dsack);
 	s.wnd = window_field(st, t, (flags & SEG_SYN) != 0);
 	hlen = tcp_emit(h, &s);
 	if (len > 0)
-		bufq_copyout(&t->sndq, seq - t->snd_una, h + hlen, len);
+		ntail = payload(st, t, seq, len, h + hlen, tail);
 	if (flags & SEG_ACK) {
 		if (t->unacked > 0 && t->quickacks > 0)
 			t->quickacks--;
@@ -217,7 +238,8 @@ void tcp_send_seg(struct stack *st, struct tcb *t, uint32_t seq, uint32_t len, u
 					       .src6 = t->laddr6, .dst6 = t->faddr6,
 					       .ttl = t->so ? t->so->ttl : t->ttl,
 					       .tos = t->so ? t->so->tos : t->tos,
-					       .gso = len > room ? room : 0 },
+					       .gso = len > room ? room : 0,
+					       .tail = tail, .ntail = ntail },
 			  hlen + len);
 }
 

@@ -61,6 +61,11 @@ uint64_t clock_now(void);
  * ipv6 the kernel may hand it IPv6 TCP super-packets too (TSO6). */
 int tun_open(const char *name, int ipv6, char *actual, int *created);
 void tun_write(struct nc_stack *s, const uint8_t *pkt, size_t len, unsigned gso);
+/* The same in cnt pieces (at most TX_IOV; the first holds the headers
+ * whole, len bytes in all), for the core's stack_output_iov_fn. The
+ * capture sees only whole packets: with one the core sends no pieces. */
+enum { TX_IOV = 16 };
+void tun_writev(struct nc_stack *s, const struct iovec *pieces, int cnt, size_t len, unsigned gso);
 /* Where the core guesses the next packet's payload goes (stack_rx_room):
  * its first hdr bytes go to s->rxbuf, the rest into iov (n 0: no guess,
  * all of it to s->rxbuf). */

@@ -92,6 +92,11 @@ static void output(void *arg, const uint8_t *pkt, size_t len, unsigned gso)
 	tun_write(arg, pkt, len, gso);
 }
 
+static void output_iov(void *arg, const struct iovec *iov, int cnt, size_t len, unsigned gso)
+{
+	tun_writev(arg, iov, cnt, len, gso);
+}
+
 static int fail(struct nc_stack *s, int err, const char *fmt, const char *what)
 {
 	snprintf(open_error, sizeof open_error, fmt, what, strerror(err));
@@ -210,6 +215,7 @@ struct nc_stack *nc_open(const struct nc_config *cfg)
 		.tso = 1,	/* tun_open asked the kernel for TSO4 */
 		/* the kernel finishes TCP checksums; a capture wants them whole */
 		.csum_offload = s->pcap == NULL,
+		.output_iov = output_iov,
 		.tcp_cc = config_cc(cfg),
 	};
 	if (!cfg->no_ipv6) {	/* an addr6 of :: leaves the core IPv4 only */

@@ -69,8 +69,19 @@ static size_t tcp_at(const uint8_t *pkt, size_t len)
 
 void tun_write(struct nc_stack *s, const uint8_t *pkt, size_t len, unsigned gso)
 {
+	struct iovec iov = { (void *)pkt, len };
+
+	if (s->pcap)
+		pcap_write(s->pcap, pkt, len);
+	tun_writev(s, &iov, 1, len, gso);
+}
+
+void tun_writev(struct nc_stack *s, const struct iovec *pieces, int cnt, size_t len, unsigned gso)
+{
+	const uint8_t *pkt = pieces[0].iov_base;
 	struct virtio_net_hdr vh = { .gso_type = VIRTIO_NET_HDR_GSO_NONE };
-	size_t ip = s->csum_offload || gso ? tcp_at(pkt, len) : 0;
+	size_t ip = s->csum_offload || gso ? tcp_at(pkt, pieces[0].iov_len) : 0;
+	struct iovec iov[1 + TX_IOV] = { { &vh, sizeof vh } };
 
 	/* the core left the checksum for the kernel to finish (or, the
 	 * packet going on, for the far end's device not to check) */
@@ -85,12 +96,9 @@ void tun_write(struct nc_stack *s, const uint8_t *pkt, size_t len, unsigned gso)
 		vh.gso_size = (uint16_t)gso;
 		vh.hdr_len = (uint16_t)(ip + (pkt[ip + 12] >> 4) * 4);
 	}
-	struct iovec iov[2] = { { &vh, sizeof vh }, { (void *)pkt, len } };
-
-	if (s->pcap)
-		pcap_write(s->pcap, pkt, len);
+	memcpy(iov + 1, pieces, sizeof iov[0] * (size_t)cnt);
 	/* A full queue drops the packet, like a busy link: TCP recovers. */
-	if (writev(s->tunfd, iov, 2) != (ssize_t)(sizeof vh + len))
+	if (writev(s->tunfd, iov, 1 + cnt) != (ssize_t)(sizeof vh + len))
 		s->core->ifs.oerrors++;
 }
 
