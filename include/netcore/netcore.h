@@ -34,7 +34,11 @@ struct nc_config {
 	int mtu;		/* 1500 */
 	int no_config;		/* leave the host side alone (no netlink) */
 	const char *pcap;	/* capture every packet to this file ("-":
-				 * standard output), or NULL */
+				 * standard output), or NULL. Without one, TCP
+				 * leaves its checksums to the kernel (partial,
+				 * as for a NIC) and reads downloads into its
+				 * buffers in place; with one, each packet is
+				 * whole and checksummed, and a little slower */
 	unsigned msl_ms;	/* maximum segment lifetime; TIME_WAIT is 2*MSL */
 	size_t buf_max;		/* bytes all socket buffers may hold together;
 				 * 0: 256 MiB */

@@ -35,7 +35,7 @@ int tcp_rx_room(struct stack *st, struct iovec *iov, int max, size_t *hdr);
 /* Is pkt (len bytes, the payload read into that room) the guessed
  * connection's next segment? Then its input takes the payload where it
  * is, until tcp_placed_end. */
-int tcp_placed_begin(struct stack *st, const uint8_t *pkt, size_t len);
+int tcp_placed_begin(struct stack *st, uint8_t *pkt, size_t len);
 void tcp_placed_end(struct stack *st);
 /* Control blocks alive (for stack_mem). */
 unsigned tcp_count(const struct stack *st);

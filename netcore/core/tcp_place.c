@@ -17,9 +17,8 @@
  * Bytes read past the queue's end are nobody's until counted: out-of-order
  * data would live there, so a connection with some is never offered.
  */
-#include <string.h>
-
 #include "buf.h"
+#include "ip6.h"
 #include "stack.h"
 #include "tcp.h"
 #include "tcp_impl.h"
@@ -55,29 +54,38 @@ int tcp_rx_room(struct stack *st, struct iovec *iov, int max, size_t *hdr)
 	return bufq_room_iov(st, &t->rcvq, space < IP_MAXPACKET ? space : IP_MAXPACKET, iov, max);
 }
 
-/* Are the headers in pkt (len bytes in all) those of the hot
- * connection's next in-order data segment, as header_len lays them out? */
-static int is_next(const struct tcb *t, const uint8_t *pkt, size_t len)
+/* Is pkt (len bytes in all, the wire layer's checks passed) a TCP
+ * segment from t's peer to t with no IP options, extension header or
+ * fragment, all of it one packet? Its TCP header then, else NULL. */
+static const uint8_t *from_peer(const struct tcb *t, uint8_t *pkt, size_t len)
 {
-	size_t ip = t->v6 ? IP6_HLEN : IP_HLEN, hl = header_len(t);
-	const uint8_t *th = pkt + ip;
+	struct ippkt ip;
+	struct ip6hdr h6;
 
-	if (len <= hl)
+	if (t->v6)
+		return ip6_parse_hdr(pkt, len, &h6) == IP6V_OK && h6.nxt == IP_PROTO_TCP &&
+		       IP6_HLEN + (size_t)h6.plen == len && in6_eq(&h6.src, &t->faddr6) &&
+		       in6_eq(&h6.dst, &t->laddr6) ? pkt + IP6_HLEN : NULL;
+	return ip_parse(pkt, len, &ip) == IPV_OK && ip.hlen == IP_HLEN && ip.hlen + ip.len == len &&
+	       (ip.frag & (IP_MF | IP_OFFMASK)) == 0 && ip.proto == IP_PROTO_TCP &&
+	       ip.src == t->faddr && ip.dst == t->laddr ? ip.data : NULL;
+}
+
+/* Is pkt the hot connection's next in-order data segment, its headers as
+ * header_len lays them out? */
+static int is_next(const struct tcb *t, uint8_t *pkt, size_t len)
+{
+	size_t hl = header_len(t);
+	const uint8_t *th = len > hl ? from_peer(t, pkt, len) : NULL;
+
+	if (th == NULL)
 		return 0;
-	if (t->v6) {
-		if (pkt[0] >> 4 != 6 || get16(pkt + 4) != len - IP6_HLEN || pkt[6] != IPPROTO_TCP ||
-		    memcmp(pkt + 8, &t->faddr6, 16) != 0 || memcmp(pkt + 24, &t->laddr6, 16) != 0)
-			return 0;
-	} else if (pkt[0] != 0x45 || get16(pkt + 2) != len || (get16(pkt + 6) & 0x3fff) != 0 ||
-		   pkt[9] != IPPROTO_TCP || get32(pkt + 12) != t->faddr || get32(pkt + 16) != t->laddr) {
-		return 0;	/* options, a fragment, another protocol or peer */
-	}
 	return get16(th) == t->fport && get16(th + 2) == t->lport && get32(th + 4) == t->rcv_nxt &&
-	       (size_t)(th[12] >> 4) * 4 == hl - ip &&
+	       (size_t)(th - pkt) + (size_t)(th[12] >> 4) * 4 == hl &&
 	       (th[13] & (SEG_SYN | SEG_RST | SEG_URG | SEG_ACK)) == SEG_ACK;
 }
 
-int tcp_placed_begin(struct stack *st, const uint8_t *pkt, size_t len)
+int tcp_placed_begin(struct stack *st, uint8_t *pkt, size_t len)
 {
 	struct tcb *t = st->tcp->hot;
 

@@ -60,10 +60,11 @@ int tun_open(const char *name, int ipv6, char *actual, int *created)
  * fragmented), 0 for anything else. */
 static size_t tcp_at(const uint8_t *pkt, size_t len)
 {
-	if (len >= IP6_HLEN + 20 && pkt[0] >> 4 == 6)
-		return pkt[6] == IPPROTO_TCP ? IP6_HLEN : 0;
-	if (len >= IP_HLEN + 20 && pkt[0] == 0x45)
-		return pkt[9] == IPPROTO_TCP && (pkt[6] & 0x3f) == 0 && pkt[7] == 0 ? IP_HLEN : 0;
+	if (len >= IP6_HLEN + TCP_HLEN && pkt[0] >> 4 == 6)
+		return pkt[6] == IP_PROTO_TCP ? IP6_HLEN : 0;
+	if (len >= IP_HLEN + TCP_HLEN && pkt[0] >> 4 == 4 && (pkt[0] & 15) * 4 == IP_HLEN)
+		return pkt[9] == IP_PROTO_TCP && (get16(pkt + 6) & (IP_MF | IP_OFFMASK)) == 0 ?
+			       IP_HLEN : 0;
 	return 0;
 }
 

@@ -32,7 +32,8 @@
 # loaded machine does not change (v4 against v6 in particular), per MiB:
 # packets the kernel hands the TUN (TCP super-packets of up to 64 KiB when
 # TSO works for the family), packets the daemon writes (ACKs), and the far
-# sender's retransmitted segments (drops at a full TUN queue).
+# sender's retransmitted segments (spurious, so far: segments reordered on
+# their way to the TUN; DESIGN.md, "Where a download's CPU goes").
 #
 # DOWN and UP, when set, name the contenders to run ("cat cat6", "" for
 # none), in place of all of them; DAEMON_ARGS, daemon options for a

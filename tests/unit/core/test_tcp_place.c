@@ -6,7 +6,9 @@
 #include <netcore/netcore.h>
 
 #include "fixture.h"
+#include "peer.h"
 #include "sock.h"
+#include "tcp.h"
 
 static void placing(void)
 {
@@ -79,6 +81,8 @@ Test(tcp_place, two_downloads_at_once)
  * in its turn (ASan would see a guess that outlived its connection). */
 Test(tcp_place, a_closed_connection_is_no_guess)
 {
+	struct iovec room[8];
+	size_t hdr;
 	int c, s;
 	uint64_t first;
 
@@ -88,9 +92,71 @@ Test(tcp_place, a_closed_connection_is_no_guess)
 	cr_assert_gt(first, 0);
 	cr_assert_eq(sock_close(a, c), 0);
 	cr_assert_eq(sock_close(b, s), 0);
-	run_ms(200 * 1000);	/* past Time_wait: the control blocks are freed */
+	run_ms(200 * 1000);	/* virtual: past Time_wait, the control blocks freed */
 	cr_assert_eq(tcp_stat(b, "CurrEstab"), 0);
+	cr_assert_eq(tcp_stat(b, "CurrTimeWait"), 0);
+	cr_assert_eq(tcp_count(b), 0, "b's control blocks are gone");
+	cr_assert_eq(stack_rx_room(b, room, 8, &hdr), 0, "no guess for a connection gone");
 	make_pair(80, &c, &s);
 	cr_assert_eq(pump(a, c, b, s, 2 << 20, 10000), 2 << 20);
 	cr_assert_gt(tcp_stat(b, "InPlaceSegs"), first);
+}
+
+/* Two scripted peers with the same ISN, apart only in their address or
+ * only in their port: a segment of the one at the other's next sequence
+ * number, read into the other's room, is not the other's, and goes in
+ * whole. */
+static void connect_peer(struct peer *p, uint32_t addr, uint16_t port, uint64_t ms)
+{
+	peer_init(p, l, LINK_B, addr, port, A_ADDR, 80);
+	peer_send(p, ms, "S 0:0(0) win 65535 <mss 1460,sackOK,nop,wscale 7>");
+	peer_expect(p, ms + 1, "S. 0:0(0) ack 1");
+	peer_send(p, ms + 2, ". 1:1(0) ack 1 win 512");
+}
+
+/* n bytes from s, the peer's letters from relative sequence number 1 on. */
+static void read_letters(int s, size_t n)
+{
+	static uint8_t buf[65536];
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = sock_recvfrom(a, s, buf, sizeof buf, 0, NULL, NULL);
+		cr_assert_gt(r, 0, "recv: %zd after %zu bytes", r, got);
+		for (ssize_t i = 0; i < r; i++)
+			cr_assert_eq(buf[i], 'a' + (1 + got + (size_t)i) % 26, "byte %zu", got + (size_t)i);
+		got += (size_t)r;
+	}
+}
+
+static void twins(uint32_t addr2, uint16_t port2)
+{
+	struct peer p1, p2;
+	int lfd = listen_on(a, 80, 4), s1, s2;
+
+	link_set_placing(l, LINK_A, 1);
+	connect_peer(&p1, TAP_ADDR, 4000, 0);
+	connect_peer(&p2, addr2, port2, 10);
+	peer_run(&p2, 20);
+	s1 = sock_accept(a, lfd, NULL, NULL);
+	s2 = sock_accept(a, lfd, NULL, NULL);
+	cr_assert(s1 >= 0 && s2 >= 0);
+	peer_send(&p1, 30, ". 1:20001(20000) ack 1");		/* the guess: p1's */
+	peer_send(&p2, 31, ". 1:20001(20000) ack 1");		/* missed; now p2's */
+	peer_send(&p1, 32, ". 20001:40001(20000) ack 1");	/* at p2's next seq */
+	peer_run(&p1, 40);
+	read_letters(s1, 40000);
+	read_letters(s2, 20000);
+	cr_assert_eq(tcp_stat(a, "InPlaceMissed"), 2);
+	cr_assert_eq(tcp_stat(a, "InPlaceSegs"), 0);
+}
+
+Test(tcp_place, the_guess_is_its_peer_not_any_address, .init = stack_and_tap, .fini = teardown)
+{
+	twins(TAP_ADDR + 3, 4000);
+}
+
+Test(tcp_place, the_guess_is_its_peer_not_any_port, .init = stack_and_tap, .fini = teardown)
+{
+	twins(TAP_ADDR, 4001);
 }
