@@ -151,12 +151,14 @@ static void twins(uint32_t addr2, uint16_t port2)
 	cr_assert_eq(tcp_stat(a, "InPlaceSegs"), 0);
 }
 
-Test(tcp_place, the_guess_is_its_peer_not_any_address, .init = stack_and_tap, .fini = teardown)
+TestSuite(tcp_place_peer, .init = stack_and_tap, .fini = teardown);
+
+Test(tcp_place_peer, the_guess_is_its_peer_not_any_address)
 {
 	twins(TAP_ADDR + 3, 4000);
 }
 
-Test(tcp_place, the_guess_is_its_peer_not_any_port, .init = stack_and_tap, .fini = teardown)
+Test(tcp_place_peer, the_guess_is_its_peer_not_any_port)
 {
 	twins(TAP_ADDR, 4001);
 }
