@@ -9,7 +9,8 @@
  * open files and parked requests (conv.c). The files above it:
  *   main.c  →  tree.c  →  ctl.c data.c dgdata.c cs.c text.c ifc.c netlog.c
  *           →  conv.c dns.c addr.c log.c
- * each calling only down (and ctl.c → cs.c, data.c → dgdata.c, text.c).
+ * each calling only down (and ctl.c → cs.c, data.c → dgdata.c, text.c,
+ * reply.c; main.c → reply.c, to say which request is being served).
  */
 #ifndef SLASHNET_CONV_H
 #define SLASHNET_CONV_H
@@ -58,6 +59,7 @@ struct pending {
 	fuse_req_t req;
 	struct conv *c;
 	size_t size;		/* read: bytes asked */
+	uint64_t unique;	/* read: its FUSE unique (reply.h), 0 unknown */
 	char *buf;		/* write: the bytes not queued at once */
 	size_t len, done;	/* write: their length, how many went since */
 	size_t skip;		/* write: bytes queued before it was parked */

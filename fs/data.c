@@ -3,7 +3,7 @@
  * cannot be answered at once are parked on the conversation, in order,
  * and answered from its socket events. Reads go out with one copy: the
  * socket's queued bytes are described (nc_recv_peek), handed to FUSE as
- * an iovec, then consumed.
+ * an iovec (reply.c), then consumed.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +13,7 @@
 #include "conv.h"
 #include "data.h"
 #include "dgdata.h"
+#include "reply.h"
 #include "text.h"
 
 enum { READ_IOV = 64 };
@@ -40,7 +41,7 @@ static int fatal(struct conv *c, int err)
 
 /* Answer a read of up to size bytes if the socket has something to say:
  * 1 if answered, 0 if it would block. */
-static int try_read(fuse_req_t req, struct conv *c, size_t size)
+static int try_read(fuse_req_t req, uint64_t unique, struct conv *c, size_t size)
 {
 	struct iovec iov[READ_IOV];
 	int cnt = READ_IOV;
@@ -56,15 +57,15 @@ static int try_read(fuse_req_t req, struct conv *c, size_t size)
 		fuse_reply_err(req, c->fatal);
 		return 1;
 	}
-	fuse_reply_iov(req, iov, n > 0 ? cnt : 0);
+	n = (ssize_t)reply_read(req, unique, iov, n > 0 ? cnt : 0, (size_t)n);
 	if (n > 0)
 		nc_recv_consume(fs.st, c->sock, (size_t)n);
 	return 1;
 }
 
-static int try_read_any(fuse_req_t req, struct conv *c, size_t size)
+static int try_read_any(fuse_req_t req, uint64_t unique, struct conv *c, size_t size)
 {
-	return c->proto == P_TCP ? try_read(req, c, size) : dgdata_try_read(req, c, size);
+	return c->proto == P_TCP ? try_read(req, unique, c, size) : dgdata_try_read(req, c, size);
 }
 
 void data_read(fuse_req_t req, struct ofile *of, size_t size, int flags)
@@ -76,7 +77,7 @@ void data_read(fuse_req_t req, struct ofile *of, size_t size, int flags)
 		fuse_reply_buf(req, NULL, 0);
 		return;
 	}
-	if (c->q[PEND_READ] == NULL && try_read_any(req, c, size))
+	if (c->q[PEND_READ] == NULL && try_read_any(req, reply_unique(), c, size))
 		return;
 	if (flags & O_NONBLOCK) {
 		fuse_reply_err(req, EAGAIN);
@@ -88,6 +89,7 @@ void data_read(fuse_req_t req, struct ofile *of, size_t size, int flags)
 		return;
 	}
 	p->size = size;
+	p->unique = reply_unique();
 	pend_park(c, p);
 }
 
@@ -218,7 +220,7 @@ void data_event(struct conv *c)
 
 	while ((p = c->q[PEND_LISTEN]) != NULL && try_accept(p->req, c, &p->fi))
 		pend_done(p);
-	while ((p = c->q[PEND_READ]) != NULL && try_read_any(p->req, c, p->size))
+	while ((p = c->q[PEND_READ]) != NULL && try_read_any(p->req, p->unique, c, p->size))
 		pend_done(p);
 	while ((p = c->q[PEND_WRITE]) != NULL && try_write(c, p))
 		;

@@ -29,6 +29,7 @@
 #include "log.h"
 #include "nat.h"
 #include "netlog.h"
+#include "reply.h"
 #include "tree.h"
 
 
@@ -473,8 +474,10 @@ static void fuse_ready(void *arg)
 	while (r == -EINTR);
 	if (r == -EAGAIN)
 		return;
-	if (r > 0)
+	if (r > 0) {
+		reply_begin(&fbuf);
 		fuse_session_process_buf(fs.se, &fbuf);
+	}
 	if (r <= 0 || fuse_session_exited(fs.se)) {
 		/* unmounted (ENODEV), or a fatal read error */
 		fuse_session_exit(fs.se);
@@ -604,6 +607,7 @@ static void stop(int sigfd)
 	cs_fini();
 	netlog_fini();
 	conv_shutdown_all();
+	reply_fini();
 	if (fs.se) {
 		if (mounted)
 			fuse_session_unmount(fs.se);
