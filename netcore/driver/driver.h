@@ -43,6 +43,9 @@ struct nc_stack {
 	int tun_busy;		/* the last loop pass read packets */
 	uint64_t last_gap;	/* µs the loop last waited for events */
 	int64_t work;		/* µs a loop pass takes, moving average */
+	size_t pass_bytes;	/* read from the TUN in this loop pass */
+	int64_t flow;		/* bytes a pass moves, moving average */
+	int napi_fd, threaded;	/* the TUN's NAPI thread switch (tun.c) */
 	size_t conns_peak;	/* most connections since memory went back */
 
 	struct watch *watches;
@@ -87,6 +90,10 @@ struct rxpkt {
 int tun_read(struct nc_stack *s, const struct rxroom *room, struct rxpkt *p);
 /* Make a packet read partly into room whole in s->rxbuf. */
 void tun_unplace(struct nc_stack *s, const struct rxroom *room, struct rxpkt *p);
+/* The TUN's NAPI thread: the switch's descriptor (or -1, none to be had),
+ * and turning it on or off (s->threaded; nothing without a switch). */
+int tun_threaded_open(const char *ifname);
+void tun_set_threaded(struct nc_stack *s, int on);
 
 /* nl.c: bring the host side up: link up, MTU, addresses gw/prefix and
  * (unless cfg->no_ipv6) gw6/prefix6. 0, or -EPERM (not allowed), -ENOMEM

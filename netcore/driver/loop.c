@@ -207,6 +207,25 @@ static int wait_events(struct nc_stack *s, struct epoll_event *evs, uint64_t wor
 }
 
 /*
+ * The TUN's NAPI thread (tun.c) on while the stack moves bulk: a moving
+ * average of FLOW_ON bytes a pass or more (a download reads 64 KiB
+ * super-packets, several a pass; an upload writes them), off again below
+ * FLOW_OFF. A request and its answer move hundreds of bytes, and the
+ * thread's wake-up would add to every round trip. The gap between the
+ * two bounds keeps the switch still: passes grow shorter once the thread
+ * takes the kernel's work off them.
+ */
+enum { FLOW_ON = 64 * 1024, FLOW_OFF = 16 * 1024 };
+
+static void follow_flow(struct nc_stack *s)
+{
+	s->flow += ((int64_t)s->pass_bytes - s->flow) / 8;
+	s->pass_bytes = 0;
+	if (!s->has_thread)
+		tun_set_threaded(s, s->threaded ? s->flow >= FLOW_OFF : s->flow >= FLOW_ON);
+}
+
+/*
  * A burst of connections leaves the heap full of holes (each socket, its
  * TCP state, a conversation above it) that malloc keeps for reuse. Once
  * the stack's connections have fallen to half their peak, the free pages
@@ -275,6 +294,7 @@ int loop_run(struct nc_stack *s)
 		for (int i = 0; i < n; i++)
 			s->tun_busy |= evs[i].data.fd == s->tunfd;
 		stack_poll(s->core, clock_now());
+		follow_flow(s);
 		give_back(s);
 		if (s->pcap)
 			fflush(s->pcap);

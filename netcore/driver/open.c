@@ -112,6 +112,7 @@ static int open_driver(struct nc_stack *s, const struct nc_config *cfg)
 	s->tunfd = tun_open(cfg->tun, !cfg->no_ipv6, s->tun, &s->created_tun);
 	if (s->tunfd < 0)
 		return fail(s, errno, "cannot open TUN %s: %s", cfg->tun);
+	s->napi_fd = tun_threaded_open(s->tun);
 	if (!cfg->no_config) {
 		int r = nl_configure(s->tun, cfg, errbuf, sizeof errbuf);
 
@@ -196,7 +197,7 @@ struct nc_stack *nc_open(const struct nc_config *cfg)
 		return NULL;
 	}
 	cfg = &s->cfg;
-	s->tunfd = s->epfd = s->timerfd = s->evfd = -1;
+	s->tunfd = s->epfd = s->timerfd = s->evfd = s->napi_fd = -1;
 	pthread_mutexattr_init(&ma);
 	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
 	pthread_mutex_init(&s->lock, &ma);
@@ -272,6 +273,9 @@ void nc_close_stack(struct nc_stack *s)
 	loop_fini(s);
 	if (s->configured && !s->created_tun)
 		nl_unconfigure(s->tun, &s->cfg);
+	tun_set_threaded(s, 0);	/* a TUN not ours is left as it was */
+	if (s->napi_fd >= 0)
+		close(s->napi_fd);
 	if (s->tunfd >= 0)
 		close(s->tunfd);	/* a TUN we created disappears with it */
 	if (s->pcap)

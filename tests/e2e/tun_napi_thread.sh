@@ -1,0 +1,67 @@
+#!/bin/bash
+# The TUN's NAPI thread follows the flow (netcore/driver/tun.c, loop.c):
+# off while the stack exchanges small packets, on while a download
+# brings it super-packets, off again once small exchanges follow. The
+# switch is the TUN's sysfs file "threaded", seen here through a sysfs
+# mounted in this scenario's own namespaces.
+. "$(dirname "$0")/lib.sh"
+
+NCBENCH=$E2E_BUILD/tests/bench/ncbench
+PORT=8000
+ECHO=8001
+
+# wait_threaded VALUE [SECONDS]: until the TUN's switch reads VALUE, at
+# most SECONDS (10).
+wait_threaded() {
+	local i
+
+	for ((i = 0; i < ${2:-10} * 20; i++)); do
+		[ "$(cat "$SWITCH")" = "$1" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# A few small exchanges: connect, one line echoed, close.
+small_talk() {
+	local i
+
+	for ((i = 0; i < 20; i++)); do
+		exec 3<>"$MNT/tcp/clone"
+		read -r n <&3
+		echo "connect 10.77.0.1!$ECHO" >&3 || return 1
+		exec 4<>"$MNT/tcp/$n/data"
+		echo ping >&4
+		read -r line <&4
+		exec 4<&- 3<&-
+		[ "$line" = ping ] || return 1
+	done
+}
+
+check "the daemon mounts $MNT" start_daemon
+check "a sysfs of this namespace" mount -t sysfs sysfs /sys
+SWITCH=/sys/class/net/$(ip -o link show type tun | awk -F': ' '{ print $2; exit }')/threaded
+check "the TUN has a NAPI switch" test -w "$SWITCH"
+spawn echo "$NCBENCH" echo 10.77.0.1 "$ECHO"
+check "an echo server on 10.77.0.1:$ECHO" wait_for "$E2E_DIR/echo.out" ready
+check "small exchanges" small_talk
+check_eq "off after small exchanges" 0 "$(cat "$SWITCH")"
+
+# 64 GiB: the download is cut short by us, once the switch is seen.
+spawn source "$NCBENCH" source 10.77.0.1 "$PORT" $((64 << 30))
+check "a source on 10.77.0.1:$PORT" wait_for "$E2E_DIR/source.out" ready
+exec 3<>"$MNT/tcp/clone"
+read -r n <&3
+echo "connect 10.77.0.1!$PORT" >&3
+check_eq "connect: exit status" 0 "$?"
+cat "$MNT/tcp/$n/data" >/dev/null &
+reader=$!
+check "on during the download" wait_threaded 1
+kill "$reader"
+wait "$reader" 2>/dev/null
+echo hangup >&3
+exec 3<&-
+
+check "small exchanges after it" small_talk
+check "off again after them" wait_threaded 0 5
+stop_daemon
