@@ -14,9 +14,11 @@
 #include <fcntl.h>
 #include <linux/fuse.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "conv.h"
+#include "log.h"
 #include "reply.h"
 
 /* Below SPLICE_MIN a reply is one writev: two calls would cost more than
@@ -28,6 +30,7 @@ enum { SPLICE_MIN = 16384, PIPE_BYTES = 4 << 20, READ_IOV_MAX = 64 };
 
 static uint64_t unique;
 static int pipefd[2] = { -1, -1 };
+static int broken;	/* a splice failed as none should: writev from then on */
 static size_t slots;	/* the pipe's buffers: one for each page piece */
 
 void reply_begin(const struct fuse_buf *b)
@@ -86,11 +89,12 @@ static size_t fit(struct iovec *iov, int *cnt, size_t room)
 	size_t n = 0;
 
 	for (int i = 0; i < *cnt; i++) {
-		uintptr_t a = (uintptr_t)iov[i].iov_base, end = a + iov[i].iov_len;
-		size_t pages = (end - 1) / page - a / page + 1;
+		uintptr_t a = (uintptr_t)iov[i].iov_base;
+		size_t pages;
 
 		if (iov[i].iov_len == 0)
 			continue;
+		pages = (a + iov[i].iov_len - 1) / page - a / page + 1;
 		if (pages > room) {	/* the pages that fit, to a page's end */
 			iov[i].iov_len = room > 0 ? (a / page + room) * page - a : 0;
 			*cnt = iov[i].iov_len > 0 ? i + 1 : i;
@@ -102,10 +106,24 @@ static size_t fit(struct iovec *iov, int *cnt, size_t room)
 	return n;
 }
 
+/* A splice that failed where none should (a short vmsplice into the empty
+ * pipe, FUSE refusing the reply): said once, and the answers go by
+ * writev from then on rather than failing the same way each time. */
+static void give_up(const char *what, ssize_t r, size_t want)
+{
+	if (r < 0)
+		logmsg(LOG_WARNING, "reads: %s: %s; answering them by writev from now on", what,
+		       strerror(errno));
+	else
+		logmsg(LOG_WARNING, "reads: %s took %zd of %zu bytes; answering them by writev from now on",
+		       what, r, want);
+	broken = 1;
+	pipe_close();
+}
+
 /* Splice the first bytes of iov[cnt] as the reply to request u: how many
  * went (FUSE has them, or has forgotten the request: interrupted, ENOENT,
- * as libfuse takes it), or 0 if they must go another way. A pipe left
- * holding anything is closed, and the next reply opens another. */
+ * as libfuse takes it), or 0 if they must go another way. */
 static size_t splice_reply(uint64_t u, const struct iovec *iov, int cnt)
 {
 	struct fuse_out_header h = { .unique = u };
@@ -113,7 +131,7 @@ static size_t splice_reply(uint64_t u, const struct iovec *iov, int cnt)
 	ssize_t r;
 	size_t n;
 
-	if (cnt > READ_IOV_MAX || pipe_open() < 0)
+	if (broken || cnt > READ_IOV_MAX || pipe_open() < 0)
 		return 0;
 	v[0] = (struct iovec){ .iov_base = &h, .iov_len = sizeof h };
 	memcpy(v + 1, iov, (size_t)cnt * sizeof *iov);
@@ -123,14 +141,18 @@ static size_t splice_reply(uint64_t u, const struct iovec *iov, int cnt)
 	h.len = (uint32_t)(sizeof h + n);
 	r = vmsplice(pipefd[1], v, (unsigned long)cnt + 1, 0);
 	if (r != (ssize_t)h.len) {
-		pipe_close();
+		give_up("vmsplice", r, h.len);
 		return 0;
 	}
 	r = splice(pipefd[0], NULL, fuse_session_fd(fs.se), NULL, h.len, 0);
 	if (r == (ssize_t)h.len)
 		return n;
-	pipe_close();
-	return r < 0 && errno == ENOENT ? n : 0;
+	if (r < 0 && errno == ENOENT) {	/* the pipe may hold what FUSE left */
+		pipe_close();
+		return n;
+	}
+	give_up("splice to FUSE", r, h.len);
+	return 0;
 }
 
 size_t reply_read(fuse_req_t req, uint64_t u, const struct iovec *iov, int cnt, size_t n)
