@@ -13,7 +13,10 @@
 #include "buf.h"
 #include "stack.h"
 
-enum { POOL_MAX = 128 };	/* free chunks kept per stack: 2 MiB */
+enum {
+	POOL_MAX = 128,		/* free chunks kept per stack: 2 MiB */
+	CHUNK_ALIGN = 4096,	/* a page; glibc lays such chunks 16 KiB apart */
+};
 
 struct chunkpool {
 	struct chunk *free;
@@ -42,7 +45,7 @@ static struct chunk *chunk_get(struct stack *st)
 		p->free = c->next;
 		p->n--;
 	} else {
-		c = malloc(sizeof *c);
+		c = aligned_alloc(CHUNK_ALIGN, sizeof *c);
 		if (c == NULL)
 			return NULL;
 	}

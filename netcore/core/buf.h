@@ -16,15 +16,19 @@
 
 struct stack;
 
-enum { CHUNK_SIZE = 16384 - 32 };	/* data bytes in one chunk */
+/* Data bytes in one chunk: with its next pointer and malloc's 16-byte
+ * header a chunk takes 16 KiB. It starts on a page (chunk_get), so its
+ * bytes lie on four pages, not five: a read's answer is spliced to FUSE a page to a pipe slot, and
+ * the daemon's 1 MiB pipe then carries 1 MiB, not 816 KiB (fs/reply.c). */
+enum { CHUNK_SIZE = 16384 - 24 };
 
 /* The budget of every socket buffer of a stack together (the config's
  * buf_max): by default 256 MiB; never less than a few chunks. */
 enum { BUF_DEF_MIB = 256, BUF_MIN_CHUNKS = 16 };
 
 struct chunk {
+	uint8_t data[CHUNK_SIZE];	/* first: on the page's start */
 	struct chunk *next;
-	uint8_t data[CHUNK_SIZE];
 };
 
 struct bufq {

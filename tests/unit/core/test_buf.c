@@ -64,6 +64,27 @@ Test(buf, iov_describes_the_bytes_in_place)
 	bufq_clear(&st, &q);
 }
 
+/* Each chunk's bytes start on a page and cover four pages, so that a
+ * read's answer spliced a page to a pipe slot carries a whole 1 MiB. */
+Test(buf, chunks_start_on_a_page)
+{
+	struct bufq q = { 0 };
+	struct iovec iov[8];
+	size_t total = 0;
+	int n;
+
+	bufq_append(&st, &q, data, sizeof data);
+	n = bufq_iov(&q, 0, sizeof data, iov, 8, &total);
+	cr_assert_eq(n, 4);
+	for (int i = 0; i < n; i++) {
+		uintptr_t a = (uintptr_t)iov[i].iov_base;
+
+		cr_assert_eq(a % 4096, 0, "piece %d at %#lx", i, (unsigned long)a);
+		cr_assert_eq((a + iov[i].iov_len - 1) / 4096 - a / 4096, i < 3 ? 3 : 0);
+	}
+	bufq_clear(&st, &q);
+}
+
 Test(buf, out_of_order_bytes_join_when_the_gap_fills)
 {
 	struct bufq q = { 0 };

@@ -224,7 +224,8 @@ Test(syncookie, an_unaccepted_connection_buffers_one_chunk)
 
 	peer_init(&p, l, LINK_B, TAP_ADDR, 4000, A_ADDR, 80);
 	peer_send(&p, 0, "S 0:0(0) win 65535 <mss 1460,nop,wscale 7>");
-	peer_expect(&p, 1, "S. 0:0(0) ack 1 win 16352");
+	snprintf(spec, sizeof spec, "S. 0:0(0) ack 1 win %d", CHUNK_SIZE);
+	peer_expect(&p, 1, spec);
 	peer_send(&p, 2, ". 1:1(0) ack 1 win 512");
 	for (uint32_t seq = 1, i = 0; i < 30; i++, seq += 1000) {
 		snprintf(spec, sizeof spec, "P. %u:%u(1000) ack 1", seq, seq + 1000);
