@@ -107,21 +107,72 @@ static int send_some(struct conv *c, const char *buf, size_t len, size_t *done)
 	return 0;
 }
 
-/* Go on with parked write p: 1 when it is answered, 0 if it waits. */
+/* Room again for a writer after an overfill (POLLOUT), or an error to
+ * end its wait. */
+static int writable(struct conv *c)
+{
+	struct nc_pollfd pfd = { .fd = c->sock, .events = POLLOUT };
+
+	return nc_poll(fs.st, &pfd, 1, 0) != 0 && pfd.revents != 0;
+}
+
+/* Go on with parked write p: 1 when it is answered, 0 if it waits. A
+ * write whose bytes all went in (overfill, below) waits for room. */
 static int try_write(struct conv *c, struct pending *p)
 {
 	int err = send_some(c, p->buf, p->len, &p->done);
 
+	if (err == 0 && p->len == 0 && !writable(c))
+		err = EAGAIN;
 	if (err == EAGAIN)
 		return 0;
-	pend_finish(p, err);	/* p->len > 0: the count, or the error */
+	pend_finish(p, err);	/* skip + done > 0: the count, or the error */
 	return 1;
+}
+
+/*
+ * A blocking writer the socket has no room for: its bytes go into the
+ * queue at once, past the buffer's limit (NC_MSG_OVERFILL), and the
+ * answer waits until there is room again, as the writer would have
+ * waited for it. The bytes are copied once, from the request into the
+ * queue: kept aside until room came, each was copied twice, and an
+ * upload's every write (1 MiB with dd bs=1M) took a malloc. Returns
+ * how many bytes went; fewer than len only when the stack's buffer
+ * budget runs out.
+ */
+static size_t overfill(struct conv *c, const char *buf, size_t len)
+{
+	ssize_t n = nc_send(fs.st, c->sock, buf, len, NC_MSG_OVERFILL);
+
+	return n > 0 ? (size_t)n : 0;
+}
+
+/* Park write req, of which done bytes of len went: what is left is kept
+ * aside (p->buf) unless the queue takes it whole. */
+static void park_write(fuse_req_t req, struct conv *c, const char *buf, size_t len, size_t done)
+{
+	struct pending *p = pend_new(req, PEND_WRITE);
+
+	if (p != NULL && c->q[PEND_WRITE] == NULL)
+		done += overfill(c, buf + done, len - done);
+	if (p == NULL || (done < len && (p->buf = malloc(len - done)) == NULL)) {
+		pend_free(p);
+		if (done > 0)
+			fuse_reply_write(req, done);	/* what went */
+		else
+			fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	p->skip = done;
+	p->len = len - done;
+	if (p->len > 0)
+		memcpy(p->buf, buf + done, p->len);
+	pend_park(c, p);
 }
 
 void data_write(fuse_req_t req, struct ofile *of, const char *buf, size_t len, int flags)
 {
 	struct conv *c = of->c;
-	struct pending *p;
 	size_t done = 0;
 	int err = EAGAIN;
 
@@ -133,16 +184,8 @@ void data_write(fuse_req_t req, struct ofile *of, const char *buf, size_t len, i
 	if (c->q[PEND_WRITE] == NULL)
 		err = send_some(c, buf, len, &done);
 	if (err == EAGAIN && !(flags & O_NONBLOCK)) {
-		p = pend_new(req, PEND_WRITE);
-		if (p && (p->buf = malloc(len - done)) != NULL) {
-			memcpy(p->buf, buf + done, len - done);
-			p->skip = done;
-			p->len = len - done;
-			pend_park(c, p);
-			return;
-		}
-		pend_free(p);
-		err = ENOMEM;
+		park_write(req, c, buf, len, done);
+		return;
 	}
 	/* all of it, or what went before an error or a full socket */
 	if (err == 0 || done > 0)

@@ -164,6 +164,12 @@ int nc_poll(struct nc_stack *st, struct nc_pollfd *fds, nfds_t nfds, int timeout
  * name in up to 16 bytes, zero-padded. An accepted connection has its
  * listener's.
  *
+ * A stream send with NC_MSG_OVERFILL (netcore's, not a Linux flag) takes
+ * all of buf at once, past the send buffer's limit if need be (only the
+ * stack's buffer budget cuts it short); the caller then writes no more
+ * until POLLOUT. The daemon's blocking writers use it: their bytes are
+ * copied once, into the queue, rather than kept aside until room comes.
+ *
  * TCP as Linux's: a send ends with PSH, unless flags has MSG_MORE, which
  * holds a short tail as TCP_CORK does, for that call. TCP_CORK 1 holds
  * writes shorter than a segment until TCP_CORK 0 or TCP_NODELAY 1 (which
@@ -174,6 +180,8 @@ int nc_poll(struct nc_stack *st, struct nc_pollfd *fds, nfds_t nfds, int timeout
  * bytes wait to be sent a first time; 0 means no limit. TCP_INQ is kept
  * and read back, but nc_recv carries no control message: the bytes
  * readable are NC_TCP_INFO's qin. */
+enum { NC_MSG_OVERFILL = 0x10000000 };
+
 enum {
 	NC_TCP_CONNECT_TIMEOUT = 0x4e01, /* IPPROTO_TCP, int ms; default 75000 */
 	NC_TCP_INFO = 0x4e02,		 /* IPPROTO_TCP, struct nc_tcp_info */

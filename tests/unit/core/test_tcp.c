@@ -619,6 +619,39 @@ Test(tcp, zero_window_then_window_update)
 	}
 }
 
+/* NC_MSG_OVERFILL: a write the buffer has no room for goes in whole,
+ * past the limit; the socket is then not writable until the peer has
+ * taken enough, and every byte arrives in order. */
+Test(tcp, overfill_takes_a_write_whole_then_waits_for_room)
+{
+	static char big[100000], got[sizeof big];
+	size_t first, n = 0;
+	int c, s;
+
+	for (size_t i = 0; i < sizeof big; i++)
+		big[i] = (char)(i * 13 + i / 977);
+	make_pair(80, &c, &s);
+	cr_assert_eq(set_int(a, c, SOL_SOCKET, SO_SNDBUF, 8192), 0);
+	first = (size_t)sock_sendto(a, c, big, sizeof big, 0, NULL, 0);
+	cr_assert_lt(first, sizeof big, "the buffer's limit cuts a plain write");
+	cr_assert_eq(sock_sendto(a, c, big + first, sizeof big - first, 0, NULL, 0), -EAGAIN);
+	cr_assert_eq(sock_sendto(a, c, big + first, sizeof big - first, NC_MSG_OVERFILL, NULL, 0),
+		     (ssize_t)(sizeof big - first));
+	cr_assert_eq(sock_poll(a, c) & POLLOUT, 0, "full past its limit: not writable");
+	for (int i = 0; i < 10000 && n < sizeof big; i++) {
+		ssize_t k = sock_recvfrom(b, s, got + n, sizeof got - n, 0, NULL, NULL);
+
+		if (k > 0)
+			n += (size_t)k;
+		else
+			run_ms(1);
+	}
+	cr_assert_eq(n, sizeof big);
+	cr_assert_arr_eq(got, big, sizeof big);
+	run_ms(100);
+	cr_assert_neq(sock_poll(a, c) & POLLOUT, 0, "all taken: writable again");
+}
+
 /* The local port of connected socket fd. */
 static uint16_t local_port(struct stack *st, int fd)
 {
