@@ -63,6 +63,7 @@ struct pending {
 	char *buf;		/* write: the bytes not queued at once */
 	size_t len, done;	/* write: their length, how many went since */
 	size_t skip;		/* write: bytes queued before it was parked */
+	size_t over;		/* write: of skip, those past the buffer's limit */
 	struct fuse_file_info fi;	/* listen: the open being answered */
 	struct lookup *l;	/* connect, cs: the name being looked up */
 	uint16_t port;		/* connect: the port (host order) */

@@ -107,8 +107,7 @@ static int send_some(struct conv *c, const char *buf, size_t len, size_t *done)
 	return 0;
 }
 
-/* Room again for a writer after an overfill (POLLOUT), or an error to
- * end its wait. */
+/* Is the socket writable (POLLOUT), or ended (POLLERR, POLLHUP)? */
 static int writable(struct conv *c)
 {
 	struct nc_pollfd pfd = { .fd = c->sock, .events = POLLOUT };
@@ -116,16 +115,29 @@ static int writable(struct conv *c)
 	return nc_poll(fs.st, &pfd, 1, 0) != 0 && pfd.revents != 0;
 }
 
-/* Go on with parked write p: 1 when it is answered, 0 if it waits. A
- * write whose bytes all went in (overfill, below) waits for room. */
+/* An overfilled write's wait (below): 0 once there is room again,
+ * EAGAIN while there is none, or the connection's error. */
+static int room_again(struct conv *c)
+{
+	if (nc_send(fs.st, c->sock, "", 0, 0) < 0)
+		return fatal(c, errno);
+	return writable(c) ? 0 : EAGAIN;
+}
+
+/* Go on with parked write p: 1 when it is answered, 0 if it waits. */
 static int try_write(struct conv *c, struct pending *p)
 {
 	int err = send_some(c, p->buf, p->len, &p->done);
 
-	if (err == 0 && p->len == 0 && !writable(c))
-		err = EAGAIN;
+	if (err == 0 && p->over > 0)
+		err = room_again(c);
 	if (err == EAGAIN)
 		return 0;
+	/* Bytes queued past the limit count as written once there is room
+	 * for them (or when the wait is interrupted, conv.c: they go out),
+	 * not when the connection fails first: no room ever came. */
+	if (err != 0)
+		p->skip -= p->over;
 	pend_finish(p, err);	/* skip + done > 0: the count, or the error */
 	return 1;
 }
@@ -154,7 +166,7 @@ static void park_write(fuse_req_t req, struct conv *c, const char *buf, size_t l
 	struct pending *p = pend_new(req, PEND_WRITE);
 
 	if (p != NULL && c->q[PEND_WRITE] == NULL)
-		done += overfill(c, buf + done, len - done);
+		done += (p->over = overfill(c, buf + done, len - done));
 	if (p == NULL || (done < len && (p->buf = malloc(len - done)) == NULL)) {
 		pend_free(p);
 		if (done > 0)

@@ -30,9 +30,15 @@ NFT
 reader=$!
 E2E_PIDS+=("$reader")
 check "the reader waits in read" wait_in_read "$reader"
-# More than the send buffer (1 MiB): the writer blocks until the timeout.
-timeout 30 dd if=/dev/zero of="$CONV/data" bs=64k count=64 2>"$E2E_DIR/writer.err"
+# More than the send buffer (2 MiB, SPEC §7): the writer blocks until the
+# timeout. Its third write goes into the queue past the buffer's limit
+# (NC_MSG_OVERFILL) to wait for room, which never comes: it fails, and
+# only the first two count as written.
+timeout 30 dd if=/dev/zero of="$CONV/data" bs=1M count=4 2>"$E2E_DIR/writer.err"
 check "the writer fails with ETIMEDOUT" grep -q "Connection timed out" "$E2E_DIR/writer.err"
+written=$(awk '/bytes/ { print $1 }' "$E2E_DIR/writer.err")
+check "no more than the send buffer counts as written (${written:-none} bytes)" \
+	test "${written:-9999999}" -le $((2 << 20))
 check "the reader ends" wait_exit "$reader" 20
 check_eq "the reader gets ETIMEDOUT" ETIMEDOUT "$(cat "$E2E_DIR/reader.out")"
 check "err says so" grep -q "Connection timed out" "$CONV/err"
