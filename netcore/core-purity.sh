@@ -8,7 +8,7 @@ set -euo pipefail
 lib=$1
 sanitize=${2:-none}
 
-allowed='aligned_alloc|calloc|free|malloc|realloc|memcpy|memmove|memset'
+allowed='calloc|free|malloc|posix_memalign|realloc|memcpy|memmove|memset'
 # Not calls: the GOT of position-independent code, and the stack
 # protector's failure path when the compiler adds one.
 allowed+='|_GLOBAL_OFFSET_TABLE_|__stack_chk_fail'

@@ -45,9 +45,13 @@ static struct chunk *chunk_get(struct stack *st)
 		p->free = c->next;
 		p->n--;
 	} else {
-		c = aligned_alloc(CHUNK_ALIGN, sizeof *c);
-		if (c == NULL)
+		void *mem;
+
+		/* not aligned_alloc: C11 wants its size a multiple of the
+		 * alignment, and AddressSanitizer holds it to that */
+		if (posix_memalign(&mem, CHUNK_ALIGN, sizeof *c) != 0)
 			return NULL;
+		c = mem;
 	}
 	p->used++;
 	c->next = NULL;
