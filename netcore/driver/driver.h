@@ -43,7 +43,7 @@ struct nc_stack {
 	int tun_busy;		/* the last loop pass read packets */
 	uint64_t last_gap;	/* µs the loop last waited for events */
 	int64_t work;		/* µs a loop pass takes, moving average */
-	size_t pass_bytes;	/* read from the TUN in this loop pass */
+	size_t pass_bytes;	/* read from the TUN and written to it this pass */
 	int64_t flow;		/* bytes a pass reads, moving average */
 	int napi_fd, threaded;	/* the TUN's NAPI thread switch (tun.c) */
 	size_t conns_peak;	/* most connections since memory went back */

@@ -207,12 +207,12 @@ static int wait_events(struct nc_stack *s, struct epoll_event *evs, uint64_t wor
 }
 
 /*
- * The TUN's NAPI thread (tun.c) on while the stack reads bulk: a moving
- * average of FLOW_ON bytes read a pass or more (a download reads 64 KiB
- * super-packets, several a pass), off again below FLOW_OFF. A request
- * and its answer read hundreds of bytes, and an upload only its ACKs:
- * the thread's wake-up would add to their round trips and gain them
- * nothing. The gap between the two bounds keeps the switch still:
+ * The TUN's NAPI thread (tun.c) on while the stack moves bulk: a moving
+ * average of FLOW_ON bytes read or written a pass or more (a download
+ * reads 64 KiB super-packets, several a pass; an upload writes them),
+ * off again below FLOW_OFF. A request and its answer move hundreds of
+ * bytes: the thread's wake-up would add to their round trips and gain
+ * them nothing. The gap between the two bounds keeps the switch still:
  * passes grow shorter once the thread takes the kernel's work off them.
  * Not with a loop thread of the library's own: its program's blocking
  * reader already makes three busy threads of a download (DESIGN).

@@ -61,7 +61,8 @@ int tun_open(const char *name, int ipv6, char *actual, int *created)
  * A packet written to the TUN goes through the kernel's stack inside
  * the write: to the far end of a download, our ACK sets off its sending
  * of the next segments, their routing and their queueing on our TUN,
- * all in the daemon's system call (a third of its time). tun_open asks
+ * all in the daemon's system call (a third of its time); an upload's
+ * segments are routed and received by the far end there. tun_open asks
  * for NAPI (IFF_NAPI), where a write only queues the packet; with the
  * device's NAPI threaded, a kernel thread of its own takes it from
  * there, on whichever CPU is free. That thread's wake-up costs each
@@ -147,6 +148,7 @@ void tun_writev(struct nc_stack *s, const struct iovec *pieces, int cnt, size_t 
 	/* A full queue drops the packet, like a busy link: TCP recovers. */
 	if (writev(s->tunfd, iov, 1 + cnt) != (ssize_t)(sizeof vh + len))
 		s->core->ifs.oerrors++;
+	s->pass_bytes += len;
 }
 
 int tun_read(struct nc_stack *s, const struct rxroom *room, struct rxpkt *p)

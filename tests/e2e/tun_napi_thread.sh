@@ -1,7 +1,8 @@
 #!/bin/bash
 # The TUN's NAPI thread follows the flow (netcore/driver/tun.c, loop.c):
 # off while the stack exchanges small packets, on while a download
-# brings it super-packets, off again once small exchanges follow. The
+# brings it super-packets or an upload sends them, off again once small
+# exchanges follow. The
 # switch is the TUN's sysfs file "threaded", seen here through a sysfs
 # mounted in this scenario's own namespaces.
 . "$(dirname "$0")/lib.sh"
@@ -9,6 +10,7 @@
 NCBENCH=$E2E_BUILD/tests/bench/ncbench
 PORT=8000
 ECHO=8001
+SINK=8002
 
 # wait_threaded VALUE [SECONDS]: until the TUN's switch reads VALUE, at
 # most SECONDS (10).
@@ -64,4 +66,21 @@ exec 3<&-
 
 check "small exchanges after it" small_talk
 check "off again after them" wait_threaded 0 5
+
+# An upload writes super-packets: on while it runs (cut short by us).
+spawn sink "$NCBENCH" sink 10.77.0.1 "$SINK"
+check "a sink on 10.77.0.1:$SINK" wait_for "$E2E_DIR/sink.out" ready
+exec 3<>"$MNT/tcp/clone"
+read -r n <&3
+echo "connect 10.77.0.1!$SINK" >&3
+check_eq "connect: exit status" 0 "$?"
+dd if=/dev/zero of="$MNT/tcp/$n/data" bs=1M count=$((64 << 10)) 2>/dev/null &
+writer=$!
+check "on during the upload" wait_threaded 1
+kill "$writer"
+wait "$writer" 2>/dev/null
+echo hangup >&3
+exec 3<&-
+check "small exchanges after the upload" small_talk
+check "off again after those" wait_threaded 0 5
 stop_daemon
