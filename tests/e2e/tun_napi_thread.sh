@@ -49,38 +49,37 @@ check "an echo server on 10.77.0.1:$ECHO" wait_for "$E2E_DIR/echo.out" ready
 check "small exchanges" small_talk
 check_eq "off after small exchanges" 0 "$(cat "$SWITCH")"
 
+# transfer PORT WHAT COMMAND...: a conversation to PORT (ctl on fd 3,
+# data as $DATA), COMMAND run on it in the background until the switch
+# reads 1, then stopped and the conversation hung up.
+transfer() {
+	local port=$1 what=$2 pid n
+	shift 2
+
+	exec 3<>"$MNT/tcp/clone"
+	read -r n <&3
+	echo "connect 10.77.0.1!$port" >&3
+	check_eq "connect to $port: exit status" 0 "$?"
+	DATA=$MNT/tcp/$n/data "$@" &
+	pid=$!
+	check "on during the $what" wait_threaded 1
+	kill "$pid"
+	wait "$pid" 2>/dev/null
+	echo hangup >&3
+	exec 3<&-
+}
+
 # 64 GiB: the download is cut short by us, once the switch is seen.
 spawn source "$NCBENCH" source 10.77.0.1 "$PORT" $((64 << 30))
 check "a source on 10.77.0.1:$PORT" wait_for "$E2E_DIR/source.out" ready
-exec 3<>"$MNT/tcp/clone"
-read -r n <&3
-echo "connect 10.77.0.1!$PORT" >&3
-check_eq "connect: exit status" 0 "$?"
-cat "$MNT/tcp/$n/data" >/dev/null &
-reader=$!
-check "on during the download" wait_threaded 1
-kill "$reader"
-wait "$reader" 2>/dev/null
-echo hangup >&3
-exec 3<&-
-
+transfer "$PORT" download sh -c 'exec cat "$DATA" >/dev/null'
 check "small exchanges after it" small_talk
 check "off again after them" wait_threaded 0 5
 
 # An upload writes super-packets: on while it runs (cut short by us).
 spawn sink "$NCBENCH" sink 10.77.0.1 "$SINK"
 check "a sink on 10.77.0.1:$SINK" wait_for "$E2E_DIR/sink.out" ready
-exec 3<>"$MNT/tcp/clone"
-read -r n <&3
-echo "connect 10.77.0.1!$SINK" >&3
-check_eq "connect: exit status" 0 "$?"
-dd if=/dev/zero of="$MNT/tcp/$n/data" bs=1M count=$((64 << 10)) 2>/dev/null &
-writer=$!
-check "on during the upload" wait_threaded 1
-kill "$writer"
-wait "$writer" 2>/dev/null
-echo hangup >&3
-exec 3<&-
+transfer "$SINK" upload sh -c 'exec dd if=/dev/zero of="$DATA" bs=1M count=65536 2>/dev/null'
 check "small exchanges after the upload" small_talk
 check "off again after those" wait_threaded 0 5
 stop_daemon
