@@ -107,21 +107,23 @@ static int send_some(struct conv *c, const char *buf, size_t len, size_t *done)
 	return 0;
 }
 
-/* Is the socket writable (POLLOUT), or ended (POLLERR, POLLHUP)? */
-static int writable(struct conv *c)
+/* The socket's poll events now (POLLIN POLLOUT; POLLERR if it has
+ * none to give). */
+static short poll_now(struct conv *c)
 {
-	struct nc_pollfd pfd = { .fd = c->sock, .events = POLLOUT };
+	struct nc_pollfd pfd = { .fd = c->sock, .events = POLLIN | POLLOUT };
 
-	return nc_poll(fs.st, &pfd, 1, 0) != 0 && pfd.revents != 0;
+	return nc_poll(fs.st, &pfd, 1, 0) < 0 ? POLLERR : pfd.revents;
 }
 
 /* An overfilled write's wait (below): 0 once there is room again,
- * EAGAIN while there is none, or the connection's error. */
+ * EAGAIN while there is none, or the connection's error (a send of
+ * nothing gives it, as send_some's sends would). */
 static int room_again(struct conv *c)
 {
 	if (nc_send(fs.st, c->sock, "", 0, 0) < 0)
 		return fatal(c, errno);
-	return writable(c) ? 0 : EAGAIN;
+	return poll_now(c) & (POLLOUT | POLLERR | POLLHUP) ? 0 : EAGAIN;
 }
 
 /* Go on with parked write p: 1 when it is answered, 0 if it waits. */
@@ -283,14 +285,10 @@ void data_event(struct conv *c)
 
 void data_poll(fuse_req_t req, struct ofile *of, struct fuse_pollhandle *ph)
 {
-	struct nc_pollfd pfd = { .fd = of->c->sock, .events = POLLIN | POLLOUT };
-
 	if (ph) {
 		if (of->ph)
 			fuse_pollhandle_destroy(of->ph);
 		of->ph = ph;
 	}
-	if (nc_poll(fs.st, &pfd, 1, 0) < 0)
-		pfd.revents = POLLERR;
-	fuse_reply_poll(req, (unsigned)pfd.revents);
+	fuse_reply_poll(req, (unsigned)poll_now(of->c));
 }

@@ -24,9 +24,9 @@
 /* Below SPLICE_MIN a reply is one writev: two calls would cost more than
  * the pages it pins. PIPE_BYTES: room for the biggest reply (1 MiB in
  * 16 KiB chunks, four pages each, five where one starts mid-page) and
- * its header. A process without
- * CAP_SYS_RESOURCE gets at most fs.pipe-max-size (1 MiB: 256 pages), and
- * a reply then carries what fits, as a stream's read may. */
+ * its header. A process without CAP_SYS_RESOURCE gets at most
+ * fs.pipe-max-size (1 MiB: 256 pages), and a reply then carries what
+ * fits, as a stream's read may. */
 enum { SPLICE_MIN = 16384, PIPE_BYTES = 4 << 20, READ_IOV_MAX = 64 };
 
 static uint64_t unique;

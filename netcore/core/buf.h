@@ -18,8 +18,9 @@ struct stack;
 
 /* Data bytes in one chunk: with its next pointer and malloc's 16-byte
  * header a chunk takes 16 KiB. It starts on a page (chunk_get), so its
- * bytes lie on four pages, not five: a read's answer is spliced to FUSE a page to a pipe slot, and
- * the daemon's 1 MiB pipe then carries 1 MiB, not 816 KiB (fs/reply.c). */
+ * bytes lie on four pages, not five: a read's answer is spliced to FUSE
+ * a page to a pipe slot, and the daemon's 1 MiB pipe then carries
+ * 1 MiB, not 816 KiB (fs/reply.c). */
 enum { CHUNK_SIZE = 16384 - 24 };
 
 /* The budget of every socket buffer of a stack together (the config's

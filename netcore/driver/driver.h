@@ -44,7 +44,7 @@ struct nc_stack {
 	uint64_t last_gap;	/* µs the loop last waited for events */
 	int64_t work;		/* µs a loop pass takes, moving average */
 	size_t pass_bytes;	/* read from the TUN and written to it this pass */
-	int64_t flow;		/* bytes a pass reads, moving average */
+	int64_t flow;		/* pass_bytes, moving average */
 	int napi_fd, threaded;	/* the TUN's NAPI thread switch (tun.c) */
 	size_t conns_peak;	/* most connections since memory went back */
 
