@@ -22,6 +22,10 @@ struct chunkpool {
 	struct chunk *free;
 	unsigned n;		/* on the free list */
 	unsigned used;		/* held by queues */
+	/* Given back while the link may still read them (chunks_hold):
+	 * [0] since the last chunks_age, [1] in the age before. */
+	struct chunk *held[2];
+	int holding;
 };
 
 static struct chunkpool *pool(struct stack *st)
@@ -58,11 +62,9 @@ static struct chunk *chunk_get(struct stack *st)
 	return c;
 }
 
-static void chunk_put(struct stack *st, struct chunk *c)
+/* To the free list, or to malloc past POOL_MAX. */
+static void chunk_release(struct chunkpool *p, struct chunk *c)
 {
-	struct chunkpool *p = st->pool;	/* there since chunk_get */
-
-	p->used--;
 	if (p->n >= POOL_MAX) {
 		free(c);
 		return;
@@ -70,6 +72,41 @@ static void chunk_put(struct stack *st, struct chunk *c)
 	c->next = p->free;
 	p->free = c;
 	p->n++;
+}
+
+static void chunk_put(struct stack *st, struct chunk *c)
+{
+	struct chunkpool *p = st->pool;	/* there since chunk_get */
+
+	p->used--;
+	if (p->holding) {
+		c->next = p->held[0];
+		p->held[0] = c;
+		return;
+	}
+	chunk_release(p, c);
+}
+
+void chunks_hold(struct stack *st, int on)
+{
+	if (pool(st) != NULL)
+		st->pool->holding = on;
+}
+
+void chunks_age(struct stack *st)
+{
+	struct chunkpool *p = st->pool;
+
+	if (p == NULL)
+		return;
+	while (p->held[1] != NULL) {
+		struct chunk *c = p->held[1];
+
+		p->held[1] = c->next;
+		chunk_release(p, c);
+	}
+	p->held[1] = p->held[0];
+	p->held[0] = NULL;
 }
 
 unsigned chunks_used(const struct stack *st)
@@ -98,6 +135,9 @@ void chunk_pool_free(struct stack *st)
 
 	if (p == NULL)
 		return;
+	p->holding = 0;
+	chunks_age(st);
+	chunks_age(st);
 	while (p->free != NULL) {
 		struct chunk *c = p->free;
 		p->free = c->next;

@@ -65,6 +65,14 @@ void bufq_clear(struct stack *st, struct bufq *q);
 
 /* The pool: chunks freed are kept (up to a bound) for reuse. */
 void chunk_pool_free(struct stack *st);
+/* While a link writes packets after the stack has gone on (the driver's
+ * TUN writer), their payload still lies in chunks the stack may give
+ * back meanwhile. chunks_hold(1) keeps chunks given back out of reuse;
+ * chunks_age, called once the link has written every packet made before
+ * the last chunks_age, lets go of those given back before that. Held
+ * chunks are out of the budget's count, as given back. */
+void chunks_hold(struct stack *st, int on);
+void chunks_age(struct stack *st);
 /* Chunks held by queues now. */
 unsigned chunks_used(const struct stack *st);
 /* Set the budget, bytes (0: the default). */

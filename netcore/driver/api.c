@@ -21,11 +21,6 @@
 
 /* ---- locking ---- */
 
-static int on_loop(struct nc_stack *s)
-{
-	return s->in_loop && pthread_equal(s->loop_thread, pthread_self());
-}
-
 void api_lock(struct nc_stack *s)
 {
 	pthread_mutex_lock(&s->lock);
@@ -37,7 +32,7 @@ void api_lock(struct nc_stack *s)
  * before it waits inside one (a blocking connect armed its SYN timer). */
 static void hand_back(struct nc_stack *s)
 {
-	if (!on_loop(s) && s->core) {
+	if (!loop_is_current(s) && s->core) {
 		stack_flush(s->core);
 		if (stack_deadline(s->core) < s->armed)
 			loop_poke(s);
@@ -55,7 +50,7 @@ static int wait_event(struct nc_stack *s, uint64_t deadline)
 {
 	struct timespec ts;
 
-	if (on_loop(s))
+	if (loop_is_current(s))
 		return -EWOULDBLOCK;
 	if (s->stopping)
 		return -ESHUTDOWN;

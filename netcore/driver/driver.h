@@ -7,6 +7,7 @@
 #ifndef NETCORE_DRIVER_H
 #define NETCORE_DRIVER_H
 
+#include <linux/virtio_net.h>
 #include <net/if.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -16,6 +17,7 @@
 #include <netcore/netcore.h>
 
 struct stack;
+struct tx;
 
 struct watch {
 	int fd;
@@ -46,6 +48,10 @@ struct nc_stack {
 	size_t pass_bytes;	/* read from the TUN and written to it this pass */
 	int64_t flow;		/* pass_bytes, moving average */
 	int napi_fd, threaded;	/* the TUN's NAPI thread switch (tun.c) */
+	size_t pass_out;	/* written to the TUN this pass */
+	int64_t out_flow;	/* pass_out, moving average */
+	struct tx *tx;		/* the TUN writer (tx.c), once started */
+	int tx_on, tx_failed;	/* packets go to it; it could not be started */
 	size_t conns_peak;	/* most connections since memory went back */
 
 	struct watch *watches;
@@ -121,6 +127,22 @@ void loop_poke(struct nc_stack *s);
  * calls the ready callback of s->watches for it. */
 int loop_add_fd(struct nc_stack *s, int fd);
 void loop_del_fd(struct nc_stack *s, int fd);
+
+/* The calling thread is running the loop. */
+int loop_is_current(const struct nc_stack *s);
+
+/* tx.c: the TUN writer thread. tx_follow turns it on (starting it) or
+ * off; while on, tx_add takes a packet the stack sends into the pass's
+ * batch (0), or leaves it to the caller to write (-1, once the batches
+ * before it are written); tx_kick, at the end of the loop's pass, hands
+ * the batch to the writer or writes a small one itself; tx_wait waits
+ * until the writer is done; tx_close stops it. */
+void tx_follow(struct nc_stack *s, int on);
+int tx_add(struct nc_stack *s, const struct virtio_net_hdr *vh, const struct iovec *pieces,
+	   int cnt, size_t len);
+void tx_kick(struct nc_stack *s);
+void tx_wait(struct nc_stack *s);
+void tx_close(struct nc_stack *s);
 
 /* api.c: take/leave the stack lock around an API call. */
 void api_lock(struct nc_stack *s);

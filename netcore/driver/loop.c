@@ -222,9 +222,13 @@ enum { FLOW_ON = 64 * 1024, FLOW_OFF = 16 * 1024 };
 static void follow_flow(struct nc_stack *s)
 {
 	s->flow += ((int64_t)s->pass_bytes - s->flow) / 8;
+	s->out_flow += ((int64_t)s->pass_out - s->out_flow) / 8;
 	s->pass_bytes = 0;
-	if (!s->has_thread)
-		tun_set_threaded(s, s->threaded ? s->flow >= FLOW_OFF : s->flow >= FLOW_ON);
+	s->pass_out = 0;
+	if (s->has_thread)
+		return;
+	tun_set_threaded(s, s->threaded ? s->flow >= FLOW_OFF : s->flow >= FLOW_ON);
+	tx_follow(s, s->tx_on ? s->out_flow >= FLOW_OFF : s->out_flow >= FLOW_ON);
 }
 
 /*
@@ -267,6 +271,11 @@ static int boost(const struct nc_stack *s, int *was)
 	return errno == 0 && setpriority(PRIO_PROCESS, tid, *was - s->cfg.loop_boost) == 0;
 }
 
+int loop_is_current(const struct nc_stack *s)
+{
+	return s->in_loop && pthread_equal(s->loop_thread, pthread_self());
+}
+
 /* Until nc_stop: 0. A failed TUN (deleted under us) or epoll: -1 with
  * errno, since the stack has no network left. */
 int loop_run(struct nc_stack *s)
@@ -296,11 +305,13 @@ int loop_run(struct nc_stack *s)
 		for (int i = 0; i < n; i++)
 			s->tun_busy |= evs[i].data.fd == s->tunfd;
 		stack_poll(s->core, clock_now());
+		tx_kick(s);
 		follow_flow(s);
 		give_back(s);
 		if (s->pcap)
 			fflush(s->pcap);
 	}
+	tx_follow(s, 0);
 	s->in_loop = 0;
 	if (err) {	/* threads blocked in the API must not wait for it */
 		s->stopping = 1;

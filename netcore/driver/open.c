@@ -267,6 +267,7 @@ void nc_close_stack(struct nc_stack *s)
 		pthread_join(s->thread, NULL);
 	}
 	pthread_mutex_lock(&s->lock);
+	tx_close(s);
 	stack_free(s->core);	/* resets every connection through the TUN */
 	s->core = NULL;
 	pthread_mutex_unlock(&s->lock);

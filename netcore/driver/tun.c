@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
-#include <linux/virtio_net.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
@@ -144,11 +143,14 @@ void tun_writev(struct nc_stack *s, const struct iovec *pieces, int cnt, size_t 
 		vh.gso_size = (uint16_t)gso;
 		vh.hdr_len = (uint16_t)(ip + (pkt[ip + 12] >> 4) * 4);
 	}
+	s->pass_bytes += len;
+	s->pass_out += len;
+	if (tx_add(s, &vh, pieces, cnt, len) == 0)
+		return;		/* the writer thread's (tx.c) */
 	memcpy(iov + 1, pieces, sizeof iov[0] * (size_t)cnt);
 	/* A full queue drops the packet, like a busy link: TCP recovers. */
 	if (writev(s->tunfd, iov, 1 + cnt) != (ssize_t)(sizeof vh + len))
 		s->core->ifs.oerrors++;
-	s->pass_bytes += len;
 }
 
 int tun_read(struct nc_stack *s, const struct rxroom *room, struct rxpkt *p)

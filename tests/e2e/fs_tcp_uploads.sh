@@ -2,7 +2,9 @@
 # Two uploads at once through /net, 32 MB each with `dd bs=1M` to the
 # kernel's socat, each byte-identical: writes of 1 MiB to two data files
 # in turn, each queued whole or parked until its socket has room, never
-# mixed.
+# mixed; their segments written to the TUN by the daemon's writer thread
+# (netcore/driver/tx.c) from send buffers the stack goes on taking ACKs
+# into.
 . "$(dirname "$0")/lib.sh"
 
 SIZE_MB=32
@@ -33,3 +35,5 @@ for i in 0 1; do
 	check_eq "socat $((i + 1)) saw the end: exit status" 0 "$?"
 	check "upload $((i + 1)): byte-identical" cmp "$E2E_DIR/file$i" "$E2E_DIR/got$i"
 done
+# the loop's is the daemon's one thread until the writer starts
+check "the TUN writer thread started" test "$(ls "/proc/$DAEMON_PID/task" | wc -l)" -ge 2

@@ -85,6 +85,37 @@ Test(buf, chunks_start_on_a_page)
 	bufq_clear(&st, &q);
 }
 
+/* While a link still reads sent bytes in place (the driver's TUN writer),
+ * a chunk given back is not handed out again until two ages have passed:
+ * its bytes stay as they were, and it is out of the budget's count. */
+Test(buf, held_chunks_keep_their_bytes_until_two_ages)
+{
+	struct bufq q = { 0 }, other = { 0 };
+	struct iovec iov[1];
+	size_t got;
+	uint8_t *sent;
+
+	chunks_hold(&st, 1);
+	bufq_append(&st, &q, data, CHUNK_SIZE);
+	bufq_iov(&q, 0, CHUNK_SIZE, iov, 1, &got);
+	sent = iov[0].iov_base;
+	bufq_drop(&st, &q, CHUNK_SIZE);	/* acked while the link may still read it */
+	cr_assert_eq(chunks_used(&st), 0);
+	for (int age = 0; age < 2; age++) {
+		bufq_append(&st, &other, data + 200, CHUNK_SIZE);
+		bufq_iov(&other, 0, 1, iov, 1, &got);
+		cr_assert_neq(iov[0].iov_base, sent, "reused after %d ages", age);
+		cr_assert_arr_eq(sent, data, CHUNK_SIZE);
+		bufq_clear(&st, &other);
+		chunks_age(&st);
+	}
+	bufq_append(&st, &other, data + 200, 100);
+	bufq_iov(&other, 0, 1, iov, 1, &got);
+	cr_assert_eq(iov[0].iov_base, sent, "back in the pool after two ages");
+	bufq_clear(&st, &other);
+	chunks_hold(&st, 0);
+}
+
 Test(buf, out_of_order_bytes_join_when_the_gap_fills)
 {
 	struct bufq q = { 0 };
