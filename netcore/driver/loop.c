@@ -214,8 +214,10 @@ static int wait_events(struct nc_stack *s, struct epoll_event *evs, uint64_t wor
  * bytes: the thread's wake-up would add to their round trips and gain
  * them nothing. The gap between the two bounds keeps the switch still:
  * passes grow shorter once the thread takes the kernel's work off them.
- * Not with a loop thread of the library's own: its program's blocking
- * reader already makes three busy threads of a download (DESIGN).
+ * The TUN writer (tx.c) follows the bytes written alone, by the same
+ * bounds: an upload's segments, not a download's ACKs. Neither with a
+ * loop thread of the library's own: its program's blocking reader
+ * already makes three busy threads of a download (DESIGN).
  */
 enum { FLOW_ON = 64 * 1024, FLOW_OFF = 16 * 1024 };
 
