@@ -75,6 +75,9 @@ void tun_write(struct nc_stack *s, const uint8_t *pkt, size_t len, unsigned gso)
  * capture sees only whole packets: with one the core sends no pieces. */
 enum { TX_IOV = 16 };
 void tun_writev(struct nc_stack *s, const struct iovec *pieces, int cnt, size_t len, unsigned gso);
+/* Write one packet of len bytes behind its virtio-net header (iov[0]),
+ * in cnt pieces in all: 0, or -1 when the kernel did not take it whole. */
+int tun_put(int fd, const struct iovec *iov, int cnt, size_t len);
 /* Where the core guesses the next packet's payload goes (stack_rx_room):
  * its first hdr bytes go to s->rxbuf, the rest into iov (n 0: no guess,
  * all of it to s->rxbuf). */

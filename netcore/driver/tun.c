@@ -148,9 +148,14 @@ void tun_writev(struct nc_stack *s, const struct iovec *pieces, int cnt, size_t 
 	if (tx_add(s, &vh, pieces, cnt, len) == 0)
 		return;		/* the writer thread's (tx.c) */
 	memcpy(iov + 1, pieces, sizeof iov[0] * (size_t)cnt);
-	/* A full queue drops the packet, like a busy link: TCP recovers. */
-	if (writev(s->tunfd, iov, 1 + cnt) != (ssize_t)(sizeof vh + len))
+	if (tun_put(s->tunfd, iov, 1 + cnt, len) < 0)
 		s->core->ifs.oerrors++;
+}
+
+/* A full queue drops the packet, like a busy link: TCP recovers. */
+int tun_put(int fd, const struct iovec *iov, int cnt, size_t len)
+{
+	return writev(fd, iov, cnt) == (ssize_t)(sizeof(struct virtio_net_hdr) + len) ? 0 : -1;
 }
 
 int tun_read(struct nc_stack *s, const struct rxroom *room, struct rxpkt *p)

@@ -64,18 +64,13 @@ struct tx {
 	struct batch b[2];
 };
 
-/* The count of writes the kernel refused (a full queue drops the packet,
- * like a busy link: TCP recovers). */
+/* The count of writes the kernel refused. */
 static unsigned write_batch(int fd, struct batch *b)
 {
 	unsigned failed = 0;
 
-	for (int i = 0; i < b->n; i++) {
-		struct txpkt *p = &b->pkt[i];
-
-		if (writev(fd, p->iov, p->cnt) != (ssize_t)(sizeof p->vh + p->len))
-			failed++;
-	}
+	for (int i = 0; i < b->n; i++)
+		failed += tun_put(fd, b->pkt[i].iov, b->pkt[i].cnt, b->pkt[i].len) < 0;
 	b->n = 0;
 	b->bytes = 0;
 	return failed;
@@ -130,6 +125,8 @@ static int start(struct nc_stack *s)
 	pthread_sigmask(SIG_SETMASK, &all, &was);
 	err = pthread_create(&t->thread, NULL, writer, s);
 	pthread_sigmask(SIG_SETMASK, &was, NULL);
+	if (err == 0)
+		pthread_setname_np(t->thread, "netcore-tx");	/* as ps -T shows it */
 	if (err != 0) {
 		s->tx = NULL;
 		tx_free(t);
