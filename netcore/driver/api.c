@@ -204,17 +204,23 @@ ssize_t nc_send(struct nc_stack *s, int fd, const void *buf, size_t len, int fla
 ssize_t nc_recvfrom(struct nc_stack *s, int fd, void *buf, size_t len, int flags,
 		    struct sockaddr *from, socklen_t *fromlen)
 {
+	cpu_set_t was;
+	int stays = 0;
 	long r;
 
 	api_lock(s);
 	while ((r = sock_recvfrom(s->core, fd, buf, len, flags, from, fromlen)) == -EAGAIN &&
 	       blocking(s, fd, flags)) {
+		if (!stays)
+			stays = reader_stay(s, &was);
 		int w = wait_event(s, UINT64_MAX);
 		if (w < 0) {
 			r = w;
 			break;
 		}
 	}
+	if (stays)
+		reader_return(&was);
 	return leave(s, r);
 }
 

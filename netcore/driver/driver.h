@@ -10,6 +10,7 @@
 #include <linux/virtio_net.h>
 #include <net/if.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/uio.h>
@@ -53,6 +54,10 @@ struct nc_stack {
 	struct tx *tx;		/* the TUN writer (tx.c), once started */
 	int tx_on, tx_failed;	/* packets go to it; it could not be started */
 	size_t conns_peak;	/* most connections since memory went back */
+	int reader_cpu;		/* where a blocking reader of a bulk flow waits, -1: none */
+	int loop_cpu;		/* the one CPU the loop thread keeps to, -1: its own set */
+	cpu_set_t loop_cpus;	/* that set, given back when the flow ends */
+	uint64_t loop_moved;	/* when the loop thread last moved, µs */
 
 	struct watch *watches;
 	int nwatch;
@@ -62,6 +67,11 @@ struct nc_stack {
 
 	uint8_t *rxbuf;		/* one packet read from the TUN */
 };
+
+/* loop.c: a blocking reader of a bulk flow keeps to the CPU it waits on
+ * (1, its own set in *was) or not (0); reader_return gives the set back. */
+int reader_stay(struct nc_stack *s, cpu_set_t *was);
+void reader_return(const cpu_set_t *was);
 
 /* Microseconds on CLOCK_MONOTONIC. */
 uint64_t clock_now(void);

@@ -221,14 +221,83 @@ static int wait_events(struct nc_stack *s, struct epoll_event *evs, uint64_t wor
  */
 enum { FLOW_ON = 64 * 1024, FLOW_OFF = 16 * 1024 };
 
-static void follow_flow(struct nc_stack *s)
+/*
+ * A blocking reader and the library's loop thread share a CPU while a
+ * bulk download runs (DESIGN, "A blocking reader waits where the loop
+ * runs"). They take turns anyway, over the stack lock: the loop places
+ * a batch, the reader copies it out. On one CPU the reader's wake-up is
+ * a switch, not an interrupt to another CPU, and the bytes it copies
+ * are still in that CPU's cache; the sender and the kernel's forwarding
+ * have the other CPUs to themselves. Apart, the scheduler wakes the
+ * reader wherever a CPU is idle, and on two CPUs all three share them.
+ *
+ * The reader keeps, for the call that waits, to the CPU it is on, one
+ * of its own; the loop thread goes there, and back to its own set when
+ * the flow ends. It moves at most once per LOOP_MOVE_US, so readers of
+ * two flows on two CPUs do not toss it between them every pass.
+ */
+enum { LOOP_MOVE_US = 10000 };
+
+int reader_stay(struct nc_stack *s, cpu_set_t *was)
+{
+	cpu_set_t one;
+	int cpu;
+
+	if (!s->has_thread || loop_is_current(s) || s->flow < FLOW_ON ||
+	    pthread_getaffinity_np(pthread_self(), sizeof *was, was) != 0 ||
+	    (cpu = sched_getcpu()) < 0)
+		return 0;
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	if (pthread_setaffinity_np(pthread_self(), sizeof one, &one) != 0)
+		return 0;
+	s->reader_cpu = cpu;
+	return 1;
+}
+
+void reader_return(const cpu_set_t *was)
+{
+	pthread_setaffinity_np(pthread_self(), sizeof *was, was);
+}
+
+/* The loop thread to the reader's CPU (cpu >= 0), or back to its own set. */
+static void loop_keep_to(struct nc_stack *s, int cpu, uint64_t now)
+{
+	cpu_set_t one;
+
+	if (cpu < 0) {
+		pthread_setaffinity_np(pthread_self(), sizeof s->loop_cpus, &s->loop_cpus);
+	} else {
+		CPU_ZERO(&one);
+		CPU_SET(cpu, &one);
+		if (pthread_setaffinity_np(pthread_self(), sizeof one, &one) != 0)
+			return;
+	}
+	s->loop_cpu = cpu;
+	s->loop_moved = now;
+}
+
+static void follow_reader(struct nc_stack *s, uint64_t now)
+{
+	if (s->flow >= FLOW_ON && s->reader_cpu >= 0 && s->reader_cpu != s->loop_cpu &&
+	    now - s->loop_moved >= LOOP_MOVE_US)
+		loop_keep_to(s, s->reader_cpu, now);
+	else if (s->flow < FLOW_OFF && s->loop_cpu >= 0) {
+		loop_keep_to(s, -1, now);
+		s->reader_cpu = -1;
+	}
+}
+
+static void follow_flow(struct nc_stack *s, uint64_t now)
 {
 	s->flow += ((int64_t)s->pass_bytes - s->flow) / 8;
 	s->out_flow += ((int64_t)s->pass_out - s->out_flow) / 8;
 	s->pass_bytes = 0;
 	s->pass_out = 0;
-	if (s->has_thread)
+	if (s->has_thread) {
+		follow_reader(s, now);
 		return;
+	}
 	tun_set_threaded(s, s->threaded ? s->flow >= FLOW_OFF : s->flow >= FLOW_ON);
 	tx_follow(s, s->tx_on ? s->out_flow >= FLOW_OFF : s->out_flow >= FLOW_ON);
 }
@@ -289,6 +358,10 @@ int loop_run(struct nc_stack *s)
 	pthread_mutex_lock(&s->lock);
 	s->loop_thread = pthread_self();
 	s->in_loop = 1;
+	s->loop_cpu = -1;
+	if (pthread_getaffinity_np(pthread_self(), sizeof s->loop_cpus, &s->loop_cpus) != 0)
+		for (int i = 0; i < CPU_SETSIZE; i++)	/* all: the kernel keeps to its own */
+			CPU_SET(i, &s->loop_cpus);
 	now = clock_now();
 	while (!s->stopping && !err) {
 		int n;
@@ -308,12 +381,14 @@ int loop_run(struct nc_stack *s)
 			s->tun_busy |= evs[i].data.fd == s->tunfd;
 		stack_poll(s->core, clock_now());
 		tx_kick(s);
-		follow_flow(s);
+		follow_flow(s, now);
 		give_back(s);
 		if (s->pcap)
 			fflush(s->pcap);
 	}
 	tx_follow(s, 0);
+	if (s->loop_cpu >= 0)
+		loop_keep_to(s, -1, now);
 	s->in_loop = 0;
 	if (err) {	/* threads blocked in the API must not wait for it */
 		s->stopping = 1;

@@ -238,6 +238,7 @@ struct nc_stack *nc_open(const struct nc_config *cfg)
 		fail(s, ENOMEM, "cannot create the stack%s: %s", "");
 		goto fail;
 	}
+	s->reader_cpu = -1;
 	s->core->wake = wake_waiters;
 	s->core->wake_arg = s;
 	s->core->now = clock_now();

@@ -4,9 +4,10 @@
  * the Linux kernel on the other side.
  *
  *   nctool [--tun NAME] [--addr CIDR] [--gw ADDR] [--mtu N] [--no-config]
- *          [--pcap FILE] CMD ...
+ *          [--pcap FILE] [--cpus] CMD ...
  *   get HOST PORT PATH          HTTP/1.0 GET; the body goes to stdout
  *   serve PORT FILE [COUNT]     answer COUNT HTTP requests (default 1) with FILE
+ *   drain HOST PORT             read to the end; print the byte count
  *   put HOST PORT FILE          send FILE, shut down the sending side, and
  *                               wait for the peer's end (all of it arrived)
  *   connect HOST PORT [MS]      connect with a timeout of MS (default 75000)
@@ -14,6 +15,10 @@
  *                               connect (EINPROGRESS), nc_poll for POLLOUT
  *                               at most MS, then SO_ERROR; "timeout" if
  *                               nc_poll saw nothing
+ *
+ * --cpus: after CMD, print "cpus BEFORE AFTER" on stderr, the CPUs the main
+ * thread may run on before and after it (a blocking reader keeps to one
+ * CPU inside a call, and must have its own set back).
  *
  * connect prints "connected" or the errno's name (ECONNREFUSED …); every
  * command exits 0 on success, 2 when the network said no, 1 on misuse.
@@ -23,6 +28,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <netinet/tcp.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,8 +41,9 @@ static struct nc_stack *st;
 static int usage(void)
 {
 	fprintf(stderr, "usage: nctool [--tun NAME] [--addr CIDR] [--gw ADDR] [--mtu N] "
-			"[--no-config] [--pcap FILE] [--cc NAME] get HOST PORT PATH | serve PORT FILE [COUNT] | "
-			"put HOST PORT FILE | connect HOST PORT [MS] | pollconnect HOST PORT MS\n");
+			"[--no-config] [--pcap FILE] [--cc NAME] [--cpus]\n"
+			"       get HOST PORT PATH | drain HOST PORT | serve PORT FILE [COUNT] |\n"
+			"       put HOST PORT FILE | connect HOST PORT [MS] | pollconnect HOST PORT MS\n");
 	return 1;
 }
 
@@ -117,6 +124,16 @@ static int cmd_pollconnect(char **av, int ac)
 	return 0;
 }
 
+/* A TCP connection to sin: its socket, or -1 with errno. */
+static int dial(const struct sockaddr_in *sin)
+{
+	int s = nc_socket(st, AF_INET, SOCK_STREAM, 0);
+
+	if (s >= 0 && nc_connect(st, s, (const struct sockaddr *)sin, sizeof *sin) < 0)
+		return -1;
+	return s;
+}
+
 /* GET: send the request, then copy everything after the header. */
 static int cmd_get(char **av, int ac)
 {
@@ -128,8 +145,8 @@ static int cmd_get(char **av, int ac)
 
 	if (ac < 3 || sockaddr_of(av[0], av[1], &sin) < 0)
 		return usage();
-	s = nc_socket(st, AF_INET, SOCK_STREAM, 0);
-	if (s < 0 || nc_connect(st, s, (struct sockaddr *)&sin, sizeof sin) < 0)
+	s = dial(&sin);
+	if (s < 0)
 		return fail("connect");
 	snprintf(req, sizeof req, "GET %s HTTP/1.0\r\nHost: %s\r\n\r\n", av[2], av[0]);
 	if (nc_send(st, s, req, strlen(req), 0) < 0)
@@ -224,8 +241,8 @@ static int cmd_put(char **av, int ac)
 	fd = open(av[2], O_RDONLY);
 	if (fd < 0)
 		return fail("open");
-	s = nc_socket(st, AF_INET, SOCK_STREAM, 0);
-	if (s < 0 || nc_connect(st, s, (struct sockaddr *)&sin, sizeof sin) < 0)
+	s = dial(&sin);
+	if (s < 0)
 		return fail("connect");
 	while ((n = read(fd, buf, sizeof buf)) > 0)
 		for (ssize_t off = 0, w; off < n; off += w)
@@ -239,6 +256,28 @@ static int cmd_put(char **av, int ac)
 	if (n < 0)
 		return fail("recv");
 	nc_close(st, s);
+	return 0;
+}
+
+static int cmd_drain(char **av, int ac)
+{
+	struct sockaddr_in sin;
+	static char buf[256 * 1024];
+	long long total = 0;
+	ssize_t n;
+	int s;
+
+	if (ac < 2 || sockaddr_of(av[0], av[1], &sin) < 0)
+		return usage();
+	s = dial(&sin);
+	if (s < 0)
+		return fail("connect");
+	while ((n = nc_recv(st, s, buf, sizeof buf, 0)) > 0)
+		total += n;
+	if (n < 0)
+		return fail("recv");
+	nc_close(st, s);
+	printf("%lld\n", total);
 	return 0;
 }
 
@@ -266,16 +305,33 @@ static int cmd_serve(char **av, int ac)
 	return 0;
 }
 
+/* The CPUs the calling thread may run on, as "0,1,…". */
+static void cpu_list(char *out, size_t size)
+{
+	cpu_set_t set;
+	size_t len = 0;
+
+	if (sched_getaffinity(0, sizeof set, &set) < 0) {
+		snprintf(out, size, "?");
+		return;
+	}
+	for (int i = 0; i < CPU_SETSIZE && len + 8 < size; i++)
+		if (CPU_ISSET(i, &set))
+			len += (size_t)snprintf(out + len, size - len, "%s%d", len ? "," : "", i);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "tun", required_argument, 0, 't' },	{ "addr", required_argument, 0, 'a' },
 		{ "gw", required_argument, 0, 'g' },	{ "mtu", required_argument, 0, 'm' },
 		{ "no-config", no_argument, 0, 'n' },	{ "pcap", required_argument, 0, 'p' },
-		{ "cc", required_argument, 0, 'c' },	{ 0, 0, 0, 0 },
+		{ "cc", required_argument, 0, 'c' },	{ "cpus", no_argument, 0, 'C' },
+		{ 0, 0, 0, 0 },
 	};
 	struct nc_config cfg;
-	int c, r;
+	char before[256] = "", after[256] = "";
+	int c, r, cpus = 0;
 
 	nc_config_init(&cfg);
 	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
@@ -293,6 +349,7 @@ int main(int argc, char **argv)
 		case 'n': cfg.no_config = 1; break;
 		case 'p': cfg.pcap = optarg; break;
 		case 'c': cfg.cc = optarg; break;
+		case 'C': cpus = 1; break;
 		default: return usage();
 		}
 	}
@@ -305,8 +362,11 @@ int main(int argc, char **argv)
 	}
 	argv += optind + 1;
 	argc -= optind + 1;
+	cpu_list(before, sizeof before);
 	if (strcmp(argv[-1], "get") == 0)
 		r = cmd_get(argv, argc);
+	else if (strcmp(argv[-1], "drain") == 0)
+		r = cmd_drain(argv, argc);
 	else if (strcmp(argv[-1], "put") == 0)
 		r = cmd_put(argv, argc);
 	else if (strcmp(argv[-1], "serve") == 0)
@@ -317,6 +377,9 @@ int main(int argc, char **argv)
 		r = cmd_pollconnect(argv, argc);
 	else
 		r = usage();
+	cpu_list(after, sizeof after);
+	if (cpus)
+		fprintf(stderr, "cpus %s %s\n", before, after);
 	fflush(stdout);
 	nc_close_stack(st);
 	return r;
