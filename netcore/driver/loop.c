@@ -238,18 +238,23 @@ enum { FLOW_ON = 64 * 1024, FLOW_OFF = 16 * 1024 };
  */
 enum { LOOP_MOVE_US = 10000 };
 
-int reader_stay(struct nc_stack *s, cpu_set_t *was)
+/* The calling thread to the one CPU cpu: 0, or an error number. */
+static int keep_to(int cpu)
 {
 	cpu_set_t one;
+
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	return pthread_setaffinity_np(pthread_self(), sizeof one, &one);
+}
+
+int reader_stay(struct nc_stack *s, cpu_set_t *was)
+{
 	int cpu;
 
 	if (!s->has_thread || loop_is_current(s) || s->flow < FLOW_ON ||
 	    pthread_getaffinity_np(pthread_self(), sizeof *was, was) != 0 ||
-	    (cpu = sched_getcpu()) < 0)
-		return 0;
-	CPU_ZERO(&one);
-	CPU_SET(cpu, &one);
-	if (pthread_setaffinity_np(pthread_self(), sizeof one, &one) != 0)
+	    (cpu = sched_getcpu()) < 0 || keep_to(cpu) != 0)
 		return 0;
 	s->reader_cpu = cpu;
 	return 1;
@@ -263,16 +268,10 @@ void reader_return(const cpu_set_t *was)
 /* The loop thread to the reader's CPU (cpu >= 0), or back to its own set. */
 static void loop_keep_to(struct nc_stack *s, int cpu, uint64_t now)
 {
-	cpu_set_t one;
-
-	if (cpu < 0) {
+	if (cpu < 0)
 		pthread_setaffinity_np(pthread_self(), sizeof s->loop_cpus, &s->loop_cpus);
-	} else {
-		CPU_ZERO(&one);
-		CPU_SET(cpu, &one);
-		if (pthread_setaffinity_np(pthread_self(), sizeof one, &one) != 0)
-			return;
-	}
+	else if (keep_to(cpu) != 0)
+		return;
 	s->loop_cpu = cpu;
 	s->loop_moved = now;
 }
