@@ -56,6 +56,7 @@ enum {
 	TCP_RTO_MIN = 200000,
 	TCP_RTO_MAX = 60000000,
 	TCP_RTO_INIT = 1000000,	/* RFC 6298 */
+	TCP_RTO_FALLBACK = 3000000,	/* after a SYN sent again (RFC 6298 5.7) */
 	TCP_DELACK = 40000,	/* delayed ACK, well under the 200 ms bound */
 	TCP_QUICKACKS = 16,	/* segments ACKed at once after start or idle */
 	TCP_PEER_DELACK = 200000,	/* the longest a peer may delay its ACK */

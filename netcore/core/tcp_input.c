@@ -167,7 +167,16 @@ static void synsent_input(struct stack *st, struct tcb *t, struct seg *s)
 		tcp_output(st, t);
 		return;
 	}
-	rtt_from_ack(st, t, s);
+	/* A SYN sent again gives no sample, the echo's neither: the peer may
+	 * echo the first SYN it saw and answer the last (its answer to the
+	 * first lost), and an echo seconds old made a round trip of the
+	 * backoff, which held BBR's first flight for seconds (a 3 s sample
+	 * paced 1448 bytes, then 1.45 s of nothing). Timeouts start from
+	 * 3 s until a sample comes. */
+	if (t->nrtx == 0)
+		rtt_from_ack(st, t, s);
+	else
+		t->rto = TCP_RTO_FALLBACK;
 	t->cnt.bytes_acked += s->ack - t->snd_una;	/* our SYN, as Linux counts */
 	t->snd_una = s->ack;
 	if (seq_lt(t->snd_nxt, t->snd_una))

@@ -146,6 +146,41 @@ Test(tcp_peer, syn_is_retransmitted_with_backoff)
 	cr_assert_eq(state_of(a, c), NC_TCP_ESTABLISHED);
 }
 
+/* The peer answers the last of three SYNs, echoing the first one's
+ * timestamp (its answer to that was lost): no round-trip sample of 3 s.
+ * srtt stays unset, the timeout starts at 3 s (RFC 6298 5.7), and BBR's
+ * first flight is not paced as if a round trip took 3 s. */
+Test(tcp_peer, a_syn_sent_again_gives_no_round_trip_sample)
+{
+	int c = tcp_sock(a);
+	static char buf[8000];
+	struct nc_tcp_info ti;
+	socklen_t len = sizeof ti;
+	char spec[160];
+
+	cr_assert_eq(sock_setopt(a, c, IPPROTO_TCP, TCP_CONGESTION, "bbr", 3), 0);
+	peer_init(&p, l, LINK_B, TAP_ADDR, 80, A_ADDR, 0);
+	cr_assert_eq(connect_to(a, c, TAP_ADDR, 80), -EINPROGRESS);
+	peer_expect(&p, 1, "S 0:0(0) <mss 1460,sackOK,TS val * ecr 0,wscale 8>");
+	snprintf(spec, sizeof spec,
+		 "S. 0:0(0) ack 1 win 65535 <mss 1460,sackOK,TS val 200 ecr %u,nop,wscale 7>",
+		 p.tsval);
+	peer_expect(&p, 1001, "S 0:0(0)");
+	peer_expect(&p, 3001, "S 0:0(0)");
+	peer_send(&p, 3002, spec);
+	peer_expect(&p, 3002, ". 1:1(0) ack 1");
+	cr_assert_eq(sock_getopt(a, c, IPPROTO_TCP, NC_TCP_INFO, &ti, &len), 0);
+	cr_assert_eq(ti.srtt_us, 0, "srtt %u µs", ti.srtt_us);
+	cr_assert_eq(ti.rto_us, 3000000, "rto %u µs", ti.rto_us);
+	/* one segment after a lost SYN; its ACK lets two go at once */
+	cr_assert_eq(sock_sendto(a, c, buf, sizeof buf, 0, NULL, 0), (ssize_t)sizeof buf);
+	peer_expect(&p, 3002, ". 1:1449(1448) ack 1");
+	snprintf(spec, sizeof spec, ". 1:1(0) ack 1449 win 65535 <nop,nop,TS val 201 ecr %u>", p.tsval);
+	peer_send(&p, 3003, spec);
+	peer_expect(&p, 3003, ". 1449:2897(1448) ack 1");
+	peer_expect(&p, 3003, ". 2897:4345(1448) ack 1");
+}
+
 /* ---- RFC 5961: blind resets and SYNs ---- */
 
 /* Data for a closed socket is answered with a reset of the segment's

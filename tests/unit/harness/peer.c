@@ -342,6 +342,7 @@ static void take(struct peer *p, struct rseg *r, char *desc, size_t dsize)
 	}
 	memcpy(p->data, h + off, r->len);
 	p->flags = r->flags;
+	p->tsval = r->opts.ts ? r->opts.tsval.v : 0;
 	p->seq = r->seq;
 	p->ack = r->ack;
 	p->len = r->len;

@@ -39,6 +39,7 @@ struct peer {
 	uint8_t flags;
 	uint32_t seq, ack, len;
 	uint16_t win;
+	uint32_t tsval;		/* its timestamp, 0 without one */
 	uint8_t data[65536];
 	uint8_t last[128];	/* its first bytes, for ICMP quotes */
 	size_t lastlen;
