@@ -1,7 +1,9 @@
 #!/bin/bash
 # Connection rate: CALLS times (1000; 100 with QUICK) connect, send 1 KB,
 # close, to a server one router hop away; µs per connection, the kernel
-# (sockets) and /net (clone, connect, data, close) in turn, ROUNDS times.
+# (sockets), /net (clone, connect, data, close) and the netcore C API
+# (blocking calls on its own TUN: the stack without FUSE) in turn,
+# ROUNDS times.
 # ncbench does both loops; the far end (ncbench sink) reads each caller
 # to its end and counts it. DAEMON_ARGS: daemon options for a comparison
 # ("--boost 0").
@@ -16,6 +18,10 @@ kernel_connects() {
 
 net_connects() {
 	"$NCBENCH" netconnects "$MNT" "$FAR_ADDR" "$PORT" "$CALLS"
+}
+
+api_connects() {
+	"$NCBENCH" api "${API_STACK[@]}" connects "$FAR_ADDR" "$PORT" "$CALLS"
 }
 
 # wait_served COUNT: until the sink has read COUNT callers to their end
@@ -40,8 +46,8 @@ far sink sink "$PORT"
 fails=0
 served=0
 for ((r = 1; r <= ROUNDS; r++)); do
-	for who in kernel net; do
-		read -r n t0 t1 <<<"$("${who}_connects")"
+	for who in kernel net api; do
+		read -r n t0 t1 _ <<<"$("${who}_connects")"
 		served=$((served + CALLS))
 		if [ "${n:-0}" != "$CALLS" ] || ! wait_served "$served"; then
 			not_ok "connections, $who, round $r: ${n:-none} of $CALLS, or not 1 KB each"

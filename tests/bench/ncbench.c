@@ -21,6 +21,8 @@
  *   api TUN CIDR GW down HOST PORT      read to the end
  *   api TUN CIDR GW up HOST PORT BYTES  send BYTES zeros, then close
  *   api TUN CIDR GW pingpong HOST PORT N  (BYTES is then N)
+ *   api TUN CIDR GW connects HOST PORT N  connect, send 1 KB, close, N
+ *                             times (BYTES is then N; T0 before the first)
  *   apiloop TUN CIDR GW down HOST PORT  read to the end as an event-driven
  *                             program does: no thread of its own, its
  *                             reads in the stack loop's callbacks
@@ -49,7 +51,7 @@ static int usage(void)
 	fprintf(stderr, "usage: ncbench source ADDR PORT BYTES | sink ADDR PORT | echo ADDR PORT |\n"
 			"       pingpong FD N | connects HOST PORT N | netconnects NET HOST PORT N |\n"
 			"       api TUN CIDR GW (down HOST PORT | up HOST PORT BYTES | "
-			"pingpong HOST PORT N) |\n"
+			"pingpong HOST PORT N | connects HOST PORT N) |\n"
 			"       apiloop TUN CIDR GW down HOST PORT\n");
 	return 1;
 }
@@ -317,6 +319,24 @@ static long long api_run(int s, const char *what, char **av, int ac)
 	return -1;
 }
 
+/* n times: a connection to sin, 1 KB sent, closed; 0, or -1. */
+static int nc_connects(const struct sockaddr_in *sin, long n)
+{
+	for (long i = 0; i < n; i++) {
+		int s = nc_socket(st, AF_INET, SOCK_STREAM, 0), r = -1;
+
+		if (s < 0)
+			return -1;
+		if (nc_connect(st, s, (const struct sockaddr *)sin, sizeof *sin) == 0 &&
+		    nc_send(st, s, buf, ONE_KB, 0) == ONE_KB)
+			r = 0;
+		nc_close(st, s);
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* The stack of "api" and "apiloop" from their first arguments (TUN CIDR
  * GW), into st; 0, or 1 after saying why (2: the arguments are wrong). */
 static int open_stack(char **av, int own_loop)
@@ -347,16 +367,23 @@ static int cmd_api(char **av, int ac)
 		return usage();
 	if ((r = open_stack(av, 0)) != 0)
 		return r == 2 ? usage() : 1;
-	s = nc_socket(st, AF_INET, SOCK_STREAM, 0);
-	if (s < 0 || nc_connect(st, s, (struct sockaddr *)&sin, sizeof sin) < 0) {
-		fail("connect");
-		nc_close_stack(st);
-		return 1;
+	if (strcmp(av[3], "connects") == 0) {	/* each call its own connection */
+		long n = ac > 6 ? atol(av[6]) : 0;
+		t0 = stopwatch_now();
+		moved = n > 0 && nc_connects(&sin, n) == 0 ? n : -1;
+		t1 = stopwatch_now();
+	} else {
+		s = nc_socket(st, AF_INET, SOCK_STREAM, 0);
+		if (s < 0 || nc_connect(st, s, (struct sockaddr *)&sin, sizeof sin) < 0) {
+			fail("connect");
+			nc_close_stack(st);
+			return 1;
+		}
+		t0 = stopwatch_now();	/* from the connection, as for a /net conversation */
+		moved = api_run(s, av[3], av + 4, ac - 4);
+		t1 = stopwatch_now();
+		nc_close(st, s);
 	}
-	t0 = stopwatch_now();	/* from the connection, as for a /net conversation */
-	moved = api_run(s, av[3], av + 4, ac - 4);
-	t1 = stopwatch_now();
-	nc_close(st, s);
 	nc_close_stack(st);
 	if (moved < 0)
 		return fail(av[3]);
