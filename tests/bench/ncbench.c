@@ -363,14 +363,15 @@ static int cmd_api(char **av, int ac)
 	double t0, t1;
 	int s, r;
 
-	if (ac < 6 || sockaddr_of(av[4], av[5], &sin) < 0)
+	if (ac < 6 || sockaddr_of(av[4], av[5], &sin) < 0 ||
+	    (strcmp(av[3], "connects") == 0 && (ac < 7 || atol(av[6]) <= 0)))
 		return usage();
 	if ((r = open_stack(av, 0)) != 0)
 		return r == 2 ? usage() : 1;
 	if (strcmp(av[3], "connects") == 0) {	/* each call its own connection */
-		long n = ac > 6 ? atol(av[6]) : 0;
+		long n = atol(av[6]);
 		t0 = stopwatch_now();
-		moved = n > 0 && nc_connects(&sin, n) == 0 ? n : -1;
+		moved = nc_connects(&sin, n) == 0 ? n : -1;
 		t1 = stopwatch_now();
 	} else {
 		s = nc_socket(st, AF_INET, SOCK_STREAM, 0);

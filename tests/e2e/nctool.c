@@ -129,8 +129,12 @@ static int dial(const struct sockaddr_in *sin)
 {
 	int s = nc_socket(st, AF_INET, SOCK_STREAM, 0);
 
-	if (s >= 0 && nc_connect(st, s, (const struct sockaddr *)sin, sizeof *sin) < 0)
+	if (s >= 0 && nc_connect(st, s, (const struct sockaddr *)sin, sizeof *sin) < 0) {
+		int e = errno;
+		nc_close(st, s);
+		errno = e;
 		return -1;
+	}
 	return s;
 }
 
