@@ -381,6 +381,8 @@ void ofile_free(struct ofile *of)
 	struct conv *c = of->c;
 
 	conv_del_file(c, of);
+	if (fs.stream == of)
+		fs.stream = NULL;
 	if (of->ph)
 		fuse_pollhandle_destroy(of->ph);
 	free(of->text);

@@ -44,6 +44,7 @@ enum {
 	ERR_MAX = 128,		/* text kept for err */
 	DEF_BACKLOG = 128,
 	DATA_IO_MAX = 1 << 20,	/* the largest read or write request */
+	STREAM_MIN = 65536,	/* a blocking write this big is an upload's (fs.stream) */
 };
 
 /* What a parked request waits for; also its queue on the conversation.
@@ -122,6 +123,9 @@ struct fs {
 	int used[NPROTO];	/* conversations alive in conv[p] */
 	int conv_per_uid;	/* -o conv_per_uid: a uid's share of a protocol */
 	int hide_others;	/* -o hide_others: list and find only one's own */
+	/* The data file whose upload's next write is expected (reply.h),
+	 * or NULL: set by data.c, cleared when the file is let go. */
+	const struct ofile *stream;
 };
 
 extern struct fs fs;

@@ -184,6 +184,30 @@ static void park_write(fuse_req_t req, struct conv *c, const char *buf, size_t l
 	pend_park(c, p);
 }
 
+/* A write main.c read straight into the socket's queue (reply.h): all
+ * of it is queued, past the buffer's limit if need be, as overfill()
+ * does, and the answer waits until there is room again. */
+static void write_queued(fuse_req_t req, struct conv *c, size_t len)
+{
+	struct pending *p;
+	int err = room_again(c);
+
+	if (err != EAGAIN) {	/* room, or the connection's end */
+		if (err == 0)
+			fuse_reply_write(req, len);
+		else
+			fuse_reply_err(req, err);
+		return;
+	}
+	p = pend_new(req, PEND_WRITE);
+	if (p == NULL) {
+		fuse_reply_write(req, len);
+		return;
+	}
+	p->skip = p->over = len;
+	pend_park(c, p);
+}
+
 void data_write(fuse_req_t req, struct ofile *of, const char *buf, size_t len, int flags)
 {
 	struct conv *c = of->c;
@@ -192,6 +216,13 @@ void data_write(fuse_req_t req, struct ofile *of, const char *buf, size_t len, i
 
 	if (c->proto != P_TCP) {
 		dgdata_write(req, c, buf, len);	/* datagrams never wait */
+		return;
+	}
+	/* An upload: its next write may be read into the queue directly. */
+	if (len >= STREAM_MIN && !(flags & O_NONBLOCK))
+		fs.stream = of;
+	if (len > 0 && request_queued(of) == len) {
+		write_queued(req, c, len);
 		return;
 	}
 	/* Behind a parked write, wait in line: bytes are never reordered. */

@@ -466,17 +466,16 @@ static int check_mountpoint(const char *mp)
  * request), and this way the TUN is served between requests. */
 static void fuse_ready(void *arg)
 {
+	struct fuse_buf got;
 	int r;
 
 	(void)arg;
-	do
-		r = fuse_session_receive_buf(fs.se, &fbuf);
-	while (r == -EINTR);
+	r = request_receive(fs.se, &fbuf, &got);
 	if (r == -EAGAIN)
 		return;
 	if (r > 0) {
-		reply_begin(&fbuf);
-		fuse_session_process_buf(fs.se, &fbuf);
+		reply_begin(&got);
+		fuse_session_process_buf(fs.se, &got);
 	}
 	if (r <= 0 || fuse_session_exited(fs.se)) {
 		/* unmounted (ENODEV), or a fatal read error */

@@ -1,14 +1,25 @@
 /*
- * A read answered by splice (reply.h). libfuse writes a reply with one
- * writev on /dev/fuse; the kernel then pins the daemon's pages one page
- * at a time as it copies them into the reader's (a page-table walk for
- * each 4 KiB: a seventh of the daemon's time in a download). vmsplice puts
- * the same pages in a pipe in runs, and splice hands the pipe to FUSE,
- * which copies from it: the same one copy, with the pinning batched.
- * The reply is written here, header and all, so it needs the request's
- * unique, which libfuse does not give: main.c passes each raw request
- * through reply_begin first. libfuse's own splice path would not serve:
- * it copies memory into its pipe with write().
+ * FUSE traffic that goes around libfuse's copies.
+ *
+ * A read answered by splice: libfuse writes a reply with one writev on
+ * /dev/fuse; the kernel then pins the daemon's pages one page at a time
+ * as it copies them into the reader's (a page-table walk for each 4 KiB:
+ * a seventh of the daemon's time in a download). vmsplice puts the same
+ * pages in a pipe in runs, and splice hands the pipe to FUSE, which
+ * copies from it: the same one copy, with the pinning batched. The reply
+ * is written here, header and all, so it needs the request's unique,
+ * which libfuse does not give: main.c passes each raw request through
+ * reply_begin first. libfuse's own splice path would not serve: it
+ * copies memory into its pipe with write().
+ *
+ * An upload's write read straight into its socket's queue: read into
+ * the daemon's buffer, a 1 MiB write was copied there and copied again
+ * into the queue. While one data file takes big blocking writes one
+ * after another (fs.stream, set by data.c), the next request is read
+ * with its data part laid on that socket's room (nc_send_fill): if it is
+ * the expected write, its bytes are queued where FUSE put them, one
+ * copy; if not, they are moved to where they belong in the buffer, and
+ * the guessing stops until the next big write.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,8 +40,16 @@
  * fits, as a stream's read may. */
 enum { SPLICE_MIN = 16384, PIPE_BYTES = 4 << 20, READ_IOV_MAX = 64 };
 
+/* REQUEST_MAX: the most a request can be (libfuse's buffer, which the
+ * daemon reads requests into, is at least this). */
+enum { REQUEST_MAX = DATA_IO_MAX + 4096, GUESS_IOV_MAX = 80 };
+
 static uint64_t unique;
 static int pipefd[2] = { -1, -1 };
+/* The request being served: of its data, bytes already in the queue
+ * of the conversation of open file `queued_of` (request_queued). */
+static const struct ofile *queued_of;
+static size_t queued;
 static int broken;	/* a splice failed as none should: writev from then on */
 static size_t slots;	/* the pipe's buffers: one for each page piece */
 
@@ -166,6 +185,109 @@ size_t reply_read(fuse_req_t req, uint64_t u, const struct iovec *iov, int cnt, 
 	}
 	fuse_reply_iov(req, iov, cnt);
 	return n;
+}
+
+struct guess {
+	const struct ofile *of;	/* fs.stream: the file expected */
+	int fd;			/* /dev/fuse */
+	char *mem;		/* the request buffer, REQUEST_MAX bytes */
+	ssize_t n;		/* the read's result; -2: not read */
+	int err;		/* its errno */
+};
+
+/* A request with header h and n bytes in all: is it the expected
+ * write, whose data all lies in the room offered? */
+static int expected(const struct guess *g, const struct fuse_in_header *h, size_t n, size_t room)
+{
+	const struct fuse_write_in *w = (const void *)(h + 1);
+	const size_t head = sizeof *h + sizeof *w;
+
+	return n >= head && h->opcode == FUSE_WRITE && h->len == n && w->fh == (uintptr_t)g->of &&
+	       !(w->flags & O_NONBLOCK) && w->size == n - head && w->size <= room &&
+	       g->of->c->q[PEND_WRITE] == NULL;
+}
+
+/* nc_send_fill's fill: read the next request, its header into the
+ * buffer, what follows onto the room, what overflows the room into the
+ * buffer past where the room's bytes would lie. The expected write's
+ * data stays queued; anything else goes back into the buffer whole. */
+static ssize_t read_guessing(void *arg, const struct iovec *room, int cnt)
+{
+	const size_t head = sizeof(struct fuse_in_header) + sizeof(struct fuse_write_in);
+	struct guess *g = arg;
+	struct iovec v[GUESS_IOV_MAX + 2];
+	size_t r = 0, at;
+
+	if (cnt > GUESS_IOV_MAX)
+		return 0;	/* g->n stays -2: read as usual */
+	v[0] = (struct iovec){ g->mem, head };
+	for (int i = 0; i < cnt; i++)
+		r += (v[i + 1] = room[i]).iov_len;
+	v[cnt + 1] = (struct iovec){ g->mem + head + r, REQUEST_MAX - head - r };
+	g->n = readv(g->fd, v, cnt + 2);
+	g->err = errno;
+	if (g->n <= 0)
+		return 0;
+	if (expected(g, (const void *)g->mem, (size_t)g->n, r))
+		return g->n - (ssize_t)head;
+	at = head;
+	for (int i = 0; i < cnt && at < (size_t)g->n; at += room[i++].iov_len)
+		memcpy(g->mem + at, room[i].iov_base,
+		       room[i].iov_len < (size_t)g->n - at ? room[i].iov_len : (size_t)g->n - at);
+	return 0;
+}
+
+/* Is the socket of the file expected well? A send on it would take an
+ * error it has (SO_ERROR), which data.c must see, not the guess. */
+static int healthy(const struct ofile *of)
+{
+	struct nc_pollfd p = { .fd = of->c->sock, .events = POLLOUT };
+
+	return nc_poll(fs.st, &p, 1, 0) >= 0 && !(p.revents & (POLLERR | POLLHUP | POLLNVAL));
+}
+
+int request_receive(struct fuse_session *se, struct fuse_buf *mem, struct fuse_buf *got)
+{
+	struct guess g = { .of = fs.stream, .fd = fuse_session_fd(se), .mem = mem->mem, .n = -2 };
+	ssize_t q;
+	int r;
+
+	queued_of = NULL;
+	fs.stream = NULL;	/* until the write now read says again */
+	if (g.of != NULL && g.mem != NULL && healthy(g.of)) {
+		do {
+			g.n = -2;
+			q = nc_send_fill(fs.st, g.of->c->sock, DATA_IO_MAX, NC_MSG_OVERFILL,
+					 read_guessing, &g);
+			/* ENOENT: the request read was interrupted (as libfuse) */
+		} while (g.n == -1 && (g.err == EINTR || g.err == ENOENT));
+		if (g.n >= 0) {
+			if (q > 0) {
+				queued_of = g.of;
+				queued = (size_t)q;
+			}
+			*got = *mem;
+			got->size = (size_t)g.n;
+			return (int)g.n;
+		}
+		if (g.n == -1 && g.err == EAGAIN) {
+			fs.stream = g.of;	/* no request after all: guess again */
+			return -EAGAIN;
+		}
+		if (g.n == -1 && g.err == ENODEV)
+			return 0;	/* unmounted */
+		/* any other failure: read as libfuse does, which says why */
+	}
+	do
+		r = fuse_session_receive_buf(se, mem);
+	while (r == -EINTR);
+	*got = *mem;
+	return r;
+}
+
+size_t request_queued(const struct ofile *of)
+{
+	return of == queued_of ? queued : 0;
 }
 
 void reply_fini(void)

@@ -139,6 +139,18 @@ int nc_set_nonblock(struct nc_stack *st, int s, int on);
 ssize_t nc_recv_peek(struct nc_stack *st, int s, struct iovec *iov, int *iovcnt, size_t len);
 int nc_recv_consume(struct nc_stack *st, int s, size_t n);
 
+/* Zero-copy send for stream sockets: the bytes are written straight into
+ * the send buffer. fill(arg, iov, iovcnt) is called, under the stack's
+ * lock and before nc_send_fill returns, with room for up to len bytes
+ * (less when the buffer has less; flags as nc_send's: NC_MSG_OVERFILL,
+ * MSG_MORE); it writes its bytes there from the front and returns how
+ * many, or a negative errno. Those bytes are then sent as nc_send's
+ * would be. Returns their count, or -1 with errno: nc_send's (EAGAIN
+ * when there is no room: it never waits), or fill's. The daemon moves
+ * an upload's bytes from the FUSE request to the queue this way. */
+ssize_t nc_send_fill(struct nc_stack *st, int s, size_t len, int flags,
+		     ssize_t (*fill)(void *arg, const struct iovec *iov, int iovcnt), void *arg);
+
 struct nc_pollfd {
 	int fd;
 	short events;

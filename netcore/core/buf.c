@@ -315,6 +315,27 @@ void bufq_drop(struct stack *st, struct bufq *q, size_t n)
 	}
 }
 
+void bufq_trim(struct stack *st, struct bufq *q)
+{
+	struct chunk *last, *c;
+	size_t at, kept;
+
+	if (q->len == 0) {
+		bufq_clear(st, q);
+		return;
+	}
+	last = locate(q, q->len - 1, &at);
+	kept = (q->off + q->len + CHUNK_SIZE - 1) / CHUNK_SIZE * CHUNK_SIZE;
+	while ((c = last->next) != NULL) {
+		last->next = c->next;
+		chunk_put(st, c);
+	}
+	q->tail = last;
+	q->room = (uint32_t)(kept - q->off);
+	if (q->mark != NULL && q->mark_at >= kept)
+		q->mark = NULL;
+}
+
 void bufq_clear(struct stack *st, struct bufq *q)
 {
 	while (q->head != NULL) {

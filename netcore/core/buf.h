@@ -61,6 +61,9 @@ void bufq_drop(struct stack *st, struct bufq *q, size_t n);
 size_t bufq_write_at(struct stack *st, struct bufq *q, size_t off, const void *src, size_t n);
 /* n bytes written by bufq_write_at right after the end join the queue. */
 void bufq_extend(struct bufq *q, size_t n);
+/* Give back the chunks past the last byte: room taken for bytes that did
+ * not come (never on a queue holding bytes past its end). */
+void bufq_trim(struct stack *st, struct bufq *q);
 void bufq_clear(struct stack *st, struct bufq *q);
 
 /* The pool: chunks freed are kept (up to a bound) for reuse. */

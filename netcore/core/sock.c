@@ -495,6 +495,20 @@ int sock_consume(struct stack *st, int fd, size_t n)
 	return so->ops->consume(st, so, n);
 }
 
+ssize_t sock_fill(struct stack *st, int fd, size_t len, int flags,
+		  ssize_t (*fn)(void *arg, const struct iovec *iov, int iovcnt), void *arg)
+{
+	struct sock *so = sock_get(st, fd);
+
+	if (so == NULL)
+		return -EBADF;
+	if (fn == NULL)
+		return -EFAULT;
+	if (so->ops->fill == NULL)
+		return -EOPNOTSUPP;
+	return so->ops->fill(st, so, len, flags, fn, arg);
+}
+
 int sock_shutdown(struct stack *st, int fd, int how)
 {
 	struct sock *so = sock_get(st, fd);

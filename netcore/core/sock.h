@@ -57,6 +57,9 @@ struct sockops {
 	ssize_t (*peek)(struct stack *st, struct sock *so, struct iovec *iov, int *iovcnt,
 			size_t len);
 	int (*consume)(struct stack *st, struct sock *so, size_t n);
+	/* Stream only (may be NULL): see nc_send_fill. */
+	ssize_t (*fill)(struct stack *st, struct sock *so, size_t len, int flags,
+			ssize_t (*fn)(void *arg, const struct iovec *iov, int iovcnt), void *arg);
 	int (*shutdown)(struct stack *st, struct sock *so, int how);
 	/* Bytes queued for reading (NC_SO_NREAD). */
 	size_t (*nread)(struct stack *st, struct sock *so);
@@ -151,6 +154,8 @@ ssize_t sock_recvfrom(struct stack *st, int fd, void *buf, size_t len, int flags
 		      struct sockaddr *from, socklen_t *fromlen);
 ssize_t sock_peek(struct stack *st, int fd, struct iovec *iov, int *iovcnt, size_t len);
 int sock_consume(struct stack *st, int fd, size_t n);
+ssize_t sock_fill(struct stack *st, int fd, size_t len, int flags,
+		  ssize_t (*fn)(void *arg, const struct iovec *iov, int iovcnt), void *arg);
 int sock_shutdown(struct stack *st, int fd, int how);
 int sock_close(struct stack *st, int fd);
 int sock_name(struct stack *st, int fd, int peer, struct sockaddr *a, socklen_t *len);

@@ -241,6 +241,13 @@ int nc_recv_consume(struct nc_stack *s, int fd, size_t n)
 	return (int)leave(s, sock_consume(s->core, fd, n));
 }
 
+ssize_t nc_send_fill(struct nc_stack *s, int fd, size_t len, int flags,
+		     ssize_t (*fill)(void *arg, const struct iovec *iov, int iovcnt), void *arg)
+{
+	api_lock(s);
+	return leave(s, sock_fill(s->core, fd, len, flags, fill, arg));
+}
+
 int nc_shutdown(struct nc_stack *s, int fd, int how)
 {
 	api_lock(s);

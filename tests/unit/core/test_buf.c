@@ -246,3 +246,36 @@ Test(buf, reads_and_writes_anywhere_in_a_long_queue)
 	bufq_clear(&st, &q);
 	cr_assert_eq(chunks_used(&st), 0);
 }
+
+Test(buf, room_not_written_goes_back_on_trim)
+{
+	struct bufq q = { 0 };
+	struct iovec iov[8];
+	uint8_t out[200];
+	unsigned before;
+	int n;
+
+	bufq_append(&st, &q, data, CHUNK_SIZE + 100);
+	bufq_drop(&st, &q, 50);
+	before = chunks_used(&st);
+	n = bufq_room_iov(&st, &q, 3 * CHUNK_SIZE, iov, 8);
+	cr_assert_geq(n, 3);
+	cr_assert_eq(chunks_used(&st), before + 3, "room for 3 chunks' bytes takes 3 more");
+	memcpy(iov[0].iov_base, data + 500, 60);
+	bufq_extend(&q, 60);
+	bufq_trim(&st, &q);
+	cr_assert_eq(chunks_used(&st), before, "the unwritten room went back");
+	cr_assert_eq(q.len, CHUNK_SIZE + 50 + 60);
+	cr_assert_eq(bufq_copyout(&q, CHUNK_SIZE + 40, out, 70), 70);
+	cr_assert_arr_eq(out, data + CHUNK_SIZE + 90, 10);
+	cr_assert_arr_eq(out + 10, data + 500, 60);
+	/* appends go on after the trimmed tail */
+	cr_assert_eq(bufq_append(&st, &q, data, 2 * CHUNK_SIZE), 2 * CHUNK_SIZE);
+	cr_assert_eq(bufq_copyout(&q, CHUNK_SIZE + 110, out, 100), 100);
+	cr_assert_arr_eq(out, data, 100);
+	bufq_drop(&st, &q, q.len);
+	bufq_room_iov(&st, &q, 100, iov, 8);
+	bufq_trim(&st, &q);
+	cr_assert_null(q.head, "an empty queue trimmed holds no chunk");
+	cr_assert_eq(chunks_used(&st), 0);
+}

@@ -739,3 +739,97 @@ Test(tcp, a_secret_given_keys_the_hash)
 	stack_free(s2);
 	stack_free(s3);
 }
+
+/* A fill for sock_fill: writes pattern bytes from f->next on, at most
+ * f->max of them (all offered if 0), or fails with f->err. */
+struct filler {
+	size_t next, max, offered;
+	int err;
+};
+
+static uint8_t pattern_at(size_t i)
+{
+	return (uint8_t)(i * 13 + i / 509);
+}
+
+static ssize_t fill_pattern(void *arg, const struct iovec *iov, int cnt)
+{
+	struct filler *f = arg;
+	size_t done = 0;
+
+	f->offered = 0;
+	for (int i = 0; i < cnt; i++)
+		f->offered += iov[i].iov_len;
+	if (f->err)
+		return -f->err;
+	for (int i = 0; i < cnt; i++) {
+		uint8_t *p = iov[i].iov_base;
+
+		for (size_t k = 0; k < iov[i].iov_len && (f->max == 0 || done < f->max); k++)
+			p[k] = pattern_at(f->next + done++);
+	}
+	f->next += done;
+	return (ssize_t)done;
+}
+
+/* Receive n bytes on (st, fd) and check they are pattern bytes from 0. */
+static void expect_pattern(struct stack *st, int fd, size_t n)
+{
+	static uint8_t buf[65536];
+	size_t got = 0;
+
+	for (int i = 0; i < 200 && got < n; i++) {
+		ssize_t r;
+
+		run_ms(5);
+		while ((r = sock_recvfrom(st, fd, buf, sizeof buf, 0, NULL, NULL)) > 0) {
+			for (ssize_t k = 0; k < r; k++)
+				cr_assert_eq(buf[k], pattern_at(got + (size_t)k), "byte %zu", got + (size_t)k);
+			got += (size_t)r;
+		}
+	}
+	cr_assert_eq(got, n);
+}
+
+Test(tcp, a_fill_writes_straight_into_the_send_buffer)
+{
+	struct filler f = { 0 };
+	unsigned before;
+	int c, s;
+
+	make_pair(80, &c, &s);
+	cr_assert_eq(sock_fill(a, c, 100000, 0, fill_pattern, &f), 100000);
+	cr_assert_eq(f.offered, 100000);
+	/* a fill that places fewer bytes sends those, and gives back the rest */
+	before = chunks_used(a);
+	f.max = 5000;
+	cr_assert_eq(sock_fill(a, c, 300000, NC_MSG_OVERFILL, fill_pattern, &f), 5000);
+	cr_assert_eq(f.offered, 300000, "overfill offers all it is asked");
+	cr_assert_leq(chunks_used(a), before + 1, "room not written was given back");
+	expect_pattern(b, s, 105000);
+}
+
+Test(tcp, a_fill_meets_the_errors_a_send_does)
+{
+	struct filler f = { .err = EFAULT };
+	int c, s, fresh = tcp_sock(a), u = sock_socket(a, AF_INET, SOCK_DGRAM, 0);
+
+	cr_assert_eq(sock_fill(a, fresh, 10, 0, fill_pattern, &f), -ENOTCONN);
+	cr_assert_eq(sock_fill(a, u, 10, 0, fill_pattern, &f), -EOPNOTSUPP);
+	cr_assert_eq(sock_fill(a, 999, 10, 0, fill_pattern, &f), -EBADF);
+	make_pair(80, &c, &s);
+	cr_assert_eq(sock_fill(a, c, 10, 0, fill_pattern, &f), -EFAULT, "the fill's own error");
+	cr_assert_eq(sock_fill(a, c, 10, 0, NULL, &f), -EFAULT);
+	/* a full buffer: EAGAIN, the fill never called */
+	cr_assert_eq(set_int(a, c, SOL_SOCKET, SO_SNDBUF, 8192), 0);
+	f = (struct filler){ 0 };
+	cr_assert_eq(sock_fill(a, c, 8192, 0, fill_pattern, &f), 8192);
+	f.offered = 1;
+	cr_assert_eq(sock_fill(a, c, 10, 0, fill_pattern, &f), -EAGAIN);
+	cr_assert_eq(f.offered, 1, "no room, no call");
+	cr_assert_eq(sock_shutdown(a, c, SHUT_WR), 0);
+	cr_assert_eq(sock_fill(a, c, 10, 0, fill_pattern, &f), -EPIPE);
+	expect_pattern(b, s, 8192);
+	sock_close(a, u);
+	sock_close(a, fresh);
+}
