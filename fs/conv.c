@@ -223,6 +223,8 @@ static void conv_free(struct conv *c)
 	fs.used[c->proto]--;
 	table_refused[c->proto] = 0;
 	share_drop(c->uid, c->proto);
+	free(c->err);
+	free(c->what);
 	free(c);
 }
 
@@ -304,7 +306,33 @@ void conv_put(struct conv *c)
 
 void conv_seterr(struct conv *c, int err, const char *what)
 {
-	snprintf(c->err, sizeof c->err, "%s: %s", what, strerror(err));
+	char text[ERR_MAX];
+
+	snprintf(text, sizeof text, "%s: %s", what, strerror(err));
+	conv_seterrtext(c, text);
+}
+
+/* *p becomes a copy of s (NULL: none). Out of memory, the text is lost:
+ * err then reads empty, nothing else changes. */
+static void set_text(char **p, const char *s)
+{
+	free(*p);
+	*p = s != NULL && s[0] != 0 ? strdup(s) : NULL;
+}
+
+void conv_seterrtext(struct conv *c, const char *text)
+{
+	set_text(&c->err, text);
+}
+
+void conv_setwhat(struct conv *c, const char *what)
+{
+	set_text(&c->what, what);
+}
+
+const char *conv_what(const struct conv *c)
+{
+	return c->what != NULL ? c->what : "connect";
 }
 
 void conv_add_file(struct conv *c, struct ofile *of)
@@ -453,7 +481,7 @@ static void interrupted(fuse_req_t req, void *data)
 
 	(void)req;
 	if (p->kind == PEND_CONNECT)	/* a ctl failure: its text for err */
-		conv_seterr(p->c, EINTR, p->c->what);
+		conv_seterr(p->c, EINTR, conv_what(p->c));
 	pend_finish(p, EINTR);
 }
 
@@ -555,6 +583,8 @@ void conv_shutdown_all(void)
 				free(of->text);
 				free(of);
 			}
+			free(c->err);
+			free(c->what);
 			free(c);
 		}
 		free(fs.conv[p]);

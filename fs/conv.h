@@ -84,7 +84,7 @@ struct conv {
 	int ref;
 	int closing;		/* last close done, waiting for TCP's Closed */
 	int connecting;		/* a connect is under way */
-	char what[64];		/* that connect command, for err */
+	char *what;		/* that connect command, for err, while under way */
 	uid_t uid;
 	gid_t gid;
 	mode_t mode;		/* of ctl, data and listen */
@@ -92,7 +92,7 @@ struct conv {
 	int backlog;
 	int headers;		/* udp: data carries the 52-byte header */
 	int announced;		/* udp: announce done (listen makes calls) */
-	char err[ERR_MAX];
+	char *err;		/* the last error's text (err), NULL if none */
 	int fatal;		/* the error that ended the connection, 0 if none */
 	struct pending *q[NPEND];
 	struct ofile *files;	/* open files, for poll notifications */
@@ -152,7 +152,14 @@ struct conv *conv_new(int proto, int sock, uid_t uid, gid_t gid);
 void conv_on_event(void (*fn)(struct conv *c));
 void conv_put(struct conv *c);
 void conv_discard(struct conv *c);
+/* err's text: "what: errno's text", or text as it is (NULL: none).
+ * Both are kept on the heap while there is one: most conversations
+ * never have an error, and 10 000 idle ones should cost little. */
 void conv_seterr(struct conv *c, int err, const char *what);
+void conv_seterrtext(struct conv *c, const char *text);
+/* The connect command under way, for its error's text (NULL: done). */
+void conv_setwhat(struct conv *c, const char *what);
+const char *conv_what(const struct conv *c);
 void conv_add_file(struct conv *c, struct ofile *of);
 void conv_del_file(struct conv *c, struct ofile *of);
 void conv_notify_poll(struct conv *c);	/* NULL: files of no conversation */

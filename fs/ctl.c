@@ -37,7 +37,7 @@ struct ctlreq {
  */
 static void set_err(struct conv *c, int err, const char *line)
 {
-	char verb[16] = "", arg[ADDR_MAX] = "", host[ADDR_MAX];
+	char verb[16] = "", arg[ADDR_MAX] = "", host[ADDR_MAX], text[ERR_MAX];
 	const char *w = NULL;
 
 	sscanf(line, "%15s %127s", verb, arg);
@@ -63,10 +63,11 @@ static void set_err(struct conv *c, int err, const char *line)
 		conv_seterr(c, err, line);
 		return;
 	}
-	snprintf(c->err, sizeof c->err, "%s: ", verb);
-	snprintf(c->err + strlen(c->err), sizeof c->err - strlen(c->err), w, arg);
+	snprintf(text, sizeof text, "%s: ", verb);
+	snprintf(text + strlen(text), sizeof text - strlen(text), w, arg);
 	/* and errno's text, last, for programs (the shim's SO_ERROR) */
-	snprintf(c->err + strlen(c->err), sizeof c->err - strlen(c->err), ": %s", strerror(err));
+	snprintf(text + strlen(text), sizeof text - strlen(text), ": %s", strerror(err));
+	conv_seterrtext(c, text);
 }
 
 static int number(const char *s, long min, long max, int *out)
@@ -214,7 +215,7 @@ static void connect_resolved(void *arg, int err, const struct addrs *as)
 	if (err == EINPROGRESS && !p->nonblock)
 		return;		/* ctl_connect_done answers it */
 	if (err && err != EINPROGRESS)
-		set_err(p->c, err, p->c->what);
+		set_err(p->c, err, conv_what(p->c));
 	if (err)
 		fuse_reply_err(p->req, err);
 	else
@@ -251,7 +252,7 @@ static int tcp_connect(struct ctlreq *x, struct conv *c)
 	}
 	if (err != 0 && (err != ENOENT || name[0] == 0))
 		return err;
-	snprintf(c->what, sizeof c->what, "%s", x->line);
+	conv_setwhat(c, x->line);
 	p = pend_new(x->req, PEND_CONNECT);
 	if (p == NULL)
 		return ENOMEM;
@@ -294,10 +295,11 @@ void ctl_connect_done(struct conv *c)
 	if (state == NC_TCP_CLOSED) {
 		if (nc_getsockopt(fs.st, c->sock, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err == 0)
 			err = ECONNABORTED;
-		set_err(c, err, c->what);
+		set_err(c, err, conv_what(c));
 	} else {
-		c->err[0] = 0;
+		conv_seterrtext(c, NULL);
 	}
+	conv_setwhat(c, NULL);
 	/* (a connect still waiting for its name is not this one, but the
 	 * ones parked behind it are) */
 	while ((p = *pp) != NULL) {
@@ -643,8 +645,11 @@ void ctl_write(fuse_req_t req, struct ofile *of, const char *buf, size_t len, in
 	if (err == PARKED)
 		return;
 	if (err && x.unknown) {
-		snprintf(c->err, sizeof c->err, "unknown control request '%.*s'",
-			 (int)(sizeof c->err - 32), x.unknown);
+		char text[ERR_MAX];
+
+		snprintf(text, sizeof text, "unknown control request '%.*s'", (int)(sizeof text - 32),
+			 x.unknown);
+		conv_seterrtext(c, text);
 		fuse_reply_err(req, err);
 	} else if (err) {
 		set_err(c, err, line);

@@ -330,7 +330,7 @@ static void make(FILE *f, struct ofile *of)
 			dgram_status(f, c);
 		break;
 	case Qerr:
-		if (c->err[0])
+		if (c->err != NULL)
 			fprintf(f, "%s\n", c->err);
 		break;
 	}
