@@ -55,12 +55,17 @@ while served < 3:
         except BlockingIOError:
             print("then EAGAIN", flush=True)
 '
+ep=$SPAWN_PID
 check "an epoll server on the shim listens" wait_for "$E2E_DIR/ep.out" listening
 good=0
 for i in 1 2 3; do
 	[ "$(curl -s --max-time 20 telnet://10.77.0.2:8090 </dev/null)" = "hi 10.77.0.1" ] && good=$((good + 1))
 done
 check_eq "it answers 3 calls with the caller's address" 3 "$good"
+# (a caller has its answer before the server's next accept: wait for the
+# server to end, after its third)
+wait_exit "$ep" 20
+check_eq "the epoll server ends after 3 calls" 0 "$?"
 check_eq "each accept then EAGAIN" 3 "$(grep -c 'then EAGAIN' "$E2E_DIR/ep.out")"
 
 # nc: a file each way, as client and as -l server; the sender half-closes
