@@ -201,6 +201,13 @@ struct conv *conv_new(int proto, int sock, uid_t uid, gid_t gid)
 	return c;
 }
 
+short conv_poll(struct conv *c)
+{
+	struct nc_pollfd pfd = { .fd = c->sock, .events = POLLIN | POLLOUT };
+
+	return nc_poll(fs.st, &pfd, 1, 0) < 0 ? POLLERR : pfd.revents;
+}
+
 int conv_chown(struct conv *c, uid_t uid, gid_t gid)
 {
 	struct share *sh;

@@ -152,6 +152,9 @@ struct conv *conv_new(int proto, int sock, uid_t uid, gid_t gid);
 void conv_on_event(void (*fn)(struct conv *c));
 void conv_put(struct conv *c);
 void conv_discard(struct conv *c);
+/* The socket's poll events now (POLLIN POLLOUT POLLERR POLLHUP; POLLERR
+ * if it has none to give). */
+short conv_poll(struct conv *c);
 /* err's text: "what: errno's text", or text as it is (NULL: none).
  * Both are kept on the heap while there is one: most conversations
  * never have an error, and 10 000 idle ones should cost little. */

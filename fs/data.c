@@ -107,15 +107,6 @@ static int send_some(struct conv *c, const char *buf, size_t len, size_t *done)
 	return 0;
 }
 
-/* The socket's poll events now (POLLIN POLLOUT; POLLERR if it has
- * none to give). */
-static short poll_now(struct conv *c)
-{
-	struct nc_pollfd pfd = { .fd = c->sock, .events = POLLIN | POLLOUT };
-
-	return nc_poll(fs.st, &pfd, 1, 0) < 0 ? POLLERR : pfd.revents;
-}
-
 /* An overfilled write's wait (below): 0 once there is room again,
  * EAGAIN while there is none, or the connection's error (a send of
  * nothing gives it, as send_some's sends would). */
@@ -123,7 +114,7 @@ static int room_again(struct conv *c)
 {
 	if (nc_send(fs.st, c->sock, "", 0, 0) < 0)
 		return fatal(c, errno);
-	return poll_now(c) & (POLLOUT | POLLERR | POLLHUP) ? 0 : EAGAIN;
+	return conv_poll(c) & (POLLOUT | POLLERR | POLLHUP) ? 0 : EAGAIN;
 }
 
 /* Go on with parked write p: 1 when it is answered, 0 if it waits. */
@@ -184,28 +175,29 @@ static void park_write(fuse_req_t req, struct conv *c, const char *buf, size_t l
 	pend_park(c, p);
 }
 
-/* A write main.c read straight into the socket's queue (reply.h): all
- * of it is queued, past the buffer's limit if need be, as overfill()
- * does, and the answer waits until there is room again. */
-static void write_queued(fuse_req_t req, struct conv *c, size_t len)
+/* Answer the parked writes that may go on, oldest first. */
+static void writes_go_on(struct conv *c)
 {
 	struct pending *p;
-	int err = room_again(c);
 
-	if (err != EAGAIN) {	/* room, or the connection's end */
-		if (err == 0)
-			fuse_reply_write(req, len);
-		else
-			fuse_reply_err(req, err);
-		return;
-	}
-	p = pend_new(req, PEND_WRITE);
+	while ((p = c->q[PEND_WRITE]) != NULL && try_write(c, p))
+		;
+}
+
+/* A write main.c read straight into the socket's queue (reply.h): an
+ * overfilled write with nothing left to queue, parked and answered as
+ * park_write's are, at once if there is room. */
+static void write_queued(fuse_req_t req, struct conv *c, size_t len)
+{
+	struct pending *p = pend_new(req, PEND_WRITE);
+
 	if (p == NULL) {
-		fuse_reply_write(req, len);
+		fuse_reply_write(req, len);	/* queued all the same */
 		return;
 	}
 	p->skip = p->over = len;
 	pend_park(c, p);
+	writes_go_on(c);
 }
 
 void data_write(fuse_req_t req, struct ofile *of, const char *buf, size_t len, int flags)
@@ -218,13 +210,15 @@ void data_write(fuse_req_t req, struct ofile *of, const char *buf, size_t len, i
 		dgdata_write(req, c, buf, len);	/* datagrams never wait */
 		return;
 	}
-	/* An upload: its next write may be read into the queue directly. */
-	if (len >= STREAM_MIN && !(flags & O_NONBLOCK))
-		fs.stream = of;
+	/* An upload, big or read into the queue as expected: its next
+	 * write may be read into the queue directly. */
 	if (len > 0 && request_queued(of) == len) {
+		fs.stream = of;
 		write_queued(req, c, len);
 		return;
 	}
+	if (len >= STREAM_MIN && !(flags & O_NONBLOCK))
+		fs.stream = of;
 	/* Behind a parked write, wait in line: bytes are never reordered. */
 	if (c->q[PEND_WRITE] == NULL)
 		err = send_some(c, buf, len, &done);
@@ -310,8 +304,7 @@ void data_event(struct conv *c)
 		pend_done(p);
 	while ((p = c->q[PEND_READ]) != NULL && try_read_any(p->req, p->unique, c, p->size))
 		pend_done(p);
-	while ((p = c->q[PEND_WRITE]) != NULL && try_write(c, p))
-		;
+	writes_go_on(c);
 }
 
 void data_poll(fuse_req_t req, struct ofile *of, struct fuse_pollhandle *ph)
@@ -321,5 +314,5 @@ void data_poll(fuse_req_t req, struct ofile *of, struct fuse_pollhandle *ph)
 			fuse_pollhandle_destroy(of->ph);
 		of->ph = ph;
 	}
-	fuse_reply_poll(req, (unsigned)poll_now(of->c));
+	fuse_reply_poll(req, (unsigned)conv_poll(of->c));
 }

@@ -14,12 +14,14 @@
  *
  * An upload's write read straight into its socket's queue: read into
  * the daemon's buffer, a 1 MiB write was copied there and copied again
- * into the queue. Once one data file has taken two big blocking writes
- * in a row (fs.stream, set by data.c), the next request is read with
- * its data part laid on that socket's room (nc_send_fill): if it is the
- * expected write, its bytes are queued where FUSE put them, one copy; if
- * not, they are moved to where they belong in the buffer, and the
- * guessing waits for two big writes in a row again.
+ * into the queue. After a big blocking write to a data file, or one
+ * read this way (fs.stream, set by data.c), the next request is read
+ * with its data part laid on that socket's room (nc_send_fill): if it is
+ * the expected write, its bytes are queued where FUSE put them, one
+ * copy; if not, they are moved to where they belong in the buffer, and
+ * the guessing stops until the next big write. (A write from a buffer
+ * not on a page comes as two requests, a big one and a small rest; the
+ * rest is read this way, so the guessing goes on.)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -50,10 +52,6 @@ static int pipefd[2] = { -1, -1 };
  * of the conversation of open file `queued_of` (request_queued). */
 static const struct ofile *queued_of;
 static size_t queued;
-/* The file the last requests wrote big to (data.c's fs.stream), and
- * how many in a row did; compared, never followed. */
-static const struct ofile *stream_last;
-static int stream_run;
 static int broken;	/* a splice failed as none should: writev from then on */
 static size_t slots;	/* the pipe's buffers: one for each page piece */
 
@@ -245,9 +243,7 @@ static ssize_t read_guessing(void *arg, const struct iovec *room, int cnt)
  * error it has (SO_ERROR), which data.c must see, not the guess. */
 static int healthy(const struct ofile *of)
 {
-	struct nc_pollfd p = { .fd = of->c->sock, .events = POLLOUT };
-
-	return nc_poll(fs.st, &p, 1, 0) >= 0 && !(p.revents & (POLLERR | POLLHUP | POLLNVAL));
+	return !(conv_poll(of->c) & (POLLERR | POLLHUP | POLLNVAL));
 }
 
 /* Read the next request onto the room of g->of's socket (g->n: -1 and
@@ -267,45 +263,36 @@ static ssize_t guess(struct guess *g)
 
 int request_receive(struct fuse_session *se, struct fuse_buf *mem, struct fuse_buf *got)
 {
-	/* the file the request before wrote big to, if it did; how many in
-	 * a row have, this one's predecessor included */
-	const struct ofile *wrote = fs.stream;
-	int run = wrote == NULL ? 0 : wrote == stream_last ? stream_run + 1 : 1, r;
-	struct guess g = { .of = wrote, .fd = fuse_session_fd(se), .mem = mem->mem, .n = -2 };
+	struct guess g = { .of = fs.stream, .fd = fuse_session_fd(se), .mem = mem->mem, .n = -2 };
 	ssize_t q = 0;
+	int r;
 
 	queued_of = NULL;
-	fs.stream = NULL;	/* until the write now read says again */
-	/* Two big writes in a row make an upload: a relay's big writes
-	 * between its reads are not guessed at, every guess missing. */
-	if (run >= 2 && g.mem != NULL && healthy(wrote))
+	fs.stream = NULL;	/* until the request now read says again */
+	if (g.of != NULL && g.mem != NULL && healthy(g.of))
 		q = guess(&g);
 	if (g.n >= 0) {
 		if (q > 0) {
-			queued_of = wrote;
+			queued_of = g.of;
 			queued = (size_t)q;
-		} else {
-			run = 0;	/* missed: two in a row again first */
 		}
 		*got = *mem;
 		got->size = (size_t)g.n;
-		r = (int)g.n;
-	} else if (g.n == -1 && g.err == ENODEV) {
-		r = 0;	/* unmounted */
-	} else if (g.n == -1 && g.err == EAGAIN) {
-		r = -EAGAIN;
-	} else {	/* not tried, or failed: read as libfuse does, which says why */
-		do
-			r = fuse_session_receive_buf(se, mem);
-		while (r == -EINTR);
-		*got = *mem;
+		return (int)g.n;
 	}
-	if (r == -EAGAIN) {
-		fs.stream = wrote;	/* no request after all: as if not asked */
-		return r;
+	if (g.n == -1 && g.err == ENODEV)
+		return 0;	/* unmounted */
+	if (g.n == -1 && g.err == EAGAIN) {
+		fs.stream = g.of;	/* no request after all: as if not asked */
+		return -EAGAIN;
 	}
-	stream_last = run > 0 ? wrote : NULL;
-	stream_run = run;
+	/* not tried, or failed: read as libfuse does, which says why */
+	do
+		r = fuse_session_receive_buf(se, mem);
+	while (r == -EINTR);
+	*got = *mem;
+	if (r == -EAGAIN)
+		fs.stream = g.of;
 	return r;
 }
 

@@ -26,9 +26,9 @@ size_t reply_read(fuse_req_t req, uint64_t unique, const struct iovec *iov, int 
 /* Take the next request from se's device into mem, as
  * fuse_session_receive_buf: the bytes, -EAGAIN if none waits, 0 once
  * unmounted, or -errno. got: what to give fuse_session_process_buf.
- * Once a data file has taken two big writes in a row (fs.stream), the
- * request's data is read onto that socket's queue, and stays queued if
- * the request is the write expected (request_queued). */
+ * After an upload's write to a data file (fs.stream), the request's data
+ * is read onto that socket's queue, and stays queued if the request is
+ * the write expected (request_queued). */
 int request_receive(struct fuse_session *se, struct fuse_buf *mem, struct fuse_buf *got);
 /* Of the request being served, a write to open file of: how many of its
  * bytes are already in the socket's queue (all of them, or 0). */

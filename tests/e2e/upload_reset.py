@@ -1,29 +1,63 @@
 #!/usr/bin/env python3
-"""upload_reset.py DATA STATUS SAID: two big blocking writes to DATA,
-the second ending in a newline (a tcp-reset peer resets at it); once the
-file SAID says "reset sent", read STATUS until the conversation has left
-Established, then write again. Prints the errno name that write fails
-with ("none" if it did not)."""
+"""upload_reset.py NET HOST: a peer resets an upload between writes.
+
+A kernel listener on HOST takes a call made through NET (the /net tree);
+two big blocking writes go to its data file, so that the daemon guesses
+the next request to be the upload's next write (fs/reply.c). The peer
+reads both and resets the call: no write is waiting, so the socket keeps
+the reset's error until a call takes it. The requests that follow are
+status reads, then a write, which must fail with the reset. Prints the
+errno name the write fails with ("none" if it did not), then err."""
 import errno
 import os
+import socket
+import struct
 import sys
+import threading
 import time
 
-data_path, status_path, said = sys.argv[1:4]
-fd = os.open(data_path, os.O_WRONLY)
-os.write(fd, bytes(1 << 20))
-os.write(fd, bytes((1 << 20) - 1) + b"\n")
-deadline = time.monotonic() + 10
-while "reset sent" not in open(said).read():
-    if time.monotonic() > deadline:
-        sys.exit("no reset in 10 s")
-    time.sleep(0.01)
-while open(status_path).read().startswith("Established"):
-    if time.monotonic() > deadline:
-        sys.exit("still Established 10 s on")
-    time.sleep(0.01)
-try:
-    os.write(fd, bytes(1 << 20))
-    print("none")
-except OSError as e:
-    print(errno.errorcode[e.errno])
+net, host = sys.argv[1:3]
+MIB = 1 << 20
+
+
+def read_all(sock, n):
+    """The peer's side: read n bytes (beside the writes, which would
+    otherwise wait for a window the peer opens only as it reads)."""
+    while n > 0:
+        got = sock.recv(n)
+        if not got:
+            return
+        n -= len(got)
+
+
+srv = socket.socket()
+srv.bind((host, 0))
+srv.listen(1)
+srv.settimeout(10)
+with open(f"{net}/tcp/clone", "r+b", buffering=0) as ctl:
+    conv = f"{net}/tcp/{ctl.read(32).decode().strip()}"
+    ctl.write(f"connect {host}!{srv.getsockname()[1]}".encode())
+    peer, _ = srv.accept()
+    peer.settimeout(10)
+    reader = threading.Thread(target=read_all, args=(peer, 2 * MIB))
+    reader.start()
+    fd = os.open(f"{conv}/data", os.O_WRONLY)
+    os.write(fd, bytes(MIB))
+    os.write(fd, bytes(MIB))
+    reader.join()
+    peer.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    peer.close()  # the RST is in the TUN before this returns
+    # The reset reaches the stack with no event for this process: look
+    # (each look a request the daemon may guess at), 10 s at most.
+    deadline = time.monotonic() + 10
+    while open(f"{conv}/status").read().startswith("Established"):
+        if time.monotonic() > deadline:
+            sys.exit("still Established 10 s after the reset")
+        time.sleep(0.01)
+    try:
+        os.write(fd, bytes(MIB))
+        print("none")
+    except OSError as e:
+        print(errno.errorcode[e.errno])
+    os.close(fd)
+    print(open(f"{conv}/err").read().strip())
