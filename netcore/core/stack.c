@@ -163,6 +163,7 @@ struct stack *stack_new(const struct stack_config *cfg, stack_output_fn out, voi
 	st->no_timestamps = cfg->no_timestamps;
 	st->no_sack = cfg->no_sack;
 	st->push_segs = cfg->push_segs > 0 ? cfg->push_segs : 2;
+	st->no_idle_restart = cfg->no_idle_restart;
 	st->tcp_cc = (uint8_t)cfg->tcp_cc;
 	st->msl_ms = cfg->msl_ms ? cfg->msl_ms : 30000;
 	buf_set_budget(st, cfg->buf_max);

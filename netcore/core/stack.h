@@ -56,6 +56,8 @@ struct stack_config {
 	int no_sack;		/* offer and accept no SACK */
 	int push_segs;		/* PSH at least every this many segments of a
 				 * burst, as Linux's TSO packets; 0 means 2 */
+	int no_idle_restart;	/* cwnd is kept through idle (Linux's
+				 * tcp_slow_start_after_idle=0) */
 	int tcp_cc;		/* new connections' congestion control, enum
 				 * tcp_ccalg (tcp.h); 0 is CUBIC */
 	size_t buf_max;		/* bytes every socket buffer may hold together;
@@ -206,7 +208,7 @@ struct stack {
 	int icmp6_credit;
 
 	int tso, csum_offload;	/* see stack_config */
-	int no_timestamps, no_sack, push_segs;	/* see stack_config */
+	int no_timestamps, no_sack, push_segs, no_idle_restart;	/* see stack_config */
 	uint8_t tcp_cc;		/* see stack_config */
 	unsigned msl_ms;
 	uint64_t now;		/* µs, set by stack_input/stack_advance */

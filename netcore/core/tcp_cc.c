@@ -13,6 +13,10 @@
 
 /* ---- round-trip time (RFC 6298) ---- */
 
+/* RFC 6298's RTO, srtt + 4 rttvar, with Linux's floor: TCP_RTO_MIN bounds
+ * the variance term, not the sum, so a steady 100 ms path waits 300 ms
+ * before it resends, as Linux does (RFC 6298 takes G, the clock's grain,
+ * where Linux takes tcp_rto_min). */
 void tcp_rtt_sample(struct tcb *t, uint32_t r)
 {
 	uint64_t rto;
@@ -25,7 +29,7 @@ void tcp_rtt_sample(struct tcb *t, uint32_t r)
 		t->rttvar = (3 * t->rttvar + d) / 4;
 		t->srtt = (uint32_t)((7ull * t->srtt + r) / 8);
 	}
-	rto = (uint64_t)t->srtt + (4ull * t->rttvar > 1000 ? 4ull * t->rttvar : 1000);
+	rto = (uint64_t)t->srtt + (4ull * t->rttvar > TCP_RTO_MIN ? 4ull * t->rttvar : TCP_RTO_MIN);
 	t->rto = (uint32_t)(rto < TCP_RTO_MIN ? TCP_RTO_MIN : rto > TCP_RTO_MAX ? TCP_RTO_MAX : rto);
 	tcp_cc_rtt(t, r);
 }
@@ -106,11 +110,16 @@ static void cc_state_init(struct stack *st, struct tcb *t)
 		bbr_init(st, t);
 }
 
+/* RFC 6928's initial window: ten segments, at most 14600 bytes or two
+ * segments. */
+uint32_t tcp_initial_window(const struct tcb *t)
+{
+	return min32(TCP_IW * t->mss, 2u * t->mss > 14600 ? 2u * t->mss : 14600);
+}
+
 void tcp_cc_init(struct stack *st, struct tcb *t)
 {
-	uint32_t iw = min32(TCP_IW * t->mss, 2u * t->mss > 14600 ? 2u * t->mss : 14600);
-
-	t->cwnd = t->nrtx ? t->mss : iw;	/* 1 MSS after a lost SYN */
+	t->cwnd = t->nrtx ? t->mss : tcp_initial_window(t);	/* 1 MSS after a lost SYN */
 	t->ssthresh = TCP_CWND_MAX;
 	t->recover = t->iss;
 	t->in_recovery = 0;
@@ -202,7 +211,7 @@ void tcp_cc_grow(struct stack *st, struct tcb *t, uint32_t acked)
 		return;
 	}
 	if (t->cwnd < t->ssthresh) {
-		t->cwnd += min32(acked, 2u * t->mss);	/* slow start, L = 2 (RFC 3465) */
+		t->cwnd += acked;	/* slow start: all acked, as Linux (RFC 3465 would cap it at 2 MSS) */
 	} else {
 		t->bytes_acked += acked;
 		if (t->bytes_acked >= t->cwnd) {
@@ -220,6 +229,32 @@ void tcp_cc_rtt(struct tcb *t, uint32_t rtt_us)
 		cubic_rtt(t, rtt_us);
 	else if (tcp_cc_model(t))
 		bbr_rtt(t, rtt_us);
+}
+
+/*
+ * Slow start after idle (RFC 5681 4.1, Linux's tcp_slow_start_after_idle):
+ * a connection that has sent no data for more than an RTO, and has none
+ * in flight, no longer knows what the path takes. When data is to go
+ * again, cwnd falls to the restart window, the initial one or cwnd if
+ * smaller, halving toward it for each RTO of the idle time past the
+ * first, as Linux. ssthresh keeps three quarters of the old window, so
+ * slow start climbs back fast. A model-based algorithm (BBR) keeps its
+ * own counsel. Called where Linux calls it: a write queues data, or the
+ * peer's window changes with data waiting.
+ */
+void tcp_cc_idle_restart(struct stack *st, struct tcb *t)
+{
+	uint32_t cwnd = t->cwnd, restart = min32(tcp_initial_window(t), t->cwnd);
+	uint64_t idle = st->now - t->cnt.last_data_sent;
+
+	if (st->no_idle_restart || tcp_cc_model(t) || t->snd_una != t->snd_max ||
+	    t->cnt.last_data_sent == 0 || idle <= t->rto)
+		return;
+	if (!t->in_recovery && t->ssthresh < cwnd / 2 + cwnd / 4)
+		t->ssthresh = cwnd / 2 + cwnd / 4;
+	for (; idle > t->rto && cwnd > restart; idle -= t->rto)
+		cwnd >>= 1;
+	t->cwnd = cwnd > restart ? cwnd : restart;
 }
 
 void tcp_cc_idle_end(struct tcb *t, uint64_t idle_us)

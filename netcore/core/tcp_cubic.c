@@ -24,7 +24,6 @@ enum {
 	HS_N_RTT_SAMPLE = 8,
 	HS_CSS_GROWTH_DIVISOR = 4,
 	HS_CSS_ROUNDS = 5,
-	HS_L = 8,
 };
 
 static const uint32_t NO_RTT = UINT32_MAX;
@@ -232,12 +231,14 @@ static void hystart_check(struct tcb *t)
 	}
 }
 
-/* Slow start: what was acknowledged, at most L segments an ACK (RFC
- * 9406 4.2), a quarter of it in conservative slow start; never past
- * ssthresh. */
+/* Slow start: what was acknowledged, a quarter of it in conservative
+ * slow start; never past ssthresh. All of it, as Linux: RFC 9406 4.2's
+ * cap of L = 8 segments an ACK for an unpaced sender held back growth
+ * on the stretch ACKs a GRO receiver sends (one ACK for ten segments
+ * grew cwnd by eight, where Linux's doubles it). */
 static void slow_start(struct tcb *t, uint32_t acked)
 {
-	uint32_t inc = min32(acked, HS_L * t->mss);
+	uint32_t inc = acked;
 
 	if (first_slow_start(t) && seq_geq(t->snd_una, t->hs.window_end))
 		hystart_round(t);

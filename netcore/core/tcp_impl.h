@@ -462,6 +462,10 @@ void tcp_cc_grow(struct stack *st, struct tcb *tcb, uint32_t acked);
  * (tcp_send_one). */
 void tcp_cc_rtt(struct tcb *tcb, uint32_t rtt_us);
 void tcp_cc_idle_end(struct tcb *tcb, uint64_t idle_us);
+/* Data is to go after idle: cwnd restarts (slow start after idle). */
+void tcp_cc_idle_restart(struct stack *st, struct tcb *tcb);
+/* The initial window in bytes (RFC 6928). */
+uint32_t tcp_initial_window(const struct tcb *tcb);
 /* Switch tcb to algorithm cc (enum tcp_ccalg), keeping its window: 0,
  * or -ENOMEM (no room for BBR's model; the algorithm stays). */
 int tcp_cc_set(struct stack *st, struct tcb *tcb, int cc);

@@ -301,6 +301,8 @@ static int ack_input(struct stack *st, struct tcb *t, const struct seg *s)
 			tcp_recovery_ack(st, t, 0, sacked, dup);
 	}
 	if (seq_lt(t->snd_wl1, s->seq) || (t->snd_wl1 == s->seq && seq_leq(t->snd_wl2, s->ack))) {
+		if (win != t->snd_wnd && seq_lt(t->snd_nxt, tcp_data_end(t)))
+			tcp_cc_idle_restart(st, t);	/* data waited for the window */
 		t->snd_wnd = win;
 		t->snd_wl1 = s->seq;
 		t->snd_wl2 = s->ack;

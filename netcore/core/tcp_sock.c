@@ -370,6 +370,7 @@ static ssize_t queued(struct stack *st, struct tcb *t, size_t n, size_t len, int
 {
 	if (n == 0)
 		return -ENOBUFS;
+	tcp_cc_idle_restart(st, t);
 	if (n < len || !(flags & MSG_MORE))
 		t->push_seq = tcp_data_end(t);
 	if (n == len && !(flags & MSG_MORE)) {

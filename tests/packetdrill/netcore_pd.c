@@ -295,6 +295,7 @@ static void follow_sysctls(struct stack *st)
 	st->no_timestamps = ipv4_sysctl("tcp_timestamps", 1) == 0;
 	st->no_sack = ipv4_sysctl("tcp_sack", 1) == 0;
 	st->push_segs = segs > 0 ? segs : 2;
+	st->no_idle_restart = ipv4_sysctl("tcp_slow_start_after_idle", 1) == 0;
 }
 
 static int pd_socket(void *ud, int domain, int type, int protocol)

@@ -123,7 +123,8 @@ Test(bbr, cubic_fills_the_same_queue)
 /* 5% random loss each way on a 100 MB/s path, 100 µs each way: BBR
  * keeps within four times the line's time (a loss costs its repair, and
  * a round of packet conservation); CUBIC cuts its window at each and
- * takes over three times BBR's. */
+ * takes over twice BBR's (2.9 times: over four while its slow start
+ * grew at most 8 segments an ACK). */
 Test(bbr, random_loss_costs_the_repair_not_the_rate)
 {
 	uint64_t bbr_us, cubic_us;
@@ -138,7 +139,7 @@ Test(bbr, random_loss_costs_the_repair_not_the_rate)
 	cr_log_info("cubic at 5%% loss: %.3f s", cubic_us / 1e6);
 	cr_assert_lt(bbr_us, (uint64_t)20 * MB * 1000000 / (10 * RATE) * 4,
 		     "bbr took %llu µs", (unsigned long long)bbr_us);
-	cr_assert_lt(bbr_us * 3, cubic_us, "bbr %llu µs, cubic %llu µs",
+	cr_assert_lt(bbr_us * 2, cubic_us, "bbr %llu µs, cubic %llu µs",
 		     (unsigned long long)bbr_us, (unsigned long long)cubic_us);
 }
 

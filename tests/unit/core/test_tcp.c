@@ -198,7 +198,7 @@ Test(tcp, checksum_offload_leaves_the_sum_to_the_link)
 	link_set_filter(l, partial_checksum, NULL);
 	make_pair(80, &c, &s);
 	cr_assert_eq(pump(a, c, b, s, 4 << 20, 10000), 4 << 20);
-	cr_assert_gt(partials, 100);
+	cr_assert_gt(partials, 50, "partials %d", partials);	/* 4 MiB in super-packets */
 	cr_assert_eq(tcp_stat(b, "InErrs"), 0);
 }
 

@@ -488,13 +488,14 @@ Test(tcp_peer, zero_window_is_probed_until_it_opens)
 	peer_send(&p, 4, ". 1:1(0) ack 1 win 0 <nop,nop,TS val 201 ecr *>");
 	peer_run(&p, 6);
 	cr_assert_eq(sock_sendto(a, c, buf, sizeof buf, 0, NULL, 0), 100);
-	peer_expect(&p, 207, ". 0:0(0) ack 1");	/* probe below snd_una, after the RTO */
-	peer_send(&p, 207, ". 1:1(0) ack 1 win 0 <nop,nop,TS val 202 ecr *>");
-	peer_expect(&p, 607, ". 0:0(0) ack 1");	/* backed off */
-	peer_send(&p, 607, ". 1:1(0) ack 1 win 0 <nop,nop,TS val 203 ecr *>");
-	peer_expect(&p, 1407, ". 0:0(0) ack 1");
-	peer_send(&p, 1408, ". 1:1(0) ack 1 win 1000 <nop,nop,TS val 204 ecr *>");
-	peer_expect(&p, 1409, "P. 1:101(100) ack 1");
+	/* probes below snd_una, after the RTO (srtt + 200 ms), then backed off */
+	peer_expect(&p, 210, ". 0:0(0) ack 1");
+	peer_send(&p, 210, ". 1:1(0) ack 1 win 0 <nop,nop,TS val 202 ecr *>");
+	peer_expect(&p, 616, ". 0:0(0) ack 1");
+	peer_send(&p, 616, ". 1:1(0) ack 1 win 0 <nop,nop,TS val 203 ecr *>");
+	peer_expect(&p, 1428, ". 0:0(0) ack 1");
+	peer_send(&p, 1429, ". 1:1(0) ack 1 win 1000 <nop,nop,TS val 204 ecr *>");
+	peer_expect(&p, 1430, "P. 1:101(100) ack 1");
 }
 
 Test(tcp_peer, fast_retransmit_on_three_duplicate_acks)
@@ -700,10 +701,10 @@ Test(tcp_peer, second_timeout_keeps_the_first_ssthresh)
 	for (int i = 0; i < 4; i++)
 		peer_expect(&p, 5, ".");
 	peer_expect(&p, 9, "P. 2965:3953(988) ack 1");	/* the probe */
-	peer_expect(&p, 209, ". 1:989(988) ack 1");	/* the timeout */
+	peer_expect(&p, 216, ". 1:989(988) ack 1");	/* the timeout: srtt + 200 ms */
 	cr_assert_eq(sock_getopt(a, c, IPPROTO_TCP, NC_TCP_INFO, &first, &len), 0);
 	cr_assert_eq(first.ssthresh, 5000, "half the initial window");
-	peer_expect(&p, 609, ". 1:989(988) ack 1");	/* backed off */
+	peer_expect(&p, 622, ". 1:989(988) ack 1");	/* backed off */
 	cr_assert_eq(sock_getopt(a, c, IPPROTO_TCP, NC_TCP_INFO, &second, &len), 0);
 	cr_assert_eq(second.ssthresh, first.ssthresh, "ssthresh %u after %u",
 		     second.ssthresh, first.ssthresh);
@@ -723,6 +724,133 @@ Test(tcp_peer, tail_loss_probe_resends_the_last_segment)
 	peer_expect(&p, 16, ". 1:989(988) ack 1");	/* the hole, at once */
 }
 
+/* n segments out by ms, whatever their flags. */
+static void expect_segments(int n, uint64_t ms)
+{
+	for (int i = 0; i < n; i++)
+		peer_expect(&p, ms, ".");
+}
+
+/* One ACK for a whole flight of ten (a receiver's GRO): slow start grows
+ * cwnd by all of it, as Linux, where RFC 9406's cap (8 segments an ACK
+ * without pacing) grew it by eight. */
+Test(tcp_peer, slow_start_grows_by_all_that_a_stretch_ack_acks)
+{
+	int c = active_open();
+	static char buf[20000];
+	struct nc_tcp_info before, after;
+	socklen_t len = sizeof before;
+
+	cr_assert_eq(sock_sendto(a, c, buf, sizeof buf, 0, NULL, 0), (ssize_t)sizeof buf);
+	expect_segments(10, 5);
+	cr_assert_eq(sock_getopt(a, c, IPPROTO_TCP, NC_TCP_INFO, &before, &len), 0);
+	peer_send(&p, 10, ". 1:1(0) ack 9881 <nop,nop,TS val 201 ecr *>");
+	peer_run(&p, 11);
+	cr_assert_eq(sock_getopt(a, c, IPPROTO_TCP, NC_TCP_INFO, &after, &len), 0);
+	cr_assert_eq(after.cwnd, before.cwnd + 9880, "cwnd %u after %u", after.cwnd, before.cwnd);
+}
+
+/* A connection whose window grew past the initial one, everything
+ * acknowledged by 25 ms. */
+static int grown_and_idle(struct nc_tcp_info *ti)
+{
+	int c = active_open();
+	static char buf[20 * 988];
+	socklen_t len = sizeof *ti;
+
+	cr_assert_eq(sock_sendto(a, c, buf, sizeof buf, 0, NULL, 0), (ssize_t)sizeof buf);
+	expect_segments(10, 5);
+	peer_send(&p, 10, ". 1:1(0) ack 9881 <nop,nop,TS val 201 ecr *>");
+	expect_segments(10, 11);
+	peer_send(&p, 13, ". 1:1(0) ack 19761 <nop,nop,TS val 202 ecr *>");
+	peer_run(&p, 20);
+	peer_expect_none(&p, 25);	/* no probe: all acknowledged */
+	cr_assert_eq(sock_getopt(a, c, IPPROTO_TCP, NC_TCP_INFO, ti, &len), 0);
+	cr_assert_eq(ti->qout, 0, "%u bytes not acknowledged", ti->qout);
+	cr_assert_gt(ti->cwnd, 11 * ti->mss, "cwnd %u", ti->cwnd);
+	return c;
+}
+
+/* Slow start after idle (RFC 5681 4.1, Linux's default): no data sent
+ * for longer than the RTO, and the next write finds cwnd back at the
+ * initial window, ten segments. */
+Test(tcp_peer, idle_past_the_rto_restarts_the_window)
+{
+	struct nc_tcp_info ti, after;
+	socklen_t len = sizeof after;
+	static char more[40000];
+	int c = grown_and_idle(&ti);
+
+	peer_run(&p, 20 + (ti.rto_us / 1000) + 50);
+	cr_assert_eq(sock_sendto(a, c, more, sizeof more, 0, NULL, 0), (ssize_t)sizeof more);
+	cr_assert_eq(sock_getopt(a, c, IPPROTO_TCP, NC_TCP_INFO, &after, &len), 0);
+	cr_assert_eq(after.cwnd, 10 * after.mss, "cwnd %u", after.cwnd);
+	expect_segments(10, 20 + (ti.rto_us / 1000) + 51);
+	peer_expect_none(&p, 20 + (ti.rto_us / 1000) + 52);
+}
+
+/* The peer's window reopening with data waiting checks the idle time
+ * too (where Linux checks it): the write came within the RTO of the
+ * last data sent and kept the window; the window opened later. */
+Test(tcp_peer, a_window_reopening_after_idle_restarts_the_window)
+{
+	struct nc_tcp_info ti, after;
+	socklen_t len = sizeof after;
+	static char more[40000];
+	int c = grown_and_idle(&ti);
+	uint64_t reopen = 25 + 2 * (ti.rto_us / 1000);
+
+	peer_send(&p, 25, ". 1:1(0) ack 19761 win 0 <nop,nop,TS val 203 ecr *>");
+	peer_run(&p, 27);
+	cr_assert_eq(sock_sendto(a, c, more, sizeof more, 0, NULL, 0), (ssize_t)sizeof more);
+	cr_assert_eq(sock_getopt(a, c, IPPROTO_TCP, NC_TCP_INFO, &after, &len), 0);
+	cr_assert_eq(after.cwnd, ti.cwnd, "cwnd %u, was %u", after.cwnd, ti.cwnd);
+	peer_send(&p, reopen, ". 1:1(0) ack 19761 win 65535 <nop,nop,TS val 204 ecr *>");
+	peer_run(&p, reopen + 2);
+	cr_assert_eq(sock_getopt(a, c, IPPROTO_TCP, NC_TCP_INFO, &after, &len), 0);
+	cr_assert_eq(after.cwnd, 10 * after.mss, "cwnd %u", after.cwnd);
+}
+
+/* Idle for less than the RTO, the window stands. */
+Test(tcp_peer, idle_short_of_the_rto_keeps_the_window)
+{
+	struct nc_tcp_info ti, after;
+	socklen_t len = sizeof after;
+	static char more[40000];
+	int c = grown_and_idle(&ti);
+
+	peer_run(&p, 20 + (ti.rto_us / 1000) / 2);
+	cr_assert_eq(sock_sendto(a, c, more, sizeof more, 0, NULL, 0), (ssize_t)sizeof more);
+	cr_assert_eq(sock_getopt(a, c, IPPROTO_TCP, NC_TCP_INFO, &after, &len), 0);
+	cr_assert_eq(after.cwnd, ti.cwnd);
+	expect_segments(20, 20 + (ti.rto_us / 1000) / 2 + 1);
+}
+
+/* The RTO is srtt + 4 rttvar with Linux's floor on the variance term:
+ * a steady 100 ms path resends after 300 ms, not RFC 6298's srtt +
+ * 4 rttvar of some 210 ms once rttvar has settled. */
+Test(tcp_peer, a_steady_path_waits_srtt_and_200_ms_to_resend)
+{
+	int c = active_open();
+	char spec[96];
+	struct nc_tcp_info ti;
+	socklen_t len = sizeof ti;
+	uint64_t ms = 3;
+
+	for (uint32_t i = 0, seq = 1; i < 24; i++, seq += 10, ms += 100) {
+		cr_assert_eq(sock_sendto(a, c, "0123456789", 10, 0, NULL, 0), 10);
+		snprintf(spec, sizeof spec, "P. %u:%u(10) ack 1", seq, seq + 10);
+		peer_expect(&p, ms, spec);
+		snprintf(spec, sizeof spec, ". 1:1(0) ack %u <nop,nop,TS val %u ecr *>", seq + 10,
+			 300 + i);
+		peer_send(&p, ms + 100, spec);
+	}
+	cr_assert_eq(sock_getopt(a, c, IPPROTO_TCP, NC_TCP_INFO, &ti, &len), 0);
+	cr_assert_gt(ti.srtt_us, 90000, "srtt %u µs", ti.srtt_us);
+	cr_assert_eq(ti.rto_us, ti.srtt_us + 200000, "rto %u µs, srtt %u, rttvar %u", ti.rto_us,
+		     ti.srtt_us, ti.mdev_us);
+}
+
 /* A lone segment's probe timeout (two round trips and the peer's
  * delayed ACK) exceeds the RTO: the probe goes at the RTO instead, and
  * the first timeout, not backed off, one RTO later (RFC 8985 7.2). */
@@ -732,9 +860,9 @@ Test(tcp_peer, tail_loss_probe_goes_no_later_than_the_rto)
 
 	cr_assert_eq(sock_sendto(a, c, "data", 4, 0, NULL, 0), 4);
 	peer_expect(&p, 3, "P. 1:5(4) ack 1");
-	peer_expect(&p, 203, "P. 1:5(4) ack 1");	/* the probe */
-	peer_expect(&p, 403, "P. 1:5(4) ack 1");	/* the timeout */
-	peer_expect(&p, 803, "P. 1:5(4) ack 1");	/* backed off */
+	peer_expect(&p, 208, "P. 1:5(4) ack 1");	/* the probe */
+	peer_expect(&p, 411, "P. 1:5(4) ack 1");	/* the timeout */
+	peer_expect(&p, 817, "P. 1:5(4) ack 1");	/* backed off */
 }
 
 Test(tcp_peer, soft_icmp_error_is_reported_when_retransmission_gives_up)
@@ -870,7 +998,7 @@ static int flight_timed_out(struct nc_tcp_info *before)
 		peer_expect(&p, 5, ".");
 	cr_assert_eq(sock_getopt(a, c, IPPROTO_TCP, NC_TCP_INFO, before, &len), 0);
 	peer_expect(&p, 9, "P. 2965:3953(988) ack 1");	/* the probe */
-	peer_expect(&p, 209, ". 1:989(988) ack 1");	/* the timeout */
+	peer_expect(&p, 216, ". 1:989(988) ack 1");	/* the timeout: srtt + 200 ms */
 	return c;
 }
 
@@ -884,14 +1012,14 @@ Test(tcp_peer, spurious_timeout_is_undone_by_frto)
 	static char more[4 * 988];
 	int c = flight_timed_out(&before);
 
-	peer_send(&p, 215, ". 1:1(0) ack 2965 <nop,nop,TS val 201 ecr *,nop,nop,sack 2965:3953>");
-	peer_run(&p, 217);
+	peer_send(&p, 221, ". 1:1(0) ack 2965 <nop,nop,TS val 201 ecr *,nop,nop,sack 2965:3953>");
+	peer_run(&p, 223);
 	cr_assert_eq(sock_getopt(a, c, IPPROTO_TCP, NC_TCP_INFO, &after, &len), 0);
 	cr_assert_eq(after.ssthresh, before.ssthresh);
 	cr_assert_geq(after.cwnd, before.cwnd);
 	cr_assert_eq(sock_sendto(a, c, more, sizeof more, 0, NULL, 0), sizeof more);
 	for (int i = 0; i < 4; i++)	/* the window allows them all, at once */
-		peer_expect(&p, 218, ".");
+		peer_expect(&p, 224, ".");
 }
 
 /* The same timeout, but the peer acknowledges only the resent segment
@@ -903,11 +1031,11 @@ Test(tcp_peer, real_timeout_keeps_the_reduction)
 	socklen_t len = sizeof after;
 	int c = flight_timed_out(&before);
 
-	peer_send(&p, 215, ". 1:1(0) ack 989 <nop,nop,TS val 201 ecr *>");
-	peer_run(&p, 217);
+	peer_send(&p, 221, ". 1:1(0) ack 989 <nop,nop,TS val 201 ecr *>");
+	peer_run(&p, 223);
 	cr_assert_eq(sock_getopt(a, c, IPPROTO_TCP, NC_TCP_INFO, &after, &len), 0);
 	cr_assert_lt(after.ssthresh, before.ssthresh);
 	cr_assert_lt(after.cwnd, before.cwnd);
-	peer_expect(&p, 218, ". 989:1977(988) ack 1");	/* slow start: two for one */
-	peer_expect(&p, 218, ". 1977:2965(988) ack 1");
+	peer_expect(&p, 224, ". 989:1977(988) ack 1");	/* slow start: two for one */
+	peer_expect(&p, 224, ". 1977:2965(988) ack 1");
 }
