@@ -826,6 +826,23 @@ Test(tcp_peer, idle_short_of_the_rto_keeps_the_window)
 	expect_segments(20, 20 + (ti.rto_us / 1000) / 2 + 1);
 }
 
+/* With the restart off (the stack's no_idle_restart, Linux's
+ * tcp_slow_start_after_idle=0) the window stands through any idle. */
+Test(tcp_peer, idle_restart_off_keeps_the_window)
+{
+	struct nc_tcp_info ti, after;
+	socklen_t len = sizeof after;
+	static char more[40000];
+	int c;
+
+	a->no_idle_restart = 1;
+	c = grown_and_idle(&ti);
+	peer_run(&p, 20 + 3 * (ti.rto_us / 1000));
+	cr_assert_eq(sock_sendto(a, c, more, sizeof more, 0, NULL, 0), (ssize_t)sizeof more);
+	cr_assert_eq(sock_getopt(a, c, IPPROTO_TCP, NC_TCP_INFO, &after, &len), 0);
+	cr_assert_eq(after.cwnd, ti.cwnd, "cwnd %u, was %u", after.cwnd, ti.cwnd);
+}
+
 /* The RTO is srtt + 4 rttvar with Linux's floor on the variance term:
  * a steady 100 ms path resends after 300 ms, not RFC 6298's srtt +
  * 4 rttvar of some 210 ms once rttvar has settled. */
