@@ -1,8 +1,10 @@
 #!/bin/bash
 # Connection rate: CALLS times (1000; 100 with QUICK) connect, send 1 KB,
 # close, to a server one router hop away; µs per connection, the kernel
-# (sockets), /net (clone, connect, data, close) and the netcore C API
-# (blocking calls on its own TUN: the stack without FUSE) in turn,
+# (sockets), /net (clone, connect, data, close), the netcore C API
+# (blocking calls on its own TUN: the stack without FUSE) and the floor
+# (the same files through fusefloor, a file system that answers them from
+# memory: FUSE without the network, the least /net could take) in turn,
 # ROUNDS times.
 # ncbench does both loops; the far end (ncbench sink) reads each caller
 # to its end and counts it. DAEMON_ARGS: daemon options for a comparison
@@ -18,6 +20,10 @@ kernel_connects() {
 
 net_connects() {
 	"$NCBENCH" netconnects "$MNT" "$FAR_ADDR" "$PORT" "$CALLS"
+}
+
+floor_connects() {
+	"$NCBENCH" netconnects "$FLOOR_MNT" "$FAR_ADDR" "$PORT" "$CALLS"
 }
 
 api_connects() {
@@ -43,11 +49,25 @@ check "the daemon mounts $MNT" start_daemon ${DAEMON_ARGS:-}
 sysctl -qw net.core.somaxconn=4096
 in_ns "$FAR" sysctl -qw net.core.somaxconn=4096
 far sink sink "$PORT"
+FLOOR_MNT=$E2E_DIR/floor
+mkdir -p "$FLOOR_MNT"
+spawn floor "$E2E_BUILD/tests/bench/fusefloor" "$FLOOR_MNT"
+FLOOR_PID=$SPAWN_PID
+check "fusefloor mounts $FLOOR_MNT" eventually test -f "$FLOOR_MNT/tcp/clone"
 fails=0
 served=0
 for ((r = 1; r <= ROUNDS; r++)); do
-	for who in kernel net api; do
+	for who in kernel net api floor; do
 		read -r n t0 t1 _ <<<"$("${who}_connects")"
+		if [ "$who" = floor ]; then	# no connection reaches the sink
+			if [ "${n:-0}" = "$CALLS" ]; then
+				result connect floor µs "$(usec "$CALLS" "$t0" "$t1")"
+			else
+				not_ok "floor, round $r: ${n:-none} of $CALLS"
+				fails=$((fails + 1))
+			fi
+			continue
+		fi
 		served=$((served + CALLS))
 		if [ "${n:-0}" != "$CALLS" ] || ! wait_served "$served"; then
 			not_ok "connections, $who, round $r: ${n:-none} of $CALLS, or not 1 KB each"
@@ -60,3 +80,5 @@ for ((r = 1; r <= ROUNDS; r++)); do
 done
 check_eq "every run of $CALLS connections completed" 0 "$fails"
 stop_daemon
+kill -TERM "$FLOOR_PID" 2>/dev/null
+check "fusefloor unmounts and exits" wait_exit "$FLOOR_PID" 10

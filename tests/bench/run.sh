@@ -9,7 +9,9 @@
 #   bulk       200 MiB down and up one router hop away: kernel, /net with
 #              cat and dd bs=1M, the C API, lwIP; MB/s and CPU s per GB
 #   pingpong   1-byte round trips: kernel, /net, the C API; µs each
-#   connrate   connect + 1 KB + close: kernel, /net; µs each
+#   connrate   connect + 1 KB + close: kernel, /net, the C API, and the
+#              floor (fusefloor: the same files answered from memory, the
+#              FUSE round trips alone); µs each
 #   memory     10 000 idle conversations: daemon bytes each
 #   relay      redis-benchmark, iperf3 and ab without keep-alive through
 #              a forwarder: socat on kernel sockets, examples/forward.sh
