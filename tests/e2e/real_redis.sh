@@ -5,11 +5,19 @@
 # test. 10 tests of 10000 requests: every one completes; the rate does
 # not fall test after test: the last three tests' mean is at least 80% of
 # the first three's (or, after a slow spell of the machine, the first
-# three run again are), and no test runs below 60% of the first's (a 1 s
-# stall on a connect would). Single tests vary by about 20% on a busy
-# 2-core machine, so one test against another is not the measure. Every
-# test's rate is printed as a "# ..." line, and for comparison SET and
-# GET straight to redis-server.
+# three run again are); no request of any test waits 500 ms or more;
+# and no test runs below 40% of the first's. A stall of the relay shows
+# in the longest wait: with the daemon stopped for 1 s during SET, SET's
+# longest was 1007 ms (and its rate half the others', which a rule
+# measuring later tests against the first would not see); without it,
+# 60-115 ms on an idle 2-core machine and up to 175 ms with a busy loop
+# beside it. A stall in a connect does not show here: redis-benchmark
+# times requests, not connections, and hands a late client's share to
+# the others. Single tests' rates vary by 20-40% on a busy 2-core machine
+# (one ran at 59.7% of the first beside a busy loop), so one test's rate
+# against another's is only a backstop. Every test's rate and longest
+# wait are printed as "# ..." lines, and for comparison SET and GET
+# straight to redis-server.
 # e2e-timeout: 90
 . "$(dirname "$0")/lib.sh"
 
@@ -29,11 +37,13 @@ forwarder 6379 '10.77.0.1!6379'
 
 tests=set,get,incr,lpush,rpush,lpop,rpop,sadd,hset,spop
 # bench FILE TESTS: redis-benchmark through the stack, its rates one
-# "TEST RPS" a line in FILE, in the order run (CSV: "test","rps",...).
+# "TEST RPS MAX_MS" a line in FILE, in the order run (CSV: "test","rps",
+# then the latencies: avg, min, p50, p95, p99, max, in ms).
 bench() {
 	timeout 60 redis-benchmark -h 10.77.0.2 -p 6379 -n 10000 -c 20 -t "$2" --csv \
 		>"$E2E_DIR/bench.csv" 2>"$E2E_DIR/bench.err" || return
-	tr -d '"' <"$E2E_DIR/bench.csv" | awk -F, 'NR > 1 && $2 + 0 > 0 { print $1, int($2) }' >"$1"
+	tr -d '"' <"$E2E_DIR/bench.csv" |
+		awk -F, 'NR > 1 && $2 + 0 > 0 { print $1, int($2), $8 }' >"$1"
 }
 # mean: the mean rate of the "TEST RPS" lines on standard input.
 mean() {
@@ -43,14 +53,19 @@ mean() {
 bench "$E2E_DIR/rates" "$tests"
 check_eq "redis-benchmark: exit status" 0 "$?"
 check_eq "every test reported a rate" 10 "$(wc -l <"$E2E_DIR/rates")"
-while read -r name rps; do
-	echo "# $name: $rps requests/s"
+while read -r name rps max; do
+	echo "# $name: $rps requests/s, the longest wait $max ms"
 done <"$E2E_DIR/rates"
-read -r first rate0 <"$E2E_DIR/rates"
-while read -r name rps; do
-	check "$name: $rps requests/s, at least 60% of $first's $rate0" \
-		test "$((rps * 100))" -ge "$((rate0 * 60))"
-done < <(tail -n +2 "$E2E_DIR/rates")
+check_eq "every test reported its longest wait" 10 \
+	"$(awk '$3 ~ /^[0-9.]+$/' "$E2E_DIR/rates" | wc -l)"
+read -r first rate0 _ <"$E2E_DIR/rates"
+while read -r name rps max; do
+	check "$name: no request waited 500 ms (the longest: $max ms)" \
+		awk -v m="$max" 'BEGIN { exit !(m != "" && m < 500) }'
+	[ "$name" = "$first" ] && continue
+	check "$name: $rps requests/s, at least 40% of $first's $rate0" \
+		test "$((rps * 100))" -ge "$((rate0 * 40))"
+done <"$E2E_DIR/rates"
 # No slowing test after test: the last three tests' mean is at least 80%
 # of the first three's. This 2-core VM has slow spells of ten seconds or
 # so (four tests in a row at 4000 requests/s, the next three at 6000),
