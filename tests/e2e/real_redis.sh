@@ -10,7 +10,7 @@
 # in the longest wait: with the daemon stopped for 1 s during SET, SET's
 # longest was 1007 ms (and its rate half the others', which a rule
 # measuring later tests against the first would not see); without it,
-# 60-115 ms on an idle 2-core machine and up to 175 ms with a busy loop
+# 57-115 ms on an idle 2-core machine and up to 175 ms with a busy loop
 # beside it. A stall in a connect does not show here: redis-benchmark
 # times requests, not connections, and hands a late client's share to
 # the others. Single tests' rates vary by 20-40% on a busy 2-core machine
