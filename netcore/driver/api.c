@@ -148,6 +148,7 @@ int nc_connect(struct nc_stack *s, int fd, const struct sockaddr *name, socklen_
 	api_lock(s);
 	r = sock_connect(s->core, fd, name, namelen);
 	if (r == -EINPROGRESS && blocking(s, fd, 0)) {
+		loop_input_now(s);
 		for (;;) {
 			short ev = sock_poll(s->core, fd);
 			struct sock *so = sock_get(s->core, fd);
@@ -294,6 +295,8 @@ int nc_set_nonblock(struct nc_stack *s, int fd, int on)
 int nc_set_event_cb(struct nc_stack *s, int fd, void (*cb)(void *, int, short), void *arg)
 {
 	api_lock(s);
+	if (cb)
+		s->event_cbs = 1;	/* no input on a program's thread from now on (loop.c) */
 	return (int)leave(s, sock_set_cb(s->core, fd, cb, arg));
 }
 

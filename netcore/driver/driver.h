@@ -61,6 +61,7 @@ struct nc_stack {
 
 	struct watch *watches;
 	int nwatch;
+	int event_cbs;		/* nc_set_event_cb was given a callback, once */
 	/* nc_set_log's callback, called from the core's log hook */
 	void (*log)(void *arg, const struct nc_log_event *ev);
 	void *log_arg;
@@ -143,6 +144,9 @@ void loop_del_fd(struct nc_stack *s, int fd);
 
 /* The calling thread is running the loop. */
 int loop_is_current(const struct nc_stack *s);
+/* A blocking call on a thread of the program's reads what the TUN
+ * holds now, once, as the loop would (a connect, for its SYN-ACK). */
+void loop_input_now(struct nc_stack *s);
 
 /* tx.c: the TUN writer thread. tx_follow turns it on (starting it) or
  * off; while on, tx_add takes a packet the stack sends into the pass's
