@@ -201,30 +201,39 @@ static uint64_t now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
-/* Serve until unmounted: each request as it comes, polling up to
- * POLL_US for the next before sleeping in poll(). */
-static void serve(struct fuse_session *se)
+/* Serve until unmounted (0): each request as it comes, polling up to
+ * POLL_US for the next before sleeping in poll(); -1, said on stderr,
+ * when /dev/fuse fails otherwise. */
+static int serve(struct fuse_session *se)
 {
 	struct fuse_buf buf = { 0 };
 	struct pollfd p = { .fd = fuse_session_fd(se), .events = POLLIN };
 	uint64_t idle = now_us();
-	int r;
+	int r = 0;
 
 	while (!fuse_session_exited(se)) {
 		r = fuse_session_receive_buf(se, &buf);
 		if (r == -EAGAIN || r == -EINTR) {
+			r = 0;
 			if (now_us() - idle < POLL_US)
 				sched_yield();
 			else if (poll(&p, 1, -1) < 0 && errno != EINTR)
+				r = -errno;
+			if (r < 0)
 				break;
 			continue;
 		}
 		if (r <= 0)
-			break;
+			break;	/* 0 or -ENODEV: unmounted */
 		fuse_session_process_buf(se, &buf);
 		idle = now_us();
 	}
 	free(buf.mem);
+	if (r < 0 && r != -ENODEV) {
+		fprintf(stderr, "fusefloor: /dev/fuse: %s\n", strerror(-r));
+		return -1;
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -232,7 +241,7 @@ int main(int argc, char **argv)
 	char *fargv[] = { argv[0], "-o", "fsname=fusefloor", NULL };
 	struct fuse_args args = FUSE_ARGS_INIT(3, fargv);
 	struct fuse_session *se;
-	int fd;
+	int fd, err;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: fusefloor MOUNTPOINT\n");
@@ -246,11 +255,12 @@ int main(int argc, char **argv)
 	fd = fuse_session_fd(se);
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
 		perror("fusefloor: /dev/fuse");
-		return 1;
+		err = -1;
+	} else {
+		err = serve(se);
 	}
-	serve(se);
 	fuse_session_unmount(se);
 	fuse_remove_signal_handlers(se);
 	fuse_session_destroy(se);
-	return 0;
+	return err < 0 ? 1 : 0;
 }

@@ -45,7 +45,7 @@ bench() {
 	tr -d '"' <"$E2E_DIR/bench.csv" |
 		awk -F, 'NR > 1 && $2 + 0 > 0 { print $1, int($2), $8 }' >"$1"
 }
-# mean: the mean rate of the "TEST RPS" lines on standard input.
+# mean: the mean rate of the "TEST RPS MAX_MS" lines on standard input.
 mean() {
 	awk '{ s += $2 } END { print NR ? int(s / NR) : 0 }'
 }
